@@ -1,0 +1,257 @@
+#include "plugin/config/plugin_config.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "plugin/common/status.h"
+#include "yaml-cpp/yaml.h"
+
+namespace promscrape::config {
+namespace {
+
+absl::Status KeyError(absl::string_view path, absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ": ", message));
+}
+
+// Rejects keys of `node` outside `allowed`, naming the first stranger.
+absl::Status CheckKeys(const YAML::Node& node, absl::string_view path,
+                       const std::vector<absl::string_view>& allowed) {
+  if (!node.IsMap()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path.empty() ? "config" : path, ": must be a mapping"));
+  }
+  for (const auto& entry : node) {
+    std::string key = entry.first.Scalar();
+    bool known = false;
+    for (absl::string_view a : allowed) known = known || a == key;
+    if (!known) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown key \"", key, "\"", path.empty() ? "" : " in ", path,
+          " (allowed: ", absl::StrJoin(allowed, ", "), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> GetString(const YAML::Node& node,
+                                      absl::string_view path) {
+  if (!node.IsScalar()) return KeyError(path, "must be a string");
+  return node.Scalar();
+}
+
+absl::StatusOr<int64_t> GetPositiveInt(const YAML::Node& node,
+                                       absl::string_view path) {
+  int64_t value = 0;
+  if (!node.IsScalar() || !absl::SimpleAtoi(node.Scalar(), &value)) {
+    return KeyError(path, absl::StrCat("must be an integer, got \"",
+                                       node.IsScalar() ? node.Scalar() : "",
+                                       "\""));
+  }
+  if (value <= 0) {
+    return KeyError(path,
+                    absl::StrCat("must be positive, got \"", value, "\""));
+  }
+  return value;
+}
+
+absl::StatusOr<bool> GetBool(const YAML::Node& node, absl::string_view path) {
+  if (node.IsScalar()) {
+    std::string v = absl::AsciiStrToLower(node.Scalar());
+    if (v == "true") return true;
+    if (v == "false") return false;
+  }
+  return KeyError(path, "must be true or false");
+}
+
+absl::StatusOr<absl::Duration> GetDuration(const YAML::Node& node,
+                                           absl::string_view path,
+                                           bool allow_zero = false) {
+  if (!node.IsScalar()) return KeyError(path, "must be a duration");
+  absl::StatusOr<absl::Duration> d = ParsePluginDuration(node.Scalar());
+  if (!d.ok()) return Annotate(d.status(), path);
+  if (!allow_zero && *d <= absl::ZeroDuration()) {
+    return KeyError(path, absl::StrCat("must be greater than zero, got \"",
+                                       node.Scalar(), "\""));
+  }
+  return *d;
+}
+
+absl::Status ParseRemoteWrite(const YAML::Node& node, RemoteWriteConfig& rw) {
+  PROMSCRAPE_RETURN_IF_ERROR(CheckKeys(
+      node, "remote_write",
+      {"target", "wal_dir", "capacity", "max_samples_per_send",
+       "batch_send_deadline", "min_backoff", "max_backoff", "flush_timeout"}));
+  for (const auto& entry : node) {
+    const std::string key = entry.first.Scalar();
+    const std::string path = absl::StrCat("remote_write.", key);
+    const YAML::Node& v = entry.second;
+    if (key == "target") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(rw.target, GetString(v, path));
+    } else if (key == "wal_dir") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(rw.wal_dir, GetString(v, path));
+    } else if (key == "capacity") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(rw.capacity, GetPositiveInt(v, path));
+    } else if (key == "max_samples_per_send") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(rw.max_samples_per_send,
+                                  GetPositiveInt(v, path));
+    } else if (key == "batch_send_deadline") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(rw.batch_send_deadline,
+                                  GetDuration(v, path));
+    } else if (key == "min_backoff") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(rw.min_backoff, GetDuration(v, path));
+    } else if (key == "max_backoff") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(rw.max_backoff, GetDuration(v, path));
+    } else if (key == "flush_timeout") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(rw.flush_timeout,
+                                  GetDuration(v, path, /*allow_zero=*/true));
+    }
+  }
+  if (rw.max_backoff < rw.min_backoff) {
+    return KeyError("remote_write.max_backoff",
+                    "must not be less than min_backoff");
+  }
+  if (rw.max_samples_per_send > rw.capacity) {
+    return KeyError("remote_write.max_samples_per_send",
+                    "must not exceed remote_write.capacity");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseSelfMetrics(const YAML::Node& node, SelfMetricsConfig& sm) {
+  PROMSCRAPE_RETURN_IF_ERROR(
+      CheckKeys(node, "self_metrics", {"enabled", "interval", "job"}));
+  for (const auto& entry : node) {
+    const std::string key = entry.first.Scalar();
+    const std::string path = absl::StrCat("self_metrics.", key);
+    if (key == "enabled") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(sm.enabled, GetBool(entry.second, path));
+    } else if (key == "interval") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(sm.interval,
+                                  GetDuration(entry.second, path));
+    } else if (key == "job") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(sm.job, GetString(entry.second, path));
+      if (sm.job.empty()) return KeyError(path, "must not be empty");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateListen(absl::string_view address,
+                            absl::string_view path) {
+  size_t colon = address.rfind(':');
+  int port = 0;
+  if (colon == absl::string_view::npos || colon == 0 ||
+      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return KeyError(path, absl::StrCat("want \"host:port\", got \"", address,
+                                       "\""));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<absl::Duration> ParsePluginDuration(absl::string_view text) {
+  if (text.empty()) return absl::InvalidArgumentError("empty duration string");
+  if (text == "0") return absl::ZeroDuration();
+  struct Unit {
+    absl::string_view name;
+    absl::Duration size;
+  };
+  // Ordered from largest to smallest; units must appear in this order.
+  static const Unit kUnits[] = {
+      {"y", absl::Hours(24 * 365)}, {"w", absl::Hours(24 * 7)},
+      {"d", absl::Hours(24)},       {"h", absl::Hours(1)},
+      {"m", absl::Minutes(1)},      {"s", absl::Seconds(1)},
+      {"ms", absl::Milliseconds(1)},
+  };
+  absl::Duration total;
+  size_t next_unit = 0;
+  absl::string_view rest = text;
+  auto invalid = [&] {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a valid duration string: \"", text, "\""));
+  };
+  while (!rest.empty()) {
+    size_t digits = 0;
+    while (digits < rest.size() && absl::ascii_isdigit(rest[digits])) ++digits;
+    if (digits == 0 || digits > 18) return invalid();
+    int64_t n = 0;
+    if (!absl::SimpleAtoi(rest.substr(0, digits), &n)) return invalid();
+    rest.remove_prefix(digits);
+    size_t letters = 0;
+    while (letters < rest.size() && absl::ascii_isalpha(rest[letters])) {
+      ++letters;
+    }
+    absl::string_view unit = rest.substr(0, letters);
+    rest.remove_prefix(letters);
+    size_t i = next_unit;
+    while (i < std::size(kUnits) && kUnits[i].name != unit) ++i;
+    if (i == std::size(kUnits)) {
+      bool known = false;
+      for (const Unit& u : kUnits) known = known || u.name == unit;
+      if (!known && !unit.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "unknown unit \"", unit, "\" in duration \"", text, "\""));
+      }
+      return invalid();
+    }
+    total += n * kUnits[i].size;
+    next_unit = i + 1;
+  }
+  return total;
+}
+
+absl::StatusOr<PluginConfig> ParsePluginConfig(absl::string_view yaml) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid YAML: ", e.what()));
+  }
+  PluginConfig config;
+  if (root.IsNull()) return config;
+  PROMSCRAPE_RETURN_IF_ERROR(CheckKeys(
+      root, "",
+      {"control_listen", "control_auth_token", "scrape_config_file",
+       "reload_interval", "remote_write", "self_metrics"}));
+  try {
+    for (const auto& entry : root) {
+      const std::string key = entry.first.Scalar();
+      const YAML::Node& v = entry.second;
+      if (key == "control_listen") {
+        PROMSCRAPE_ASSIGN_OR_RETURN(config.control_listen, GetString(v, key));
+        PROMSCRAPE_RETURN_IF_ERROR(ValidateListen(config.control_listen, key));
+      } else if (key == "control_auth_token") {
+        PROMSCRAPE_ASSIGN_OR_RETURN(config.control_auth_token,
+                                    GetString(v, key));
+      } else if (key == "scrape_config_file") {
+        PROMSCRAPE_ASSIGN_OR_RETURN(config.scrape_config_file,
+                                    GetString(v, key));
+      } else if (key == "reload_interval") {
+        PROMSCRAPE_ASSIGN_OR_RETURN(config.reload_interval,
+                                    GetDuration(v, key));
+      } else if (key == "remote_write") {
+        PROMSCRAPE_RETURN_IF_ERROR(ParseRemoteWrite(v, config.remote_write));
+      } else if (key == "self_metrics") {
+        PROMSCRAPE_RETURN_IF_ERROR(ParseSelfMetrics(v, config.self_metrics));
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid config: ", e.what()));
+  }
+  if (config.remote_write.target.empty()) {
+    return absl::InvalidArgumentError(
+        "remote_write.target: required (the host's RemoteWrite address)");
+  }
+  PROMSCRAPE_RETURN_IF_ERROR(
+      ValidateListen(config.remote_write.target, "remote_write.target"));
+  return config;
+}
+
+}  // namespace promscrape::config

@@ -1,0 +1,65 @@
+#ifndef PLUGIN_CONFIG_PLUGIN_CONFIG_H_
+#define PLUGIN_CONFIG_PLUGIN_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace promscrape::config {
+
+// Settings of the remote-write path from the plugin to its host.
+struct RemoteWriteConfig {
+  // The host's RemoteWrite gRPC address ("host:port").
+  std::string target;
+  // Directory of the write-ahead log; empty keeps the queue in memory only.
+  std::string wal_dir;
+  // Samples held in memory before the queue blocks or drops (see below).
+  int64_t capacity = 100000;
+  // Largest number of samples in one WriteRequest.
+  int64_t max_samples_per_send = 2000;
+  // A partial batch is sent after waiting this long.
+  absl::Duration batch_send_deadline = absl::Seconds(1);
+  // Retry backoff after a failed stream, doubled up to max_backoff.
+  absl::Duration min_backoff = absl::Milliseconds(30);
+  absl::Duration max_backoff = absl::Seconds(5);
+  // How long promscrape_stop waits for queued samples to be acknowledged.
+  absl::Duration flush_timeout = absl::Seconds(10);
+};
+
+// The plugin's own metrics, appended like a scraped target's samples.
+struct SelfMetricsConfig {
+  bool enabled = true;
+  absl::Duration interval = absl::Seconds(15);
+  std::string job = "promscrape";
+};
+
+// The YAML document a host hands to promscrape_start. Every key is optional;
+// unknown keys are errors so a typo never silently falls back to a default.
+struct PluginConfig {
+  std::string control_listen = "127.0.0.1:9901";
+  // When set, ScrapeControl calls must carry "authorization: Bearer <token>".
+  std::string control_auth_token;
+  // A prometheus.yml whose global and scrape_configs are applied at start.
+  std::string scrape_config_file;
+  // Minimum time between applying target updates (Prometheus: 5s).
+  absl::Duration reload_interval = absl::Seconds(5);
+  RemoteWriteConfig remote_write;
+  SelfMetricsConfig self_metrics;
+};
+
+// Parses and validates the plugin config. An empty document gives the
+// defaults. Errors are kInvalidArgument and name the key path, e.g.
+// `remote_write.capacity: must be positive, got "-1"` or
+// `unknown key "contrl_listen"`.
+absl::StatusOr<PluginConfig> ParsePluginConfig(absl::string_view yaml);
+
+// Parses a duration in Prometheus' syntax as far as the plugin config needs
+// it: a sequence of <integer><unit> with units ms, s, m, h, d, w, y, or "0".
+absl::StatusOr<absl::Duration> ParsePluginDuration(absl::string_view text);
+
+}  // namespace promscrape::config
+
+#endif  // PLUGIN_CONFIG_PLUGIN_CONFIG_H_

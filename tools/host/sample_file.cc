@@ -1,0 +1,235 @@
+#include "tools/host/sample_file.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace promscrape::host {
+namespace {
+
+constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
+
+void AppendJsonString(absl::string_view s, std::string& out) {
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void AppendNumber(double v, std::string& out) {
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  if (bits == kStaleNaNBits) {
+    out += "\"StaleNaN\"";
+  } else if (std::isnan(v)) {
+    out += "\"NaN\"";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "\"+Inf\"" : "\"-Inf\"";
+  } else {
+    char buf[32];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, end);
+  }
+}
+
+template <typename Int>
+void AppendInt(Int v, std::string& out) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+void AppendLabels(const v1::TimeSeries& series, std::string& out) {
+  out += "{\"labels\":{";
+  bool first = true;
+  for (const v1::Label& l : series.labels()) {
+    if (!first) out.push_back(',');
+    first = false;
+    AppendJsonString(l.name(), out);
+    out.push_back(':');
+    AppendJsonString(l.value(), out);
+  }
+  out += "}";
+}
+
+void AppendSpans(absl::string_view key,
+                 const google::protobuf::RepeatedPtrField<v1::BucketSpan>& spans,
+                 std::string& out) {
+  absl::StrAppend(&out, ",\"", key, "\":[");
+  for (int i = 0; i < spans.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += "{\"offset\":";
+    AppendInt(spans[i].offset(), out);
+    out += ",\"length\":";
+    AppendInt(spans[i].length(), out);
+    out += "}";
+  }
+  out += "]";
+}
+
+template <typename Repeated>
+void AppendNumbers(absl::string_view key, const Repeated& values,
+                   std::string& out) {
+  absl::StrAppend(&out, ",\"", key, "\":[");
+  for (int i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    if constexpr (std::is_floating_point_v<typename Repeated::value_type>) {
+      AppendNumber(values[i], out);
+    } else {
+      AppendInt(values[i], out);
+    }
+  }
+  out += "]";
+}
+
+}  // namespace
+
+void AppendSampleJson(const v1::TimeSeries& series, const v1::Sample& sample,
+                      std::string& out) {
+  AppendLabels(series, out);
+  out += ",\"t\":";
+  AppendInt(sample.timestamp(), out);
+  out += ",\"v\":";
+  AppendNumber(sample.value(), out);
+  out += "}";
+}
+
+void AppendHistogramJson(const v1::TimeSeries& series,
+                         const v1::Histogram& h, std::string& out) {
+  AppendLabels(series, out);
+  out += ",\"t\":";
+  AppendInt(h.timestamp(), out);
+  out += ",\"h\":{\"count\":";
+  if (h.has_count_float()) {
+    AppendNumber(h.count_float(), out);
+  } else {
+    AppendInt(h.count_int(), out);
+  }
+  out += ",\"sum\":";
+  AppendNumber(h.sum(), out);
+  out += ",\"schema\":";
+  AppendInt(h.schema(), out);
+  out += ",\"zero_threshold\":";
+  AppendNumber(h.zero_threshold(), out);
+  out += ",\"zero_count\":";
+  if (h.has_zero_count_float()) {
+    AppendNumber(h.zero_count_float(), out);
+  } else {
+    AppendInt(h.zero_count_int(), out);
+  }
+  AppendSpans("positive_spans", h.positive_spans(), out);
+  if (h.positive_counts_size() > 0) {
+    AppendNumbers("positive_counts", h.positive_counts(), out);
+  } else {
+    AppendNumbers("positive_deltas", h.positive_deltas(), out);
+  }
+  AppendSpans("negative_spans", h.negative_spans(), out);
+  if (h.negative_counts_size() > 0) {
+    AppendNumbers("negative_counts", h.negative_counts(), out);
+  } else {
+    AppendNumbers("negative_deltas", h.negative_deltas(), out);
+  }
+  if (h.custom_values_size() > 0) {
+    AppendNumbers("custom_values", h.custom_values(), out);
+  }
+  if (h.reset_hint() != v1::Histogram::UNKNOWN) {
+    absl::StrAppend(&out, ",\"reset_hint\":\"",
+                    v1::Histogram::ResetHint_Name(h.reset_hint()), "\"");
+  }
+  out += "}}";
+}
+
+absl::StatusOr<std::unique_ptr<SampleFile>> SampleFile::Open(
+    const std::string& path, bool fsync) {
+  size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    std::string dir = path.substr(0, slash);
+    // mkdir -p, one level at a time.
+    for (size_t i = 1; i <= dir.size(); ++i) {
+      if (i == dir.size() || dir[i] == '/') {
+        std::string prefix = dir.substr(0, i);
+        if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("storage.file: cannot create directory \"", prefix,
+                           "\": ", std::strerror(errno)));
+        }
+      }
+    }
+  }
+  std::FILE* file = std::fopen(path.c_str(), "ab");
+  if (file == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("storage.file: cannot open \"", path,
+                     "\" for appending: ", std::strerror(errno)));
+  }
+  return std::unique_ptr<SampleFile>(new SampleFile(file, path, fsync));
+}
+
+SampleFile::~SampleFile() { std::fclose(file_); }
+
+absl::Status SampleFile::Append(const v1::WriteRequest& request) {
+  MutexLock lock(&mu_);
+  buffer_.clear();
+  int64_t samples = 0;
+  for (const v1::TimeSeries& series : request.timeseries()) {
+    for (const v1::Sample& sample : series.samples()) {
+      AppendSampleJson(series, sample, buffer_);
+      buffer_.push_back('\n');
+      ++samples;
+    }
+    for (const v1::Histogram& h : series.histograms()) {
+      AppendHistogramJson(series, h, buffer_);
+      buffer_.push_back('\n');
+      ++samples;
+    }
+  }
+  if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size() ||
+      std::fflush(file_) != 0 || (fsync_ && ::fsync(fileno(file_)) != 0)) {
+    int err = errno;
+    // Drop whatever part of this request stdio still holds so the next
+    // request does not carry a torn line behind it.
+    std::clearerr(file_);
+    return absl::InternalError(absl::StrCat(
+        "writing \"", path_, "\": ", std::strerror(err)));
+  }
+  samples_written_ += samples;
+  return absl::OkStatus();
+}
+
+int64_t SampleFile::samples_written() const {
+  MutexLock lock(&mu_);
+  return samples_written_;
+}
+
+}  // namespace promscrape::host

@@ -92,6 +92,9 @@ absl::Status Plugin::StartComponents() {
                                              config_.control_auth_token, *this,
                                              logger_));
   if (config_.self_metrics.enabled) {
+    // The first self scrape happens before start returns, so even a plugin
+    // stopped at once has reported itself to the host.
+    AppendSelfMetrics(clock_.Now());
     self_metrics_thread_ = std::thread([this] { RunSelfMetrics(); });
   }
   logger_.Info("promscrape ", kVersion, " started; remote write to ",
@@ -127,9 +130,8 @@ absl::Status Plugin::Stop() {
 
 void Plugin::RunSelfMetrics() {
   const absl::Duration interval = config_.self_metrics.interval;
-  // Align to the interval like a scrape loop would, so samples of
-  // successive runs land on a regular grid.
-  absl::Time next = clock_.Now();
+  // StartComponents did the scrape at "now"; keep a regular grid from it.
+  absl::Time next = clock_.Now() + interval;
   MutexLock lock(&mu_);
   while (!stopping_) {
     absl::Duration wait = next - clock_.Now();

@@ -215,13 +215,12 @@ absl::StatusOr<PluginConfig> ParsePluginConfig(absl::string_view yaml) {
         absl::StrCat("invalid YAML: ", e.what()));
   }
   PluginConfig config;
-  if (root.IsNull()) return config;
-  PROMSCRAPE_RETURN_IF_ERROR(CheckKeys(
+  if (!root.IsNull()) PROMSCRAPE_RETURN_IF_ERROR(CheckKeys(
       root, "",
       {"control_listen", "control_auth_token", "scrape_config_file",
        "reload_interval", "remote_write", "self_metrics"}));
   try {
-    for (const auto& entry : root) {
+    for (const auto& entry : root.IsMap() ? root : YAML::Node()) {
       const std::string key = entry.first.Scalar();
       const YAML::Node& v = entry.second;
       if (key == "control_listen") {

@@ -62,7 +62,11 @@ absl::Status WriteQueue::Append(absl::Span<const LabelView> labels,
     return absl::ResourceExhaustedError(absl::StrCat(
         "remote write queue full (capacity ", options_.capacity, " samples)"));
   }
-  if (building_.samples == 0) building_since_ = absl::Now();
+  if (building_.samples == 0) {
+    building_since_ = absl::Now();
+    // The sender may be waiting without a deadline; give it one.
+    cv_.SignalAll();
+  }
   v1::TimeSeries* series = building_.request.add_timeseries();
   series->mutable_labels()->Reserve(static_cast<int>(labels.size()));
   for (const LabelView& l : labels) {

@@ -18,6 +18,9 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(
 
   auto service = std::make_unique<ControlService>(backend, std::move(auth_token));
   grpc::ServerBuilder builder;
+  // NOTE: gRPC sets SO_REUSEPORT by default, so a second plugin on the same
+  // address would silently share the port with the first. Fail instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int port = 0;
   builder.AddListeningPort(std::string(listen),
                            grpc::InsecureServerCredentials(), &port);

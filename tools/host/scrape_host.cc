@@ -75,6 +75,8 @@ int Run(const std::string& config_path) {
 
   RemoteWriteService service(**file, forwarder.get(), logger);
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default; a second host must not share the port.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int port = 0;
   builder.AddListeningPort(config->listen, grpc::InsecureServerCredentials(),
                            &port);

@@ -1,0 +1,134 @@
+#include "plugin/config/plugin_config.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testutil/status_matchers.h"
+
+namespace promscrape::config {
+namespace {
+
+using ::promscrape::testing::StatusIs;
+using ::testing::HasSubstr;
+
+TEST(PluginConfigTest, MinimalConfigGetsDefaults) {
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PluginConfig c, ParsePluginConfig("remote_write: {target: 127.0.0.1:9902}"));
+  EXPECT_EQ(c.control_listen, "127.0.0.1:9901");
+  EXPECT_EQ(c.remote_write.target, "127.0.0.1:9902");
+  EXPECT_EQ(c.reload_interval, absl::Seconds(5));
+  EXPECT_TRUE(c.self_metrics.enabled);
+  EXPECT_EQ(c.self_metrics.job, "promscrape");
+  EXPECT_TRUE(c.control_auth_token.empty());
+}
+
+TEST(PluginConfigTest, EveryKeyIsRead) {
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(PluginConfig c, ParsePluginConfig(R"(
+control_listen: 0.0.0.0:19901
+control_auth_token: s3cret
+scrape_config_file: /etc/prometheus/prometheus.yml
+reload_interval: 1m30s
+remote_write:
+  target: tsdb:9902
+  wal_dir: /var/lib/promscrape/wal
+  capacity: 5000
+  max_samples_per_send: 500
+  batch_send_deadline: 250ms
+  min_backoff: 10ms
+  max_backoff: 1m
+  flush_timeout: 0s
+self_metrics:
+  enabled: false
+  interval: 30s
+  job: scraper
+)"));
+  EXPECT_EQ(c.control_listen, "0.0.0.0:19901");
+  EXPECT_EQ(c.control_auth_token, "s3cret");
+  EXPECT_EQ(c.scrape_config_file, "/etc/prometheus/prometheus.yml");
+  EXPECT_EQ(c.reload_interval, absl::Seconds(90));
+  EXPECT_EQ(c.remote_write.wal_dir, "/var/lib/promscrape/wal");
+  EXPECT_EQ(c.remote_write.capacity, 5000);
+  EXPECT_EQ(c.remote_write.max_samples_per_send, 500);
+  EXPECT_EQ(c.remote_write.batch_send_deadline, absl::Milliseconds(250));
+  EXPECT_EQ(c.remote_write.min_backoff, absl::Milliseconds(10));
+  EXPECT_EQ(c.remote_write.max_backoff, absl::Minutes(1));
+  EXPECT_EQ(c.remote_write.flush_timeout, absl::ZeroDuration());
+  EXPECT_FALSE(c.self_metrics.enabled);
+  EXPECT_EQ(c.self_metrics.interval, absl::Seconds(30));
+  EXPECT_EQ(c.self_metrics.job, "scraper");
+}
+
+TEST(PluginConfigTest, ErrorsNameTheKey) {
+  struct Case {
+    std::string name;
+    std::string yaml;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"unknown top-level key", "contrl_listen: x\nremote_write: {target: a:1}",
+       "unknown key \"contrl_listen\""},
+      {"unknown nested key", "remote_write: {target: a:1, capasity: 3}",
+       "unknown key \"capasity\" in remote_write"},
+      {"missing target", "control_listen: 127.0.0.1:1",
+       "remote_write.target: required"},
+      {"bad listen", "control_listen: localhost\nremote_write: {target: a:1}",
+       "control_listen: want \"host:port\", got \"localhost\""},
+      {"negative capacity", "remote_write: {target: a:1, capacity: -1}",
+       "remote_write.capacity: must be positive, got \"-1\""},
+      {"not an integer", "remote_write: {target: a:1, capacity: lots}",
+       "remote_write.capacity: must be an integer, got \"lots\""},
+      {"bad duration", "reload_interval: 5 seconds\nremote_write: {target: a:1}",
+       "reload_interval: not a valid duration string: \"5 seconds\""},
+      {"unknown unit", "reload_interval: 5x\nremote_write: {target: a:1}",
+       "unknown unit \"x\" in duration \"5x\""},
+      {"zero interval",
+       "self_metrics: {interval: 0s}\nremote_write: {target: a:1}",
+       "self_metrics.interval: must be greater than zero"},
+      {"bad bool", "self_metrics: {enabled: maybe}\nremote_write: {target: a:1}",
+       "self_metrics.enabled: must be true or false"},
+      {"backoff order",
+       "remote_write: {target: a:1, min_backoff: 2s, max_backoff: 1s}",
+       "remote_write.max_backoff: must not be less than min_backoff"},
+      {"not a mapping", "- a\n- b", "config: must be a mapping"},
+      {"bad yaml", "remote_write: {target: [", "invalid YAML"},
+      {"section not a mapping", "remote_write: 3", "remote_write: must be a mapping"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_THAT(ParsePluginConfig(c.yaml),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr(c.error)));
+  }
+}
+
+TEST(PluginDurationTest, PrometheusSyntax) {
+  struct Case {
+    std::string text;
+    absl::Duration want;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"0", absl::ZeroDuration()},
+           {"500ms", absl::Milliseconds(500)},
+           {"1h30m", absl::Minutes(90)},
+           {"2d", absl::Hours(48)},
+           {"1w", absl::Hours(168)},
+           {"1y", absl::Hours(24 * 365)},
+           {"1m1s1ms", absl::Milliseconds(61001)},
+       }) {
+    SCOPED_TRACE(c.text);
+    PROMSCRAPE_ASSERT_OK_AND_ASSIGN(absl::Duration d,
+                                    ParsePluginDuration(c.text));
+    EXPECT_EQ(d, c.want);
+  }
+  for (const char* bad : {"", "1.5s", "-1s", "30m1h", "1", "s", "1h 30m"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_THAT(ParsePluginDuration(bad),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("")));
+    EXPECT_FALSE(ParsePluginDuration(bad).ok());
+  }
+}
+
+}  // namespace
+}  // namespace promscrape::config

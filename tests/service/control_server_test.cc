@@ -1,0 +1,243 @@
+#include "plugin/service/control_server.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "plugin/common/logging.h"
+#include "plugin/common/mutex.h"
+#include "proto/scrape/v1/scrape.grpc.pb.h"
+#include "tests/testutil/reflection_client.h"
+#include "tests/testutil/status_matchers.h"
+
+namespace promscrape::service {
+namespace {
+
+using ::promscrape::testing::ReflectionClient;
+using ::promscrape::testing::StatusIs;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::IsSupersetOf;
+
+// Answers from canned data and lets the test push watch events.
+class FakeBackend final : public ControlBackend {
+ public:
+  absl::Status ApplyConfig(const v1::ApplyConfigRequest& request,
+                           v1::ApplyConfigResponse* response) override {
+    if (request.config_yaml().find("bad") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          "scrape_configs[0] job \"node\": scrape_timeout 20s greater than "
+          "scrape_interval 10s");
+    }
+    response->add_added_jobs("node");
+    return absl::OkStatus();
+  }
+  absl::Status GetConfig(const v1::GetConfigRequest&,
+                         v1::GetConfigResponse* response) override {
+    response->set_config_yaml("global: {}\n");
+    return absl::OkStatus();
+  }
+  absl::Status UpdateTargets(const v1::UpdateTargetsRequest&,
+                             v1::UpdateTargetsResponse*) override {
+    return absl::NotFoundError("unknown job \"nope\"");
+  }
+  absl::Status Reload(const v1::ReloadRequest&, v1::ReloadResponse*) override {
+    return absl::OkStatus();
+  }
+  absl::Status ListPools(const v1::ListPoolsRequest&,
+                         v1::ListPoolsResponse* response) override {
+    response->add_pools()->set_job("node");
+    return absl::OkStatus();
+  }
+  absl::Status GetPool(const v1::GetPoolRequest& request,
+                       v1::Pool* response) override {
+    response->set_job(request.job());
+    return absl::OkStatus();
+  }
+  absl::Status ListTargets(const v1::ListTargetsRequest&,
+                           v1::ListTargetsResponse*) override {
+    return absl::OkStatus();
+  }
+  absl::Status GetTargetMetadata(const v1::GetTargetMetadataRequest&,
+                                 v1::GetTargetMetadataResponse*) override {
+    return absl::OkStatus();
+  }
+  absl::Status GetStats(const v1::GetStatsRequest&,
+                        v1::GetStatsResponse* response) override {
+    v1::Metric* m = response->add_metrics();
+    m->set_name("prometheus_target_scrape_pools_total");
+    m->set_value(3);
+    return absl::OkStatus();
+  }
+
+  class FakeSubscription final : public Subscription {
+   public:
+    explicit FakeSubscription(FakeBackend* backend) : backend_(backend) {}
+    ~FakeSubscription() override {
+      MutexLock lock(&backend_->mu_);
+      backend_->on_event_ = nullptr;
+      backend_->unsubscribed_.Notify();
+    }
+
+   private:
+    FakeBackend* backend_;
+  };
+
+  std::unique_ptr<Subscription> WatchTargets(
+      const v1::WatchTargetsRequest&,
+      std::function<void(const v1::TargetEvent&)> on_event) override {
+    v1::TargetEvent initial;
+    initial.set_kind(v1::TargetEvent::ADDED);
+    initial.mutable_target()->set_job("node");
+    on_event(initial);
+    MutexLock lock(&mu_);
+    on_event_ = std::move(on_event);
+    subscribed_.Notify();
+    return std::make_unique<FakeSubscription>(this);
+  }
+
+  void Push(v1::TargetEvent::Kind kind) {
+    MutexLock lock(&mu_);
+    v1::TargetEvent event;
+    event.set_kind(kind);
+    if (on_event_) on_event_(event);
+  }
+
+  Notification subscribed_;
+  Notification unsubscribed_;
+
+ private:
+  Mutex mu_;
+  std::function<void(const v1::TargetEvent&)> on_event_ ABSL_GUARDED_BY(mu_);
+};
+
+class ControlServerTest : public ::testing::Test {
+ protected:
+  void StartServer(std::string token = "") {
+    absl::StatusOr<std::unique_ptr<ControlServer>> server =
+        ControlServer::Start("127.0.0.1:0", std::move(token), backend_, logger_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(server).value();
+    channel_ = grpc::CreateChannel(server_->address(),
+                                   grpc::InsecureChannelCredentials());
+  }
+
+  FakeBackend backend_;
+  Logger logger_{[](LogLevel, absl::string_view) {}};
+  std::unique_ptr<ControlServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+TEST_F(ControlServerTest, ReflectionListsTheServicesLikeGrpcurl) {
+  StartServer();
+  ReflectionClient client(channel_);
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(std::vector<std::string> services,
+                                  client.ListServices());
+  EXPECT_THAT(services, IsSupersetOf({"promscrape.v1.ScrapeControl",
+                                      "grpc.health.v1.Health",
+                                      "grpc.reflection.v1alpha.ServerReflection"}));
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      std::vector<std::string> methods,
+      client.ListMethods("promscrape.v1.ScrapeControl"));
+  EXPECT_THAT(methods,
+              IsSupersetOf({"ApplyConfig", "GetConfig", "UpdateTargets",
+                            "Reload", "ListPools", "GetPool", "ListTargets",
+                            "GetTargetMetadata", "WatchTargets", "GetStats"}));
+}
+
+TEST_F(ControlServerTest, JsonCallsThroughReflection) {
+  StartServer();
+  ReflectionClient client(channel_);
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      std::string stats,
+      client.CallJson("promscrape.v1.ScrapeControl", "GetStats", "{}"));
+  EXPECT_THAT(stats, HasSubstr("\"name\":\"prometheus_target_scrape_pools_total\""));
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      std::string pool, client.CallJson("promscrape.v1.ScrapeControl",
+                                        "GetPool", R"({"job":"node"})"));
+  EXPECT_THAT(pool, HasSubstr("\"job\":\"node\""));
+}
+
+TEST_F(ControlServerTest, BackendErrorsKeepCodeAndMessage) {
+  StartServer();
+  ReflectionClient client(channel_);
+  EXPECT_THAT(
+      client.CallJson("promscrape.v1.ScrapeControl", "ApplyConfig",
+                      R"({"config_yaml":"bad"})"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("scrape_timeout 20s greater than scrape_interval 10s")));
+  EXPECT_THAT(client.CallJson("promscrape.v1.ScrapeControl", "UpdateTargets",
+                              R"({"job":"nope"})"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope")));
+  EXPECT_THAT(client.CallJson("promscrape.v1.ScrapeControl", "GetPool",
+                              R"({"jobb":"node"})"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("request JSON")));
+}
+
+TEST_F(ControlServerTest, AuthTokenIsRequiredWhenConfigured) {
+  StartServer("s3cret");
+  ReflectionClient anonymous(channel_);
+  EXPECT_THAT(anonymous.CallJson("promscrape.v1.ScrapeControl", "GetStats", "{}"),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       HasSubstr("control_auth_token")));
+  ReflectionClient wrong(channel_, "guess");
+  EXPECT_THAT(wrong.CallJson("promscrape.v1.ScrapeControl", "GetStats", "{}"),
+              StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("")));
+  ReflectionClient right(channel_, "s3cret");
+  PROMSCRAPE_EXPECT_OK(
+      right.CallJson("promscrape.v1.ScrapeControl", "GetStats", "{}").status());
+}
+
+TEST_F(ControlServerTest, WatchTargetsStreamsEventsUntilCancelled) {
+  StartServer();
+  auto stub = v1::ScrapeControl::NewStub(channel_);
+  grpc::ClientContext context;
+  v1::WatchTargetsRequest request;
+  auto reader = stub->WatchTargets(&context, request);
+  v1::TargetEvent event;
+  ASSERT_TRUE(reader->Read(&event));
+  EXPECT_EQ(event.kind(), v1::TargetEvent::ADDED);
+  EXPECT_EQ(event.target().job(), "node");
+  ASSERT_TRUE(backend_.subscribed_.WaitForNotificationWithTimeout(
+      absl::Seconds(10)));
+  backend_.Push(v1::TargetEvent::HEALTH_CHANGED);
+  backend_.Push(v1::TargetEvent::REMOVED);
+  ASSERT_TRUE(reader->Read(&event));
+  EXPECT_EQ(event.kind(), v1::TargetEvent::HEALTH_CHANGED);
+  ASSERT_TRUE(reader->Read(&event));
+  EXPECT_EQ(event.kind(), v1::TargetEvent::REMOVED);
+  context.TryCancel();
+  while (reader->Read(&event)) {
+  }
+  reader->Finish().ok();
+  EXPECT_TRUE(backend_.unsubscribed_.WaitForNotificationWithTimeout(
+      absl::Seconds(10)));
+}
+
+TEST_F(ControlServerTest, BusyAddressIsAClearError) {
+  StartServer();
+  EXPECT_THAT(ControlServer::Start(server_->address(), "", backend_, logger_),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("cannot listen on \"" + server_->address())));
+}
+
+TEST_F(ControlServerTest, StopIsIdempotentAndEndsOpenWatches) {
+  StartServer();
+  auto stub = v1::ScrapeControl::NewStub(channel_);
+  grpc::ClientContext context;
+  auto reader = stub->WatchTargets(&context, v1::WatchTargetsRequest());
+  v1::TargetEvent event;
+  ASSERT_TRUE(reader->Read(&event));
+  server_->Stop(absl::Milliseconds(100));
+  server_->Stop();
+  while (reader->Read(&event)) {
+  }
+  EXPECT_FALSE(reader->Finish().ok());
+}
+
+}  // namespace
+}  // namespace promscrape::service

@@ -1,0 +1,59 @@
+#ifndef TESTS_TESTUTIL_FAKE_REMOTE_WRITE_H_
+#define TESTS_TESTUTIL_FAKE_REMOTE_WRITE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "plugin/common/mutex.h"
+#include "proto/remote/v1/remote.grpc.pb.h"
+
+namespace promscrape::testing {
+
+// An in-process RemoteWrite server on 127.0.0.1:0 that records every
+// request and acknowledges it, with switches to misbehave: break the stream
+// before acking, or reject requests with an error ack.
+//
+// Thread-safe.
+class FakeRemoteWrite final : public v1::RemoteWrite::Service {
+ public:
+  FakeRemoteWrite();
+  ~FakeRemoteWrite() override;
+
+  std::string address() const { return address_; }
+
+  // The next `n` requests end their stream with UNAVAILABLE instead of an
+  // ack (the request is not recorded).
+  void BreakNextStreams(int n);
+  // Acks carry this error from now on (empty: store normally).
+  void RejectWith(std::string error);
+
+  std::vector<v1::WriteRequest> requests() const;
+  // Samples over all recorded requests.
+  int64_t samples() const;
+  // Waits until at least `n` samples were recorded; false on timeout.
+  bool WaitForSamples(int64_t n, absl::Duration timeout) const;
+  int streams_opened() const;
+
+  grpc::Status Write(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::WriteAck, v1::WriteRequest>* stream)
+      override;
+
+ private:
+  std::unique_ptr<grpc::Server> server_;
+  std::string address_;
+  mutable Mutex mu_;
+  mutable CondVar cv_;
+  std::vector<v1::WriteRequest> requests_ ABSL_GUARDED_BY(mu_);
+  int64_t samples_ ABSL_GUARDED_BY(mu_) = 0;
+  int break_next_ ABSL_GUARDED_BY(mu_) = 0;
+  int streams_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string reject_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace promscrape::testing
+
+#endif  // TESTS_TESTUTIL_FAKE_REMOTE_WRITE_H_

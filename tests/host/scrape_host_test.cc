@@ -1,0 +1,209 @@
+// Runs bazel-bin/tools/host/scrape_host as a user does: config errors, the
+// RemoteWrite sink with acks and storage.file, the plugin loaded through the
+// C ABI with its control service reachable like grpcurl, and shutdown on
+// SIGTERM/SIGINT with exit status 0.
+
+#include <signal.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "proto/remote/v1/remote.grpc.pb.h"
+#include "tests/testutil/reflection_client.h"
+#include "tests/testutil/subprocess.h"
+
+namespace promscrape {
+namespace {
+
+using ::promscrape::testing::ReflectionClient;
+using ::promscrape::testing::Subprocess;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+constexpr char kHost[] = "tools/host/scrape_host";
+
+std::string TmpDir() { return std::getenv("TEST_TMPDIR"); }
+
+std::string WriteFile(const std::string& name, const std::string& text) {
+  std::string path = TmpDir() + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string PluginPath() {
+  char* cwd = getcwd(nullptr, 0);
+  std::string path = absl::StrCat(cwd, "/plugin/libpromscrape.so");
+  free(cwd);
+  return path;
+}
+
+std::unique_ptr<Subprocess> StartHost(const std::string& config_path) {
+  auto host = Subprocess::Start({kHost, "--config", config_path});
+  EXPECT_TRUE(host.ok()) << host.status();
+  return host.ok() ? std::move(host).value() : nullptr;
+}
+
+// The "host:port" that follows `marker` in the process output.
+std::string AddressAfter(Subprocess& process, const std::string& marker) {
+  std::optional<std::string> line =
+      process.WaitForOutput(marker, absl::Seconds(30));
+  if (!line.has_value()) {
+    ADD_FAILURE() << "no \"" << marker << "\" in:\n" << process.output();
+    return "";
+  }
+  return line->substr(marker.size());
+}
+
+TEST(ScrapeHostTest, UsageAndConfigErrorsExitNonZeroNamingTheProblem) {
+  {
+    auto host = Subprocess::Start({kHost});
+    ASSERT_TRUE(host.ok());
+    EXPECT_EQ((*host)->Wait(absl::Seconds(30)), 2);
+    EXPECT_THAT((*host)->output(), HasSubstr("usage: scrape_host --config"));
+  }
+  {
+    auto host = StartHost("/nonexistent/host.yaml");
+    EXPECT_EQ(host->Wait(absl::Seconds(30)), 1);
+    EXPECT_THAT(host->output(),
+                HasSubstr("cannot read config file \"/nonexistent/host.yaml\""));
+  }
+  {
+    auto host = StartHost(WriteFile("typo.yaml", "storage: {flie: x}\n"));
+    EXPECT_EQ(host->Wait(absl::Seconds(30)), 1);
+    EXPECT_THAT(host->output(), HasSubstr("unknown key \"flie\""));
+  }
+  {
+    auto host = StartHost(WriteFile(
+        "badplugin.yaml",
+        absl::StrCat("listen: 127.0.0.1:0\nstorage: {file: ", TmpDir(),
+                     "/bad.jsonl}\nplugins:\n  - path: ", PluginPath(),
+                     "\n    config: {control_listen: 127.0.0.1:0, "
+                     "remote_write: {capasity: 1}}\n")));
+    EXPECT_EQ(host->Wait(absl::Seconds(30)), 1);
+    EXPECT_THAT(host->output(), HasSubstr("unknown key \"capasity\""));
+  }
+  {
+    auto host = StartHost(WriteFile(
+        "missing.yaml",
+        absl::StrCat("listen: 127.0.0.1:0\nstorage: {file: ", TmpDir(),
+                     "/m.jsonl}\nplugins: [{path: /nonexistent/lib.so}]\n")));
+    EXPECT_EQ(host->Wait(absl::Seconds(30)), 1);
+    EXPECT_THAT(host->output(), HasSubstr("/nonexistent/lib.so"));
+  }
+}
+
+TEST(ScrapeHostTest, PlainSinkStoresThenAcksEachRequest) {
+  const std::string storage = TmpDir() + "/sink.jsonl";
+  auto host = StartHost(WriteFile(
+      "sink.yaml",
+      absl::StrCat("listen: 127.0.0.1:0\nstorage: {file: ", storage, "}\n")));
+  std::string address =
+      AddressAfter(*host, "RemoteWrite listening on ");
+  ASSERT_FALSE(address.empty());
+
+  auto stub = v1::RemoteWrite::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  auto stream = stub->Write(&context);
+  for (uint64_t seq = 7; seq < 10; ++seq) {
+    v1::WriteRequest request;
+    request.set_sequence(seq);
+    v1::TimeSeries* ts = request.add_timeseries();
+    v1::Label* name = ts->add_labels();
+    name->set_name("__name__");
+    name->set_value("requests_total");
+    v1::Label* job = ts->add_labels();
+    job->set_name("job");
+    job->set_value("api");
+    v1::Sample* s = ts->add_samples();
+    s->set_value(static_cast<double>(seq) * 1.5);
+    s->set_timestamp(1000 * static_cast<int64_t>(seq));
+    ASSERT_TRUE(stream->Write(request));
+    v1::WriteAck ack;
+    ASSERT_TRUE(stream->Read(&ack));
+    EXPECT_EQ(ack.sequence(), seq);
+    EXPECT_EQ(ack.error(), "");
+    // Acked means stored: the line is in the file already.
+    EXPECT_THAT(ReadFile(storage),
+                HasSubstr(absl::StrCat(R"("t":)", 1000 * seq, R"(,"v":)",
+                                       seq * 1.5)));
+  }
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+
+  host->Signal(SIGINT);
+  EXPECT_EQ(host->Wait(absl::Seconds(30)), 0);
+  EXPECT_THAT(host->output(), HasSubstr("3 samples stored"));
+  std::vector<std::string> lines =
+      absl::StrSplit(ReadFile(storage), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0],
+            R"({"labels":{"__name__":"requests_total","job":"api"},"t":7000,"v":10.5})");
+}
+
+TEST(ScrapeHostTest, HostLoadsPluginAndStoresItsSamplesUntilSigterm) {
+  const std::string storage = TmpDir() + "/plugin.jsonl";
+  auto host = StartHost(WriteFile(
+      "plugin.yaml",
+      absl::StrCat("listen: 127.0.0.1:0\n"
+                   "storage: {file: ",
+                   storage,
+                   "}\n"
+                   "plugins:\n"
+                   "  - path: ",
+                   PluginPath(),
+                   "\n"
+                   "    config:\n"
+                   "      control_listen: 127.0.0.1:0\n"
+                   "      remote_write: {batch_send_deadline: 20ms}\n"
+                   "      self_metrics: {interval: 200ms}\n")));
+  std::string control =
+      AddressAfter(*host, "control service listening on ");
+  ASSERT_FALSE(control.empty());
+
+  // An operator's grpcurl: list, describe, call.
+  ReflectionClient grpcurl(
+      grpc::CreateChannel(control, grpc::InsecureChannelCredentials()));
+  auto services = grpcurl.ListServices();
+  ASSERT_TRUE(services.ok()) << services.status();
+  EXPECT_THAT(*services, Contains("promscrape.v1.ScrapeControl"));
+  EXPECT_THAT(*services, Contains("grpc.health.v1.Health"));
+  auto stats = grpcurl.CallJson("promscrape.v1.ScrapeControl", "GetStats", "{}");
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_THAT(*stats, HasSubstr("promscrape_build_info"));
+
+  // The self-metrics scrape reaches storage.file through the host.
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (ReadFile(storage).find(R"("__name__":"up")") == std::string::npos &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_THAT(ReadFile(storage),
+              HasSubstr(absl::StrCat(R"({"labels":{"__name__":"up","instance":")",
+                                     control, R"(","job":"promscrape"},"t":)")));
+
+  host->Signal(SIGTERM);
+  EXPECT_EQ(host->Wait(absl::Seconds(60)), 0) << host->output();
+  EXPECT_THAT(host->output(), HasSubstr("promscrape stopped"));
+  EXPECT_THAT(host->output(), HasSubstr("samples stored"));
+}
+
+}  // namespace
+}  // namespace promscrape

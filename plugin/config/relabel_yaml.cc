@@ -46,18 +46,19 @@ absl::Status DecodeOne(const YAML::Node& node, relabel::RuleSpec* spec) {
 }  // namespace
 
 absl::Status DecodeRelabelConfigs(const YAML::Node& node,
+                                  absl::string_view field,
                                   absl::string_view null_error,
                                   std::vector<relabel::RuleSpec>* specs,
                                   std::vector<relabel::Rule>* rules) {
   if (internal::IsNullNode(node)) return absl::OkStatus();
   if (!node.IsSequence()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(internal::LinePrefix(node),
+        absl::StrCat(field, ": ", internal::LinePrefix(node),
                      "cannot unmarshal into []*relabel.Config"));
   }
   size_t i = 0;
   for (const auto& item : node) {
-    const std::string where = absl::StrCat("[", i++, "]");
+    const std::string where = absl::StrCat(field, "[", i++, "]");
     if (internal::IsNullNode(item)) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": ", null_error));
     }

@@ -13,8 +13,10 @@ namespace promscrape::config {
 
 // Decodes a list of `<relabel_config>` and compiles it. `null_error` is
 // Prometheus' message for a null list element ("empty or null target
-// relabeling rule in scrape config"). Errors name the entry: `[1]: ...`.
+// relabeling rule in scrape config"). Errors name the entry:
+// `relabel_configs[1]: ...` (`field` is the list's key).
 absl::Status DecodeRelabelConfigs(const YAML::Node& node,
+                                  absl::string_view field,
                                   absl::string_view null_error,
                                   std::vector<relabel::RuleSpec>* specs,
                                   std::vector<relabel::Rule>* rules);

@@ -34,12 +34,12 @@ absl::Status DecodeStaticConfigs(const YAML::Node& node,
                                  std::vector<StaticConfig>* out) {
   if (internal::IsNullNode(node)) return absl::OkStatus();
   if (!node.IsSequence()) {
-    return Err(absl::StrCat(internal::LinePrefix(node),
+    return Err(absl::StrCat("static_configs: ", internal::LinePrefix(node),
                             "cannot unmarshal into []*targetgroup.Group"));
   }
   size_t i = 0;
   for (const auto& item : node) {
-    const std::string where = absl::StrCat("[", i++, "]");
+    const std::string where = absl::StrCat("static_configs[", i++, "]");
     if (internal::IsNullNode(item)) {
       return Err(absl::StrCat(where, ": empty or null section in static_configs"));
     }
@@ -73,7 +73,7 @@ absl::Status DecodeFileSdConfigs(const YAML::Node& node,
                                  std::vector<FileSdConfig>* out) {
   if (internal::IsNullNode(node)) return absl::OkStatus();
   if (!node.IsSequence()) {
-    return Err(absl::StrCat(internal::LinePrefix(node),
+    return Err(absl::StrCat("file_sd_configs: ", internal::LinePrefix(node),
                             "cannot unmarshal into []*file.SDConfig"));
   }
   // Prometheus' `patFileSDName`.
@@ -81,7 +81,7 @@ absl::Status DecodeFileSdConfigs(const YAML::Node& node,
       R"(^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$)");
   size_t i = 0;
   for (const auto& item : node) {
-    const std::string where = absl::StrCat("[", i++, "]");
+    const std::string where = absl::StrCat("file_sd_configs[", i++, "]");
     FileSdConfig fc;
     PROMSCRAPE_ASSIGN_OR_RETURN(MapReader r,
                                 MapReader::Create(item, "file.SDConfig"));
@@ -166,13 +166,10 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
   PROMSCRAPE_FIELD_(DecodeDouble, "native_histogram_min_bucket_factor",
                     &c.native_histogram_min_bucket_factor);
 #undef PROMSCRAPE_FIELD_
-  PROMSCRAPE_RETURN_IF_ERROR(field(
-      DecodeStaticConfigs(r.Take("static_configs"), &c.static_configs),
-      "static_configs"));
   PROMSCRAPE_RETURN_IF_ERROR(
-      field(DecodeFileSdConfigs(r.Take("file_sd_configs"), base_dir,
-                                &c.file_sd_configs),
-            "file_sd_configs"));
+      DecodeStaticConfigs(r.Take("static_configs"), &c.static_configs));
+  PROMSCRAPE_RETURN_IF_ERROR(DecodeFileSdConfigs(
+      r.Take("file_sd_configs"), base_dir, &c.file_sd_configs));
   for (absl::string_view sd : kKnownSd) {
     const std::string key = absl::StrCat(sd, "_sd_configs");
     YAML::Node n = r.Take(key);
@@ -183,18 +180,14 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
     }
     c.unsupported_sd_configs.push_back(key);
   }
-  PROMSCRAPE_RETURN_IF_ERROR(field(
-      DecodeRelabelConfigs(r.Take("relabel_configs"),
-                           "empty or null target relabeling rule in scrape "
-                           "config",
-                           &c.relabel_configs, &c.relabel_rules),
-      "relabel_configs"));
-  PROMSCRAPE_RETURN_IF_ERROR(field(
-      DecodeRelabelConfigs(r.Take("metric_relabel_configs"),
-                           "empty or null metric relabeling rule in scrape "
-                           "config",
-                           &c.metric_relabel_configs, &c.metric_relabel_rules),
-      "metric_relabel_configs"));
+  PROMSCRAPE_RETURN_IF_ERROR(DecodeRelabelConfigs(
+      r.Take("relabel_configs"), "relabel_configs",
+      "empty or null target relabeling rule in scrape config",
+      &c.relabel_configs, &c.relabel_rules));
+  PROMSCRAPE_RETURN_IF_ERROR(DecodeRelabelConfigs(
+      r.Take("metric_relabel_configs"), "metric_relabel_configs",
+      "empty or null metric relabeling rule in scrape config",
+      &c.metric_relabel_configs, &c.metric_relabel_rules));
   PROMSCRAPE_RETURN_IF_ERROR(
       DecodeHttpClientConfig(r, base_dir, &c.http_client));
   PROMSCRAPE_RETURN_IF_ERROR(r.Finish());

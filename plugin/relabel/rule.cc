@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "plugin/common/status.h"
@@ -144,9 +145,15 @@ absl::StatusOr<std::shared_ptr<const re2::RE2>> CompileAnchored(
   const std::string anchored = absl::StrCat("^(?:", re, ")$");
   auto compiled = std::make_shared<const re2::RE2>(anchored, options);
   if (!compiled->ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("error parsing regexp: ", compiled->error(), ": ",
-                     labels::GoQuote(anchored)));
+    // RE2 appends ": <pattern>" to its message; quote the user's regex
+    // instead of our anchored form.
+    std::string reason = compiled->error();
+    const std::string suffix = absl::StrCat(": ", anchored);
+    if (absl::EndsWith(reason, suffix)) {
+      reason.resize(reason.size() - suffix.size());
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        "error parsing regexp ", labels::GoQuote(re), ": ", reason));
   }
   return compiled;
 }

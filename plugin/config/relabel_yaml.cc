@@ -35,6 +35,10 @@ absl::Status DecodeOne(const YAML::Node& node, relabel::RuleSpec* spec) {
   PROMSCRAPE_RETURN_IF_ERROR(
       internal::DecodeString(r.Take("replacement"), &spec->replacement));
   n = r.Take("action");
+  if (n.IsDefined() && n.IsNull()) {
+    // yaml.v2 zeroes the action; Validate() then rejects it.
+    return absl::InvalidArgumentError("relabel action cannot be empty");
+  }
   if (n.IsDefined()) {
     std::string action;
     PROMSCRAPE_RETURN_IF_ERROR(internal::DecodeString(n, &action));

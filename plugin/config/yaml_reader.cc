@@ -179,6 +179,12 @@ absl::Status CannotUnmarshal(const YAML::Node& node, Kind kind,
                                                  into));
 }
 
+// yaml.v2 in strict mode rejects repeated keys in maps too.
+absl::Status DuplicateKey(const YAML::Node& key, const std::string& name) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(LinePrefix(key), "key \"", name, "\" already set in map"));
+}
+
 }  // namespace
 
 bool IsNullNode(const YAML::Node& node) {
@@ -252,8 +258,12 @@ absl::Status MapReader::Finish() const {
 }
 
 absl::Status DecodeString(const YAML::Node& node, std::string* out) {
+  if (!node.IsDefined()) return absl::OkStatus();
   Resolved r = Resolve(node);
-  if (r.kind == Kind::kNull) return absl::OkStatus();
+  if (r.kind == Kind::kNull) {
+    out->clear();
+    return absl::OkStatus();
+  }
   if (r.kind == Kind::kSeq || r.kind == Kind::kMap) {
     return CannotUnmarshal(node, r.kind, "string");
   }
@@ -262,16 +272,24 @@ absl::Status DecodeString(const YAML::Node& node, std::string* out) {
 }
 
 absl::Status DecodeBool(const YAML::Node& node, bool* out) {
+  if (!node.IsDefined()) return absl::OkStatus();
   Resolved r = Resolve(node);
-  if (r.kind == Kind::kNull) return absl::OkStatus();
+  if (r.kind == Kind::kNull) {
+    *out = false;
+    return absl::OkStatus();
+  }
   if (r.kind != Kind::kBool) return CannotUnmarshal(node, r.kind, "bool");
   *out = r.b;
   return absl::OkStatus();
 }
 
 absl::Status DecodeUint(const YAML::Node& node, uint64_t* out) {
+  if (!node.IsDefined()) return absl::OkStatus();
   Resolved r = Resolve(node);
-  if (r.kind == Kind::kNull) return absl::OkStatus();
+  if (r.kind == Kind::kNull) {
+    *out = 0;
+    return absl::OkStatus();
+  }
   if (r.kind == Kind::kInt && (!r.negative || r.magnitude == 0)) {
     *out = r.magnitude;
     return absl::OkStatus();
@@ -285,8 +303,12 @@ absl::Status DecodeUint(const YAML::Node& node, uint64_t* out) {
 }
 
 absl::Status DecodeDouble(const YAML::Node& node, double* out) {
+  if (!node.IsDefined()) return absl::OkStatus();
   Resolved r = Resolve(node);
-  if (r.kind == Kind::kNull) return absl::OkStatus();
+  if (r.kind == Kind::kNull) {
+    *out = 0;
+    return absl::OkStatus();
+  }
   if (r.kind == Kind::kFloat) {
     *out = r.f;
   } else if (r.kind == Kind::kInt) {
@@ -298,7 +320,11 @@ absl::Status DecodeDouble(const YAML::Node& node, double* out) {
 }
 
 absl::Status DecodeDuration(const YAML::Node& node, absl::Duration* out) {
-  if (IsNullNode(node)) return absl::OkStatus();
+  if (!node.IsDefined()) return absl::OkStatus();
+  if (node.IsNull()) {
+    *out = absl::ZeroDuration();
+    return absl::OkStatus();
+  }
   std::string s;
   PROMSCRAPE_RETURN_IF_ERROR(DecodeString(node, &s));
   auto d = ParseDuration(s);
@@ -308,7 +334,11 @@ absl::Status DecodeDuration(const YAML::Node& node, absl::Duration* out) {
 }
 
 absl::Status DecodeSize(const YAML::Node& node, int64_t* out) {
-  if (IsNullNode(node)) return absl::OkStatus();
+  if (!node.IsDefined()) return absl::OkStatus();
+  if (node.IsNull()) {
+    *out = 0;
+    return absl::OkStatus();
+  }
   std::string s;
   PROMSCRAPE_RETURN_IF_ERROR(DecodeString(node, &s));
   auto v = ParseSize(s);
@@ -319,7 +349,11 @@ absl::Status DecodeSize(const YAML::Node& node, int64_t* out) {
 
 absl::Status DecodeStringList(const YAML::Node& node,
                               std::vector<std::string>* out) {
-  if (IsNullNode(node)) return absl::OkStatus();
+  if (!node.IsDefined()) return absl::OkStatus();
+  if (node.IsNull()) {
+    out->clear();
+    return absl::OkStatus();
+  }
   if (!node.IsSequence()) {
     return CannotUnmarshal(node, Resolve(node).kind, "[]string");
   }
@@ -334,7 +368,11 @@ absl::Status DecodeStringList(const YAML::Node& node,
 
 absl::Status DecodeStringMap(const YAML::Node& node,
                              std::map<std::string, std::string>* out) {
-  if (IsNullNode(node)) return absl::OkStatus();
+  if (!node.IsDefined()) return absl::OkStatus();
+  if (node.IsNull()) {
+    out->clear();
+    return absl::OkStatus();
+  }
   if (!node.IsMap()) {
     return CannotUnmarshal(node, Resolve(node).kind, "map[string]string");
   }
@@ -342,6 +380,7 @@ absl::Status DecodeStringMap(const YAML::Node& node,
   for (auto it = node.begin(); it != node.end(); ++it) {
     std::string k, v;
     PROMSCRAPE_RETURN_IF_ERROR(DecodeString(it->first, &k));
+    if (out->count(k) != 0) return DuplicateKey(it->first, k);
     PROMSCRAPE_RETURN_IF_ERROR(DecodeString(it->second, &v));
     (*out)[k] = std::move(v);
   }
@@ -351,7 +390,11 @@ absl::Status DecodeStringMap(const YAML::Node& node,
 absl::Status DecodeStringListMap(
     const YAML::Node& node,
     std::map<std::string, std::vector<std::string>>* out) {
-  if (IsNullNode(node)) return absl::OkStatus();
+  if (!node.IsDefined()) return absl::OkStatus();
+  if (node.IsNull()) {
+    out->clear();
+    return absl::OkStatus();
+  }
   if (!node.IsMap()) {
     return CannotUnmarshal(node, Resolve(node).kind, "map[string][]string");
   }
@@ -360,6 +403,7 @@ absl::Status DecodeStringListMap(
     std::string k;
     std::vector<std::string> v;
     PROMSCRAPE_RETURN_IF_ERROR(DecodeString(it->first, &k));
+    if (out->count(k) != 0) return DuplicateKey(it->first, k);
     PROMSCRAPE_RETURN_IF_ERROR(DecodeStringList(it->second, &v));
     (*out)[k] = std::move(v);
   }

@@ -16,7 +16,8 @@
 // Strict YAML decoding with Go yaml.v2's rules, which is what makes a config
 // valid or invalid in Prometheus: unknown and duplicate keys are errors,
 // plain scalars resolve as YAML 1.1 (`yes`/`on` are booleans, `0x10` is an
-// int), quoted scalars are strings, and null leaves a field at its default.
+// int), quoted scalars are strings, and an explicit null sets a field's zero
+// value (not its default).
 namespace promscrape::config::internal {
 
 // Reads the fields of one YAML mapping. Each `Take*` consumes a key;
@@ -57,7 +58,9 @@ bool IsNullNode(const YAML::Node& node);
 // "line N: " for errors about `node` (1-based, like yaml.v2), or "".
 std::string LinePrefix(const YAML::Node& node);
 
-// Decoders. Each leaves `out` unchanged for a null/absent node and returns
+// Decoders. Each leaves `out` unchanged for an absent node, sets the zero
+// value for an explicit null (as yaml.v2 does: `honor_timestamps: null` is
+// false, `metrics_path: ~` is ""), and returns
 // kInvalidArgument with Go-like wording, e.g.
 // `line 3: cannot unmarshal !!str "true" into bool`.
 absl::Status DecodeString(const YAML::Node& node, std::string* out);

@@ -1,5 +1,6 @@
 #include "plugin/config/http_client_config.h"
 
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -33,17 +34,78 @@ absl::Status ValidateTlsVersion(const std::string& v) {
   return Err(absl::StrCat("unknown TLS version: ", v));
 }
 
-// The subset of Go's url.Parse failures that a config can plausibly hit.
+bool IsHex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+         (c >= 'A' && c <= 'F');
+}
+
+// Host characters Go's url.Parse accepts unescaped (RFC 3986 sub-delims,
+// unreserved, and the IPv6/zone punctuation).
+bool IsHostChar(unsigned char c) {
+  if (c >= 0x80 || std::isalnum(c)) return true;
+  return absl::string_view("-_.~!$&'()*+,;=:[]<>\"%").find(
+             static_cast<char>(c)) != absl::string_view::npos;
+}
+
+// The url.Parse failures a proxy_url can plausibly hit: a missing scheme,
+// control characters, bad %-escapes, bad host characters or port.
 absl::Status ValidateProxyUrl(const std::string& url) {
   if (url.empty()) return absl::OkStatus();
-  if (url[0] == ':') {
-    return Err(absl::StrCat("parse ", labels::GoQuote(url),
-                            ": missing protocol scheme"));
-  }
+  auto fail = [&](absl::string_view why) {
+    return Err(absl::StrCat("parse ", labels::GoQuote(url), ": ", why));
+  };
   for (char c : url) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return Err(absl::StrCat("parse ", labels::GoQuote(url),
-                              ": net/url: invalid control character in URL"));
+      return fail("net/url: invalid control character in URL");
+    }
+  }
+  if (url[0] == ':') return fail("missing protocol scheme");
+  for (size_t i = 0; i < url.size(); ++i) {
+    if (url[i] != '%') continue;
+    if (i + 2 >= url.size() || !IsHex(url[i + 1]) || !IsHex(url[i + 2])) {
+      return fail(absl::StrCat("invalid URL escape ",
+                               labels::GoQuote(url.substr(i, 3))));
+    }
+  }
+  // Authority: after "scheme://", up to the path, query or fragment.
+  size_t colon = url.find(':');
+  if (colon == std::string::npos || url.compare(colon, 3, "://") != 0) {
+    return absl::OkStatus();
+  }
+  size_t start = colon + 3;
+  size_t end = url.find_first_of("/?#", start);
+  std::string authority =
+      url.substr(start, end == std::string::npos ? std::string::npos
+                                                 : end - start);
+  if (size_t at = authority.rfind('@'); at != std::string::npos) {
+    authority = authority.substr(at + 1);
+  }
+  for (unsigned char c : authority) {
+    if (!IsHostChar(c)) {
+      return fail(absl::StrCat("invalid character ",
+                               labels::GoQuote(std::string(1, c)),
+                               " in host name"));
+    }
+  }
+  if (!authority.empty() && authority[0] == '[' &&
+      authority.find(']') == std::string::npos) {
+    return fail("missing ']' in host");
+  }
+  // The port, when present, must be digits.
+  size_t port_colon = authority.rfind(':');
+  size_t bracket = authority.rfind(']');
+  if (port_colon != std::string::npos &&
+      (bracket == std::string::npos || port_colon > bracket) &&
+      (authority[0] != '[' || bracket != std::string::npos)) {
+    if (authority.find(':') == port_colon || authority[0] == '[') {
+      for (size_t i = port_colon + 1; i < authority.size(); ++i) {
+        if (!std::isdigit(static_cast<unsigned char>(authority[i]))) {
+          return fail(absl::StrCat(
+              "invalid port ",
+              labels::GoQuote(authority.substr(port_colon)),
+              " after host"));
+        }
+      }
     }
   }
   return absl::OkStatus();

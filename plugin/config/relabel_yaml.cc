@@ -21,11 +21,12 @@ absl::Status DecodeOne(const YAML::Node& node, relabel::RuleSpec* spec) {
   PROMSCRAPE_RETURN_IF_ERROR(
       internal::DecodeString(r.Take("separator"), &spec->separator));
   n = r.Take("regex");
+  // NOTE: an explicit `regex: null` counts as set (keepequal rejects it, as
+  // Prometheus compares regexes by identity) and compiles the empty pattern.
+  spec->regex_set = n.IsDefined();
   if (n.IsDefined() && n.IsNull()) {
-    // `regex: null` compiles the empty pattern in Prometheus.
     spec->regex.clear();
   } else if (n.IsDefined()) {
-    spec->regex_set = true;
     PROMSCRAPE_RETURN_IF_ERROR(internal::DecodeString(n, &spec->regex));
   }
   PROMSCRAPE_RETURN_IF_ERROR(

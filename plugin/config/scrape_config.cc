@@ -30,18 +30,21 @@ absl::Status Err(absl::string_view msg) {
   return absl::InvalidArgumentError(msg);
 }
 
-absl::Status DecodeStaticConfigs(const YAML::Node& node,
-                                 std::vector<StaticConfig>* out) {
+}  // namespace
+
+absl::Status DecodeTargetGroupList(const YAML::Node& node,
+                                   absl::string_view field,
+                                   std::vector<StaticConfig>* out) {
   if (internal::IsNullNode(node)) return absl::OkStatus();
   if (!node.IsSequence()) {
-    return Err(absl::StrCat("static_configs: ", internal::LinePrefix(node),
+    return Err(absl::StrCat(field, ": ", internal::LinePrefix(node),
                             "cannot unmarshal into []*targetgroup.Group"));
   }
   size_t i = 0;
   for (const auto& item : node) {
-    const std::string where = absl::StrCat("static_configs[", i++, "]");
+    const std::string where = absl::StrCat(field, "[", i++, "]");
     if (internal::IsNullNode(item)) {
-      return Err(absl::StrCat(where, ": empty or null section in static_configs"));
+      return Err(absl::StrCat(where, ": empty or null section in ", field));
     }
     PROMSCRAPE_ASSIGN_OR_RETURN(MapReader r,
                                 MapReader::Create(item, "targetgroup.Group"));
@@ -67,6 +70,8 @@ absl::Status DecodeStaticConfigs(const YAML::Node& node,
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 absl::Status DecodeFileSdConfigs(const YAML::Node& node,
                                  absl::string_view base_dir,
@@ -166,8 +171,8 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
   PROMSCRAPE_FIELD_(DecodeDouble, "native_histogram_min_bucket_factor",
                     &c.native_histogram_min_bucket_factor);
 #undef PROMSCRAPE_FIELD_
-  PROMSCRAPE_RETURN_IF_ERROR(
-      DecodeStaticConfigs(r.Take("static_configs"), &c.static_configs));
+  PROMSCRAPE_RETURN_IF_ERROR(DecodeTargetGroupList(
+      r.Take("static_configs"), "static_configs", &c.static_configs));
   PROMSCRAPE_RETURN_IF_ERROR(DecodeFileSdConfigs(
       r.Take("file_sd_configs"), base_dir, &c.file_sd_configs));
   for (absl::string_view sd : kKnownSd) {

@@ -83,6 +83,13 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
 // Appends the config as a YAML map, secrets as `<secret>`.
 void EmitScrapeConfig(const ScrapeConfig& config, YAML::Emitter& out);
 
+// Decodes a list of target groups (`[{targets: [...], labels: {...}}]`), the
+// shape of `static_configs` and of file_sd target files. Errors name the
+// entry: `static_configs[1]: ...` (`field` is the prefix).
+absl::Status DecodeTargetGroupList(const YAML::Node& node,
+                                   absl::string_view field,
+                                   std::vector<StaticConfig>* out);
+
 // Prometheus `config.CheckTargetAddress`: an address must not contain "/".
 // Error: `"http://x:1" is not a valid hostname`.
 absl::Status CheckTargetAddress(absl::string_view address);

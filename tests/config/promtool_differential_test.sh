@@ -19,6 +19,7 @@ total=0
 mismatches=0
 for file in "$@"; do
   case "$file" in
+    */files/*) continue ;;  # Files the configs refer to.
     *.yml) ;;
     *) continue ;;
   esac

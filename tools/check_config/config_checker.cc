@@ -8,6 +8,7 @@
 #include "plugin/common/status.h"
 #include "plugin/config/prometheus_config.h"
 #include "plugin/labels/labels.h"
+#include "plugin/scrape/file_sd.h"
 #include "plugin/scrape/target.h"
 
 namespace promscrape::tools {
@@ -54,9 +55,20 @@ absl::Status CheckScrapeConfig(const config::ScrapeConfig& sc,
                                          " for file_sd in scrape job ",
                                          labels::GoQuote(sc.job_name),
                                          " does not exist"));
-      } else {
-        // TODO(config): parse file_sd target files and check their targets
-        // as promtool does; for now existing files are not inspected.
+        continue;
+      }
+      for (const auto& file : Glob(f)) {
+        auto groups = scrape::ReadFileSdFile(file);
+        if (!groups.ok()) {
+          return Annotate(groups.status(), absl::StrCat("checking SD file ",
+                                                        labels::GoQuote(f)));
+        }
+        for (auto& group : *groups) {
+          // promtool checks file groups without a source name.
+          group.source.clear();
+          scrape::GroupTargets targets = scrape::TargetsFromGroup(group, sc);
+          if (!targets.failures.empty()) return targets.failures.front();
+        }
       }
     }
   }

@@ -290,6 +290,14 @@ v('authorization_type_blank', job("authorization: {type: '  ', credentials: x}")
 i('enable_http2_quoted', job("enable_http2: 'no'"))
 v('follow_redirects_null', job("follow_redirects: null"))
 
+v('file_sd_existing_files', job("file_sd_configs:\n- files: ['files/sd/good.json', 'files/sd/good.yml']"))
+i('file_sd_bad_label', job("file_sd_configs:\n- files: ['files/sd/bad_label.json']"))
+i('file_sd_url_target', job("file_sd_configs:\n- files: ['files/sd/url_target.yml']"))
+i('file_sd_unknown_key', job("file_sd_configs:\n- files: ['files/sd/unknown_key.json']"))
+i('file_sd_empty_target', job("file_sd_configs:\n- files: ['files/sd/empty_target.yml']"))
+i('file_sd_broken_json', job("file_sd_configs:\n- files: ['files/sd/broken.json']"))
+v('file_sd_url_target_rewritten', job("relabel_configs:\n- source_labels: [__address__]\n  regex: 'http://(.*)'\n  target_label: __address__\nfile_sd_configs:\n- files: ['files/sd/url_target.yml']"))
+
 for name, body in sorted(cases.items()):
     with open(name + '.yml', 'w') as f:
         f.write(body)

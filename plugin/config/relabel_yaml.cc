@@ -87,7 +87,8 @@ void EmitRelabelConfigs(const std::vector<relabel::RuleSpec>& specs,
           << s.source_labels;
     }
     out << YAML::Key << "separator" << YAML::Value << s.separator;
-    out << YAML::Key << "regex" << YAML::Value << s.regex;
+    // Only an explicit regex is rendered: keepequal/dropequal reject any.
+    if (s.regex_set) out << YAML::Key << "regex" << YAML::Value << s.regex;
     if (s.modulus != 0) {
       out << YAML::Key << "modulus" << YAML::Value << s.modulus;
     }

@@ -1,0 +1,182 @@
+#include "plugin/config/global_config.h"
+
+#include <map>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "plugin/common/status.h"
+#include "plugin/config/duration.h"
+#include "plugin/config/size.h"
+#include "plugin/config/yaml_reader.h"
+#include "plugin/labels/names.h"
+
+namespace promscrape::config {
+namespace {
+
+using internal::MapReader;
+
+}  // namespace
+
+std::vector<std::string> DefaultScrapeProtocols() {
+  return {"OpenMetricsText1.0.0", "OpenMetricsText0.0.1",
+          "PrometheusText0.0.4"};
+}
+
+absl::Status ValidateScrapeProtocols(const std::vector<std::string>& protocols,
+                                     absl::string_view where) {
+  if (protocols.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("scrape_protocols cannot be empty", where));
+  }
+  absl::flat_hash_set<std::string> seen;
+  for (const auto& p : protocols) {
+    if (!seen.insert(absl::AsciiStrToLower(p)).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("duplicated protocol in scrape_protocols, got [",
+                       absl::StrJoin(protocols, " "), "]", where));
+    }
+    bool known = false;
+    for (absl::string_view k : kScrapeProtocols) known = known || k == p;
+    if (!known) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "scrape_protocols: unknown scrape protocol ", p, ", supported: [",
+          absl::StrJoin(kScrapeProtocols, " "), "]", where));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecodeGlobalConfig(const YAML::Node& node, GlobalConfig* out) {
+  if (internal::IsNullNode(node)) return absl::OkStatus();
+  PROMSCRAPE_ASSIGN_OR_RETURN(MapReader r,
+                              MapReader::Create(node, "config.GlobalConfig"));
+  // Zero means "unset" for the durations, as in Prometheus.
+  GlobalConfig g;
+  g.scrape_interval = g.scrape_timeout = g.evaluation_interval =
+      absl::ZeroDuration();
+  auto field = [](absl::Status s, absl::string_view name) {
+    return Annotate(s, name);
+  };
+  PROMSCRAPE_RETURN_IF_ERROR(field(
+      internal::DecodeDuration(r.Take("scrape_interval"), &g.scrape_interval),
+      "scrape_interval"));
+  PROMSCRAPE_RETURN_IF_ERROR(field(
+      internal::DecodeDuration(r.Take("scrape_timeout"), &g.scrape_timeout),
+      "scrape_timeout"));
+  PROMSCRAPE_RETURN_IF_ERROR(
+      field(internal::DecodeDuration(r.Take("evaluation_interval"),
+                                     &g.evaluation_interval),
+            "evaluation_interval"));
+  YAML::Node protocols = r.Take("scrape_protocols");
+  if (!internal::IsNullNode(protocols)) {
+    g.scrape_protocols.emplace();
+    PROMSCRAPE_RETURN_IF_ERROR(field(
+        internal::DecodeStringList(protocols, &*g.scrape_protocols),
+        "scrape_protocols"));
+    PROMSCRAPE_RETURN_IF_ERROR(
+        ValidateScrapeProtocols(*g.scrape_protocols, " for global config"));
+  }
+  std::map<std::string, std::string> external;
+  PROMSCRAPE_RETURN_IF_ERROR(field(
+      internal::DecodeStringMap(r.Take("external_labels"), &external),
+      "external_labels"));
+  PROMSCRAPE_RETURN_IF_ERROR(field(
+      internal::DecodeString(r.Take("query_log_file"), &g.query_log_file),
+      "query_log_file"));
+  ScrapeLimits& l = g.limits;
+  PROMSCRAPE_RETURN_IF_ERROR(field(
+      internal::DecodeSize(r.Take("body_size_limit"), &l.body_size_limit),
+      "body_size_limit"));
+  struct {
+    const char* name;
+    uint64_t* out;
+  } const uints[] = {
+      {"sample_limit", &l.sample_limit},
+      {"target_limit", &l.target_limit},
+      {"label_limit", &l.label_limit},
+      {"label_name_length_limit", &l.label_name_length_limit},
+      {"label_value_length_limit", &l.label_value_length_limit},
+      {"keep_dropped_targets", &l.keep_dropped_targets},
+  };
+  for (const auto& u : uints) {
+    PROMSCRAPE_RETURN_IF_ERROR(
+        field(internal::DecodeUint(r.Take(u.name), u.out), u.name));
+  }
+  PROMSCRAPE_RETURN_IF_ERROR(r.Finish());
+
+  std::vector<labels::Label> ext;
+  for (auto& [name, value] : external) {
+    if (!labels::IsValidLabelName(name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(labels::GoQuote(name), " is not a valid label name"));
+    }
+    if (!labels::IsValidUtf8(value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(labels::GoQuote(value), " is not a valid label value"));
+    }
+    ext.push_back({name, value});
+  }
+  g.external_labels = labels::Labels::FromUnsorted(std::move(ext));
+
+  const GlobalConfig defaults;
+  if (g.scrape_interval == absl::ZeroDuration()) {
+    g.scrape_interval = defaults.scrape_interval;
+  }
+  if (g.scrape_timeout > g.scrape_interval) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("global scrape timeout greater than scrape interval (",
+                     FormatPromDuration(g.scrape_timeout), " > ",
+                     FormatPromDuration(g.scrape_interval), ")"));
+  }
+  if (g.scrape_timeout == absl::ZeroDuration()) {
+    g.scrape_timeout = std::min(defaults.scrape_timeout, g.scrape_interval);
+  }
+  if (g.evaluation_interval == absl::ZeroDuration()) {
+    g.evaluation_interval = defaults.evaluation_interval;
+  }
+  *out = std::move(g);
+  return absl::OkStatus();
+}
+
+void EmitGlobalConfig(const GlobalConfig& g, YAML::Emitter& out) {
+  out << YAML::BeginMap;
+  out << YAML::Key << "scrape_interval" << YAML::Value
+      << FormatPromDuration(g.scrape_interval);
+  out << YAML::Key << "scrape_timeout" << YAML::Value
+      << FormatPromDuration(g.scrape_timeout);
+  out << YAML::Key << "evaluation_interval" << YAML::Value
+      << FormatPromDuration(g.evaluation_interval);
+  if (g.scrape_protocols) {
+    out << YAML::Key << "scrape_protocols" << YAML::Value << YAML::Flow
+        << *g.scrape_protocols;
+  }
+  if (!g.external_labels.empty()) {
+    out << YAML::Key << "external_labels" << YAML::Value << YAML::BeginMap;
+    for (const auto& l : g.external_labels) {
+      out << YAML::Key << l.name << YAML::Value << l.value;
+    }
+    out << YAML::EndMap;
+  }
+  if (!g.query_log_file.empty()) {
+    out << YAML::Key << "query_log_file" << YAML::Value << g.query_log_file;
+  }
+  const ScrapeLimits& l = g.limits;
+  if (l.body_size_limit != 0) {
+    out << YAML::Key << "body_size_limit" << YAML::Value
+        << FormatSize(l.body_size_limit);
+  }
+  out << YAML::Key << "sample_limit" << YAML::Value << l.sample_limit;
+  out << YAML::Key << "target_limit" << YAML::Value << l.target_limit;
+  out << YAML::Key << "label_limit" << YAML::Value << l.label_limit;
+  out << YAML::Key << "label_name_length_limit" << YAML::Value
+      << l.label_name_length_limit;
+  out << YAML::Key << "label_value_length_limit" << YAML::Value
+      << l.label_value_length_limit;
+  out << YAML::Key << "keep_dropped_targets" << YAML::Value
+      << l.keep_dropped_targets;
+  out << YAML::EndMap;
+}
+
+}  // namespace promscrape::config

@@ -1,0 +1,30 @@
+#ifndef PLUGIN_CONFIG_RELABEL_YAML_H_
+#define PLUGIN_CONFIG_RELABEL_YAML_H_
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "plugin/relabel/rule.h"
+#include "yaml-cpp/yaml.h"
+
+// YAML <-> relabel::RuleSpec for `relabel_configs` / `metric_relabel_configs`.
+namespace promscrape::config {
+
+// Decodes a list of `<relabel_config>` and compiles it. `null_error` is
+// Prometheus' message for a null list element ("empty or null target
+// relabeling rule in scrape config"). Errors name the entry:
+// `relabel_configs[1]: ...` (`field` is the list's key).
+absl::Status DecodeRelabelConfigs(const YAML::Node& node,
+                                  absl::string_view field,
+                                  absl::string_view null_error,
+                                  std::vector<relabel::RuleSpec>* specs,
+                                  std::vector<relabel::Rule>* rules);
+
+// Emits a list of rules as YAML.
+void EmitRelabelConfigs(const std::vector<relabel::RuleSpec>& specs,
+                        YAML::Emitter& out);
+
+}  // namespace promscrape::config
+
+#endif  // PLUGIN_CONFIG_RELABEL_YAML_H_

@@ -1,0 +1,329 @@
+#include "plugin/config/scrape_config.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "plugin/common/status.h"
+#include "plugin/config/duration.h"
+#include "plugin/config/relabel_yaml.h"
+#include "plugin/config/size.h"
+#include "plugin/config/yaml_reader.h"
+#include "plugin/labels/names.h"
+#include "re2/re2.h"
+
+namespace promscrape::config {
+namespace {
+
+using internal::MapReader;
+
+// Service discoveries compiled into Debian's Prometheus 2.42 (the arbiter of
+// what a valid prometheus.yml is here); others are unknown fields there too.
+constexpr absl::string_view kKnownSd[] = {
+    "azure",     "digitalocean", "docker",   "dockerswarm", "dns",
+    "ec2",       "eureka",       "gce",      "hetzner",     "http",
+    "ionos",     "lightsail",    "marathon", "nerve",       "openstack",
+    "ovhcloud",  "puppetdb",     "scaleway", "serverset",   "triton",
+    "uyuni",     "vultr"};
+
+absl::Status Err(absl::string_view msg) {
+  return absl::InvalidArgumentError(msg);
+}
+
+}  // namespace
+
+absl::Status DecodeTargetGroupList(const YAML::Node& node,
+                                   absl::string_view field,
+                                   std::vector<StaticConfig>* out) {
+  if (internal::IsNullNode(node)) return absl::OkStatus();
+  if (!node.IsSequence()) {
+    return Err(absl::StrCat(field, ": ", internal::LinePrefix(node),
+                            "cannot unmarshal into []*targetgroup.Group"));
+  }
+  size_t i = 0;
+  for (const auto& item : node) {
+    const std::string where = absl::StrCat(field, "[", i++, "]");
+    if (internal::IsNullNode(item)) {
+      return Err(absl::StrCat(where, ": empty or null section in ", field));
+    }
+    PROMSCRAPE_ASSIGN_OR_RETURN(MapReader r,
+                                MapReader::Create(item, "targetgroup.Group"));
+    StaticConfig sc;
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(
+        internal::DecodeStringList(r.Take("targets"), &sc.targets),
+        absl::StrCat(where, " targets")));
+    std::map<std::string, std::string> lbls;
+    PROMSCRAPE_RETURN_IF_ERROR(
+        Annotate(internal::DecodeStringMap(r.Take("labels"), &lbls),
+                 absl::StrCat(where, " labels")));
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(r.Finish(), where));
+    std::vector<labels::Label> v;
+    for (auto& [name, value] : lbls) {
+      if (!labels::IsValidLabelName(name)) {
+        return Err(absl::StrCat(where, " labels: ", labels::GoQuote(name),
+                                " is not a valid label name"));
+      }
+      v.push_back({name, value});
+    }
+    sc.labels = labels::Labels::FromUnsorted(std::move(v));
+    out->push_back(std::move(sc));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+absl::Status DecodeFileSdConfigs(const YAML::Node& node,
+                                 absl::string_view base_dir,
+                                 std::vector<FileSdConfig>* out) {
+  if (internal::IsNullNode(node)) return absl::OkStatus();
+  if (!node.IsSequence()) {
+    return Err(absl::StrCat("file_sd_configs: ", internal::LinePrefix(node),
+                            "cannot unmarshal into []*file.SDConfig"));
+  }
+  // Prometheus' `patFileSDName`.
+  static const re2::RE2* const kPattern = new re2::RE2(
+      R"(^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$)");
+  size_t i = 0;
+  for (const auto& item : node) {
+    const std::string where = absl::StrCat("file_sd_configs[", i++, "]");
+    FileSdConfig fc;
+    PROMSCRAPE_ASSIGN_OR_RETURN(MapReader r,
+                                MapReader::Create(item, "file.SDConfig"));
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(
+        internal::DecodeStringList(r.Take("files"), &fc.files), where));
+    PROMSCRAPE_RETURN_IF_ERROR(
+        Annotate(internal::DecodeDuration(r.Take("refresh_interval"),
+                                          &fc.refresh_interval),
+                 absl::StrCat(where, " refresh_interval")));
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(r.Finish(), where));
+    if (fc.files.empty()) {
+      return Err(absl::StrCat(where,
+                              ": file service discovery config must contain "
+                              "at least one path name"));
+    }
+    for (auto& f : fc.files) {
+      if (!re2::RE2::FullMatch(f, *kPattern)) {
+        return Err(absl::StrCat(where, ": path name ", labels::GoQuote(f),
+                                " is not valid for file discovery"));
+      }
+      f = ResolvePath(base_dir, f);
+    }
+    out->push_back(std::move(fc));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckTargetAddress(absl::string_view address) {
+  if (absl::StrContains(address, "/")) {
+    return Err(absl::StrCat(labels::GoQuote(address),
+                            " is not a valid hostname"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecodeScrapeConfig(const YAML::Node& node,
+                                const GlobalConfig& global,
+                                absl::string_view base_dir, ScrapeConfig* out) {
+  if (internal::IsNullNode(node)) return Err("empty or null scrape config section");
+  PROMSCRAPE_ASSIGN_OR_RETURN(MapReader r,
+                              MapReader::Create(node, "config.ScrapeConfig"));
+  ScrapeConfig c;
+  c.scrape_interval = c.scrape_timeout = absl::ZeroDuration();
+  auto field = [](absl::Status s, absl::string_view name) {
+    return Annotate(s, name);
+  };
+#define PROMSCRAPE_FIELD_(decoder, key, target) \
+  PROMSCRAPE_RETURN_IF_ERROR(                   \
+      field(internal::decoder(r.Take(key), target), key))
+  PROMSCRAPE_FIELD_(DecodeString, "job_name", &c.job_name);
+  PROMSCRAPE_FIELD_(DecodeBool, "honor_labels", &c.honor_labels);
+  PROMSCRAPE_FIELD_(DecodeBool, "honor_timestamps", &c.honor_timestamps);
+  PROMSCRAPE_FIELD_(DecodeBool, "track_timestamps_staleness",
+                    &c.track_timestamps_staleness);
+  PROMSCRAPE_FIELD_(DecodeStringListMap, "params", &c.params);
+  PROMSCRAPE_FIELD_(DecodeDuration, "scrape_interval", &c.scrape_interval);
+  PROMSCRAPE_FIELD_(DecodeDuration, "scrape_timeout", &c.scrape_timeout);
+  YAML::Node protocols = r.Take("scrape_protocols");
+  const bool protocols_set = !internal::IsNullNode(protocols);
+  PROMSCRAPE_RETURN_IF_ERROR(
+      field(internal::DecodeStringList(protocols, &c.scrape_protocols),
+            "scrape_protocols"));
+  PROMSCRAPE_FIELD_(DecodeBool, "scrape_classic_histograms",
+                    &c.scrape_classic_histograms);
+  PROMSCRAPE_FIELD_(DecodeString, "metrics_path", &c.metrics_path);
+  PROMSCRAPE_FIELD_(DecodeString, "scheme", &c.scheme);
+  PROMSCRAPE_FIELD_(DecodeBool, "enable_compression", &c.enable_compression);
+  PROMSCRAPE_FIELD_(DecodeSize, "body_size_limit", &c.limits.body_size_limit);
+  PROMSCRAPE_FIELD_(DecodeUint, "sample_limit", &c.limits.sample_limit);
+  PROMSCRAPE_FIELD_(DecodeUint, "target_limit", &c.limits.target_limit);
+  PROMSCRAPE_FIELD_(DecodeUint, "label_limit", &c.limits.label_limit);
+  PROMSCRAPE_FIELD_(DecodeUint, "label_name_length_limit",
+                    &c.limits.label_name_length_limit);
+  PROMSCRAPE_FIELD_(DecodeUint, "label_value_length_limit",
+                    &c.limits.label_value_length_limit);
+  PROMSCRAPE_FIELD_(DecodeUint, "keep_dropped_targets",
+                    &c.limits.keep_dropped_targets);
+  PROMSCRAPE_FIELD_(DecodeUint, "native_histogram_bucket_limit",
+                    &c.native_histogram_bucket_limit);
+  PROMSCRAPE_FIELD_(DecodeDouble, "native_histogram_min_bucket_factor",
+                    &c.native_histogram_min_bucket_factor);
+#undef PROMSCRAPE_FIELD_
+  PROMSCRAPE_RETURN_IF_ERROR(DecodeTargetGroupList(
+      r.Take("static_configs"), "static_configs", &c.static_configs));
+  PROMSCRAPE_RETURN_IF_ERROR(DecodeFileSdConfigs(
+      r.Take("file_sd_configs"), base_dir, &c.file_sd_configs));
+  for (absl::string_view sd : kKnownSd) {
+    const std::string key = absl::StrCat(sd, "_sd_configs");
+    YAML::Node n = r.Take(key);
+    if (internal::IsNullNode(n)) continue;
+    if (!n.IsSequence()) {
+      return Err(absl::StrCat(key, ": ", internal::LinePrefix(n),
+                              "cannot unmarshal into a list"));
+    }
+    c.unsupported_sd_configs.push_back(key);
+  }
+  PROMSCRAPE_RETURN_IF_ERROR(DecodeRelabelConfigs(
+      r.Take("relabel_configs"), "relabel_configs",
+      "empty or null target relabeling rule in scrape config",
+      &c.relabel_configs, &c.relabel_rules));
+  PROMSCRAPE_RETURN_IF_ERROR(DecodeRelabelConfigs(
+      r.Take("metric_relabel_configs"), "metric_relabel_configs",
+      "empty or null metric relabeling rule in scrape config",
+      &c.metric_relabel_configs, &c.metric_relabel_rules));
+  PROMSCRAPE_RETURN_IF_ERROR(
+      DecodeHttpClientConfig(r, base_dir, &c.http_client));
+  PROMSCRAPE_RETURN_IF_ERROR(r.Finish());
+
+  // ScrapeConfig.UnmarshalYAML checks.
+  if (c.job_name.empty()) return Err("job_name is empty");
+  if (c.relabel_configs.empty()) {
+    // Users putting URLs in target groups; with relabel rules the address
+    // may still be rewritten, so the check moves to target creation.
+    for (size_t i = 0; i < c.static_configs.size(); ++i) {
+      for (const auto& t : c.static_configs[i].targets) {
+        PROMSCRAPE_RETURN_IF_ERROR(
+            Annotate(CheckTargetAddress(t),
+                     absl::StrCat("static_configs[", i, "] targets")));
+      }
+    }
+  }
+
+  // ScrapeConfig.Validate(global).
+  if (c.scrape_interval == absl::ZeroDuration()) {
+    c.scrape_interval = global.scrape_interval;
+  }
+  if (c.scrape_timeout > c.scrape_interval) {
+    return Err(absl::StrCat("scrape_timeout ", FormatPromDuration(c.scrape_timeout),
+                            " greater than scrape_interval ",
+                            FormatPromDuration(c.scrape_interval)));
+  }
+  if (c.scrape_timeout == absl::ZeroDuration()) {
+    c.scrape_timeout = std::min(global.scrape_timeout, c.scrape_interval);
+  }
+  if (protocols_set) {
+    PROMSCRAPE_RETURN_IF_ERROR(ValidateScrapeProtocols(
+        c.scrape_protocols, absl::StrCat(" for scrape config with job name ",
+                                         labels::GoQuote(c.job_name))));
+  } else {
+    c.scrape_protocols =
+        global.scrape_protocols.value_or(DefaultScrapeProtocols());
+  }
+  ScrapeLimits& l = c.limits;
+  const ScrapeLimits& g = global.limits;
+  if (l.body_size_limit == 0) l.body_size_limit = g.body_size_limit;
+  if (l.sample_limit == 0) l.sample_limit = g.sample_limit;
+  if (l.target_limit == 0) l.target_limit = g.target_limit;
+  if (l.label_limit == 0) l.label_limit = g.label_limit;
+  if (l.label_name_length_limit == 0) {
+    l.label_name_length_limit = g.label_name_length_limit;
+  }
+  if (l.label_value_length_limit == 0) {
+    l.label_value_length_limit = g.label_value_length_limit;
+  }
+  if (l.keep_dropped_targets == 0) {
+    l.keep_dropped_targets = g.keep_dropped_targets;
+  }
+  *out = std::move(c);
+  return absl::OkStatus();
+}
+
+void EmitScrapeConfig(const ScrapeConfig& c, YAML::Emitter& out) {
+  out << YAML::BeginMap;
+  out << YAML::Key << "job_name" << YAML::Value << c.job_name;
+  out << YAML::Key << "honor_labels" << YAML::Value << c.honor_labels;
+  out << YAML::Key << "honor_timestamps" << YAML::Value << c.honor_timestamps;
+  out << YAML::Key << "track_timestamps_staleness" << YAML::Value
+      << c.track_timestamps_staleness;
+  if (!c.params.empty()) {
+    out << YAML::Key << "params" << YAML::Value << YAML::BeginMap;
+    for (const auto& [k, v] : c.params) {
+      out << YAML::Key << k << YAML::Value << YAML::Flow << v;
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::Key << "scrape_interval" << YAML::Value
+      << FormatPromDuration(c.scrape_interval);
+  out << YAML::Key << "scrape_timeout" << YAML::Value
+      << FormatPromDuration(c.scrape_timeout);
+  out << YAML::Key << "scrape_protocols" << YAML::Value << YAML::Flow
+      << c.scrape_protocols;
+  out << YAML::Key << "metrics_path" << YAML::Value << c.metrics_path;
+  out << YAML::Key << "scheme" << YAML::Value << c.scheme;
+  out << YAML::Key << "enable_compression" << YAML::Value
+      << c.enable_compression;
+  if (c.limits.body_size_limit != 0) {
+    out << YAML::Key << "body_size_limit" << YAML::Value
+        << FormatSize(c.limits.body_size_limit);
+  }
+  out << YAML::Key << "sample_limit" << YAML::Value << c.limits.sample_limit;
+  out << YAML::Key << "target_limit" << YAML::Value << c.limits.target_limit;
+  out << YAML::Key << "label_limit" << YAML::Value << c.limits.label_limit;
+  out << YAML::Key << "label_name_length_limit" << YAML::Value
+      << c.limits.label_name_length_limit;
+  out << YAML::Key << "label_value_length_limit" << YAML::Value
+      << c.limits.label_value_length_limit;
+  out << YAML::Key << "keep_dropped_targets" << YAML::Value
+      << c.limits.keep_dropped_targets;
+  out << YAML::Key << "native_histogram_bucket_limit" << YAML::Value
+      << c.native_histogram_bucket_limit;
+  EmitHttpClientConfig(c.http_client, out);
+  if (!c.static_configs.empty()) {
+    out << YAML::Key << "static_configs" << YAML::Value << YAML::BeginSeq;
+    for (const auto& sc : c.static_configs) {
+      out << YAML::BeginMap << YAML::Key << "targets" << YAML::Value
+          << sc.targets;
+      if (!sc.labels.empty()) {
+        out << YAML::Key << "labels" << YAML::Value << YAML::BeginMap;
+        for (const auto& l : sc.labels) {
+          out << YAML::Key << l.name << YAML::Value << l.value;
+        }
+        out << YAML::EndMap;
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  if (!c.file_sd_configs.empty()) {
+    out << YAML::Key << "file_sd_configs" << YAML::Value << YAML::BeginSeq;
+    for (const auto& fc : c.file_sd_configs) {
+      out << YAML::BeginMap << YAML::Key << "files" << YAML::Value << fc.files
+          << YAML::Key << "refresh_interval" << YAML::Value
+          << FormatPromDuration(fc.refresh_interval) << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  if (!c.relabel_configs.empty()) {
+    out << YAML::Key << "relabel_configs" << YAML::Value;
+    EmitRelabelConfigs(c.relabel_configs, out);
+  }
+  if (!c.metric_relabel_configs.empty()) {
+    out << YAML::Key << "metric_relabel_configs" << YAML::Value;
+    EmitRelabelConfigs(c.metric_relabel_configs, out);
+  }
+  out << YAML::EndMap;
+}
+
+}  // namespace promscrape::config

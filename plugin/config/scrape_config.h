@@ -1,0 +1,99 @@
+#ifndef PLUGIN_CONFIG_SCRAPE_CONFIG_H_
+#define PLUGIN_CONFIG_SCRAPE_CONFIG_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "plugin/config/global_config.h"
+#include "plugin/config/http_client_config.h"
+#include "plugin/labels/labels.h"
+#include "plugin/relabel/rule.h"
+#include "yaml-cpp/yaml.h"
+
+namespace promscrape::config {
+
+// One `static_configs` entry: a target group. Each target becomes a label
+// set `{__address__=<target>}` plus the group labels.
+struct StaticConfig {
+  std::vector<std::string> targets;
+  labels::Labels labels;
+  friend bool operator==(const StaticConfig&, const StaticConfig&) = default;
+};
+
+// One `file_sd_configs` entry, validated like Prometheus (file patterns must
+// end in .json/.yml/.yaml and have at most one `*` in the last element).
+// Paths are resolved against the config file's directory.
+struct FileSdConfig {
+  std::vector<std::string> files;
+  absl::Duration refresh_interval = absl::Minutes(5);
+  friend bool operator==(const FileSdConfig&, const FileSdConfig&) = default;
+};
+
+// One entry of `scrape_configs` with every Prometheus 2.x field, already
+// defaulted from `global` (interval, timeout, limits, protocols) once it
+// came out of `DecodeScrapeConfig`.
+//
+// Thread-compatible value type; copies share the compiled relabel regexes.
+struct ScrapeConfig {
+  std::string job_name;
+  bool honor_labels = false;
+  bool honor_timestamps = true;
+  bool track_timestamps_staleness = false;
+  std::map<std::string, std::vector<std::string>> params;
+  absl::Duration scrape_interval;
+  absl::Duration scrape_timeout;
+  std::vector<std::string> scrape_protocols;
+  bool scrape_classic_histograms = false;
+  std::string metrics_path = "/metrics";
+  std::string scheme = "http";
+  bool enable_compression = true;
+  ScrapeLimits limits;
+  uint64_t native_histogram_bucket_limit = 0;
+  double native_histogram_min_bucket_factor = 0;
+
+  std::vector<StaticConfig> static_configs;
+  std::vector<FileSdConfig> file_sd_configs;
+  // Other `*_sd_configs` sections Prometheus 2.42 knows: accepted so that
+  // configs shared with a Prometheus server load, but not run here.
+  std::vector<std::string> unsupported_sd_configs;
+
+  std::vector<relabel::RuleSpec> relabel_configs;
+  std::vector<relabel::RuleSpec> metric_relabel_configs;
+  std::vector<relabel::Rule> relabel_rules;         // Compiled from the above.
+  std::vector<relabel::Rule> metric_relabel_rules;  // Compiled from the above.
+
+  HttpClientConfig http_client;
+};
+
+// Decodes one `scrape_configs` entry and applies Prometheus'
+// `ScrapeConfig.Validate(global)`. `base_dir` resolves relative file paths.
+// Errors carry the field, e.g. `scrape timeout greater than scrape interval
+// for scrape config with job name "node" (20s > 10s)`; the caller prefixes
+// the entry (`scrape_configs[2] job "node"`).
+absl::Status DecodeScrapeConfig(const YAML::Node& node,
+                                const GlobalConfig& global,
+                                absl::string_view base_dir, ScrapeConfig* out);
+
+// Appends the config as a YAML map, secrets as `<secret>`.
+void EmitScrapeConfig(const ScrapeConfig& config, YAML::Emitter& out);
+
+// Decodes a list of target groups (`[{targets: [...], labels: {...}}]`), the
+// shape of `static_configs` and of file_sd target files. Errors name the
+// entry: `static_configs[1]: ...` (`field` is the prefix).
+absl::Status DecodeTargetGroupList(const YAML::Node& node,
+                                   absl::string_view field,
+                                   std::vector<StaticConfig>* out);
+
+// Prometheus `config.CheckTargetAddress`: an address must not contain "/".
+// Error: `"http://x:1" is not a valid hostname`.
+absl::Status CheckTargetAddress(absl::string_view address);
+
+}  // namespace promscrape::config
+
+#endif  // PLUGIN_CONFIG_SCRAPE_CONFIG_H_

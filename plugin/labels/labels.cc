@@ -1,0 +1,148 @@
+#include "plugin/labels/labels.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "plugin/labels/hash.h"
+#include "plugin/labels/names.h"
+
+namespace promscrape::labels {
+namespace {
+
+bool ByName(const Label& a, const Label& b) { return a.name < b.name; }
+
+// Returns the length of the valid UTF-8 sequence starting at s[i], or 0.
+int ValidRuneLength(absl::string_view s, size_t i) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  int len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+            : (c & 0xF8) == 0xF0                  ? 4
+                                                  : 0;
+  if (len == 0 || i + len > s.size() || !IsValidUtf8(s.substr(i, len))) {
+    return 0;
+  }
+  return len;
+}
+
+}  // namespace
+
+Labels Labels::FromUnsorted(std::vector<Label> labels) {
+  std::stable_sort(labels.begin(), labels.end(), ByName);
+  // Keep the last of equal names.
+  std::vector<Label> out;
+  out.reserve(labels.size());
+  for (auto& l : labels) {
+    if (!out.empty() && out.back().name == l.name) {
+      out.back() = std::move(l);
+    } else {
+      out.push_back(std::move(l));
+    }
+  }
+  return Labels(std::move(out));
+}
+
+Labels Labels::Of(std::initializer_list<
+                  std::pair<absl::string_view, absl::string_view>> pairs) {
+  std::vector<Label> v;
+  v.reserve(pairs.size());
+  for (const auto& [n, val] : pairs) {
+    v.push_back(Label{std::string(n), std::string(val)});
+  }
+  return FromUnsorted(std::move(v));
+}
+
+absl::string_view Labels::Get(absl::string_view name) const {
+  auto it = std::lower_bound(
+      labels_.begin(), labels_.end(), name,
+      [](const Label& l, absl::string_view n) { return l.name < n; });
+  if (it != labels_.end() && it->name == name) return it->value;
+  return {};
+}
+
+bool Labels::Has(absl::string_view name) const {
+  auto it = std::lower_bound(
+      labels_.begin(), labels_.end(), name,
+      [](const Label& l, absl::string_view n) { return l.name < n; });
+  return it != labels_.end() && it->name == name;
+}
+
+std::vector<std::pair<std::string, std::string>> Labels::pairs() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(labels_.size());
+  for (const auto& l : labels_) out.emplace_back(l.name, l.value);
+  return out;
+}
+
+uint64_t Labels::Hash() const {
+  std::string buf;
+  size_t n = 0;
+  for (const auto& l : labels_) n += l.name.size() + l.value.size() + 2;
+  buf.reserve(n);
+  for (const auto& l : labels_) {
+    buf.append(l.name);
+    buf.push_back('\xff');
+    buf.append(l.value);
+    buf.push_back('\xff');
+  }
+  return XxHash64(buf);
+}
+
+std::string Labels::ToString() const {
+  std::string out = "{";
+  bool first = true;
+  for (const auto& l : labels_) {
+    if (!first) out.append(", ");
+    first = false;
+    if (IsValidLabelName(l.name)) {
+      out.append(l.name);
+    } else {
+      out.append(GoQuote(l.name));
+    }
+    out.push_back('=');
+    out.append(GoQuote(l.value));
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string GoQuote(absl::string_view s) {
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out.append("\\\""); break;
+        case '\\': out.append("\\\\"); break;
+        case '\a': out.append("\\a"); break;
+        case '\b': out.append("\\b"); break;
+        case '\f': out.append("\\f"); break;
+        case '\n': out.append("\\n"); break;
+        case '\r': out.append("\\r"); break;
+        case '\t': out.append("\\t"); break;
+        case '\v': out.append("\\v"); break;
+        default:
+          if (c < 0x20 || c == 0x7f) {
+            absl::StrAppendFormat(&out, "\\x%02x", c);
+          } else {
+            out.push_back(static_cast<char>(c));
+          }
+      }
+      ++i;
+      continue;
+    }
+    int len = ValidRuneLength(s, i);
+    if (len == 0) {
+      absl::StrAppendFormat(&out, "\\x%02x", c);
+      ++i;
+      continue;
+    }
+    // NOTE: Go also escapes non-printable runes (e.g. U+00A0); we print every
+    // valid multi-byte rune verbatim, which only differs for such rare runes.
+    out.append(s.substr(i, len).data(), len);
+    i += len;
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace promscrape::labels

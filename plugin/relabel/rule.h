@@ -1,0 +1,97 @@
+#ifndef PLUGIN_RELABEL_RULE_H_
+#define PLUGIN_RELABEL_RULE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "plugin/labels/builder.h"
+#include "re2/re2.h"
+
+namespace promscrape::relabel {
+
+enum class Action {
+  kReplace,
+  kKeep,
+  kDrop,
+  kKeepEqual,
+  kDropEqual,
+  kHashMod,
+  kLabelMap,
+  kLabelDrop,
+  kLabelKeep,
+  kLowercase,
+  kUppercase,
+};
+
+// Parses an action name case-insensitively, as Prometheus does.
+// Error: `unknown relabel action "Foo"`.
+absl::StatusOr<Action> ParseAction(absl::string_view name);
+// The lower-case YAML name ("replace", "labelmap", ...).
+absl::string_view ActionName(Action action);
+
+inline constexpr absl::string_view kDefaultSeparator = ";";
+inline constexpr absl::string_view kDefaultRegex = "(.*)";
+inline constexpr absl::string_view kDefaultReplacement = "$1";
+
+// One `relabel_config` as written, with Prometheus' defaults. The `*_set`
+// flags record what the YAML spelled out, because validation distinguishes
+// "absent" from "equal to the default" for a few fields.
+struct RuleSpec {
+  std::vector<std::string> source_labels;
+  bool source_labels_set = false;  // Present and non-null, even if empty.
+  std::string separator = std::string(kDefaultSeparator);
+  std::string regex = std::string(kDefaultRegex);
+  bool regex_set = false;  // Present and non-null.
+  uint64_t modulus = 0;
+  std::string target_label;
+  std::string replacement = std::string(kDefaultReplacement);
+  Action action = Action::kReplace;
+
+  friend bool operator==(const RuleSpec&, const RuleSpec&) = default;
+};
+
+// A validated, compiled relabel rule. The regex is compiled once as
+// `^(?:<regex>)$` (Prometheus 2.x anchoring) and shared between copies.
+//
+// Thread-safe: `Apply` is const and may run concurrently on distinct
+// builders.
+class Rule {
+ public:
+  // Validates `spec` with Prometheus 2.x' rules (§7.3) and compiles it.
+  // Errors (kInvalidArgument) carry Prometheus' wording, e.g.
+  // `relabel configuration for hashmod requires non-zero modulus` or
+  // `error parsing regexp: missing ): "^(?:()$"`.
+  static absl::StatusOr<Rule> Create(RuleSpec spec);
+
+  // Applies the rule to `labels` in place. Returns false when the rule drops
+  // the target or series (keep/drop/keepequal/dropequal).
+  bool Apply(labels::Builder& labels) const;
+
+  const RuleSpec& spec() const { return spec_; }
+
+ private:
+  Rule(RuleSpec spec, std::shared_ptr<const re2::RE2> regex)
+      : spec_(std::move(spec)), regex_(std::move(regex)) {}
+
+  // Joins the source label values with the separator into `out`.
+  void SourceValue(const labels::Builder& labels, std::string* out) const;
+
+  RuleSpec spec_;
+  std::shared_ptr<const re2::RE2> regex_;
+};
+
+// Compiles `re` anchored as Prometheus does. Exposed for tests and tools.
+absl::StatusOr<std::shared_ptr<const re2::RE2>> CompileAnchored(
+    absl::string_view re);
+
+// MD5-based hashmod exactly as Prometheus: the last 8 bytes of md5(value),
+// big-endian, modulo `modulus` (> 0).
+uint64_t HashMod(absl::string_view value, uint64_t modulus);
+
+}  // namespace promscrape::relabel
+
+#endif  // PLUGIN_RELABEL_RULE_H_

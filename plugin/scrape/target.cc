@@ -1,0 +1,310 @@
+#include "plugin/scrape/target.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "plugin/common/status.h"
+#include "plugin/config/duration.h"
+#include "plugin/labels/builder.h"
+#include "plugin/labels/hash.h"
+#include "plugin/labels/names.h"
+#include "plugin/relabel/relabel.h"
+
+namespace promscrape::scrape {
+namespace {
+
+enum class EscapeMode { kHost, kPath, kQueryComponent };
+
+bool ShouldEscape(unsigned char c, EscapeMode mode) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+      (c >= '0' && c <= '9')) {
+    return false;
+  }
+  if (mode == EscapeMode::kHost) {
+    switch (c) {
+      case '!': case '$': case '&': case '\'': case '(': case ')': case '*':
+      case '+': case ',': case ';': case '=': case ':': case '[': case ']':
+      case '<': case '>': case '"':
+        return false;
+    }
+  }
+  switch (c) {
+    case '-': case '_': case '.': case '~':
+      return false;
+    case '$': case '&': case '+': case ',': case '/': case ':': case ';':
+    case '=': case '?': case '@':
+      if (mode == EscapeMode::kPath) return c == '?';
+      return true;  // Query components escape all reserved characters.
+  }
+  return true;
+}
+
+// Go's url.escape for the modes a target URL uses.
+std::string Escape(absl::string_view s, EscapeMode mode) {
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (c == ' ' && mode == EscapeMode::kQueryComponent) {
+      out.push_back('+');
+    } else if (ShouldEscape(c, mode)) {
+      absl::StrAppendFormat(&out, "%%%02X", c);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+absl::Status Err(absl::string_view msg) {
+  return absl::InvalidArgumentError(msg);
+}
+
+}  // namespace
+
+bool SplitHostPort(absl::string_view hp, std::string* host,
+                   std::string* port) {
+  size_t i = hp.rfind(':');
+  if (i == absl::string_view::npos) return false;
+  size_t j = 0, k = 0;
+  absl::string_view h;
+  if (!hp.empty() && hp[0] == '[') {
+    size_t end = hp.find(']');
+    if (end == absl::string_view::npos) return false;
+    if (end + 1 == hp.size()) return false;
+    if (end + 1 != i) return false;
+    h = hp.substr(1, end - 1);
+    j = 1;
+    k = end + 1;
+  } else {
+    h = hp.substr(0, i);
+    if (absl::StrContains(h, ':')) return false;
+  }
+  if (absl::StrContains(hp.substr(j), '[')) return false;
+  if (absl::StrContains(hp.substr(k), ']')) return false;
+  if (host) *host = std::string(h);
+  if (port) *port = std::string(hp.substr(i + 1));
+  return true;
+}
+
+std::vector<TargetGroup> StaticTargetGroups(
+    const config::ScrapeConfig& config) {
+  std::vector<TargetGroup> groups;
+  for (size_t i = 0; i < config.static_configs.size(); ++i) {
+    const auto& sc = config.static_configs[i];
+    TargetGroup g;
+    g.source = absl::StrCat(i);
+    g.labels = sc.labels;
+    for (const auto& t : sc.targets) {
+      g.targets.push_back(labels::Labels::Of({{labels::kAddressLabel, t}}));
+    }
+    groups.push_back(std::move(g));
+  }
+  return groups;
+}
+
+Target::Target(labels::Labels labels, labels::Labels discovered_labels,
+               std::map<std::string, std::vector<std::string>> params)
+    : labels_(std::move(labels)),
+      discovered_(std::move(discovered_labels)),
+      params_(std::move(params)) {}
+
+labels::Labels Target::PublicLabels() const {
+  std::vector<labels::Label> out;
+  for (const auto& l : labels_) {
+    if (!absl::StartsWith(l.name, labels::kReservedPrefix)) out.push_back(l);
+  }
+  return labels::Labels::FromUnsorted(std::move(out));
+}
+
+std::string Target::Url() const {
+  std::map<std::string, std::vector<std::string>> params = params_;
+  for (const auto& l : labels_) {
+    if (!absl::StartsWith(l.name, labels::kParamLabelPrefix)) continue;
+    const std::string key = l.name.substr(labels::kParamLabelPrefix.size());
+    auto& values = params[key];
+    if (values.empty()) {
+      values.push_back(l.value);
+    } else {
+      values[0] = l.value;
+    }
+  }
+  const absl::string_view scheme = labels_.Get(labels::kSchemeLabel);
+  const absl::string_view host = labels_.Get(labels::kAddressLabel);
+  const absl::string_view path = labels_.Get(labels::kMetricsPathLabel);
+  std::string url;
+  if (!scheme.empty()) absl::StrAppend(&url, scheme, ":");
+  if (!scheme.empty() || !host.empty()) {
+    if (!host.empty() || !path.empty()) url.append("//");
+    url.append(Escape(host, EscapeMode::kHost));
+  }
+  std::string escaped_path = Escape(path, EscapeMode::kPath);
+  if (!escaped_path.empty() && escaped_path[0] != '/' && !host.empty()) {
+    url.push_back('/');
+  }
+  url.append(escaped_path);
+  std::string query;
+  for (const auto& [k, values] : params) {  // std::map: sorted keys.
+    for (const auto& v : values) {
+      if (!query.empty()) query.push_back('&');
+      absl::StrAppend(&query, Escape(k, EscapeMode::kQueryComponent), "=",
+                      Escape(v, EscapeMode::kQueryComponent));
+    }
+  }
+  if (!query.empty()) absl::StrAppend(&url, "?", query);
+  return url;
+}
+
+uint64_t Target::Hash() const {
+  labels::Fnv1a64 h;
+  h.Write(absl::StrFormat("%016d", labels_.Hash()));
+  h.Write(Url());
+  return h.Sum();
+}
+
+absl::Duration Target::Offset(absl::Duration interval, uint64_t offset_seed,
+                              absl::Time now) const {
+  const int64_t iv = absl::ToInt64Nanoseconds(interval);
+  if (iv <= 0) return absl::ZeroDuration();
+  const int64_t now_ns = absl::ToUnixNanos(now);
+  const int64_t base = iv - now_ns % iv;
+  const uint64_t offset = (Hash() ^ offset_seed) % static_cast<uint64_t>(iv);
+  int64_t next = base + static_cast<int64_t>(offset);
+  if (next > iv) next -= iv;
+  return absl::Nanoseconds(next);
+}
+
+absl::StatusOr<std::pair<absl::Duration, absl::Duration>>
+Target::IntervalAndTimeout() const {
+  const absl::string_view interval = labels_.Get(labels::kScrapeIntervalLabel);
+  auto i = config::ParseDuration(interval);
+  if (!i.ok()) {
+    return Annotate(i.status(), absl::StrCat("error parsing interval label ",
+                                             labels::GoQuote(interval)));
+  }
+  const absl::string_view timeout = labels_.Get(labels::kScrapeTimeoutLabel);
+  auto t = config::ParseDuration(timeout);
+  if (!t.ok()) {
+    return Annotate(t.status(), absl::StrCat("error parsing timeout label ",
+                                             labels::GoQuote(timeout)));
+  }
+  return std::make_pair(*i, *t);
+}
+
+absl::StatusOr<PopulatedLabels> PopulateLabels(
+    const labels::Labels& lset, const config::ScrapeConfig& cfg) {
+  const std::pair<absl::string_view, std::string> scrape_labels[] = {
+      {labels::kJobLabel, cfg.job_name},
+      {labels::kScrapeIntervalLabel,
+       config::FormatPromDuration(cfg.scrape_interval)},
+      {labels::kScrapeTimeoutLabel,
+       config::FormatPromDuration(cfg.scrape_timeout)},
+      {labels::kMetricsPathLabel, cfg.metrics_path},
+      {labels::kSchemeLabel, cfg.scheme},
+  };
+  labels::Builder lb(lset);
+  for (const auto& [name, value] : scrape_labels) {
+    if (lset.Get(name).empty()) lb.Set(name, value);
+  }
+  // NOTE: Prometheus 2.x sets params unconditionally (3.x only when unset).
+  for (const auto& [k, v] : cfg.params) {
+    if (!v.empty()) lb.Set(absl::StrCat(labels::kParamLabelPrefix, k), v[0]);
+  }
+  PopulatedLabels out;
+  out.discovered = lb.Build();
+  if (!relabel::Process(lb, cfg.relabel_rules)) return out;
+
+  std::string addr(lb.Get(labels::kAddressLabel));
+  if (addr.empty()) return Err("no address");
+  // 2.x appends the scheme's default port when the address has none and
+  // adding one makes it a valid host:port.
+  if (!SplitHostPort(addr, nullptr, nullptr) &&
+      SplitHostPort(absl::StrCat(addr, ":1234"), nullptr, nullptr)) {
+    const absl::string_view scheme = lb.Get(labels::kSchemeLabel);
+    if (scheme == "http" || scheme.empty()) {
+      addr.append(":80");
+    } else if (scheme == "https") {
+      addr.append(":443");
+    } else {
+      return Err(absl::StrCat("invalid scheme: ", labels::GoQuote(cfg.scheme)));
+    }
+    lb.Set(labels::kAddressLabel, addr);
+  }
+  PROMSCRAPE_RETURN_IF_ERROR(config::CheckTargetAddress(addr));
+
+  const std::string interval(lb.Get(labels::kScrapeIntervalLabel));
+  auto interval_d = config::ParseDuration(interval);
+  if (!interval_d.ok()) {
+    return Annotate(interval_d.status(), "error parsing scrape interval");
+  }
+  if (*interval_d == absl::ZeroDuration()) {
+    return Err("scrape interval cannot be 0");
+  }
+  const std::string timeout(lb.Get(labels::kScrapeTimeoutLabel));
+  auto timeout_d = config::ParseDuration(timeout);
+  if (!timeout_d.ok()) {
+    return Annotate(timeout_d.status(), "error parsing scrape timeout");
+  }
+  if (*timeout_d == absl::ZeroDuration()) {
+    return Err("scrape timeout cannot be 0");
+  }
+  if (*timeout_d > *interval_d) {
+    return Err(absl::StrCat(
+        "scrape timeout cannot be greater than scrape interval (",
+        labels::GoQuote(timeout), " > ", labels::GoQuote(interval), ")"));
+  }
+
+  // Meta labels go; other `__` labels stay for the URL and settings.
+  std::vector<std::string> meta;
+  for (const auto& l : lb.current()) {
+    if (absl::StartsWith(l.name, labels::kMetaLabelPrefix)) meta.push_back(l.name);
+  }
+  for (const auto& name : meta) lb.Del(name);
+  if (lb.Get(labels::kInstanceLabel).empty()) {
+    lb.Set(labels::kInstanceLabel, addr);
+  }
+  out.labels = lb.Build();
+  for (const auto& l : out.labels) {
+    if (!labels::IsValidUtf8(l.value)) {
+      return Err(absl::StrCat("invalid label value for ",
+                              labels::GoQuote(l.name), ": ",
+                              labels::GoQuote(l.value)));
+    }
+  }
+  return out;
+}
+
+GroupTargets TargetsFromGroup(const TargetGroup& group,
+                              const config::ScrapeConfig& config) {
+  GroupTargets result;
+  for (size_t i = 0; i < group.targets.size(); ++i) {
+    const labels::Labels& t = group.targets[i];
+    // Target labels win over group labels.
+    std::vector<labels::Label> merged(t.begin(), t.end());
+    for (const auto& l : group.labels) {
+      if (!t.Has(l.name)) merged.push_back(l);
+    }
+    labels::Builder lb(labels::Labels::FromUnsorted(std::move(merged)));
+    auto populated = PopulateLabels(lb.Build(), config);
+    if (!populated.ok()) {
+      result.failures.push_back(
+          Annotate(populated.status(),
+                   absl::StrCat("instance ", i, " in group ", group.source)));
+      continue;
+    }
+    if (populated->labels.empty() && populated->discovered.empty()) continue;
+    result.targets.emplace_back(std::move(populated->labels),
+                                std::move(populated->discovered),
+                                config.params);
+  }
+  return result;
+}
+
+uint64_t OffsetSeed(absl::string_view hostname,
+                    const labels::Labels& external_labels) {
+  labels::Fnv1a64 h;
+  h.Write(hostname);
+  h.Write(external_labels.ToString());
+  return h.Sum();
+}
+
+}  // namespace promscrape::scrape

@@ -1,0 +1,117 @@
+#ifndef PLUGIN_SCRAPE_TARGET_H_
+#define PLUGIN_SCRAPE_TARGET_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "plugin/config/scrape_config.h"
+#include "plugin/labels/labels.h"
+
+namespace promscrape::scrape {
+
+// A discovered target group: label sets (each with at least `__address__`
+// when well-formed) sharing the group `labels`. `source` names the group in
+// errors ("0" for the first static_configs entry, as Prometheus does).
+struct TargetGroup {
+  std::vector<labels::Labels> targets;
+  labels::Labels labels;
+  std::string source;
+};
+
+// The target groups of a scrape config's `static_configs`.
+std::vector<TargetGroup> StaticTargetGroups(const config::ScrapeConfig& config);
+
+// One scrape target: its final labels (including the `__` labels that carry
+// scheme, path, params, interval and timeout), the labels it was discovered
+// with, and the config params its URL starts from. A target whose final
+// labels are empty was dropped by relabeling and is kept only for display.
+//
+// Thread-compatible value type.
+class Target {
+ public:
+  Target(labels::Labels labels, labels::Labels discovered_labels,
+         std::map<std::string, std::vector<std::string>> params);
+
+  // All final labels, `__` labels included.
+  const labels::Labels& labels() const { return labels_; }
+  const labels::Labels& discovered_labels() const { return discovered_; }
+  bool dropped() const { return labels_.empty(); }
+
+  // The labels attached to the target's series: those not starting with
+  // `__` (`job`, `instance`, user labels), sorted.
+  labels::Labels PublicLabels() const;
+
+  // The scrape URL (§3.4): scheme, address and path from the labels; the
+  // config params with each `__param_<k>` label replacing the first value of
+  // `k`; query keys sorted and escaped like Go's url.Values.Encode.
+  std::string Url() const;
+
+  // Identity (§3.1): FNV-1a over the zero-padded decimal label hash and the
+  // URL, as Prometheus computes it. Equal hash means the same target.
+  uint64_t Hash() const;
+
+  // Time from `now` until this target's first scrape (§3.2): in
+  // (0, interval], a stable phase `(hash ^ offset_seed) % interval` within
+  // each interval-aligned period.
+  absl::Duration Offset(absl::Duration interval, uint64_t offset_seed,
+                        absl::Time now) const;
+
+  // The interval and timeout from `__scrape_interval__` /
+  // `__scrape_timeout__`; errors `error parsing interval label "x": ...`.
+  absl::StatusOr<std::pair<absl::Duration, absl::Duration>>
+  IntervalAndTimeout() const;
+
+ private:
+  labels::Labels labels_;
+  labels::Labels discovered_;
+  std::map<std::string, std::vector<std::string>> params_;
+};
+
+// Result of PopulateLabels: `labels` is empty when relabeling dropped the
+// target; `discovered` holds the pre-relabel labels.
+struct PopulatedLabels {
+  labels::Labels labels;
+  labels::Labels discovered;
+};
+
+// Prometheus 2.42 `PopulateLabels`: adds `job`, `__scrape_interval__`,
+// `__scrape_timeout__`, `__metrics_path__`, `__scheme__` where unset and
+// `__param_<k>` for every config param; applies `relabel_configs`; then
+// checks the address (`no address`, `"a/b" is not a valid hostname`), adds
+// the default port (:80 for http, :443 for https; `invalid scheme: "ftp"`
+// otherwise) when the address has none, validates the interval/timeout
+// labels, deletes `__meta_*`, defaults `instance` to `__address__` and
+// checks values are UTF-8. Errors are kInvalidArgument.
+absl::StatusOr<PopulatedLabels> PopulateLabels(
+    const labels::Labels& target_labels, const config::ScrapeConfig& config);
+
+// All targets of a group: `targets` has one entry per target that was kept
+// or dropped (see Target::dropped); `failures` one error per target that
+// failed, worded `instance 0 in group 0: no address`.
+struct GroupTargets {
+  std::vector<Target> targets;
+  std::vector<absl::Status> failures;
+};
+GroupTargets TargetsFromGroup(const TargetGroup& group,
+                              const config::ScrapeConfig& config);
+
+// Prometheus' per-server offset seed: FNV-1a of hostname followed by the
+// external labels' string form. HA replicas with distinct external labels
+// thus scrape a target at different phases.
+uint64_t OffsetSeed(absl::string_view hostname,
+                    const labels::Labels& external_labels);
+
+// Go's net.SplitHostPort. Exposed for tests.
+bool SplitHostPort(absl::string_view hostport, std::string* host,
+                   std::string* port);
+
+}  // namespace promscrape::scrape
+
+#endif  // PLUGIN_SCRAPE_TARGET_H_

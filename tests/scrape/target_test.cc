@@ -1,0 +1,461 @@
+#include "plugin/scrape/target.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "plugin/config/prometheus_config.h"
+#include "plugin/relabel/relabel.h"
+#include "tests/testutil/status_matchers.h"
+
+namespace promscrape::scrape {
+namespace {
+
+using ::promscrape::testing::StatusIs;
+using ::testing::HasSubstr;
+using labels::Labels;
+
+config::ScrapeConfig Config(const std::string& scheme = "https") {
+  config::ScrapeConfig c;
+  c.job_name = "job";
+  c.scheme = scheme;
+  c.metrics_path = "/metrics";
+  c.scrape_interval = absl::Seconds(1);
+  c.scrape_timeout = absl::Seconds(1);
+  return c;
+}
+
+void AddRelabel(config::ScrapeConfig& c, relabel::RuleSpec spec) {
+  c.relabel_configs.push_back(spec);
+  auto rules = relabel::CompileRules(c.relabel_configs);
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  c.relabel_rules = *std::move(rules);
+}
+
+struct PopulateCase {
+  std::string name;
+  Labels in;
+  config::ScrapeConfig cfg;
+  Labels want;             // Empty with want_error empty: dropped.
+  Labels want_discovered;  // Checked when non-empty.
+  std::string want_error;
+};
+
+TEST(PopulateLabelsTest, Scenarios) {
+  config::ScrapeConfig relabel_address = Config();
+  {
+    relabel::RuleSpec s;
+    s.source_labels = {"custom"};
+    s.source_labels_set = true;
+    s.target_label = "__address__";
+    AddRelabel(relabel_address, s);
+  }
+  config::ScrapeConfig drop_all = Config();
+  {
+    relabel::RuleSpec s;
+    s.action = relabel::Action::kDrop;
+    s.source_labels = {"job"};
+    s.regex = "job";
+    AddRelabel(drop_all, s);
+  }
+  config::ScrapeConfig params = Config();
+  params.params = {{"module", {"m1", "m2"}}, {"empty", {}}};
+
+  const std::vector<PopulateCase> cases = {
+      {"regular",
+       Labels::Of({{"__address__", "1.2.3.4:1000"}, {"custom", "value"}}),
+       Config(),
+       Labels::Of({{"__address__", "1.2.3.4:1000"},
+                   {"__metrics_path__", "/metrics"},
+                   {"__scheme__", "https"},
+                   {"__scrape_interval__", "1s"},
+                   {"__scrape_timeout__", "1s"},
+                   {"custom", "value"},
+                   {"instance", "1.2.3.4:1000"},
+                   {"job", "job"}}),
+       Labels::Of({{"__address__", "1.2.3.4:1000"},
+                   {"__metrics_path__", "/metrics"},
+                   {"__scheme__", "https"},
+                   {"__scrape_interval__", "1s"},
+                   {"__scrape_timeout__", "1s"},
+                   {"custom", "value"},
+                   {"job", "job"}}),
+       ""},
+      {"target labels override config and 2.x adds port 80",
+       Labels::Of({{"__address__", "1.2.3.4"},
+                   {"__scheme__", "http"},
+                   {"__metrics_path__", "/custom"},
+                   {"job", "custom-job"},
+                   {"__scrape_interval__", "2s"},
+                   {"__scrape_timeout__", "2s"}}),
+       Config(),
+       Labels::Of({{"__address__", "1.2.3.4:80"},
+                   {"__metrics_path__", "/custom"},
+                   {"__scheme__", "http"},
+                   {"__scrape_interval__", "2s"},
+                   {"__scrape_timeout__", "2s"},
+                   {"instance", "1.2.3.4:80"},
+                   {"job", "custom-job"}}),
+       {},
+       ""},
+      {"ipv6 gets https port, custom instance kept",
+       Labels::Of({{"__address__", "[::1]"}, {"instance", "custom-instance"}}),
+       Config(),
+       Labels::Of({{"__address__", "[::1]:443"},
+                   {"__metrics_path__", "/metrics"},
+                   {"__scheme__", "https"},
+                   {"__scrape_interval__", "1s"},
+                   {"__scrape_timeout__", "1s"},
+                   {"instance", "custom-instance"},
+                   {"job", "job"}}),
+       {},
+       ""},
+      {"default ports kept verbatim",
+       Labels::Of({{"__address__", "1.2.3.4:443"}}),
+       Config(),
+       Labels::Of({{"__address__", "1.2.3.4:443"},
+                   {"__metrics_path__", "/metrics"},
+                   {"__scheme__", "https"},
+                   {"__scrape_interval__", "1s"},
+                   {"__scrape_timeout__", "1s"},
+                   {"instance", "1.2.3.4:443"},
+                   {"job", "job"}}),
+       {},
+       ""},
+      {"missing address", Labels::Of({{"custom", "value"}}), Config(), {}, {},
+       "no address"},
+      {"address from relabel",
+       Labels::Of({{"custom", "host:1234"}}),
+       relabel_address,
+       Labels::Of({{"__address__", "host:1234"},
+                   {"__metrics_path__", "/metrics"},
+                   {"__scheme__", "https"},
+                   {"__scrape_interval__", "1s"},
+                   {"__scrape_timeout__", "1s"},
+                   {"custom", "host:1234"},
+                   {"instance", "host:1234"},
+                   {"job", "job"}}),
+       Labels::Of({{"__metrics_path__", "/metrics"},
+                   {"__scheme__", "https"},
+                   {"__scrape_interval__", "1s"},
+                   {"__scrape_timeout__", "1s"},
+                   {"custom", "host:1234"},
+                   {"job", "job"}}),
+       ""},
+      {"invalid utf8 value",
+       Labels::Of({{"__address__", "1.2.3.4:1000"}, {"custom", "\xbd"}}),
+       Config(), {}, {}, "invalid label value for \"custom\": \"\\xbd\""},
+      {"bad interval label",
+       Labels::Of({{"__address__", "1.2.3.4:1000"},
+                   {"__scrape_interval__", "2notseconds"}}),
+       Config(), {}, {},
+       "error parsing scrape interval: not a valid duration string: "
+       "\"2notseconds\""},
+      {"bad timeout label",
+       Labels::Of({{"__address__", "1.2.3.4:1000"},
+                   {"__scrape_timeout__", "2notseconds"}}),
+       Config(), {}, {}, "error parsing scrape timeout: not a valid duration"},
+      {"zero interval",
+       Labels::Of({{"__address__", "1.2.3.4:1000"},
+                   {"__scrape_interval__", "0s"}}),
+       Config(), {}, {}, "scrape interval cannot be 0"},
+      {"zero timeout",
+       Labels::Of({{"__address__", "1.2.3.4:1000"},
+                   {"__scrape_timeout__", "0s"}}),
+       Config(), {}, {}, "scrape timeout cannot be 0"},
+      {"timeout greater than interval",
+       Labels::Of({{"__address__", "1.2.3.4:1000"},
+                   {"__scrape_interval__", "1s"},
+                   {"__scrape_timeout__", "2s"}}),
+       Config(), {}, {},
+       "scrape timeout cannot be greater than scrape interval (\"2s\" > "
+       "\"1s\")"},
+      {"url in address",
+       Labels::Of({{"__address__", "http://host:1"}}), Config(), {}, {},
+       "\"http://host:1\" is not a valid hostname"},
+      {"unknown scheme without port",
+       Labels::Of({{"__address__", "host"}}), Config("ftp"), {}, {},
+       "invalid scheme: \"ftp\""},
+      {"meta labels removed, tmp labels kept",
+       Labels::Of({{"__address__", "h:1"},
+                   {"__meta_x", "y"},
+                   {"__tmp_z", "w"}}),
+       Config(),
+       Labels::Of({{"__address__", "h:1"},
+                   {"__metrics_path__", "/metrics"},
+                   {"__scheme__", "https"},
+                   {"__scrape_interval__", "1s"},
+                   {"__scrape_timeout__", "1s"},
+                   {"__tmp_z", "w"},
+                   {"instance", "h:1"},
+                   {"job", "job"}}),
+       {},
+       ""},
+      {"params become __param_ labels (first value)",
+       Labels::Of({{"__address__", "h:1"}, {"__param_module", "mine"}}),
+       params,
+       Labels::Of({{"__address__", "h:1"},
+                   {"__metrics_path__", "/metrics"},
+                   {"__param_module", "m1"},
+                   {"__scheme__", "https"},
+                   {"__scrape_interval__", "1s"},
+                   {"__scrape_timeout__", "1s"},
+                   {"instance", "h:1"},
+                   {"job", "job"}}),
+       {},
+       ""},
+      {"dropped by relabeling",
+       Labels::Of({{"__address__", "h:1"}}), drop_all, {},
+       Labels::Of({{"__address__", "h:1"},
+                   {"__metrics_path__", "/metrics"},
+                   {"__scheme__", "https"},
+                   {"__scrape_interval__", "1s"},
+                   {"__scrape_timeout__", "1s"},
+                   {"job", "job"}}),
+       ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto got = PopulateLabels(c.in, c.cfg);
+    if (!c.want_error.empty()) {
+      EXPECT_THAT(got, StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr(c.want_error)));
+      continue;
+    }
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->labels.ToString(), c.want.ToString());
+    if (!c.want_discovered.empty()) {
+      EXPECT_EQ(got->discovered.ToString(), c.want_discovered.ToString());
+    }
+  }
+}
+
+TEST(TargetsFromGroupTest, FailureNamesInstanceAndGroup) {
+  TargetGroup g;
+  g.targets = {Labels(), Labels::Of({{"__address__", "localhost:9090"}})};
+  GroupTargets got = TargetsFromGroup(g, Config());
+  EXPECT_EQ(got.targets.size(), 1u);
+  ASSERT_EQ(got.failures.size(), 1u);
+  EXPECT_THAT(got.failures[0], StatusIs(absl::StatusCode::kInvalidArgument,
+                                        "instance 0 in group : no address"));
+}
+
+TEST(TargetsFromGroupTest, TargetLabelsWinOverGroupLabels) {
+  TargetGroup g;
+  g.source = "0";
+  g.targets = {Labels::Of({{"__address__", "a:1"}, {"env", "target"}})};
+  g.labels = Labels::Of({{"env", "group"}, {"team", "x"}});
+  GroupTargets got = TargetsFromGroup(g, Config());
+  ASSERT_EQ(got.targets.size(), 1u);
+  EXPECT_EQ(got.targets[0].labels().Get("env"), "target");
+  EXPECT_EQ(got.targets[0].labels().Get("team"), "x");
+}
+
+TEST(TargetsFromGroupTest, LabelKeepOrDropOfAddressFails) {
+  for (auto action : {relabel::Action::kLabelKeep, relabel::Action::kLabelDrop}) {
+    config::ScrapeConfig cfg = Config();
+    relabel::RuleSpec s;
+    s.action = action;
+    s.regex = action == relabel::Action::kLabelKeep ? "foo" : "__address__";
+    AddRelabel(cfg, s);
+    TargetGroup g;
+    g.targets = {Labels::Of({{"__address__", "localhost:9090"}})};
+    GroupTargets got = TargetsFromGroup(g, cfg);
+    EXPECT_TRUE(got.targets.empty());
+    ASSERT_EQ(got.failures.size(), 1u);
+    EXPECT_THAT(got.failures[0], StatusIs(absl::StatusCode::kInvalidArgument,
+                                          HasSubstr("no address")));
+  }
+  TargetGroup g;
+  g.targets = {Labels::Of({{"__address__", "localhost:9090"}})};
+  EXPECT_EQ(TargetsFromGroup(g, Config()).targets.size(), 1u);
+}
+
+TEST(TargetsFromGroupTest, DroppedTargetKeepsDiscoveredLabels) {
+  // TestDroppedTargetsList, 2.x flavour: a config with no scheme or path.
+  config::ScrapeConfig cfg;
+  cfg.job_name = "dropMe";
+  cfg.scheme = "";
+  cfg.metrics_path = "";
+  relabel::RuleSpec s;
+  s.action = relabel::Action::kDrop;
+  s.source_labels = {"job"};
+  s.regex = "dropMe";
+  AddRelabel(cfg, s);
+  TargetGroup g;
+  g.targets = {Labels::Of({{"__address__", "127.0.0.1:9090"}})};
+  GroupTargets got = TargetsFromGroup(g, cfg);
+  ASSERT_EQ(got.targets.size(), 1u);
+  EXPECT_TRUE(got.targets[0].dropped());
+  EXPECT_EQ(got.targets[0].discovered_labels().ToString(),
+            "{__address__=\"127.0.0.1:9090\", __scrape_interval__=\"0s\", "
+            "__scrape_timeout__=\"0s\", job=\"dropMe\"}");
+}
+
+TEST(TargetTest, UrlMergesParamsLikePrometheus) {
+  Target t(Labels::Of({{"__address__", "example.com:1234"},
+                       {"__scheme__", "https"},
+                       {"__metrics_path__", "/metricz"},
+                       {"__param_abc", "overwrite"},
+                       {"__param_cde", "huu"}}),
+           Labels(), {{"abc", {"foo", "bar", "baz"}}, {"xyz", {"hoo"}}});
+  EXPECT_EQ(t.Url(),
+            "https://example.com:1234/metricz?abc=overwrite&abc=bar&abc=baz&"
+            "cde=huu&xyz=hoo");
+}
+
+TEST(TargetTest, UrlEscaping) {
+  Target t(Labels::Of({{"__address__", "h:1"},
+                       {"__scheme__", "http"},
+                       {"__metrics_path__", "no slash?"},
+                       {"__param_q", "a b&c/d"}}),
+           Labels(), {});
+  EXPECT_EQ(t.Url(), "http://h:1/no%20slash%3F?q=a+b%26c%2Fd");
+}
+
+TEST(TargetTest, ConfigAndLabelsGiveTheSameRequest) {
+  // TestTargetScrapeConfigWithLabels: params, path and timeout from config
+  // or from target labels give the same URL.
+  config::ScrapeConfig cfg = Config("http");
+  cfg.metrics_path = "/metric-ok";
+  cfg.params = {{"param", {"value1"}}};
+  cfg.scrape_interval = absl::Seconds(2);
+  cfg.scrape_timeout = absl::Milliseconds(1500);
+  auto from_cfg = PopulateLabels(Labels::Of({{"__address__", "h:1"}}), cfg);
+  ASSERT_TRUE(from_cfg.ok());
+  config::ScrapeConfig plain = Config("http");
+  plain.scrape_interval = absl::Seconds(2);
+  auto from_labels = PopulateLabels(
+      Labels::Of({{"__address__", "h:1"},
+                  {"__metrics_path__", "/metric-ok"},
+                  {"__param_param", "value1"},
+                  {"__scrape_timeout__", "1s500ms"}}),
+      plain);
+  ASSERT_TRUE(from_labels.ok()) << from_labels.status();
+  Target a(from_cfg->labels, {}, cfg.params);
+  Target b(from_labels->labels, {}, plain.params);
+  EXPECT_EQ(a.Url(), "http://h:1/metric-ok?param=value1");
+  EXPECT_EQ(b.Url(), a.Url());
+  EXPECT_EQ(a.IntervalAndTimeout()->second, absl::Milliseconds(1500));
+  EXPECT_EQ(b.IntervalAndTimeout()->second, absl::Milliseconds(1500));
+}
+
+TEST(TargetTest, RelabeledIntervalAndTimeout) {
+  config::ScrapeConfig cfg = Config("http");
+  cfg.scrape_interval = absl::Seconds(2);
+  cfg.scrape_timeout = absl::Milliseconds(500);
+  for (auto [label, value] : {std::pair<const char*, const char*>{
+                                  "__scrape_interval__", "3s"},
+                              {"__scrape_timeout__", "750ms"}}) {
+    relabel::RuleSpec s;
+    s.target_label = label;
+    s.replacement = value;
+    AddRelabel(cfg, s);
+  }
+  auto got = PopulateLabels(Labels::Of({{"__address__", "h:1"}}), cfg);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->labels.Get("__scrape_interval__"), "3s");
+  EXPECT_EQ(got->labels.Get("__scrape_timeout__"), "750ms");
+  Target t(got->labels, got->discovered, cfg.params);
+  auto it = t.IntervalAndTimeout();
+  ASSERT_TRUE(it.ok());
+  EXPECT_EQ(it->first, absl::Seconds(3));
+  EXPECT_EQ(it->second, absl::Milliseconds(750));
+}
+
+TEST(TargetTest, PublicLabelsOmitReserved) {
+  Target t(Labels::Of({{"__address__", "h:1"},
+                       {"foo", "bar"},
+                       {"job", "j"},
+                       {"__tmp_x", "y"}}),
+           Labels(), {});
+  EXPECT_EQ(t.PublicLabels().ToString(), R"({foo="bar", job="j"})");
+}
+
+TEST(TargetTest, HashIsStableAndDependsOnLabelsAndUrl) {
+  Labels l = Labels::Of({{"__address__", "h:1"}, {"job", "j"}});
+  Target a(l, Labels(), {});
+  Target b(l, Labels(), {});
+  Target c(l, Labels(), {{"x", {"y"}}});  // Same labels, different URL.
+  Target d(Labels::Of({{"__address__", "h:2"}, {"job", "j"}}), Labels(), {});
+  EXPECT_EQ(a.Hash(), b.Hash());
+  EXPECT_NE(a.Hash(), c.Hash());
+  EXPECT_NE(a.Hash(), d.Hash());
+}
+
+TEST(TargetTest, OffsetsSpreadEvenly) {
+  // TestTargetOffset: 10000 targets over 10s fill 1s buckets within 15%.
+  const absl::Duration interval = absl::Seconds(10);
+  const absl::Time now = absl::FromUnixSeconds(1700000000) +
+                         absl::Milliseconds(123);
+  int buckets[10] = {};
+  for (int i = 0; i < 10000; ++i) {
+    Target t(Labels::Of({{"__address__", absl::StrCat("h", i, ":1")}}),
+             Labels(), {});
+    absl::Duration off = t.Offset(interval, 0, now);
+    ASSERT_GT(off, absl::ZeroDuration());
+    ASSERT_LE(off, interval);
+    // Phase within the aligned period.
+    const int64_t phase =
+        absl::ToInt64Milliseconds(now + off - absl::UnixEpoch()) % 10000;
+    ++buckets[phase / 1000];
+  }
+  for (int b : buckets) {
+    EXPECT_GT(b, 850);
+    EXPECT_LT(b, 1150);
+  }
+}
+
+TEST(TargetTest, OffsetPhaseIsStableAcrossCalls) {
+  Target t(Labels::Of({{"__address__", "h:1"}}), Labels(), {});
+  const absl::Duration interval = absl::Seconds(15);
+  const absl::Time t0 = absl::FromUnixSeconds(1700000000);
+  const absl::Time t1 = t0 + absl::Seconds(7);
+  auto phase = [&](absl::Time now) {
+    return absl::ToInt64Nanoseconds(now + t.Offset(interval, 42, now) -
+                                    absl::UnixEpoch()) %
+           absl::ToInt64Nanoseconds(interval);
+  };
+  EXPECT_EQ(phase(t0), phase(t1));
+  EXPECT_NE(OffsetSeed("host-a", Labels()), OffsetSeed("host-b", Labels()));
+}
+
+TEST(SplitHostPortTest, GoSemantics) {
+  std::string h, p;
+  EXPECT_TRUE(SplitHostPort("a:1", &h, &p));
+  EXPECT_EQ(h, "a");
+  EXPECT_EQ(p, "1");
+  EXPECT_TRUE(SplitHostPort("[::1]:80", &h, &p));
+  EXPECT_EQ(h, "::1");
+  EXPECT_TRUE(SplitHostPort(":80", &h, &p));
+  EXPECT_FALSE(SplitHostPort("a", nullptr, nullptr));
+  EXPECT_FALSE(SplitHostPort("[::1]", nullptr, nullptr));
+  EXPECT_FALSE(SplitHostPort("::1", nullptr, nullptr));
+  EXPECT_FALSE(SplitHostPort("a:b:c", nullptr, nullptr));
+  EXPECT_FALSE(SplitHostPort("[a]b:1", nullptr, nullptr));
+}
+
+TEST(StaticTargetGroupsTest, FromConfig) {
+  auto cfg = config::ParsePrometheusConfig(R"(
+scrape_configs:
+- job_name: node
+  static_configs:
+  - targets: ['a:1', 'b']
+    labels: {env: prod}
+  - targets: ['c:3']
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  auto groups = StaticTargetGroups(cfg->scrape_configs[0]);
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[1].source, "1");
+  GroupTargets got = TargetsFromGroup(groups[0], cfg->scrape_configs[0]);
+  ASSERT_EQ(got.targets.size(), 2u);
+  EXPECT_EQ(got.targets[1].PublicLabels().ToString(),
+            R"({env="prod", instance="b:80", job="node"})");
+  EXPECT_EQ(got.targets[1].Url(), "http://b:80/metrics");
+}
+
+}  // namespace
+}  // namespace promscrape::scrape

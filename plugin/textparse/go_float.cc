@@ -1,0 +1,310 @@
+#include "plugin/textparse/go_float.h"
+
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+
+namespace promscrape::textparse {
+namespace {
+
+inline char Lower(char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+// Length of the common case-insensitive prefix of `s` and lowercase `word`.
+size_t CommonPrefixIgnoreCase(std::string_view s, std::string_view word) {
+  size_t n = 0;
+  while (n < s.size() && n < word.size() && Lower(s[n]) == word[n]) ++n;
+  return n;
+}
+
+// Go's strconv special(): [+-]inf, [+-]infinity, nan (unsigned only), any
+// case. The whole string must match.
+bool ParseSpecial(std::string_view s, double* out) {
+  if (s.empty()) return false;
+  double sign = 1;
+  size_t nsign = 0;
+  if (s[0] == '+' || s[0] == '-') {
+    if (s[0] == '-') sign = -1;
+    nsign = 1;
+  }
+  std::string_view rest = s.substr(nsign);
+  if (rest.empty()) return false;
+  char c = Lower(rest[0]);
+  if (c == 'i') {
+    size_t n = CommonPrefixIgnoreCase(rest, "infinity");
+    if (n > 3 && n < 8) n = 3;
+    if ((n == 3 || n == 8) && nsign + n == s.size()) {
+      *out = sign * std::numeric_limits<double>::infinity();
+      return true;
+    }
+  } else if (c == 'n' && nsign == 0) {
+    if (CommonPrefixIgnoreCase(rest, "nan") == 3 && s.size() == 3) {
+      *out = std::bit_cast<double>(kNormalNaNBits);
+      return true;
+    }
+  }
+  return false;
+}
+
+constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                             1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                             1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+}  // namespace
+
+FloatParseResult ParseGoFloat(std::string_view s, double* out) {
+  const char* p = s.data();
+  const char* end = p + s.size();
+  if (p == end) return FloatParseResult::kSyntax;
+  // Validate Go's decimal grammar in one pass and, on the way, gather the
+  // mantissa for the exact fast path (Clinger): up to 15 significant digits
+  // and a power of ten <= 22 convert exactly with one multiply or divide.
+  const char* q = p;
+  bool neg = false;
+  if (*q == '+' || *q == '-') {
+    neg = *q == '-';
+    ++q;
+  }
+  uint64_t mant = 0;
+  int ndigits = 0;  // significant digits in mant (leading zeros skipped)
+  int dropped = 0;  // digits past 19 that did not fit
+  int frac_digits = 0;
+  bool saw_digits = false, saw_dot = false;
+  for (; q < end; ++q) {
+    char c = *q;
+    if (c >= '0' && c <= '9') {
+      saw_digits = true;
+      if (ndigits < 19) {
+        if (mant != 0 || c != '0') ++ndigits;
+        mant = mant * 10 + (c - '0');
+        if (saw_dot) ++frac_digits;
+      } else {
+        ++dropped;  // Too many digits for the fast path.
+      }
+    } else if (c == '.' && !saw_dot) {
+      saw_dot = true;
+    } else {
+      break;
+    }
+  }
+  int exp10 = 0;
+  bool has_exp = false;
+  if (q < end && saw_digits && (*q == 'e' || *q == 'E')) {
+    has_exp = true;
+    ++q;
+    bool eneg = false;
+    if (q < end && (*q == '+' || *q == '-')) {
+      eneg = *q == '-';
+      ++q;
+    }
+    if (q == end || *q < '0' || *q > '9') return FloatParseResult::kSyntax;
+    for (; q < end && *q >= '0' && *q <= '9'; ++q) {
+      if (exp10 < 100000) exp10 = exp10 * 10 + (*q - '0');
+    }
+    if (eneg) exp10 = -exp10;
+  }
+  if (!saw_digits || q != end) {
+    // Not a plain decimal: special spellings, or Prometheus' explicit
+    // rejection of hex floats / digit separators, or a syntax error.
+    for (const char* r = p; r < end; ++r) {
+      if (*r == 'p' || *r == 'P' || *r == '_') {
+        return FloatParseResult::kUnsupported;
+      }
+    }
+    if (ParseSpecial(s, out)) return FloatParseResult::kOk;
+    return FloatParseResult::kSyntax;
+  }
+  (void)has_exp;
+  if (dropped == 0 && ndigits <= 15) {
+    int e = exp10 - frac_digits;
+    double m = static_cast<double>(mant);
+    if (e == 0) {
+      *out = neg ? -m : m;
+      return FloatParseResult::kOk;
+    }
+    if (e > 0 && e <= 22) {
+      m *= kPow10[e];
+      *out = neg ? -m : m;
+      return FloatParseResult::kOk;
+    }
+    if (e < 0 && e >= -22) {
+      m /= kPow10[-e];
+      *out = neg ? -m : m;
+      return FloatParseResult::kOk;
+    }
+  }
+  // General case: libstdc++ 12's from_chars is correctly rounded. It does
+  // not take a leading '+'.
+  const char* b = (*p == '+') ? p + 1 : p;
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(b, end, v, std::chars_format::general);
+  if (ec == std::errc::result_out_of_range) {
+    // from_chars reports both overflow and underflow. Go errors on overflow
+    // only; decide by the magnitude: where the first significant digit sits.
+    long mag = 0;
+    const char* r = (*p == '+' || *p == '-') ? p + 1 : p;
+    bool seen_nonzero = false, after_dot = false;
+    long int_digits = 0, lead_frac_zeros = 0;
+    for (; r < end && *r != 'e' && *r != 'E'; ++r) {
+      if (*r == '.') {
+        after_dot = true;
+        continue;
+      }
+      if (!after_dot) {
+        if (seen_nonzero || *r != '0') seen_nonzero = true, ++int_digits;
+      } else if (!seen_nonzero) {
+        if (*r == '0') ++lead_frac_zeros;
+        else seen_nonzero = true;
+      }
+    }
+    mag = (int_digits > 0 ? int_digits : -lead_frac_zeros) + exp10;
+    if (mag > 0) return FloatParseResult::kRange;
+    *out = neg ? -0.0 : 0.0;
+    return FloatParseResult::kOk;
+  }
+  if (ec != std::errc() || ptr != end) return FloatParseResult::kSyntax;
+  *out = v;
+  return FloatParseResult::kOk;
+}
+
+absl::Status ParseGoFloatStatus(std::string_view s, double* out) {
+  switch (ParseGoFloat(s, out)) {
+    case FloatParseResult::kOk:
+      return absl::OkStatus();
+    case FloatParseResult::kUnsupported:
+      return absl::InvalidArgumentError("unsupported character in float");
+    case FloatParseResult::kRange:
+      return absl::InvalidArgumentError(
+          absl::StrCat("strconv.ParseFloat: parsing \"",
+                       absl::string_view(s.data(), s.size()),
+                       "\": value out of range"));
+    case FloatParseResult::kSyntax:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("strconv.ParseFloat: parsing \"",
+                   absl::string_view(s.data(), s.size()),
+                   "\": invalid syntax"));
+}
+
+void AppendGoFloatG(double f, std::string* out) {
+  if (std::isnan(f)) {
+    out->append("NaN");
+    return;
+  }
+  if (std::isinf(f)) {
+    out->append(f > 0 ? "+Inf" : "-Inf");
+    return;
+  }
+  // Shortest round-trip digits in scientific form, then laid out the way
+  // Go's %g does.
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof(buf), f,
+                           std::chars_format::scientific);
+  std::string_view sci(buf, res.ptr - buf);
+  bool neg = false;
+  if (!sci.empty() && sci[0] == '-') {
+    neg = true;
+    sci.remove_prefix(1);
+  }
+  size_t epos = sci.find('e');
+  std::string_view mant = sci.substr(0, epos);
+  int exp = 0;
+  std::from_chars(sci.data() + epos + 1 + (sci[epos + 1] == '+'),
+                  sci.data() + sci.size(), exp);
+  char digits[32];
+  int nd = 0;
+  for (char c : mant) {
+    if (c != '.') digits[nd++] = c;
+  }
+  if (nd == 1 && digits[0] == '0') exp = 0;  // zero
+  if (neg) out->push_back('-');
+  if (exp < -4 || exp >= 6) {
+    out->push_back(digits[0]);
+    if (nd > 1) {
+      out->push_back('.');
+      out->append(digits + 1, nd - 1);
+    }
+    out->push_back('e');
+    int ae = exp;
+    if (ae < 0) {
+      out->push_back('-');
+      ae = -ae;
+    } else {
+      out->push_back('+');
+    }
+    // Decimal digits by hand: std::to_string would allocate.
+    char eb[8];
+    int en = 0;
+    do {
+      eb[en++] = static_cast<char>('0' + ae % 10);
+      ae /= 10;
+    } while (ae > 0);
+    if (en < 2) eb[en++] = '0';
+    while (en > 0) out->push_back(eb[--en]);
+    return;
+  }
+  int dp = exp + 1;  // digits before the decimal point
+  if (dp <= 0) {
+    out->append("0.");
+    out->append(-dp, '0');
+    out->append(digits, nd);
+    return;
+  }
+  if (dp >= nd) {
+    out->append(digits, nd);
+    out->append(dp - nd, '0');
+    return;
+  }
+  out->append(digits, dp);
+  out->push_back('.');
+  out->append(digits + dp, nd - dp);
+}
+
+std::string FormatGoFloatG(double f) {
+  std::string s;
+  AppendGoFloatG(f, &s);
+  return s;
+}
+
+void AppendOpenMetricsFloat(double f, std::string* out) {
+  if (f == 1) {
+    out->append("1.0");
+    return;
+  }
+  if (f == 0) {
+    out->append("0.0");
+    return;
+  }
+  if (f == -1) {
+    out->append("-1.0");
+    return;
+  }
+  size_t start = out->size();
+  AppendGoFloatG(f, out);
+  if (std::isnan(f) || std::isinf(f)) return;
+  std::string_view s(out->data() + start, out->size() - start);
+  if (s.find_first_of(".e") == std::string_view::npos) out->append(".0");
+}
+
+std::string FormatOpenMetricsFloat(double f) {
+  std::string s;
+  AppendOpenMetricsFloat(f, &s);
+  return s;
+}
+
+int64_t SecondsToMillis(double seconds) {
+  double ms = seconds * 1000.0;
+  // NOTE: Go's float->int64 conversion of an out-of-range value is
+  // implementation-defined; amd64's CVTTSD2SI yields INT64_MIN. In C++ it
+  // would be undefined behaviour, so clamp explicitly to the amd64 result.
+  if (!(ms >= -9223372036854775808.0 && ms < 9223372036854775808.0)) {
+    return std::numeric_limits<int64_t>::min();
+  }
+  return static_cast<int64_t>(ms);
+}
+
+}  // namespace promscrape::textparse

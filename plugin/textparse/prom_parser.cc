@@ -1,0 +1,302 @@
+#include "plugin/textparse/prom_parser.h"
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "plugin/textparse/go_float.h"
+#include "plugin/textparse/label_sort.h"
+#include "plugin/textparse/text_util.h"
+
+namespace promscrape::textparse {
+namespace {
+
+using internal::Is;
+using internal::kClassLabel;
+using internal::kClassLabelStart;
+using internal::kClassMetric;
+using internal::kClassMetricStart;
+
+inline const char* SkipBlanks(const char* p, const char* end) {
+  while (p < end && (*p == ' ' || *p == '\t')) ++p;
+  return p;
+}
+
+inline const char* LineEnd(const char* p, const char* end) {
+  const void* nl = std::memchr(p, '\n', end - p);
+  return nl ? static_cast<const char*>(nl) : end;
+}
+
+bool ParseTypeName(std::string_view s, MetricType* type) {
+  if (s == "counter") {
+    *type = MetricType::kCounter;
+  } else if (s == "gauge") {
+    *type = MetricType::kGauge;
+  } else if (s == "histogram") {
+    *type = MetricType::kHistogram;
+  } else if (s == "summary") {
+    *type = MetricType::kSummary;
+  } else if (s == "untyped") {
+    *type = MetricType::kUnknown;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void PromParser::Reset(std::string_view body) {
+  body_ = body;
+  pos_ = 0;
+  status_ = absl::OkStatus();
+  series_ = name_ = {};
+  labels_.clear();
+  // Label positions are 32-bit offsets; scrape bodies are far smaller.
+  if (body.size() > UINT32_MAX) {
+    status_ = absl::InvalidArgumentError("body larger than 4 GiB");
+  }
+}
+
+absl::Status PromParser::Fail(const char* line_begin, const char* at,
+                              std::string_view expectation, bool show_token) {
+  const char* end = body_.data() + body_.size();
+  std::string msg = absl::StrCat(
+      "line ", internal::LineNumber(body_, line_begin - body_.data()), ": ",
+      absl::string_view(expectation.data(), expectation.size()));
+  if (show_token) {
+    msg.append(", got \"");
+    if (at < end) {
+      internal::AppendQuoted(std::string_view(at, 1), &msg);
+    } else {
+      msg.append("EOF");
+    }
+    msg.push_back('"');
+  }
+  msg.append(" while parsing: \"");
+  const char* upto = at < end ? at + 1 : end;
+  internal::AppendQuoted(std::string_view(line_begin, upto - line_begin), &msg);
+  msg.push_back('"');
+  status_ = absl::InvalidArgumentError(msg);
+  pos_ = body_.size();
+  return status_;
+}
+
+absl::StatusOr<Entry> PromParser::Next() {
+  if (!status_.ok()) return status_;
+  const char* b = body_.data();
+  const char* end = b + body_.size();
+  for (;;) {
+    const char* p = b + pos_;
+    if (p >= end) return Entry::kEof;
+    char c = *p;
+    if (Is(kClassMetricStart, c)) return ParseSample(p);
+    switch (c) {
+      case '\n':
+        ++pos_;
+        continue;
+      case '#':
+        return ParseComment(p);
+      case ' ':
+      case '\t':
+        // The 2.42 lexer skips whitespace tokens between entries.
+        ++pos_;
+        continue;
+      case '\0':
+        // promlex treats a NUL where a line starts as the end of input.
+        pos_ = body_.size();
+        return Entry::kEof;
+      default:
+        return Fail(p, p, "expected a valid start token");
+    }
+  }
+}
+
+absl::StatusOr<Entry> PromParser::ParseSample(const char* line) {
+  const char* end = body_.data() + body_.size();
+  const char* p = line + 1;
+  while (p < end && Is(kClassMetric, *p)) ++p;
+  name_ = std::string_view(line, p - line);
+  labels_.clear();
+  const char* series_end = p;
+  const char* q = SkipBlanks(p, end);
+  if (q < end && *q == '{') {
+    const char* s = q + 1;
+    for (;;) {
+      s = SkipBlanks(s, end);
+      if (s >= end) return Fail(line, s, "expected label name or brace close");
+      if (*s == '}') {
+        ++s;
+        break;
+      }
+      if (!Is(kClassLabelStart, *s)) return Fail(line, s, "expected label name");
+      const char* n0 = s++;
+      while (s < end && Is(kClassLabel, *s)) ++s;
+      const char* n1 = s;
+      s = SkipBlanks(s, end);
+      if (s >= end || *s != '=') return Fail(line, s, "expected equal");
+      s = SkipBlanks(s + 1, end);
+      if (s >= end || *s != '"') return Fail(line, s, "expected label value");
+      const char* v0 = ++s;
+      bool escaped = false, high = false;
+      for (;;) {
+        s = internal::FindQuoteEscapeOrHigh(s, end, /*stop_newline=*/false);
+        if (s >= end) return Fail(line, end, "unterminated label value");
+        if (*s == '"') break;
+        if (*s == '\\') {
+          escaped = true;
+          s += 2;
+          if (s > end) return Fail(line, end, "unterminated label value");
+        } else {
+          high = true;
+          ++s;
+        }
+      }
+      const char* v1 = s++;
+      if (high && !internal::IsValidUtf8(std::string_view(v0, v1 - v0))) {
+        return Fail(line, v1, "invalid UTF-8 label value", false);
+      }
+      labels_.push_back(RawLabel{static_cast<uint32_t>(n0 - body_.data()),
+                                 static_cast<uint32_t>(n1 - n0),
+                                 static_cast<uint32_t>(v0 - body_.data()),
+                                 static_cast<uint32_t>(v1 - v0), escaped});
+      s = SkipBlanks(s, end);
+      if (s < end && *s == ',') ++s;
+    }
+    series_end = s;
+    q = SkipBlanks(s, end);
+  }
+  series_ = std::string_view(line, series_end - line);
+  // Value: [^{ \t\n]+ as the 2.42 lexer cuts it.
+  const char* v = q;
+  while (q < end && *q != ' ' && *q != '\t' && *q != '\n' && *q != '{') ++q;
+  if (q == v) return Fail(line, q, "expected value after metric");
+  switch (ParseGoFloat(std::string_view(v, q - v), &value_)) {
+    case FloatParseResult::kOk:
+      break;
+    case FloatParseResult::kUnsupported:
+      return Fail(line, q - 1, "unsupported character in float", false);
+    case FloatParseResult::kRange:
+      return Fail(line, q - 1,
+                  absl::StrCat("strconv.ParseFloat: parsing \"",
+                               absl::string_view(v, q - v),
+                               "\": value out of range"),
+                  false);
+    case FloatParseResult::kSyntax:
+      return Fail(line, q - 1,
+                  absl::StrCat("strconv.ParseFloat: parsing \"",
+                               absl::string_view(v, q - v),
+                               "\": invalid syntax"),
+                  false);
+  }
+  has_timestamp_ = false;
+  q = SkipBlanks(q, end);
+  if (q < end && *q >= '0' && *q <= '9') {
+    const char* t0 = q;
+    uint64_t ts = 0;
+    bool overflow = false;
+    for (; q < end && *q >= '0' && *q <= '9'; ++q) {
+      uint64_t d = *q - '0';
+      if (ts > (static_cast<uint64_t>(INT64_MAX) - d) / 10) overflow = true;
+      ts = ts * 10 + d;
+    }
+    if (overflow) {
+      return Fail(line, q - 1,
+                  absl::StrCat("strconv.ParseInt: parsing \"",
+                               absl::string_view(t0, q - t0),
+                               "\": value out of range"),
+                  false);
+    }
+    has_timestamp_ = true;
+    timestamp_ms_ = static_cast<int64_t>(ts);
+    q = SkipBlanks(q, end);
+    if (q < end && *q != '\n') {
+      return Fail(line, q, "expected next entry after timestamp");
+    }
+  } else if (q < end && *q != '\n') {
+    return Fail(line, q, "expected timestamp or new record");
+  }
+  pos_ = (q < end ? q + 1 : end) - body_.data();
+  return Entry::kSeries;
+}
+
+absl::StatusOr<Entry> PromParser::ParseComment(const char* line) {
+  const char* end = body_.data() + body_.size();
+  const char* eol = LineEnd(line, end);
+  pos_ = (eol < end ? eol + 1 : end) - body_.data();
+  const char* p = SkipBlanks(line + 1, eol);
+  bool help = false, type = false;
+  if (p > line + 1 && eol - p > 4) {
+    help = std::memcmp(p, "HELP", 4) == 0;
+    type = !help && std::memcmp(p, "TYPE", 4) == 0;
+    if ((help || type) && p[4] != ' ' && p[4] != '\t') help = type = false;
+  }
+  if (!help && !type) {
+    comment_ = std::string_view(line, eol - line);
+    return Entry::kComment;
+  }
+  const char* what = help ? "HELP" : "TYPE";
+  p = SkipBlanks(p + 4, eol);
+  const char* n0 = p;
+  if (p < eol && Is(kClassMetricStart, *p)) {
+    ++p;
+    while (p < eol && Is(kClassMetric, *p)) ++p;
+  }
+  if (p == n0) {
+    return Fail(line, p, absl::StrCat("expected metric name after ", what));
+  }
+  metadata_name_ = std::string_view(n0, p - n0);
+  std::string_view text;
+  if (p < eol) {
+    if (*p != ' ' && *p != '\t') {
+      return Fail(line, p, absl::StrCat("expected text in ", what));
+    }
+    text = std::string_view(p + 1, eol - p - 1);
+  }
+  if (help) {
+    if (!internal::IsAscii(text.data(), text.data() + text.size()) &&
+        !internal::IsValidUtf8(text)) {
+      return Fail(line, eol, "help text is not a valid utf8 string", false);
+    }
+    if (std::memchr(text.data(), '\\', text.size()) != nullptr) {
+      help_scratch_.clear();
+      internal::AppendUnescapedHelp(text, &help_scratch_);
+      help_ = help_scratch_;
+    } else {
+      help_ = text;
+    }
+    return Entry::kHelp;
+  }
+  if (text.empty() && p == eol) {
+    return Fail(line, eol, "expected text in TYPE");
+  }
+  if (!ParseTypeName(text, &type_)) {
+    std::string t;
+    internal::AppendQuoted(text, &t);
+    return Fail(line, eol, absl::StrCat("invalid metric type \"", t, "\""),
+                false);
+  }
+  return Entry::kType;
+}
+
+void PromParser::Labels(std::vector<Label>* out) {
+  out->clear();
+  out->push_back(Label{kMetricNameLabel, name_});
+  // Unescaped values are never longer than the series bytes; reserving that
+  // up front keeps views into scratch_ stable while it fills.
+  scratch_.clear();
+  scratch_.reserve(series_.size());
+  const char* b = body_.data();
+  for (const RawLabel& l : labels_) {
+    std::string_view value(b + l.value_begin, l.value_len);
+    if (l.escaped) {
+      size_t at = scratch_.size();
+      internal::AppendUnescapedLabelValue(value, &scratch_);
+      value = std::string_view(scratch_.data() + at, scratch_.size() - at);
+    }
+    out->push_back(Label{std::string_view(b + l.name_begin, l.name_len), value});
+  }
+  internal::SortLabels(out);
+}
+
+}  // namespace promscrape::textparse

@@ -114,12 +114,15 @@ absl::StatusOr<Entry> OpenMetricsParser::ParseMeta(const char* line) {
     pos_ = body_.size();
     return Entry::kEof;
   }
+  if (l.substr(0, 5) == "# EOF") {
+    return Fail(line, line + 5, "unexpected data after # EOF", false);
+  }
   Entry kind;
-  if (l.size() > 7 && l.substr(0, 7) == "# HELP ") {
+  if (l.size() >= 7 && l.substr(0, 7) == "# HELP ") {
     kind = Entry::kHelp;
-  } else if (l.size() > 7 && l.substr(0, 7) == "# TYPE ") {
+  } else if (l.size() >= 7 && l.substr(0, 7) == "# TYPE ") {
     kind = Entry::kType;
-  } else if (l.size() > 7 && l.substr(0, 7) == "# UNIT ") {
+  } else if (l.size() >= 7 && l.substr(0, 7) == "# UNIT ") {
     kind = Entry::kUnit;
   } else {
     return Fail(line, line + std::min<size_t>(l.size(), 2),

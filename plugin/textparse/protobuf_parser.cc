@@ -69,7 +69,7 @@ struct Wire {
     return true;
   }
   bool Skip(uint32_t wt) {
-    uint64_t v;
+    uint64_t v = 0;
     std::string_view s;
     switch (wt) {
       case kVarint:
@@ -114,7 +114,7 @@ bool DecodeSpan(std::string_view msg, BucketSpan* span) {
   *span = BucketSpan{};
   while (!w.done()) {
     uint32_t f, wt;
-    uint64_t v;
+    uint64_t v = 0;
     if (!w.Tag(&f, &wt)) return false;
     if (f == 1 && wt == kVarint) {
       if (!w.Varint(&v)) return false;
@@ -132,7 +132,7 @@ bool DecodeSpan(std::string_view msg, BucketSpan* span) {
 
 // Appends a repeated sint64 field (packed or not) to `out`.
 bool AppendSint64s(Wire& w, uint32_t wt, std::vector<int64_t>* out) {
-  uint64_t v;
+  uint64_t v = 0;
   if (wt == kVarint) {
     if (!w.Varint(&v)) return false;
     out->push_back(ZigZag64(v));
@@ -150,7 +150,7 @@ bool AppendSint64s(Wire& w, uint32_t wt, std::vector<int64_t>* out) {
 
 // Appends a repeated double field (packed or not) to `out`.
 bool AppendDoubles(Wire& w, uint32_t wt, std::vector<double>* out) {
-  double d;
+  double d = 0;
   if (wt == kFixed64) {
     if (!w.Double(&d)) return false;
     out->push_back(d);
@@ -280,7 +280,7 @@ absl::Status ProtobufParser::DecodeHistogram(std::string_view msg,
   Wire w(msg);
   while (!w.done()) {
     uint32_t f, wt;
-    uint64_t v;
+    uint64_t v = 0;
     std::string_view s;
     bool ok = w.Tag(&f, &wt);
     if (!ok) return Fail(offset, "invalid Histogram message");
@@ -371,7 +371,7 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
     uint32_t f, wt;
     if (!w.Tag(&f, &wt)) return Fail(offset, "invalid Metric message");
     std::string_view s;
-    uint64_t v;
+    uint64_t v = 0;
     bool ok = true;
     switch (f) {
       case 1: {  // LabelPair
@@ -446,7 +446,7 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
     Wire sw(summary_msg);
     while (!sw.done()) {
       uint32_t f, wt;
-      uint64_t v;
+      uint64_t v = 0;
       std::string_view s;
       bool ok = sw.Tag(&f, &wt);
       if (ok) {
@@ -480,7 +480,7 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
       Wire bw(items_.back());
       while (!bw.done()) {
         uint32_t f, wt;
-        double ub;
+        double ub = 0;
         if (!bw.Tag(&f, &wt)) break;
         if (f == 2 && wt == kFixed64) {
           if (bw.Double(&ub) && std::isinf(ub) && ub > 0) {
@@ -810,7 +810,7 @@ bool ProtobufParser::NextExemplar(Exemplar* out) {
         Wire tw(s);
         while (ok && !tw.done()) {
           uint32_t tf, twt;
-          uint64_t v;
+          uint64_t v = 0;
           ok = tw.Tag(&tf, &twt);
           if (!ok) break;
           if ((tf == 1 || tf == 2) && twt == kVarint) {

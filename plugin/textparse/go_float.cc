@@ -68,45 +68,43 @@ FloatParseResult ParseGoFloat(std::string_view s, double* out) {
     neg = *q == '-';
     ++q;
   }
+  // Validate Go's decimal grammar in one pass while accumulating the
+  // mantissa for the exact fast path (Clinger): a mantissa below 2^53 and a
+  // power of ten of at most 22 convert exactly with one multiply or divide.
   uint64_t mant = 0;
-  int ndigits = 0;  // significant digits in mant (leading zeros skipped)
-  int dropped = 0;  // digits past 19 that did not fit
+  const char* int_begin = q;
+  while (q < end && static_cast<unsigned>(*q - '0') < 10) {
+    mant = mant * 10 + static_cast<unsigned>(*q - '0');
+    ++q;
+  }
+  size_t digits = q - int_begin;
   int frac_digits = 0;
-  bool saw_digits = false, saw_dot = false;
-  for (; q < end; ++q) {
-    char c = *q;
-    if (c >= '0' && c <= '9') {
-      saw_digits = true;
-      if (ndigits < 19) {
-        if (mant != 0 || c != '0') ++ndigits;
-        mant = mant * 10 + (c - '0');
-        if (saw_dot) ++frac_digits;
-      } else {
-        ++dropped;  // Too many digits for the fast path.
-      }
-    } else if (c == '.' && !saw_dot) {
-      saw_dot = true;
-    } else {
-      break;
+  if (q < end && *q == '.') {
+    const char* frac_begin = ++q;
+    while (q < end && static_cast<unsigned>(*q - '0') < 10) {
+      mant = mant * 10 + static_cast<unsigned>(*q - '0');
+      ++q;
     }
+    frac_digits = static_cast<int>(q - frac_begin);
+    digits += frac_digits;
   }
   int exp10 = 0;
-  bool has_exp = false;
-  if (q < end && saw_digits && (*q == 'e' || *q == 'E')) {
-    has_exp = true;
+  if (digits > 0 && q < end && (*q == 'e' || *q == 'E')) {
     ++q;
     bool eneg = false;
     if (q < end && (*q == '+' || *q == '-')) {
       eneg = *q == '-';
       ++q;
     }
-    if (q == end || *q < '0' || *q > '9') return FloatParseResult::kSyntax;
-    for (; q < end && *q >= '0' && *q <= '9'; ++q) {
+    if (q == end || static_cast<unsigned>(*q - '0') >= 10) {
+      return FloatParseResult::kSyntax;
+    }
+    for (; q < end && static_cast<unsigned>(*q - '0') < 10; ++q) {
       if (exp10 < 100000) exp10 = exp10 * 10 + (*q - '0');
     }
     if (eneg) exp10 = -exp10;
   }
-  if (!saw_digits || q != end) {
+  if (digits == 0 || q != end) {
     // Not a plain decimal: special spellings, or Prometheus' explicit
     // rejection of hex floats / digit separators, or a syntax error.
     for (const char* r = p; r < end; ++r) {
@@ -117,8 +115,8 @@ FloatParseResult ParseGoFloat(std::string_view s, double* out) {
     if (ParseSpecial(s, out)) return FloatParseResult::kOk;
     return FloatParseResult::kSyntax;
   }
-  (void)has_exp;
-  if (dropped == 0 && ndigits <= 15) {
+  // 19 digits cannot overflow the uint64 accumulator.
+  if (digits <= 19 && mant <= (uint64_t{1} << 53)) {
     int e = exp10 - frac_digits;
     double m = static_cast<double>(mant);
     if (e == 0) {

@@ -198,8 +198,8 @@ absl::Status OpenMetricsParser::ParseLabelSet(const char* line, const char** pp,
     if (s >= end || !Is(kClassLabelStart, *s)) {
       return Fail(line, s, "expected label name");
     }
-    const char* n0 = s++;
-    while (s < end && Is(kClassLabel, *s)) ++s;
+    const char* n0 = s;
+    s = internal::SkipNameChars(s + 1, end, /*colon=*/false);
     const char* n1 = s;
     if (s >= end || *s != '=') return Fail(line, s, "expected equal");
     ++s;
@@ -250,8 +250,7 @@ absl::Status OpenMetricsParser::ParseLabelSet(const char* line, const char** pp,
 
 absl::StatusOr<Entry> OpenMetricsParser::ParseSample(const char* line) {
   const char* end = body_.data() + body_.size();
-  const char* p = line + 1;
-  while (p < end && Is(kClassMetric, *p)) ++p;
+  const char* p = internal::SkipNameChars(line + 1, end, /*colon=*/true);
   name_ = std::string_view(line, p - line);
   labels_.clear();
   has_exemplar_ = false;

@@ -114,8 +114,7 @@ absl::StatusOr<Entry> PromParser::Next() {
 
 absl::StatusOr<Entry> PromParser::ParseSample(const char* line) {
   const char* end = body_.data() + body_.size();
-  const char* p = line + 1;
-  while (p < end && Is(kClassMetric, *p)) ++p;
+  const char* p = internal::SkipNameChars(line + 1, end, /*colon=*/true);
   name_ = std::string_view(line, p - line);
   labels_.clear();
   const char* series_end = p;
@@ -130,8 +129,8 @@ absl::StatusOr<Entry> PromParser::ParseSample(const char* line) {
         break;
       }
       if (!Is(kClassLabelStart, *s)) return Fail(line, s, "expected label name");
-      const char* n0 = s++;
-      while (s < end && Is(kClassLabel, *s)) ++s;
+      const char* n0 = s;
+      s = internal::SkipNameChars(s + 1, end, /*colon=*/false);
       const char* n1 = s;
       s = SkipBlanks(s, end);
       if (s >= end || *s != '=') return Fail(line, s, "expected equal");
@@ -222,43 +221,44 @@ absl::StatusOr<Entry> PromParser::ParseSample(const char* line) {
 
 absl::StatusOr<Entry> PromParser::ParseComment(const char* line) {
   const char* end = body_.data() + body_.size();
-  const char* eol = LineEnd(line, end);
-  pos_ = (eol < end ? eol + 1 : end) - body_.data();
-  const char* p = SkipBlanks(line + 1, eol);
+  const char* p = SkipBlanks(line + 1, end);
   bool help = false, type = false;
-  if (p > line + 1 && eol - p > 4) {
+  if (p > line + 1 && end - p >= 5 && (p[4] == ' ' || p[4] == '\t')) {
     help = std::memcmp(p, "HELP", 4) == 0;
     type = !help && std::memcmp(p, "TYPE", 4) == 0;
-    if ((help || type) && p[4] != ' ' && p[4] != '\t') help = type = false;
   }
   if (!help && !type) {
+    const char* eol = LineEnd(line, end);
+    pos_ = (eol < end ? eol + 1 : end) - body_.data();
     comment_ = std::string_view(line, eol - line);
     return Entry::kComment;
   }
   const char* what = help ? "HELP" : "TYPE";
-  p = SkipBlanks(p + 4, eol);
+  p = SkipBlanks(p + 5, end);
   const char* n0 = p;
-  if (p < eol && Is(kClassMetricStart, *p)) {
-    ++p;
-    while (p < eol && Is(kClassMetric, *p)) ++p;
+  if (p < end && Is(kClassMetricStart, *p)) {
+    p = internal::SkipNameChars(p + 1, end, /*colon=*/true);
   }
   if (p == n0) {
     return Fail(line, p, absl::StrCat("expected metric name after ", what));
   }
   metadata_name_ = std::string_view(n0, p - n0);
   std::string_view text;
-  if (p < eol) {
+  bool backslash = false, high = false;
+  const char* eol = p;
+  if (p < end && *p != '\n') {
     if (*p != ' ' && *p != '\t') {
       return Fail(line, p, absl::StrCat("expected text in ", what));
     }
+    eol = internal::ScanLine(p + 1, end, &backslash, &high);
     text = std::string_view(p + 1, eol - p - 1);
   }
+  pos_ = (eol < end ? eol + 1 : end) - body_.data();
   if (help) {
-    if (!internal::IsAscii(text.data(), text.data() + text.size()) &&
-        !internal::IsValidUtf8(text)) {
+    if (high && !internal::IsValidUtf8(text)) {
       return Fail(line, eol, "help text is not a valid utf8 string", false);
     }
-    if (std::memchr(text.data(), '\\', text.size()) != nullptr) {
+    if (backslash) {
       help_scratch_.clear();
       internal::AppendUnescapedHelp(text, &help_scratch_);
       help_ = help_scratch_;
@@ -267,9 +267,7 @@ absl::StatusOr<Entry> PromParser::ParseComment(const char* line) {
     }
     return Entry::kHelp;
   }
-  if (text.empty() && p == eol) {
-    return Fail(line, eol, "expected text in TYPE");
-  }
+  if (p == eol) return Fail(line, eol, "expected text in TYPE");
   if (!ParseTypeName(text, &type_)) {
     std::string t;
     internal::AppendQuoted(text, &t);

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "plugin/textparse/text_util.h"
 
 namespace promscrape::textparse {
 namespace {
@@ -55,22 +56,66 @@ constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
 
 }  // namespace
 
-FloatParseResult ParseGoFloat(std::string_view s, double* out) {
-  const char* p = s.data();
-  const char* end = p + s.size();
-  if (p == end) return FloatParseResult::kSyntax;
-  // Validate Go's decimal grammar in one pass and, on the way, gather the
-  // mantissa for the exact fast path (Clinger): up to 15 significant digits
-  // and a power of ten <= 22 convert exactly with one multiply or divide.
+namespace {
+
+// Result of DecimalPrefix beyond FloatParseResult: the text does not start
+// with Go's decimal grammar at all (no digits), so callers try the special
+// spellings.
+constexpr FloatParseResult kNotDecimal = static_cast<FloatParseResult>(100);
+
+// Converts a validated decimal [p, end) (optional sign) the slow way.
+FloatParseResult SlowDecimal(const char* p, const char* end, bool neg,
+                             int exp10, double* out) {
+  // libstdc++ 12's from_chars is correctly rounded. It does not take '+'.
+  const char* b = (*p == '+') ? p + 1 : p;
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(b, end, v, std::chars_format::general);
+  if (ec == std::errc::result_out_of_range) {
+    // from_chars reports both overflow and underflow. Go errors on overflow
+    // only; decide by the magnitude: where the first significant digit sits.
+    const char* r = (*p == '+' || *p == '-') ? p + 1 : p;
+    bool seen_nonzero = false, after_dot = false;
+    long int_digits = 0, lead_frac_zeros = 0;
+    for (; r < end && *r != 'e' && *r != 'E'; ++r) {
+      if (*r == '.') {
+        after_dot = true;
+        continue;
+      }
+      if (!after_dot) {
+        if (seen_nonzero || *r != '0') seen_nonzero = true, ++int_digits;
+      } else if (!seen_nonzero) {
+        if (*r == '0') {
+          ++lead_frac_zeros;
+        } else {
+          seen_nonzero = true;
+        }
+      }
+    }
+    long mag = (int_digits > 0 ? int_digits : -lead_frac_zeros) + exp10;
+    if (mag > 0) return FloatParseResult::kRange;
+    *out = neg ? -0.0 : 0.0;
+    return FloatParseResult::kOk;
+  }
+  if (ec != std::errc() || ptr != end) return FloatParseResult::kSyntax;
+  *out = v;
+  return FloatParseResult::kOk;
+}
+
+// Parses the longest prefix of [p, end) that follows Go's decimal grammar
+// ([+-] digits [. digits] [e [+-] digits], at least one mantissa digit) and
+// sets *stop where it ended. Returns kOk/kRange for a number, kSyntax for a
+// malformed exponent, kNotDecimal when there are no digits. The mantissa is
+// accumulated on the way for the exact fast path (Clinger): a mantissa of at
+// most 2^53 and a power of ten of at most 22 convert exactly with one
+// multiply or divide.
+inline FloatParseResult DecimalPrefix(const char* p, const char* end,
+                                      const char** stop, double* out) {
   const char* q = p;
   bool neg = false;
-  if (*q == '+' || *q == '-') {
+  if (q < end && (*q == '+' || *q == '-')) {
     neg = *q == '-';
     ++q;
   }
-  // Validate Go's decimal grammar in one pass while accumulating the
-  // mantissa for the exact fast path (Clinger): a mantissa below 2^53 and a
-  // power of ten of at most 22 convert exactly with one multiply or divide.
   uint64_t mant = 0;
   const char* int_begin = q;
   while (q < end && static_cast<unsigned>(*q - '0') < 10) {
@@ -88,8 +133,12 @@ FloatParseResult ParseGoFloat(std::string_view s, double* out) {
     frac_digits = static_cast<int>(q - frac_begin);
     digits += frac_digits;
   }
+  if (digits == 0) {
+    *stop = q;
+    return kNotDecimal;
+  }
   int exp10 = 0;
-  if (digits > 0 && q < end && (*q == 'e' || *q == 'E')) {
+  if (q < end && (*q == 'e' || *q == 'E')) {
     ++q;
     bool eneg = false;
     if (q < end && (*q == '+' || *q == '-')) {
@@ -97,6 +146,7 @@ FloatParseResult ParseGoFloat(std::string_view s, double* out) {
       ++q;
     }
     if (q == end || static_cast<unsigned>(*q - '0') >= 10) {
+      *stop = q;
       return FloatParseResult::kSyntax;
     }
     for (; q < end && static_cast<unsigned>(*q - '0') < 10; ++q) {
@@ -104,17 +154,7 @@ FloatParseResult ParseGoFloat(std::string_view s, double* out) {
     }
     if (eneg) exp10 = -exp10;
   }
-  if (digits == 0 || q != end) {
-    // Not a plain decimal: special spellings, or Prometheus' explicit
-    // rejection of hex floats / digit separators, or a syntax error.
-    for (const char* r = p; r < end; ++r) {
-      if (*r == 'p' || *r == 'P' || *r == '_') {
-        return FloatParseResult::kUnsupported;
-      }
-    }
-    if (ParseSpecial(s, out)) return FloatParseResult::kOk;
-    return FloatParseResult::kSyntax;
-  }
+  *stop = q;
   // 19 digits cannot overflow the uint64 accumulator.
   if (digits <= 19 && mant <= (uint64_t{1} << 53)) {
     int e = exp10 - frac_digits;
@@ -134,38 +174,43 @@ FloatParseResult ParseGoFloat(std::string_view s, double* out) {
       return FloatParseResult::kOk;
     }
   }
-  // General case: libstdc++ 12's from_chars is correctly rounded. It does
-  // not take a leading '+'.
-  const char* b = (*p == '+') ? p + 1 : p;
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(b, end, v, std::chars_format::general);
-  if (ec == std::errc::result_out_of_range) {
-    // from_chars reports both overflow and underflow. Go errors on overflow
-    // only; decide by the magnitude: where the first significant digit sits.
-    long mag = 0;
-    const char* r = (*p == '+' || *p == '-') ? p + 1 : p;
-    bool seen_nonzero = false, after_dot = false;
-    long int_digits = 0, lead_frac_zeros = 0;
-    for (; r < end && *r != 'e' && *r != 'E'; ++r) {
-      if (*r == '.') {
-        after_dot = true;
-        continue;
-      }
-      if (!after_dot) {
-        if (seen_nonzero || *r != '0') seen_nonzero = true, ++int_digits;
-      } else if (!seen_nonzero) {
-        if (*r == '0') ++lead_frac_zeros;
-        else seen_nonzero = true;
-      }
-    }
-    mag = (int_digits > 0 ? int_digits : -lead_frac_zeros) + exp10;
-    if (mag > 0) return FloatParseResult::kRange;
-    *out = neg ? -0.0 : 0.0;
-    return FloatParseResult::kOk;
+  return SlowDecimal(p, q, neg, exp10, out);
+}
+
+// Everything that is not a plain decimal: Prometheus' explicit rejection of
+// hex floats / digit separators, Go's special spellings, or a syntax error.
+FloatParseResult NonDecimal(std::string_view s, double* out) {
+  for (char c : s) {
+    if (c == 'p' || c == 'P' || c == '_') return FloatParseResult::kUnsupported;
   }
-  if (ec != std::errc() || ptr != end) return FloatParseResult::kSyntax;
-  *out = v;
-  return FloatParseResult::kOk;
+  if (ParseSpecial(s, out)) return FloatParseResult::kOk;
+  return FloatParseResult::kSyntax;
+}
+
+}  // namespace
+
+FloatParseResult ParseGoFloat(std::string_view s, double* out) {
+  const char* p = s.data();
+  const char* end = p + s.size();
+  const char* stop;
+  FloatParseResult r = DecimalPrefix(p, end, &stop, out);
+  if (stop == end && r != kNotDecimal) return r;
+  return NonDecimal(s, out);
+}
+
+FloatParseResult ParseGoFloatToken(const char* p, const char* end,
+                                   uint8_t stop_class, const char** token_end,
+                                   double* out) {
+  const char* stop;
+  FloatParseResult r = DecimalPrefix(p, end, &stop, out);
+  if (stop == end || internal::Is(stop_class, *stop)) {
+    *token_end = stop;
+    if (r != kNotDecimal) return r;
+  }
+  while (stop < end && !internal::Is(stop_class, *stop)) ++stop;
+  *token_end = stop;
+  if (stop == p) return FloatParseResult::kSyntax;
+  return NonDecimal(std::string_view(p, stop - p), out);
 }
 
 absl::Status ParseGoFloatStatus(std::string_view s, double* out) {

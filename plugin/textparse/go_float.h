@@ -32,6 +32,15 @@ enum class FloatParseResult : int8_t {
 // signed zero. Every NaN is returned as NormalNaN.
 FloatParseResult ParseGoFloat(std::string_view s, double* out);
 
+// The text parsers' fused token scan + parse: the value token starts at `p`
+// and runs to the first byte of character class `stop_class` (see
+// text_util.h) or `end`; sets `*token_end` there and parses the token like
+// ParseGoFloat. An empty token is kSyntax. Saves a second pass over the
+// token on the hot path.
+FloatParseResult ParseGoFloatToken(const char* p, const char* end,
+                                   uint8_t stop_class, const char** token_end,
+                                   double* out);
+
 // Like ParseGoFloat but returns Prometheus' error text on failure:
 // `strconv.ParseFloat: parsing "x": invalid syntax`,
 // `... value out of range`, or `unsupported character in float`.

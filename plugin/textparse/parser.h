@@ -133,7 +133,9 @@ class Parser {
 
   // kSeries and kHistogram: replaces `*out` with `__name__` plus the series'
   // labels, sorted by name, values unescaped. Views are valid until the next
-  // Next()/Reset(). `*out`'s capacity is reused: no allocation once grown.
+  // Next(), Reset() or Labels() call. `*out`'s capacity is reused: no
+  // allocation once grown. Empty label values are returned (Prometheus drops
+  // them later, in its labels builder).
   virtual void Labels(std::vector<Label>* out) = 0;
 
   // kSeries and kHistogram: fills `*out` with the next exemplar of the current

@@ -166,11 +166,13 @@ absl::StatusOr<Entry> PromParser::ParseSample(const char* line) {
     q = SkipBlanks(s, end);
   }
   series_ = std::string_view(line, series_end - line);
-  // Value: [^{ \t\n]+ as the 2.42 lexer cuts it.
+  // Value: [^{ \t\n]+ as the 2.42 lexer cuts it, scanned and parsed in one
+  // pass.
   const char* v = q;
-  while (q < end && *q != ' ' && *q != '\t' && *q != '\n' && *q != '{') ++q;
+  FloatParseResult fr =
+      ParseGoFloatToken(v, end, internal::kClassValueStop, &q, &value_);
   if (q == v) return Fail(line, q, "expected value after metric");
-  switch (ParseGoFloat(std::string_view(v, q - v), &value_)) {
+  switch (fr) {
     case FloatParseResult::kOk:
       break;
     case FloatParseResult::kUnsupported:

@@ -31,6 +31,7 @@ enum : uint8_t {
   kClassMetric = 2,
   kClassLabelStart = 4,
   kClassLabel = 8,
+  kClassValueStop = 16,  // ends a text-format value token: ' ' \t \n {
 };
 
 struct CharClassTable {
@@ -43,6 +44,7 @@ struct CharClassTable {
       if (alpha || c == ':') x |= kClassMetricStart | kClassMetric;
       if (digit) x |= kClassMetric | kClassLabel;
       if (alpha) x |= kClassLabelStart | kClassLabel;
+      if (c == ' ' || c == '\t' || c == '\n' || c == '{') x |= kClassValueStop;
       v[c] = x;
     }
   }

@@ -28,20 +28,37 @@ inline const char* LineEnd(const char* p, const char* end) {
 }
 
 bool ParseTypeName(std::string_view s, MetricType* type) {
-  if (s == "counter") {
-    *type = MetricType::kCounter;
-  } else if (s == "gauge") {
-    *type = MetricType::kGauge;
-  } else if (s == "histogram") {
-    *type = MetricType::kHistogram;
-  } else if (s == "summary") {
-    *type = MetricType::kSummary;
-  } else if (s == "untyped") {
-    *type = MetricType::kUnknown;
-  } else {
-    return false;
+  // Dispatch on length first: one fixed-size compare per TYPE line.
+  switch (s.size()) {
+    case 5:
+      if (std::memcmp(s.data(), "gauge", 5) == 0) {
+        *type = MetricType::kGauge;
+        return true;
+      }
+      return false;
+    case 7:
+      if (std::memcmp(s.data(), "counter", 7) == 0) {
+        *type = MetricType::kCounter;
+        return true;
+      }
+      if (std::memcmp(s.data(), "summary", 7) == 0) {
+        *type = MetricType::kSummary;
+        return true;
+      }
+      if (std::memcmp(s.data(), "untyped", 7) == 0) {
+        *type = MetricType::kUnknown;
+        return true;
+      }
+      return false;
+    case 9:
+      if (std::memcmp(s.data(), "histogram", 9) == 0) {
+        *type = MetricType::kHistogram;
+        return true;
+      }
+      return false;
+    default:
+      return false;
   }
-  return true;
 }
 
 }  // namespace
@@ -58,8 +75,8 @@ void PromParser::Reset(std::string_view body) {
   }
 }
 
-absl::Status PromParser::Fail(const char* line_begin, const char* at,
-                              std::string_view expectation, bool show_token) {
+Entry PromParser::Fail(const char* line_begin, const char* at,
+                       std::string_view expectation, bool show_token) {
   const char* end = body_.data() + body_.size();
   std::string msg = absl::StrCat(
       "line ", internal::LineNumber(body_, line_begin - body_.data()), ": ",
@@ -79,7 +96,7 @@ absl::Status PromParser::Fail(const char* line_begin, const char* at,
   msg.push_back('"');
   status_ = absl::InvalidArgumentError(msg);
   pos_ = body_.size();
-  return status_;
+  return kFailed;
 }
 
 absl::StatusOr<Entry> PromParser::Next() {
@@ -90,29 +107,37 @@ absl::StatusOr<Entry> PromParser::Next() {
     const char* p = b + pos_;
     if (p >= end) return Entry::kEof;
     char c = *p;
-    if (Is(kClassMetricStart, c)) return ParseSample(p);
-    switch (c) {
-      case '\n':
-        ++pos_;
-        continue;
-      case '#':
-        return ParseComment(p);
-      case ' ':
-      case '\t':
-        // The 2.42 lexer skips whitespace tokens between entries.
-        ++pos_;
-        continue;
-      case '\0':
-        // promlex treats a NUL where a line starts as the end of input.
-        pos_ = body_.size();
-        return Entry::kEof;
-      default:
-        return Fail(p, p, "expected a valid start token");
+    Entry e;
+    if (Is(kClassMetricStart, c)) {
+      e = ParseSample(p);
+    } else if (c == '#') {
+      e = ParseComment(p);
+    } else {
+      switch (c) {
+        case '\n':
+          ++pos_;
+          continue;
+        case ' ':
+        case '\t':
+          // The 2.42 lexer skips whitespace tokens between entries.
+          ++pos_;
+          continue;
+        case '\0':
+          // promlex treats a NUL where a line starts as the end of input.
+          pos_ = body_.size();
+          return Entry::kEof;
+        default:
+          e = Fail(p, p, "expected a valid start token");
+      }
     }
+    if (e == kFailed) [[unlikely]] {
+      return status_;
+    }
+    return e;
   }
 }
 
-absl::StatusOr<Entry> PromParser::ParseSample(const char* line) {
+Entry PromParser::ParseSample(const char* line) {
   const char* end = body_.data() + body_.size();
   const char* p = internal::SkipNameChars(line + 1, end, /*colon=*/true);
   name_ = std::string_view(line, p - line);
@@ -221,7 +246,7 @@ absl::StatusOr<Entry> PromParser::ParseSample(const char* line) {
   return Entry::kSeries;
 }
 
-absl::StatusOr<Entry> PromParser::ParseComment(const char* line) {
+Entry PromParser::ParseComment(const char* line) {
   const char* end = body_.data() + body_.size();
   const char* p = SkipBlanks(line + 1, end);
   bool help = false, type = false;

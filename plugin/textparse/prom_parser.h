@@ -39,12 +39,16 @@ class PromParser final : public Parser {
     bool escaped;
   };
 
-  absl::StatusOr<Entry> ParseSample(const char* p);
-  absl::StatusOr<Entry> ParseComment(const char* p);
-  // Records the failure (sticky) and returns it. `line_begin` starts the
-  // offending line, `at` is where the problem is.
-  absl::Status Fail(const char* line_begin, const char* at,
-                    std::string_view expectation, bool show_token = true);
+  // Internal result meaning "failed, see status_": keeps absl::StatusOr off
+  // the per-line path.
+  static constexpr Entry kFailed = static_cast<Entry>(-1);
+
+  Entry ParseSample(const char* p);
+  Entry ParseComment(const char* p);
+  // Records the failure in status_ (sticky) and returns kFailed.
+  // `line_begin` starts the offending line, `at` is where the problem is.
+  Entry Fail(const char* line_begin, const char* at,
+             std::string_view expectation, bool show_token = true);
 
   std::string_view body_;
   size_t pos_ = 0;

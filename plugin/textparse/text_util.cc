@@ -7,7 +7,7 @@
 
 namespace promscrape::textparse::internal {
 
-bool IsValidUtf8(std::string_view s) {
+bool IsValidUtf8Slow(std::string_view s) {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
   const unsigned char* end = p + s.size();
   while (p < end) {

@@ -165,7 +165,23 @@ inline bool IsAscii(const char* p, const char* end) {
 
 // Go's utf8.ValidString: rejects overlongs, surrogates, > U+10FFFF and
 // truncated sequences.
-bool IsValidUtf8(std::string_view s);
+bool IsValidUtf8Slow(std::string_view s);
+
+// IsValidUtf8Slow behind an inline ASCII check: label names and values are
+// nearly always ASCII and short, so the call is usually avoided.
+inline bool IsValidUtf8(std::string_view s) {
+  const char* p = s.data();
+  const char* end = p + s.size();
+  uint64_t acc = 0;
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    acc |= w;
+    p += 8;
+  }
+  for (; p < end; ++p) acc |= static_cast<unsigned char>(*p);
+  return (acc & 0x8080808080808080ULL) == 0 || IsValidUtf8Slow(s);
+}
 
 // Text-format label value unescaping: \\ -> \, \" -> ", \n -> newline; any
 // other escape stays verbatim. Appends to `*out` (which must have room:

@@ -1,0 +1,353 @@
+#include "plugin/textparse/go_float.h"
+
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "plugin/textparse/text_util.h"
+
+namespace promscrape::textparse {
+namespace {
+
+inline char Lower(char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+// Length of the common case-insensitive prefix of `s` and lowercase `word`.
+size_t CommonPrefixIgnoreCase(std::string_view s, std::string_view word) {
+  size_t n = 0;
+  while (n < s.size() && n < word.size() && Lower(s[n]) == word[n]) ++n;
+  return n;
+}
+
+// Go's strconv special(): [+-]inf, [+-]infinity, nan (unsigned only), any
+// case. The whole string must match.
+bool ParseSpecial(std::string_view s, double* out) {
+  if (s.empty()) return false;
+  double sign = 1;
+  size_t nsign = 0;
+  if (s[0] == '+' || s[0] == '-') {
+    if (s[0] == '-') sign = -1;
+    nsign = 1;
+  }
+  std::string_view rest = s.substr(nsign);
+  if (rest.empty()) return false;
+  char c = Lower(rest[0]);
+  if (c == 'i') {
+    size_t n = CommonPrefixIgnoreCase(rest, "infinity");
+    if (n > 3 && n < 8) n = 3;
+    if ((n == 3 || n == 8) && nsign + n == s.size()) {
+      *out = sign * std::numeric_limits<double>::infinity();
+      return true;
+    }
+  } else if (c == 'n' && nsign == 0) {
+    if (CommonPrefixIgnoreCase(rest, "nan") == 3 && s.size() == 3) {
+      *out = std::bit_cast<double>(kNormalNaNBits);
+      return true;
+    }
+  }
+  return false;
+}
+
+constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                             1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                             1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+}  // namespace
+
+namespace {
+
+// Result of DecimalPrefix beyond FloatParseResult: the text does not start
+// with Go's decimal grammar at all (no digits), so callers try the special
+// spellings.
+constexpr FloatParseResult kNotDecimal = static_cast<FloatParseResult>(100);
+
+// Converts a validated decimal [p, end) (optional sign) the slow way.
+FloatParseResult SlowDecimal(const char* p, const char* end, bool neg,
+                             int exp10, double* out) {
+  // libstdc++ 12's from_chars is correctly rounded. It does not take '+'.
+  const char* b = (*p == '+') ? p + 1 : p;
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(b, end, v, std::chars_format::general);
+  if (ec == std::errc::result_out_of_range) {
+    // from_chars reports both overflow and underflow. Go errors on overflow
+    // only; decide by the magnitude: where the first significant digit sits.
+    const char* r = (*p == '+' || *p == '-') ? p + 1 : p;
+    bool seen_nonzero = false, after_dot = false;
+    long int_digits = 0, lead_frac_zeros = 0;
+    for (; r < end && *r != 'e' && *r != 'E'; ++r) {
+      if (*r == '.') {
+        after_dot = true;
+        continue;
+      }
+      if (!after_dot) {
+        if (seen_nonzero || *r != '0') seen_nonzero = true, ++int_digits;
+      } else if (!seen_nonzero) {
+        if (*r == '0') {
+          ++lead_frac_zeros;
+        } else {
+          seen_nonzero = true;
+        }
+      }
+    }
+    long mag = (int_digits > 0 ? int_digits : -lead_frac_zeros) + exp10;
+    if (mag > 0) return FloatParseResult::kRange;
+    *out = neg ? -0.0 : 0.0;
+    return FloatParseResult::kOk;
+  }
+  if (ec != std::errc() || ptr != end) return FloatParseResult::kSyntax;
+  *out = v;
+  return FloatParseResult::kOk;
+}
+
+// Parses the longest prefix of [p, end) that follows Go's decimal grammar
+// ([+-] digits [. digits] [e [+-] digits], at least one mantissa digit) and
+// sets *stop where it ended. Returns kOk/kRange for a number, kSyntax for a
+// malformed exponent, kNotDecimal when there are no digits. The mantissa is
+// accumulated on the way for the exact fast path (Clinger): a mantissa of at
+// most 2^53 and a power of ten of at most 22 convert exactly with one
+// multiply or divide.
+inline FloatParseResult DecimalPrefix(const char* p, const char* end,
+                                      const char** stop, double* out) {
+  const char* q = p;
+  bool neg = false;
+  if (q < end && (*q == '+' || *q == '-')) {
+    neg = *q == '-';
+    ++q;
+  }
+  uint64_t mant = 0;
+  const char* int_begin = q;
+  while (q < end && static_cast<unsigned>(*q - '0') < 10) {
+    mant = mant * 10 + static_cast<unsigned>(*q - '0');
+    ++q;
+  }
+  size_t digits = q - int_begin;
+  int frac_digits = 0;
+  if (q < end && *q == '.') {
+    const char* frac_begin = ++q;
+    while (q < end && static_cast<unsigned>(*q - '0') < 10) {
+      mant = mant * 10 + static_cast<unsigned>(*q - '0');
+      ++q;
+    }
+    frac_digits = static_cast<int>(q - frac_begin);
+    digits += frac_digits;
+  }
+  if (digits == 0) {
+    *stop = q;
+    return kNotDecimal;
+  }
+  int exp10 = 0;
+  if (q < end && (*q == 'e' || *q == 'E')) {
+    ++q;
+    bool eneg = false;
+    if (q < end && (*q == '+' || *q == '-')) {
+      eneg = *q == '-';
+      ++q;
+    }
+    if (q == end || static_cast<unsigned>(*q - '0') >= 10) {
+      *stop = q;
+      return FloatParseResult::kSyntax;
+    }
+    for (; q < end && static_cast<unsigned>(*q - '0') < 10; ++q) {
+      if (exp10 < 100000) exp10 = exp10 * 10 + (*q - '0');
+    }
+    if (eneg) exp10 = -exp10;
+  }
+  *stop = q;
+  // 19 digits cannot overflow the uint64 accumulator.
+  if (digits <= 19 && mant <= (uint64_t{1} << 53)) {
+    int e = exp10 - frac_digits;
+    double m = static_cast<double>(mant);
+    if (e == 0) {
+      *out = neg ? -m : m;
+      return FloatParseResult::kOk;
+    }
+    if (e > 0 && e <= 22) {
+      m *= kPow10[e];
+      *out = neg ? -m : m;
+      return FloatParseResult::kOk;
+    }
+    if (e < 0 && e >= -22) {
+      m /= kPow10[-e];
+      *out = neg ? -m : m;
+      return FloatParseResult::kOk;
+    }
+  }
+  return SlowDecimal(p, q, neg, exp10, out);
+}
+
+// Everything that is not a plain decimal: Prometheus' explicit rejection of
+// hex floats / digit separators, Go's special spellings, or a syntax error.
+FloatParseResult NonDecimal(std::string_view s, double* out) {
+  for (char c : s) {
+    if (c == 'p' || c == 'P' || c == '_') return FloatParseResult::kUnsupported;
+  }
+  if (ParseSpecial(s, out)) return FloatParseResult::kOk;
+  return FloatParseResult::kSyntax;
+}
+
+}  // namespace
+
+FloatParseResult ParseGoFloat(std::string_view s, double* out) {
+  const char* p = s.data();
+  const char* end = p + s.size();
+  const char* stop;
+  FloatParseResult r = DecimalPrefix(p, end, &stop, out);
+  if (stop == end && r != kNotDecimal) return r;
+  return NonDecimal(s, out);
+}
+
+FloatParseResult ParseGoFloatToken(const char* p, const char* end,
+                                   uint8_t stop_class, const char** token_end,
+                                   double* out) {
+  const char* stop;
+  FloatParseResult r = DecimalPrefix(p, end, &stop, out);
+  if (stop == end || internal::Is(stop_class, *stop)) {
+    *token_end = stop;
+    if (r != kNotDecimal) return r;
+  }
+  while (stop < end && !internal::Is(stop_class, *stop)) ++stop;
+  *token_end = stop;
+  if (stop == p) return FloatParseResult::kSyntax;
+  return NonDecimal(std::string_view(p, stop - p), out);
+}
+
+absl::Status ParseGoFloatStatus(std::string_view s, double* out) {
+  switch (ParseGoFloat(s, out)) {
+    case FloatParseResult::kOk:
+      return absl::OkStatus();
+    case FloatParseResult::kUnsupported:
+      return absl::InvalidArgumentError("unsupported character in float");
+    case FloatParseResult::kRange:
+      return absl::InvalidArgumentError(
+          absl::StrCat("strconv.ParseFloat: parsing \"",
+                       absl::string_view(s.data(), s.size()),
+                       "\": value out of range"));
+    case FloatParseResult::kSyntax:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("strconv.ParseFloat: parsing \"",
+                   absl::string_view(s.data(), s.size()),
+                   "\": invalid syntax"));
+}
+
+void AppendGoFloatG(double f, std::string* out) {
+  if (std::isnan(f)) {
+    out->append("NaN");
+    return;
+  }
+  if (std::isinf(f)) {
+    out->append(f > 0 ? "+Inf" : "-Inf");
+    return;
+  }
+  // Shortest round-trip digits in scientific form, then laid out the way
+  // Go's %g does.
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof(buf), f,
+                           std::chars_format::scientific);
+  std::string_view sci(buf, res.ptr - buf);
+  bool neg = false;
+  if (!sci.empty() && sci[0] == '-') {
+    neg = true;
+    sci.remove_prefix(1);
+  }
+  size_t epos = sci.find('e');
+  std::string_view mant = sci.substr(0, epos);
+  int exp = 0;
+  std::from_chars(sci.data() + epos + 1 + (sci[epos + 1] == '+'),
+                  sci.data() + sci.size(), exp);
+  char digits[32];
+  int nd = 0;
+  for (char c : mant) {
+    if (c != '.') digits[nd++] = c;
+  }
+  if (nd == 1 && digits[0] == '0') exp = 0;  // zero
+  if (neg) out->push_back('-');
+  if (exp < -4 || exp >= 6) {
+    out->push_back(digits[0]);
+    if (nd > 1) {
+      out->push_back('.');
+      out->append(digits + 1, nd - 1);
+    }
+    out->push_back('e');
+    int ae = exp;
+    if (ae < 0) {
+      out->push_back('-');
+      ae = -ae;
+    } else {
+      out->push_back('+');
+    }
+    // Decimal digits by hand: std::to_string would allocate.
+    char eb[8];
+    int en = 0;
+    do {
+      eb[en++] = static_cast<char>('0' + ae % 10);
+      ae /= 10;
+    } while (ae > 0);
+    if (en < 2) eb[en++] = '0';
+    while (en > 0) out->push_back(eb[--en]);
+    return;
+  }
+  int dp = exp + 1;  // digits before the decimal point
+  if (dp <= 0) {
+    out->append("0.");
+    out->append(-dp, '0');
+    out->append(digits, nd);
+    return;
+  }
+  if (dp >= nd) {
+    out->append(digits, nd);
+    out->append(dp - nd, '0');
+    return;
+  }
+  out->append(digits, dp);
+  out->push_back('.');
+  out->append(digits + dp, nd - dp);
+}
+
+std::string FormatGoFloatG(double f) {
+  std::string s;
+  AppendGoFloatG(f, &s);
+  return s;
+}
+
+void AppendOpenMetricsFloat(double f, std::string* out) {
+  if (f == 1) {
+    out->append("1.0");
+    return;
+  }
+  if (f == 0) {
+    out->append("0.0");
+    return;
+  }
+  if (f == -1) {
+    out->append("-1.0");
+    return;
+  }
+  size_t start = out->size();
+  AppendGoFloatG(f, out);
+  if (std::isnan(f) || std::isinf(f)) return;
+  std::string_view s(out->data() + start, out->size() - start);
+  if (s.find_first_of(".e") == std::string_view::npos) out->append(".0");
+}
+
+std::string FormatOpenMetricsFloat(double f) {
+  std::string s;
+  AppendOpenMetricsFloat(f, &s);
+  return s;
+}
+
+int64_t SecondsToMillis(double seconds) {
+  double ms = seconds * 1000.0;
+  // NOTE: Go's float->int64 conversion of an out-of-range value is
+  // implementation-defined; amd64's CVTTSD2SI yields INT64_MIN. In C++ it
+  // would be undefined behaviour, so clamp explicitly to the amd64 result.
+  if (!(ms >= -9223372036854775808.0 && ms < 9223372036854775808.0)) {
+    return std::numeric_limits<int64_t>::min();
+  }
+  return static_cast<int64_t>(ms);
+}
+
+}  // namespace promscrape::textparse

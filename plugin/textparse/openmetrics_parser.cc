@@ -1,0 +1,385 @@
+#include "plugin/textparse/openmetrics_parser.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "plugin/textparse/go_float.h"
+#include "plugin/textparse/label_sort.h"
+#include "plugin/textparse/text_util.h"
+
+namespace promscrape::textparse {
+namespace {
+
+using internal::Is;
+using internal::kClassLabel;
+using internal::kClassLabelStart;
+using internal::kClassMetric;
+using internal::kClassMetricStart;
+
+bool ParseTypeName(std::string_view s, MetricType* type) {
+  static constexpr std::pair<std::string_view, MetricType> kTypes[] = {
+      {"counter", MetricType::kCounter},
+      {"gauge", MetricType::kGauge},
+      {"histogram", MetricType::kHistogram},
+      {"gaugehistogram", MetricType::kGaugeHistogram},
+      {"summary", MetricType::kSummary},
+      {"info", MetricType::kInfo},
+      {"stateset", MetricType::kStateset},
+      {"unknown", MetricType::kUnknown},
+  };
+  for (const auto& [name, t] : kTypes) {
+    if (s == name) {
+      *type = t;
+      return true;
+    }
+  }
+  return false;
+}
+
+// A token as the OpenMetrics grammar cuts it: [^ \n]+.
+inline const char* TokenEnd(const char* p, const char* end) {
+  while (p < end && *p != ' ' && *p != '\n') ++p;
+  return p;
+}
+
+}  // namespace
+
+void OpenMetricsParser::Reset(std::string_view body) {
+  body_ = body;
+  pos_ = 0;
+  eof_ = false;
+  status_ = absl::OkStatus();
+  series_ = name_ = {};
+  labels_.clear();
+  exemplar_labels_.clear();
+  has_exemplar_ = false;
+  if (body.size() > UINT32_MAX) {
+    status_ = absl::InvalidArgumentError("body larger than 4 GiB");
+  }
+}
+
+absl::Status OpenMetricsParser::Fail(const char* line_begin, const char* at,
+                                     std::string_view expectation,
+                                     bool show_token) {
+  const char* end = body_.data() + body_.size();
+  std::string msg = absl::StrCat(
+      "line ", internal::LineNumber(body_, line_begin - body_.data()), ": ",
+      absl::string_view(expectation.data(), expectation.size()));
+  if (show_token) {
+    msg.append(", got \"");
+    if (at < end) {
+      internal::AppendQuoted(std::string_view(at, 1), &msg);
+    } else {
+      msg.append("EOF");
+    }
+    msg.push_back('"');
+  }
+  msg.append(" while parsing: \"");
+  const char* upto = at < end ? at + 1 : end;
+  if (upto < line_begin) upto = line_begin;
+  internal::AppendQuoted(std::string_view(line_begin, upto - line_begin), &msg);
+  msg.push_back('"');
+  status_ = absl::InvalidArgumentError(msg);
+  pos_ = body_.size();
+  return status_;
+}
+
+absl::StatusOr<Entry> OpenMetricsParser::Next() {
+  if (!status_.ok()) return status_;
+  if (eof_) return Entry::kEof;
+  const char* b = body_.data();
+  const char* end = b + body_.size();
+  const char* p = b + pos_;
+  if (p >= end) {
+    status_ = absl::InvalidArgumentError("data does not end with # EOF");
+    return status_;
+  }
+  if (Is(kClassMetricStart, *p)) return ParseSample(p);
+  if (*p == '#') return ParseMeta(p);
+  return Fail(p, p, "expected a valid start token");
+}
+
+absl::StatusOr<Entry> OpenMetricsParser::ParseMeta(const char* line) {
+  const char* end = body_.data() + body_.size();
+  const void* nlp = std::memchr(line, '\n', end - line);
+  const char* eol = nlp ? static_cast<const char*>(nlp) : end;
+  std::string_view l(line, eol - line);
+  if (l == "# EOF") {
+    const char* after = eol < end ? eol + 1 : end;
+    if (after != end) {
+      return Fail(line, after, "unexpected data after # EOF", false);
+    }
+    eof_ = true;
+    pos_ = body_.size();
+    return Entry::kEof;
+  }
+  if (l.substr(0, 5) == "# EOF") {
+    return Fail(line, line + 5, "unexpected data after # EOF", false);
+  }
+  Entry kind;
+  if (l.size() >= 7 && l.substr(0, 7) == "# HELP ") {
+    kind = Entry::kHelp;
+  } else if (l.size() >= 7 && l.substr(0, 7) == "# TYPE ") {
+    kind = Entry::kType;
+  } else if (l.size() >= 7 && l.substr(0, 7) == "# UNIT ") {
+    kind = Entry::kUnit;
+  } else {
+    return Fail(line, line + std::min<size_t>(l.size(), 2),
+                "expected a valid metadata line (HELP, TYPE, UNIT or EOF)");
+  }
+  const char* what = kind == Entry::kHelp   ? "HELP"
+                     : kind == Entry::kType ? "TYPE"
+                                            : "UNIT";
+  const char* p = line + 7;
+  const char* n0 = p;
+  if (p < eol && Is(kClassMetricStart, *p)) {
+    ++p;
+    while (p < eol && Is(kClassMetric, *p)) ++p;
+  }
+  if (p == n0) {
+    return Fail(line, p, absl::StrCat("expected metric name after ", what));
+  }
+  metadata_name_ = std::string_view(n0, p - n0);
+  if (p == eol) return Fail(line, p, absl::StrCat("expected text in ", what));
+  if (*p != ' ') return Fail(line, p, absl::StrCat("expected text in ", what));
+  std::string_view text(p + 1, eol - p - 1);
+  pos_ = (eol < end ? eol + 1 : end) - body_.data();
+  switch (kind) {
+    case Entry::kHelp:
+      if (!internal::IsAscii(text.data(), text.data() + text.size()) &&
+          !internal::IsValidUtf8(text)) {
+        return Fail(line, eol, "help text is not a valid utf8 string", false);
+      }
+      if (std::memchr(text.data(), '\\', text.size()) != nullptr) {
+        help_scratch_.clear();
+        internal::AppendUnescapedLabelValue(text, &help_scratch_);
+        help_ = help_scratch_;
+      } else {
+        help_ = text;
+      }
+      break;
+    case Entry::kType:
+      if (!ParseTypeName(text, &type_)) {
+        std::string t;
+        internal::AppendQuoted(text, &t);
+        return Fail(line, eol, absl::StrCat("invalid metric type \"", t, "\""),
+                    false);
+      }
+      break;
+    default: {
+      unit_ = text;
+      std::string_view m = metadata_name_;
+      if (!unit_.empty() &&
+          (m.size() < unit_.size() + 1 ||
+           m.substr(m.size() - unit_.size()) != unit_ ||
+           m[m.size() - unit_.size() - 1] != '_')) {
+        return Fail(line, eol,
+                    absl::StrCat("unit \"", internal::AV(unit_),
+                                 "\" not a suffix of metric \"",
+                                 internal::AV(m), "\""),
+                    false);
+      }
+      break;
+    }
+  }
+  return kind;
+}
+
+absl::Status OpenMetricsParser::ParseLabelSet(const char* line, const char** pp,
+                                              std::vector<RawLabel>* out) {
+  const char* end = body_.data() + body_.size();
+  const char* s = *pp;
+  if (s < end && *s == '}') {
+    *pp = s + 1;
+    return absl::OkStatus();
+  }
+  for (;;) {
+    if (s >= end || !Is(kClassLabelStart, *s)) {
+      return Fail(line, s, "expected label name");
+    }
+    const char* n0 = s;
+    s = internal::SkipNameChars(s + 1, end, /*colon=*/false);
+    const char* n1 = s;
+    if (s >= end || *s != '=') return Fail(line, s, "expected equal");
+    ++s;
+    if (s >= end || *s != '"') return Fail(line, s, "expected label value");
+    const char* v0 = ++s;
+    bool escaped = false, high = false;
+    for (;;) {
+      s = internal::FindQuoteEscapeOrHigh(s, end, /*stop_newline=*/true);
+      if (s >= end || *s == '\n') {
+        return Fail(line, s, "expected label value");
+      }
+      if (*s == '"') break;
+      if (*s == '\\') {
+        escaped = true;
+        // NOTE: the OM lexer's escape (\\.) takes any byte but newline.
+        if (s + 1 >= end || s[1] == '\n') {
+          return Fail(line, s + 1, "expected label value");
+        }
+        s += 2;
+      } else {
+        high = true;
+        ++s;
+      }
+    }
+    const char* v1 = s++;
+    if (high && !internal::IsValidUtf8(std::string_view(v0, v1 - v0))) {
+      return Fail(line, v1, "invalid UTF-8 label value", false);
+    }
+    out->push_back(RawLabel{static_cast<uint32_t>(n0 - body_.data()),
+                            static_cast<uint32_t>(n1 - n0),
+                            static_cast<uint32_t>(v0 - body_.data()),
+                            static_cast<uint32_t>(v1 - v0), escaped});
+    if (s < end && *s == ',') {
+      ++s;
+      if (s < end && *s == '}') {
+        *pp = s + 1;
+        return absl::OkStatus();
+      }
+      continue;
+    }
+    if (s < end && *s == '}') {
+      *pp = s + 1;
+      return absl::OkStatus();
+    }
+    return Fail(line, s, "expected comma or brace close");
+  }
+}
+
+absl::StatusOr<Entry> OpenMetricsParser::ParseSample(const char* line) {
+  const char* end = body_.data() + body_.size();
+  const char* p = internal::SkipNameChars(line + 1, end, /*colon=*/true);
+  name_ = std::string_view(line, p - line);
+  labels_.clear();
+  has_exemplar_ = false;
+  exemplar_returned_ = false;
+  if (p < end && *p == '{') {
+    ++p;
+    if (absl::Status s = ParseLabelSet(line, &p, &labels_); !s.ok()) return s;
+  }
+  series_ = std::string_view(line, p - line);
+  if (p >= end || *p != ' ') return Fail(line, p, "expected value after metric");
+  const char* v0 = ++p;
+  p = TokenEnd(p, end);
+  if (p == v0) return Fail(line, p, "expected value after metric");
+  if (absl::Status s = ParseGoFloatStatus(std::string_view(v0, p - v0), &value_);
+      !s.ok()) {
+    return Fail(line, p - 1, std::string(s.message()), false);
+  }
+  has_timestamp_ = false;
+  // Optional timestamp, then optional exemplar " # {...} value [ts]".
+  if (p < end && *p == ' ' && !(end - p >= 4 && std::memcmp(p, " # {", 4) == 0)) {
+    const char* t0 = ++p;
+    p = TokenEnd(p, end);
+    if (p == t0) return Fail(line, p, "expected timestamp");
+    double ts;
+    if (absl::Status s = ParseGoFloatStatus(std::string_view(t0, p - t0), &ts);
+        !s.ok()) {
+      return Fail(line, p - 1, std::string(s.message()), false);
+    }
+    if (std::isnan(ts) || std::isinf(ts)) {
+      return Fail(line, p - 1,
+                  absl::StrCat("invalid timestamp ",
+                               absl::string_view(t0, p - t0)),
+                  false);
+    }
+    has_timestamp_ = true;
+    timestamp_ms_ = SecondsToMillis(ts);
+  }
+  if (p < end && *p == ' ') {
+    if (!(end - p >= 4 && std::memcmp(p, " # {", 4) == 0)) {
+      return Fail(line, p, "expected next entry after timestamp");
+    }
+    p += 4;
+    exemplar_labels_.clear();
+    if (absl::Status s = ParseLabelSet(line, &p, &exemplar_labels_); !s.ok()) {
+      return s;
+    }
+    if (p >= end || *p != ' ') {
+      return Fail(line, p, "expected value after exemplar labels");
+    }
+    const char* e0 = ++p;
+    p = TokenEnd(p, end);
+    if (p == e0) return Fail(line, p, "expected value after exemplar labels");
+    if (absl::Status s =
+            ParseGoFloatStatus(std::string_view(e0, p - e0), &exemplar_value_);
+        !s.ok()) {
+      return Fail(line, p - 1, std::string(s.message()), false);
+    }
+    exemplar_has_ts_ = false;
+    if (p < end && *p == ' ') {
+      const char* t0 = ++p;
+      p = TokenEnd(p, end);
+      if (p == t0) return Fail(line, p, "expected exemplar timestamp");
+      double ts;
+      if (absl::Status s = ParseGoFloatStatus(std::string_view(t0, p - t0), &ts);
+          !s.ok()) {
+        return Fail(line, p - 1, std::string(s.message()), false);
+      }
+      if (std::isnan(ts) || std::isinf(ts)) {
+        return Fail(line, p - 1,
+                    absl::StrCat("invalid exemplar timestamp ",
+                                 absl::string_view(t0, p - t0)),
+                    false);
+      }
+      exemplar_has_ts_ = true;
+      exemplar_ts_ = SecondsToMillis(ts);
+    }
+    if (p < end && *p != '\n') {
+      return Fail(line, p, "expected next entry after exemplar");
+    }
+    has_exemplar_ = true;
+  }
+  if (p >= end) {
+    // A sample cannot end the body: # EOF must follow.
+    status_ = absl::InvalidArgumentError("data does not end with # EOF");
+    pos_ = body_.size();
+    return status_;
+  }
+  if (*p != '\n') return Fail(line, p, "expected next entry after timestamp");
+  line_len_ = p - line;
+  pos_ = p + 1 - body_.data();
+  return Entry::kSeries;
+}
+
+void OpenMetricsParser::AppendLabels(const std::vector<RawLabel>& raw,
+                                     std::string* scratch,
+                                     std::vector<Label>* out) {
+  const char* b = body_.data();
+  for (const RawLabel& l : raw) {
+    std::string_view value(b + l.value_begin, l.value_len);
+    if (l.escaped) {
+      size_t at = scratch->size();
+      internal::AppendUnescapedLabelValue(value, scratch);
+      value = std::string_view(scratch->data() + at, scratch->size() - at);
+    }
+    out->push_back(Label{std::string_view(b + l.name_begin, l.name_len), value});
+  }
+}
+
+void OpenMetricsParser::Labels(std::vector<Label>* out) {
+  out->clear();
+  out->push_back(Label{kMetricNameLabel, name_});
+  scratch_.clear();
+  scratch_.reserve(series_.size());
+  AppendLabels(labels_, &scratch_, out);
+  internal::SortLabels(out);
+}
+
+bool OpenMetricsParser::NextExemplar(Exemplar* out) {
+  if (!has_exemplar_ || exemplar_returned_) return false;
+  exemplar_returned_ = true;
+  out->labels.clear();
+  exemplar_scratch_.clear();
+  exemplar_scratch_.reserve(line_len_);
+  AppendLabels(exemplar_labels_, &exemplar_scratch_, &out->labels);
+  internal::SortLabels(&out->labels);
+  out->value = exemplar_value_;
+  out->has_timestamp = exemplar_has_ts_;
+  out->timestamp_ms = exemplar_ts_;
+  return true;
+}
+
+}  // namespace promscrape::textparse

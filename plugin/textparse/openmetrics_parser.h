@@ -1,0 +1,74 @@
+#ifndef PLUGIN_TEXTPARSE_OPENMETRICS_PARSER_H_
+#define PLUGIN_TEXTPARSE_OPENMETRICS_PARSER_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "plugin/textparse/parser.h"
+
+namespace promscrape::textparse {
+
+// Parser for OpenMetrics 1.0 text as Prometheus 2.42 reads it
+// (openmetricslex.l / openmetricsparse.go): single-space separators, HELP /
+// TYPE / UNIT metadata, mandatory and final `# EOF`, float-second timestamps
+// (converted to ms by truncation), one exemplar per line. `_created` samples
+// are ordinary series (2.42 stores them as such). The UNIT must be a suffix
+// of the family name.
+//
+// Thread-compatible: one per scrape (reusable with Reset()).
+class OpenMetricsParser final : public Parser {
+ public:
+  explicit OpenMetricsParser(std::string_view body) { Reset(body); }
+
+  void Reset(std::string_view body) override;
+  absl::StatusOr<Entry> Next() override;
+  std::string_view Series() const override { return series_; }
+  std::string_view MetricName() const override { return name_; }
+  void Labels(std::vector<Label>* out) override;
+  bool NextExemplar(Exemplar* out) override;
+
+ private:
+  struct RawLabel {
+    uint32_t name_begin;
+    uint32_t name_len;
+    uint32_t value_begin;
+    uint32_t value_len;
+    bool escaped;
+  };
+
+  absl::StatusOr<Entry> ParseSample(const char* line);
+  absl::StatusOr<Entry> ParseMeta(const char* line);
+  // Parses `{...}` starting after '{' at `*p`; appends to `out`.
+  absl::Status ParseLabelSet(const char* line, const char** p,
+                             std::vector<RawLabel>* out);
+  absl::Status Fail(const char* line_begin, const char* at,
+                    std::string_view expectation, bool show_token = true);
+  void AppendLabels(const std::vector<RawLabel>& raw, std::string* scratch,
+                    std::vector<Label>* out);
+
+  std::string_view body_;
+  size_t pos_ = 0;
+  absl::Status status_;
+  bool eof_ = false;
+  std::string_view series_;
+  std::string_view name_;
+  std::vector<RawLabel> labels_;
+  std::vector<RawLabel> exemplar_labels_;
+  bool has_exemplar_ = false;
+  bool exemplar_returned_ = false;
+  double exemplar_value_ = 0;
+  bool exemplar_has_ts_ = false;
+  int64_t exemplar_ts_ = 0;
+  size_t line_len_ = 0;
+  std::string scratch_;
+  std::string exemplar_scratch_;
+  std::string help_scratch_;
+};
+
+}  // namespace promscrape::textparse
+
+#endif  // PLUGIN_TEXTPARSE_OPENMETRICS_PARSER_H_

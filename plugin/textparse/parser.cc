@@ -1,0 +1,44 @@
+#include "plugin/textparse/parser.h"
+
+#include "plugin/textparse/openmetrics_parser.h"
+#include "plugin/textparse/prom_parser.h"
+#include "plugin/textparse/protobuf_parser.h"
+
+namespace promscrape::textparse {
+
+std::string_view MetricTypeName(MetricType type) {
+  switch (type) {
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kHistogram:
+      return "histogram";
+    case MetricType::kGaugeHistogram:
+      return "gaugehistogram";
+    case MetricType::kSummary:
+      return "summary";
+    case MetricType::kInfo:
+      return "info";
+    case MetricType::kStateset:
+      return "stateset";
+    case MetricType::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+std::unique_ptr<Parser> NewParser(Format format, std::string_view body,
+                                  const ParserOptions& options) {
+  switch (format) {
+    case Format::kOpenMetrics:
+      return std::make_unique<OpenMetricsParser>(body);
+    case Format::kProtobuf:
+      return std::make_unique<ProtobufParser>(body, options);
+    case Format::kPromText:
+      break;
+  }
+  return std::make_unique<PromParser>(body);
+}
+
+}  // namespace promscrape::textparse

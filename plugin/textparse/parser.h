@@ -1,0 +1,178 @@
+#ifndef PLUGIN_TEXTPARSE_PARSER_H_
+#define PLUGIN_TEXTPARSE_PARSER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "plugin/textparse/histogram.h"
+
+namespace promscrape::textparse {
+
+// What `Parser::Next()` found. Values match Prometheus' textparse.Entry so
+// logs and debugging output line up with Prometheus'.
+enum class Entry : int8_t {
+  kType = 0,
+  kHelp = 1,
+  kSeries = 2,
+  kComment = 3,
+  kUnit = 4,
+  kHistogram = 5,
+  kEof = 6,  // Prometheus signals this with io.EOF instead of an entry.
+};
+
+// A metric family type as declared by TYPE (text) or MetricFamily.type
+// (protobuf). `kUnknown` is text's "untyped" and OpenMetrics' "unknown".
+enum class MetricType : int8_t {
+  kUnknown = 0,
+  kCounter,
+  kGauge,
+  kHistogram,
+  kGaugeHistogram,
+  kSummary,
+  kInfo,
+  kStateset,
+};
+
+// Prometheus' spelling ("counter", "gaugehistogram", "unknown", ...).
+std::string_view MetricTypeName(MetricType type);
+
+// A label as views into the response body or into parser-owned scratch
+// memory. See `Parser::Labels()` for the lifetime.
+struct Label {
+  std::string_view name;
+  std::string_view value;
+
+  friend bool operator==(const Label& a, const Label& b) {
+    return a.name == b.name && a.value == b.value;
+  }
+};
+
+// The metric name label, added first by `Parser::Labels()`.
+inline constexpr std::string_view kMetricNameLabel = "__name__";
+
+// An exemplar attached to the current series or histogram.
+struct Exemplar {
+  std::vector<Label> labels;  // Sorted by name. Views as for Labels().
+  double value = 0;
+  bool has_timestamp = false;
+  int64_t timestamp_ms = 0;
+};
+
+// Per-scrape parser options.
+struct ParserOptions {
+  // Protobuf only: when a histogram carries native (exponential) buckets, also
+  // emit its classic `_count`/`_sum`/`_bucket` series after the histogram
+  // entry if it has classic buckets (Prometheus' scrape_classic_histograms /
+  // always_scrape_classic_histograms).
+  bool scrape_classic_histograms = false;
+  // Protobuf only: when false, native buckets are ignored and every histogram
+  // is exposed as classic series (at least `_count`, `_sum` and `+Inf`).
+  bool scrape_native_histograms = true;
+};
+
+// Parses one scrape response body, entry by entry, in the manner of
+// Prometheus' textparse.Parser. Implementations: `PromParser` (text 0.0.4),
+// `OpenMetricsParser` (OpenMetrics 1.0) and `ProtobufParser` (delimited
+// io.prometheus.client.MetricFamily).
+//
+// The body must outlive the parser (or the next `Reset()`); every view the
+// parser returns points into the body or into parser-owned scratch memory and
+// is valid until the next call of `Next()` or `Reset()`.
+//
+// Hot-path contract (the scrape loop's append):
+//   for (;;) {
+//     ASSIGN_OR_RETURN(Entry e, p.Next());
+//     if (e == Entry::kEof) break;
+//     if (e != Entry::kSeries && e != Entry::kHistogram) { metadata...; continue; }
+//     std::string_view key = p.Series();            // cache key, no copy
+//     if (cache hit on key) { use p.Value() / p.timestamp_ms(); continue; }
+//     p.Labels(&labels_buffer);                     // sorted, reused buffer
+//     ...
+//   }
+// Neither path allocates once the parser's and caller's buffers have grown to
+// the largest line seen.
+//
+// Thread-compatible: one parser per scrape (or per loop, reused with
+// `Reset()`); do not share one between threads without external locking.
+class Parser {
+ public:
+  virtual ~Parser() = default;
+
+  // Starts over on a new body; keeps scratch buffers so a loop can reuse its
+  // parser across scrapes without allocating.
+  virtual void Reset(std::string_view body) = 0;
+
+  // Advances to the next entry. Returns `Entry::kEof` once the body is done
+  // (and on every later call), or kInvalidArgument naming the line (text) or
+  // byte offset (protobuf) and the problem. After an error the parser stays
+  // failed and returns the same error.
+  virtual absl::StatusOr<Entry> Next() = 0;
+
+  // kSeries and kHistogram: the series identity bytes, usable as a cache key
+  // within one target (text: the line from its start through the closing `}`
+  // or the end of the name, verbatim; protobuf: name and labels joined by
+  // 0xFF).
+  virtual std::string_view Series() const = 0;
+
+  // kSeries: the sample value (NaN canonicalised to Prometheus' NormalNaN).
+  double Value() const { return value_; }
+  // kSeries and kHistogram: whether the sample carries its own timestamp,
+  // and that timestamp in milliseconds.
+  bool has_timestamp() const { return has_timestamp_; }
+  int64_t timestamp_ms() const { return timestamp_ms_; }
+
+  // kHistogram: the native histogram. Valid until the next Next().
+  const Histogram& histogram() const { return histogram_; }
+
+  // kSeries and kHistogram: the metric name (unescaped).
+  virtual std::string_view MetricName() const = 0;
+
+  // kSeries and kHistogram: replaces `*out` with `__name__` plus the series'
+  // labels, sorted by name, values unescaped. Views are valid until the next
+  // Next(), Reset() or Labels() call. `*out`'s capacity is reused: no
+  // allocation once grown. Empty label values are returned (Prometheus drops
+  // them later, in its labels builder).
+  virtual void Labels(std::vector<Label>* out) = 0;
+
+  // kSeries and kHistogram: fills `*out` with the next exemplar of the current
+  // entry and returns true, or returns false when there are no more. Views as
+  // for Labels().
+  virtual bool NextExemplar(Exemplar* out) { return false; }
+
+  // kHelp, kType, kUnit: the family the metadata is about.
+  std::string_view metadata_name() const { return metadata_name_; }
+  // kHelp: the help text, unescaped.
+  std::string_view help() const { return help_; }
+  // kType: the declared type.
+  MetricType type() const { return type_; }
+  // kUnit: the unit.
+  std::string_view unit() const { return unit_; }
+  // kComment: the whole comment line including '#'.
+  std::string_view comment() const { return comment_; }
+
+ protected:
+  double value_ = 0;
+  bool has_timestamp_ = false;
+  int64_t timestamp_ms_ = 0;
+  Histogram histogram_;
+  std::string_view metadata_name_;
+  std::string_view help_;
+  MetricType type_ = MetricType::kUnknown;
+  std::string_view unit_;
+  std::string_view comment_;
+};
+
+// The exposition formats Prometheus 2.x can parse.
+enum class Format : int8_t { kPromText, kOpenMetrics, kProtobuf };
+
+// Returns a parser for `format` over `body` (which must outlive it).
+std::unique_ptr<Parser> NewParser(Format format, std::string_view body,
+                                  const ParserOptions& options = {});
+
+}  // namespace promscrape::textparse
+
+#endif  // PLUGIN_TEXTPARSE_PARSER_H_

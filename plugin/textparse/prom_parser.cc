@@ -1,0 +1,327 @@
+#include "plugin/textparse/prom_parser.h"
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "plugin/textparse/go_float.h"
+#include "plugin/textparse/label_sort.h"
+#include "plugin/textparse/text_util.h"
+
+namespace promscrape::textparse {
+namespace {
+
+using internal::Is;
+using internal::kClassLabel;
+using internal::kClassLabelStart;
+using internal::kClassMetric;
+using internal::kClassMetricStart;
+
+inline const char* SkipBlanks(const char* p, const char* end) {
+  while (p < end && (*p == ' ' || *p == '\t')) ++p;
+  return p;
+}
+
+inline const char* LineEnd(const char* p, const char* end) {
+  const void* nl = std::memchr(p, '\n', end - p);
+  return nl ? static_cast<const char*>(nl) : end;
+}
+
+bool ParseTypeName(std::string_view s, MetricType* type) {
+  // Dispatch on length first: one fixed-size compare per TYPE line.
+  switch (s.size()) {
+    case 5:
+      if (std::memcmp(s.data(), "gauge", 5) == 0) {
+        *type = MetricType::kGauge;
+        return true;
+      }
+      return false;
+    case 7:
+      if (std::memcmp(s.data(), "counter", 7) == 0) {
+        *type = MetricType::kCounter;
+        return true;
+      }
+      if (std::memcmp(s.data(), "summary", 7) == 0) {
+        *type = MetricType::kSummary;
+        return true;
+      }
+      if (std::memcmp(s.data(), "untyped", 7) == 0) {
+        *type = MetricType::kUnknown;
+        return true;
+      }
+      return false;
+    case 9:
+      if (std::memcmp(s.data(), "histogram", 9) == 0) {
+        *type = MetricType::kHistogram;
+        return true;
+      }
+      return false;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+void PromParser::Reset(std::string_view body) {
+  body_ = body;
+  pos_ = 0;
+  status_ = absl::OkStatus();
+  series_ = name_ = {};
+  labels_.clear();
+  // Label positions are 32-bit offsets; scrape bodies are far smaller.
+  if (body.size() > UINT32_MAX) {
+    status_ = absl::InvalidArgumentError("body larger than 4 GiB");
+  }
+}
+
+Entry PromParser::Fail(const char* line_begin, const char* at,
+                       std::string_view expectation, bool show_token) {
+  const char* end = body_.data() + body_.size();
+  std::string msg = absl::StrCat(
+      "line ", internal::LineNumber(body_, line_begin - body_.data()), ": ",
+      absl::string_view(expectation.data(), expectation.size()));
+  if (show_token) {
+    msg.append(", got \"");
+    if (at < end) {
+      internal::AppendQuoted(std::string_view(at, 1), &msg);
+    } else {
+      msg.append("EOF");
+    }
+    msg.push_back('"');
+  }
+  msg.append(" while parsing: \"");
+  const char* upto = at < end ? at + 1 : end;
+  internal::AppendQuoted(std::string_view(line_begin, upto - line_begin), &msg);
+  msg.push_back('"');
+  status_ = absl::InvalidArgumentError(msg);
+  pos_ = body_.size();
+  return kFailed;
+}
+
+absl::StatusOr<Entry> PromParser::Next() {
+  if (!status_.ok()) return status_;
+  const char* b = body_.data();
+  const char* end = b + body_.size();
+  for (;;) {
+    const char* p = b + pos_;
+    if (p >= end) return Entry::kEof;
+    char c = *p;
+    Entry e;
+    if (Is(kClassMetricStart, c)) {
+      e = ParseSample(p);
+    } else if (c == '#') {
+      e = ParseComment(p);
+    } else {
+      switch (c) {
+        case '\n':
+          ++pos_;
+          continue;
+        case ' ':
+        case '\t':
+          // The 2.42 lexer skips whitespace tokens between entries.
+          ++pos_;
+          continue;
+        case '\0':
+          // promlex treats a NUL where a line starts as the end of input.
+          pos_ = body_.size();
+          return Entry::kEof;
+        default:
+          e = Fail(p, p, "expected a valid start token");
+      }
+    }
+    if (e == kFailed) [[unlikely]] {
+      return status_;
+    }
+    return e;
+  }
+}
+
+Entry PromParser::ParseSample(const char* line) {
+  const char* end = body_.data() + body_.size();
+  const char* p = internal::SkipNameChars(line + 1, end, /*colon=*/true);
+  name_ = std::string_view(line, p - line);
+  labels_.clear();
+  const char* series_end = p;
+  const char* q = SkipBlanks(p, end);
+  if (q < end && *q == '{') {
+    const char* s = q + 1;
+    for (;;) {
+      s = SkipBlanks(s, end);
+      if (s >= end) return Fail(line, s, "expected label name or brace close");
+      if (*s == '}') {
+        ++s;
+        break;
+      }
+      if (!Is(kClassLabelStart, *s)) return Fail(line, s, "expected label name");
+      const char* n0 = s;
+      s = internal::SkipNameChars(s + 1, end, /*colon=*/false);
+      const char* n1 = s;
+      s = SkipBlanks(s, end);
+      if (s >= end || *s != '=') return Fail(line, s, "expected equal");
+      s = SkipBlanks(s + 1, end);
+      if (s >= end || *s != '"') return Fail(line, s, "expected label value");
+      const char* v0 = ++s;
+      bool escaped = false, high = false;
+      for (;;) {
+        s = internal::FindQuoteEscapeOrHigh(s, end, /*stop_newline=*/false);
+        if (s >= end) return Fail(line, end, "unterminated label value");
+        if (*s == '"') break;
+        if (*s == '\\') {
+          escaped = true;
+          s += 2;
+          if (s > end) return Fail(line, end, "unterminated label value");
+        } else {
+          high = true;
+          ++s;
+        }
+      }
+      const char* v1 = s++;
+      if (high && !internal::IsValidUtf8(std::string_view(v0, v1 - v0))) {
+        return Fail(line, v1, "invalid UTF-8 label value", false);
+      }
+      labels_.push_back(RawLabel{static_cast<uint32_t>(n0 - body_.data()),
+                                 static_cast<uint32_t>(n1 - n0),
+                                 static_cast<uint32_t>(v0 - body_.data()),
+                                 static_cast<uint32_t>(v1 - v0), escaped});
+      s = SkipBlanks(s, end);
+      if (s < end && *s == ',') ++s;
+    }
+    series_end = s;
+    q = SkipBlanks(s, end);
+  }
+  series_ = std::string_view(line, series_end - line);
+  // Value: [^{ \t\n]+ as the 2.42 lexer cuts it, scanned and parsed in one
+  // pass.
+  const char* v = q;
+  FloatParseResult fr =
+      ParseGoFloatToken(v, end, internal::kClassValueStop, &q, &value_);
+  if (q == v) return Fail(line, q, "expected value after metric");
+  switch (fr) {
+    case FloatParseResult::kOk:
+      break;
+    case FloatParseResult::kUnsupported:
+      return Fail(line, q - 1, "unsupported character in float", false);
+    case FloatParseResult::kRange:
+      return Fail(line, q - 1,
+                  absl::StrCat("strconv.ParseFloat: parsing \"",
+                               absl::string_view(v, q - v),
+                               "\": value out of range"),
+                  false);
+    case FloatParseResult::kSyntax:
+      return Fail(line, q - 1,
+                  absl::StrCat("strconv.ParseFloat: parsing \"",
+                               absl::string_view(v, q - v),
+                               "\": invalid syntax"),
+                  false);
+  }
+  has_timestamp_ = false;
+  q = SkipBlanks(q, end);
+  if (q < end && *q >= '0' && *q <= '9') {
+    const char* t0 = q;
+    uint64_t ts = 0;
+    bool overflow = false;
+    for (; q < end && *q >= '0' && *q <= '9'; ++q) {
+      uint64_t d = *q - '0';
+      if (ts > (static_cast<uint64_t>(INT64_MAX) - d) / 10) overflow = true;
+      ts = ts * 10 + d;
+    }
+    if (overflow) {
+      return Fail(line, q - 1,
+                  absl::StrCat("strconv.ParseInt: parsing \"",
+                               absl::string_view(t0, q - t0),
+                               "\": value out of range"),
+                  false);
+    }
+    has_timestamp_ = true;
+    timestamp_ms_ = static_cast<int64_t>(ts);
+    q = SkipBlanks(q, end);
+    if (q < end && *q != '\n') {
+      return Fail(line, q, "expected next entry after timestamp");
+    }
+  } else if (q < end && *q != '\n') {
+    return Fail(line, q, "expected timestamp or new record");
+  }
+  pos_ = (q < end ? q + 1 : end) - body_.data();
+  return Entry::kSeries;
+}
+
+Entry PromParser::ParseComment(const char* line) {
+  const char* end = body_.data() + body_.size();
+  const char* p = SkipBlanks(line + 1, end);
+  bool help = false, type = false;
+  if (p > line + 1 && end - p >= 5 && (p[4] == ' ' || p[4] == '\t')) {
+    help = std::memcmp(p, "HELP", 4) == 0;
+    type = !help && std::memcmp(p, "TYPE", 4) == 0;
+  }
+  if (!help && !type) {
+    const char* eol = LineEnd(line, end);
+    pos_ = (eol < end ? eol + 1 : end) - body_.data();
+    comment_ = std::string_view(line, eol - line);
+    return Entry::kComment;
+  }
+  const char* what = help ? "HELP" : "TYPE";
+  p = SkipBlanks(p + 5, end);
+  const char* n0 = p;
+  if (p < end && Is(kClassMetricStart, *p)) {
+    p = internal::SkipNameChars(p + 1, end, /*colon=*/true);
+  }
+  if (p == n0) {
+    return Fail(line, p, absl::StrCat("expected metric name after ", what));
+  }
+  metadata_name_ = std::string_view(n0, p - n0);
+  std::string_view text;
+  bool backslash = false, high = false;
+  const char* eol = p;
+  if (p < end && *p != '\n') {
+    if (*p != ' ' && *p != '\t') {
+      return Fail(line, p, absl::StrCat("expected text in ", what));
+    }
+    eol = internal::ScanLine(p + 1, end, &backslash, &high);
+    text = std::string_view(p + 1, eol - p - 1);
+  }
+  pos_ = (eol < end ? eol + 1 : end) - body_.data();
+  if (help) {
+    if (high && !internal::IsValidUtf8(text)) {
+      return Fail(line, eol, "help text is not a valid utf8 string", false);
+    }
+    if (backslash) {
+      help_scratch_.clear();
+      internal::AppendUnescapedHelp(text, &help_scratch_);
+      help_ = help_scratch_;
+    } else {
+      help_ = text;
+    }
+    return Entry::kHelp;
+  }
+  if (p == eol) return Fail(line, eol, "expected text in TYPE");
+  if (!ParseTypeName(text, &type_)) {
+    std::string t;
+    internal::AppendQuoted(text, &t);
+    return Fail(line, eol, absl::StrCat("invalid metric type \"", t, "\""),
+                false);
+  }
+  return Entry::kType;
+}
+
+void PromParser::Labels(std::vector<Label>* out) {
+  out->clear();
+  out->push_back(Label{kMetricNameLabel, name_});
+  // Unescaped values are never longer than the series bytes; reserving that
+  // up front keeps views into scratch_ stable while it fills.
+  scratch_.clear();
+  scratch_.reserve(series_.size());
+  const char* b = body_.data();
+  for (const RawLabel& l : labels_) {
+    std::string_view value(b + l.value_begin, l.value_len);
+    if (l.escaped) {
+      size_t at = scratch_.size();
+      internal::AppendUnescapedLabelValue(value, &scratch_);
+      value = std::string_view(scratch_.data() + at, scratch_.size() - at);
+    }
+    out->push_back(Label{std::string_view(b + l.name_begin, l.name_len), value});
+  }
+  internal::SortLabels(out);
+}
+
+}  // namespace promscrape::textparse

@@ -1,0 +1,65 @@
+#ifndef PLUGIN_TEXTPARSE_PROM_PARSER_H_
+#define PLUGIN_TEXTPARSE_PROM_PARSER_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "plugin/textparse/parser.h"
+
+namespace promscrape::textparse {
+
+// Parser for the Prometheus text exposition format 0.0.4 as Prometheus 2.42
+// reads it (promlex.l / promparse.go): flexible whitespace, optional commas
+// between labels, integer-millisecond timestamps, `le`/`quantile` values kept
+// as written. Validates each line fully in Next(); Labels() only copies the
+// label positions recorded then, unescaping into a reused scratch buffer.
+//
+// Thread-compatible: one per scrape (reusable with Reset()).
+class PromParser final : public Parser {
+ public:
+  explicit PromParser(std::string_view body) { Reset(body); }
+
+  void Reset(std::string_view body) override;
+  absl::StatusOr<Entry> Next() override;
+  std::string_view Series() const override { return series_; }
+  std::string_view MetricName() const override { return name_; }
+  void Labels(std::vector<Label>* out) override;
+
+ private:
+  // Label positions relative to the body, recorded by Next().
+  struct RawLabel {
+    uint32_t name_begin;
+    uint32_t name_len;
+    uint32_t value_begin;
+    uint32_t value_len;
+    bool escaped;
+  };
+
+  // Internal result meaning "failed, see status_": keeps absl::StatusOr off
+  // the per-line path.
+  static constexpr Entry kFailed = static_cast<Entry>(-1);
+
+  Entry ParseSample(const char* p);
+  Entry ParseComment(const char* p);
+  // Records the failure in status_ (sticky) and returns kFailed.
+  // `line_begin` starts the offending line, `at` is where the problem is.
+  Entry Fail(const char* line_begin, const char* at,
+             std::string_view expectation, bool show_token = true);
+
+  std::string_view body_;
+  size_t pos_ = 0;
+  absl::Status status_;
+  std::string_view series_;
+  std::string_view name_;
+  std::vector<RawLabel> labels_;
+  std::string scratch_;       // Unescaped label values (Labels()).
+  std::string help_scratch_;  // Unescaped HELP text.
+};
+
+}  // namespace promscrape::textparse
+
+#endif  // PLUGIN_TEXTPARSE_PROM_PARSER_H_

@@ -1,0 +1,843 @@
+#include "plugin/textparse/protobuf_parser.h"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "plugin/textparse/go_float.h"
+#include "plugin/textparse/label_sort.h"
+#include "plugin/textparse/text_util.h"
+
+namespace promscrape::textparse {
+namespace {
+
+constexpr char kSep = '\xff';
+
+enum WireType : uint32_t {
+  kVarint = 0,
+  kFixed64 = 1,
+  kLen = 2,
+  kFixed32 = 5,
+};
+
+// A bounds-checked cursor over protobuf wire data. Every read fails rather
+// than step past `end`.
+struct Wire {
+  const uint8_t* p;
+  const uint8_t* end;
+
+  explicit Wire(std::string_view s)
+      : p(reinterpret_cast<const uint8_t*>(s.data())), end(p + s.size()) {}
+
+  bool done() const { return p >= end; }
+
+  bool Varint(uint64_t* v) {
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (p >= end) return false;
+      uint8_t b = *p++;
+      r |= static_cast<uint64_t>(b & 0x7f) << shift;
+      if (b < 0x80) {
+        *v = r;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool Tag(uint32_t* field, uint32_t* wt) {
+    uint64_t t;
+    if (!Varint(&t) || (t >> 3) == 0 || (t >> 3) > UINT32_MAX) return false;
+    *field = static_cast<uint32_t>(t >> 3);
+    *wt = static_cast<uint32_t>(t & 7);
+    return true;
+  }
+  bool Double(double* d) {
+    if (end - p < 8) return false;
+    uint64_t bits;
+    std::memcpy(&bits, p, 8);
+    p += 8;
+    *d = std::bit_cast<double>(bits);
+    return true;
+  }
+  bool Bytes(std::string_view* s) {
+    uint64_t n;
+    if (!Varint(&n) || n > static_cast<uint64_t>(end - p)) return false;
+    *s = std::string_view(reinterpret_cast<const char*>(p), n);
+    p += n;
+    return true;
+  }
+  bool Skip(uint32_t wt) {
+    uint64_t v = 0;
+    std::string_view s;
+    switch (wt) {
+      case kVarint:
+        return Varint(&v);
+      case kFixed64:
+        if (end - p < 8) return false;
+        p += 8;
+        return true;
+      case kLen:
+        return Bytes(&s);
+      case kFixed32:
+        if (end - p < 4) return false;
+        p += 4;
+        return true;
+      default:
+        return false;  // groups are not used by metrics.proto
+    }
+  }
+  // Reads a double field that may be sent as fixed64 (the only encoding
+  // protoc emits for double).
+  bool DoubleField(uint32_t wt, double* d) {
+    if (wt != kFixed64) return false;
+    return Double(d);
+  }
+  bool VarintField(uint32_t wt, uint64_t* v) {
+    if (wt != kVarint) return false;
+    return Varint(v);
+  }
+  bool LenField(uint32_t wt, std::string_view* s) {
+    if (wt != kLen) return false;
+    return Bytes(s);
+  }
+};
+
+inline int64_t ZigZag64(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
+
+// Decodes a BucketSpan message.
+bool DecodeSpan(std::string_view msg, BucketSpan* span) {
+  Wire w(msg);
+  *span = BucketSpan{};
+  while (!w.done()) {
+    uint32_t f, wt;
+    uint64_t v = 0;
+    if (!w.Tag(&f, &wt)) return false;
+    if (f == 1 && wt == kVarint) {
+      if (!w.Varint(&v)) return false;
+      uint32_t u = static_cast<uint32_t>(v);
+      span->offset = static_cast<int32_t>((u >> 1) ^ -(u & 1));
+    } else if (f == 2 && wt == kVarint) {
+      if (!w.Varint(&v)) return false;
+      span->length = static_cast<uint32_t>(v);
+    } else if (!w.Skip(wt)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Appends a repeated sint64 field (packed or not) to `out`.
+bool AppendSint64s(Wire& w, uint32_t wt, std::vector<int64_t>* out) {
+  uint64_t v = 0;
+  if (wt == kVarint) {
+    if (!w.Varint(&v)) return false;
+    out->push_back(ZigZag64(v));
+    return true;
+  }
+  std::string_view packed;
+  if (!w.LenField(wt, &packed)) return false;
+  Wire pw(packed);
+  while (!pw.done()) {
+    if (!pw.Varint(&v)) return false;
+    out->push_back(ZigZag64(v));
+  }
+  return true;
+}
+
+// Appends a repeated double field (packed or not) to `out`.
+bool AppendDoubles(Wire& w, uint32_t wt, std::vector<double>* out) {
+  double d = 0;
+  if (wt == kFixed64) {
+    if (!w.Double(&d)) return false;
+    out->push_back(d);
+    return true;
+  }
+  std::string_view packed;
+  if (!w.LenField(wt, &packed) || packed.size() % 8 != 0) return false;
+  Wire pw(packed);
+  while (!pw.done()) {
+    pw.Double(&d);
+    out->push_back(d);
+  }
+  return true;
+}
+
+// Exemplar message: {1 labels, 2 value, 3 google.protobuf.Timestamp}.
+bool ExemplarHasTimestamp(std::string_view msg) {
+  Wire w(msg);
+  while (!w.done()) {
+    uint32_t f, wt;
+    if (!w.Tag(&f, &wt)) return false;
+    if (f == 3 && wt == kLen) return true;
+    if (!w.Skip(wt)) return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+void ProtobufParser::Reset(std::string_view body) {
+  body_ = body;
+  pos_ = 0;
+  status_ = absl::OkStatus();
+  state_ = State::kFamily;
+  series_.clear();
+  name_len_ = 0;
+  entry_exemplars_.clear();
+}
+
+absl::Status ProtobufParser::Fail(size_t offset, std::string_view message) {
+  status_ = absl::InvalidArgumentError(
+      absl::StrCat("byte offset ", offset, ": ",
+                   absl::string_view(message.data(), message.size())));
+  return status_;
+}
+
+absl::Status ProtobufParser::DecodeFamily(std::string_view msg,
+                                          size_t offset) {
+  family_ = msg;
+  family_offset_ = offset;
+  family_cursor_ = 0;
+  family_name_ = family_help_ = family_unit_ = {};
+  uint64_t type = 0;
+  Wire w(msg);
+  bool& has_metrics = family_has_metrics_;
+  has_metrics = false;
+  while (!w.done()) {
+    uint32_t f, wt;
+    if (!w.Tag(&f, &wt)) return Fail(offset, "invalid MetricFamily message");
+    bool ok = true;
+    switch (f) {
+      case 1:
+        ok = w.LenField(wt, &family_name_);
+        break;
+      case 2:
+        ok = w.LenField(wt, &family_help_);
+        break;
+      case 3:
+        ok = w.VarintField(wt, &type);
+        break;
+      case 4: {
+        std::string_view m;
+        ok = w.LenField(wt, &m);
+        has_metrics = true;
+        break;
+      }
+      case 5:
+        ok = w.LenField(wt, &family_unit_);
+        break;
+      default:
+        ok = w.Skip(wt);
+    }
+    if (!ok) return Fail(offset, "invalid MetricFamily message");
+  }
+  if (!has_metrics) return absl::OkStatus();
+  if (family_name_.empty() || !internal::IsValidUtf8(family_name_)) {
+    std::string q;
+    internal::AppendQuoted(family_name_, &q);
+    return Fail(offset, absl::StrCat("invalid metric name \"", q, "\""));
+  }
+  if (!internal::IsValidUtf8(family_help_)) {
+    return Fail(offset, absl::StrCat("invalid help for metric \"",
+                                     internal::AV(family_name_), "\""));
+  }
+  switch (type) {
+    case 0:
+      family_type_ = MetricType::kCounter;
+      break;
+    case 1:
+      family_type_ = MetricType::kGauge;
+      break;
+    case 2:
+      family_type_ = MetricType::kSummary;
+      break;
+    case 3:
+      family_type_ = MetricType::kUnknown;
+      break;
+    case 4:
+      family_type_ = MetricType::kHistogram;
+      break;
+    case 5:
+      family_type_ = MetricType::kGaugeHistogram;
+      break;
+    default:
+      return Fail(offset, absl::StrCat("unknown metric type for metric \"",
+                                       internal::AV(family_name_), "\": ", type));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ProtobufParser::DecodeHistogram(std::string_view msg,
+                                             size_t offset) {
+  Histogram& h = histogram_;
+  h.Clear();
+  items_.clear();
+  native_exemplars_.clear();
+  Wire w(msg);
+  while (!w.done()) {
+    uint32_t f, wt;
+    uint64_t v = 0;
+    std::string_view s;
+    bool ok = w.Tag(&f, &wt);
+    if (!ok) return Fail(offset, "invalid Histogram message");
+    switch (f) {
+      case 1:
+        ok = w.VarintField(wt, &v);
+        count_ = v;
+        break;
+      case 2:
+        ok = w.DoubleField(wt, &sum_);
+        break;
+      case 3:
+        ok = w.LenField(wt, &s);
+        items_.push_back(s);
+        break;
+      case 4:
+        ok = w.DoubleField(wt, &count_float_);
+        break;
+      case 5:
+        ok = w.VarintField(wt, &v);
+        h.schema = static_cast<int32_t>((static_cast<uint32_t>(v) >> 1) ^
+                                        -(static_cast<uint32_t>(v) & 1));
+        break;
+      case 6:
+        ok = w.DoubleField(wt, &h.zero_threshold);
+        break;
+      case 7:
+        ok = w.VarintField(wt, &v);
+        h.zero_count = v;
+        break;
+      case 8:
+        ok = w.DoubleField(wt, &h.zero_count_float);
+        break;
+      case 9:
+      case 12: {
+        BucketSpan span;
+        ok = w.LenField(wt, &s) && DecodeSpan(s, &span);
+        (f == 9 ? h.negative_spans : h.positive_spans).push_back(span);
+        break;
+      }
+      case 10:
+        ok = AppendSint64s(w, wt, &h.negative_deltas);
+        break;
+      case 13:
+        ok = AppendSint64s(w, wt, &h.positive_deltas);
+        break;
+      case 11:
+        ok = AppendDoubles(w, wt, &h.negative_counts);
+        break;
+      case 14:
+        ok = AppendDoubles(w, wt, &h.positive_counts);
+        break;
+      case 16:
+        ok = w.LenField(wt, &s);
+        native_exemplars_.push_back(s);
+        break;
+      default:
+        ok = w.Skip(wt);
+    }
+    if (!ok) return Fail(offset, "invalid Histogram message");
+  }
+  h.count = count_;
+  h.count_float = count_float_;
+  h.sum = sum_;
+  h.is_gauge = family_type_ == MetricType::kGaugeHistogram;
+  h.is_float = count_float_ > 0 || h.zero_count_float > 0;
+  is_native_ = !h.positive_spans.empty() || !h.negative_spans.empty() ||
+               h.zero_threshold > 0 || h.zero_count > 0 ||
+               h.zero_count_float > 0;
+  return absl::OkStatus();
+}
+
+absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
+  labels_.clear();
+  simple_value_ = 0;
+  counter_exemplar_ = {};
+  has_timestamp_ = false;
+  count_ = 0;
+  count_float_ = 0;
+  sum_ = 0;
+  items_.clear();
+  native_exemplars_.clear();
+  histogram_msg_ = {};
+  is_native_ = false;
+  std::string_view summary_msg;
+  Wire w(msg);
+  while (!w.done()) {
+    uint32_t f, wt;
+    if (!w.Tag(&f, &wt)) return Fail(offset, "invalid Metric message");
+    std::string_view s;
+    uint64_t v = 0;
+    bool ok = true;
+    switch (f) {
+      case 1: {  // LabelPair
+        ok = w.LenField(wt, &s);
+        if (!ok) break;
+        std::string_view name, value;
+        Wire lw(s);
+        while (ok && !lw.done()) {
+          uint32_t lf, lwt;
+          ok = lw.Tag(&lf, &lwt);
+          if (!ok) break;
+          if (lf == 1) {
+            ok = lw.LenField(lwt, &name);
+          } else if (lf == 2) {
+            ok = lw.LenField(lwt, &value);
+          } else {
+            ok = lw.Skip(lwt);
+          }
+        }
+        if (!ok) break;
+        if (!internal::IsValidUtf8(name)) {
+          return Fail(offset, "invalid label name");
+        }
+        if (!internal::IsValidUtf8(value)) {
+          return Fail(offset, "invalid label value");
+        }
+        labels_.emplace_back(name, value);
+        break;
+      }
+      case 2:    // Gauge
+      case 3:    // Counter
+      case 5: {  // Untyped
+        ok = w.LenField(wt, &s);
+        if (!ok) break;
+        bool wanted = (f == 2 && family_type_ == MetricType::kGauge) ||
+                      (f == 3 && family_type_ == MetricType::kCounter) ||
+                      (f == 5 && family_type_ == MetricType::kUnknown);
+        if (!wanted) break;
+        Wire vw(s);
+        while (ok && !vw.done()) {
+          uint32_t vf, vwt;
+          ok = vw.Tag(&vf, &vwt);
+          if (!ok) break;
+          if (vf == 1) {
+            ok = vw.DoubleField(vwt, &simple_value_);
+          } else if (vf == 2 && f == 3) {
+            ok = vw.LenField(vwt, &counter_exemplar_);
+          } else {
+            ok = vw.Skip(vwt);
+          }
+        }
+        break;
+      }
+      case 4:
+        ok = w.LenField(wt, &summary_msg);
+        break;
+      case 6:
+        ok = w.VarintField(wt, &v);
+        timestamp_ms_ = static_cast<int64_t>(v);
+        // Prometheus treats timestamp_ms 0 as "no timestamp".
+        has_timestamp_ = timestamp_ms_ != 0;
+        break;
+      case 7:
+        ok = w.LenField(wt, &histogram_msg_);
+        break;
+      default:
+        ok = w.Skip(wt);
+    }
+    if (!ok) return Fail(offset, "invalid Metric message");
+  }
+  if (family_type_ == MetricType::kSummary) {
+    Wire sw(summary_msg);
+    while (!sw.done()) {
+      uint32_t f, wt;
+      uint64_t v = 0;
+      std::string_view s;
+      bool ok = sw.Tag(&f, &wt);
+      if (ok) {
+        if (f == 1) {
+          ok = sw.VarintField(wt, &v);
+          count_ = v;
+        } else if (f == 2) {
+          ok = sw.DoubleField(wt, &sum_);
+        } else if (f == 3) {
+          ok = sw.LenField(wt, &s);
+          items_.push_back(s);
+        } else {
+          ok = sw.Skip(wt);
+        }
+      }
+      if (!ok) return Fail(offset, "invalid Summary message");
+    }
+    num_steps_ = 2 + static_cast<int>(items_.size());
+  } else if (family_type_ == MetricType::kHistogram ||
+             family_type_ == MetricType::kGaugeHistogram) {
+    if (absl::Status s = DecodeHistogram(histogram_msg_, offset); !s.ok()) {
+      return s;
+    }
+    emit_native_ = is_native_ && options_.scrape_native_histograms;
+    emit_classic_ = !emit_native_ ||
+                    (options_.scrape_classic_histograms && !items_.empty());
+    need_inf_bucket_ = true;
+    if (!items_.empty()) {
+      // The synthetic +Inf bucket is added only when the last bucket is not
+      // +Inf already.
+      Wire bw(items_.back());
+      while (!bw.done()) {
+        uint32_t f, wt;
+        double ub = 0;
+        if (!bw.Tag(&f, &wt)) break;
+        if (f == 2 && wt == kFixed64) {
+          if (bw.Double(&ub) && std::isinf(ub) && ub > 0) {
+            need_inf_bucket_ = false;
+          }
+          break;
+        }
+        if (!bw.Skip(wt)) break;
+      }
+    }
+    if (emit_native_) {
+      Histogram& h = histogram_;
+      auto check = [&](const std::vector<BucketSpan>& spans, size_t have,
+                       const char* side) -> absl::Status {
+        uint64_t want = 0;
+        for (const BucketSpan& sp : spans) want += sp.length;
+        if (want != have) {
+          return Fail(offset, absl::StrCat("histogram \"", internal::AV(family_name_),
+                                           "\": ", side,
+                                           " side: spans require ", want,
+                                           " buckets, have ", have));
+        }
+        return absl::OkStatus();
+      };
+      absl::Status s = check(h.positive_spans,
+                             h.is_float ? h.positive_counts.size()
+                                        : h.positive_deltas.size(),
+                             "positive");
+      if (s.ok()) {
+        s = check(h.negative_spans,
+                  h.is_float ? h.negative_counts.size()
+                             : h.negative_deltas.size(),
+                  "negative");
+      }
+      if (!s.ok()) return s;
+    }
+    num_steps_ = (emit_native_ ? 1 : 0) +
+                 (emit_classic_ ? 2 + static_cast<int>(items_.size()) +
+                                      (need_inf_bucket_ ? 1 : 0)
+                                : 0);
+  } else {
+    num_steps_ = 1;
+  }
+  step_ = 0;
+  return absl::OkStatus();
+}
+
+void ProtobufParser::SetSeries(std::string_view suffix,
+                               std::string_view magic_name,
+                               double magic_value) {
+  series_.clear();
+  series_.append(family_name_);
+  series_.append(suffix);
+  name_len_ = series_.size();
+  for (const auto& [n, v] : labels_) {
+    series_.push_back(kSep);
+    series_.append(n);
+    series_.push_back(kSep);
+    series_.append(v);
+  }
+  magic_name_ = magic_name;
+  if (!magic_name.empty()) {
+    series_.push_back(kSep);
+    series_.append(magic_name);
+    series_.push_back(kSep);
+    magic_value_at_ = series_.size();
+    AppendOpenMetricsFloat(magic_value, &series_);
+  }
+}
+
+absl::StatusOr<bool> ProtobufParser::EmitStep() {
+  if (step_ >= num_steps_) return false;
+  int step = step_++;
+  entry_exemplars_.clear();
+  next_exemplar_ = 0;
+  switch (family_type_) {
+    case MetricType::kCounter:
+    case MetricType::kGauge:
+    case MetricType::kUnknown:
+      SetSeries("", "", 0);
+      value_ = simple_value_;
+      if (!counter_exemplar_.empty()) {
+        entry_exemplars_.push_back(counter_exemplar_);
+      }
+      return true;
+    case MetricType::kSummary:
+      if (step == 0) {
+        SetSeries("_count", "", 0);
+        value_ = static_cast<double>(count_);
+      } else if (step == 1) {
+        SetSeries("_sum", "", 0);
+        value_ = sum_;
+      } else {
+        double q = 0, v = 0;
+        Wire w(items_[step - 2]);
+        while (!w.done()) {
+          uint32_t f, wt;
+          bool ok = w.Tag(&f, &wt);
+          if (ok) {
+            if (f == 1) {
+              ok = w.DoubleField(wt, &q);
+            } else if (f == 2) {
+              ok = w.DoubleField(wt, &v);
+            } else {
+              ok = w.Skip(wt);
+            }
+          }
+          if (!ok) return Fail(family_offset_, "invalid Quantile message");
+        }
+        SetSeries("", "quantile", q);
+        value_ = v;
+      }
+      return true;
+    default:
+      break;
+  }
+  // Histograms.
+  if (emit_native_ && step == 0) {
+    SetSeries("", "", 0);
+    // Exemplars with timestamps only: from the histogram's own list, else
+    // from the classic buckets.
+    for (std::string_view e : native_exemplars_) {
+      if (ExemplarHasTimestamp(e)) entry_exemplars_.push_back(e);
+    }
+    if (native_exemplars_.empty()) {
+      for (std::string_view b : items_) {
+        Wire w(b);
+        while (!w.done()) {
+          uint32_t f, wt;
+          std::string_view e;
+          if (!w.Tag(&f, &wt)) break;
+          if (f == 3 && wt == kLen) {
+            if (w.Bytes(&e) && ExemplarHasTimestamp(e)) {
+              entry_exemplars_.push_back(e);
+            }
+          } else if (!w.Skip(wt)) {
+            break;
+          }
+        }
+      }
+    }
+    return true;
+  }
+  int classic = step - (emit_native_ ? 1 : 0);
+  double count = count_float_ > 0 ? count_float_ : static_cast<double>(count_);
+  if (classic == 0) {
+    SetSeries("_count", "", 0);
+    value_ = count;
+  } else if (classic == 1) {
+    SetSeries("_sum", "", 0);
+    value_ = sum_;
+  } else if (classic - 2 < static_cast<int>(items_.size())) {
+    uint64_t cum = 0;
+    double cum_float = 0, upper = 0;
+    std::string_view exemplar;
+    Wire w(items_[classic - 2]);
+    while (!w.done()) {
+      uint32_t f, wt;
+      bool ok = w.Tag(&f, &wt);
+      if (ok) {
+        switch (f) {
+          case 1:
+            ok = w.VarintField(wt, &cum);
+            break;
+          case 2:
+            ok = w.DoubleField(wt, &upper);
+            break;
+          case 3:
+            ok = w.LenField(wt, &exemplar);
+            break;
+          case 4:
+            ok = w.DoubleField(wt, &cum_float);
+            break;
+          default:
+            ok = w.Skip(wt);
+        }
+      }
+      if (!ok) return Fail(family_offset_, "invalid Bucket message");
+    }
+    SetSeries("_bucket", "le", upper);
+    value_ = cum_float > 0 ? cum_float : static_cast<double>(cum);
+    if (!exemplar.empty()) entry_exemplars_.push_back(exemplar);
+  } else {
+    SetSeries("_bucket", "le", std::numeric_limits<double>::infinity());
+    value_ = count;
+  }
+  return true;
+}
+
+absl::StatusOr<Entry> ProtobufParser::Next() {
+  if (!status_.ok()) return status_;
+  for (;;) {
+    switch (state_) {
+      case State::kFamily: {
+        if (pos_ >= body_.size()) return Entry::kEof;
+        Wire w(body_.substr(pos_));
+        uint64_t len;
+        // Go's client_golang framing reads a uvarint of at most 5 bytes here
+        // (binary.MaxVarintLen32).
+        const uint8_t* start = w.p;
+        if (!w.Varint(&len) || w.p - start > 5) {
+          return Fail(pos_, "clientpb: invalid varint encountered");
+        }
+        size_t header = w.p - start;
+        size_t have = body_.size() - pos_ - header;
+        if (len > have) {
+          return Fail(pos_,
+                      absl::StrCat("clientpb: insufficient length of buffer, "
+                                   "expected at least ",
+                                   len, " bytes, got ", have, " bytes"));
+        }
+        size_t offset = pos_;
+        std::string_view msg = body_.substr(pos_ + header, len);
+        pos_ += header + len;
+        if (absl::Status s = DecodeFamily(msg, offset); !s.ok()) return s;
+        // Families without metrics are skipped, as Prometheus does.
+        if (!family_has_metrics_) continue;
+        metadata_name_ = family_name_;
+        help_ = family_help_;
+        state_ = State::kUnit;
+        return Entry::kHelp;
+      }
+      case State::kUnit:
+        state_ = State::kType;
+        if (!family_unit_.empty()) {
+          metadata_name_ = family_name_;
+          unit_ = family_unit_;
+          return Entry::kUnit;
+        }
+        continue;
+      case State::kType:
+        metadata_name_ = family_name_;
+        type_ = family_type_;
+        state_ = State::kMetric;
+        return Entry::kType;
+      case State::kMetric: {
+        Wire w(family_.substr(family_cursor_));
+        std::string_view metric;
+        bool found = false;
+        while (!w.done()) {
+          uint32_t f, wt;
+          if (!w.Tag(&f, &wt)) break;
+          if (f == 4 && wt == kLen) {
+            if (!w.Bytes(&metric)) break;
+            found = true;
+            break;
+          }
+          if (!w.Skip(wt)) break;
+        }
+        if (!found) {
+          state_ = State::kFamily;
+          continue;
+        }
+        family_cursor_ =
+            reinterpret_cast<const char*>(w.p) - family_.data();
+        if (absl::Status s = DecodeMetric(metric, family_offset_); !s.ok()) {
+          return s;
+        }
+        state_ = State::kSteps;
+        continue;
+      }
+      case State::kSteps: {
+        absl::StatusOr<bool> more = EmitStep();
+        if (!more.ok()) return more.status();
+        if (!*more) {
+          state_ = State::kMetric;
+          continue;
+        }
+        bool native = emit_native_ &&
+                      (family_type_ == MetricType::kHistogram ||
+                       family_type_ == MetricType::kGaugeHistogram) &&
+                      step_ == 1;
+        return native ? Entry::kHistogram : Entry::kSeries;
+      }
+    }
+  }
+}
+
+void ProtobufParser::Labels(std::vector<Label>* out) {
+  out->clear();
+  out->push_back(Label{kMetricNameLabel, MetricName()});
+  for (const auto& [n, v] : labels_) out->push_back(Label{n, v});
+  if (!magic_name_.empty()) {
+    out->push_back(Label{magic_name_,
+                         std::string_view(series_.data() + magic_value_at_,
+                                          series_.size() - magic_value_at_)});
+  }
+  internal::SortLabels(out);
+}
+
+bool ProtobufParser::NextExemplar(Exemplar* out) {
+  while (next_exemplar_ < entry_exemplars_.size()) {
+    Wire w(entry_exemplars_[next_exemplar_++]);
+    out->labels.clear();
+    out->value = 0;
+    out->has_timestamp = false;
+    out->timestamp_ms = 0;
+    bool ok = true;
+    while (ok && !w.done()) {
+      uint32_t f, wt;
+      std::string_view s;
+      ok = w.Tag(&f, &wt);
+      if (!ok) break;
+      if (f == 1 && wt == kLen) {
+        ok = w.Bytes(&s);
+        std::string_view name, value;
+        Wire lw(s);
+        while (ok && !lw.done()) {
+          uint32_t lf, lwt;
+          ok = lw.Tag(&lf, &lwt);
+          if (!ok) break;
+          if (lf == 1) {
+            ok = lw.LenField(lwt, &name);
+          } else if (lf == 2) {
+            ok = lw.LenField(lwt, &value);
+          } else {
+            ok = lw.Skip(lwt);
+          }
+        }
+        out->labels.push_back(Label{name, value});
+      } else if (f == 2) {
+        ok = w.DoubleField(wt, &out->value);
+      } else if (f == 3 && wt == kLen) {
+        ok = w.Bytes(&s);
+        int64_t secs = 0;
+        int64_t nanos = 0;
+        Wire tw(s);
+        while (ok && !tw.done()) {
+          uint32_t tf, twt;
+          uint64_t v = 0;
+          ok = tw.Tag(&tf, &twt);
+          if (!ok) break;
+          if ((tf == 1 || tf == 2) && twt == kVarint) {
+            ok = tw.Varint(&v);
+            if (tf == 1) {
+              secs = static_cast<int64_t>(v);
+            } else {
+              nanos = static_cast<int32_t>(v);
+            }
+          } else {
+            ok = tw.Skip(twt);
+          }
+        }
+        out->has_timestamp = true;
+        // Unsigned arithmetic: garbage input must not overflow signed ints.
+        out->timestamp_ms = static_cast<int64_t>(
+            static_cast<uint64_t>(secs) * 1000u +
+            static_cast<uint64_t>(nanos / 1000000));
+      } else {
+        ok = w.Skip(wt);
+      }
+    }
+    if (!ok) continue;  // A malformed exemplar is dropped, not fatal.
+    internal::SortLabels(&out->labels);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace promscrape::textparse

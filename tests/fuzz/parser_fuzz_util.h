@@ -1,0 +1,55 @@
+#ifndef TESTS_FUZZ_PARSER_FUZZ_UTIL_H_
+#define TESTS_FUZZ_PARSER_FUZZ_UTIL_H_
+
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+#include <vector>
+
+#include "plugin/textparse/parser.h"
+
+namespace promscrape::textparse::fuzz {
+
+// Drives `parser` over its whole body through both the warm (series) and the
+// cold (labels, exemplars) paths and checks invariants that hold for any
+// input: the parser ends (EOF or a sticky error), labels come out sorted with
+// __name__ present, and every view points into the body or parser memory.
+// Aborts on a violated invariant so the fuzzer reports it.
+inline void Exercise(Parser& parser) {
+  std::vector<Label> labels;
+  Exemplar exemplar;
+  for (int i = 0;; ++i) {
+    if (i > (1 << 22)) std::abort();  // Next() must always make progress.
+    absl::StatusOr<Entry> e = parser.Next();
+    if (!e.ok()) {
+      if (parser.Next().ok()) std::abort();  // errors are sticky
+      return;
+    }
+    if (*e == Entry::kEof) {
+      if (!parser.Next().ok() || *parser.Next() != Entry::kEof) std::abort();
+      return;
+    }
+    if (*e != Entry::kSeries && *e != Entry::kHistogram) continue;
+    volatile size_t sink = parser.Series().size() + parser.MetricName().size();
+    (void)sink;
+    parser.Labels(&labels);
+    if (labels.empty()) std::abort();
+    bool has_name = false;
+    for (size_t j = 0; j < labels.size(); ++j) {
+      if (labels[j].name == kMetricNameLabel) has_name = true;
+      if (j > 0 && labels[j].name < labels[j - 1].name) std::abort();
+      // Touch every byte so ASAN checks the views.
+      for (char c : labels[j].value) sink = sink + static_cast<unsigned char>(c);
+    }
+    if (!has_name) std::abort();
+    while (parser.NextExemplar(&exemplar)) {
+      for (const Label& l : exemplar.labels) {
+        for (char c : l.value) sink = sink + static_cast<unsigned char>(c);
+      }
+    }
+  }
+}
+
+}  // namespace promscrape::textparse::fuzz
+
+#endif  // TESTS_FUZZ_PARSER_FUZZ_UTIL_H_

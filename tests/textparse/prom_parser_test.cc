@@ -1,0 +1,246 @@
+#include "plugin/textparse/prom_parser.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testutil/status_matchers.h"
+#include "tests/textparse/parser_test_util.h"
+
+namespace promscrape::textparse {
+namespace {
+
+using ::promscrape::testing::StatusIs;
+using ::promscrape::textparse::testing::ParseAll;
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+using namespace std::string_literals;
+
+std::vector<std::string> Parse(const std::string& body) {
+  PromParser p(body);
+  return ParseAll(p);
+}
+
+// Prometheus' TestPromParse input (paraphrased), with 2.42's expectations:
+// `le`/`quantile` values stay as written.
+TEST(PromParserTest, PrometheusParseScenario) {
+  const std::string body =
+      "# HELP go_gc_duration_seconds A summary of the GC invocation "
+      "durations.\n"
+      "# \tTYPE go_gc_duration_seconds summary\n"
+      "go_gc_duration_seconds{quantile=\"0\"} 4.9351e-05\n"
+      "go_gc_duration_seconds{quantile=\"0.25\",} 7.424100000000001e-05\n"
+      "go_gc_duration_seconds{quantile=\"0.5\",a=\"b\"} 8.3835e-05\n"
+      "go_gc_duration_seconds{quantile=\"0.8\", a=\"b\"} 8.3835e-05\n"
+      "go_gc_duration_seconds{ quantile=\"0.9\", a=\"b\"} 8.3835e-05\n"
+      "# Hrandom comment starting with prefix of HELP\n"
+      "#\n"
+      "wind_speed{A=\"2\",c=\"3\"} 12345\n"
+      "# comment with escaped \\n newline\n"
+      "# HELP nohelp1\n"
+      "# HELP nohelp2 \n"
+      "go_gc_duration_seconds{ quantile=\"1.0\", a=\"b\" } 8.3835e-05\n"
+      "go_gc_duration_seconds { quantile=\"1.0\", a=\"b\" } 8.3835e-05\n"
+      "go_gc_duration_seconds { quantile= \"1.0\", a= \"b\", } 8.3835e-05\n"
+      "go_gc_duration_seconds { quantile = \"2.0\" a = \"b\" } 8.3835e-05\n"
+      "go_gc_duration_seconds_count 99\n"
+      "some:aggregate:rate5m{a_b=\"c\"}\t1\n"
+      "# HELP go_goroutines Number of goroutines that currently exist.\n"
+      "# TYPE go_goroutines gauge\n"
+      "go_goroutines 33  \t123123\n"
+      "_metric_starting_with_underscore 1\n"
+      "testmetric{_label_starting_with_underscore=\"foo\"} 1\n"
+      "testmetric{label=\"\\\"bar\\\"\"} 1\n"
+      "# TYPE foo histogram\n"
+      "foo_bucket{le=\"1\"} 2\n"
+      "foo_bucket{le=\"+Inf\"} 3\n"
+      "null_byte_metric{a=\"abc\0\"} 1\n"s;
+  EXPECT_THAT(
+      Parse(body),
+      ElementsAreArray(std::vector<std::string>{
+          "HELP go_gc_duration_seconds A summary of the GC invocation "
+          "durations.",
+          "TYPE go_gc_duration_seconds summary",
+          "SERIES {__name__=\"go_gc_duration_seconds\",quantile=\"0\"} "
+          "4.9351e-05",
+          "SERIES {__name__=\"go_gc_duration_seconds\",quantile=\"0.25\"} "
+          "7.424100000000001e-05",
+          "SERIES {__name__=\"go_gc_duration_seconds\",a=\"b\",quantile=\"0.5\"} "
+          "8.3835e-05",
+          "SERIES {__name__=\"go_gc_duration_seconds\",a=\"b\",quantile=\"0.8\"} "
+          "8.3835e-05",
+          "SERIES {__name__=\"go_gc_duration_seconds\",a=\"b\",quantile=\"0.9\"} "
+          "8.3835e-05",
+          "COMMENT # Hrandom comment starting with prefix of HELP",
+          "COMMENT #",
+          "SERIES {A=\"2\",__name__=\"wind_speed\",c=\"3\"} 12345",
+          "COMMENT # comment with escaped \\n newline",
+          "HELP nohelp1 ",
+          "HELP nohelp2 ",
+          "SERIES {__name__=\"go_gc_duration_seconds\",a=\"b\",quantile=\"1.0\"} "
+          "8.3835e-05",
+          "SERIES {__name__=\"go_gc_duration_seconds\",a=\"b\",quantile=\"1.0\"} "
+          "8.3835e-05",
+          "SERIES {__name__=\"go_gc_duration_seconds\",a=\"b\",quantile=\"1.0\"} "
+          "8.3835e-05",
+          "SERIES {__name__=\"go_gc_duration_seconds\",a=\"b\",quantile=\"2.0\"} "
+          "8.3835e-05",
+          "SERIES {__name__=\"go_gc_duration_seconds_count\"} 99",
+          "SERIES {__name__=\"some:aggregate:rate5m\",a_b=\"c\"} 1",
+          "HELP go_goroutines Number of goroutines that currently exist.",
+          "TYPE go_goroutines gauge",
+          "SERIES {__name__=\"go_goroutines\"} 33 @123123",
+          "SERIES {__name__=\"_metric_starting_with_underscore\"} 1",
+          "SERIES {__name__=\"testmetric\",_label_starting_with_underscore="
+          "\"foo\"} 1",
+          "SERIES {__name__=\"testmetric\",label=\"\\\"bar\\\"\"} 1",
+          "TYPE foo histogram",
+          "SERIES {__name__=\"foo_bucket\",le=\"1\"} 2",
+          "SERIES {__name__=\"foo_bucket\",le=\"+Inf\"} 3",
+          "SERIES {__name__=\"null_byte_metric\",a=\"abc\\0\"} 1",
+      }));
+}
+
+TEST(PromParserTest, SeriesBytesAreTheLineUpToTheBrace) {
+  PromParser p("a{b=\"c\"} 1 2\nfoo  3\nx {y=\"z\" } 4\n");
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(Entry e, p.Next());
+  ASSERT_EQ(e, Entry::kSeries);
+  EXPECT_EQ(p.Series(), "a{b=\"c\"}");
+  EXPECT_EQ(p.MetricName(), "a");
+  EXPECT_TRUE(p.has_timestamp());
+  EXPECT_EQ(p.timestamp_ms(), 2);
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(e, p.Next());
+  EXPECT_EQ(p.Series(), "foo");
+  EXPECT_FALSE(p.has_timestamp());
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(e, p.Next());
+  EXPECT_EQ(p.Series(), "x {y=\"z\" }");
+  EXPECT_EQ(p.Value(), 4);
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(e, p.Next());
+  EXPECT_EQ(e, Entry::kEof);
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(e, p.Next());
+  EXPECT_EQ(e, Entry::kEof);
+}
+
+TEST(PromParserTest, Grammar) {
+  struct Case {
+    const char* name;
+    std::string body;
+    std::vector<std::string> want;
+  };
+  const Case cases[] = {
+      {"no final newline", "a 1", {"SERIES {__name__=\"a\"} 1"}},
+      {"blank lines", "\n\na 1\n\n", {"SERIES {__name__=\"a\"} 1"}},
+      {"label value escapes",
+       "a{b=\"x\\\\y\\\"z\\nw\\tq\"} 1\n",
+       {"SERIES {__name__=\"a\",b=\"x\\\\y\\\"z\\nw\\\\tq\"} 1"}},
+      {"raw newline inside label value",
+       "a{b=\"x\ny\"} 1\n",
+       {"SERIES {__name__=\"a\",b=\"x\\ny\"} 1"}},
+      {"empty label set", "a{} 1\n", {"SERIES {__name__=\"a\"} 1"}},
+      {"empty label value kept by the parser",
+       "a{b=\"\"} 1\n",
+       {"SERIES {__name__=\"a\",b=\"\"} 1"}},
+      {"utf8 label value",
+       "a{b=\"\xc3\xa9t\xc3\xa9\"} 1\n",
+       {"SERIES {__name__=\"a\",b=\"\xc3\xa9t\xc3\xa9\"} 1"}},
+      {"labels sorted", "a{z=\"1\",m=\"2\",b=\"3\"} 1\n",
+       {"SERIES {__name__=\"a\",b=\"3\",m=\"2\",z=\"1\"} 1"}},
+      {"special values", "a NaN\nb +Inf\nc -Inf\nd -1.5e3\n",
+       {"SERIES {__name__=\"a\"} NaN", "SERIES {__name__=\"b\"} +Inf",
+        "SERIES {__name__=\"c\"} -Inf", "SERIES {__name__=\"d\"} -1500"}},
+      {"help escapes", "# HELP m a\\\\b\\nc \\x \\\"\n",
+       {"HELP m a\\b\nc \\x \\\""}},
+      {"help with tab separator", "# HELP m\ttext\n", {"HELP m text"}},
+      {"type untyped", "# TYPE m untyped\n", {"TYPE m unknown"}},
+      {"hash without space is a comment", "#HELP m x\n#EOF\n",
+       {"COMMENT #HELP m x", "COMMENT #EOF"}},
+      {"nul at line start ends the input", "a 1\n\0b 2\n"s,
+       {"SERIES {__name__=\"a\"} 1"}},
+      {"nul in help", "# HELP m foo\0bar\n"s, {"HELP m foo\0bar"s}},
+      {"timestamp with trailing blanks", "a 1 5 \t\n",
+       {"SERIES {__name__=\"a\"} 1 @5"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_THAT(Parse(c.body), ElementsAreArray(c.want));
+  }
+}
+
+TEST(PromParserTest, Errors) {
+  struct Case {
+    std::string body;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"a", "line 1: expected value after metric, got \"EOF\""},
+      {"a\n", "expected value after metric, got \"\\n\" while parsing: \"a\\n\""},
+      {"a{b='c'} 1\n", "expected label value, got \"'\""},
+      {"a{b=\n", "expected label value"},
+      {"a{\xff=\"foo\"} 1\n", "expected label name"},
+      {"a{b=\"\xff\"} 1\n", "invalid UTF-8 label value"},
+      {"a true\n",
+       "strconv.ParseFloat: parsing \"true\": invalid syntax while parsing: "
+       "\"a true\""},
+      {"something_weird{problem=\"", "unterminated label value"},
+      {"empty_label_name{=\"\"} 0", "expected label name, got \"=\""},
+      {"foo 1_2\n", "unsupported character in float while parsing: \"foo 1_2\""},
+      {"foo 0x1p-3\n", "unsupported character in float"},
+      {"foo 0x1P-3\n", "unsupported character in float"},
+      {"foo 0 1_2\n", "expected next entry after timestamp, got \"_\""},
+      {"foo 1 -1\n", "expected timestamp or new record"},
+      {"foo 1 99999999999999999999\n", "value out of range"},
+      {"{a=\"ok\"} 1\n", "expected a valid start token"},
+      {"# TYPE #\n#EOF\n", "expected metric name after TYPE, got \"#\""},
+      {"# HELP #\n#EOF\n", "expected metric name after HELP"},
+      {"# TYPE m\n", "expected text in TYPE"},
+      {"# TYPE m gauge \n", "invalid metric type \"gauge \""},
+      {"# TYPE m info\n", "invalid metric type \"info\""},
+      {"# HELP m \xff\n", "help text is not a valid utf8 string"},
+      {"a{b=\0\"ssss\"} 1\n"s, "expected label value"},
+      {"a{b=\"\0"s, "unterminated label value"},
+      {"a{b\0=\"hiih\"}\t1"s, "expected equal"},
+      {"a\0{b=\"ddd\"} 1"s, "invalid syntax"},
+      {"a 0 1\0"s, "expected next entry after timestamp"},
+      {"a 1\nb 2\nc{ 3\n", "line 3: expected label name"},
+      {"a{b=\"c\\", "unterminated label value"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.body);
+    PromParser p(c.body);
+    absl::Status status;
+    for (int i = 0; i < 100; ++i) {
+      absl::StatusOr<Entry> e = p.Next();
+      if (!e.ok()) {
+        status = e.status();
+        break;
+      }
+      if (*e == Entry::kEof) break;
+    }
+    EXPECT_THAT(status,
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.want)));
+    // Errors are sticky.
+    EXPECT_FALSE(p.Next().ok());
+  }
+}
+
+TEST(PromParserTest, NullBytesInsideValuesAreAccepted) {
+  for (const std::string& body :
+       {"null_byte_metric{a=\"abc\0\"} 1"s, "a{b=\"\0ss\"} 1\n"s,
+        "a{b=\"\0\"} 1\n"s}) {
+    std::vector<std::string> got = Parse(body);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_THAT(got[0], HasSubstr("SERIES"));
+  }
+}
+
+TEST(PromParserTest, ResetReusesTheParser) {
+  PromParser p("a 1\n");
+  EXPECT_THAT(ParseAll(p), ElementsAre("SERIES {__name__=\"a\"} 1"));
+  p.Reset("b{c=\"d\"} 2\n");
+  EXPECT_THAT(ParseAll(p), ElementsAre("SERIES {__name__=\"b\",c=\"d\"} 2"));
+}
+
+}  // namespace
+}  // namespace promscrape::textparse

@@ -664,8 +664,14 @@ void EventLoop::AddTransfer(std::unique_ptr<Transfer> transfer) {
   }
   if (settings.enable_http2) {
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
-    // Wait for a connection that may multiplex instead of opening another.
-    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    // Over TLS, wait for a pending connection's ALPN answer instead of
+    // opening another that HTTP/2 would make redundant. NOTE: never for
+    // plain http: there curl learns the connection is HTTP/1.1 only from
+    // the response, so one hanging scrape would stall every other request
+    // to that host.
+    if (absl::StartsWithIgnoreCase(t->curl_url, "https://")) {
+      curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    }
   } else {
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
   }

@@ -82,8 +82,9 @@ absl::StatusOr<std::string> AuthorizationHeaderValue(
           credentials, ReadSecretFile(auth.credentials_file,
                                       "authorization credentials file"));
     }
-    absl::string_view type = auth.type.empty() ? "Bearer" : auth.type;
-    return absl::StrCat(type, " ", credentials);
+    return absl::StrCat(auth.type.empty() ? absl::string_view("Bearer")
+                                          : absl::string_view(auth.type),
+                        " ", credentials);
   }
   return std::string();
 }

@@ -604,6 +604,59 @@ TEST(HttpClientTest, CallbacksCanRunOnAnExecutor) {
   EXPECT_EQ(executed.load(), 1);
 }
 
+TEST(HttpClientTest, ProxyUrlSendsAbsoluteFormRequestsToTheProxy) {
+  Mutex mu;
+  std::string target;
+  auto proxy = StartServer([&](const TestHttpRequest& request) {
+    MutexLock lock(&mu);
+    target = request.target;
+    return Text(kMetrics);
+  });
+  auto client = NewClient();
+  auto settings = std::make_shared<ClientSettings>();
+  settings->proxy_url = proxy->Url("");
+  Request request = Get("http://scrape-target.invalid:9100/metrics");
+  request.settings = settings;
+  Response response = Fetch(*client, std::move(request));
+  PROMSCRAPE_EXPECT_OK(response.status);
+  EXPECT_EQ(response.body, kMetrics);
+  MutexLock lock(&mu);
+  EXPECT_EQ(target, "http://scrape-target.invalid:9100/metrics");
+}
+
+TEST(HttpClientTest, SeveralLoopsServeAndCancelRequests) {
+  auto fast = StartServer([](const TestHttpRequest&) { return Text(kMetrics); });
+  auto hanging = StartServer([](const TestHttpRequest&) {
+    TestHttpResponse response;
+    response.hang = true;
+    return response;
+  });
+  HttpClientOptions options;
+  options.num_loops = 3;
+  auto client = NewClient(std::move(options));
+  for (int i = 0; i < 10; ++i) {
+    PROMSCRAPE_EXPECT_OK(Fetch(*client, Get(fast->Url("/metrics"))).status);
+  }
+  Notification done;
+  absl::Status status;
+  uint64_t id = client->Start(Get(hanging->Url("/metrics")),
+                              [&](Response response) {
+                                status = response.status;
+                                done.Notify();
+                              });
+  client->Cancel(id);
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
+}
+
+TEST(HttpClientTest, InvalidOptionsAreRejected) {
+  HttpClientOptions options;
+  options.num_loops = 0;
+  EXPECT_THAT(HttpClient::Create(std::move(options)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("num_loops")));
+}
+
 TEST(HttpClientTest, ThousandsConcurrentRequestsOnOneLoopThread) {
   constexpr int kRequests = 1500;
   std::atomic<int> threads_at_peak{0};

@@ -1,8 +1,9 @@
 // Hammers a local keep-alive HTTP server with `--concurrency` requests in
 // flight through one HttpClient and prints requests/s and CPU per request.
 //
-//   bazel run -c opt //tools/bench:http_bench -- --requests=100000 \
+//   bazel run -c opt //tools/bench:http_bench -- --requests=100000
 //       --concurrency=1000 --body_bytes=20000 [--gzip] [--loops=1]
+//   (one command line)
 //
 // The server (tests/testutil/test_http_server, one epoll thread) runs in the
 // same process, so "process CPU" includes it; "loop CPU" is the client's

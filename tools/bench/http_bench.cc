@@ -2,11 +2,11 @@
 // flight through one HttpClient and prints requests/s and CPU per request.
 //
 //   bazel run -c opt //tools/bench:http_bench -- --requests=100000
-//       --concurrency=1000 --body_bytes=20000 [--gzip] [--loops=1]
+//       --concurrency=1000 --body_bytes=20000 [--targets=1] [--gzip] [--loops=1]
 //   (one command line)
 //
-// The server (tests/testutil/test_http_server, one epoll thread) runs in the
-// same process, so "process CPU" includes it; "loop CPU" is the client's
+// The servers (tests/testutil/test_http_server, one epoll thread each, one
+// per --targets) run in the same process, so "process CPU" includes them; "loop CPU" is the client's
 // event-loop thread alone (callbacks included).
 
 #include <sys/resource.h>
@@ -43,6 +43,9 @@ struct Flags {
   int64_t concurrency = 500;
   int64_t body_bytes = 20000;
   int64_t loops = 1;
+  // Distinct targets (host:port); curl's per-host connection lookup is
+  // linear, so thousands of connections to one port is unrealistic.
+  int64_t targets = 1;
   bool gzip = false;
 };
 
@@ -62,7 +65,7 @@ Flags ParseFlags(int argc, char** argv) {
     if (value("requests", &flags.requests) ||
         value("concurrency", &flags.concurrency) ||
         value("body_bytes", &flags.body_bytes) ||
-        value("loops", &flags.loops)) {
+        value("loops", &flags.loops) || value("targets", &flags.targets)) {
       continue;
     }
     if (arg == "--gzip") {
@@ -127,8 +130,8 @@ double ThreadCpuSeconds(long tid) {
 
 class Bench {
  public:
-  Bench(const Flags& flags, HttpClient& client, std::string url)
-      : flags_(flags), client_(client), url_(std::move(url)) {}
+  Bench(const Flags& flags, HttpClient& client, std::vector<std::string> urls)
+      : flags_(flags), client_(client), urls_(std::move(urls)) {}
 
   void Run() {
     {
@@ -148,7 +151,7 @@ class Bench {
   void Issue(std::string buffer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     ++issued_;
     Request request;
-    request.url = url_;
+    request.url = urls_[issued_ % urls_.size()];
     request.headers = ScrapeHeaders("text/plain;version=0.0.4", absl::Seconds(10),
                                     /*enable_compression=*/true);
     request.timeout = absl::Seconds(10);
@@ -173,7 +176,7 @@ class Bench {
 
   const Flags flags_;
   HttpClient& client_;
-  const std::string url_;
+  const std::vector<std::string> urls_;
   Mutex mu_;
   int64_t issued_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t completed_ ABSL_GUARDED_BY(mu_) = 0;
@@ -186,17 +189,24 @@ int Main(int argc, char** argv) {
   Flags flags = ParseFlags(argc, argv);
   std::string body = MetricsBody(flags.body_bytes);
   std::string wire = flags.gzip ? Gzip(body) : body;
-  auto server = testing::TestHttpServer::Start(
-      [&](const testing::TestHttpRequest&) {
-        testing::TestHttpResponse response;
-        response.headers = {{"Content-Type", "text/plain; version=0.0.4"}};
-        if (flags.gzip) response.headers.push_back({"Content-Encoding", "gzip"});
-        response.body = wire;
-        return response;
-      });
-  if (!server.ok()) {
-    std::fprintf(stderr, "%s\n", server.status().ToString().c_str());
-    return 1;
+  // Each test server listens on its own 127.0.0.1 port: one "target".
+  auto handler = [&](const testing::TestHttpRequest&) {
+    testing::TestHttpResponse response;
+    response.headers = {{"Content-Type", "text/plain; version=0.0.4"}};
+    if (flags.gzip) response.headers.push_back({"Content-Encoding", "gzip"});
+    response.body = wire;
+    return response;
+  };
+  std::vector<std::unique_ptr<testing::TestHttpServer>> servers;
+  std::vector<std::string> urls;
+  for (int64_t i = 0; i < flags.targets; ++i) {
+    auto server = testing::TestHttpServer::Start(handler);
+    if (!server.ok()) {
+      std::fprintf(stderr, "%s\n", server.status().ToString().c_str());
+      return 1;
+    }
+    urls.push_back((*server)->Url("/metrics"));
+    servers.push_back(std::move(server).value());
   }
   HttpClientOptions options;
   options.num_loops = static_cast<int>(flags.loops);
@@ -206,7 +216,7 @@ int Main(int argc, char** argv) {
     return 1;
   }
 
-  Bench bench(flags, **client, (*server)->Url("/metrics"));
+  Bench bench(flags, **client, urls);
   double cpu_start = ProcessCpuSeconds();
   absl::Time start = absl::Now();
   bench.Run();
@@ -215,17 +225,19 @@ int Main(int argc, char** argv) {
   double loop_cpu = ThreadCpuSeconds(bench.loop_tid());
   (*client)->Stop();
 
+  int connections = 0;
+  for (const auto& server : servers) connections += server->connections();
   double n = static_cast<double>(flags.requests);
   std::printf(
       "requests=%lld concurrency=%lld body=%zu bytes (%zu on the wire%s) "
-      "loops=%lld connections=%d failures=%lld\n"
+      "loops=%lld targets=%lld connections=%d failures=%lld\n"
       "wall=%.3f s  throughput=%.0f req/s\n"
       "process CPU=%.1f us/req (client+server)  loop CPU=%.1f us/req "
       "(client event loop only%s)\n",
       static_cast<long long>(flags.requests),
       static_cast<long long>(flags.concurrency), body.size(), wire.size(),
       flags.gzip ? ", gzip" : "", static_cast<long long>(flags.loops),
-      (*server)->connections(), static_cast<long long>(bench.failures()),
+      static_cast<long long>(flags.targets), connections, static_cast<long long>(bench.failures()),
       wall, n / wall, cpu / n * 1e6, loop_cpu / n * 1e6,
       flags.loops > 1 ? ", one loop" : "");
   return bench.failures() == 0 ? 0 : 1;

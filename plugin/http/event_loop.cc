@@ -758,10 +758,17 @@ absl::Status TransportError(CURLcode code, Transfer& t) {
           prefix, "x509: certificate signed by unknown authority (", lower,
           ")"));
     }
-    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CACERT_BADFILE: {
+      // Name the OS error as Prometheus does ("open <file>: no such file or
+      // directory") when the file is unreadable, else curl's parse error.
+      std::string ca_file = t.settings ? t.settings->tls.ca_file : "";
+      std::string why = Lowercase(detail);
+      if (access(ca_file.c_str(), R_OK) != 0) {
+        why = absl::StrCat("open ", ca_file, ": ", ErrnoText(errno));
+      }
       return absl::InvalidArgumentError(absl::StrCat(
-          "unable to load specified CA cert ",
-          t.settings ? t.settings->tls.ca_file : "", ": ", Lowercase(detail)));
+          "unable to load specified CA cert ", ca_file, ": ", why));
+    }
     case CURLE_SSL_CERTPROBLEM:
       return absl::InvalidArgumentError(absl::StrCat(
           "unable to use specified client cert (",

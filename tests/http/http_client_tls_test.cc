@@ -163,7 +163,10 @@ TEST_F(TlsServerTest, MissingCaFileIsReported) {
   settings->tls.ca_file = *dir_ + "/no-such-ca.pem";
   EXPECT_THAT(Fetch(*client_, Get(settings)).status,
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("unable to load specified CA cert")));
+                       HasSubstr("unable to load specified CA cert " +
+                                 *dir_ + "/no-such-ca.pem: open " + *dir_ +
+                                 "/no-such-ca.pem: no such file or "
+                                 "directory")));
 }
 
 }  // namespace

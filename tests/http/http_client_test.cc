@@ -208,6 +208,32 @@ TEST(HttpClientTest, TruncatedGzipFails) {
                        HasSubstr("unexpected EOF")));
 }
 
+TEST(HttpClientTest, LargeGzipBodySpanningManyReadsIsDecompressed) {
+  std::string body;
+  for (int i = 0; body.size() < (4 << 20); ++i) {
+    absl::StrAppend(&body, "series_", i, "{label=\"value\"} ", i, "\n");
+  }
+  std::string compressed = Gzip(body);
+  auto server = StartServer([&](const TestHttpRequest&) {
+    TestHttpResponse response = Text(compressed);
+    response.headers.emplace_back("Content-Encoding", "gzip");
+    return response;
+  });
+  auto client = NewClient();
+  Response response = Fetch(*client, Get(server->Url("/metrics")));
+  PROMSCRAPE_EXPECT_OK(response.status);
+  EXPECT_EQ(response.body.size(), body.size());
+  EXPECT_TRUE(response.body == body);
+
+  Request limited = Get(server->Url("/metrics"));
+  limited.body_size_limit = 1 << 20;
+  response = Fetch(*client, std::move(limited));
+  EXPECT_THAT(response.status, StatusIs(absl::StatusCode::kResourceExhausted,
+                                        "body size limit exceeded"));
+  EXPECT_EQ(response.body.size(), size_t{1} << 20);
+  EXPECT_TRUE(response.body == body.substr(0, 1 << 20));
+}
+
 TEST(HttpClientTest, SlowResponseWithinTimeoutSucceeds) {
   auto server = StartServer([](const TestHttpRequest&) {
     TestHttpResponse response = Text(kMetrics);

@@ -41,16 +41,22 @@ struct Authorization {
 // `tls_config.min_version`. kDefault is TLS 1.2, Go's client default.
 enum class TlsVersion { kDefault, kTls10, kTls11, kTls12, kTls13 };
 
-// `tls_config`. Empty `ca_file` means the system's trust store.
-// `server_name` sets SNI and the name the certificate is verified against,
-// while the connection still goes to the URL's host.
+// `tls_config`. With neither `ca` nor `ca_file` the system's trust store
+// is used. The inline PEM fields (`ca`, `cert`, `key`) win over their
+// `*_file` counterparts. `server_name` sets SNI and the name the certificate
+// is verified against, while the connection still goes to the URL's host.
 struct TlsSettings {
+  std::string ca;
   std::string ca_file;
+  std::string cert;
   std::string cert_file;
+  std::string key;  // secret
   std::string key_file;
   std::string server_name;
   bool insecure_skip_verify = false;
   TlsVersion min_version = TlsVersion::kDefault;
+  // kDefault means no maximum.
+  TlsVersion max_version = TlsVersion::kDefault;
 };
 
 // The HTTP client settings of one scrape job: the transport half of

@@ -119,6 +119,17 @@ long CurlTlsVersion(TlsVersion version) {
   return CURL_SSLVERSION_TLSv1_2;
 }
 
+long CurlMaxTlsVersion(TlsVersion version) {
+  switch (version) {
+    case TlsVersion::kTls10: return CURL_SSLVERSION_MAX_TLSv1_0;
+    case TlsVersion::kTls11: return CURL_SSLVERSION_MAX_TLSv1_1;
+    case TlsVersion::kTls12: return CURL_SSLVERSION_MAX_TLSv1_2;
+    case TlsVersion::kTls13: return CURL_SSLVERSION_MAX_TLSv1_3;
+    case TlsVersion::kDefault: return CURL_SSLVERSION_MAX_DEFAULT;
+  }
+  return CURL_SSLVERSION_MAX_DEFAULT;
+}
+
 }  // namespace
 
 // A reusable gzip decoder (zlib's state plus its 32 KiB window).
@@ -676,18 +687,36 @@ void EventLoop::AddTransfer(std::unique_ptr<Transfer> transfer) {
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
   }
   const TlsSettings& tls = settings.tls;
-  if (!tls.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, tls.ca_file.c_str());
-  if (!tls.cert_file.empty()) {
+  // Blobs point into the shared settings, which the transfer keeps alive;
+  // CURL_BLOB_NOCOPY avoids copying the PEM per request.
+  if (!tls.ca.empty()) {
+    curl_blob blob{const_cast<char*>(tls.ca.data()), tls.ca.size(),
+                   CURL_BLOB_NOCOPY};
+    curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
+  } else if (!tls.ca_file.empty()) {
+    curl_easy_setopt(easy, CURLOPT_CAINFO, tls.ca_file.c_str());
+  }
+  if (!tls.cert.empty()) {
+    curl_blob blob{const_cast<char*>(tls.cert.data()), tls.cert.size(),
+                   CURL_BLOB_NOCOPY};
+    curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &blob);
+  } else if (!tls.cert_file.empty()) {
     curl_easy_setopt(easy, CURLOPT_SSLCERT, tls.cert_file.c_str());
   }
-  if (!tls.key_file.empty()) {
+  if (!tls.key.empty()) {
+    curl_blob blob{const_cast<char*>(tls.key.data()), tls.key.size(),
+                   CURL_BLOB_NOCOPY};
+    curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &blob);
+  } else if (!tls.key_file.empty()) {
     curl_easy_setopt(easy, CURLOPT_SSLKEY, tls.key_file.c_str());
   }
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER,
                    tls.insecure_skip_verify ? 0L : 1L);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST,
                    tls.insecure_skip_verify ? 0L : 2L);
-  curl_easy_setopt(easy, CURLOPT_SSLVERSION, CurlTlsVersion(tls.min_version));
+  curl_easy_setopt(easy, CURLOPT_SSLVERSION,
+                   CurlTlsVersion(tls.min_version) |
+                       CurlMaxTlsVersion(tls.max_version));
   // Prometheus re-reads a changed CA file; curl caches the parsed store for
   // 24 h by default, so cap that at a minute.
   curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, 60L);

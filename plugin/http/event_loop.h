@@ -98,6 +98,9 @@ class EventLoop {
 
   // Loop-thread state.
   absl::flat_hash_map<uint64_t, std::unique_ptr<Transfer>> active_;
+  // curl's next timeout. NOTE: the monotonic clock, not the injected
+  // `Clock`: curl itself times transfers monotonically, and this only sets
+  // how long epoll_wait may sleep.
   std::optional<std::chrono::steady_clock::time_point> timer_deadline_;
   std::vector<CURL*> free_easy_;
   std::vector<std::unique_ptr<Inflater>> free_inflaters_;

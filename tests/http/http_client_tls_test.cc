@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -156,6 +157,24 @@ TEST_F(TlsServerTest, InsecureSkipVerifySucceeds) {
   Response response = Fetch(*client_, Get(settings));
   PROMSCRAPE_EXPECT_OK(response.status);
   EXPECT_EQ(response.body, kMetrics);
+}
+
+TEST_F(TlsServerTest, InlineCaPemVerifies) {
+  std::ifstream ca_stream(*dir_ + "/ca.pem");
+  std::string ca((std::istreambuf_iterator<char>(ca_stream)),
+                 std::istreambuf_iterator<char>());
+  auto settings = std::make_shared<ClientSettings>();
+  settings->tls.ca = ca;
+  settings->tls.server_name = "prom.example";
+  PROMSCRAPE_EXPECT_OK(Fetch(*client_, Get(settings)).status);
+}
+
+TEST_F(TlsServerTest, MaxVersionBelowMinVersionFails) {
+  auto settings = std::make_shared<ClientSettings>();
+  settings->tls.insecure_skip_verify = true;
+  settings->tls.min_version = TlsVersion::kTls13;
+  settings->tls.max_version = TlsVersion::kTls12;
+  EXPECT_FALSE(Fetch(*client_, Get(settings)).status.ok());
 }
 
 TEST_F(TlsServerTest, MissingCaFileIsReported) {

@@ -1,0 +1,95 @@
+#ifndef PLUGIN_HTTP_CLIENT_SETTINGS_H_
+#define PLUGIN_HTTP_CLIENT_SETTINGS_H_
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace promscrape::http {
+
+// One request header. Names are sent as given; values must not contain
+// CR or LF.
+struct Header {
+  std::string name;
+  std::string value;
+};
+using Headers = std::vector<Header>;
+
+// `basic_auth` of Prometheus' <http_config>. At most one of `username` /
+// `username_file` and of `password` / `password_file` is set (config
+// validation enforces it). The `*_file`s are read at every request so a
+// rotated secret takes effect without a reload, as Prometheus does.
+struct BasicAuth {
+  std::string username;
+  std::string username_file;
+  std::string password;
+  std::string password_file;
+};
+
+// `authorization` (and the legacy `bearer_token` / `bearer_token_file`,
+// which map to type "Bearer"). Sends `Authorization: <type> <credentials>`.
+// `credentials_file` is read at every request.
+struct Authorization {
+  std::string type = "Bearer";
+  std::string credentials;
+  std::string credentials_file;
+};
+
+// `tls_config.min_version`. kDefault is TLS 1.2, Go's client default.
+enum class TlsVersion { kDefault, kTls10, kTls11, kTls12, kTls13 };
+
+// `tls_config`. With neither `ca` nor `ca_file` the system's trust store
+// is used. The inline PEM fields (`ca`, `cert`, `key`) win over their
+// `*_file` counterparts. `server_name` sets SNI and the name the certificate
+// is verified against, while the connection still goes to the URL's host.
+struct TlsSettings {
+  std::string ca;
+  std::string ca_file;
+  std::string cert;
+  std::string cert_file;
+  std::string key;  // secret
+  std::string key_file;
+  std::string server_name;
+  bool insecure_skip_verify = false;
+  TlsVersion min_version = TlsVersion::kDefault;
+  // kDefault means no maximum.
+  TlsVersion max_version = TlsVersion::kDefault;
+};
+
+// The HTTP client settings of one scrape job: the transport half of
+// Prometheus' <http_config>. Plain data; the config package maps
+// prometheus.yml onto it. Shared by every request of the job through a
+// `std::shared_ptr<const ClientSettings>`, so it is immutable once shared
+// and thus safe to read from any thread.
+struct ClientSettings {
+  std::optional<BasicAuth> basic_auth;
+  std::optional<Authorization> authorization;
+  TlsSettings tls;
+  // Empty means no proxy. NOTE: unlike curl's default, the environment's
+  // http_proxy / https_proxy are ignored, as in Prometheus without
+  // `proxy_from_environment`.
+  std::string proxy_url;
+  // Comma-separated hosts that bypass `proxy_url` (curl's NOPROXY syntax).
+  std::string no_proxy;
+  // When false a 3xx response is returned as is, and so fails the scrape.
+  bool follow_redirects = true;
+  // HTTP/2 is negotiated over TLS only (ALPN), like Go's transport.
+  bool enable_http2 = true;
+  // Extra headers sent with every request (`http_headers`).
+  Headers headers;
+};
+
+// Returns the `Authorization` header value `settings` asks for, reading
+// `password_file`, `username_file` or `credentials_file` now, or "" when the
+// settings carry no authentication. Fails with kInvalidArgument naming the
+// file when a secret file cannot be read. File contents are trimmed of
+// surrounding whitespace (Go's strings.TrimSpace).
+absl::StatusOr<std::string> AuthorizationHeaderValue(
+    const ClientSettings& settings);
+
+}  // namespace promscrape::http
+
+#endif  // PLUGIN_HTTP_CLIENT_SETTINGS_H_

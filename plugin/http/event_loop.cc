@@ -1,0 +1,903 @@
+#include "plugin/http/event_loop.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <curl/curl.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "plugin/common/clock.h"
+#include "plugin/common/mutex.h"
+#include "plugin/http/client_settings.h"
+#include "plugin/http/request.h"
+#include "plugin/http/status_text.h"
+
+namespace promscrape::http::internal {
+namespace {
+
+constexpr int kMaxEvents = 256;
+// Free easy handles and gzip streams kept for reuse; beyond these, a burst's
+// extras are freed so a one-off spike does not pin memory.
+constexpr size_t kMaxFreeEasy = 1024;
+constexpr size_t kMaxFreeInflaters = 256;
+// Go's http.Client stops after 10 redirects.
+constexpr long kMaxRedirects = 10;
+
+const ClientSettings& DefaultSettings() {
+  static const ClientSettings* const kDefault = new ClientSettings();
+  return *kDefault;
+}
+
+std::string ErrnoText(long err) {
+  std::string text = std::strerror(static_cast<int>(err));
+  if (!text.empty()) text[0] = absl::ascii_tolower(text[0]);
+  return text;
+}
+
+std::string Lowercase(absl::string_view text) {
+  std::string out(text);
+  absl::AsciiStrToLower(&out);
+  return out;
+}
+
+// Go's url.Error text: `Get "<url>": <err>`.
+std::string GetPrefix(absl::string_view url) {
+  return absl::StrCat("Get \"", url, "\": ");
+}
+
+struct UrlParts {
+  std::string scheme;
+  std::string host;  // IPv6 in brackets
+  std::string port;  // the scheme's default when absent
+};
+
+std::optional<UrlParts> ParseUrl(const std::string& url) {
+  CURLU* handle = curl_url();
+  if (handle == nullptr) return std::nullopt;
+  std::optional<UrlParts> parts;
+  if (curl_url_set(handle, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
+    char* scheme = nullptr;
+    char* host = nullptr;
+    char* port = nullptr;
+    if (curl_url_get(handle, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(handle, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(handle, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+            CURLUE_OK) {
+      parts = UrlParts{scheme, host, port};
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+  }
+  curl_url_cleanup(handle);
+  return parts;
+}
+
+// Replaces the host of `url` (for tls_config.server_name).
+std::optional<std::string> ReplaceHost(const std::string& url,
+                                       const std::string& host) {
+  CURLU* handle = curl_url();
+  if (handle == nullptr) return std::nullopt;
+  std::optional<std::string> out;
+  char* result = nullptr;
+  if (curl_url_set(handle, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
+      curl_url_set(handle, CURLUPART_HOST, host.c_str(), 0) == CURLUE_OK &&
+      curl_url_get(handle, CURLUPART_URL, &result, 0) == CURLUE_OK) {
+    out = result;
+  }
+  curl_free(result);
+  curl_url_cleanup(handle);
+  return out;
+}
+
+long CurlTlsVersion(TlsVersion version) {
+  switch (version) {
+    case TlsVersion::kTls10: return CURL_SSLVERSION_TLSv1_0;
+    case TlsVersion::kTls11: return CURL_SSLVERSION_TLSv1_1;
+    case TlsVersion::kTls13: return CURL_SSLVERSION_TLSv1_3;
+    case TlsVersion::kTls12:
+    case TlsVersion::kDefault: return CURL_SSLVERSION_TLSv1_2;
+  }
+  return CURL_SSLVERSION_TLSv1_2;
+}
+
+long CurlMaxTlsVersion(TlsVersion version) {
+  switch (version) {
+    case TlsVersion::kTls10: return CURL_SSLVERSION_MAX_TLSv1_0;
+    case TlsVersion::kTls11: return CURL_SSLVERSION_MAX_TLSv1_1;
+    case TlsVersion::kTls12: return CURL_SSLVERSION_MAX_TLSv1_2;
+    case TlsVersion::kTls13: return CURL_SSLVERSION_MAX_TLSv1_3;
+    case TlsVersion::kDefault: return CURL_SSLVERSION_MAX_DEFAULT;
+  }
+  return CURL_SSLVERSION_MAX_DEFAULT;
+}
+
+}  // namespace
+
+// A reusable gzip decoder (zlib's state plus its 32 KiB window).
+struct Inflater {
+  Inflater() { std::memset(&stream, 0, sizeof(stream)); }
+  ~Inflater() {
+    if (ready) inflateEnd(&stream);
+  }
+  // Prepares for a new gzip stream; false if zlib cannot allocate.
+  bool Reset() {
+    if (!ready) {
+      // 16 + MAX_WBITS: gzip wrapper only, as Go's gzip.Reader.
+      ready = inflateInit2(&stream, 16 + MAX_WBITS) == Z_OK;
+      return ready;
+    }
+    return inflateReset(&stream) == Z_OK;
+  }
+  z_stream stream;
+  bool ready = false;
+};
+
+// The state of one request from `Start` to its callback. Built on the
+// caller's thread, then owned by the loop thread.
+struct Transfer {
+  ~Transfer() {
+    curl_slist_free_all(headers);
+    curl_slist_free_all(connect_to);
+  }
+
+  static size_t OnHeader(char* data, size_t size, size_t count, void* self);
+  static size_t OnBody(char* data, size_t size, size_t count, void* self);
+  void StartResponse(absl::string_view status_line);
+  // Appends decompressed bytes up to the body size limit; false (with
+  // `body_error` set) once the limit is reached.
+  bool Append(const char* data, size_t size);
+  bool Inflate(const char* data, size_t size);
+
+  uint64_t id = 0;
+  std::string url;
+  std::string curl_url;
+  curl_slist* headers = nullptr;
+  curl_slist* connect_to = nullptr;
+  absl::Duration timeout = absl::ZeroDuration();
+  int64_t body_size_limit = 0;
+  std::shared_ptr<const ClientSettings> settings;
+  EventLoop::DoneCallback done;
+  absl::Time start;
+  absl::Status prepare_error;
+
+  // Loop-thread state.
+  EventLoop* loop = nullptr;
+  CURL* easy = nullptr;
+  Response response;
+  std::string reason;
+  bool gzip = false;
+  std::unique_ptr<Inflater> inflater;
+  bool gzip_member_done = false;
+  uint64_t gzip_bytes_in = 0;
+  int64_t content_length = -1;
+  bool reserved = false;
+  absl::Status body_error;
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+};
+
+void Transfer::StartResponse(absl::string_view status_line) {
+  // Each response of a redirect chain starts afresh; only the last counts.
+  response.status_code = 0;
+  response.content_type.clear();
+  reason.clear();
+  gzip = false;
+  content_length = -1;
+  // "HTTP/1.1 404 Not Found" or "HTTP/2 404".
+  absl::string_view rest = status_line;
+  size_t space = rest.find(' ');
+  if (space == absl::string_view::npos) return;
+  rest.remove_prefix(space + 1);
+  space = rest.find(' ');
+  int code = 0;
+  if (absl::SimpleAtoi(rest.substr(0, space), &code)) {
+    response.status_code = code;
+  }
+  if (space != absl::string_view::npos) {
+    reason = std::string(absl::StripAsciiWhitespace(rest.substr(space + 1)));
+  }
+}
+
+size_t Transfer::OnHeader(char* data, size_t size, size_t count, void* self) {
+  auto* transfer = static_cast<Transfer*>(self);
+  size_t n = size * count;
+  absl::string_view line(data, n);
+  line = absl::StripTrailingAsciiWhitespace(line);
+  if (absl::StartsWith(line, "HTTP/")) {
+    transfer->StartResponse(line);
+    return n;
+  }
+  size_t colon = line.find(':');
+  if (colon == absl::string_view::npos) return n;
+  absl::string_view name = line.substr(0, colon);
+  absl::string_view value = absl::StripAsciiWhitespace(line.substr(colon + 1));
+  if (absl::EqualsIgnoreCase(name, "Content-Type")) {
+    transfer->response.content_type = std::string(value);
+  } else if (absl::EqualsIgnoreCase(name, "Content-Encoding")) {
+    // NOTE: only exactly "gzip" is decoded, as Prometheus' readResponse
+    // does; anything else is passed through raw.
+    transfer->gzip = value == "gzip";
+  } else if (absl::EqualsIgnoreCase(name, "Content-Length")) {
+    int64_t length = 0;
+    if (absl::SimpleAtoi(value, &length)) transfer->content_length = length;
+  }
+  return n;
+}
+
+bool Transfer::Append(const char* data, size_t size) {
+  std::string& body = response.body;
+  if (body_size_limit > 0) {
+    size_t room = static_cast<size_t>(body_size_limit) - body.size();
+    // Prometheus copies at most `limit` bytes and fails when it copied
+    // `limit`, so reaching the limit exactly is already an error.
+    if (size >= room) {
+      body.append(data, room);
+      response.body_size_limit_exceeded = true;
+      body_error = absl::ResourceExhaustedError("body size limit exceeded");
+      return false;
+    }
+  }
+  body.append(data, size);
+  return true;
+}
+
+bool Transfer::Inflate(const char* data, size_t size) {
+  if (inflater == nullptr) {
+    if (!loop->free_inflaters_.empty()) {
+      inflater = std::move(loop->free_inflaters_.back());
+      loop->free_inflaters_.pop_back();
+    } else {
+      inflater = std::make_unique<Inflater>();
+    }
+    if (!inflater->Reset()) {
+      body_error = absl::ResourceExhaustedError("gzip: out of memory");
+      return false;
+    }
+  }
+  z_stream& stream = inflater->stream;
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+  stream.avail_in = static_cast<uInt>(size);
+  gzip_bytes_in += size;
+  char out[16384];
+  while (true) {
+    if (gzip_member_done) {
+      if (stream.avail_in == 0) return true;
+      // Go's gzip.Reader reads concatenated members (multistream).
+      inflateReset(&stream);
+      gzip_member_done = false;
+    }
+    stream.next_out = reinterpret_cast<Bytef*>(out);
+    stream.avail_out = sizeof(out);
+    int rc = inflate(&stream, Z_NO_FLUSH);
+    size_t produced = sizeof(out) - stream.avail_out;
+    if (produced > 0 && !Append(out, produced)) return false;
+    if (rc == Z_STREAM_END) {
+      gzip_member_done = true;
+      continue;
+    }
+    if (rc == Z_BUF_ERROR) return true;  // Needs more input.
+    if (rc != Z_OK) {
+      absl::string_view msg = stream.msg != nullptr ? stream.msg : "";
+      if (msg == "incorrect header check" ||
+          msg == "unknown compression method" ||
+          msg == "unknown header flags set") {
+        body_error = absl::InvalidArgumentError("gzip: invalid header");
+      } else if (msg == "incorrect data check" ||
+                 msg == "incorrect length check") {
+        body_error = absl::InvalidArgumentError("gzip: invalid checksum");
+      } else {
+        body_error = absl::InvalidArgumentError(
+            absl::StrCat("flate: corrupt input (", msg, ")"));
+      }
+      return false;
+    }
+    if (stream.avail_in == 0 && stream.avail_out != 0) return true;
+  }
+}
+
+size_t Transfer::OnBody(char* data, size_t size, size_t count, void* self) {
+  auto* transfer = static_cast<Transfer*>(self);
+  size_t n = size * count;
+  // A non-200 body is drained (so the connection stays reusable) and
+  // dropped, as Prometheus does.
+  if (transfer->response.status_code != 200) return n;
+  if (!transfer->reserved) {
+    transfer->reserved = true;
+    // Reserve from the announced length when the reused buffer is too
+    // small; gzip bodies grow from the buffer's previous capacity.
+    if (!transfer->gzip && transfer->content_length > 0) {
+      int64_t want = transfer->content_length;
+      if (transfer->body_size_limit > 0) {
+        want = std::min(want, transfer->body_size_limit);
+      }
+      transfer->response.body.reserve(static_cast<size_t>(want));
+    }
+  }
+  bool ok = transfer->gzip ? transfer->Inflate(data, n)
+                           : transfer->Append(data, n);
+  // Returning a short count makes curl abort with CURLE_WRITE_ERROR.
+  return ok ? n : 0;
+}
+
+absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create(
+    const HttpClientOptions& options) {
+  int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd < 0) {
+    return absl::InternalError(
+        absl::StrCat("epoll_create1: ", ErrnoText(errno)));
+  }
+  int wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd < 0) {
+    int err = errno;
+    close(epoll_fd);
+    return absl::InternalError(absl::StrCat("eventfd: ", ErrnoText(err)));
+  }
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.fd = wake_fd;
+  CURLM* multi = nullptr;
+  if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &event) != 0 ||
+      (multi = curl_multi_init()) == nullptr) {
+    close(wake_fd);
+    close(epoll_fd);
+    return absl::InternalError("cannot set up the http event loop");
+  }
+  std::unique_ptr<EventLoop> loop(
+      new EventLoop(options, epoll_fd, wake_fd, multi));
+  curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &EventLoop::OnSocket);
+  curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, loop.get());
+  curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &EventLoop::OnTimer);
+  curl_multi_setopt(multi, CURLMOPT_TIMERDATA, loop.get());
+  curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
+                    static_cast<long>(options.max_idle_connections));
+  loop->thread_ = std::thread([raw = loop.get()] { raw->Run(); });
+  return loop;
+}
+
+EventLoop::EventLoop(const HttpClientOptions& options, int epoll_fd,
+                     int wake_fd, CURLM* multi)
+    : options_(options),
+      epoll_fd_(epoll_fd),
+      wake_fd_(wake_fd),
+      multi_(multi) {}
+
+EventLoop::~EventLoop() {
+  Stop();
+  for (CURL* easy : free_easy_) curl_easy_cleanup(easy);
+  curl_multi_cleanup(multi_);
+  close(wake_fd_);
+  close(epoll_fd_);
+}
+
+void EventLoop::Start(uint64_t id, Request request, DoneCallback done) {
+  const Clock& clock = options_.clock ? *options_.clock : Clock::Real();
+  auto transfer = std::make_unique<Transfer>();
+  transfer->id = id;
+  transfer->start = clock.Now();
+  transfer->url = std::move(request.url);
+  transfer->curl_url = transfer->url;
+  transfer->timeout = request.timeout;
+  transfer->body_size_limit = request.body_size_limit;
+  transfer->settings = std::move(request.settings);
+  transfer->done = std::move(done);
+  transfer->loop = this;
+  transfer->response.id = id;
+  transfer->response.body = std::move(request.buffer);
+  transfer->response.body.clear();
+
+  const ClientSettings& settings =
+      transfer->settings ? *transfer->settings : DefaultSettings();
+  // curl adds "Accept: */*" unless told otherwise; Prometheus sends only
+  // what the scrape asks for, so an empty Accept: disables curl's default
+  // when the request sets none.
+  bool has_accept = false;
+  auto add_header = [&](absl::string_view name, absl::string_view value) {
+    if (absl::EqualsIgnoreCase(name, "Accept")) has_accept = true;
+    // "Name;" is curl's syntax for a header with an empty value.
+    std::string line = value.empty() ? absl::StrCat(name, ";")
+                                     : absl::StrCat(name, ": ", value);
+    transfer->headers = curl_slist_append(transfer->headers, line.c_str());
+  };
+  for (const Header& header : settings.headers) {
+    add_header(header.name, header.value);
+  }
+  for (const Header& header : request.headers) {
+    add_header(header.name, header.value);
+  }
+  if (!has_accept) {
+    transfer->headers = curl_slist_append(transfer->headers, "Accept:");
+  }
+  absl::StatusOr<std::string> authorization =
+      AuthorizationHeaderValue(settings);
+  if (!authorization.ok()) {
+    transfer->prepare_error = authorization.status();
+  } else if (!authorization->empty()) {
+    add_header("Authorization", *authorization);
+  }
+  if (!settings.tls.server_name.empty()) {
+    // Go's tls.Config.ServerName changes SNI and the verified name but not
+    // the address dialled nor the Host header. With curl: request the
+    // server name, CONNECT_TO the real host, and send the original Host.
+    std::optional<UrlParts> parts = ParseUrl(transfer->url);
+    std::optional<std::string> renamed =
+        parts ? ReplaceHost(transfer->url, settings.tls.server_name)
+              : std::nullopt;
+    if (parts && renamed && parts->scheme == "https") {
+      transfer->curl_url = *renamed;
+      std::string connect_to =
+          absl::StrCat(settings.tls.server_name, ":", parts->port, ":",
+                       parts->host, ":", parts->port);
+      transfer->connect_to =
+          curl_slist_append(transfer->connect_to, connect_to.c_str());
+      add_header("Host", absl::StrCat(parts->host, ":", parts->port));
+    }
+  }
+
+  {
+    MutexLock lock(&mu_);
+    if (!stopping_) {
+      bool was_empty = queued_.empty() && cancels_.empty();
+      queued_.push_back(std::move(transfer));
+      if (was_empty) Wake();
+      return;
+    }
+  }
+  Response response = std::move(transfer->response);
+  response.status = absl::CancelledError(
+      absl::StrCat(GetPrefix(transfer->url), "context canceled"));
+  response.elapsed = clock.Now() - transfer->start;
+  transfer->done(std::move(response));
+}
+
+void EventLoop::Cancel(uint64_t id) {
+  MutexLock lock(&mu_);
+  if (stopping_) return;
+  bool was_empty = queued_.empty() && cancels_.empty();
+  cancels_.push_back(id);
+  if (was_empty) Wake();
+}
+
+void EventLoop::Stop() {
+  MutexLock stop_lock(&stop_mu_);
+  if (joined_) return;
+  {
+    MutexLock lock(&mu_);
+    stopping_ = true;
+    Wake();
+  }
+  thread_.join();
+  joined_ = true;
+}
+
+void EventLoop::Wake() {
+  uint64_t one = 1;
+  // EAGAIN means the counter is already non-zero: the loop will wake anyway.
+  while (write(wake_fd_, &one, sizeof(one)) < 0 && errno == EINTR) {
+  }
+}
+
+int EventLoop::OnSocket(CURL* easy, curl_socket_t fd, int what, void* self,
+                        void* socket_data) {
+  auto* loop = static_cast<EventLoop*>(self);
+  if (what == CURL_POLL_REMOVE) {
+    // curl may already have closed the descriptor; nothing to undo then.
+    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    return 0;
+  }
+  epoll_event event{};
+  event.data.fd = fd;
+  if (what & CURL_POLL_IN) event.events |= EPOLLIN;
+  if (what & CURL_POLL_OUT) event.events |= EPOLLOUT;
+  if (epoll_ctl(loop->epoll_fd_, EPOLL_CTL_MOD, fd, &event) != 0 &&
+      errno == ENOENT) {
+    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, fd, &event);
+  }
+  return 0;
+}
+
+int EventLoop::OnTimer(CURLM* multi, long timeout_ms, void* self) {
+  auto* loop = static_cast<EventLoop*>(self);
+  if (timeout_ms < 0) {
+    loop->timer_deadline_.reset();
+  } else {
+    loop->timer_deadline_ = std::chrono::steady_clock::now() +
+                            std::chrono::milliseconds(timeout_ms);
+  }
+  return 0;
+}
+
+void EventLoop::Run() {
+  epoll_event events[kMaxEvents];
+  int running = 0;
+  while (true) {
+    int timeout_ms = -1;
+    if (timer_deadline_.has_value()) {
+      auto left = *timer_deadline_ - std::chrono::steady_clock::now();
+      // Round up: waking a little early would just spin once more.
+      timeout_ms = static_cast<int>(std::max<int64_t>(
+          0, std::chrono::ceil<std::chrono::milliseconds>(left).count()));
+    }
+    int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
+    for (int i = 0; i < n; ++i) {
+      int fd = events[i].data.fd;
+      if (fd == wake_fd_) {
+        uint64_t count;
+        while (read(wake_fd_, &count, sizeof(count)) > 0) {
+        }
+        continue;
+      }
+      int flags = 0;
+      if (events[i].events & (EPOLLIN | EPOLLHUP)) flags |= CURL_CSELECT_IN;
+      if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
+      if (events[i].events & EPOLLERR) flags |= CURL_CSELECT_ERR;
+      curl_multi_socket_action(multi_, fd, flags, &running);
+    }
+    if (timer_deadline_.has_value() &&
+        std::chrono::steady_clock::now() >= *timer_deadline_) {
+      timer_deadline_.reset();
+      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    ReadCompletions();
+    if (!DrainQueue()) break;
+  }
+
+  // Shutdown: every request still here is cancelled.
+  std::vector<std::unique_ptr<Transfer>> queued;
+  {
+    MutexLock lock(&mu_);
+    queued.swap(queued_);
+    cancels_.clear();
+  }
+  for (auto& transfer : queued) {
+    std::string url = transfer->url;
+    Finish(std::move(transfer),
+           absl::CancelledError(absl::StrCat(GetPrefix(url), "context canceled")));
+  }
+  while (!active_.empty()) {
+    auto it = active_.begin();
+    std::unique_ptr<Transfer> transfer = std::move(it->second);
+    active_.erase(it);
+    std::string url = transfer->url;
+    Finish(std::move(transfer),
+           absl::CancelledError(absl::StrCat(GetPrefix(url), "context canceled")));
+  }
+}
+
+bool EventLoop::DrainQueue() {
+  std::vector<std::unique_ptr<Transfer>> queued;
+  std::vector<uint64_t> cancels;
+  {
+    MutexLock lock(&mu_);
+    if (stopping_) return false;
+    queued.swap(queued_);
+    cancels.swap(cancels_);
+  }
+  for (auto& transfer : queued) AddTransfer(std::move(transfer));
+  for (uint64_t id : cancels) {
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
+    std::unique_ptr<Transfer> transfer = std::move(it->second);
+    active_.erase(it);
+    std::string url = transfer->url;
+    Finish(std::move(transfer),
+           absl::CancelledError(absl::StrCat(GetPrefix(url), "context canceled")));
+  }
+  return true;
+}
+
+CURL* EventLoop::AcquireEasy() {
+  if (!free_easy_.empty()) {
+    CURL* easy = free_easy_.back();
+    free_easy_.pop_back();
+    return easy;
+  }
+  return curl_easy_init();
+}
+
+void EventLoop::ReleaseEasy(CURL* easy) {
+  if (free_easy_.size() >= kMaxFreeEasy) {
+    curl_easy_cleanup(easy);
+    return;
+  }
+  // Drops the options, keeps the allocation; connections live in the multi
+  // handle's cache, not in the easy handle.
+  curl_easy_reset(easy);
+  free_easy_.push_back(easy);
+}
+
+void EventLoop::AddTransfer(std::unique_ptr<Transfer> transfer) {
+  if (!transfer->prepare_error.ok()) {
+    absl::Status status = transfer->prepare_error;
+    Finish(std::move(transfer), std::move(status));
+    return;
+  }
+  CURL* easy = AcquireEasy();
+  if (easy == nullptr) {
+    Finish(std::move(transfer),
+           absl::ResourceExhaustedError("cannot allocate a curl handle"));
+    return;
+  }
+  transfer->easy = easy;
+  Transfer* t = transfer.get();
+  const ClientSettings& settings =
+      t->settings ? *t->settings : DefaultSettings();
+
+  curl_easy_setopt(easy, CURLOPT_URL, t->curl_url.c_str());
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
+  // Signals are process-wide; a multi-threaded plugin must not use them.
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
+  if (t->connect_to != nullptr) {
+    curl_easy_setopt(easy, CURLOPT_CONNECT_TO, t->connect_to);
+  }
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Transfer::OnHeader);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, t);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::OnBody);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error_buffer);
+  // Raw bytes: gzip is decoded by us so the body limit counts decompressed
+  // bytes and only "Content-Encoding: gzip" is decoded, as in Prometheus.
+  curl_easy_setopt(easy, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+  if (t->timeout > absl::ZeroDuration()) {
+    // The scrape timeout is the only deadline, covering connect too.
+    long ms = std::max<long>(1, absl::ToInt64Milliseconds(t->timeout));
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, ms);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, ms);
+  }
+  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION,
+                   settings.follow_redirects ? 1L : 0L);
+  curl_easy_setopt(easy, CURLOPT_MAXREDIRS, kMaxRedirects);
+  // An empty proxy disables curl's reading of http_proxy & co.
+  curl_easy_setopt(easy, CURLOPT_PROXY, settings.proxy_url.c_str());
+  if (!settings.no_proxy.empty()) {
+    curl_easy_setopt(easy, CURLOPT_NOPROXY, settings.no_proxy.c_str());
+  }
+  if (settings.enable_http2) {
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+    // Over TLS, wait for a pending connection's ALPN answer instead of
+    // opening another that HTTP/2 would make redundant. NOTE: never for
+    // plain http: there curl learns the connection is HTTP/1.1 only from
+    // the response, so one hanging scrape would stall every other request
+    // to that host.
+    if (absl::StartsWithIgnoreCase(t->curl_url, "https://")) {
+      curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    }
+  } else {
+    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+  }
+  const TlsSettings& tls = settings.tls;
+  // Blobs point into the shared settings, which the transfer keeps alive;
+  // CURL_BLOB_NOCOPY avoids copying the PEM per request.
+  if (!tls.ca.empty()) {
+    curl_blob blob{const_cast<char*>(tls.ca.data()), tls.ca.size(),
+                   CURL_BLOB_NOCOPY};
+    curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
+  } else if (!tls.ca_file.empty()) {
+    curl_easy_setopt(easy, CURLOPT_CAINFO, tls.ca_file.c_str());
+  }
+  if (!tls.cert.empty()) {
+    curl_blob blob{const_cast<char*>(tls.cert.data()), tls.cert.size(),
+                   CURL_BLOB_NOCOPY};
+    curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &blob);
+  } else if (!tls.cert_file.empty()) {
+    curl_easy_setopt(easy, CURLOPT_SSLCERT, tls.cert_file.c_str());
+  }
+  if (!tls.key.empty()) {
+    curl_blob blob{const_cast<char*>(tls.key.data()), tls.key.size(),
+                   CURL_BLOB_NOCOPY};
+    curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &blob);
+  } else if (!tls.key_file.empty()) {
+    curl_easy_setopt(easy, CURLOPT_SSLKEY, tls.key_file.c_str());
+  }
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER,
+                   tls.insecure_skip_verify ? 0L : 1L);
+  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST,
+                   tls.insecure_skip_verify ? 0L : 2L);
+  curl_easy_setopt(easy, CURLOPT_SSLVERSION,
+                   CurlTlsVersion(tls.min_version) |
+                       CurlMaxTlsVersion(tls.max_version));
+  // Prometheus re-reads a changed CA file; curl caches the parsed store for
+  // 24 h by default, so cap that at a minute.
+  curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, 60L);
+
+  CURLMcode rc = curl_multi_add_handle(multi_, easy);
+  if (rc != CURLM_OK) {
+    Finish(std::move(transfer),
+           absl::InternalError(absl::StrCat("curl_multi_add_handle: ",
+                                            curl_multi_strerror(rc))));
+    return;
+  }
+  active_.emplace(t->id, std::move(transfer));
+}
+
+namespace {
+
+// Maps a failed transfer to the error Go's http.Client would give.
+absl::Status TransportError(CURLcode code, Transfer& t) {
+  std::string prefix = GetPrefix(t.url);
+  absl::string_view detail =
+      t.error_buffer[0] != '\0' ? t.error_buffer : curl_easy_strerror(code);
+  long os_errno = 0;
+  curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return absl::DeadlineExceededError(
+          absl::StrCat(prefix, "context deadline exceeded"));
+    case CURLE_COULDNT_CONNECT: {
+      std::optional<UrlParts> parts = ParseUrl(t.url);
+      char* ip = nullptr;
+      curl_easy_getinfo(t.easy, CURLINFO_PRIMARY_IP, &ip);
+      std::string host = (ip != nullptr && ip[0] != '\0')
+                             ? std::string(ip)
+                             : (parts ? parts->host : "");
+      if (absl::StrContains(host, ':') && host[0] != '[') {
+        host = absl::StrCat("[", host, "]");
+      }
+      std::string port = parts ? parts->port : "";
+      std::string why = os_errno != 0 ? ErrnoText(os_errno) : Lowercase(detail);
+      return absl::UnavailableError(absl::StrCat(
+          prefix, "dial tcp ", host, ":", port, ": connect: ", why));
+    }
+    case CURLE_COULDNT_RESOLVE_HOST: {
+      std::optional<UrlParts> parts = ParseUrl(t.url);
+      return absl::UnavailableError(
+          absl::StrCat(prefix, "dial tcp: lookup ",
+                       parts ? parts->host : "", ": no such host"));
+    }
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_PROXY:
+      return absl::UnavailableError(
+          absl::StrCat(prefix, "proxyconnect tcp: ", Lowercase(detail)));
+    case CURLE_PEER_FAILED_VERIFICATION: {
+      std::string lower = Lowercase(detail);
+      if (absl::StrContains(lower, "subject name") ||
+          absl::StrContains(lower, "does not match")) {
+        return absl::UnavailableError(absl::StrCat(
+            prefix, "x509: certificate is not valid for the requested name (",
+            lower, ")"));
+      }
+      if (absl::StrContains(lower, "expired") ||
+          absl::StrContains(lower, "not yet valid")) {
+        return absl::UnavailableError(absl::StrCat(
+            prefix, "x509: certificate has expired or is not yet valid (",
+            lower, ")"));
+      }
+      return absl::UnavailableError(absl::StrCat(
+          prefix, "x509: certificate signed by unknown authority (", lower,
+          ")"));
+    }
+    case CURLE_SSL_CACERT_BADFILE: {
+      // Name the OS error as Prometheus does ("open <file>: no such file or
+      // directory") when the file is unreadable, else curl's parse error.
+      std::string ca_file = t.settings ? t.settings->tls.ca_file : "";
+      std::string why = Lowercase(detail);
+      if (access(ca_file.c_str(), R_OK) != 0) {
+        why = absl::StrCat("open ", ca_file, ": ", ErrnoText(errno));
+      }
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unable to load specified CA cert ", ca_file, ": ", why));
+    }
+    case CURLE_SSL_CERTPROBLEM:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unable to use specified client cert (",
+          t.settings ? t.settings->tls.cert_file : "", ") & key (",
+          t.settings ? t.settings->tls.key_file : "", "): ",
+          Lowercase(detail)));
+    case CURLE_SSL_CONNECT_ERROR:
+      return absl::UnavailableError(
+          absl::StrCat(prefix, "tls: handshake failure (", Lowercase(detail),
+                       ")"));
+    case CURLE_GOT_NOTHING:
+      return absl::UnavailableError(absl::StrCat(prefix, "EOF"));
+    case CURLE_PARTIAL_FILE:
+      return absl::UnavailableError("unexpected EOF");
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+      return absl::UnavailableError(absl::StrCat(
+          prefix, code == CURLE_RECV_ERROR ? "read: " : "write: ",
+          os_errno != 0 ? ErrnoText(os_errno) : Lowercase(detail)));
+    case CURLE_TOO_MANY_REDIRECTS:
+      return absl::UnavailableError(
+          absl::StrCat(prefix, "stopped after 10 redirects"));
+    case CURLE_UNSUPPORTED_PROTOCOL: {
+      std::optional<UrlParts> parts = ParseUrl(t.url);
+      return absl::InvalidArgumentError(absl::StrCat(
+          prefix, "unsupported protocol scheme \"",
+          parts ? parts->scheme : "", "\""));
+    }
+    case CURLE_URL_MALFORMAT:
+      return absl::InvalidArgumentError(
+          absl::StrCat("parse \"", t.url, "\": ", Lowercase(detail)));
+    default:
+      return absl::UnavailableError(absl::StrCat(prefix, Lowercase(detail)));
+  }
+}
+
+}  // namespace
+
+void EventLoop::ReadCompletions() {
+  int queued = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    Transfer* raw = nullptr;
+    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &raw);
+    CURLcode code = msg->data.result;
+    auto it = active_.find(raw->id);
+    if (it == active_.end()) continue;  // Cannot happen; be defensive.
+    std::unique_ptr<Transfer> transfer = std::move(it->second);
+    active_.erase(it);
+    Transfer& t = *transfer;
+    absl::Status status;
+    if (!t.body_error.ok()) {
+      status = t.body_error;
+    } else if (code != CURLE_OK) {
+      status = TransportError(code, t);
+    } else if (t.response.status_code != 200) {
+      absl::string_view reason =
+          t.reason.empty() ? StatusText(t.response.status_code) : t.reason;
+      status = absl::UnavailableError(
+          absl::StrCat("server returned HTTP status ", t.response.status_code,
+                       reason.empty() ? "" : " ", reason));
+    } else if (t.gzip && !t.gzip_member_done) {
+      // Go's gzip.Reader: no bytes at all is EOF, a cut stream is
+      // unexpected EOF.
+      status = absl::InvalidArgumentError(t.gzip_bytes_in == 0
+                                              ? "gzip: EOF"
+                                              : "gzip: unexpected EOF");
+    }
+    Finish(std::move(transfer), std::move(status));
+  }
+}
+
+void EventLoop::Finish(std::unique_ptr<Transfer> transfer,
+                       absl::Status status) {
+  if (transfer->easy != nullptr) {
+    curl_multi_remove_handle(multi_, transfer->easy);
+    ReleaseEasy(transfer->easy);
+    transfer->easy = nullptr;
+  }
+  if (transfer->inflater != nullptr &&
+      free_inflaters_.size() < kMaxFreeInflaters) {
+    free_inflaters_.push_back(std::move(transfer->inflater));
+  }
+  const Clock& clock = options_.clock ? *options_.clock : Clock::Real();
+  Response response = std::move(transfer->response);
+  response.status = std::move(status);
+  response.elapsed = clock.Now() - transfer->start;
+  if (!response.status.ok() && !response.body_size_limit_exceeded) {
+    response.body.clear();
+  }
+  DoneCallback done = std::move(transfer->done);
+  transfer.reset();
+  if (options_.callback_executor) {
+    options_.callback_executor(
+        [done = std::move(done), response = std::move(response)]() mutable {
+          done(std::move(response));
+        });
+  } else {
+    done(std::move(response));
+  }
+}
+
+}  // namespace promscrape::http::internal

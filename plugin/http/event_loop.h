@@ -1,0 +1,113 @@
+#ifndef PLUGIN_HTTP_EVENT_LOOP_H_
+#define PLUGIN_HTTP_EVENT_LOOP_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <curl/curl.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "plugin/common/mutex.h"
+#include "plugin/http/http_client_options.h"
+#include "plugin/http/request.h"
+
+namespace promscrape::http::internal {
+
+struct Transfer;
+struct Inflater;
+
+// One thread running a libcurl multi handle over epoll
+// (curl_multi_socket_action): every request is a non-blocking transfer
+// driven by socket readiness and curl's timers, so a hanging target costs a
+// socket and a timer entry until its own timeout, nothing more. Keep-alive
+// connections are cached per loop.
+//
+// Thread-safe: `Start`, `Cancel` and `Stop` may be called from any thread;
+// everything else runs on the loop thread. Completion callbacks run on the
+// loop thread (or on `options.callback_executor`) and must not block or call
+// `Stop`. Used by `HttpClient`; not a public API.
+class EventLoop {
+ public:
+  using DoneCallback = absl::AnyInvocable<void(Response)>;
+
+  // Creates the epoll set, the wakeup eventfd and the multi handle, and
+  // starts the thread.
+  static absl::StatusOr<std::unique_ptr<EventLoop>> Create(
+      const HttpClientOptions& options);
+
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Equivalent to `Stop()`.
+  ~EventLoop();
+
+  // Queues `request`; `done` runs exactly once. Secret files are read and
+  // headers built here, on the caller's thread, so the loop never blocks on
+  // file I/O. After `Stop()`, `done` runs at once on the caller's thread
+  // with kCancelled.
+  void Start(uint64_t id, Request request, DoneCallback done)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Aborts request `id` if it is still queued or in flight; its callback
+  // gets kCancelled. Unknown or finished ids are ignored.
+  void Cancel(uint64_t id) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Cancels every queued and in-flight request (kCancelled), then joins the
+  // thread. Idempotent; returns after all callbacks have been invoked.
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_, stop_mu_);
+
+ private:
+  EventLoop(const HttpClientOptions& options, int epoll_fd, int wake_fd,
+            CURLM* multi);
+
+  static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* loop,
+                      void* socket_data);
+  static int OnTimer(CURLM* multi, long timeout_ms, void* loop);
+
+  void Run();
+  void Wake();
+  // Moves queued requests and cancellations into the multi handle. Returns
+  // false once stopping.
+  bool DrainQueue() ABSL_LOCKS_EXCLUDED(mu_);
+  void AddTransfer(std::unique_ptr<Transfer> transfer);
+  void ReadCompletions();
+  void Finish(std::unique_ptr<Transfer> transfer, absl::Status status);
+  CURL* AcquireEasy();
+  void ReleaseEasy(CURL* easy);
+
+  const HttpClientOptions options_;
+  const int epoll_fd_;
+  const int wake_fd_;
+  CURLM* const multi_;
+  std::thread thread_;
+
+  Mutex stop_mu_;
+  bool joined_ ABSL_GUARDED_BY(stop_mu_) = false;
+
+  Mutex mu_ ABSL_ACQUIRED_AFTER(stop_mu_);
+  std::vector<std::unique_ptr<Transfer>> queued_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint64_t> cancels_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Loop-thread state.
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Transfer>> active_;
+  // curl's next timeout. NOTE: the monotonic clock, not the injected
+  // `Clock`: curl itself times transfers monotonically, and this only sets
+  // how long epoll_wait may sleep.
+  std::optional<std::chrono::steady_clock::time_point> timer_deadline_;
+  std::vector<CURL*> free_easy_;
+  std::vector<std::unique_ptr<Inflater>> free_inflaters_;
+
+  friend struct Transfer;
+};
+
+}  // namespace promscrape::http::internal
+
+#endif  // PLUGIN_HTTP_EVENT_LOOP_H_

@@ -139,8 +139,9 @@ TEST_F(TlsServerTest, UnknownAuthorityFailsWithoutCaFile) {
   settings->tls.server_name = "prom.example";
   EXPECT_THAT(Fetch(*client_, Get(settings)).status,
               StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("x509: certificate signed by unknown "
-                                 "authority")));
+                       absl::StrCat("Get \"https://127.0.0.1:", port_,
+                                    "/metrics.txt\": x509: certificate "
+                                    "signed by unknown authority")));
 }
 
 TEST_F(TlsServerTest, NameMismatchFailsWithoutServerName) {
@@ -148,7 +149,19 @@ TEST_F(TlsServerTest, NameMismatchFailsWithoutServerName) {
   settings->tls.ca_file = *dir_ + "/ca.pem";
   EXPECT_THAT(Fetch(*client_, Get(settings)).status,
               StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("x509: certificate is not valid")));
+                       HasSubstr("x509: cannot validate certificate for "
+                                 "127.0.0.1 because it doesn't contain any "
+                                 "IP SANs")));
+}
+
+TEST_F(TlsServerTest, WrongServerNameNamesTheCertificateNames) {
+  auto settings = std::make_shared<ClientSettings>();
+  settings->tls.ca_file = *dir_ + "/ca.pem";
+  settings->tls.server_name = "other.example";
+  EXPECT_THAT(Fetch(*client_, Get(settings)).status,
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("x509: certificate is valid for "
+                                 "prom.example, not other.example")));
 }
 
 TEST_F(TlsServerTest, InsecureSkipVerifySucceeds) {

@@ -1,6 +1,7 @@
 #include "plugin/http/event_loop.h"
 
 #include <arpa/inet.h>
+#include <curl/curl.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -16,8 +17,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <curl/curl.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -335,8 +334,8 @@ size_t Transfer::OnBody(char* data, size_t size, size_t count, void* self) {
       transfer->response.body.reserve(static_cast<size_t>(want));
     }
   }
-  bool ok = transfer->gzip ? transfer->Inflate(data, n)
-                           : transfer->Append(data, n);
+  bool ok =
+      transfer->gzip ? transfer->Inflate(data, n) : transfer->Append(data, n);
   // Returning a short count makes curl abort with CURLE_WRITE_ERROR.
   return ok ? n : 0;
 }
@@ -572,16 +571,16 @@ void EventLoop::Run() {
   }
   for (auto& transfer : queued) {
     std::string url = transfer->url;
-    Finish(std::move(transfer),
-           absl::CancelledError(absl::StrCat(GetPrefix(url), "context canceled")));
+    Finish(std::move(transfer), absl::CancelledError(absl::StrCat(
+                                    GetPrefix(url), "context canceled")));
   }
   while (!active_.empty()) {
     auto it = active_.begin();
     std::unique_ptr<Transfer> transfer = std::move(it->second);
     active_.erase(it);
     std::string url = transfer->url;
-    Finish(std::move(transfer),
-           absl::CancelledError(absl::StrCat(GetPrefix(url), "context canceled")));
+    Finish(std::move(transfer), absl::CancelledError(absl::StrCat(
+                                    GetPrefix(url), "context canceled")));
   }
 }
 
@@ -601,8 +600,8 @@ bool EventLoop::DrainQueue() {
     std::unique_ptr<Transfer> transfer = std::move(it->second);
     active_.erase(it);
     std::string url = transfer->url;
-    Finish(std::move(transfer),
-           absl::CancelledError(absl::StrCat(GetPrefix(url), "context canceled")));
+    Finish(std::move(transfer), absl::CancelledError(absl::StrCat(
+                                    GetPrefix(url), "context canceled")));
   }
   return true;
 }
@@ -721,9 +720,9 @@ void EventLoop::AddTransfer(std::unique_ptr<Transfer> transfer) {
                    tls.insecure_skip_verify ? 0L : 1L);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST,
                    tls.insecure_skip_verify ? 0L : 2L);
-  curl_easy_setopt(easy, CURLOPT_SSLVERSION,
-                   CurlTlsVersion(tls.min_version) |
-                       CurlMaxTlsVersion(tls.max_version));
+  curl_easy_setopt(
+      easy, CURLOPT_SSLVERSION,
+      CurlTlsVersion(tls.min_version) | CurlMaxTlsVersion(tls.max_version));
   // Prometheus re-reads a changed CA file; curl caches the parsed store for
   // 24 h by default, so cap that at a minute.
   curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, 60L);
@@ -794,8 +793,7 @@ std::string HostnameMismatch(Transfer& t) {
     }
     valid = absl::StrJoin(dns_names, ", ");
   }
-  return absl::StrCat("x509: certificate is valid for ", valid, ", not ",
-                      host);
+  return absl::StrCat("x509: certificate is valid for ", valid, ", not ", host);
 }
 
 // Maps a failed transfer to the error Go's http.Client would give.
@@ -821,14 +819,14 @@ absl::Status TransportError(CURLcode code, Transfer& t) {
       }
       std::string port = parts ? parts->port : "";
       std::string why = os_errno != 0 ? ErrnoText(os_errno) : Lowercase(detail);
-      return absl::UnavailableError(absl::StrCat(
-          prefix, "dial tcp ", host, ":", port, ": connect: ", why));
+      return absl::UnavailableError(absl::StrCat(prefix, "dial tcp ", host, ":",
+                                                 port, ": connect: ", why));
     }
     case CURLE_COULDNT_RESOLVE_HOST: {
       std::optional<UrlParts> parts = ParseUrl(t.url);
-      return absl::UnavailableError(
-          absl::StrCat(prefix, "dial tcp: lookup ",
-                       parts ? parts->host : "", ": no such host"));
+      return absl::UnavailableError(absl::StrCat(prefix, "dial tcp: lookup ",
+                                                 parts ? parts->host : "",
+                                                 ": no such host"));
     }
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_PROXY:
@@ -867,19 +865,17 @@ absl::Status TransportError(CURLcode code, Transfer& t) {
           "unable to load specified CA cert ", ca_file, ": ", why));
     }
     case CURLE_SSL_CERTPROBLEM:
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unable to use specified client cert (",
-          t.settings ? t.settings->tls.cert_file : "", ") & key (",
-          t.settings ? t.settings->tls.key_file : "", "): ",
-          Lowercase(detail)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unable to use specified client cert (",
+                       t.settings ? t.settings->tls.cert_file : "", ") & key (",
+                       t.settings ? t.settings->tls.key_file : "",
+                       "): ", Lowercase(detail)));
     case CURLE_SSL_CONNECT_ERROR:
-      return absl::UnavailableError(
-          absl::StrCat(prefix, "tls: handshake failure (", Lowercase(detail),
-                       ")"));
+      return absl::UnavailableError(absl::StrCat(
+          prefix, "tls: handshake failure (", Lowercase(detail), ")"));
     case CURLE_GOT_NOTHING:
       return absl::UnavailableError(absl::StrCat(prefix, "EOF"));
-    case CURLE_PARTIAL_FILE:
-      return absl::UnavailableError("unexpected EOF");
+    case CURLE_PARTIAL_FILE: return absl::UnavailableError("unexpected EOF");
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
       return absl::UnavailableError(absl::StrCat(
@@ -890,9 +886,9 @@ absl::Status TransportError(CURLcode code, Transfer& t) {
           absl::StrCat(prefix, "stopped after 10 redirects"));
     case CURLE_UNSUPPORTED_PROTOCOL: {
       std::optional<UrlParts> parts = ParseUrl(t.url);
-      return absl::InvalidArgumentError(absl::StrCat(
-          prefix, "unsupported protocol scheme \"",
-          parts ? parts->scheme : "", "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat(prefix, "unsupported protocol scheme \"",
+                       parts ? parts->scheme : "", "\""));
     }
     case CURLE_URL_MALFORMAT:
       return absl::InvalidArgumentError(
@@ -930,9 +926,8 @@ void EventLoop::ReadCompletions() {
     } else if (t.gzip && !t.gzip_member_done) {
       // Go's gzip.Reader: no bytes at all is EOF, a cut stream is
       // unexpected EOF.
-      status = absl::InvalidArgumentError(t.gzip_bytes_in == 0
-                                              ? "gzip: EOF"
-                                              : "gzip: unexpected EOF");
+      status = absl::InvalidArgumentError(
+          t.gzip_bytes_in == 0 ? "gzip: EOF" : "gzip: unexpected EOF");
     }
     Finish(std::move(transfer), std::move(status));
   }

@@ -79,7 +79,8 @@ class TlsServerTest : public ::testing::Test {
     while (fgets(line, sizeof(line), stream) != nullptr) {
       absl::string_view text(line);
       size_t colon = text.rfind(':');
-      if (absl::StartsWith(text, "ACCEPT") && colon != absl::string_view::npos &&
+      if (absl::StartsWith(text, "ACCEPT") &&
+          colon != absl::string_view::npos &&
           absl::SimpleAtoi(absl::StripAsciiWhitespace(text.substr(colon + 1)),
                            &port_)) {
         break;
@@ -195,8 +196,8 @@ TEST_F(TlsServerTest, MissingCaFileIsReported) {
   settings->tls.ca_file = *dir_ + "/no-such-ca.pem";
   EXPECT_THAT(Fetch(*client_, Get(settings)).status,
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("unable to load specified CA cert " +
-                                 *dir_ + "/no-such-ca.pem: open " + *dir_ +
+                       HasSubstr("unable to load specified CA cert " + *dir_ +
+                                 "/no-such-ca.pem: open " + *dir_ +
                                  "/no-such-ca.pem: no such file or "
                                  "directory")));
 }

@@ -1,3 +1,12 @@
+#!/usr/bin/env python3
+"""Generates the promtool differential corpus (tests/config/testdata/corpus).
+
+Run from the corpus directory: `cd tests/config/testdata/corpus &&
+rm -f *.yml && python3 ../gen_corpus.py`. Names say the verdict Prometheus
+2.42's `promtool check config` gives (valid_* / invalid_*); files the configs
+refer to live in corpus/files/. The generated files are committed, so the
+test needs neither this script nor Python.
+"""
 import os
 cases = {}
 def v(name, body): cases['valid_' + name] = body

@@ -11,6 +11,7 @@
 #include "plugin/common/status.h"
 #include "plugin/labels/labels.h"
 #include "plugin/labels/names.h"
+#include "plugin/relabel/case_mapping.h"
 #include "plugin/relabel/expand.h"
 #include "plugin/relabel/md5.h"
 
@@ -232,13 +233,11 @@ bool Rule::Apply(labels::Builder& lb) const {
     }
     case Action::kLowercase:
       SourceValue(lb, &val);
-      absl::AsciiStrToLower(&val);
-      lb.Set(spec_.target_label, val);
+      lb.Set(spec_.target_label, ToLower(val));
       return true;
     case Action::kUppercase:
       SourceValue(lb, &val);
-      absl::AsciiStrToUpper(&val);
-      lb.Set(spec_.target_label, val);
+      lb.Set(spec_.target_label, ToUpper(val));
       return true;
     case Action::kHashMod:
       SourceValue(lb, &val);

@@ -42,6 +42,9 @@ struct AppendOptions {
   uint64_t label_name_length_limit = 0;
   uint64_t label_value_length_limit = 0;
   uint64_t native_histogram_bucket_limit = 0;
+  // Native histograms with a finer schema than this factor allows are
+  // reduced (Prometheus' maxSchemaAppender); 0 keeps every schema.
+  double native_histogram_min_bucket_factor = 0;
   bool scrape_classic_histograms = false;
   // Protobuf: false exposes native histograms as classic series only.
   bool scrape_native_histograms = true;
@@ -157,6 +160,7 @@ class ScrapeAppend {
   textparse::Histogram histogram_scratch_;
   uint64_t samples_appended_ = 0;  // Against sample_limit (limitAppender).
   int64_t max_time_ms_ = 0;        // timeLimitAppender's bound.
+  int32_t max_schema_;             // From native_histogram_min_bucket_factor.
 };
 
 }  // namespace promscrape::scrape

@@ -108,12 +108,20 @@ class ScrapeAppend {
   // successful scrape (an empty body marks every series stale). On error
   // the caller rolls `app` back and calls Append again with an empty body on
   // a fresh appender (§5.3 step 8).
+  //
+  // `result.error` (kInvalidArgument) carries parse errors, invalid or
+  // missing names, label limits, "sample limit exceeded" and "histogram
+  // bucket limit exceeded"; duplicates and samples more than 10 minutes
+  // ahead are skipped and counted, not errors. The body need only outlive
+  // the call. Once a body has been seen, appending it again allocates
+  // nothing (tests/scrape/scrape_append_alloc_test.cc).
   AppendResult Append(std::string_view body, std::string_view content_type,
                       int64_t timestamp_ms, Appender& app);
 
   // Appends StaleNaN at `timestamp_ms` for every series of the last
   // successful scrape and the report series (used when the target stops,
-  // §5.6).
+  // §5.6). Prometheus skips this when the loop never scraped; that is the
+  // caller's call (the report markers are written regardless).
   void AppendStaleMarkersOnStop(int64_t timestamp_ms, Appender& app);
 
   // Appends the five report series (up, scrape_duration_seconds,
@@ -125,8 +133,7 @@ class ScrapeAppend {
   // A snapshot of the metadata cache, sorted by metric name.
   std::vector<MetricMetadata> Metadata() const;
 
-  // Number of raw series keys in the series cache (for tests and the
-  // cache-size metrics).
+  // Number of raw series keys in the series cache.
   size_t SeriesCacheSizeForTest() const { return cache_.series_size(); }
 
  private:

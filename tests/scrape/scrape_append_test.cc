@@ -1,6 +1,8 @@
 #include "plugin/scrape/scrape_append.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -907,6 +909,26 @@ TEST(ScrapeAppendTest, ProtobufHistogramIsRecorded) {
   EXPECT_EQ(s[0].histogram->schema, 3);
   EXPECT_EQ(s[0].histogram->count, 2u);
   EXPECT_EQ(s[0].series.ToString(), "{__name__=\"hist\", i=\"0\"}");
+}
+
+TEST(ScrapeAppendTest, MetadataMayBeReadWhileAppending) {
+  Harness h({});
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    while (!stop.load()) {
+      for (const MetricMetadata& m : h.append().Metadata()) {
+        EXPECT_FALSE(m.metric.empty());
+      }
+    }
+  });
+  for (int i = 0; i < 200; ++i) {
+    h.Scrape(absl::StrCat("# HELP m_", i % 7, " help ", i, "\n# TYPE m_", i % 7,
+                          " gauge\nm_", i % 7, " 1\n"),
+             kText, kT0 + i * 1000);
+  }
+  stop.store(true);
+  reader.join();
+  EXPECT_EQ(h.append().Metadata().size(), 7u);
 }
 
 }  // namespace

@@ -179,7 +179,11 @@ AppendResult ScrapeAppend::Append(std::string_view body,
         cache_.AddDropped(key);
         continue;
       }
-      error = ValidateSeriesLabels(builder_.current(), limits_);
+      error = ValidateSeriesLabels(builder_.current());
+      if (error.ok()) {
+        error = CheckLabelLimits(builder_.current(), limits_);
+        result.label_limits_exceeded = !error.ok();
+      }
       if (error.ok()) error = CheckDuplicateLabelNames(scraped_);
       if (!error.ok()) break;
       new_labels_ = builder_.Build();
@@ -230,6 +234,8 @@ AppendResult ScrapeAppend::Append(std::string_view body,
     ++result.added;
   }
 
+  result.sample_limit_exceeded = sample_limit_hit;
+  result.bucket_limit_exceeded = bucket_limit_hit;
   if (error.ok() && sample_limit_hit) {
     error = absl::InvalidArgumentError("sample limit exceeded");
   }

@@ -69,6 +69,12 @@ struct AppendResult {
   // The cache grew without successful scrapes and was flushed
   // (prometheus_target_scrapes_cache_flush_forced_total).
   bool cache_flush_forced = false;
+  // Which limit failed the scrape, for Prometheus' exceeded-limit counters
+  // (prometheus_target_scrapes_exceeded_{sample,native_histogram_bucket}_
+  // limit_total, prometheus_target_scrape_pool_exceeded_label_limits_total).
+  bool sample_limit_exceeded = false;
+  bool bucket_limit_exceeded = false;
+  bool label_limits_exceeded = false;
 };
 
 // One TYPE/HELP/UNIT entry of the metadata cache.

@@ -52,14 +52,14 @@ TEST(SampleLabelMutatorTest, RelabelDropAndEmptyResult) {
   EXPECT_FALSE(m.Mutate(Scraped({{"__name__", "m"}}), &b));
 }
 
-TEST(ValidateSeriesLabelsTest, TruncatesMultibyteMetricNamesByRunes) {
+TEST(CheckLabelLimitsTest, TruncatesMultibyteValuesByRunes) {
   // 60 two-byte runes in a label value: %.50q keeps 50 runes (100 bytes).
   std::string value;
   for (int i = 0; i < 60; ++i) value += "\xc3\xa9";  // é
   std::vector<labels::Label> lset = {{"__name__", "m"}, {"l", value}};
   std::string want_value;
   for (int i = 0; i < 50; ++i) want_value += "\xc3\xa9";
-  EXPECT_THAT(ValidateSeriesLabels(lset, {0, 0, 10}),
+  EXPECT_THAT(CheckLabelLimits(lset, {0, 0, 10}),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        Eq("label_value_length_limit exceeded (metric: m, "
                           "label name: l, value: \"" +
@@ -68,14 +68,15 @@ TEST(ValidateSeriesLabelsTest, TruncatesMultibyteMetricNamesByRunes) {
 
 TEST(ValidateSeriesLabelsTest, InvalidUtf8Value) {
   std::vector<labels::Label> lset = {{"__name__", "m"}, {"l", "\xff"}};
-  EXPECT_THAT(ValidateSeriesLabels(lset, {}),
+  EXPECT_THAT(ValidateSeriesLabels(lset),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("invalid metric name or label names: ")));
 }
 
 TEST(ValidateSeriesLabelsTest, ValidSetPasses) {
   std::vector<labels::Label> lset = {{"__name__", "m:x"}, {"l", "v"}};
-  EXPECT_THAT(ValidateSeriesLabels(lset, {2, 8, 3}), IsOk());
+  EXPECT_THAT(ValidateSeriesLabels(lset), IsOk());
+  EXPECT_THAT(CheckLabelLimits(lset, {2, 8, 3}), IsOk());
 }
 
 TEST(CheckDuplicateLabelNamesTest, AdjacentRepeatsAreRejected) {

@@ -382,6 +382,7 @@ TEST(ScrapeAppendTest, LabelLimits) {
     } else {
       EXPECT_THAT(r.error, StatusIs(absl::StatusCode::kInvalidArgument,
                                     ::testing::Eq(c.error)));
+      EXPECT_TRUE(r.label_limits_exceeded);
     }
   }
 }
@@ -412,6 +413,8 @@ TEST(ScrapeAppendTest, SampleLimitFailsScrapeButKeepsCounting) {
   EXPECT_THAT(r.error, StatusIs(absl::StatusCode::kInvalidArgument,
                                 ::testing::Eq("sample limit exceeded")));
   EXPECT_EQ(CountsOf(r), (Counts{4, 3, 1}));
+  EXPECT_TRUE(r.sample_limit_exceeded);
+  EXPECT_FALSE(r.label_limits_exceeded);
   EXPECT_THAT(Render(h.sink().RolledBack()),
               ElementsAre(S("{__name__=\"metric_a\"}", kT0, "1")));
   // Only the report, which sample_limit does not cover.
@@ -894,6 +897,7 @@ TEST(ScrapeAppendTest, NativeHistogramBucketLimit) {
                kProtobuf, kT0 + 2000);
   EXPECT_THAT(r.error, StatusIs(absl::StatusCode::kInvalidArgument,
                                 HasSubstr("histogram bucket limit exceeded")));
+  EXPECT_TRUE(r.bucket_limit_exceeded);
   EXPECT_EQ(CountsOf(r), (Counts{3, 3, 0}));
 }
 

@@ -7,8 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "plugin/api/target_watch.h"
 #include "plugin/common/status.h"
-#include "yaml-cpp/yaml.h"
+#include "plugin/config/prometheus_config.h"
 
 namespace promscrape::api {
 namespace {
@@ -19,22 +20,6 @@ void ToTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
   const int64_t ns = absl::ToUnixNanos(t);
   out->set_seconds(ns / 1000000000);
   out->set_nanos(static_cast<int32_t>(ns % 1000000000));
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("scrape_config_file: cannot read \"", path, "\""));
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-absl::Status EngineMissing(absl::string_view rpc) {
-  return absl::UnimplementedError(absl::StrCat(
-      rpc, ": the scrape engine is not part of this build yet"));
 }
 
 }  // namespace
@@ -68,16 +53,6 @@ Plugin::Plugin(config::PluginConfig config, Logger logger)
 Plugin::~Plugin() { Stop().IgnoreError(); }
 
 absl::Status Plugin::StartComponents() {
-  if (!config_.scrape_config_file.empty()) {
-    PROMSCRAPE_ASSIGN_OR_RETURN(std::string yaml,
-                                ReadFile(config_.scrape_config_file));
-    PROMSCRAPE_RETURN_IF_ERROR(Annotate(
-        InstallScrapeConfig(std::move(yaml),
-                            absl::StrCat("scrape_config_file:",
-                                         config_.scrape_config_file)),
-        absl::StrCat("scrape_config_file \"", config_.scrape_config_file,
-                     "\"")));
-  }
   remote::WriteQueue::Options options;
   options.target = config_.remote_write.target;
   options.capacity = config_.remote_write.capacity;
@@ -87,6 +62,27 @@ absl::Status Plugin::StartComponents() {
   options.max_backoff = config_.remote_write.max_backoff;
   PROMSCRAPE_ASSIGN_OR_RETURN(
       queue_, remote::WriteQueue::Create(std::move(options), registry_, logger_));
+  sink_ = std::make_unique<QueueSink>(*queue_, registry_, logger_);
+  scrape::Manager::Options manager_options;
+  manager_options.reload_interval = config_.reload_interval;
+  manager_options.clock = &clock_;
+  PROMSCRAPE_ASSIGN_OR_RETURN(
+      manager_,
+      scrape::Manager::Create(manager_options, *sink_, registry_, logger_));
+  if (!config_.scrape_config_file.empty()) {
+    absl::StatusOr<config::PrometheusConfig> scrape_config =
+        config::LoadPrometheusConfigFile(config_.scrape_config_file);
+    if (!scrape_config.ok()) {
+      return Annotate(scrape_config.status(),
+                      absl::StrCat("scrape_config_file \"",
+                                   config_.scrape_config_file, "\""));
+    }
+    PROMSCRAPE_RETURN_IF_ERROR(
+        InstallScrapeConfig(*scrape_config,
+                            absl::StrCat("scrape_config_file:",
+                                         config_.scrape_config_file))
+            .status());
+  }
   PROMSCRAPE_ASSIGN_OR_RETURN(
       server_, service::ControlServer::Start(config_.control_listen,
                                              config_.control_auth_token, *this,
@@ -114,8 +110,10 @@ absl::Status Plugin::Stop() {
     cv_.SignalAll();
   }
   if (self_metrics_thread_.joinable()) self_metrics_thread_.join();
-  // The control service goes first so no RPC reaches a half-stopped plugin.
+  // The control service goes first so no RPC reaches a half-stopped plugin;
+  // then scraping stops, and what it appended is flushed below.
   if (server_ != nullptr) server_->Stop();
+  if (manager_ != nullptr) manager_->Stop();
   absl::Status status;
   if (queue_ != nullptr) {
     status = queue_->Stop(config_.remote_write.flush_timeout);
@@ -184,33 +182,34 @@ void Plugin::AppendSelfMetrics(absl::Time now) {
   }
 }
 
-absl::Status Plugin::InstallScrapeConfig(std::string yaml,
-                                         std::string source) {
-  try {
-    YAML::Node root = YAML::Load(yaml);
-    if (!root.IsNull() && !root.IsMap()) {
-      return absl::InvalidArgumentError("config must be a YAML mapping");
-    }
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid YAML: ", e.what()));
-  }
+absl::StatusOr<scrape::Manager::ApplyResult> Plugin::InstallScrapeConfig(
+    const config::PrometheusConfig& config, std::string source) {
+  PROMSCRAPE_ASSIGN_OR_RETURN(scrape::Manager::ApplyResult result,
+                              manager_->ApplyConfig(config));
   MutexLock lock(&mu_);
-  scrape_config_yaml_ = std::move(yaml);
   scrape_config_source_ = std::move(source);
   scrape_config_applied_ = clock_.Now();
-  return absl::OkStatus();
+  return result;
 }
 
 absl::Status Plugin::ApplyConfig(const v1::ApplyConfigRequest& request,
                                  v1::ApplyConfigResponse* response) {
-  return Annotate(InstallScrapeConfig(request.config_yaml(), "ApplyConfig"),
-                  "ApplyConfig");
+  absl::StatusOr<config::PrometheusConfig> parsed =
+      config::ParsePrometheusConfig(request.config_yaml());
+  if (!parsed.ok()) return Annotate(parsed.status(), "ApplyConfig");
+  PROMSCRAPE_ASSIGN_OR_RETURN(scrape::Manager::ApplyResult result,
+                              InstallScrapeConfig(*parsed, "ApplyConfig"));
+  for (const std::string& j : result.added) response->add_added_jobs(j);
+  for (const std::string& j : result.removed) response->add_removed_jobs(j);
+  for (const std::string& j : result.reloaded) response->add_reloaded_jobs(j);
+  return absl::OkStatus();
 }
 
 absl::Status Plugin::GetConfig(const v1::GetConfigRequest& request,
                                v1::GetConfigResponse* response) {
+  // Rendered from the parsed config: secrets show as <secret>.
+  response->set_config_yaml(config::ToYaml(manager_->Config()));
   MutexLock lock(&mu_);
-  response->set_config_yaml(scrape_config_yaml_);
   response->set_source(scrape_config_source_);
   if (scrape_config_applied_ != absl::Time()) {
     ToTimestamp(scrape_config_applied_, response->mutable_applied_at());
@@ -220,33 +219,150 @@ absl::Status Plugin::GetConfig(const v1::GetConfigRequest& request,
 
 absl::Status Plugin::UpdateTargets(const v1::UpdateTargetsRequest& request,
                                    v1::UpdateTargetsResponse* response) {
-  return EngineMissing("UpdateTargets");
+  if (request.job().empty()) {
+    return absl::InvalidArgumentError("UpdateTargets: job is required");
+  }
+  std::vector<scrape::TargetGroup> groups;
+  for (int i = 0; i < request.groups_size(); ++i) {
+    const v1::TargetGroup& g = request.groups(i);
+    scrape::TargetGroup group;
+    for (const std::string& t : g.targets()) {
+      group.targets.push_back(labels::Labels::Of({{labels::kAddressLabel, t}}));
+    }
+    std::vector<labels::Label> common;
+    for (const auto& [name, value] : g.labels()) common.push_back({name, value});
+    group.labels = labels::Labels::FromUnsorted(std::move(common));
+    group.source = g.source().empty()
+                       ? absl::StrCat(request.provider(), "/", i)
+                       : g.source();
+    groups.push_back(std::move(group));
+  }
+  const std::string provider =
+      request.provider().empty() ? "control" : request.provider();
+  PROMSCRAPE_ASSIGN_OR_RETURN(
+      int64_t pending,
+      manager_->UpdateTargets(request.job(), provider, std::move(groups)));
+  response->set_pending_targets(pending);
+  return absl::OkStatus();
 }
 
 absl::Status Plugin::Reload(const v1::ReloadRequest& request,
                             v1::ReloadResponse* response) {
-  return EngineMissing("Reload");
+  manager_->ReloadNow();
+  for (const scrape::PoolInfo& p : manager_->Pools()) {
+    response->set_active_targets(response->active_targets() + p.active_targets);
+    response->set_dropped_targets(response->dropped_targets() +
+                                  p.dropped_targets);
+  }
+  return absl::OkStatus();
 }
+
+namespace {
+
+void ToProtoPool(const scrape::PoolInfo& p, v1::Pool* out) {
+  out->set_job(p.job);
+  const int64_t interval_ns = absl::ToInt64Nanoseconds(p.scrape_interval);
+  out->mutable_scrape_interval()->set_seconds(interval_ns / 1000000000);
+  out->mutable_scrape_interval()->set_nanos(
+      static_cast<int32_t>(interval_ns % 1000000000));
+  const int64_t timeout_ns = absl::ToInt64Nanoseconds(p.scrape_timeout);
+  out->mutable_scrape_timeout()->set_seconds(timeout_ns / 1000000000);
+  out->mutable_scrape_timeout()->set_nanos(
+      static_cast<int32_t>(timeout_ns % 1000000000));
+  out->set_active_targets(p.active_targets);
+  out->set_dropped_targets(p.dropped_targets);
+  out->set_target_limit(p.target_limit);
+  out->set_error(p.error);
+  out->set_healthy_targets(p.healthy_targets);
+  out->set_unhealthy_targets(p.unhealthy_targets);
+}
+
+}  // namespace
 
 absl::Status Plugin::ListPools(const v1::ListPoolsRequest& request,
                                v1::ListPoolsResponse* response) {
-  return EngineMissing("ListPools");
+  for (const scrape::PoolInfo& p : manager_->Pools()) {
+    ToProtoPool(p, response->add_pools());
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Plugin::GetPool(const v1::GetPoolRequest& request,
                              v1::Pool* response) {
-  return EngineMissing("GetPool");
+  std::shared_ptr<scrape::ScrapePool> pool = manager_->Pool(request.job());
+  if (pool == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("unknown job \"", request.job(), "\""));
+  }
+  ToProtoPool(pool->Info(), response);
+  return absl::OkStatus();
 }
 
 absl::Status Plugin::ListTargets(const v1::ListTargetsRequest& request,
                                  v1::ListTargetsResponse* response) {
-  return EngineMissing("ListTargets");
+  std::vector<std::shared_ptr<scrape::ScrapePool>> pools;
+  if (request.job().empty()) {
+    pools = manager_->AllPools();
+  } else {
+    std::shared_ptr<scrape::ScrapePool> pool = manager_->Pool(request.job());
+    if (pool == nullptr) {
+      return absl::NotFoundError(
+          absl::StrCat("unknown job \"", request.job(), "\""));
+    }
+    pools.push_back(pool);
+  }
+  const bool active = request.state() != v1::ListTargetsRequest::DROPPED;
+  const bool dropped = request.state() != v1::ListTargetsRequest::ACTIVE;
+  for (const auto& pool : pools) {
+    const std::string job = pool->Info().job;
+    if (active) {
+      for (const scrape::TargetState& s : pool->ActiveTargets()) {
+        ToProtoTarget(s, response->add_active_targets());
+      }
+    }
+    if (dropped) {
+      for (const scrape::DroppedTarget& d : pool->DroppedTargets()) {
+        v1::Target* t = response->add_dropped_targets();
+        t->set_job(job);
+        for (const labels::Label& l : d.discovered_labels) {
+          (*t->mutable_discovered_labels())[l.name] = l.value;
+        }
+      }
+      response->set_dropped_targets_total(response->dropped_targets_total() +
+                                          pool->dropped_total());
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Plugin::GetTargetMetadata(
     const v1::GetTargetMetadataRequest& request,
     v1::GetTargetMetadataResponse* response) {
-  return EngineMissing("GetTargetMetadata");
+  for (const auto& pool : manager_->AllPools()) {
+    for (const auto& [state, metadata] : pool->Metadata()) {
+      if (!request.job().empty() && state.job != request.job()) continue;
+      bool match = true;
+      for (const auto& [name, value] : request.match_labels()) {
+        if (state.labels.Get(name) != value) match = false;
+      }
+      if (!match) continue;
+      for (const scrape::MetricMetadata& m : metadata) {
+        if (!request.metric().empty() && m.metric != request.metric()) continue;
+        if (request.limit() > 0 && response->metadata_size() >= request.limit()) {
+          return absl::OkStatus();
+        }
+        v1::MetricMetadataEntry* e = response->add_metadata();
+        for (const labels::Label& l : state.labels) {
+          (*e->mutable_target())[l.name] = l.value;
+        }
+        e->set_metric(m.metric);
+        e->set_type(std::string(textparse::MetricTypeName(m.type)));
+        e->set_help(m.help);
+        e->set_unit(m.unit);
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Plugin::GetStats(const v1::GetStatsRequest& request,
@@ -265,9 +381,8 @@ absl::Status Plugin::GetStats(const v1::GetStatsRequest& request,
 std::unique_ptr<service::ControlBackend::Subscription> Plugin::WatchTargets(
     const v1::WatchTargetsRequest& request,
     std::function<void(const v1::TargetEvent&)> on_event) {
-  // No engine, no targets: the stream stays open and silent until the
-  // client cancels.
-  return std::make_unique<Subscription>();
+  return std::make_unique<TargetWatch>(*manager_, request.job(),
+                                       std::move(on_event));
 }
 
 }  // namespace promscrape::api

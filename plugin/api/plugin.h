@@ -15,7 +15,9 @@
 #include "plugin/common/mutex.h"
 #include "plugin/config/plugin_config.h"
 #include "plugin/metrics/registry.h"
+#include "plugin/api/queue_sink.h"
 #include "plugin/remote/write_queue.h"
+#include "plugin/scrape/manager.h"
 #include "plugin/service/control_backend.h"
 #include "plugin/service/control_server.h"
 
@@ -77,9 +79,10 @@ class Plugin final : public service::ControlBackend {
   Plugin(config::PluginConfig config, Logger logger);
 
   absl::Status StartComponents();
-  // Validates and installs a prometheus.yml; `source` says where it came
-  // from. On error the running config stays.
-  absl::Status InstallScrapeConfig(std::string yaml, std::string source)
+  // Installs a validated prometheus.yml; `source` says where it came from.
+  // On error the running config stays.
+  absl::StatusOr<scrape::Manager::ApplyResult> InstallScrapeConfig(
+      const config::PrometheusConfig& config, std::string source)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Appends the plugin's own metrics as one scrape of job
   // self_metrics.job, every self_metrics.interval until Stop.
@@ -92,6 +95,8 @@ class Plugin final : public service::ControlBackend {
   metrics::Registry registry_;
   metrics::Metric& self_scrapes_;
   std::unique_ptr<remote::WriteQueue> queue_;
+  std::unique_ptr<QueueSink> sink_;
+  std::unique_ptr<scrape::Manager> manager_;
   std::unique_ptr<service::ControlServer> server_;
   std::thread self_metrics_thread_;
 
@@ -100,7 +105,6 @@ class Plugin final : public service::ControlBackend {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status stop_status_ ABSL_GUARDED_BY(mu_);
-  std::string scrape_config_yaml_ ABSL_GUARDED_BY(mu_);
   std::string scrape_config_source_ ABSL_GUARDED_BY(mu_);
   absl::Time scrape_config_applied_ ABSL_GUARDED_BY(mu_);
 };

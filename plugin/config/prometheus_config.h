@@ -15,6 +15,19 @@ namespace promscrape::config {
 // sections Prometheus accepts (`rule_files`, `alerting`, `remote_write`,
 // `remote_read`, `storage`, `tracing`) are accepted and otherwise ignored.
 //
+// Compatibility. Debian's Prometheus 2.42 (`promtool check config`) is the
+// arbiter, and tests/config/promtool_differential_test pins our verdict to
+// its verdict on a corpus. We deliberately accept a superset: the 2.4x-2.5x
+// fields the plugin implements (global scrape limits, `keep_dropped_targets`,
+// `scrape_protocols`, `enable_compression`, `track_timestamps_staleness`,
+// `native_histogram_bucket_limit`, `scrape_classic_histograms`, `no_proxy`,
+// `proxy_from_environment`, inline TLS `ca`/`cert`/`key`, basic_auth
+// `username_file`), which 2.42 rejects as unknown fields. Discovery sections
+// other than static and file SD (those in Debian's build) are accepted but
+// not validated inside and not run. 2.x semantics are kept where 3.x differs:
+// regexes are anchored `^(?:re)$` without the `s` flag, the default port is
+// added to targets, and `__param_*` labels are set unconditionally.
+//
 // Thread-compatible value type.
 struct PrometheusConfig {
   GlobalConfig global;

@@ -69,6 +69,10 @@ struct ScrapeConfig {
   std::vector<relabel::Rule> metric_relabel_rules;  // Compiled from the above.
 
   HttpClientConfig http_client;
+
+  // Field-wise equality; the compiled rules are compared through their
+  // specs. The scrape pool uses it to decide whether a reload changed a job.
+  friend bool operator==(const ScrapeConfig& a, const ScrapeConfig& b);
 };
 
 // Decodes one `scrape_configs` entry and applies Prometheus'

@@ -30,9 +30,9 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
                                            absl::string_view what) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unable to read ", what, " ", path, ": open ", path,
-                     ": ", ErrnoText(errno)));
+    return absl::InvalidArgumentError(absl::StrCat("unable to read ", what, " ",
+                                                   path, ": open ", path, ": ",
+                                                   ErrnoText(errno)));
   }
   std::string contents;
   char chunk[4096];
@@ -42,9 +42,9 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
     if (n < 0) {
       int err = errno;
       ::close(fd);
-      return absl::InvalidArgumentError(
-          absl::StrCat("unable to read ", what, " ", path, ": read ", path,
-                       ": ", ErrnoText(err)));
+      return absl::InvalidArgumentError(absl::StrCat("unable to read ", what,
+                                                     " ", path, ": read ", path,
+                                                     ": ", ErrnoText(err)));
     }
     if (n == 0) break;
     contents.append(chunk, static_cast<size_t>(n));
@@ -71,8 +71,8 @@ absl::StatusOr<std::string> AuthorizationHeaderValue(
           password,
           ReadSecretFile(auth.password_file, "basic auth password file"));
     }
-    return absl::StrCat("Basic ",
-                        absl::Base64Escape(absl::StrCat(username, ":", password)));
+    return absl::StrCat(
+        "Basic ", absl::Base64Escape(absl::StrCat(username, ":", password)));
   }
   if (settings.authorization.has_value()) {
     const Authorization& auth = *settings.authorization;

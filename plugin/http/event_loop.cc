@@ -1,5 +1,8 @@
 #include "plugin/http/event_loop.h"
 
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -15,13 +18,13 @@
 #include <utility>
 #include <vector>
 
-#include <curl/curl.h>
-
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "plugin/common/clock.h"
@@ -331,8 +334,8 @@ size_t Transfer::OnBody(char* data, size_t size, size_t count, void* self) {
       transfer->response.body.reserve(static_cast<size_t>(want));
     }
   }
-  bool ok = transfer->gzip ? transfer->Inflate(data, n)
-                           : transfer->Append(data, n);
+  bool ok =
+      transfer->gzip ? transfer->Inflate(data, n) : transfer->Append(data, n);
   // Returning a short count makes curl abort with CURLE_WRITE_ERROR.
   return ok ? n : 0;
 }
@@ -568,16 +571,16 @@ void EventLoop::Run() {
   }
   for (auto& transfer : queued) {
     std::string url = transfer->url;
-    Finish(std::move(transfer),
-           absl::CancelledError(absl::StrCat(GetPrefix(url), "context canceled")));
+    Finish(std::move(transfer), absl::CancelledError(absl::StrCat(
+                                    GetPrefix(url), "context canceled")));
   }
   while (!active_.empty()) {
     auto it = active_.begin();
     std::unique_ptr<Transfer> transfer = std::move(it->second);
     active_.erase(it);
     std::string url = transfer->url;
-    Finish(std::move(transfer),
-           absl::CancelledError(absl::StrCat(GetPrefix(url), "context canceled")));
+    Finish(std::move(transfer), absl::CancelledError(absl::StrCat(
+                                    GetPrefix(url), "context canceled")));
   }
 }
 
@@ -597,8 +600,8 @@ bool EventLoop::DrainQueue() {
     std::unique_ptr<Transfer> transfer = std::move(it->second);
     active_.erase(it);
     std::string url = transfer->url;
-    Finish(std::move(transfer),
-           absl::CancelledError(absl::StrCat(GetPrefix(url), "context canceled")));
+    Finish(std::move(transfer), absl::CancelledError(absl::StrCat(
+                                    GetPrefix(url), "context canceled")));
   }
   return true;
 }
@@ -665,6 +668,9 @@ void EventLoop::AddTransfer(std::unique_ptr<Transfer> transfer) {
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, ms);
   }
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  // Go's IdleConnTimeout in Prometheus is 5 min; curl's default (118 s)
+  // would reconnect every scrape of a job with a 2 min interval.
+  curl_easy_setopt(easy, CURLOPT_MAXAGE_CONN, 300L);
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION,
                    settings.follow_redirects ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_MAXREDIRS, kMaxRedirects);
@@ -714,12 +720,18 @@ void EventLoop::AddTransfer(std::unique_ptr<Transfer> transfer) {
                    tls.insecure_skip_verify ? 0L : 1L);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST,
                    tls.insecure_skip_verify ? 0L : 2L);
-  curl_easy_setopt(easy, CURLOPT_SSLVERSION,
-                   CurlTlsVersion(tls.min_version) |
-                       CurlMaxTlsVersion(tls.max_version));
+  curl_easy_setopt(
+      easy, CURLOPT_SSLVERSION,
+      CurlTlsVersion(tls.min_version) | CurlMaxTlsVersion(tls.max_version));
   // Prometheus re-reads a changed CA file; curl caches the parsed store for
   // 24 h by default, so cap that at a minute.
   curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, 60L);
+  if (absl::StartsWithIgnoreCase(t->curl_url, "https://")) {
+    // Keeps the peer's SANs so a name mismatch reads as Go's error. Costs
+    // a little per TLS handshake only, not per request on a kept-alive
+    // connection.
+    curl_easy_setopt(easy, CURLOPT_CERTINFO, 1L);
+  }
 
   CURLMcode rc = curl_multi_add_handle(multi_, easy);
   if (rc != CURLM_OK) {
@@ -732,6 +744,57 @@ void EventLoop::AddTransfer(std::unique_ptr<Transfer> transfer) {
 }
 
 namespace {
+
+// Go's x509.HostnameError text, from the SANs curl collected (CERTINFO).
+std::string HostnameMismatch(Transfer& t) {
+  std::string host = t.settings ? t.settings->tls.server_name : "";
+  if (host.empty()) {
+    std::optional<UrlParts> parts = ParseUrl(t.url);
+    if (parts) host = parts->host;
+  }
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  std::vector<std::string> dns_names;
+  std::vector<std::string> ips;
+  curl_certinfo* info = nullptr;
+  curl_easy_getinfo(t.easy, CURLINFO_CERTINFO, &info);
+  if (info != nullptr && info->num_of_certs > 0) {
+    for (curl_slist* item = info->certinfo[0]; item != nullptr;
+         item = item->next) {
+      absl::string_view line = item->data;
+      if (!absl::ConsumePrefix(&line, "X509v3 Subject Alternative Name:")) {
+        continue;
+      }
+      for (absl::string_view part : absl::StrSplit(line, ',')) {
+        part = absl::StripAsciiWhitespace(part);
+        if (absl::ConsumePrefix(&part, "DNS:")) {
+          dns_names.emplace_back(part);
+        } else if (absl::ConsumePrefix(&part, "IP Address:")) {
+          ips.emplace_back(part);
+        }
+      }
+    }
+  }
+  unsigned char addr[sizeof(in6_addr)];
+  bool is_ip = inet_pton(AF_INET, host.c_str(), addr) == 1 ||
+               inet_pton(AF_INET6, host.c_str(), addr) == 1;
+  std::string valid;
+  if (is_ip) {
+    if (ips.empty()) {
+      return absl::StrCat("x509: cannot validate certificate for ", host,
+                          " because it doesn't contain any IP SANs");
+    }
+    valid = absl::StrJoin(ips, ", ");
+  } else {
+    if (dns_names.empty()) {
+      return "x509: certificate relies on legacy Common Name field, use "
+             "SANs instead";
+    }
+    valid = absl::StrJoin(dns_names, ", ");
+  }
+  return absl::StrCat("x509: certificate is valid for ", valid, ", not ", host);
+}
 
 // Maps a failed transfer to the error Go's http.Client would give.
 absl::Status TransportError(CURLcode code, Transfer& t) {
@@ -756,14 +819,14 @@ absl::Status TransportError(CURLcode code, Transfer& t) {
       }
       std::string port = parts ? parts->port : "";
       std::string why = os_errno != 0 ? ErrnoText(os_errno) : Lowercase(detail);
-      return absl::UnavailableError(absl::StrCat(
-          prefix, "dial tcp ", host, ":", port, ": connect: ", why));
+      return absl::UnavailableError(absl::StrCat(prefix, "dial tcp ", host, ":",
+                                                 port, ": connect: ", why));
     }
     case CURLE_COULDNT_RESOLVE_HOST: {
       std::optional<UrlParts> parts = ParseUrl(t.url);
-      return absl::UnavailableError(
-          absl::StrCat(prefix, "dial tcp: lookup ",
-                       parts ? parts->host : "", ": no such host"));
+      return absl::UnavailableError(absl::StrCat(prefix, "dial tcp: lookup ",
+                                                 parts ? parts->host : "",
+                                                 ": no such host"));
     }
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_PROXY:
@@ -773,19 +836,22 @@ absl::Status TransportError(CURLcode code, Transfer& t) {
       std::string lower = Lowercase(detail);
       if (absl::StrContains(lower, "subject name") ||
           absl::StrContains(lower, "does not match")) {
-        return absl::UnavailableError(absl::StrCat(
-            prefix, "x509: certificate is not valid for the requested name (",
-            lower, ")"));
+        return absl::UnavailableError(
+            absl::StrCat(prefix, HostnameMismatch(t)));
       }
       if (absl::StrContains(lower, "expired") ||
           absl::StrContains(lower, "not yet valid")) {
         return absl::UnavailableError(absl::StrCat(
-            prefix, "x509: certificate has expired or is not yet valid (",
-            lower, ")"));
+            prefix, "x509: certificate has expired or is not yet valid"));
       }
-      return absl::UnavailableError(absl::StrCat(
-          prefix, "x509: certificate signed by unknown authority (", lower,
-          ")"));
+      if (absl::StrContains(lower, "issuer") ||
+          absl::StrContains(lower, "self-signed") ||
+          absl::StrContains(lower, "self signed")) {
+        return absl::UnavailableError(absl::StrCat(
+            prefix, "x509: certificate signed by unknown authority"));
+      }
+      // Anything else keeps OpenSSL's words.
+      return absl::UnavailableError(absl::StrCat(prefix, "x509: ", lower));
     }
     case CURLE_SSL_CACERT_BADFILE: {
       // Name the OS error as Prometheus does ("open <file>: no such file or
@@ -799,19 +865,17 @@ absl::Status TransportError(CURLcode code, Transfer& t) {
           "unable to load specified CA cert ", ca_file, ": ", why));
     }
     case CURLE_SSL_CERTPROBLEM:
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unable to use specified client cert (",
-          t.settings ? t.settings->tls.cert_file : "", ") & key (",
-          t.settings ? t.settings->tls.key_file : "", "): ",
-          Lowercase(detail)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unable to use specified client cert (",
+                       t.settings ? t.settings->tls.cert_file : "", ") & key (",
+                       t.settings ? t.settings->tls.key_file : "",
+                       "): ", Lowercase(detail)));
     case CURLE_SSL_CONNECT_ERROR:
-      return absl::UnavailableError(
-          absl::StrCat(prefix, "tls: handshake failure (", Lowercase(detail),
-                       ")"));
+      return absl::UnavailableError(absl::StrCat(
+          prefix, "tls: handshake failure (", Lowercase(detail), ")"));
     case CURLE_GOT_NOTHING:
       return absl::UnavailableError(absl::StrCat(prefix, "EOF"));
-    case CURLE_PARTIAL_FILE:
-      return absl::UnavailableError("unexpected EOF");
+    case CURLE_PARTIAL_FILE: return absl::UnavailableError("unexpected EOF");
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
       return absl::UnavailableError(absl::StrCat(
@@ -822,9 +886,9 @@ absl::Status TransportError(CURLcode code, Transfer& t) {
           absl::StrCat(prefix, "stopped after 10 redirects"));
     case CURLE_UNSUPPORTED_PROTOCOL: {
       std::optional<UrlParts> parts = ParseUrl(t.url);
-      return absl::InvalidArgumentError(absl::StrCat(
-          prefix, "unsupported protocol scheme \"",
-          parts ? parts->scheme : "", "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat(prefix, "unsupported protocol scheme \"",
+                       parts ? parts->scheme : "", "\""));
     }
     case CURLE_URL_MALFORMAT:
       return absl::InvalidArgumentError(
@@ -862,9 +926,8 @@ void EventLoop::ReadCompletions() {
     } else if (t.gzip && !t.gzip_member_done) {
       // Go's gzip.Reader: no bytes at all is EOF, a cut stream is
       // unexpected EOF.
-      status = absl::InvalidArgumentError(t.gzip_bytes_in == 0
-                                              ? "gzip: EOF"
-                                              : "gzip: unexpected EOF");
+      status = absl::InvalidArgumentError(
+          t.gzip_bytes_in == 0 ? "gzip: EOF" : "gzip: unexpected EOF");
     }
     Finish(std::move(transfer), std::move(status));
   }

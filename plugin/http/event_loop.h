@@ -1,14 +1,14 @@
 #ifndef PLUGIN_HTTP_EVENT_LOOP_H_
 #define PLUGIN_HTTP_EVENT_LOOP_H_
 
+#include <curl/curl.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <thread>
 #include <vector>
-
-#include <curl/curl.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"

@@ -60,9 +60,8 @@ size_t HttpClient::LoopIndex(const std::string& url) const {
   if (loops_.size() == 1) return 0;
   absl::string_view authority = url;
   size_t scheme_end = authority.find("://");
-  size_t end = authority.find('/', scheme_end == absl::string_view::npos
-                                       ? 0
-                                       : scheme_end + 3);
+  size_t end = authority.find(
+      '/', scheme_end == absl::string_view::npos ? 0 : scheme_end + 3);
   if (end != absl::string_view::npos) authority = authority.substr(0, end);
   return std::hash<std::string_view>()(
              std::string_view(authority.data(), authority.size())) %

@@ -13,7 +13,7 @@ namespace promscrape::labels {
 // xxHash64 with seed 0 (cespare/xxhash `Sum64`).
 uint64_t XxHash64(absl::string_view data);
 
-// Incremental 64-bit FNV-1a (Go `hash/fnv.New64a`).
+// Incremental 64-bit FNV-1a (Go `hash/fnv.New64a`). Thread-compatible.
 class Fnv1a64 {
  public:
   void Write(absl::string_view data);

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -10,6 +11,7 @@
 #include "plugin/common/status.h"
 #include "plugin/labels/labels.h"
 #include "plugin/labels/names.h"
+#include "plugin/relabel/case_mapping.h"
 #include "plugin/relabel/expand.h"
 #include "plugin/relabel/md5.h"
 
@@ -201,13 +203,18 @@ bool Rule::Apply(labels::Builder& lb) const {
     case Action::kReplace: {
       SourceValue(lb, &val);
       const int n = re.NumberOfCapturingGroups() + 1;
-      std::vector<re2::StringPiece> groups(n);
+      absl::InlinedVector<re2::StringPiece, 8> groups(n);
       if (!re.Match(Piece(val), 0, val.size(), re2::RE2::UNANCHORED,
                     groups.data(), n)) {
         return true;
       }
+      // Most target labels are plain names; skip the expansion for them.
       std::string target;
-      ExpandTemplate(spec_.target_label, re, groups, &target);
+      if (target_is_template_) {
+        ExpandTemplate(spec_.target_label, re, groups, &target);
+      } else {
+        target = spec_.target_label;
+      }
       if (!labels::IsValidLabelName(target)) {
         // Prometheus 2.x deletes the label named by the raw template here;
         // a valid template without `$` always expands to itself, so this
@@ -226,13 +233,11 @@ bool Rule::Apply(labels::Builder& lb) const {
     }
     case Action::kLowercase:
       SourceValue(lb, &val);
-      absl::AsciiStrToLower(&val);
-      lb.Set(spec_.target_label, val);
+      lb.Set(spec_.target_label, ToLower(val));
       return true;
     case Action::kUppercase:
       SourceValue(lb, &val);
-      absl::AsciiStrToUpper(&val);
-      lb.Set(spec_.target_label, val);
+      lb.Set(spec_.target_label, ToUpper(val));
       return true;
     case Action::kHashMod:
       SourceValue(lb, &val);
@@ -242,7 +247,7 @@ bool Rule::Apply(labels::Builder& lb) const {
       // Iterate over a snapshot: labels set here must not be revisited.
       const std::vector<labels::Label> snapshot = lb.current();
       const int n = re.NumberOfCapturingGroups() + 1;
-      std::vector<re2::StringPiece> groups(n);
+      absl::InlinedVector<re2::StringPiece, 8> groups(n);
       for (const auto& l : snapshot) {
         if (!re.Match(Piece(l.name), 0, l.name.size(), re2::RE2::UNANCHORED,
                       groups.data(), n)) {

@@ -75,13 +75,17 @@ class Rule {
 
  private:
   Rule(RuleSpec spec, std::shared_ptr<const re2::RE2> regex)
-      : spec_(std::move(spec)), regex_(std::move(regex)) {}
+      : spec_(std::move(spec)),
+        regex_(std::move(regex)),
+        target_is_template_(spec_.target_label.find('$') !=
+                            std::string::npos) {}
 
   // Joins the source label values with the separator into `out`.
   void SourceValue(const labels::Builder& labels, std::string* out) const;
 
   RuleSpec spec_;
   std::shared_ptr<const re2::RE2> regex_;
+  bool target_is_template_;
 };
 
 // Compiles `re` anchored as Prometheus does. Exposed for tests and tools.

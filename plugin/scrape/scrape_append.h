@@ -6,16 +6,23 @@
 // (PROMETHEUS_REFERENCE.md §5.3-§5.11). The loop runtime (scheduling, HTTP)
 // lives in scrape_loop.h and calls only what is declared here.
 
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "plugin/common/clock.h"
+#include "plugin/labels/builder.h"
 #include "plugin/labels/labels.h"
 #include "plugin/relabel/rule.h"
+#include "plugin/scrape/label_mutation.h"
 #include "plugin/scrape/sample_sink.h"
+#include "plugin/scrape/series_cache.h"
+#include "plugin/textparse/histogram.h"
 #include "plugin/textparse/parser.h"
 
 namespace promscrape::scrape {
@@ -36,7 +43,13 @@ struct AppendOptions {
   uint64_t label_value_length_limit = 0;
   uint64_t native_histogram_bucket_limit = 0;
   bool scrape_classic_histograms = false;
+  // Protobuf: false exposes native histograms as classic series only.
+  bool scrape_native_histograms = true;
   const std::vector<relabel::Rule>* metric_relabel_rules = nullptr;
+  // "Now" for the out-of-bounds check (samples more than 10 minutes in the
+  // future are skipped). Null uses the scrape timestamp as now. Must outlive
+  // the ScrapeAppend.
+  const Clock* clock = nullptr;
 };
 
 // Counts of one append, for the report series and the target state.
@@ -45,6 +58,14 @@ struct AppendResult {
   int64_t added = 0;        // scrape_samples_post_metric_relabeling
   int64_t series_added = 0; // scrape_series_added
   absl::Status error;       // parse error, limit exceeded, invalid labels...
+  // Samples skipped without failing the scrape (Prometheus logs and counts
+  // them: prometheus_target_scrapes_sample_{duplicate_timestamp,
+  // out_of_bounds}_total).
+  int64_t duplicates = 0;
+  int64_t out_of_bounds = 0;
+  // The cache grew without successful scrapes and was flushed
+  // (prometheus_target_scrapes_cache_flush_forced_total).
+  bool cache_flush_forced = false;
 };
 
 // One TYPE/HELP/UNIT entry of the metadata cache.
@@ -68,10 +89,13 @@ class ScrapeAppend {
   explicit ScrapeAppend(AppendOptions options);
   ~ScrapeAppend();
 
-  // Replaces the options (config reload keeps the caches when the target
-  // labels and relabel rules are unchanged; otherwise the caller builds a
-  // new ScrapeAppend).
-  const AppendOptions& options() const;
+  ScrapeAppend(const ScrapeAppend&) = delete;
+  ScrapeAppend& operator=(const ScrapeAppend&) = delete;
+
+  // The options this instance was built with. (A config reload that keeps
+  // the caches must keep target labels and relabel rules; otherwise the
+  // caller builds a new ScrapeAppend.)
+  const AppendOptions& options() const { return options_; }
 
   // Parses `body` (empty for a failed scrape) whose Content-Type is
   // `content_type` as scraped at `timestamp_ms` and appends every sample to
@@ -97,6 +121,42 @@ class ScrapeAppend {
 
   // A snapshot of the metadata cache, sorted by metric name.
   std::vector<MetricMetadata> Metadata() const;
+
+  // Number of raw series keys in the series cache (for tests and the
+  // cache-size metrics).
+  size_t SeriesCacheSizeForTest() const { return cache_.series_size(); }
+
+ private:
+  enum class AddResult { kOk, kDuplicate, kOutOfBounds, kSampleLimit,
+                         kBucketLimit };
+
+  textparse::Parser* ParserFor(std::string_view content_type,
+                               std::string_view body);
+  AddResult AppendLimited(const labels::Labels& series, int64_t t,
+                          bool is_histogram, textparse::Parser& parser,
+                          Appender& app);
+  void AppendStaleMarkers(int64_t timestamp_ms, Appender& app);
+
+  AppendOptions options_;
+  LabelLimits limits_;
+  SampleLabelMutator mutator_;
+  SeriesCache cache_;
+  // up, scrape_duration_seconds, scrape_samples_scraped,
+  // scrape_samples_post_metric_relabeling, scrape_series_added.
+  std::array<labels::Labels, 5> report_labels_;
+
+  // Per-append state, kept across appends so buffers keep their capacity.
+  textparse::ParserOptions parser_options_;
+  std::array<std::unique_ptr<textparse::Parser>, 3> parsers_;
+  bool have_format_ = false;
+  std::string last_content_type_;
+  textparse::Format format_ = textparse::Format::kPromText;
+  std::vector<textparse::Label> scraped_;
+  labels::Builder builder_;
+  labels::Labels new_labels_;
+  textparse::Histogram histogram_scratch_;
+  uint64_t samples_appended_ = 0;  // Against sample_limit (limitAppender).
+  int64_t max_time_ms_ = 0;        // timeLimitAppender's bound.
 };
 
 }  // namespace promscrape::scrape

@@ -274,9 +274,8 @@ Entry PromParser::ParseComment(const char* line) {
   bool backslash = false, high = false;
   const char* eol = p;
   if (p < end && *p != '\n') {
-    if (*p != ' ' && *p != '\t') {
-      return Fail(line, p, absl::StrCat("expected text in ", what));
-    }
+    // NOTE: promlex takes the rest of the line as the text and drops its
+    // first byte, whatever it is: `# HELP foo{x` has help "x".
     eol = internal::ScanLine(p + 1, end, &backslash, &high);
     text = std::string_view(p + 1, eol - p - 1);
   }

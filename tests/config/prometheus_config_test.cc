@@ -286,6 +286,18 @@ TEST(PrometheusConfigTest, ErrorsNameJobAndField) {
   }
 }
 
+TEST(PrometheusConfigTest, ScrapeConfigEquality) {
+  const char* base = "scrape_configs:\n- job_name: a\n  relabel_configs:\n"
+                     "  - {target_label: x, replacement: y}\n";
+  PrometheusConfig a = MustParse(base);
+  PrometheusConfig b = MustParse(base);
+  EXPECT_TRUE(a.scrape_configs[0] == b.scrape_configs[0]);
+  PrometheusConfig c = MustParse(
+      "scrape_configs:\n- job_name: a\n  relabel_configs:\n"
+      "  - {target_label: x, replacement: z}\n");
+  EXPECT_FALSE(a.scrape_configs[0] == c.scrape_configs[0]);
+}
+
 TEST(PrometheusConfigTest, BearerTokenBecomesAuthorization) {
   PrometheusConfig cfg = MustParse(
       "scrape_configs:\n- job_name: a\n  bearer_token: tok\n");

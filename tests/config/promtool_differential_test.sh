@@ -15,6 +15,7 @@ if [ ! -x "$promtool" ]; then
   exit 1
 fi
 
+tmp="${TEST_TMPDIR:-/tmp}"
 total=0
 mismatches=0
 for file in "$@"; do
@@ -31,11 +32,11 @@ for file in "$@"; do
     *) echo "FAIL: corpus file $base must start with valid_ or invalid_"; exit 1 ;;
   esac
   if "$promtool" check config "$file" >/dev/null 2>&1; then p=accept; else p=reject; fi
-  if "$checker" config "$file" >/dev/null 2>"$TEST_TMPDIR/err"; then o=accept; else o=reject; fi
+  if "$checker" config "$file" >/dev/null 2>"$tmp/err"; then o=accept; else o=reject; fi
   if [ "$p" != "$o" ] || [ "$p" != "$want" ]; then
     mismatches=$((mismatches + 1))
     echo "MISMATCH $base: expected=$want promtool=$p promscrape=$o"
-    sed 's/^/    promscrape: /' "$TEST_TMPDIR/err"
+    sed 's/^/    promscrape: /' "$tmp/err"
     "$promtool" check config "$file" 2>&1 | sed 's/^/    promtool: /'
   fi
 done

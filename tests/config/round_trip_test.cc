@@ -47,6 +47,12 @@ TEST(RoundTripTest, ToYamlReloadsToTheSameConfig) {
       EXPECT_EQ(a.metric_relabel_configs, b.metric_relabel_configs);
       EXPECT_EQ(a.static_configs, b.static_configs);
       EXPECT_EQ(a.params, b.params);
+      // Secrets render as <secret> and unsupported discovery sections are
+      // not rendered, so only configs without either compare whole.
+      if (yaml.find("<secret>") == std::string::npos &&
+          a.unsupported_sd_configs.empty()) {
+        EXPECT_TRUE(a == b);
+      }
     }
   }
 }

@@ -36,9 +36,9 @@ TEST(AuthorizationHeaderValueTest, BasicAuthIsBase64OfUserColonPassword) {
 
 TEST(AuthorizationHeaderValueTest, PasswordFileIsTrimmed) {
   ClientSettings settings;
-  settings.basic_auth = BasicAuth{
-      .username = "user",
-      .password_file = WriteTempFile("password", "  pass\n")};
+  settings.basic_auth =
+      BasicAuth{.username = "user",
+                .password_file = WriteTempFile("password", "  pass\n")};
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(std::string value,
                                   AuthorizationHeaderValue(settings));
   EXPECT_EQ(value, "Basic dXNlcjpwYXNz");

@@ -159,7 +159,8 @@ TEST(HttpClientTest, GzipBodyIsDecompressed) {
 
 TEST(HttpClientTest, MultiMemberGzipIsDecompressed) {
   auto server = StartServer([](const TestHttpRequest&) {
-    TestHttpResponse response = Text(Gzip("metric_a 1\n") + Gzip("metric_b 2\n"));
+    TestHttpResponse response =
+        Text(Gzip("metric_a 1\n") + Gzip("metric_b 2\n"));
     response.headers.emplace_back("Content-Encoding", "gzip");
     return response;
   });
@@ -264,10 +265,10 @@ TEST(HttpClientTest, HangingServerFailsAtTheTimeout) {
   Response response = Fetch(*client, std::move(request));
   absl::Duration took = absl::Now() - start;
 
-  EXPECT_THAT(response.status,
-              StatusIs(absl::StatusCode::kDeadlineExceeded,
-                       absl::StrCat("Get \"", url,
-                                    "\": context deadline exceeded")));
+  EXPECT_THAT(
+      response.status,
+      StatusIs(absl::StatusCode::kDeadlineExceeded,
+               absl::StrCat("Get \"", url, "\": context deadline exceeded")));
   EXPECT_GE(took, absl::Milliseconds(490));
   EXPECT_LT(took, absl::Seconds(3));
 }
@@ -278,13 +279,14 @@ TEST(HttpClientTest, HangingTargetDoesNotDelayOthers) {
     response.hang = true;
     return response;
   });
-  auto fast = StartServer([](const TestHttpRequest&) { return Text(kMetrics); });
+  auto fast =
+      StartServer([](const TestHttpRequest&) { return Text(kMetrics); });
   auto client = NewClient();
   Notification hung_done;
   Request slow = Get(hanging->Url("/metrics"));
   slow.timeout = absl::Seconds(30);
-  uint64_t id = client->Start(std::move(slow),
-                              [&](Response) { hung_done.Notify(); });
+  uint64_t id =
+      client->Start(std::move(slow), [&](Response) { hung_done.Notify(); });
   for (int i = 0; i < 20; ++i) {
     PROMSCRAPE_EXPECT_OK(Fetch(*client, Get(fast->Url("/m"))).status);
   }
@@ -341,16 +343,14 @@ TEST(HttpClientTest, BodySizeLimitCountsDecompressedBytes) {
 }
 
 TEST(HttpClientTest, LargeBodyOverLimitAbortsEarly) {
-  auto server = StartServer([](const TestHttpRequest&) {
-    return Text(std::string(8 << 20, 'x'));
-  });
+  auto server = StartServer(
+      [](const TestHttpRequest&) { return Text(std::string(8 << 20, 'x')); });
   auto client = NewClient();
   Request request = Get(server->Url("/big"));
   request.body_size_limit = 1 << 20;
   Response response = Fetch(*client, std::move(request));
-  EXPECT_THAT(response.status,
-              StatusIs(absl::StatusCode::kResourceExhausted,
-                       "body size limit exceeded"));
+  EXPECT_THAT(response.status, StatusIs(absl::StatusCode::kResourceExhausted,
+                                        "body size limit exceeded"));
   EXPECT_EQ(response.body.size(), size_t{1} << 20);
 }
 
@@ -377,9 +377,10 @@ TEST(HttpClientTest, NonOkStatusesUseGoStatusText) {
   EXPECT_THAT(Fetch(*client, Get(server->Url("/404"))).status,
               StatusIs(absl::StatusCode::kUnavailable,
                        "server returned HTTP status 404 Not Found"));
-  EXPECT_THAT(Fetch(*client, Get(server->Url("/500"))).status,
-              StatusIs(absl::StatusCode::kUnavailable,
-                       "server returned HTTP status 500 Internal Server Error"));
+  EXPECT_THAT(
+      Fetch(*client, Get(server->Url("/500"))).status,
+      StatusIs(absl::StatusCode::kUnavailable,
+               "server returned HTTP status 500 Internal Server Error"));
   // Only 200 is success, not any 2xx.
   EXPECT_THAT(Fetch(*client, Get(server->Url("/204"))).status,
               StatusIs(absl::StatusCode::kUnavailable,
@@ -537,7 +538,8 @@ TEST(HttpClientTest, ExtraHeadersFromSettingsAreSent) {
 }
 
 TEST(HttpClientTest, BufferIsReusedAcrossScrapes) {
-  auto server = StartServer([](const TestHttpRequest&) { return Text(kMetrics); });
+  auto server =
+      StartServer([](const TestHttpRequest&) { return Text(kMetrics); });
   auto client = NewClient();
   std::string buffer;
   buffer.reserve(4096);
@@ -554,7 +556,8 @@ TEST(HttpClientTest, BufferIsReusedAcrossScrapes) {
 }
 
 TEST(HttpClientTest, KeepAliveConnectionIsReused) {
-  auto server = StartServer([](const TestHttpRequest&) { return Text(kMetrics); });
+  auto server =
+      StartServer([](const TestHttpRequest&) { return Text(kMetrics); });
   auto client = NewClient();
   for (int i = 0; i < 5; ++i) {
     PROMSCRAPE_ASSERT_OK(Fetch(*client, Get(server->Url("/metrics"))).status);
@@ -618,7 +621,8 @@ TEST(HttpClientTest, StopCancelsInFlightAndLaterRequests) {
 }
 
 TEST(HttpClientTest, CallbacksCanRunOnAnExecutor) {
-  auto server = StartServer([](const TestHttpRequest&) { return Text(kMetrics); });
+  auto server =
+      StartServer([](const TestHttpRequest&) { return Text(kMetrics); });
   std::atomic<int> executed{0};
   HttpClientOptions options;
   options.callback_executor = [&](absl::AnyInvocable<void()> task) {
@@ -651,7 +655,8 @@ TEST(HttpClientTest, ProxyUrlSendsAbsoluteFormRequestsToTheProxy) {
 }
 
 TEST(HttpClientTest, SeveralLoopsServeAndCancelRequests) {
-  auto fast = StartServer([](const TestHttpRequest&) { return Text(kMetrics); });
+  auto fast =
+      StartServer([](const TestHttpRequest&) { return Text(kMetrics); });
   auto hanging = StartServer([](const TestHttpRequest&) {
     TestHttpResponse response;
     response.hang = true;
@@ -665,11 +670,11 @@ TEST(HttpClientTest, SeveralLoopsServeAndCancelRequests) {
   }
   Notification done;
   absl::Status status;
-  uint64_t id = client->Start(Get(hanging->Url("/metrics")),
-                              [&](Response response) {
-                                status = response.status;
-                                done.Notify();
-                              });
+  uint64_t id =
+      client->Start(Get(hanging->Url("/metrics")), [&](Response response) {
+        status = response.status;
+        done.Notify();
+      });
   client->Cancel(id);
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
   EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
@@ -678,9 +683,9 @@ TEST(HttpClientTest, SeveralLoopsServeAndCancelRequests) {
 TEST(HttpClientTest, InvalidOptionsAreRejected) {
   HttpClientOptions options;
   options.num_loops = 0;
-  EXPECT_THAT(HttpClient::Create(std::move(options)),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("num_loops")));
+  EXPECT_THAT(
+      HttpClient::Create(std::move(options)),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("num_loops")));
 }
 
 TEST(HttpClientTest, ThousandsConcurrentRequestsOnOneLoopThread) {

@@ -79,7 +79,8 @@ class TlsServerTest : public ::testing::Test {
     while (fgets(line, sizeof(line), stream) != nullptr) {
       absl::string_view text(line);
       size_t colon = text.rfind(':');
-      if (absl::StartsWith(text, "ACCEPT") && colon != absl::string_view::npos &&
+      if (absl::StartsWith(text, "ACCEPT") &&
+          colon != absl::string_view::npos &&
           absl::SimpleAtoi(absl::StripAsciiWhitespace(text.substr(colon + 1)),
                            &port_)) {
         break;
@@ -139,8 +140,9 @@ TEST_F(TlsServerTest, UnknownAuthorityFailsWithoutCaFile) {
   settings->tls.server_name = "prom.example";
   EXPECT_THAT(Fetch(*client_, Get(settings)).status,
               StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("x509: certificate signed by unknown "
-                                 "authority")));
+                       absl::StrCat("Get \"https://127.0.0.1:", port_,
+                                    "/metrics.txt\": x509: certificate "
+                                    "signed by unknown authority")));
 }
 
 TEST_F(TlsServerTest, NameMismatchFailsWithoutServerName) {
@@ -148,7 +150,19 @@ TEST_F(TlsServerTest, NameMismatchFailsWithoutServerName) {
   settings->tls.ca_file = *dir_ + "/ca.pem";
   EXPECT_THAT(Fetch(*client_, Get(settings)).status,
               StatusIs(absl::StatusCode::kUnavailable,
-                       HasSubstr("x509: certificate is not valid")));
+                       HasSubstr("x509: cannot validate certificate for "
+                                 "127.0.0.1 because it doesn't contain any "
+                                 "IP SANs")));
+}
+
+TEST_F(TlsServerTest, WrongServerNameNamesTheCertificateNames) {
+  auto settings = std::make_shared<ClientSettings>();
+  settings->tls.ca_file = *dir_ + "/ca.pem";
+  settings->tls.server_name = "other.example";
+  EXPECT_THAT(Fetch(*client_, Get(settings)).status,
+              StatusIs(absl::StatusCode::kUnavailable,
+                       HasSubstr("x509: certificate is valid for "
+                                 "prom.example, not other.example")));
 }
 
 TEST_F(TlsServerTest, InsecureSkipVerifySucceeds) {
@@ -182,8 +196,8 @@ TEST_F(TlsServerTest, MissingCaFileIsReported) {
   settings->tls.ca_file = *dir_ + "/no-such-ca.pem";
   EXPECT_THAT(Fetch(*client_, Get(settings)).status,
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("unable to load specified CA cert " +
-                                 *dir_ + "/no-such-ca.pem: open " + *dir_ +
+                       HasSubstr("unable to load specified CA cert " + *dir_ +
+                                 "/no-such-ca.pem: open " + *dir_ +
                                  "/no-such-ca.pem: no such file or "
                                  "directory")));
 }

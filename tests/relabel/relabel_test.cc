@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "plugin/labels/labels.h"
+#include "plugin/relabel/case_mapping.h"
 #include "plugin/relabel/expand.h"
 #include "plugin/relabel/md5.h"
 #include "plugin/relabel/rule.h"
@@ -362,6 +363,22 @@ TEST(ExpandTest, GoSemantics) {
     ExpandTemplate(c.tmpl, re, groups, &out);
     EXPECT_EQ(out, c.want);
   }
+}
+
+TEST(CaseMappingTest, MatchesGoForCommonScripts) {
+  EXPECT_EQ(ToLower("AbC-123"), "abc-123");
+  EXPECT_EQ(ToUpper("AbC-123"), "ABC-123");
+  EXPECT_EQ(ToLower("ÀÉÎÕÜ×Ÿ"), "àéîõü×ÿ");
+  EXPECT_EQ(ToUpper("àéîõü÷ÿµ"), "ÀÉÎÕÜ÷ŸΜ");
+  EXPECT_EQ(ToLower("ĀĂĹŁŊŽİ"), "āăĺłŋži");
+  EXPECT_EQ(ToUpper("āăĺłŋžıſ"), "ĀĂĹŁŊŽIS");
+  EXPECT_EQ(ToLower("ΑΒΓΣ"), "αβγσ");
+  EXPECT_EQ(ToUpper("αβγσς"), "ΑΒΓΣΣ");
+  EXPECT_EQ(ToLower("ПРИВЕТ ЁЖ"), "привет ёж");
+  EXPECT_EQ(ToUpper("привет ёж"), "ПРИВЕТ ЁЖ");
+  EXPECT_EQ(ToUpper("日本"), "日本");
+  // An invalid byte becomes U+FFFD.
+  EXPECT_EQ(ToLower("a\xff" "B"), "a\xef\xbf\xbd" "b");
 }
 
 TEST(Md5Test, ReferenceVectors) {

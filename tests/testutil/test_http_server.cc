@@ -171,7 +171,8 @@ void TestHttpServer::Run() {
 
 void TestHttpServer::Accept() {
   while (true) {
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd =
+        accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
     connections_.fetch_add(1);
     auto conn = std::make_unique<Connection>();

@@ -55,8 +55,7 @@ class TestHttpServer {
  public:
   using Handler = std::function<TestHttpResponse(const TestHttpRequest&)>;
 
-  static absl::StatusOr<std::unique_ptr<TestHttpServer>> Start(
-      Handler handler);
+  static absl::StatusOr<std::unique_ptr<TestHttpServer>> Start(Handler handler);
 
   TestHttpServer(const TestHttpServer&) = delete;
   TestHttpServer& operator=(const TestHttpServer&) = delete;

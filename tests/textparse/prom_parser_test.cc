@@ -159,6 +159,10 @@ TEST(PromParserTest, Grammar) {
       {"nul at line start ends the input", "a 1\n\0b 2\n"s,
        {"SERIES {__name__=\"a\"} 1"}},
       {"nul in help", "# HELP m foo\0bar\n"s, {"HELP m foo\0bar"s}},
+      {"help text after a non-name byte drops that byte",
+       "# HELP foo{bar baz\n", {"HELP foo bar baz"}},
+      {"leading whitespace before a sample", "  a 1\n",
+       {"SERIES {__name__=\"a\"} 1"}},
       {"timestamp with trailing blanks", "a 1 5 \t\n",
        {"SERIES {__name__=\"a\"} 1 @5"}},
   };

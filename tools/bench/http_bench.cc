@@ -2,12 +2,13 @@
 // flight through one HttpClient and prints requests/s and CPU per request.
 //
 //   bazel run -c opt //tools/bench:http_bench -- --requests=100000
-//       --concurrency=1000 --body_bytes=20000 [--targets=1] [--gzip] [--loops=1]
+//       --concurrency=1000 --body_bytes=20000 [--targets=1] [--gzip]
+//       [--loops=1]
 //   (one command line)
 //
 // The servers (tests/testutil/test_http_server, one epoll thread each, one
-// per --targets) run in the same process, so "process CPU" includes them; "loop CPU" is the client's
-// event-loop thread alone (callbacks included).
+// per --targets) run in the same process, so "process CPU" includes them; "loop
+// CPU" is the client's event-loop thread alone (callbacks included).
 
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -152,8 +153,9 @@ class Bench {
     ++issued_;
     Request request;
     request.url = urls_[issued_ % urls_.size()];
-    request.headers = ScrapeHeaders("text/plain;version=0.0.4", absl::Seconds(10),
-                                    /*enable_compression=*/true);
+    request.headers =
+        ScrapeHeaders("text/plain;version=0.0.4", absl::Seconds(10),
+                      /*enable_compression=*/true);
     request.timeout = absl::Seconds(10);
     request.buffer = std::move(buffer);
     client_.Start(std::move(request),
@@ -237,15 +239,13 @@ int Main(int argc, char** argv) {
       static_cast<long long>(flags.requests),
       static_cast<long long>(flags.concurrency), body.size(), wire.size(),
       flags.gzip ? ", gzip" : "", static_cast<long long>(flags.loops),
-      static_cast<long long>(flags.targets), connections, static_cast<long long>(bench.failures()),
-      wall, n / wall, cpu / n * 1e6, loop_cpu / n * 1e6,
-      flags.loops > 1 ? ", one loop" : "");
+      static_cast<long long>(flags.targets), connections,
+      static_cast<long long>(bench.failures()), wall, n / wall, cpu / n * 1e6,
+      loop_cpu / n * 1e6, flags.loops > 1 ? ", one loop" : "");
   return bench.failures() == 0 ? 0 : 1;
 }
 
 }  // namespace
 }  // namespace promscrape::http
 
-int main(int argc, char** argv) {
-  return promscrape::http::Main(argc, argv);
-}
+int main(int argc, char** argv) { return promscrape::http::Main(argc, argv); }

@@ -1,3 +1,12 @@
+#!/usr/bin/env python3
+"""Generates the promtool differential corpus (tests/config/testdata/corpus).
+
+Run from the corpus directory: `cd tests/config/testdata/corpus &&
+rm -f *.yml && python3 ../gen_corpus.py`. Names say the verdict Prometheus
+2.42's `promtool check config` gives (valid_* / invalid_*); files the configs
+refer to live in corpus/files/. The generated files are committed, so the
+test needs neither this script nor Python.
+"""
 import os
 cases = {}
 def v(name, body): cases['valid_' + name] = body
@@ -297,6 +306,17 @@ i('file_sd_unknown_key', job("file_sd_configs:\n- files: ['files/sd/unknown_key.
 i('file_sd_empty_target', job("file_sd_configs:\n- files: ['files/sd/empty_target.yml']"))
 i('file_sd_broken_json', job("file_sd_configs:\n- files: ['files/sd/broken.json']"))
 v('file_sd_url_target_rewritten', job("relabel_configs:\n- source_labels: [__address__]\n  regex: 'http://(.*)'\n  target_label: __address__\nfile_sd_configs:\n- files: ['files/sd/url_target.yml']"))
+
+v('target_ipv6_https_default_port', job("scheme: https\nstatic_configs: [{targets: ['[::1]']}]"))
+i('target_ipv6_unknown_scheme', job("scheme: ftp\nstatic_configs: [{targets: ['[::1]']}]"))
+v('target_scheme_from_label', job("scheme: ftp\nstatic_configs: [{targets: ['h'], labels: {__scheme__: https}}]"))
+i('target_scheme_label_unknown', job("static_configs: [{targets: ['h'], labels: {__scheme__: gopher}}]"))
+v('target_interval_label_override', job("scrape_interval: 10s\nstatic_configs: [{targets: ['h:1'], labels: {__scrape_interval__: 1m, __scrape_timeout__: 30s}}]"))
+i('target_timeout_label_too_big', job("static_configs: [{targets: ['h:1'], labels: {__scrape_timeout__: 2m}}]"))
+v('relabel_drops_every_target', job("relabel_configs: [{action: drop, regex: '.*', source_labels: [__address__]}]\nstatic_configs: [{targets: ['http://bad/']}]"))
+i('relabel_address_to_url', job("relabel_configs: [{target_label: __address__, replacement: 'http://x/'}]\nstatic_configs: [{targets: ['h:1']}]"))
+i('relabel_interval_label_bad', job("relabel_configs: [{target_label: __scrape_interval__, replacement: 'soon'}]\nstatic_configs: [{targets: ['h:1']}]"))
+v('external_labels_utf8_value', "global:\n  external_labels: {city: 'Zürich'}\n")
 
 for name, body in sorted(cases.items()):
     with open(name + '.yml', 'w') as f:

@@ -1,0 +1,78 @@
+#ifndef PLUGIN_COMMON_SCHEDULER_H_
+#define PLUGIN_COMMON_SCHEDULER_H_
+
+#include <cstdint>
+#include <queue>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/time/time.h"
+#include "plugin/common/clock.h"
+#include "plugin/common/mutex.h"
+
+namespace promscrape {
+
+// One timer thread for every scrape loop: tasks run at a wall-clock time,
+// on the timer thread, so they must be quick (they hand work to an
+// Executor). Ten thousand loops cost ten thousand heap entries, not threads.
+//
+// Thread-safe. Tasks pending at Stop() are dropped without running.
+class Scheduler {
+ public:
+  // `clock` must outlive the scheduler. The timer waits on the real clock
+  // in steps of at most `max_wait`, so a fake clock that jumps is noticed.
+  explicit Scheduler(const Clock& clock,
+                     absl::Duration max_wait = absl::Milliseconds(100));
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+  ~Scheduler();
+
+  // Runs `task` at `when` (at once if past). Returns an id for Cancel; 0
+  // after Stop (the task is dropped).
+  uint64_t RunAt(absl::Time when, absl::AnyInvocable<void()> task)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Removes a pending task and returns true. If the task is running right
+  // now, waits for it to finish and returns false, so after Cancel returns
+  // the task is not running and never will. Must not be called from the
+  // task itself.
+  bool Cancel(uint64_t id) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Wakes the timer to re-read the clock (tests advancing a fake clock).
+  void Poke() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Drops pending tasks, waits for a running one, joins. Idempotent.
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  struct Entry {
+    absl::Time when;
+    uint64_t id;
+    bool operator>(const Entry& o) const {
+      return when != o.when ? when > o.when : id > o.id;
+    }
+  };
+
+  void Run();
+
+  const Clock& clock_;
+  const absl::Duration max_wait_;
+  Mutex mu_;
+  CondVar cv_;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, absl::AnyInvocable<void()>> tasks_
+      ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t running_id_ ABSL_GUARDED_BY(mu_) = 0;
+  CondVar done_cv_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace promscrape
+
+#endif  // PLUGIN_COMMON_SCHEDULER_H_

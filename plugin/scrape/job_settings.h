@@ -1,0 +1,40 @@
+#ifndef PLUGIN_SCRAPE_JOB_SETTINGS_H_
+#define PLUGIN_SCRAPE_JOB_SETTINGS_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "plugin/config/http_client_config.h"
+#include "plugin/config/scrape_config.h"
+#include "plugin/http/client_settings.h"
+
+namespace promscrape::scrape {
+
+// What every loop of one job shares, computed once per config: the scrape
+// config itself, the Accept header, and the HTTP client settings.
+// Immutable once built; shared through shared_ptr<const JobSettings>, so
+// safe to read from any thread.
+struct JobSettings {
+  config::ScrapeConfig config;
+  std::string accept_header;
+  std::shared_ptr<const http::ClientSettings> client;
+};
+
+// Builds the settings of `config`. kInvalidArgument naming the field when a
+// value cannot be mapped (an unknown scrape protocol or TLS version).
+absl::StatusOr<std::shared_ptr<const JobSettings>> MakeJobSettings(
+    const config::ScrapeConfig& config);
+
+// Maps prometheus.yml's <http_config> onto the HTTP client's settings.
+absl::StatusOr<http::ClientSettings> ClientSettingsFromConfig(
+    const config::HttpClientConfig& config);
+
+// True when a pool can keep its loops' series caches across a change from
+// `a` to `b`: they differ at most in interval, timeout, sample_limit and the
+// HTTP client (Prometheus' reusableCache).
+bool CacheReusable(const config::ScrapeConfig& a, const config::ScrapeConfig& b);
+
+}  // namespace promscrape::scrape
+
+#endif  // PLUGIN_SCRAPE_JOB_SETTINGS_H_

@@ -1,0 +1,181 @@
+#include "plugin/scrape/label_mutation.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "plugin/labels/names.h"
+#include "plugin/relabel/relabel.h"
+
+namespace promscrape::scrape {
+namespace {
+
+constexpr absl::string_view kExportedPrefix = "exported_";
+
+absl::string_view ToAbsl(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+// The value of `name` in `scraped`, and whether it is present at all (an
+// empty value still counts as present for honor_labels).
+bool FindScraped(absl::Span<const textparse::Label> scraped,
+                 absl::string_view name, absl::string_view* value) {
+  auto it = std::lower_bound(
+      scraped.begin(), scraped.end(), name,
+      [](const textparse::Label& l, absl::string_view n) {
+        return ToAbsl(l.name) < n;
+      });
+  if (it == scraped.end() || ToAbsl(it->name) != name) return false;
+  *value = ToAbsl(it->value);
+  return true;
+}
+
+// Go's "%.50s": at most 50 runes (an invalid byte counts as one rune).
+absl::string_view TruncateRunes(absl::string_view s, size_t max_runes) {
+  size_t i = 0;
+  size_t runes = 0;
+  while (i < s.size() && runes < max_runes) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t width = 1;
+    if (c >= 0xF0) {
+      width = 4;
+    } else if (c >= 0xE0) {
+      width = 3;
+    } else if (c >= 0xC0) {
+      width = 2;
+    }
+    if (width > 1 && (i + width > s.size() ||
+                      !labels::IsValidUtf8(s.substr(i, width)))) {
+      width = 1;
+    }
+    i += width;
+    ++runes;
+  }
+  return s.substr(0, i);
+}
+
+}  // namespace
+
+SampleLabelMutator::SampleLabelMutator(labels::Labels target_labels,
+                                       bool honor_labels,
+                                       const std::vector<relabel::Rule>* rules)
+    : target_labels_(std::move(target_labels)),
+      honor_labels_(honor_labels),
+      rules_(rules) {}
+
+bool SampleLabelMutator::Mutate(absl::Span<const textparse::Label> scraped,
+                                labels::Builder* out) {
+  out->Reset(labels::Labels());
+  for (const textparse::Label& l : scraped) {
+    out->Set(ToAbsl(l.name), ToAbsl(l.value));
+  }
+  if (honor_labels_) {
+    for (const labels::Label& t : target_labels_) {
+      absl::string_view unused;
+      if (!FindScraped(scraped, t.name, &unused)) out->Set(t.name, t.value);
+    }
+  } else {
+    conflicts_.clear();
+    for (const labels::Label& t : target_labels_) {
+      absl::string_view existing;
+      if (FindScraped(scraped, t.name, &existing) && !existing.empty()) {
+        conflicts_.push_back(
+            labels::Label{t.name, std::string(existing)});
+      }
+      out->Set(t.name, t.value);
+    }
+    std::stable_sort(conflicts_.begin(), conflicts_.end(),
+                     [](const labels::Label& a, const labels::Label& b) {
+                       return a.name.size() < b.name.size();
+                     });
+    for (const labels::Label& c : conflicts_) {
+      name_scratch_ = c.name;
+      do {
+        name_scratch_.insert(0, kExportedPrefix.data(), kExportedPrefix.size());
+      } while (out->Has(name_scratch_));
+      out->Set(name_scratch_, c.value);
+    }
+  }
+  if (rules_ != nullptr && !rules_->empty()) {
+    if (!relabel::Process(*out, *rules_)) return false;
+  }
+  return !out->current().empty();
+}
+
+labels::Labels ReportSeriesLabels(absl::string_view name,
+                                  const labels::Labels& target_labels) {
+  labels::Builder b;
+  b.Set(labels::kMetricName, name);
+  const labels::Labels base = b.Build();
+  for (const labels::Label& t : target_labels) {
+    b.Set(absl::StrCat(kExportedPrefix, t.name), base.Get(t.name));
+    b.Set(t.name, t.value);
+  }
+  return b.Build();
+}
+
+absl::Status ValidateSeriesLabels(const std::vector<labels::Label>& lset,
+                                  const LabelLimits& limits) {
+  absl::string_view metric;
+  bool has_name = false;
+  bool valid = true;
+  for (const labels::Label& l : lset) {
+    if (l.name == labels::kMetricName) {
+      has_name = true;
+      metric = l.value;
+      if (!labels::IsValidMetricName(l.value)) valid = false;
+    } else if (!labels::IsValidLabelName(l.name)) {
+      valid = false;
+    }
+    if (!labels::IsValidUtf8(l.value)) valid = false;
+  }
+  if (!has_name) {
+    return absl::InvalidArgumentError("missing metric name (__name__ label)");
+  }
+  if (!valid) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid metric name or label names: ",
+                     labels::Labels::FromUnsorted(lset).ToString()));
+  }
+  if (limits.label_limit > 0 && lset.size() > limits.label_limit) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "label_limit exceeded (metric: %s, number of labels: %d, limit: %d)",
+        TruncateRunes(metric, 50), lset.size(), limits.label_limit));
+  }
+  for (const labels::Label& l : lset) {
+    if (limits.label_name_length_limit > 0 &&
+        l.name.size() > limits.label_name_length_limit) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "label_name_length_limit exceeded (metric: %s, label name: %s, "
+          "length: %d, limit: %d)",
+          TruncateRunes(metric, 50), TruncateRunes(l.name, 50), l.name.size(),
+          limits.label_name_length_limit));
+    }
+    if (limits.label_value_length_limit > 0 &&
+        l.value.size() > limits.label_value_length_limit) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "label_value_length_limit exceeded (metric: %s, label name: %s, "
+          "value: %s, length: %d, limit: %d)",
+          TruncateRunes(metric, 50), TruncateRunes(l.name, 50),
+          labels::GoQuote(TruncateRunes(l.value, 50)), l.value.size(),
+          limits.label_value_length_limit));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckDuplicateLabelNames(
+    absl::Span<const textparse::Label> scraped) {
+  for (size_t i = 1; i < scraped.size(); ++i) {
+    if (scraped[i].name == scraped[i - 1].name) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("label name ", labels::GoQuote(ToAbsl(scraped[i].name)),
+                       " is not unique: invalid sample"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace promscrape::scrape

@@ -1,0 +1,71 @@
+#ifndef PLUGIN_SCRAPE_LABEL_MUTATION_H_
+#define PLUGIN_SCRAPE_LABEL_MUTATION_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "plugin/labels/builder.h"
+#include "plugin/labels/labels.h"
+#include "plugin/relabel/rule.h"
+#include "plugin/textparse/parser.h"
+
+// Label mutation of scraped series and report series (Prometheus'
+// mutateSampleLabels / mutateReportSampleLabels, §5.5) and the validation of
+// the result (§5.4 D.5, §5.7). Runs only on series-cache misses.
+namespace promscrape::scrape {
+
+// Attaches the target labels to a scraped series (honor_labels or the
+// exported_ conflict rule), then applies metric_relabel_configs.
+//
+// Thread-compatible: the scratch buffers make `Mutate` non-reentrant.
+class SampleLabelMutator {
+ public:
+  // `target_labels` are the target's public labels; `rules` (may be null)
+  // must outlive the mutator.
+  SampleLabelMutator(labels::Labels target_labels, bool honor_labels,
+                     const std::vector<relabel::Rule>* rules);
+
+  // Fills `*out` with the final labels of the series whose parsed labels
+  // (sorted, `__name__` included, empty values present) are `scraped`.
+  // Returns false when relabeling dropped the series or left it empty.
+  bool Mutate(absl::Span<const textparse::Label> scraped,
+              labels::Builder* out);
+
+ private:
+  labels::Labels target_labels_;
+  bool honor_labels_;
+  const std::vector<relabel::Rule>* rules_;
+  std::vector<labels::Label> conflicts_;
+  std::string name_scratch_;
+};
+
+// The labels of a report series named `name`: the target labels win, and a
+// clashing value would move to exported_<name> (§5.5 last paragraph).
+labels::Labels ReportSeriesLabels(absl::string_view name,
+                                  const labels::Labels& target_labels);
+
+// Label limits of one target; zero means no limit.
+struct LabelLimits {
+  uint64_t label_limit = 0;
+  uint64_t label_name_length_limit = 0;
+  uint64_t label_value_length_limit = 0;
+};
+
+// Checks a final label set: `__name__` present ("missing metric name
+// (__name__ label)"), names and values valid ("invalid metric name or label
+// names: {...}"), then the limits with Prometheus' messages, e.g.
+// "label_limit exceeded (metric: m, number of labels: 6, limit: 5)". All
+// errors are kInvalidArgument.
+absl::Status ValidateSeriesLabels(const std::vector<labels::Label>& lset,
+                                  const LabelLimits& limits);
+
+// Checks `scraped` (sorted) for a repeated label name, which Prometheus'
+// TSDB rejects: `label name "le" is not unique: invalid sample`.
+absl::Status CheckDuplicateLabelNames(
+    absl::Span<const textparse::Label> scraped);
+
+}  // namespace promscrape::scrape
+
+#endif  // PLUGIN_SCRAPE_LABEL_MUTATION_H_

@@ -1,0 +1,329 @@
+#include "plugin/scrape/manager.h"
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "plugin/common/status.h"
+#include "absl/time/clock.h"
+#include "plugin/scrape/file_sd.h"
+#include "yaml-cpp/yaml.h"
+
+namespace promscrape::scrape {
+namespace {
+
+constexpr char kStaticProvider[] = "static_configs";
+
+bool SameConfig(const config::ScrapeConfig& a, const config::ScrapeConfig& b) {
+  YAML::Emitter ea, eb;
+  config::EmitScrapeConfig(a, ea);
+  config::EmitScrapeConfig(b, eb);
+  // The rendering hides secrets; compare the client config itself too.
+  return std::string(ea.c_str()) == eb.c_str() && a.http_client == b.http_client;
+}
+
+std::string FileSdProvider(size_t config_index, const std::string& path) {
+  return absl::StrCat("file_sd/", config_index, "/", path);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Manager>> Manager::Create(
+    Options options, SampleSink& sink, metrics::Registry& registry,
+    const Logger& logger) {
+  if (options.clock == nullptr) options.clock = &Clock::Real();
+  if (options.workers <= 0) {
+    options.workers = std::max(1u, std::thread::hardware_concurrency());
+  }
+  auto manager = std::unique_ptr<Manager>(
+      new Manager(options, sink, registry, logger));
+  http::HttpClientOptions http_options;
+  http_options.num_loops = std::max(1, options.http_loops);
+  Executor* executor = manager->executor_.get();
+  // Completions are parsed on the workers, never on the event loop.
+  http_options.callback_executor =
+      [executor](absl::AnyInvocable<void()> task) {
+        executor->Submit(std::move(task));
+      };
+  absl::StatusOr<std::unique_ptr<http::HttpClient>> http =
+      http::HttpClient::Create(std::move(http_options));
+  if (!http.ok()) return http.status();
+  manager->http_ = std::move(http).value();
+  manager->reloader_ = std::thread([m = manager.get()] { m->RunReloader(); });
+  return manager;
+}
+
+Manager::Manager(Options options, SampleSink& sink, metrics::Registry& registry,
+                 const Logger& logger)
+    : options_(options),
+      sink_(sink),
+      registry_(registry),
+      logger_(logger),
+      executor_(std::make_unique<Executor>(options.workers)),
+      scheduler_(std::make_unique<Scheduler>(*options.clock)),
+      pools_total_(registry.Counter("prometheus_target_scrape_pools_total",
+                                    "Total number of scrape pool creation attempts.")),
+      reloads_total_(registry.Counter(
+          "prometheus_target_scrape_pool_reloads_total",
+          "Total number of scrape pool reloads.")),
+      scrapes_total_(registry.Counter("promscrape_scrapes_total",
+                                      "Scrapes completed (any outcome).")),
+      missed_total_(registry.Counter(
+          "promscrape_scrapes_missed_total",
+          "Scheduled scrapes skipped because the previous one was still "
+          "running or the scheduler fell behind.")) {}
+
+Manager::~Manager() { Stop(); }
+
+absl::StatusOr<Manager::ApplyResult> Manager::ApplyConfig(
+    const config::PrometheusConfig& cfg) {
+  // Validate everything before touching anything.
+  std::map<std::string, std::shared_ptr<const JobSettings>> settings;
+  for (size_t i = 0; i < cfg.scrape_configs.size(); ++i) {
+    const config::ScrapeConfig& sc = cfg.scrape_configs[i];
+    absl::StatusOr<std::shared_ptr<const JobSettings>> s = MakeJobSettings(sc);
+    if (!s.ok()) {
+      return Annotate(s.status(), absl::StrCat("scrape_configs[", i, "] job \"",
+                                               sc.job_name, "\""));
+    }
+    settings[sc.job_name] = *s;
+  }
+
+  MutexLock apply(&apply_mu_);
+  ApplyResult result;
+  std::map<std::string, std::shared_ptr<ScrapePool>> old_pools;
+  config::PrometheusConfig old_config;
+  {
+    MutexLock lock(&mu_);
+    if (stopping_) return absl::CancelledError("scrape manager stopped");
+    old_pools = pools_;
+    old_config = config_;
+  }
+  std::map<std::string, std::shared_ptr<ScrapePool>> pools;
+  std::vector<std::shared_ptr<ScrapePool>> to_stop;
+  for (auto& [job, pool] : old_pools) {
+    if (!settings.contains(job)) {
+      to_stop.push_back(pool);
+      result.removed.push_back(job);
+      target_sets_.erase(job);
+      dirty_.erase(job);
+    }
+  }
+  LoopServices services;
+  services.http = http_.get();
+  services.executor = executor_.get();
+  services.scheduler = scheduler_.get();
+  services.sink = &sink_;
+  services.clock = options_.clock;
+  services.offset_seed = options_.offset_seed;
+  services.scrapes = &scrapes_total_;
+  services.missed_scrapes = &missed_total_;
+  for (const config::ScrapeConfig& sc : cfg.scrape_configs) {
+    const std::string& job = sc.job_name;
+    auto old = old_pools.find(job);
+    if (old == old_pools.end()) {
+      pools[job] = std::make_shared<ScrapePool>(settings[job], services);
+      pools_total_.Increment();
+      result.added.push_back(job);
+    } else {
+      pools[job] = old->second;
+      const config::ScrapeConfig* before = old_config.FindJob(job);
+      if (before == nullptr || !SameConfig(*before, sc)) {
+        old->second->Reload(settings[job]);
+        reloads_total_.Increment();
+        result.reloaded.push_back(job);
+      } else {
+        continue;
+      }
+    }
+    target_sets_[job][kStaticProvider] = StaticTargetGroups(sc);
+    // Drop file_sd providers; RefreshFileSdLocked re-reads the files.
+    auto& providers = target_sets_[job];
+    for (auto it = providers.begin(); it != providers.end();) {
+      if (absl::StartsWith(it->first, "file_sd/")) {
+        it = providers.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    dirty_[job] = true;
+  }
+  {
+    MutexLock lock(&mu_);
+    pools_ = pools;
+    config_ = cfg;
+  }
+  for (auto& pool : to_stop) pool->Stop();
+  for (const std::string& job : result.added) {
+    RefreshFileSdLocked(job, /*force=*/true);
+    SyncJobLocked(job);
+  }
+  for (const std::string& job : result.reloaded) {
+    RefreshFileSdLocked(job, /*force=*/true);
+    SyncJobLocked(job);
+  }
+  return result;
+}
+
+void Manager::RefreshFileSdLocked(const std::string& job, bool force) {
+  config::PrometheusConfig cfg = Config();
+  const config::ScrapeConfig* sc = cfg.FindJob(job);
+  if (sc == nullptr) return;
+  const absl::Time now = options_.clock->Now();
+  for (size_t i = 0; i < sc->file_sd_configs.size(); ++i) {
+    const config::FileSdConfig& fsd = sc->file_sd_configs[i];
+    for (const std::string& path : fsd.files) {
+      const std::string provider = FileSdProvider(i, path);
+      const std::string key = job + "\n" + provider;
+      auto last = file_sd_read_.find(key);
+      if (!force && last != file_sd_read_.end() &&
+          now - last->second < fsd.refresh_interval) {
+        continue;
+      }
+      file_sd_read_[key] = now;
+      absl::StatusOr<std::vector<TargetGroup>> groups = ReadFileSdFile(path);
+      if (!groups.ok()) {
+        // As Prometheus: keep the last good targets of a broken file.
+        logger_.Warning("job \"", job, "\": file_sd: ", groups.status().message());
+        continue;
+      }
+      target_sets_[job][provider] = std::move(groups).value();
+      dirty_[job] = true;
+    }
+  }
+}
+
+void Manager::SyncJobLocked(const std::string& job) {
+  std::shared_ptr<ScrapePool> pool = Pool(job);
+  if (pool == nullptr) return;
+  std::vector<TargetGroup> groups;
+  for (const auto& [provider, gs] : target_sets_[job]) {
+    groups.insert(groups.end(), gs.begin(), gs.end());
+  }
+  dirty_[job] = false;
+  for (const absl::Status& failure : pool->Sync(groups)) {
+    logger_.Warning("job \"", job, "\": ", failure.message());
+  }
+  registry_
+      .Gauge("prometheus_target_scrape_pool_targets",
+             "Current number of targets in this scrape pool.",
+             {{"scrape_job", job}})
+      .Set(static_cast<double>(pool->Info().active_targets));
+  registry_
+      .Counter("prometheus_target_scrape_pool_sync_total",
+               "Total number of syncs that were executed on a scrape pool.",
+               {{"scrape_job", job}})
+      .Increment();
+}
+
+absl::StatusOr<int64_t> Manager::UpdateTargets(const std::string& job,
+                                               const std::string& provider,
+                                               std::vector<TargetGroup> groups) {
+  MutexLock apply(&apply_mu_);
+  if (Pool(job) == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("unknown job \"", job, "\" (not in scrape_configs)"));
+  }
+  auto& providers = target_sets_[job];
+  if (groups.empty()) {
+    providers.erase(provider);
+  } else {
+    providers[provider] = std::move(groups);
+  }
+  dirty_[job] = true;
+  int64_t targets = 0;
+  for (const auto& [p, gs] : providers) {
+    for (const TargetGroup& g : gs) targets += static_cast<int64_t>(g.targets.size());
+  }
+  return targets;
+}
+
+void Manager::ReloadNow() {
+  {
+    MutexLock lock(&mu_);
+    reload_requested_ = true;
+    cv_.SignalAll();
+  }
+  MutexLock apply(&apply_mu_);
+  for (auto& [job, dirty] : dirty_) {
+    if (dirty) SyncJobLocked(job);
+  }
+}
+
+void Manager::RunReloader() {
+  absl::Time last_reload = absl::InfinitePast();
+  while (true) {
+    {
+      MutexLock lock(&mu_);
+      if (stopping_) return;
+      // Wake at least every second for file_sd refresh and pending updates.
+      cv_.WaitWithTimeout(&mu_, std::min(options_.reload_interval, absl::Seconds(1)));
+      if (stopping_) return;
+    }
+    const absl::Time now = options_.clock->Now();
+    MutexLock apply(&apply_mu_);
+    std::vector<std::string> jobs;
+    {
+      MutexLock lock(&mu_);
+      for (const auto& [job, pool] : pools_) jobs.push_back(job);
+    }
+    for (const std::string& job : jobs) RefreshFileSdLocked(job, false);
+    if (now - last_reload < options_.reload_interval) continue;
+    bool synced = false;
+    for (auto& [job, dirty] : dirty_) {
+      if (!dirty) continue;
+      SyncJobLocked(job);
+      synced = true;
+    }
+    if (synced) last_reload = now;
+  }
+}
+
+void Manager::Stop() {
+  {
+    MutexLock lock(&mu_);
+    if (stopping_ && !reloader_.joinable()) return;
+    stopping_ = true;
+    cv_.SignalAll();
+  }
+  if (reloader_.joinable()) reloader_.join();
+  std::map<std::string, std::shared_ptr<ScrapePool>> pools;
+  {
+    MutexLock apply(&apply_mu_);
+    MutexLock lock(&mu_);
+    pools.swap(pools_);
+  }
+  for (auto& [job, pool] : pools) pool->Stop();
+  // Pending end-of-run markers are dropped, as on Prometheus' shutdown.
+  scheduler_->Stop();
+  if (http_ != nullptr) http_->Stop();
+  executor_->Stop();
+}
+
+std::vector<PoolInfo> Manager::Pools() const {
+  std::vector<PoolInfo> out;
+  for (const auto& pool : AllPools()) out.push_back(pool->Info());
+  return out;
+}
+
+std::shared_ptr<ScrapePool> Manager::Pool(const std::string& job) const {
+  MutexLock lock(&mu_);
+  auto it = pools_.find(job);
+  return it == pools_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<ScrapePool>> Manager::AllPools() const {
+  MutexLock lock(&mu_);
+  std::vector<std::shared_ptr<ScrapePool>> out;
+  for (const auto& [job, pool] : pools_) out.push_back(pool);
+  return out;
+}
+
+config::PrometheusConfig Manager::Config() const {
+  MutexLock lock(&mu_);
+  return config_;
+}
+
+}  // namespace promscrape::scrape

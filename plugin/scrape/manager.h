@@ -1,0 +1,132 @@
+#ifndef PLUGIN_SCRAPE_MANAGER_H_
+#define PLUGIN_SCRAPE_MANAGER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "plugin/common/clock.h"
+#include "plugin/common/executor.h"
+#include "plugin/common/logging.h"
+#include "plugin/common/mutex.h"
+#include "plugin/common/scheduler.h"
+#include "plugin/config/prometheus_config.h"
+#include "plugin/http/http_client.h"
+#include "plugin/metrics/registry.h"
+#include "plugin/scrape/sample_sink.h"
+#include "plugin/scrape/scrape_pool.h"
+
+namespace promscrape::scrape {
+
+// The scrape engine's root (Prometheus' scrape.Manager): one pool per job
+// of the applied prometheus.yml, target sets per job and provider (the
+// config's static_configs and file_sd_configs, and whatever the host sends
+// through UpdateTargets), and a debounced reloader that applies target
+// updates at most every reload_interval. It owns the shared services: the
+// HTTP event loop, the worker pool and the timer.
+//
+// Thread-safe. Mutations (ApplyConfig, UpdateTargets, ReloadNow, Stop) are
+// serialized; queries never wait for them.
+class Manager {
+ public:
+  struct Options {
+    absl::Duration reload_interval = absl::Seconds(5);
+    // Worker threads for parsing and appending; 0 = the number of cores.
+    int workers = 0;
+    int http_loops = 1;
+    const Clock* clock = nullptr;  // default Clock::Real()
+    // Prometheus' offset seed (hostname + external labels), spreading HA
+    // replicas; 0 is fine for a single instance.
+    uint64_t offset_seed = 0;
+  };
+
+  struct ApplyResult {
+    std::vector<std::string> added;
+    std::vector<std::string> removed;
+    std::vector<std::string> reloaded;
+  };
+
+  // `sink`, `registry` and `logger` must outlive the manager.
+  static absl::StatusOr<std::unique_ptr<Manager>> Create(
+      Options options, SampleSink& sink, metrics::Registry& registry,
+      const Logger& logger);
+  Manager(const Manager&) = delete;
+  Manager& operator=(const Manager&) = delete;
+  ~Manager();
+
+  // Installs `config`: new jobs get pools (their static and file targets
+  // start at once), removed jobs stop, changed jobs reload. Invalid job
+  // settings fail the whole call and change nothing.
+  absl::StatusOr<ApplyResult> ApplyConfig(const config::PrometheusConfig& config)
+      ABSL_LOCKS_EXCLUDED(apply_mu_, mu_);
+
+  // Replaces `provider`'s target groups of `job` (applied at the next
+  // reload). kNotFound for a job not in the config. Returns the number of
+  // targets the job's providers now hold.
+  absl::StatusOr<int64_t> UpdateTargets(const std::string& job,
+                                        const std::string& provider,
+                                        std::vector<TargetGroup> groups)
+      ABSL_LOCKS_EXCLUDED(apply_mu_, mu_);
+
+  // Applies pending target updates now.
+  void ReloadNow() ABSL_LOCKS_EXCLUDED(apply_mu_, mu_);
+
+  // Stops every pool, then the services. Idempotent.
+  void Stop() ABSL_LOCKS_EXCLUDED(apply_mu_, mu_);
+
+  std::vector<PoolInfo> Pools() const ABSL_LOCKS_EXCLUDED(mu_);
+  // nullptr for an unknown job.
+  std::shared_ptr<ScrapePool> Pool(const std::string& job) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  std::vector<std::shared_ptr<ScrapePool>> AllPools() const
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // The applied config (empty before the first ApplyConfig).
+  config::PrometheusConfig Config() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  Manager(Options options, SampleSink& sink, metrics::Registry& registry,
+          const Logger& logger);
+  void RunReloader();
+  void SyncJobLocked(const std::string& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  void RefreshFileSdLocked(const std::string& job, bool force)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+
+  const Options options_;
+  SampleSink& sink_;
+  metrics::Registry& registry_;
+  const Logger& logger_;
+  std::unique_ptr<Executor> executor_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<http::HttpClient> http_;
+  metrics::Metric& pools_total_;
+  metrics::Metric& reloads_total_;
+  metrics::Metric& scrapes_total_;
+  metrics::Metric& missed_total_;
+
+  // Serializes mutations; taken before mu_.
+  Mutex apply_mu_;
+  // job -> provider -> groups.
+  std::map<std::string, std::map<std::string, std::vector<TargetGroup>>>
+      target_sets_ ABSL_GUARDED_BY(apply_mu_);
+  std::map<std::string, bool> dirty_ ABSL_GUARDED_BY(apply_mu_);
+  // job -> file path -> last read time.
+  std::map<std::string, absl::Time> file_sd_read_ ABSL_GUARDED_BY(apply_mu_);
+
+  mutable Mutex mu_ ABSL_ACQUIRED_AFTER(apply_mu_);
+  CondVar cv_;
+  std::map<std::string, std::shared_ptr<ScrapePool>> pools_ ABSL_GUARDED_BY(mu_);
+  config::PrometheusConfig config_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool reload_requested_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread reloader_;
+};
+
+}  // namespace promscrape::scrape
+
+#endif  // PLUGIN_SCRAPE_MANAGER_H_

@@ -1,0 +1,276 @@
+#include "plugin/scrape/scrape_append.h"
+
+#include <algorithm>
+#include <bit>
+#include <utility>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "plugin/scrape/histogram_limits.h"
+#include "plugin/textparse/content_type.h"
+
+namespace promscrape::scrape {
+namespace {
+
+constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
+// Prometheus' maxAheadTime.
+constexpr int64_t kMaxAheadMs = 10 * 60 * 1000;
+
+constexpr std::array<absl::string_view, 5> kReportNames = {
+    "up", "scrape_duration_seconds", "scrape_samples_scraped",
+    "scrape_samples_post_metric_relabeling", "scrape_series_added"};
+
+double StaleNaN() { return std::bit_cast<double>(kStaleNaNBits); }
+
+absl::string_view ToAbsl(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+size_t BucketCount(const textparse::Histogram& h) {
+  return h.is_float ? h.positive_counts.size() + h.negative_counts.size()
+                    : h.positive_deltas.size() + h.negative_deltas.size();
+}
+
+}  // namespace
+
+ScrapeAppend::ScrapeAppend(AppendOptions options)
+    : options_(std::move(options)),
+      limits_{options_.label_limit, options_.label_name_length_limit,
+              options_.label_value_length_limit},
+      mutator_(options_.target_labels, options_.honor_labels,
+               options_.metric_relabel_rules) {
+  for (size_t i = 0; i < kReportNames.size(); ++i) {
+    report_labels_[i] =
+        ReportSeriesLabels(kReportNames[i], options_.target_labels);
+  }
+  parser_options_.scrape_classic_histograms =
+      options_.scrape_classic_histograms;
+  parser_options_.scrape_native_histograms = options_.scrape_native_histograms;
+}
+
+ScrapeAppend::~ScrapeAppend() = default;
+
+textparse::Parser* ScrapeAppend::ParserFor(std::string_view content_type,
+                                           std::string_view body) {
+  // Content types repeat from scrape to scrape; remembering the last one
+  // keeps media type parsing (and its allocations) off the warm path.
+  if (!have_format_ || content_type != last_content_type_) {
+    format_ = textparse::ChooseFormat(content_type).format;
+    last_content_type_.assign(content_type.data(), content_type.size());
+    have_format_ = true;
+  }
+  std::unique_ptr<textparse::Parser>& parser =
+      parsers_[static_cast<size_t>(format_)];
+  if (parser == nullptr) {
+    parser = textparse::NewParser(format_, body, parser_options_);
+  } else {
+    parser->Reset(body);
+  }
+  return parser.get();
+}
+
+// The limit wrappers of Prometheus' appenderWithLimits, outermost first:
+// bucket limit, sample limit, time limit.
+ScrapeAppend::AddResult ScrapeAppend::AppendLimited(
+    const labels::Labels& series, int64_t t, bool is_histogram,
+    textparse::Parser& parser, Appender& app) {
+  const textparse::Histogram* h = nullptr;
+  if (is_histogram) {
+    h = &parser.histogram();
+    if (options_.native_histogram_bucket_limit > 0 &&
+        BucketCount(*h) > options_.native_histogram_bucket_limit) {
+      histogram_scratch_ = *h;
+      if (!LimitBuckets(&histogram_scratch_,
+                        options_.native_histogram_bucket_limit)
+               .ok()) {
+        return AddResult::kBucketLimit;
+      }
+      h = &histogram_scratch_;
+    }
+  }
+  if (options_.sample_limit > 0 &&
+      ++samples_appended_ > options_.sample_limit) {
+    return AddResult::kSampleLimit;
+  }
+  if (t > max_time_ms_) return AddResult::kOutOfBounds;
+  if (h != nullptr) {
+    app.AppendHistogram(series, t, *h);
+  } else {
+    app.Append(series, t, parser.Value());
+  }
+  return AddResult::kOk;
+}
+
+void ScrapeAppend::AppendStaleMarkers(int64_t timestamp_ms, Appender& app) {
+  // Stale markers never count against sample_limit; out-of-bounds ones are
+  // dropped like any sample.
+  if (timestamp_ms > max_time_ms_) return;
+  const double stale = StaleNaN();
+  cache_.ForEachStale([&](const labels::Labels& series) {
+    app.Append(series, timestamp_ms, stale);
+  });
+}
+
+AppendResult ScrapeAppend::Append(std::string_view body,
+                                  std::string_view content_type,
+                                  int64_t timestamp_ms, Appender& app) {
+  AppendResult result;
+  max_time_ms_ = (options_.clock != nullptr
+                      ? absl::ToUnixMillis(options_.clock->Now())
+                      : timestamp_ms) +
+                 kMaxAheadMs;
+  samples_appended_ = 0;
+
+  // An empty body is a failed scrape: only stale markers (§5.4 A).
+  if (body.empty()) {
+    AppendStaleMarkers(timestamp_ms, app);
+    result.cache_flush_forced = cache_.IterDone(/*flush=*/false);
+    return result;
+  }
+
+  textparse::Parser& parser = *ParserFor(content_type, body);
+  bool sample_limit_hit = false;
+  bool bucket_limit_hit = false;
+  absl::Status error;
+  for (;;) {
+    absl::StatusOr<textparse::Entry> next = parser.Next();
+    if (!next.ok()) {
+      error = next.status();
+      break;
+    }
+    const textparse::Entry entry = *next;
+    if (entry == textparse::Entry::kEof) break;
+    switch (entry) {
+      case textparse::Entry::kType:
+        cache_.SetType(ToAbsl(parser.metadata_name()), parser.type());
+        continue;
+      case textparse::Entry::kHelp:
+        cache_.SetHelp(ToAbsl(parser.metadata_name()), ToAbsl(parser.help()));
+        continue;
+      case textparse::Entry::kUnit:
+        cache_.SetUnit(ToAbsl(parser.metadata_name()), ToAbsl(parser.unit()));
+        continue;
+      case textparse::Entry::kComment:
+        continue;
+      default:
+        break;
+    }
+    const bool is_histogram = entry == textparse::Entry::kHistogram;
+    ++result.total;
+
+    const bool has_timestamp =
+        options_.honor_timestamps && parser.has_timestamp();
+    const int64_t t = has_timestamp ? parser.timestamp_ms() : timestamp_ms;
+    const absl::string_view key = ToAbsl(parser.Series());
+
+    if (cache_.GetDropped(key)) continue;
+    bool already_scraped = false;
+    SeriesCache::Entry* cached = cache_.Get(key, &already_scraped);
+    SeriesState* series = nullptr;
+    if (cached != nullptr) {
+      series = cached->series;
+    } else {
+      parser.Labels(&scraped_);
+      if (!mutator_.Mutate(scraped_, &builder_)) {
+        cache_.AddDropped(key);
+        continue;
+      }
+      error = ValidateSeriesLabels(builder_.current(), limits_);
+      if (error.ok()) error = CheckDuplicateLabelNames(scraped_);
+      if (!error.ok()) break;
+      new_labels_ = builder_.Build();
+      series = cache_.FindSeries(new_labels_);
+    }
+    const labels::Labels& series_labels =
+        series != nullptr ? series->labels : new_labels_;
+
+    AddResult added;
+    if (already_scraped && !has_timestamp) {
+      added = AddResult::kDuplicate;
+    } else if (series != nullptr && series->appended_iter == cache_.iter() &&
+               series->appended_ms == t) {
+      // Another spelling of a series already appended at `t` in this scrape;
+      // Prometheus' TSDB would reject it as a duplicate.
+      added = AddResult::kDuplicate;
+    } else {
+      added = AppendLimited(series_labels, t, is_histogram, parser, app);
+    }
+
+    switch (added) {
+      case AddResult::kOk:
+        if (cached == nullptr) {
+          series = cache_.Add(key, new_labels_)->series;
+          if (!sample_limit_hit && !bucket_limit_hit) ++result.series_added;
+        }
+        if (!has_timestamp || options_.track_timestamps_staleness) {
+          cache_.TrackStaleness(series);
+        }
+        series->appended_iter = cache_.iter();
+        series->appended_ms = t;
+        break;
+      case AddResult::kDuplicate:
+        ++result.duplicates;
+        break;
+      case AddResult::kOutOfBounds:
+        ++result.out_of_bounds;
+        break;
+      case AddResult::kSampleLimit:
+        // Keep parsing so `total` counts every sample.
+        sample_limit_hit = true;
+        break;
+      case AddResult::kBucketLimit:
+        bucket_limit_hit = true;
+        break;
+    }
+    // Every sample that survived relabeling, appended or not.
+    ++result.added;
+  }
+
+  if (error.ok() && sample_limit_hit) {
+    error = absl::InvalidArgumentError("sample limit exceeded");
+  }
+  if (error.ok() && bucket_limit_hit) {
+    error = absl::InvalidArgumentError("histogram bucket limit exceeded");
+  }
+  if (error.ok()) {
+    AppendStaleMarkers(timestamp_ms, app);
+    result.cache_flush_forced = cache_.IterDone(/*flush=*/true);
+  }
+  result.error = std::move(error);
+  return result;
+}
+
+void ScrapeAppend::AppendStaleMarkersOnStop(int64_t timestamp_ms,
+                                            Appender& app) {
+  Append("", "", timestamp_ms, app);
+  const double stale = StaleNaN();
+  for (const labels::Labels& series : report_labels_) {
+    app.Append(series, timestamp_ms, stale);
+  }
+}
+
+void ScrapeAppend::AppendReport(int64_t timestamp_ms, absl::Duration duration,
+                                const AppendResult& result, bool up,
+                                Appender& app) {
+  const double values[5] = {
+      up ? 1.0 : 0.0, absl::ToDoubleSeconds(duration),
+      static_cast<double>(result.total), static_cast<double>(result.added),
+      static_cast<double>(result.series_added)};
+  for (size_t i = 0; i < report_labels_.size(); ++i) {
+    app.Append(report_labels_[i], timestamp_ms, values[i]);
+  }
+}
+
+std::vector<MetricMetadata> ScrapeAppend::Metadata() const {
+  std::vector<MetricMetadata> out;
+  cache_.ForEachMetadata([&](const std::string& name, const MetaEntry& e) {
+    out.push_back(MetricMetadata{name, e.type, e.help, e.unit});
+  });
+  std::sort(out.begin(), out.end(),
+            [](const MetricMetadata& a, const MetricMetadata& b) {
+              return a.metric < b.metric;
+            });
+  return out;
+}
+
+}  // namespace promscrape::scrape

@@ -1,0 +1,310 @@
+#include "plugin/scrape/scrape_loop.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "plugin/http/scrape_headers.h"
+
+namespace promscrape::scrape {
+namespace {
+
+// Prometheus' --scrape.timestamp-tolerance default.
+constexpr absl::Duration kTimestampTolerance = absl::Milliseconds(2);
+
+// A ScrapeAppend and the job settings its options point into, kept alive
+// together (end-of-run staleness may outlive the loop and its config).
+struct AppendBundle {
+  AppendBundle(std::shared_ptr<const JobSettings> j, AppendOptions options)
+      : job(std::move(j)), append(std::move(options)) {}
+  std::shared_ptr<const JobSettings> job;
+  ScrapeAppend append;
+};
+
+AppendOptions MakeAppendOptions(const Target& target, const JobSettings& job) {
+  const config::ScrapeConfig& c = job.config;
+  AppendOptions o;
+  o.target_labels = target.PublicLabels();
+  o.honor_labels = c.honor_labels;
+  o.honor_timestamps = c.honor_timestamps;
+  o.track_timestamps_staleness = c.track_timestamps_staleness;
+  o.sample_limit = c.limits.sample_limit;
+  o.label_limit = c.limits.label_limit;
+  o.label_name_length_limit = c.limits.label_name_length_limit;
+  o.label_value_length_limit = c.limits.label_value_length_limit;
+  o.native_histogram_bucket_limit = c.native_histogram_bucket_limit;
+  o.scrape_classic_histograms = c.scrape_classic_histograms;
+  o.metric_relabel_rules = &c.metric_relabel_rules;
+  return o;
+}
+
+std::shared_ptr<ScrapeAppend> NewAppendState(
+    const Target& target, std::shared_ptr<const JobSettings> job) {
+  AppendOptions options = MakeAppendOptions(target, *job);
+  auto bundle = std::make_shared<AppendBundle>(std::move(job),
+                                               std::move(options));
+  return std::shared_ptr<ScrapeAppend>(bundle, &bundle->append);
+}
+
+}  // namespace
+
+ScrapeLoop::ScrapeLoop(Target target, std::shared_ptr<const JobSettings> job,
+                       LoopServices services)
+    : services_(services), target_(target) {
+  MutexLock lock(&mu_);
+  ApplyTargetLocked(std::move(target), std::move(job), /*reuse_cache=*/false);
+}
+
+ScrapeLoop::~ScrapeLoop() { Stop(); }
+
+void ScrapeLoop::ApplyTargetLocked(Target target,
+                                   std::shared_ptr<const JobSettings> job,
+                                   bool reuse_cache) {
+  const config::ScrapeConfig& c = job->config;
+  absl::StatusOr<std::pair<absl::Duration, absl::Duration>> it =
+      target.IntervalAndTimeout();
+  if (it.ok()) {
+    interval_ = it->first;
+    timeout_ = it->second;
+    interval_error_ = absl::OkStatus();
+  } else {
+    interval_ = c.scrape_interval;
+    timeout_ = c.scrape_timeout;
+    interval_error_ = it.status();
+  }
+  if (!reuse_cache || append_ == nullptr) append_ = NewAppendState(target, job);
+  state_.job = c.job_name;
+  state_.url = target.Url();
+  state_.labels = target.PublicLabels();
+  state_.discovered_labels = target.discovered_labels();
+  state_.interval = interval_;
+  state_.timeout = timeout_;
+  target_ = std::move(target);
+  job_ = std::move(job);
+}
+
+void ScrapeLoop::Start() {
+  MutexLock lock(&mu_);
+  if (started_ || stopping_) return;
+  started_ = true;
+  absl::Time now = services_.clock->Now();
+  next_tick_ = now + target_.Offset(interval_, services_.offset_seed, now);
+  aligned_ = next_tick_;
+  ScheduleLocked(next_tick_);
+}
+
+void ScrapeLoop::ScheduleLocked(absl::Time when) {
+  next_tick_ = when;
+  timer_id_ = services_.scheduler->RunAt(when, [this, when] { OnTick(when); });
+}
+
+void ScrapeLoop::OnTick(absl::Time tick) {
+  http::Request request;
+  absl::Status forced;
+  absl::Time scrape_time;
+  absl::Time start;
+  {
+    MutexLock lock(&mu_);
+    timer_id_ = 0;
+    if (stopping_) return;
+    absl::Time now = services_.clock->Now();
+    // Keep the grid: the next tick is a whole number of intervals on.
+    absl::Time next = tick + interval_;
+    if (regrid_) {
+      regrid_ = false;
+      next = now + target_.Offset(interval_, services_.offset_seed, now);
+      aligned_ = next;
+    }
+    while (next <= now) {
+      next += interval_;
+      if (services_.missed_scrapes != nullptr) {
+        services_.missed_scrapes->Increment();
+      }
+    }
+    ScheduleLocked(next);
+    if (in_flight_) {
+      // The previous scrape is still being processed.
+      if (services_.missed_scrapes != nullptr) {
+        services_.missed_scrapes->Increment();
+      }
+      return;
+    }
+    // Prometheus' timestamp alignment: within the tolerance of the grid the
+    // sample is stamped with the grid time.
+    scrape_time = now;
+    while (scrape_time - aligned_ >= interval_) aligned_ += interval_;
+    absl::Duration tolerance = std::min(interval_ / 100, kTimestampTolerance);
+    if (scrape_time - aligned_ <= tolerance) scrape_time = aligned_;
+    start = now;
+    in_flight_ = true;
+    forced = !interval_error_.ok() ? interval_error_ : forced_error_;
+    if (forced.ok()) {
+      const config::ScrapeConfig& c = job_->config;
+      request.url = state_.url;
+      request.headers = http::ScrapeHeaders(job_->accept_header, timeout_,
+                                            c.enable_compression);
+      request.timeout = timeout_;
+      request.body_size_limit = c.limits.body_size_limit;
+      request.settings = job_->client;
+      request.buffer = std::move(buffer_);
+    }
+  }
+  if (!forced.ok()) {
+    http::Response response;
+    response.status = forced;
+    services_.executor->Submit(
+        [this, response = std::move(response), scrape_time, start]() mutable {
+          Complete(std::move(response), scrape_time, start);
+        });
+    return;
+  }
+  uint64_t id = services_.http->Start(
+      std::move(request),
+      [this, scrape_time, start](http::Response response) {
+        Complete(std::move(response), scrape_time, start);
+      });
+  MutexLock lock(&mu_);
+  request_id_ = id;
+}
+
+void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
+                          absl::Time start) {
+  std::shared_ptr<ScrapeAppend> append;
+  {
+    MutexLock lock(&mu_);
+    if (stopping_) {
+      buffer_ = std::move(response.body);
+      in_flight_ = false;
+      cv_.SignalAll();
+      return;
+    }
+    append = append_;
+  }
+  const int64_t ts = absl::ToUnixMillis(scrape_time);
+  absl::Status scrape_error = response.status;
+  std::string_view body;
+  if (scrape_error.ok()) body = response.body;
+  std::unique_ptr<Appender> app = services_.sink->NewAppender();
+  AppendResult result =
+      append->Append(body, response.content_type, ts, *app);
+  if (!result.error.ok()) {
+    // §5.3 step 8: drop what the failed append wrote, then mark every series
+    // of the last good scrape stale on a fresh appender.
+    app->Rollback();
+    app = services_.sink->NewAppender();
+    append->Append("", "", ts, *app);
+  }
+  absl::Status error = scrape_error.ok() ? result.error : scrape_error;
+  absl::Duration duration = services_.clock->Now() - start;
+  append->AppendReport(ts, duration, result, error.ok(), *app);
+  app->Commit().IgnoreError();  // The sink counts what it loses.
+  if (services_.scrapes != nullptr) services_.scrapes->Increment();
+
+  MutexLock lock(&mu_);
+  state_.health = error.ok() ? TargetHealth::kUp : TargetHealth::kDown;
+  state_.last_error = error.ok() ? "" : std::string(error.message());
+  state_.last_scrape = scrape_time;
+  state_.last_duration = duration;
+  state_.last_samples = result.total;
+  last_start_ = start;
+  buffer_ = std::move(response.body);
+  in_flight_ = false;
+  cv_.SignalAll();
+}
+
+void ScrapeLoop::Stop() {
+  uint64_t timer = 0;
+  uint64_t request = 0;
+  {
+    MutexLock lock(&mu_);
+    stopping_ = true;
+    timer = timer_id_;
+    if (in_flight_) request = request_id_;
+  }
+  // Outside mu_: Cancel waits for a running OnTick, which takes mu_.
+  if (timer != 0) services_.scheduler->Cancel(timer);
+  {
+    MutexLock lock(&mu_);
+    // OnTick may have scheduled again before it saw stopping_.
+    timer = timer_id_;
+    timer_id_ = 0;
+  }
+  if (timer != 0) services_.scheduler->Cancel(timer);
+  if (request != 0) services_.http->Cancel(request);
+  MutexLock lock(&mu_);
+  while (in_flight_) {
+    if (cv_.WaitWithTimeout(&mu_, absl::Milliseconds(100)) &&
+        request_id_ != 0) {
+      // The request was started after the first Cancel; cancel it again.
+      uint64_t id = request_id_;
+      mu_.Unlock();
+      services_.http->Cancel(id);
+      mu_.Lock();
+    }
+  }
+}
+
+void ScrapeLoop::Reconfigure(Target target,
+                             std::shared_ptr<const JobSettings> job,
+                             bool reuse_cache) {
+  MutexLock lock(&mu_);
+  const absl::Duration old_interval = interval_;
+  ApplyTargetLocked(std::move(target), std::move(job), reuse_cache);
+  // A new interval means a new grid, phased by the target hash as for a new
+  // loop; the tick already scheduled moves onto it (OnTick).
+  if (interval_ != old_interval) regrid_ = true;
+}
+
+void ScrapeLoop::UpdateDiscoveredLabels(const labels::Labels& discovered) {
+  MutexLock lock(&mu_);
+  state_.discovered_labels = discovered;
+}
+
+void ScrapeLoop::SetForcedError(absl::Status error) {
+  MutexLock lock(&mu_);
+  forced_error_ = std::move(error);
+}
+
+TargetState ScrapeLoop::State() const {
+  MutexLock lock(&mu_);
+  TargetState s = state_;
+  if (!interval_error_.ok() && s.last_error.empty()) {
+    s.last_error = std::string(interval_error_.message());
+  }
+  return s;
+}
+
+Target ScrapeLoop::target() const {
+  MutexLock lock(&mu_);
+  return target_;
+}
+
+std::vector<MetricMetadata> ScrapeLoop::Metadata() const {
+  std::shared_ptr<ScrapeAppend> append = append_state();
+  return append->Metadata();
+}
+
+std::shared_ptr<ScrapeAppend> ScrapeLoop::append_state() const {
+  MutexLock lock(&mu_);
+  return append_;
+}
+
+absl::Time ScrapeLoop::NextTickAfter(absl::Time t) const {
+  MutexLock lock(&mu_);
+  absl::Time next = next_tick_;
+  if (interval_ <= absl::ZeroDuration()) return t;
+  while (next <= t) next += interval_;
+  return next;
+}
+
+bool ScrapeLoop::has_scraped() const {
+  MutexLock lock(&mu_);
+  return last_start_ != absl::InfinitePast();
+}
+
+absl::Duration ScrapeLoop::interval() const {
+  MutexLock lock(&mu_);
+  return interval_;
+}
+
+}  // namespace promscrape::scrape

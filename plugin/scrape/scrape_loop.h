@@ -1,0 +1,140 @@
+#ifndef PLUGIN_SCRAPE_SCRAPE_LOOP_H_
+#define PLUGIN_SCRAPE_SCRAPE_LOOP_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "plugin/common/clock.h"
+#include "plugin/common/executor.h"
+#include "plugin/common/mutex.h"
+#include "plugin/common/scheduler.h"
+#include "plugin/http/http_client.h"
+#include "plugin/metrics/registry.h"
+#include "plugin/scrape/job_settings.h"
+#include "plugin/scrape/sample_sink.h"
+#include "plugin/scrape/scrape_append.h"
+#include "plugin/scrape/target.h"
+
+namespace promscrape::scrape {
+
+enum class TargetHealth { kUnknown, kUp, kDown };
+
+// What the control service shows of a target.
+struct TargetState {
+  std::string job;
+  std::string url;
+  labels::Labels labels;             // Target::PublicLabels()
+  labels::Labels discovered_labels;  // before relabeling
+  TargetHealth health = TargetHealth::kUnknown;
+  std::string last_error;
+  absl::Time last_scrape;  // InfinitePast() before the first scrape
+  absl::Duration last_duration;
+  int64_t last_samples = 0;
+  absl::Duration interval;
+  absl::Duration timeout;
+};
+
+// The long-lived services a loop uses; all must outlive every loop.
+struct LoopServices {
+  http::HttpClient* http = nullptr;
+  Executor* executor = nullptr;
+  Scheduler* scheduler = nullptr;
+  SampleSink* sink = nullptr;
+  const Clock* clock = nullptr;
+  uint64_t offset_seed = 0;
+  metrics::Metric* scrapes = nullptr;         // may be null
+  metrics::Metric* missed_scrapes = nullptr;  // may be null
+};
+
+// Scrapes one target every interval, as a scheduled task rather than a
+// thread: a timer entry fires at the target's hashed phase, the HTTP
+// request runs on the event loop, and the response is parsed and appended
+// on an executor thread (ScrapeAppend), followed by the report series.
+// Timestamps are the tick times (aligned within Prometheus' 2 ms
+// tolerance), so successive samples are exactly one interval apart.
+//
+// Thread-safe. Scrapes of one loop never overlap: a tick that finds the
+// previous scrape still running is skipped and counted as missed.
+class ScrapeLoop {
+ public:
+  ScrapeLoop(Target target, std::shared_ptr<const JobSettings> job,
+             LoopServices services);
+  ScrapeLoop(const ScrapeLoop&) = delete;
+  ScrapeLoop& operator=(const ScrapeLoop&) = delete;
+  ~ScrapeLoop();
+
+  // Schedules the first scrape at the target's offset. Call once.
+  void Start() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Stops scraping and waits until no request or append of this loop is
+  // in flight. Idempotent. The series state stays readable (append_state)
+  // for end-of-run staleness.
+  void Stop() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Uses `job` from the next scrape on. The schedule (phase) is kept when
+  // the interval is unchanged; the series cache is kept when `reuse_cache`.
+  void Reconfigure(Target target, std::shared_ptr<const JobSettings> job,
+                   bool reuse_cache) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Updates the discovered labels shown for the target (same identity).
+  void UpdateDiscoveredLabels(const labels::Labels& discovered)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Every scrape fails with `error` without an HTTP request (target_limit);
+  // OK clears it.
+  void SetForcedError(absl::Status error) ABSL_LOCKS_EXCLUDED(mu_);
+
+  TargetState State() const ABSL_LOCKS_EXCLUDED(mu_);
+  Target target() const ABSL_LOCKS_EXCLUDED(mu_);
+  std::vector<MetricMetadata> Metadata() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // For end-of-run staleness after Stop: the series state, the time of the
+  // first tick after now, and the interval.
+  std::shared_ptr<ScrapeAppend> append_state() const ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Time NextTickAfter(absl::Time t) const ABSL_LOCKS_EXCLUDED(mu_);
+  bool has_scraped() const ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Duration interval() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  void ScheduleLocked(absl::Time when) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnTick(absl::Time tick) ABSL_LOCKS_EXCLUDED(mu_);
+  void Complete(http::Response response, absl::Time scrape_time,
+                absl::Time start) ABSL_LOCKS_EXCLUDED(mu_);
+  void ApplyTargetLocked(Target target, std::shared_ptr<const JobSettings> job,
+                         bool reuse_cache) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const LoopServices services_;
+
+  mutable Mutex mu_;
+  CondVar cv_;
+  Target target_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const JobSettings> job_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<ScrapeAppend> append_ ABSL_GUARDED_BY(mu_);
+  absl::Duration interval_ ABSL_GUARDED_BY(mu_);
+  absl::Duration timeout_ ABSL_GUARDED_BY(mu_);
+  absl::Status interval_error_ ABSL_GUARDED_BY(mu_);
+  absl::Status forced_error_ ABSL_GUARDED_BY(mu_);
+  // The tick grid: the next scheduled tick and the alignment base.
+  absl::Time next_tick_ ABSL_GUARDED_BY(mu_);
+  absl::Time aligned_ ABSL_GUARDED_BY(mu_);
+  uint64_t timer_id_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t request_id_ ABSL_GUARDED_BY(mu_) = 0;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  // The interval changed: the next tick starts a new grid.
+  bool regrid_ ABSL_GUARDED_BY(mu_) = false;
+  // The last response's body buffer, handed to the next request.
+  std::string buffer_ ABSL_GUARDED_BY(mu_);
+  TargetState state_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_start_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+};
+
+}  // namespace promscrape::scrape
+
+#endif  // PLUGIN_SCRAPE_SCRAPE_LOOP_H_

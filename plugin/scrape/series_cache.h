@@ -1,0 +1,137 @@
+#ifndef PLUGIN_SCRAPE_SERIES_CACHE_H_
+#define PLUGIN_SCRAPE_SERIES_CACHE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "plugin/common/mutex.h"
+#include "plugin/labels/labels.h"
+#include "plugin/textparse/parser.h"
+
+// Prometheus' scrapeCache (§5.9, §5.10) for one target.
+namespace promscrape::scrape {
+
+// One final label set of the target: what Prometheus' storage ref stands
+// for. Several cache keys (spellings of one series) may share it; staleness
+// is tracked per series, not per key.
+struct SeriesState {
+  labels::Labels labels;
+  // Iteration in which the series was last appended without an explicit
+  // timestamp (or with one and track_timestamps_staleness): the staleness
+  // sets seriesPrev / seriesCur are "tracked_iter == iter - 1 / iter".
+  int64_t tracked_iter = -1;
+  // Iteration and timestamp of the last append, to skip a second sample of
+  // the same series at the same time within one scrape.
+  int64_t appended_iter = -1;
+  int64_t appended_ms = 0;
+  int32_t key_refs = 0;  // Cache entries pointing here.
+};
+
+// One TYPE/HELP/UNIT entry of the metadata cache.
+struct MetaEntry {
+  textparse::MetricType type = textparse::MetricType::kUnknown;
+  std::string help;
+  std::string unit;
+  int64_t last_iter = 0;
+};
+
+// The caches: raw series bytes -> final labels, dropped series, the
+// per-series staleness state and metadata.
+//
+// Thread-compatible, except the metadata which has its own lock:
+// `ForEachMetadata` may run concurrently with everything else.
+class SeriesCache {
+ public:
+  struct Entry {
+    SeriesState* series = nullptr;
+    int64_t last_iter = 0;
+  };
+
+  SeriesCache() = default;
+  SeriesCache(const SeriesCache&) = delete;
+  SeriesCache& operator=(const SeriesCache&) = delete;
+
+  int64_t iter() const { return iter_; }
+
+  // Looks up `key` and marks it seen in this iteration. Sets
+  // `*already_scraped` when it was seen earlier in this iteration. Returns
+  // null on a miss. No allocation.
+  Entry* Get(absl::string_view key, bool* already_scraped);
+  // Adds `key` -> the series with `labels` (shared with other keys that have
+  // the same final labels).
+  Entry* Add(absl::string_view key, const labels::Labels& lset);
+  // The series with final labels `lset` if some key maps to it, else null.
+  SeriesState* FindSeries(const labels::Labels& lset);
+
+  // Whether `key` is a dropped series (marks it seen).
+  bool GetDropped(absl::string_view key);
+  void AddDropped(absl::string_view key);
+
+  // Marks `series` as present in this iteration for staleness.
+  void TrackStaleness(SeriesState* series);
+  // Calls `f(labels)` for each series tracked in the previous iteration and
+  // not in this one.
+  template <typename F>
+  void ForEachStale(F f) const;
+
+  // Prometheus' iterDone: on `flush` (a successful non-empty scrape) or when
+  // the caches grew beyond 2 * last successful size + 1000, deletes entries
+  // not seen in this iteration (metadata after 10 iterations); then starts
+  // the next iteration. Returns whether a flush was forced.
+  bool IterDone(bool flush);
+
+  void SetType(absl::string_view metric, textparse::MetricType type);
+  void SetHelp(absl::string_view metric, absl::string_view help);
+  void SetUnit(absl::string_view metric, absl::string_view unit);
+  // Calls `f(name, entry)` in unspecified order with the metadata lock held.
+  template <typename F>
+  void ForEachMetadata(F f) const;
+
+  size_t series_size() const { return series_.size(); }
+  size_t dropped_size() const { return dropped_.size(); }
+
+ private:
+  struct LabelsHash {
+    size_t operator()(const labels::Labels& l) const { return l.Hash(); }
+  };
+  MetaEntry& MetaLocked(absl::string_view metric)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(meta_mu_);
+
+  int64_t iter_ = 0;
+  size_t successful_count_ = 0;
+  absl::flat_hash_map<std::string, Entry> series_;
+  absl::flat_hash_map<std::string, int64_t> dropped_;
+  // Keyed by final labels; node-based so Entry pointers stay valid.
+  absl::node_hash_map<labels::Labels, SeriesState, LabelsHash> states_;
+  // Staleness bookkeeping that lets a scrape with no vanished series skip
+  // the scan over all series.
+  size_t prev_tracked_ = 0;  // Tracked in iteration iter_ - 1.
+  size_t cur_tracked_ = 0;   // Tracked in iteration iter_.
+  size_t retracked_ = 0;     // Of cur_tracked_, those also in prev.
+
+  mutable Mutex meta_mu_;
+  absl::flat_hash_map<std::string, MetaEntry> metadata_
+      ABSL_GUARDED_BY(meta_mu_);
+};
+
+template <typename F>
+void SeriesCache::ForEachStale(F f) const {
+  if (retracked_ == prev_tracked_) return;
+  for (const auto& [lset, state] : states_) {
+    if (state.tracked_iter == iter_ - 1) f(state.labels);
+  }
+}
+
+template <typename F>
+void SeriesCache::ForEachMetadata(F f) const {
+  MutexLock lock(&meta_mu_);
+  for (const auto& [name, entry] : metadata_) f(name, entry);
+}
+
+}  // namespace promscrape::scrape
+
+#endif  // PLUGIN_SCRAPE_SERIES_CACHE_H_

@@ -1,0 +1,334 @@
+// The scrape engine end to end inside one process: Manager -> pools ->
+// loops -> real HTTP against local servers -> a recording sink. Real clock,
+// short intervals; waits poll with deadlines.
+
+#include "plugin/scrape/manager.h"
+
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "plugin/common/logging.h"
+#include "plugin/common/mutex.h"
+#include "plugin/config/prometheus_config.h"
+#include "plugin/metrics/registry.h"
+#include "tests/testutil/status_matchers.h"
+#include "tests/testutil/test_http_server.h"
+
+namespace promscrape::scrape {
+namespace {
+
+using ::promscrape::testing::TestHttpRequest;
+using ::promscrape::testing::TestHttpResponse;
+using ::promscrape::testing::TestHttpServer;
+using ::testing::HasSubstr;
+
+constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
+
+struct Stored {
+  std::string series;  // labels::Labels::ToString()
+  int64_t t;
+  double v;
+  bool stale() const {
+    uint64_t b;
+    std::memcpy(&b, &v, sizeof b);
+    return b == kStaleNaNBits;
+  }
+};
+
+// Keeps committed samples; rolled-back ones vanish.
+class Recorder final : public SampleSink {
+ public:
+  class App final : public Appender {
+   public:
+    explicit App(Recorder* r) : r_(r) {}
+    void Append(const labels::Labels& s, int64_t t, double v) override {
+      pending_.push_back({s.ToString(), t, v});
+    }
+    void AppendHistogram(const labels::Labels&, int64_t,
+                         const textparse::Histogram&) override {}
+    absl::Status Commit() override {
+      MutexLock lock(&r_->mu_);
+      for (Stored& s : pending_) r_->stored_.push_back(std::move(s));
+      pending_.clear();
+      return absl::OkStatus();
+    }
+    void Rollback() override { pending_.clear(); }
+
+   private:
+    Recorder* r_;
+    std::vector<Stored> pending_;
+  };
+  std::unique_ptr<Appender> NewAppender() override {
+    return std::make_unique<App>(this);
+  }
+  std::vector<Stored> Find(absl::string_view needle) const {
+    MutexLock lock(&mu_);
+    std::vector<Stored> out;
+    for (const Stored& s : stored_) {
+      if (s.series.find(std::string(needle)) != std::string::npos) out.push_back(s);
+    }
+    return out;
+  }
+  // Polls until `pred` holds for the samples matching `needle`.
+  bool WaitFor(absl::string_view needle,
+               const std::function<bool(const std::vector<Stored>&)>& pred,
+               absl::Duration timeout = absl::Seconds(20)) const {
+    absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      if (pred(Find(needle))) return true;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+
+ private:
+  mutable Mutex mu_;
+  std::vector<Stored> stored_ ABSL_GUARDED_BY(mu_);
+};
+
+bool AtLeast(const std::vector<Stored>& s, size_t n) { return s.size() >= n; }
+
+class ManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = TestHttpServer::Start([this](const TestHttpRequest& req) {
+      TestHttpResponse r;
+      MutexLock lock(&mu_);
+      ++hits_[req.target];
+      if (req.target == "/fail") {
+        r.status = 500;
+        r.reason = "Internal Server Error";
+        return r;
+      }
+      r.headers.push_back({"Content-Type", "text/plain; version=0.0.4"});
+      r.body = absl::StrCat(
+          "# HELP requests_total Requests.\n# TYPE requests_total counter\n",
+          "requests_total{path=\"", req.target, "\"} ", ++counter_, "\n",
+          "temperature 21.5\n");
+      if (extra_series_) r.body += "extra_gauge 1\n";
+      return r;
+    });
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(server).value();
+    Manager::Options options;
+    options.reload_interval = absl::Milliseconds(50);
+    options.workers = 2;
+    auto manager = Manager::Create(options, recorder_, registry_, logger_);
+    ASSERT_TRUE(manager.ok()) << manager.status();
+    manager_ = std::move(manager).value();
+  }
+  void TearDown() override {
+    if (manager_) manager_->Stop();
+  }
+
+  absl::Status Apply(const std::string& yaml) {
+    absl::StatusOr<config::PrometheusConfig> cfg =
+        config::ParsePrometheusConfig(yaml);
+    if (!cfg.ok()) return cfg.status();
+    return manager_->ApplyConfig(*cfg).status();
+  }
+  std::string Address() const { return absl::StrCat("127.0.0.1:", server_->port()); }
+
+  Mutex mu_;
+  std::map<std::string, int> hits_ ABSL_GUARDED_BY(mu_);
+  int counter_ ABSL_GUARDED_BY(mu_) = 0;
+  bool extra_series_ ABSL_GUARDED_BY(mu_) = false;
+  std::unique_ptr<TestHttpServer> server_;
+  Recorder recorder_;
+  metrics::Registry registry_;
+  Logger logger_{[](LogLevel, absl::string_view) {}};
+  std::unique_ptr<Manager> manager_;
+};
+
+TEST_F(ManagerTest, ScrapesStaticTargetsWithTargetLabelsAndReportSeries) {
+  PROMSCRAPE_ASSERT_OK(Apply(absl::StrFormat(R"(
+scrape_configs:
+  - job_name: app
+    scrape_interval: 200ms
+    scrape_timeout: 100ms
+    static_configs:
+      - targets: ["%s"]
+        labels: {env: test}
+)", Address())));
+  ASSERT_TRUE(recorder_.WaitFor("requests_total", [](const auto& s) {
+    return AtLeast(s, 3);
+  }));
+  std::vector<Stored> samples = recorder_.Find("requests_total");
+  EXPECT_EQ(samples[0].series,
+            absl::StrFormat("{__name__=\"requests_total\", env=\"test\", "
+                            "instance=\"%s\", job=\"app\", path=\"/metrics\"}",
+                            Address()));
+  // Timestamps sit on the interval grid.
+  for (size_t i = 1; i < samples.size(); ++i) {
+    EXPECT_EQ((samples[i].t - samples[i - 1].t) % 200, 0) << i;
+  }
+  std::vector<Stored> up = recorder_.Find("{__name__=\"up\"");
+  ASSERT_FALSE(up.empty());
+  EXPECT_EQ(up[0].v, 1);
+  EXPECT_EQ(up[0].t, samples[0].t);
+  EXPECT_FALSE(recorder_.Find("scrape_duration_seconds").empty());
+  EXPECT_EQ(recorder_.Find("scrape_samples_scraped")[0].v, 2);
+  EXPECT_EQ(recorder_.Find("scrape_series_added")[0].v, 2);
+
+  std::vector<PoolInfo> pools = manager_->Pools();
+  ASSERT_EQ(pools.size(), 1u);
+  EXPECT_EQ(pools[0].job, "app");
+  EXPECT_EQ(pools[0].active_targets, 1);
+  std::vector<TargetState> targets = manager_->Pool("app")->ActiveTargets();
+  ASSERT_EQ(targets.size(), 1u);
+  EXPECT_EQ(targets[0].health, TargetHealth::kUp);
+  EXPECT_EQ(targets[0].url, absl::StrCat("http://", Address(), "/metrics"));
+}
+
+TEST_F(ManagerTest, FailingTargetReportsDownWithPrometheusError) {
+  PROMSCRAPE_ASSERT_OK(Apply(absl::StrFormat(R"(
+scrape_configs:
+  - job_name: broken
+    scrape_interval: 200ms
+    scrape_timeout: 100ms
+    metrics_path: /fail
+    static_configs: [{targets: ["%s"]}]
+)", Address())));
+  ASSERT_TRUE(recorder_.WaitFor("{__name__=\"up\"", [](const auto& s) {
+    return AtLeast(s, 1);
+  }));
+  EXPECT_EQ(recorder_.Find("{__name__=\"up\"")[0].v, 0);
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  std::string error;
+  while (absl::Now() < deadline) {
+    auto t = manager_->Pool("broken")->ActiveTargets();
+    if (!t.empty() && t[0].health == TargetHealth::kDown) {
+      error = t[0].last_error;
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(error, "server returned HTTP status 500 Internal Server Error");
+}
+
+TEST_F(ManagerTest, VanishedTargetGetsStaleMarkersAfterTwoTicks) {
+  PROMSCRAPE_ASSERT_OK(Apply(R"(
+scrape_configs:
+  - job_name: sd
+    scrape_interval: 200ms
+    scrape_timeout: 100ms
+)"));
+  TargetGroup group;
+  group.targets.push_back(labels::Labels::Of({{"__address__", Address()}}));
+  group.source = "test/0";
+  ASSERT_TRUE(manager_->UpdateTargets("sd", "test", {group}).ok());
+  ASSERT_TRUE(recorder_.WaitFor("temperature", [](const auto& s) {
+    return AtLeast(s, 2);
+  }));
+  ASSERT_TRUE(manager_->UpdateTargets("sd", "test", {}).ok());
+  ASSERT_TRUE(recorder_.WaitFor("temperature", [](const auto& s) {
+    return !s.empty() && s.back().stale();
+  }));
+  std::vector<Stored> temps = recorder_.Find("temperature");
+  // The marker is stamped on the grid, after the last real sample.
+  EXPECT_GT(temps.back().t, temps[temps.size() - 2].t);
+  EXPECT_EQ((temps.back().t - temps.front().t) % 200, 0);
+  ASSERT_TRUE(recorder_.WaitFor("{__name__=\"up\"", [](const auto& s) {
+    return !s.empty() && s.back().stale();
+  }));
+  EXPECT_TRUE(manager_->Pool("sd")->ActiveTargets().empty());
+  EXPECT_THAT(manager_->UpdateTargets("nope", "test", {}).status(),
+              ::promscrape::testing::StatusIs(absl::StatusCode::kNotFound,
+                                              HasSubstr("unknown job \"nope\"")));
+}
+
+TEST_F(ManagerTest, SeriesMissingFromTheNextScrapeGoStale) {
+  {
+    MutexLock lock(&mu_);
+    extra_series_ = true;
+  }
+  PROMSCRAPE_ASSERT_OK(Apply(absl::StrFormat(R"(
+scrape_configs:
+  - job_name: app
+    scrape_interval: 200ms
+    scrape_timeout: 100ms
+    static_configs: [{targets: ["%s"]}]
+)", Address())));
+  ASSERT_TRUE(recorder_.WaitFor("extra_gauge", [](const auto& s) {
+    return AtLeast(s, 1);
+  }));
+  {
+    MutexLock lock(&mu_);
+    extra_series_ = false;
+  }
+  ASSERT_TRUE(recorder_.WaitFor("extra_gauge", [](const auto& s) {
+    return !s.empty() && s.back().stale();
+  }));
+}
+
+TEST_F(ManagerTest, TargetLimitFailsTheWholePool) {
+  PROMSCRAPE_ASSERT_OK(Apply(absl::StrFormat(R"(
+scrape_configs:
+  - job_name: limited
+    scrape_interval: 200ms
+    scrape_timeout: 100ms
+    target_limit: 1
+    static_configs: [{targets: ["%s", "127.0.0.1:1"]}]
+)", Address())));
+  ASSERT_TRUE(recorder_.WaitFor("{__name__=\"up\"", [](const auto& s) {
+    return AtLeast(s, 2);
+  }));
+  for (const Stored& s : recorder_.Find("{__name__=\"up\"")) EXPECT_EQ(s.v, 0);
+  EXPECT_TRUE(recorder_.Find("requests_total").empty());
+  PoolInfo info = manager_->Pool("limited")->Info();
+  EXPECT_EQ(info.error, "target_limit exceeded (number of targets: 2, limit: 1)");
+  MutexLock lock(&mu_);
+  EXPECT_EQ(hits_["/metrics"], 0);
+}
+
+TEST_F(ManagerTest, ReloadKeepsUnchangedTargetsOnTheirGrid) {
+  auto config = [this](int sample_limit) {
+    return absl::StrCat(
+        "scrape_configs:\n  - job_name: app\n    scrape_interval: 200ms\n"
+        "    scrape_timeout: 100ms\n    sample_limit: ",
+        sample_limit, "\n    static_configs: [{targets: [\"", Address(),
+        "\"]}]\n");
+  };
+  PROMSCRAPE_ASSERT_OK(Apply(config(100)));
+  ASSERT_TRUE(recorder_.WaitFor("temperature", [](const auto& s) {
+    return AtLeast(s, 2);
+  }));
+  PROMSCRAPE_ASSERT_OK(Apply(config(200)));
+  const size_t before = recorder_.Find("temperature").size();
+  ASSERT_TRUE(recorder_.WaitFor("temperature", [before](const auto& s) {
+    return s.size() >= before + 3;
+  }));
+  std::vector<Stored> temps = recorder_.Find("temperature");
+  for (size_t i = 1; i < temps.size(); ++i) {
+    EXPECT_FALSE(temps[i].stale());
+    // No gap and no phase shift across the reload.
+    EXPECT_EQ(temps[i].t - temps[i - 1].t, 200) << i;
+  }
+}
+
+TEST_F(ManagerTest, InvalidJobSettingsChangeNothing) {
+  PROMSCRAPE_ASSERT_OK(Apply(absl::StrFormat(R"(
+scrape_configs:
+  - job_name: app
+    scrape_interval: 200ms
+    scrape_timeout: 100ms
+    static_configs: [{targets: ["%s"]}]
+)", Address())));
+  config::PrometheusConfig empty;
+  auto result = manager_->ApplyConfig(empty);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->removed, std::vector<std::string>{"app"});
+  EXPECT_TRUE(manager_->Pools().empty());
+}
+
+}  // namespace
+}  // namespace promscrape::scrape

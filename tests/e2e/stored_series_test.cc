@@ -48,6 +48,20 @@ TEST(StoredSeriesTest, ReadsSampleFileAndCutsAtTime) {
   EXPECT_EQ(series->at({{"__name__", "g"}, {"job", "a"}})[0].value, "+Inf");
 }
 
+TEST(StoredSeriesTest, JsonStringEscapesDecode) {
+  absl::StatusOr<SeriesMap> vector = ParsePrometheusVector(
+      R"({"status":"success","data":{"resultType":"vector","result":[
+          {"metric":{"l":"q\"b\\n\n\u00e9\ud83d\ude00/\/"},
+           "value":[1.5,"1e3"]}]}})");
+  ASSERT_TRUE(vector.ok()) << vector.status();
+  ASSERT_THAT(*vector, SizeIs(1));
+  EXPECT_EQ(vector->begin()->first.at("l"),
+            "q\"b\\n\n\xc3\xa9\xf0\x9f\x98\x80//");
+  EXPECT_EQ(vector->begin()->second[0].t_ms, 1500);
+  EXPECT_EQ(vector->begin()->second[0].value, "1000");
+  EXPECT_FALSE(ParsePrometheusVector(R"({"status":"success",)").ok());
+}
+
 TEST(StoredSeriesTest, MalformedSampleLineNamesTheLine) {
   const std::string path =
       std::string(std::getenv("TEST_TMPDIR")) + "/bad.jsonl";

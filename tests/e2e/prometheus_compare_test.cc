@@ -17,7 +17,7 @@
 // with t > T_cut are ignored, Prometheus is queried at T_cut):
 //   1. Series identity: the sets of full label sets (with job, instance and
 //      the five report series) are equal. Prometheus' set is the range
-//      query {job=~".+"}[5m].
+//      query {job=~".+"}[5m], checked against /api/v1/series.
 //   2. Values: scrape times differ between the engines, so samples are not
 //      paired by time. For every series except scrape_duration_seconds the
 //      set of distinct stored values (staleness markers aside) must be equal;
@@ -244,6 +244,17 @@ class PrometheusApi {
     return ParsePrometheusMatrix(*body);
   }
 
+  // /api/v1/series: the series `selector` matches in [start_ms, end_ms].
+  absl::StatusOr<std::set<LabelSet>> Series(const std::string& selector,
+                                            int64_t start_ms,
+                                            int64_t end_ms) const {
+    absl::StatusOr<std::string> body = Get(absl::StrCat(
+        "/api/v1/series?match[]=", UrlEncode(selector), "&start=",
+        Seconds(start_ms), "&end=", Seconds(end_ms)));
+    if (!body.ok()) return body.status();
+    return ParsePrometheusSeries(*body);
+  }
+
   // The series `selector` selects at `t_ms` (stale ones excluded).
   absl::StatusOr<SeriesMap> Instant(const std::string& selector,
                                     int64_t t_ms) const {
@@ -253,11 +264,18 @@ class PrometheusApi {
   }
 
  private:
+  static std::string Seconds(int64_t t_ms) {
+    return absl::StrFormat("%.3f", static_cast<double>(t_ms) / 1000);
+  }
+
   absl::StatusOr<std::string> Query(const std::string& expr,
                                     int64_t t_ms) const {
-    std::string url = absl::StrCat(
-        base_, "/api/v1/query?query=", UrlEncode(expr),
-        "&time=", absl::StrFormat("%.3f", static_cast<double>(t_ms) / 1000));
+    return Get(absl::StrCat("/api/v1/query?query=", UrlEncode(expr),
+                            "&time=", Seconds(t_ms)));
+  }
+
+  absl::StatusOr<std::string> Get(const std::string& path_and_query) const {
+    const std::string url = base_ + path_and_query;
     absl::StatusOr<HttpGetResponse> r = HttpGet(url, absl::Seconds(10));
     if (!r.ok()) return r.status();
     if (r->status != 200) {
@@ -468,6 +486,9 @@ TEST(PrometheusCompareTest, PluginStoresWhatPrometheusStores) {
   absl::StatusOr<SeriesMap> prom_instant =
       api.Instant(R"({job=~".+"})", cut_ms);
   ASSERT_TRUE(prom_instant.ok()) << prom_instant.status();
+  absl::StatusOr<std::set<LabelSet>> prom_series_api =
+      api.Series(R"({job=~".+"})", cut_ms - 5 * 60 * 1000, cut_ms);
+  ASSERT_TRUE(prom_series_api.ok()) << prom_series_api.status();
 
   (*host)->Signal(SIGTERM);
   EXPECT_EQ((*host)->Wait(absl::Seconds(60)), 0) << Tail((*host)->output());
@@ -480,6 +501,10 @@ TEST(PrometheusCompareTest, PluginStoresWhatPrometheusStores) {
   // The config took effect in Prometheus the way the comparison assumes.
   const std::set<LabelSet> prom_series = Keys(*prom_range);
   EXPECT_GE(prom_series.size(), 40u);
+  // The series index and the raw samples agree.
+  EXPECT_EQ(*prom_series_api, prom_series)
+      << "/api/v1/series:\n" << FormatSet(*prom_series_api)
+      << "range query:\n" << FormatSet(prom_series);
   const std::string app_instance = Address(app->port());
   EXPECT_TRUE(prom_series.contains(LabelSet{
       {"__name__", "temperature_celsius"},

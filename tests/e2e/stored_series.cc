@@ -390,4 +390,24 @@ absl::StatusOr<SeriesMap> ParsePrometheusVector(absl::string_view json) {
   return ParsePrometheus(json, /*matrix=*/false);
 }
 
+absl::StatusOr<std::set<LabelSet>> ParsePrometheusSeries(
+    absl::string_view json) {
+  absl::StatusOr<Json> root = ParseJson(json);
+  if (!root.ok()) return root.status();
+  const Json* status = root->Get("status");
+  const Json* data = root->Get("data");
+  if (status == nullptr || status->str != "success" || data == nullptr ||
+      data->kind != Json::Kind::kList) {
+    return absl::InvalidArgumentError(
+        "prometheus answer: status not success or no data list");
+  }
+  std::set<LabelSet> out;
+  for (const Json& entry : data->list) {
+    absl::StatusOr<LabelSet> labels = ToLabels(entry);
+    if (!labels.ok()) return labels.status();
+    out.insert(*std::move(labels));
+  }
+  return out;
+}
+
 }  // namespace promscrape::testing

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,10 @@ absl::StatusOr<SeriesMap> ParsePrometheusMatrix(absl::string_view json);
 // Parses an /api/v1/query answer whose resultType is "vector": each series
 // with its one sample.
 absl::StatusOr<SeriesMap> ParsePrometheusVector(absl::string_view json);
+
+// Parses the body of a Prometheus /api/v1/series answer: the label sets.
+absl::StatusOr<std::set<LabelSet>> ParsePrometheusSeries(
+    absl::string_view json);
 
 }  // namespace promscrape::testing
 

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "plugin/textparse/text_util.h"
 
 namespace promscrape::textparse {
 
@@ -37,9 +38,10 @@ FloatParseResult ParseGoFloat(std::string_view s, double* out);
 // text_util.h) or `end`; sets `*token_end` there and parses the token like
 // ParseGoFloat. An empty token is kSyntax. Saves a second pass over the
 // token on the hot path.
-FloatParseResult ParseGoFloatToken(const char* p, const char* end,
-                                   uint8_t stop_class, const char** token_end,
-                                   double* out);
+inline FloatParseResult ParseGoFloatToken(const char* p, const char* end,
+                                          uint8_t stop_class,
+                                          const char** token_end,
+                                          double* out);
 
 // Like ParseGoFloat but returns Prometheus' error text on failure:
 // `strconv.ParseFloat: parsing "x": invalid syntax`,
@@ -62,6 +64,118 @@ std::string FormatOpenMetricsFloat(double f);
 // Converts OpenMetrics float seconds to int64 milliseconds the way Go's
 // int64(s * 1000) does on amd64 (truncation; out-of-range gives INT64_MIN).
 int64_t SecondsToMillis(double seconds);
+
+namespace internal {
+
+// Result of DecimalPrefix beyond FloatParseResult: the text does not start
+// with Go's decimal grammar at all (no digits), so callers try the special
+// spellings.
+inline constexpr FloatParseResult kNotDecimal =
+    static_cast<FloatParseResult>(100);
+
+inline constexpr double kPow10[] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+FloatParseResult SlowDecimal(const char* p, const char* end, bool neg,
+                             int exp10, double* out);
+FloatParseResult NonDecimal(std::string_view s, double* out);
+FloatParseResult ParseGoFloatTokenSlow(const char* p, const char* stop,
+                                       const char* end, uint8_t stop_class,
+                                       const char** token_end, double* out);
+
+// Parses the longest prefix of [p, end) that follows Go's decimal grammar
+// ([+-] digits [. digits] [e [+-] digits], at least one mantissa digit) and
+// sets *stop where it ended. Returns kOk/kRange for a number, kSyntax for a
+// malformed exponent, kNotDecimal when there are no digits. The mantissa is
+// accumulated on the way for the exact fast path (Clinger): a mantissa of at
+// most 2^53 and a power of ten of at most 22 convert exactly with one
+// multiply or divide.
+inline FloatParseResult DecimalPrefix(const char* p, const char* end,
+                                      const char** stop, double* out) {
+  const char* q = p;
+  bool neg = false;
+  if (q < end && (*q == '+' || *q == '-')) {
+    neg = *q == '-';
+    ++q;
+  }
+  uint64_t mant = 0;
+  const char* int_begin = q;
+  while (q < end && static_cast<unsigned>(*q - '0') < 10) {
+    mant = mant * 10 + static_cast<unsigned>(*q - '0');
+    ++q;
+  }
+  size_t digits = q - int_begin;
+  int frac_digits = 0;
+  if (q < end && *q == '.') {
+    const char* frac_begin = ++q;
+    while (q < end && static_cast<unsigned>(*q - '0') < 10) {
+      mant = mant * 10 + static_cast<unsigned>(*q - '0');
+      ++q;
+    }
+    frac_digits = static_cast<int>(q - frac_begin);
+    digits += frac_digits;
+  }
+  if (digits == 0) {
+    *stop = q;
+    return kNotDecimal;
+  }
+  int exp10 = 0;
+  if (q < end && (*q == 'e' || *q == 'E')) {
+    ++q;
+    bool eneg = false;
+    if (q < end && (*q == '+' || *q == '-')) {
+      eneg = *q == '-';
+      ++q;
+    }
+    if (q == end || static_cast<unsigned>(*q - '0') >= 10) {
+      *stop = q;
+      return FloatParseResult::kSyntax;
+    }
+    for (; q < end && static_cast<unsigned>(*q - '0') < 10; ++q) {
+      if (exp10 < 100000) exp10 = exp10 * 10 + (*q - '0');
+    }
+    if (eneg) exp10 = -exp10;
+  }
+  *stop = q;
+  // 19 digits cannot overflow the uint64 accumulator.
+  if (digits <= 19 && mant <= (uint64_t{1} << 53)) {
+    int e = exp10 - frac_digits;
+    double m = static_cast<double>(mant);
+    if (e == 0) {
+      *out = neg ? -m : m;
+      return FloatParseResult::kOk;
+    }
+    if (e > 0 && e <= 22) {
+      m *= kPow10[e];
+      *out = neg ? -m : m;
+      return FloatParseResult::kOk;
+    }
+    if (e < 0 && e >= -22) {
+      m /= kPow10[-e];
+      *out = neg ? -m : m;
+      return FloatParseResult::kOk;
+    }
+  }
+  return SlowDecimal(p, q, neg, exp10, out);
+}
+
+}  // namespace internal
+
+inline FloatParseResult ParseGoFloatToken(const char* p, const char* end,
+                                          uint8_t stop_class,
+                                          const char** token_end,
+                                          double* out) {
+  const char* stop;
+  FloatParseResult r = internal::DecimalPrefix(p, end, &stop, out);
+  if ((stop == end || internal::Is(stop_class, *stop)) &&
+      r != internal::kNotDecimal) [[likely]] {
+    *token_end = stop;
+    return r;
+  }
+  return internal::ParseGoFloatTokenSlow(p, stop, end, stop_class, token_end,
+                                         out);
+}
 
 }  // namespace promscrape::textparse
 

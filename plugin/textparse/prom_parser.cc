@@ -99,44 +99,6 @@ Entry PromParser::Fail(const char* line_begin, const char* at,
   return kFailed;
 }
 
-absl::StatusOr<Entry> PromParser::Next() {
-  if (!status_.ok()) return status_;
-  const char* b = body_.data();
-  const char* end = b + body_.size();
-  for (;;) {
-    const char* p = b + pos_;
-    if (p >= end) return Entry::kEof;
-    char c = *p;
-    Entry e;
-    if (Is(kClassMetricStart, c)) {
-      e = ParseSample(p);
-    } else if (c == '#') {
-      e = ParseComment(p);
-    } else {
-      switch (c) {
-        case '\n':
-          ++pos_;
-          continue;
-        case ' ':
-        case '\t':
-          // The 2.42 lexer skips whitespace tokens between entries.
-          ++pos_;
-          continue;
-        case '\0':
-          // promlex treats a NUL where a line starts as the end of input.
-          pos_ = body_.size();
-          return Entry::kEof;
-        default:
-          e = Fail(p, p, "expected a valid start token");
-      }
-    }
-    if (e == kFailed) [[unlikely]] {
-      return status_;
-    }
-    return e;
-  }
-}
-
 Entry PromParser::ParseSample(const char* line) {
   const char* end = body_.data() + body_.size();
   const char* p = internal::SkipNameChars(line + 1, end, /*colon=*/true);
@@ -301,6 +263,44 @@ Entry PromParser::ParseComment(const char* line) {
                 false);
   }
   return Entry::kType;
+}
+
+absl::StatusOr<Entry> PromParser::Next() {
+  if (!status_.ok()) return status_;
+  const char* b = body_.data();
+  const char* end = b + body_.size();
+  for (;;) {
+    const char* p = b + pos_;
+    if (p >= end) return Entry::kEof;
+    char c = *p;
+    Entry e;
+    if (Is(kClassMetricStart, c)) {
+      e = ParseSample(p);
+    } else if (c == '#') {
+      e = ParseComment(p);
+    } else {
+      switch (c) {
+        case '\n':
+          ++pos_;
+          continue;
+        case ' ':
+        case '\t':
+          // The 2.42 lexer skips whitespace tokens between entries.
+          ++pos_;
+          continue;
+        case '\0':
+          // promlex treats a NUL where a line starts as the end of input.
+          pos_ = body_.size();
+          return Entry::kEof;
+        default:
+          e = Fail(p, p, "expected a valid start token");
+      }
+    }
+    if (e == kFailed) [[unlikely]] {
+      return status_;
+    }
+    return e;
+  }
 }
 
 void PromParser::Labels(std::vector<Label>* out) {

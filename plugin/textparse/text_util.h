@@ -123,23 +123,31 @@ inline const char* ScanLine(const char* p, const char* end, bool* backslash,
 #if PROMSCRAPE_TEXTPARSE_SSE2
   const __m128i knl = _mm_set1_epi8('\n');
   const __m128i kbs = _mm_set1_epi8('\\');
+  // Whole blocks before the newline only feed two vector accumulators; the
+  // block holding the newline is masked lane by lane.
+  __m128i acc_bs = _mm_setzero_si128();
+  __m128i acc_hi = _mm_setzero_si128();
   while (end - p >= 16) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     unsigned nl = static_cast<unsigned>(
         _mm_movemask_epi8(_mm_cmpeq_epi8(v, knl)));
-    unsigned b = static_cast<unsigned>(
-        _mm_movemask_epi8(_mm_cmpeq_epi8(v, kbs)));
-    unsigned h = static_cast<unsigned>(_mm_movemask_epi8(v));
     if (nl != 0) {
       unsigned before = (nl & -nl) - 1;  // lanes before the newline
-      *backslash = bs || (b & before) != 0;
-      *high = hi || (h & before) != 0;
+      unsigned b = static_cast<unsigned>(
+          _mm_movemask_epi8(_mm_or_si128(acc_bs, _mm_cmpeq_epi8(v, kbs))));
+      unsigned h = static_cast<unsigned>(_mm_movemask_epi8(v));
+      *backslash = (static_cast<unsigned>(_mm_movemask_epi8(acc_bs)) != 0) ||
+                   (b & before) != 0;
+      *high = (static_cast<unsigned>(_mm_movemask_epi8(acc_hi)) != 0) ||
+              (h & before) != 0;
       return p + __builtin_ctz(nl);
     }
-    bs = bs || b != 0;
-    hi = hi || h != 0;
+    acc_bs = _mm_or_si128(acc_bs, _mm_cmpeq_epi8(v, kbs));
+    acc_hi = _mm_or_si128(acc_hi, v);
     p += 16;
   }
+  bs = _mm_movemask_epi8(acc_bs) != 0;
+  hi = _mm_movemask_epi8(acc_hi) != 0;
 #endif
   for (; p < end && *p != '\n'; ++p) {
     bs = bs || *p == '\\';

@@ -109,6 +109,35 @@ TEST(ScrapeHostTest, UsageAndConfigErrorsExitNonZeroNamingTheProblem) {
   }
 }
 
+TEST(ScrapeHostTest, CheckConfigActsLikePromtool) {
+  const std::string good = WriteFile("good.yml", R"(
+scrape_configs:
+  - job_name: node
+    static_configs: [{targets: ["localhost:9100"]}]
+)");
+  const std::string bad = WriteFile("bad.yml", R"(
+scrape_configs:
+  - job_name: node
+    scrape_interval: 10s
+    scrape_timeout: 20s
+    static_configs: [{targets: ["localhost:9100"]}]
+)");
+  {
+    auto check = Subprocess::Start({kHost, "--check-config", good});
+    ASSERT_TRUE(check.ok());
+    EXPECT_EQ((*check)->Wait(absl::Seconds(30)), 0);
+    EXPECT_THAT((*check)->output(), HasSubstr("SUCCESS"));
+  }
+  {
+    auto check = Subprocess::Start({kHost, "--check-config", good, bad});
+    ASSERT_TRUE(check.ok());
+    EXPECT_EQ((*check)->Wait(absl::Seconds(30)), 1);
+    EXPECT_THAT((*check)->output(), HasSubstr("FAILED"));
+    EXPECT_THAT((*check)->output(),
+                HasSubstr("scrape timeout greater than scrape interval"));
+  }
+}
+
 TEST(ScrapeHostTest, PlainSinkStoresThenAcksEachRequest) {
   const std::string storage = TmpDir() + "/sink.jsonl";
   auto host = StartHost(WriteFile(

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "plugin/common/logging.h"
+#include "tools/check_config/config_checker.h"
 #include "tools/host/host_config.h"
 #include "tools/host/plugin_loader.h"
 #include "tools/host/remote_write_forwarder.h"
@@ -32,6 +33,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: scrape_host --config host.yaml\n"
+    "       scrape_host --check-config prometheus.yml...  (like promtool)\n"
     "\n"
     "host.yaml keys:\n"
     "  listen: 127.0.0.1:9902          RemoteWrite address served to plugins\n"
@@ -46,6 +48,26 @@ constexpr char kUsage[] =
 int Fail(const std::string& message) {
   std::fprintf(stderr, "scrape_host: %s\n", message.c_str());
   return 1;
+}
+
+// `promtool check config`: SUCCESS or every error; non-zero on error.
+int CheckConfigs(const std::vector<std::string>& paths) {
+  int failed = 0;
+  for (const std::string& path : paths) {
+    std::printf("Checking %s\n", path.c_str());
+    tools::CheckResult result = tools::CheckConfigFile(path);
+    for (const std::string& w : result.warnings) {
+      std::printf("  WARNING: %s\n", w.c_str());
+    }
+    if (result.status.ok()) {
+      std::printf(" SUCCESS: %s is valid prometheus config file syntax\n",
+                  path.c_str());
+    } else {
+      std::printf("  FAILED: %s\n", std::string(result.status.message()).c_str());
+      ++failed;
+    }
+  }
+  return failed == 0 ? 0 : 1;
 }
 
 int Run(const std::string& config_path) {
@@ -129,6 +151,14 @@ int main(int argc, char** argv) {
   std::string config_path;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--check-config") {
+      std::vector<std::string> paths(argv + i + 1, argv + argc);
+      if (paths.empty()) {
+        std::fputs(promscrape::host::kUsage, stderr);
+        return 2;
+      }
+      return promscrape::host::CheckConfigs(paths);
+    }
     if (arg == "--config" && i + 1 < argc) {
       config_path = argv[++i];
     } else if (arg.rfind("--config=", 0) == 0) {

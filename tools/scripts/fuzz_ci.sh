@@ -4,10 +4,10 @@
 # first crash, leak or sanitizer report; the crashing input is kept in the
 # scratch folder, whose path is printed.
 #
-#   tools/fuzz_ci.sh [SECONDS]
+#   tools/scripts/fuzz_ci.sh [SECONDS]
 set -eu
 seconds="${1:-20}"
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 targets="prom openmetrics protobuf float"
 bazel build --config=fuzz $(for t in $targets; do printf '//tests/fuzz:%s_fuzz ' "$t"; done)
 bin="$(bazel info --config=fuzz bazel-bin)/tests/fuzz"

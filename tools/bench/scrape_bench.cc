@@ -392,6 +392,15 @@ int Run(int argc, char** argv) {
     ref.cpu_seconds = CpuSeconds(prometheus->pid());
     ref.peak_rss = StatusBytes(prometheus->pid(), "VmHWM:");
   }
+  // The farms' counts end here, whatever the engines do while stopping.
+  for (auto& farm : farm_processes) farm->Signal(SIGUSR1);
+  for (auto& farm : farm_processes) {
+    if (!farm->WaitForOutput("target_farm: stats written", absl::Seconds(60))) {
+      std::fprintf(stderr, "scrape_bench: a target_farm wrote no stats\n");
+    }
+  }
+  (*host)->Signal(SIGTERM);
+  if (prometheus != nullptr) prometheus->Signal(SIGTERM);
   const std::string host_output =
       StopProcess(**host, absl::Seconds(120), "scrape_host");
   if (prometheus != nullptr) {

@@ -9,10 +9,11 @@
 // The path's last segment names the scraper ("/metrics/promscrape",
 // "/metrics/prometheus"), so two engines scraping the same farm are counted
 // apart. Writes one port a line to --ports_file, then prints
-// "target_farm: ready <n> targets" to stderr. On SIGTERM/SIGINT it writes
-// --stats_file, one line per (target, scraper):
+// "target_farm: ready <n> targets" to stderr. On SIGUSR1 it writes
+// --stats_file, one line per (target, scraper), with the counts so far (the
+// end of a measurement window; it keeps serving):
 //   <port> <scraper> <requests> <first_request_unix_ms> <last_request_unix_ms>
-// and exits 0. RLIMIT_NOFILE is raised to its hard limit (each target needs
+// On SIGTERM/SIGINT it writes the file unless SIGUSR1 did, and exits 0. RLIMIT_NOFILE is raised to its hard limit (each target needs
 // one socket plus one per scraper).
 
 #include <arpa/inet.h>
@@ -34,6 +35,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -43,6 +45,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 
 namespace promscrape::bench {
@@ -164,7 +167,12 @@ class Worker {
     if (epoll_fd_ < 0 || wake_fd_ < 0) {
       return absl::InternalError(absl::StrCat("epoll: ", strerror(errno)));
     }
+    snapshot_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (snapshot_fd_ < 0) {
+      return absl::InternalError(absl::StrCat("eventfd: ", strerror(errno)));
+    }
     Add(wake_fd_, &wake_tag_, EPOLLIN);
+    Add(snapshot_fd_, &snapshot_tag_, EPOLLIN);
     for (Target* t : targets_) Add(t->listen_fd, t, EPOLLIN);
     thread_ = std::thread([this] { Run(); });
     return absl::OkStatus();
@@ -175,6 +183,25 @@ class Worker {
     (void)!write(wake_fd_, &one, sizeof one);
     if (thread_.joinable()) thread_.join();
   }
+
+  // The stats of this worker's targets as "<port> <scraper> ..." lines,
+  // taken on the worker thread. Blocks until the worker answers; not after
+  // Stop().
+  std::string Snapshot() {
+    auto done = std::make_shared<absl::Notification>();
+    auto lines = std::make_shared<std::string>();
+    {
+      std::lock_guard<std::mutex> lock(snapshot_mu_);
+      snapshot_requests_.push_back({done, lines});
+    }
+    uint64_t one = 1;
+    (void)!write(snapshot_fd_, &one, sizeof one);
+    done->WaitForNotification();
+    return *lines;
+  }
+
+  // The same lines, read after Stop().
+  std::string FinalStats() const { return StatsLines(); }
 
  private:
   struct Conn {
@@ -211,6 +238,10 @@ class Worker {
           for (auto& [fd, conn] : conns_) close(fd);
           return;
         }
+        if (tag == &snapshot_tag_) {
+          AnswerSnapshots();
+          continue;
+        }
         if (IsTarget(tag)) {
           Accept(static_cast<Target*>(tag));
         } else {
@@ -225,6 +256,32 @@ class Worker {
           if (events[i].events & EPOLLOUT) Flush(conn);
         }
       }
+    }
+  }
+
+  std::string StatsLines() const {
+    std::string out;
+    for (const Target* t : targets_) {
+      for (const auto& [scraper, st] : t->stats) {
+        absl::StrAppend(&out, t->port, " ", scraper.empty() ? "-" : scraper,
+                        " ", st.requests, " ", st.first_ms, " ", st.last_ms,
+                        "\n");
+      }
+    }
+    return out;
+  }
+
+  void AnswerSnapshots() {
+    uint64_t n;
+    (void)!read(snapshot_fd_, &n, sizeof n);
+    std::vector<SnapshotRequest> requests;
+    {
+      std::lock_guard<std::mutex> lock(snapshot_mu_);
+      requests.swap(snapshot_requests_);
+    }
+    for (SnapshotRequest& r : requests) {
+      *r.lines = StatsLines();
+      r.done->Notify();
     }
   }
 
@@ -343,7 +400,15 @@ class Worker {
   std::string body_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
+  int snapshot_fd_ = -1;
   char wake_tag_ = 0;
+  char snapshot_tag_ = 0;
+  struct SnapshotRequest {
+    std::shared_ptr<absl::Notification> done;
+    std::shared_ptr<std::string> lines;
+  };
+  std::mutex snapshot_mu_;
+  std::vector<SnapshotRequest> snapshot_requests_;
   std::thread thread_;
 };
 
@@ -412,6 +477,7 @@ int Run(int argc, char** argv) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   std::vector<Target> all(static_cast<size_t>(targets));
@@ -447,20 +513,27 @@ int Run(int argc, char** argv) {
   std::fprintf(stderr, "target_farm: ready %lld targets\n",
                static_cast<long long>(targets));
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  bool snapshot_written = false;
+  while (true) {
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    if (signal_number != SIGUSR1) break;
+    std::string stats;
+    for (auto& w : workers) stats += w->Snapshot();
+    std::ofstream(stats_file) << stats;
+    snapshot_written = true;
+    std::fprintf(stderr, "target_farm: stats written\n");
+  }
   for (auto& w : workers) w->Stop();
-
-  std::string stats;
+  if (!snapshot_written) {
+    std::string stats;
+    for (auto& w : workers) stats += w->FinalStats();
+    std::ofstream(stats_file) << stats;
+  }
   uint64_t total = 0;
   for (const Target& t : all) {
-    for (const auto& [scraper, s] : t.stats) {
-      absl::StrAppend(&stats, t.port, " ", scraper.empty() ? "-" : scraper, " ",
-                      s.requests, " ", s.first_ms, " ", s.last_ms, "\n");
-      total += s.requests;
-    }
+    for (const auto& [scraper, st] : t.stats) total += st.requests;
   }
-  std::ofstream(stats_file) << stats;
   std::fprintf(stderr, "target_farm: stopped; %llu requests served\n",
                static_cast<unsigned long long>(total));
   return 0;

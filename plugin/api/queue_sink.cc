@@ -5,6 +5,37 @@
 #include <vector>
 
 namespace promscrape::api {
+
+v1::Histogram ToProtoHistogram(const textparse::Histogram& h) {
+  v1::Histogram out;
+  out.set_schema(h.schema);
+  out.set_zero_threshold(h.zero_threshold);
+  out.set_sum(h.sum);
+  if (h.is_float) {
+    out.set_count_float(h.count_float);
+    out.set_zero_count_float(h.zero_count_float);
+  } else {
+    out.set_count_int(h.count);
+    out.set_zero_count_int(h.zero_count);
+  }
+  for (const textparse::BucketSpan& s : h.positive_spans) {
+    v1::BucketSpan* span = out.add_positive_spans();
+    span->set_offset(s.offset);
+    span->set_length(s.length);
+  }
+  for (const textparse::BucketSpan& s : h.negative_spans) {
+    v1::BucketSpan* span = out.add_negative_spans();
+    span->set_offset(s.offset);
+    span->set_length(s.length);
+  }
+  for (int64_t d : h.positive_deltas) out.add_positive_deltas(d);
+  for (int64_t d : h.negative_deltas) out.add_negative_deltas(d);
+  for (double c : h.positive_counts) out.add_positive_counts(c);
+  for (double c : h.negative_counts) out.add_negative_counts(c);
+  if (h.is_gauge) out.set_reset_hint(v1::Histogram::GAUGE);
+  return out;
+}
+
 namespace {
 
 // Buffers samples in one flat arena (label bytes) plus an index, so a
@@ -32,8 +63,9 @@ class QueueAppender final : public scrape::Appender {
 
   void AppendHistogram(const labels::Labels& series, int64_t timestamp_ms,
                        const textparse::Histogram& histogram) override {
-    // TODO(promscrape): native histograms through the write queue.
-    dropped_histograms_.Increment();
+    Append(series, timestamp_ms, 0);
+    entries_.back().histogram = static_cast<int32_t>(histograms_.size());
+    histograms_.push_back(ToProtoHistogram(histogram));
   }
 
   absl::Status Commit() override {
@@ -48,8 +80,13 @@ class QueueAppender final : public scrape::Appender {
         labels.push_back({absl::string_view(arena_.data() + n.offset, n.size),
                           absl::string_view(arena_.data() + v.offset, v.size)});
       }
-      absl::Status s = queue_.Append(labels, e.timestamp_ms, e.value);
+      absl::Status s =
+          e.histogram < 0
+              ? queue_.Append(labels, e.timestamp_ms, e.value)
+              : queue_.AppendHistogram(labels, e.timestamp_ms,
+                                       histograms_[e.histogram]);
       if (!s.ok()) {
+        if (e.histogram >= 0) dropped_histograms_.Increment();
         ++failed;
         if (first_error.ok()) first_error = s;
       }
@@ -66,6 +103,7 @@ class QueueAppender final : public scrape::Appender {
     arena_.clear();
     spans_.clear();
     entries_.clear();
+    histograms_.clear();
   }
 
  private:
@@ -78,6 +116,7 @@ class QueueAppender final : public scrape::Appender {
     uint32_t label_count;
     int64_t timestamp_ms;
     double value;
+    int32_t histogram = -1;  // index into histograms_, or -1 for a float
   };
 
   remote::WriteQueue& queue_;
@@ -86,6 +125,7 @@ class QueueAppender final : public scrape::Appender {
   std::string arena_;
   std::vector<Span> spans_;
   std::vector<Entry> entries_;
+  std::vector<v1::Histogram> histograms_;
 };
 
 }  // namespace
@@ -96,8 +136,7 @@ QueueSink::QueueSink(remote::WriteQueue& queue, metrics::Registry& registry,
       logger_(logger),
       dropped_histograms_(registry.Counter(
           "promscrape_native_histograms_dropped_total",
-          "Native histogram samples not forwarded (not yet supported by the "
-          "write queue).")) {}
+          "Native histogram samples the write queue refused.")) {}
 
 std::unique_ptr<scrape::Appender> QueueSink::NewAppender() {
   return std::make_unique<QueueAppender>(queue_, logger_, dropped_histograms_);

@@ -7,8 +7,13 @@
 #include "plugin/metrics/registry.h"
 #include "plugin/remote/write_queue.h"
 #include "plugin/scrape/sample_sink.h"
+#include "plugin/textparse/histogram.h"
+#include "proto/remote/v1/remote.pb.h"
 
 namespace promscrape::api {
+
+// A parsed native histogram as the RemoteWrite (prompb) message.
+v1::Histogram ToProtoHistogram(const textparse::Histogram& histogram);
 
 // Connects the scrape engine to the remote-write queue: an appender buffers
 // one scrape's samples and hands them to the queue on Commit, so a rolled

@@ -53,14 +53,17 @@ WriteQueue::WriteQueue(Options options, metrics::Registry& registry,
 
 WriteQueue::~WriteQueue() { Stop(absl::ZeroDuration()).IgnoreError(); }
 
-absl::Status WriteQueue::Append(absl::Span<const LabelView> labels,
-                                int64_t timestamp_ms, double value) {
-  MutexLock lock(&mu_);
-  if (!accepting_) return absl::CancelledError("remote write queue stopped");
+v1::TimeSeries* WriteQueue::AddSeriesLocked(absl::Span<const LabelView> labels,
+                                            absl::Status* status) {
+  if (!accepting_) {
+    *status = absl::CancelledError("remote write queue stopped");
+    return nullptr;
+  }
   if (pending_samples_ >= options_.capacity) {
     dropped_samples_.Increment();
-    return absl::ResourceExhaustedError(absl::StrCat(
+    *status = absl::ResourceExhaustedError(absl::StrCat(
         "remote write queue full (capacity ", options_.capacity, " samples)"));
+    return nullptr;
   }
   if (building_.samples == 0) {
     building_since_ = absl::Now();
@@ -74,15 +77,42 @@ absl::Status WriteQueue::Append(absl::Span<const LabelView> labels,
     label->set_name(l.name.data(), l.name.size());
     label->set_value(l.value.data(), l.value.size());
   }
-  v1::Sample* sample = series->add_samples();
-  sample->set_value(value);
-  sample->set_timestamp(timestamp_ms);
+  return series;
+}
+
+void WriteQueue::CountAddedLocked() {
   ++building_.samples;
   ++pending_samples_;
   pending_gauge_.Set(static_cast<double>(pending_samples_));
   if (building_.samples >= options_.max_samples_per_send) {
     SealLocked(/*force=*/true);
   }
+}
+
+absl::Status WriteQueue::Append(absl::Span<const LabelView> labels,
+                                int64_t timestamp_ms, double value) {
+  MutexLock lock(&mu_);
+  absl::Status status;
+  v1::TimeSeries* series = AddSeriesLocked(labels, &status);
+  if (series == nullptr) return status;
+  v1::Sample* sample = series->add_samples();
+  sample->set_value(value);
+  sample->set_timestamp(timestamp_ms);
+  CountAddedLocked();
+  return absl::OkStatus();
+}
+
+absl::Status WriteQueue::AppendHistogram(absl::Span<const LabelView> labels,
+                                         int64_t timestamp_ms,
+                                         const v1::Histogram& histogram) {
+  MutexLock lock(&mu_);
+  absl::Status status;
+  v1::TimeSeries* series = AddSeriesLocked(labels, &status);
+  if (series == nullptr) return status;
+  v1::Histogram* h = series->add_histograms();
+  *h = histogram;
+  h->set_timestamp(timestamp_ms);
+  CountAddedLocked();
   return absl::OkStatus();
 }
 

@@ -67,6 +67,13 @@ class WriteQueue {
   absl::Status Append(absl::Span<const LabelView> labels, int64_t timestamp_ms,
                       double value) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Queues one native histogram sample (`histogram.timestamp` is set from
+  // `timestamp_ms`). Errors as Append.
+  absl::Status AppendHistogram(absl::Span<const LabelView> labels,
+                               int64_t timestamp_ms,
+                               const v1::Histogram& histogram)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // Sends what is queued now without waiting for the batch deadline.
   void Flush() ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -95,6 +102,12 @@ class WriteQueue {
   // Moves the building batch onto `unacked_` when it is full, when `force`,
   // or when its deadline has passed.
   void SealLocked(bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Checks capacity and adds a series to the building batch; null when the
+  // queue is full or stopped (`status` says which).
+  v1::TimeSeries* AddSeriesLocked(absl::Span<const LabelView> labels,
+                                  absl::Status* status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void CountAddedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
   const Logger& logger_;

@@ -1,0 +1,103 @@
+#include "plugin/api/queue_sink.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "plugin/common/logging.h"
+#include "plugin/labels/labels.h"
+#include "plugin/metrics/registry.h"
+#include "plugin/remote/write_queue.h"
+#include "tests/testutil/fake_remote_write.h"
+#include "tests/testutil/status_matchers.h"
+
+namespace promscrape::api {
+namespace {
+
+using ::promscrape::testing::FakeRemoteWrite;
+
+class QueueSinkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    remote::WriteQueue::Options options;
+    options.target = host_.address();
+    options.batch_send_deadline = absl::Milliseconds(5);
+    PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+        queue_, remote::WriteQueue::Create(options, registry_, logger_));
+    sink_ = std::make_unique<QueueSink>(*queue_, registry_, logger_);
+  }
+
+  FakeRemoteWrite host_;
+  metrics::Registry registry_;
+  Logger logger_{[](LogLevel, absl::string_view) {}};
+  std::unique_ptr<remote::WriteQueue> queue_;
+  std::unique_ptr<QueueSink> sink_;
+};
+
+TEST_F(QueueSinkTest, CommitSendsFloatsAndNativeHistograms) {
+  textparse::Histogram h;
+  h.schema = 1;
+  h.count = 7;
+  h.sum = 3.5;
+  h.zero_threshold = 0.001;
+  h.zero_count = 2;
+  h.positive_spans = {{0, 2}, {3, 1}};
+  h.positive_deltas = {1, 2, -1};
+  h.negative_spans = {{-1, 1}};
+  h.negative_deltas = {1};
+  auto app = sink_->NewAppender();
+  app->Append(labels::Labels::Of({{"__name__", "up"}, {"job", "a"}}), 1000, 1);
+  app->AppendHistogram(labels::Labels::Of({{"__name__", "latency"}, {"job", "a"}}),
+                       1000, h);
+  PROMSCRAPE_ASSERT_OK(app->Commit());
+  ASSERT_TRUE(host_.WaitForSamples(1, absl::Seconds(10)));
+  PROMSCRAPE_ASSERT_OK(queue_->Stop(absl::Seconds(10)));
+
+  std::vector<v1::TimeSeries> series;
+  for (const auto& r : host_.requests()) {
+    for (const auto& ts : r.timeseries()) series.push_back(ts);
+  }
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_EQ(series[0].labels(0).value(), "up");
+  EXPECT_EQ(series[0].samples(0).value(), 1);
+  EXPECT_EQ(series[1].labels(0).value(), "latency");
+  ASSERT_EQ(series[1].histograms_size(), 1);
+  const v1::Histogram& got = series[1].histograms(0);
+  EXPECT_EQ(got.timestamp(), 1000);
+  EXPECT_EQ(got.count_int(), 7u);
+  EXPECT_EQ(got.sum(), 3.5);
+  EXPECT_EQ(got.schema(), 1);
+  EXPECT_EQ(got.zero_count_int(), 2u);
+  ASSERT_EQ(got.positive_spans_size(), 2);
+  EXPECT_EQ(got.positive_spans(1).offset(), 3);
+  EXPECT_THAT(got.positive_deltas(), ::testing::ElementsAre(1, 2, -1));
+  EXPECT_EQ(got.negative_spans(0).offset(), -1);
+  EXPECT_EQ(series[1].samples_size(), 0);
+}
+
+TEST_F(QueueSinkTest, RollbackSendsNothing) {
+  auto app = sink_->NewAppender();
+  app->Append(labels::Labels::Of({{"__name__", "up"}}), 1000, 1);
+  app->Rollback();
+  PROMSCRAPE_ASSERT_OK(app->Commit());
+  EXPECT_EQ(queue_->PendingSamples(), 0);
+}
+
+TEST(ToProtoHistogramTest, FloatAndGaugeHistograms) {
+  textparse::Histogram h;
+  h.is_float = true;
+  h.is_gauge = true;
+  h.count_float = 2.5;
+  h.zero_count_float = 0.5;
+  h.positive_spans = {{0, 1}};
+  h.positive_counts = {2.0};
+  v1::Histogram p = ToProtoHistogram(h);
+  EXPECT_EQ(p.count_float(), 2.5);
+  EXPECT_EQ(p.zero_count_float(), 0.5);
+  EXPECT_EQ(p.positive_counts(0), 2.0);
+  EXPECT_EQ(p.reset_hint(), v1::Histogram::GAUGE);
+}
+
+}  // namespace
+}  // namespace promscrape::api

@@ -1,5 +1,6 @@
 #include "plugin/scrape/histogram_limits.h"
 
+#include <cmath>
 #include <cstddef>
 #include <vector>
 
@@ -106,6 +107,14 @@ absl::Status LimitBuckets(textparse::Histogram* h, uint64_t limit) {
     ReduceResolution(h, h->schema - 1);
   }
   return absl::OkStatus();
+}
+
+int32_t PickSchema(double bucket_factor) {
+  if (bucket_factor <= 1) bucket_factor = 1.00271;
+  const double floor = std::floor(-std::log2(std::log2(bucket_factor)));
+  if (floor >= kExponentialSchemaMax) return kExponentialSchemaMax;
+  if (floor <= kExponentialSchemaMin) return kExponentialSchemaMin;
+  return static_cast<int32_t>(floor);
 }
 
 }  // namespace promscrape::scrape

@@ -30,6 +30,11 @@ void ReduceResolution(textparse::Histogram* h, int32_t target_schema);
 // reduced).
 absl::Status LimitBuckets(textparse::Histogram* h, uint64_t limit);
 
+// Prometheus' pickSchema: the largest schema whose bucket growth factor
+// (2^(2^-schema)) is at least `bucket_factor` (native_histogram_min_bucket_
+// factor), clamped to [-4, 8]; a factor <= 1 means the finest schema, 8.
+int32_t PickSchema(double bucket_factor);
+
 }  // namespace promscrape::scrape
 
 #endif  // PLUGIN_SCRAPE_HISTOGRAM_LIMITS_H_

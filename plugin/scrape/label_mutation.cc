@@ -116,15 +116,12 @@ labels::Labels ReportSeriesLabels(absl::string_view name,
   return b.Build();
 }
 
-absl::Status ValidateSeriesLabels(const std::vector<labels::Label>& lset,
-                                  const LabelLimits& limits) {
-  absl::string_view metric;
+absl::Status ValidateSeriesLabels(const std::vector<labels::Label>& lset) {
   bool has_name = false;
   bool valid = true;
   for (const labels::Label& l : lset) {
     if (l.name == labels::kMetricName) {
       has_name = true;
-      metric = l.value;
       if (!labels::IsValidMetricName(l.value)) valid = false;
     } else if (!labels::IsValidLabelName(l.name)) {
       valid = false;
@@ -138,6 +135,15 @@ absl::Status ValidateSeriesLabels(const std::vector<labels::Label>& lset,
     return absl::InvalidArgumentError(
         absl::StrCat("invalid metric name or label names: ",
                      labels::Labels::FromUnsorted(lset).ToString()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckLabelLimits(const std::vector<labels::Label>& lset,
+                              const LabelLimits& limits) {
+  absl::string_view metric;
+  for (const labels::Label& l : lset) {
+    if (l.name == labels::kMetricName) metric = l.value;
   }
   if (limits.label_limit > 0 && lset.size() > limits.label_limit) {
     return absl::InvalidArgumentError(absl::StrFormat(

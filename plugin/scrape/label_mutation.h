@@ -54,12 +54,16 @@ struct LabelLimits {
 };
 
 // Checks a final label set: `__name__` present ("missing metric name
-// (__name__ label)"), names and values valid ("invalid metric name or label
-// names: {...}"), then the limits with Prometheus' messages, e.g.
-// "label_limit exceeded (metric: m, number of labels: 6, limit: 5)". All
-// errors are kInvalidArgument.
-absl::Status ValidateSeriesLabels(const std::vector<labels::Label>& lset,
-                                  const LabelLimits& limits);
+// (__name__ label)"), then names and values valid ("invalid metric name or
+// label names: {...}"). kInvalidArgument.
+absl::Status ValidateSeriesLabels(const std::vector<labels::Label>& lset);
+
+// Checks a valid final label set against `limits` with Prometheus' messages,
+// e.g. "label_limit exceeded (metric: m, number of labels: 6, limit: 5)";
+// names and values are truncated to 50 runes as Go's %.50s. Every label
+// counts, `__name__` included. kInvalidArgument.
+absl::Status CheckLabelLimits(const std::vector<labels::Label>& lset,
+                              const LabelLimits& limits);
 
 // Checks `scraped` (sorted) for a repeated label name, which Prometheus'
 // TSDB rejects: `label name "le" is not unique: invalid sample`.

@@ -38,7 +38,8 @@ ScrapeAppend::ScrapeAppend(AppendOptions options)
       limits_{options_.label_limit, options_.label_name_length_limit,
               options_.label_value_length_limit},
       mutator_(options_.target_labels, options_.honor_labels,
-               options_.metric_relabel_rules) {
+               options_.metric_relabel_rules),
+      max_schema_(PickSchema(options_.native_histogram_min_bucket_factor)) {
   for (size_t i = 0; i < kReportNames.size(); ++i) {
     report_labels_[i] =
         ReportSeriesLabels(kReportNames[i], options_.target_labels);
@@ -70,22 +71,25 @@ textparse::Parser* ScrapeAppend::ParserFor(std::string_view content_type,
 }
 
 // The limit wrappers of Prometheus' appenderWithLimits, outermost first:
-// bucket limit, sample limit, time limit.
+// max schema, bucket limit, sample limit, time limit.
 ScrapeAppend::AddResult ScrapeAppend::AppendLimited(
     const labels::Labels& series, int64_t t, bool is_histogram,
     textparse::Parser& parser, Appender& app) {
   const textparse::Histogram* h = nullptr;
   if (is_histogram) {
     h = &parser.histogram();
-    if (options_.native_histogram_bucket_limit > 0 &&
-        BucketCount(*h) > options_.native_histogram_bucket_limit) {
+    const uint64_t limit = options_.native_histogram_bucket_limit;
+    const bool reduce_schema =
+        IsExponentialSchema(h->schema) && h->schema > max_schema_;
+    if (reduce_schema || (limit > 0 && BucketCount(*h) > limit)) {
+      // The parser's histogram is read-only; the scratch copy keeps its
+      // capacity, so this allocates only while it grows.
       histogram_scratch_ = *h;
-      if (!LimitBuckets(&histogram_scratch_,
-                        options_.native_histogram_bucket_limit)
-               .ok()) {
+      h = &histogram_scratch_;
+      if (reduce_schema) ReduceResolution(&histogram_scratch_, max_schema_);
+      if (limit > 0 && !LimitBuckets(&histogram_scratch_, limit).ok()) {
         return AddResult::kBucketLimit;
       }
-      h = &histogram_scratch_;
     }
   }
   if (options_.sample_limit > 0 &&
@@ -175,7 +179,11 @@ AppendResult ScrapeAppend::Append(std::string_view body,
         cache_.AddDropped(key);
         continue;
       }
-      error = ValidateSeriesLabels(builder_.current(), limits_);
+      error = ValidateSeriesLabels(builder_.current());
+      if (error.ok()) {
+        error = CheckLabelLimits(builder_.current(), limits_);
+        result.label_limits_exceeded = !error.ok();
+      }
       if (error.ok()) error = CheckDuplicateLabelNames(scraped_);
       if (!error.ok()) break;
       new_labels_ = builder_.Build();
@@ -226,6 +234,8 @@ AppendResult ScrapeAppend::Append(std::string_view body,
     ++result.added;
   }
 
+  result.sample_limit_exceeded = sample_limit_hit;
+  result.bucket_limit_exceeded = bucket_limit_hit;
   if (error.ok() && sample_limit_hit) {
     error = absl::InvalidArgumentError("sample limit exceeded");
   }

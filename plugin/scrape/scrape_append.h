@@ -42,6 +42,9 @@ struct AppendOptions {
   uint64_t label_name_length_limit = 0;
   uint64_t label_value_length_limit = 0;
   uint64_t native_histogram_bucket_limit = 0;
+  // Native histograms with a finer schema than this factor allows are
+  // reduced (Prometheus' maxSchemaAppender); 0 keeps every schema.
+  double native_histogram_min_bucket_factor = 0;
   bool scrape_classic_histograms = false;
   // Protobuf: false exposes native histograms as classic series only.
   bool scrape_native_histograms = true;
@@ -66,6 +69,12 @@ struct AppendResult {
   // The cache grew without successful scrapes and was flushed
   // (prometheus_target_scrapes_cache_flush_forced_total).
   bool cache_flush_forced = false;
+  // Which limit failed the scrape, for Prometheus' exceeded-limit counters
+  // (prometheus_target_scrapes_exceeded_{sample,native_histogram_bucket}_
+  // limit_total, prometheus_target_scrape_pool_exceeded_label_limits_total).
+  bool sample_limit_exceeded = false;
+  bool bucket_limit_exceeded = false;
+  bool label_limits_exceeded = false;
 };
 
 // One TYPE/HELP/UNIT entry of the metadata cache.
@@ -105,12 +114,20 @@ class ScrapeAppend {
   // successful scrape (an empty body marks every series stale). On error
   // the caller rolls `app` back and calls Append again with an empty body on
   // a fresh appender (§5.3 step 8).
+  //
+  // `result.error` (kInvalidArgument) carries parse errors, invalid or
+  // missing names, label limits, "sample limit exceeded" and "histogram
+  // bucket limit exceeded"; duplicates and samples more than 10 minutes
+  // ahead are skipped and counted, not errors. The body need only outlive
+  // the call. Once a body has been seen, appending it again allocates
+  // nothing (tests/scrape/scrape_append_alloc_test.cc).
   AppendResult Append(std::string_view body, std::string_view content_type,
                       int64_t timestamp_ms, Appender& app);
 
   // Appends StaleNaN at `timestamp_ms` for every series of the last
   // successful scrape and the report series (used when the target stops,
-  // §5.6).
+  // §5.6). Prometheus skips this when the loop never scraped; that is the
+  // caller's call (the report markers are written regardless).
   void AppendStaleMarkersOnStop(int64_t timestamp_ms, Appender& app);
 
   // Appends the five report series (up, scrape_duration_seconds,
@@ -122,8 +139,7 @@ class ScrapeAppend {
   // A snapshot of the metadata cache, sorted by metric name.
   std::vector<MetricMetadata> Metadata() const;
 
-  // Number of raw series keys in the series cache (for tests and the
-  // cache-size metrics).
+  // Number of raw series keys in the series cache.
   size_t SeriesCacheSizeForTest() const { return cache_.series_size(); }
 
  private:
@@ -157,6 +173,7 @@ class ScrapeAppend {
   textparse::Histogram histogram_scratch_;
   uint64_t samples_appended_ = 0;  // Against sample_limit (limitAppender).
   int64_t max_time_ms_ = 0;        // timeLimitAppender's bound.
+  int32_t max_schema_;             // From native_histogram_min_bucket_factor.
 };
 
 }  // namespace promscrape::scrape

@@ -2,6 +2,7 @@
 #define PLUGIN_SCRAPE_SERIES_CACHE_H_
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -23,11 +24,7 @@ struct SeriesState {
   // Iteration in which the series was last appended without an explicit
   // timestamp (or with one and track_timestamps_staleness): the staleness
   // sets seriesPrev / seriesCur are "tracked_iter == iter - 1 / iter".
-  // NOTE: never -1: iteration 0 would take a new, untracked series (one with
-  // an explicit timestamp) for one tracked in the previous iteration and
-  // append a stale marker for it (tests/e2e/prometheus_compare_test).
-  int64_t tracked_iter = kNeverTracked;
-  static constexpr int64_t kNeverTracked = -2;
+  int64_t tracked_iter = std::numeric_limits<int64_t>::min();
   // Iteration and timestamp of the last append, to skip a second sample of
   // the same series at the same time within one scrape.
   int64_t appended_iter = -1;

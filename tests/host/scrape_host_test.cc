@@ -19,7 +19,10 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "proto/remote/v1/remote.grpc.pb.h"
+#include "plugin/common/mutex.h"
+#include "snappy.h"
 #include "tests/testutil/reflection_client.h"
+#include "tests/testutil/test_http_server.h"
 #include "tests/testutil/subprocess.h"
 
 namespace promscrape {
@@ -134,7 +137,8 @@ scrape_configs:
     EXPECT_EQ((*check)->Wait(absl::Seconds(30)), 1);
     EXPECT_THAT((*check)->output(), HasSubstr("FAILED"));
     EXPECT_THAT((*check)->output(),
-                HasSubstr("scrape timeout greater than scrape interval"));
+                HasSubstr("job \"node\": scrape_timeout 20s greater than "
+                          "scrape_interval 10s"));
   }
 }
 
@@ -185,6 +189,91 @@ TEST(ScrapeHostTest, PlainSinkStoresThenAcksEachRequest) {
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0],
             R"({"labels":{"__name__":"requests_total","job":"api"},"t":7000,"v":10.5})");
+}
+
+v1::WriteRequest OneSample(uint64_t seq, double value) {
+  v1::WriteRequest request;
+  request.set_sequence(seq);
+  v1::TimeSeries* ts = request.add_timeseries();
+  v1::Label* name = ts->add_labels();
+  name->set_name("__name__");
+  name->set_value("forwarded");
+  v1::Sample* s = ts->add_samples();
+  s->set_value(value);
+  s->set_timestamp(1000);
+  return request;
+}
+
+TEST(ScrapeHostTest, ForwardsToRemoteWriteUrlBeforeAcking) {
+  Mutex mu;
+  std::vector<testing::TestHttpRequest> posts;
+  int status = 204;
+  auto receiver = testing::TestHttpServer::Start(
+      [&](const testing::TestHttpRequest& req) {
+        testing::TestHttpResponse r;
+        MutexLock lock(&mu);
+        posts.push_back(req);
+        r.status = status;
+        r.reason = status == 204 ? "No Content" : "Error";
+        if (status >= 400) r.body = "out of order sample";
+        return r;
+      });
+  ASSERT_TRUE(receiver.ok());
+  const std::string storage = TmpDir() + "/forward.jsonl";
+  auto host = StartHost(WriteFile(
+      "forward.yaml",
+      absl::StrCat("listen: 127.0.0.1:0\nstorage:\n  file: ", storage,
+                   "\n  remote_write_url: ",
+                   (*receiver)->Url("/api/v1/write"), "\n")));
+  std::string address = AddressAfter(*host, "RemoteWrite listening on ");
+  ASSERT_FALSE(address.empty());
+  auto stub = v1::RemoteWrite::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  {
+    grpc::ClientContext context;
+    auto stream = stub->Write(&context);
+    ASSERT_TRUE(stream->Write(OneSample(5, 42)));
+    v1::WriteAck ack;
+    ASSERT_TRUE(stream->Read(&ack));
+    EXPECT_EQ(ack.sequence(), 5u);
+    EXPECT_EQ(ack.error(), "");
+    {
+      MutexLock lock(&mu);
+      ASSERT_EQ(posts.size(), 1u);
+      const testing::TestHttpRequest& post = posts[0];
+      EXPECT_EQ(post.method, "POST");
+      EXPECT_EQ(post.target, "/api/v1/write");
+      EXPECT_EQ(post.Header("Content-Encoding"), "snappy");
+      EXPECT_EQ(post.Header("Content-Type"), "application/x-protobuf");
+      EXPECT_EQ(post.Header("X-Prometheus-Remote-Write-Version"), "0.1.0");
+      std::string raw;
+      ASSERT_TRUE(snappy::Uncompress(post.body.data(), post.body.size(), &raw));
+      v1::WriteRequest got;
+      ASSERT_TRUE(got.ParseFromString(raw));
+      // A plain prompb.WriteRequest: no sequence field on the wire.
+      EXPECT_EQ(got.sequence(), 0u);
+      EXPECT_EQ(got.timeseries(0).labels(0).value(), "forwarded");
+      EXPECT_EQ(got.timeseries(0).samples(0).value(), 42);
+      // A rejected request (4xx) is acked with the receiver's reason.
+      status = 400;
+    }
+    ASSERT_TRUE(stream->Write(OneSample(6, 1)));
+    ASSERT_TRUE(stream->Read(&ack));
+    EXPECT_EQ(ack.sequence(), 6u);
+    EXPECT_THAT(ack.error(), HasSubstr("out of order sample"));
+    {
+      MutexLock lock(&mu);
+      status = 503;
+    }
+    // A receiver that is down makes the host drop the stream unacked, so
+    // the sender retries.
+    ASSERT_TRUE(stream->Write(OneSample(7, 1)));
+    EXPECT_FALSE(stream->Read(&ack));
+    grpc::Status finish = stream->Finish();
+    EXPECT_EQ(finish.error_code(), grpc::StatusCode::UNAVAILABLE);
+  }
+  host->Signal(SIGTERM);
+  EXPECT_EQ(host->Wait(absl::Seconds(30)), 0);
 }
 
 TEST(ScrapeHostTest, HostLoadsPluginAndStoresItsSamplesUntilSigterm) {

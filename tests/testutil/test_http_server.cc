@@ -19,6 +19,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -211,8 +212,24 @@ void TestHttpServer::HandleRequests(Connection& conn) {
     size_t end = conn.in.find("\r\n\r\n");
     if (end == std::string::npos) return;
     std::string head = conn.in.substr(0, end);
-    conn.in.erase(0, end + 4);
+    // A request body (POST) is read by Content-Length; wait for all of it.
+    size_t body_size = 0;
+    {
+      std::string lower = absl::AsciiStrToLower(head);
+      size_t at = lower.find("\r\ncontent-length:");
+      if (at != std::string::npos) {
+        size_t eol = lower.find("\r\n", at + 2);
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::string_view(lower).substr(
+                             at + 17, eol == std::string::npos
+                                          ? std::string::npos
+                                          : eol - at - 17)),
+                         &body_size);
+      }
+    }
+    if (conn.in.size() < end + 4 + body_size) return;
     TestHttpRequest request;
+    request.body = conn.in.substr(end + 4, body_size);
+    conn.in.erase(0, end + 4 + body_size);
     std::vector<absl::string_view> lines = absl::StrSplit(head, "\r\n");
     std::vector<absl::string_view> parts =
         absl::StrSplit(lines[0], absl::MaxSplits(' ', 2));

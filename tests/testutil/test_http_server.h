@@ -24,6 +24,7 @@ namespace promscrape::testing {
 struct TestHttpRequest {
   std::string method;
   std::string target;  // path and query, as sent
+  std::string body;    // by Content-Length (POST)
   std::vector<std::pair<std::string, std::string>> headers;
 
   // The first value of header `name` (case-insensitive), or "".

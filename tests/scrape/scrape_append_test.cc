@@ -1,0 +1,939 @@
+#include "plugin/scrape/scrape_append.h"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "plugin/labels/labels.h"
+#include "plugin/relabel/relabel.h"
+#include "plugin/relabel/rule.h"
+#include "proto/io/prometheus/client/metrics.pb.h"
+#include "tests/testutil/fake_clock.h"
+#include "tests/testutil/recording_sink.h"
+#include "tests/testutil/status_matchers.h"
+
+namespace promscrape::scrape {
+namespace {
+
+namespace pb = ::io::prometheus::client;
+using ::promscrape::testing::IsOk;
+using ::promscrape::testing::RecordedSample;
+using ::promscrape::testing::RecordingSink;
+using ::promscrape::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+constexpr std::string_view kText = "text/plain; version=0.0.4";
+constexpr std::string_view kOpenMetrics =
+    "application/openmetrics-text; version=1.0.0";
+constexpr std::string_view kProtobuf =
+    "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+    "encoding=delimited";
+constexpr int64_t kT0 = 1700000000000;
+
+// "<series> <t> <value|stale>", easy to read in failures.
+std::string Render(const RecordedSample& s) {
+  std::string v;
+  if (s.histogram.has_value()) {
+    v = absl::StrCat("hist/schema=", s.histogram->schema);
+  } else if (s.is_stale()) {
+    v = "stale";
+  } else {
+    v = absl::StrCat(s.value);
+  }
+  return absl::StrCat(s.series.ToString(), " ", s.timestamp_ms, " ", v);
+}
+
+std::vector<std::string> Render(const std::vector<RecordedSample>& samples) {
+  std::vector<std::string> out;
+  for (const RecordedSample& s : samples) out.push_back(Render(s));
+  return out;
+}
+
+std::string S(std::string_view series, int64_t t, std::string_view v) {
+  return absl::StrCat(std::string(series), " ", t, " ", std::string(v));
+}
+
+relabel::Rule MakeRule(relabel::Action action, std::vector<std::string> src,
+                       std::string regex, std::string target = "",
+                       std::string replacement = "$1") {
+  relabel::RuleSpec spec;
+  spec.action = action;
+  spec.source_labels = std::move(src);
+  spec.source_labels_set = !spec.source_labels.empty();
+  spec.regex = std::move(regex);
+  spec.regex_set = true;
+  spec.target_label = std::move(target);
+  spec.replacement = std::move(replacement);
+  absl::StatusOr<relabel::Rule> rule = relabel::Rule::Create(std::move(spec));
+  EXPECT_TRUE(rule.ok()) << rule.status();
+  return *std::move(rule);
+}
+
+// A scrape as the loop runs it (§5.3): one appender, on error rollback and
+// an empty append on a fresh appender, optional report, commit.
+class Harness {
+ public:
+  explicit Harness(AppendOptions options) : append_(std::move(options)) {}
+
+  AppendResult Scrape(std::string_view body, std::string_view content_type,
+                      int64_t t, bool report = false) {
+    std::unique_ptr<Appender> app = sink_.NewAppender();
+    AppendResult r = append_.Append(body, content_type, t, *app);
+    if (!r.error.ok()) {
+      app->Rollback();
+      app = sink_.NewAppender();
+      AppendResult empty = append_.Append("", "", t, *app);
+      EXPECT_THAT(empty.error, IsOk());
+    }
+    if (report) {
+      append_.AppendReport(t, absl::Milliseconds(1500), r, r.error.ok(), *app);
+    }
+    EXPECT_THAT(app->Commit(), IsOk());
+    return r;
+  }
+
+  std::vector<std::string> Stored() const { return Render(sink_.Samples()); }
+  std::vector<std::string> TakeStored() {
+    std::vector<std::string> out = Stored();
+    sink_.Clear();
+    return out;
+  }
+
+  RecordingSink& sink() { return sink_; }
+  ScrapeAppend& append() { return append_; }
+
+ private:
+  RecordingSink sink_;
+  ScrapeAppend append_;
+};
+
+int CountStale(const std::vector<std::string>& stored) {
+  return static_cast<int>(
+      std::count_if(stored.begin(), stored.end(), [](const std::string& s) {
+        return s.size() >= 6 && s.compare(s.size() - 6, 6, " stale") == 0;
+      }));
+}
+
+struct Counts {
+  int64_t total, added, series_added;
+  friend bool operator==(const Counts&, const Counts&) = default;
+  friend std::ostream& operator<<(std::ostream& os, const Counts& c) {
+    return os << "(" << c.total << "," << c.added << "," << c.series_added
+              << ")";
+  }
+};
+Counts CountsOf(const AppendResult& r) {
+  return {r.total, r.added, r.series_added};
+}
+
+TEST(ScrapeAppendTest, SeriesAddedCountsOnlyNewSeries) {
+  Harness h({});
+  AppendResult r = h.Scrape("test_metric 1\n", kText, kT0);
+  EXPECT_THAT(r.error, IsOk());
+  EXPECT_EQ(CountsOf(r), (Counts{1, 1, 1}));
+  r = h.Scrape("test_metric 1\n", kText, kT0 + 1000);
+  EXPECT_EQ(CountsOf(r), (Counts{1, 1, 0}));
+}
+
+TEST(ScrapeAppendTest, DuplicateSeriesWithoutTimestampIsSkippedAndCounted) {
+  Harness h({});
+  AppendResult r =
+      h.Scrape("test_metric 1\ntest_metric 2\ntest_metric 3\n", kText, kT0);
+  EXPECT_THAT(r.error, IsOk());
+  EXPECT_EQ(CountsOf(r), (Counts{3, 3, 1}));
+  EXPECT_EQ(r.duplicates, 2);
+  EXPECT_THAT(h.TakeStored(),
+              ElementsAre(S("{__name__=\"test_metric\"}", kT0, "1")));
+
+  r = h.Scrape("test_metric 1 1001\ntest_metric 2 1002\ntest_metric 3 1003\n",
+               kText, kT0 + 1000);
+  EXPECT_EQ(r.duplicates, 0);
+  EXPECT_EQ(CountsOf(r), (Counts{3, 3, 0}));
+  // The series left staleness tracking by gaining timestamps: one marker.
+  EXPECT_THAT(h.TakeStored(),
+              ElementsAre(S("{__name__=\"test_metric\"}", 1001, "1"),
+                          S("{__name__=\"test_metric\"}", 1002, "2"),
+                          S("{__name__=\"test_metric\"}", 1003, "3"),
+                          S("{__name__=\"test_metric\"}", kT0 + 1000,
+                            "stale")));
+}
+
+TEST(ScrapeAppendTest, HonorLabelsAndExportedConflicts) {
+  struct Case {
+    std::string name;
+    bool honor;
+    labels::Labels target;
+    std::string body;
+    std::string want;
+  };
+  const std::vector<Case> cases = {
+      {"conflict renamed", false, labels::Labels::Of({{"n", "2"}}),
+       "metric{n=\"1\"} 0\n", "{__name__=\"metric\", exported_n=\"1\", n=\"2\"}"},
+      {"exported taken", false,
+       labels::Labels::Of({{"n", "2"}, {"exported_n", "2"}}),
+       "metric{n=\"1\"} 0\n",
+       "{__name__=\"metric\", exported_exported_n=\"1\", exported_n=\"2\", "
+       "n=\"2\"}"},
+      {"empty label dropped", false, labels::Labels::Of({}),
+       "metric{n=\"\"} 0\n", "{__name__=\"metric\"}"},
+      {"honor keeps scraped", true, labels::Labels::Of({{"n", "2"}}),
+       "metric{n=\"1\"} 0\n", "{__name__=\"metric\", n=\"1\"}"},
+      {"honor with scraped empty leaves label absent", true,
+       labels::Labels::Of({{"n", "2"}}), "metric{n=\"\"} 0\n",
+       "{__name__=\"metric\"}"},
+      {"honor adds missing", true, labels::Labels::Of({{"job", "j"}}),
+       "metric{n=\"1\"} 0\n", "{__name__=\"metric\", job=\"j\", n=\"1\"}"},
+      {"no conflict on empty scraped value", false,
+       labels::Labels::Of({{"n", "2"}}), "metric{n=\"\"} 0\n",
+       "{__name__=\"metric\", n=\"2\"}"},
+      {"prefixed conflicts", false,
+       labels::Labels::Of({{"foo", "3"}, {"exported_foo", "4"}}),
+       "metric{foo=\"1\",exported_foo=\"2\"} 0\n",
+       "{__name__=\"metric\", exported_exported_exported_foo=\"2\", "
+       "exported_exported_foo=\"1\", exported_foo=\"4\", foo=\"3\"}"},
+      {"extreme prefixed conflicts", false,
+       labels::Labels::Of({{"foo", "0"},
+                           {"exported_exported_foo", "1"},
+                           {"exported_exported_exported_foo", "2"}}),
+       "metric{foo=\"3\",exported_foo=\"4\",exported_exported_exported_foo="
+       "\"5\"} 0\n",
+       "{__name__=\"metric\", "
+       "exported_exported_exported_exported_exported_foo=\"5\", "
+       "exported_exported_exported_exported_foo=\"3\", "
+       "exported_exported_exported_foo=\"2\", exported_exported_foo=\"1\", "
+       "exported_foo=\"4\", foo=\"0\"}"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    AppendOptions o;
+    o.honor_labels = c.honor;
+    o.target_labels = c.target;
+    Harness h(o);
+    EXPECT_THAT(h.Scrape(c.body, kText, kT0).error, IsOk());
+    EXPECT_THAT(h.Stored(), ElementsAre(S(c.want, kT0, "0")));
+  }
+}
+
+TEST(ScrapeAppendTest, MetricRelabelDropCountsInTotalOnly) {
+  std::vector<relabel::Rule> rules = {
+      MakeRule(relabel::Action::kKeep, {"__name__"}, "test_metric.*"),
+      MakeRule(relabel::Action::kDrop, {"__name__"}, "test_metric_2$")};
+  AppendOptions o;
+  o.metric_relabel_rules = &rules;
+  struct Case {
+    std::string body;
+    Counts want;
+  };
+  for (const Case& c : std::vector<Case>{{"test_metric_1 1\n", {1, 1, 1}},
+                                         {"test_metric_2 1\n", {1, 0, 0}},
+                                         {"unwanted_metric 1\n", {1, 0, 0}}}) {
+    SCOPED_TRACE(c.body);
+    Harness h(o);
+    AppendResult r = h.Scrape(c.body, kText, kT0);
+    EXPECT_THAT(r.error, IsOk());
+    EXPECT_EQ(CountsOf(r), c.want);
+    // The second scrape hits the dropped cache.
+    r = h.Scrape(c.body, kText, kT0 + 1000);
+    EXPECT_EQ(CountsOf(r), (Counts{1, c.want.added, 0}));
+  }
+}
+
+TEST(ScrapeAppendTest, MetricRelabelSeesTargetLabels) {
+  std::vector<relabel::Rule> rules = {
+      MakeRule(relabel::Action::kDrop, {"job"}, "drop-me")};
+  AppendOptions o;
+  o.target_labels = labels::Labels::Of({{"job", "drop-me"}});
+  o.metric_relabel_rules = &rules;
+  Harness h(o);
+  AppendResult r = h.Scrape("a 1\nb 2\n", kText, kT0, /*report=*/true);
+  EXPECT_EQ(CountsOf(r), (Counts{2, 0, 0}));
+  // Report series are not relabeled.
+  EXPECT_EQ(h.Stored().size(), 5u);
+}
+
+TEST(ScrapeAppendTest, InvalidSeriesFailTheScrape) {
+  struct Case {
+    std::string name;
+    labels::Labels target;
+    std::vector<relabel::Rule> rules;
+    std::string body;
+    std::string content_type;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"relabel removes __name__", {},
+       {MakeRule(relabel::Action::kLabelDrop, {}, "__name__")},
+       "metric{a=\"1\"} 1\n", std::string(kText),
+       "missing metric name (__name__ label)"},
+      {"invalid target label name", labels::Labels::Of({{"bad-name", "x"}}),
+       {}, "metric 1\n", std::string(kText),
+       "invalid metric name or label names: {__name__=\"metric\", "
+       "\"bad-name\"=\"x\"}"},
+      {"relabel makes invalid metric name", {},
+       {MakeRule(relabel::Action::kReplace, {"__name__"}, "(.*)", "__name__",
+                 "1$1")},
+       "metric 1\n", std::string(kText),
+       "invalid metric name or label names: {__name__=\"1metric\"}"},
+      {"duplicate label names", {}, {}, "test_metric{le=\"600\",le=\"700\"} 1\n",
+       std::string(kText), "label name \"le\" is not unique: invalid sample"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    AppendOptions o;
+    o.target_labels = c.target;
+    o.metric_relabel_rules = &c.rules;
+    Harness h(o);
+    AppendResult r = h.Scrape(c.body, c.content_type, kT0);
+    EXPECT_THAT(r.error,
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.error)));
+    EXPECT_EQ(r.added, 0);
+    EXPECT_THAT(h.Stored(), IsEmpty());
+  }
+}
+
+TEST(ScrapeAppendTest, InvalidUtf8FailsTheScrape) {
+  Harness h({});
+  AppendResult r = h.Scrape("a{l=\"\xff\"} 1\n", kText, kT0, /*report=*/true);
+  EXPECT_FALSE(r.error.ok());
+  ASSERT_FALSE(h.Stored().empty());
+  EXPECT_EQ(h.Stored()[0], S("{__name__=\"up\"}", kT0, "0"));
+}
+
+TEST(ScrapeAppendTest, DuplicateLabelsErrorThenGoodScrapeStores) {
+  Harness h({});
+  EXPECT_FALSE(
+      h.Scrape("test_metric{le=\"500\",le=\"600\"} 1\n", kText, kT0).error.ok());
+  EXPECT_THAT(h.Scrape("test_metric{le=\"500\"} 1\n", kText, kT0 + 1000).error,
+              IsOk());
+  EXPECT_THAT(h.Stored(),
+              ElementsAre(S("{__name__=\"test_metric\", le=\"500\"}",
+                            kT0 + 1000, "1")));
+}
+
+TEST(ScrapeAppendTest, LabelLimits) {
+  struct Case {
+    std::string name;
+    labels::Labels target;
+    std::string body;
+    LabelLimits limits;
+    std::string error;  // Empty: OK.
+  };
+  const std::vector<Case> cases = {
+      {"label_limit ok", {}, "metric{l1=\"1\",l2=\"2\",l3=\"3\",l4=\"4\"} 0\n",
+       {5, 0, 0}, ""},
+      {"label_limit scraped", {},
+       "metric{l1=\"1\",l2=\"2\",l3=\"3\",l4=\"4\",l5=\"5\",l6=\"6\"} 0\n",
+       {5, 0, 0},
+       "label_limit exceeded (metric: metric, number of labels: 7, limit: 5)"},
+      {"label_limit with target labels", labels::Labels::Of({{"l5", "5"}, {"l6", "6"}}),
+       "metric{l1=\"1\",l2=\"2\",l3=\"3\",l4=\"4\"} 0\n", {5, 0, 0},
+       "label_limit exceeded (metric: metric, number of labels: 7, limit: 5)"},
+      {"name length scraped", {}, "metric{label_name_too_long=\"x\"} 0\n",
+       {0, 10, 0},
+       "label_name_length_limit exceeded (metric: metric, label name: "
+       "label_name_too_long, length: 19, limit: 10)"},
+      {"name length target", labels::Labels::Of({{"label_name_too_long", "x"}}),
+       "metric 0\n", {0, 10, 0},
+       "label_name_length_limit exceeded (metric: metric, label name: "
+       "label_name_too_long, length: 19, limit: 10)"},
+      {"name length counts __name__", {}, "m 0\n", {0, 7, 0},
+       "label_name_length_limit exceeded (metric: m, label name: __name__, "
+       "length: 8, limit: 7)"},
+      {"value length scraped", {}, "metric{l=\"label_value_too_long\"} 0\n",
+       {0, 0, 10},
+       "label_value_length_limit exceeded (metric: metric, label name: l, "
+       "value: \"label_value_too_long\", length: 20, limit: 10)"},
+      {"value length target", labels::Labels::Of({{"l", "label_value_too_long"}}),
+       "m 0\n", {0, 0, 10},
+       "label_value_length_limit exceeded (metric: m, label name: l, value: "
+       "\"label_value_too_long\", length: 20, limit: 10)"},
+      {"value length counts metric name", {}, "a_very_long_metric_name 0\n",
+       {0, 0, 10},
+       "label_value_length_limit exceeded (metric: a_very_long_metric_name, "
+       "label name: __name__, value: \"a_very_long_metric_name\", length: 23, "
+       "limit: 10)"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    AppendOptions o;
+    o.target_labels = c.target;
+    o.label_limit = c.limits.label_limit;
+    o.label_name_length_limit = c.limits.label_name_length_limit;
+    o.label_value_length_limit = c.limits.label_value_length_limit;
+    Harness h(o);
+    AppendResult r = h.Scrape(c.body, kText, kT0);
+    if (c.error.empty()) {
+      EXPECT_THAT(r.error, IsOk());
+    } else {
+      EXPECT_THAT(r.error, StatusIs(absl::StatusCode::kInvalidArgument,
+                                    ::testing::Eq(c.error)));
+      EXPECT_TRUE(r.label_limits_exceeded);
+    }
+  }
+}
+
+TEST(ScrapeAppendTest, LabelLimitMessageTruncatesTo50Runes) {
+  AppendOptions o;
+  o.label_value_length_limit = 5;
+  Harness h(o);
+  const std::string long_name(60, 'm');
+  AppendResult r = h.Scrape(absl::StrCat(long_name, " 0\n"), kText, kT0);
+  EXPECT_THAT(r.error,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(absl::StrCat("(metric: ", std::string(50, 'm'),
+                                              ", label name: __name__, value: \"",
+                                              std::string(50, 'm'),
+                                              "\", length: 60, limit: 5)"))));
+}
+
+TEST(ScrapeAppendTest, SampleLimitFailsScrapeButKeepsCounting) {
+  std::vector<relabel::Rule> rules = {
+      MakeRule(relabel::Action::kDrop, {"__name__"}, "metric_d")};
+  AppendOptions o;
+  o.sample_limit = 1;
+  o.metric_relabel_rules = &rules;
+  Harness h(o);
+  AppendResult r = h.Scrape("metric_a 1\nmetric_b 1\nmetric_c 1\nmetric_d 1\n",
+                            kText, kT0, /*report=*/true);
+  EXPECT_THAT(r.error, StatusIs(absl::StatusCode::kInvalidArgument,
+                                ::testing::Eq("sample limit exceeded")));
+  EXPECT_EQ(CountsOf(r), (Counts{4, 3, 1}));
+  EXPECT_TRUE(r.sample_limit_exceeded);
+  EXPECT_FALSE(r.label_limits_exceeded);
+  EXPECT_THAT(Render(h.sink().RolledBack()),
+              ElementsAre(S("{__name__=\"metric_a\"}", kT0, "1")));
+  // Only the report, which sample_limit does not cover.
+  EXPECT_THAT(h.Stored(),
+              ElementsAre(S("{__name__=\"up\"}", kT0, "0"),
+                          S("{__name__=\"scrape_duration_seconds\"}", kT0, "1.5"),
+                          S("{__name__=\"scrape_samples_scraped\"}", kT0, "4"),
+                          S("{__name__=\"scrape_samples_post_metric_relabeling\"}",
+                            kT0, "3"),
+                          S("{__name__=\"scrape_series_added\"}", kT0, "1")));
+}
+
+TEST(ScrapeAppendTest, SampleLimitEqualToSamplesIsUp) {
+  AppendOptions o;
+  o.sample_limit = 5;
+  Harness h(o);
+  AppendResult r = h.Scrape("a 1\nb 1\nc 1\nd 1\n", kText, kT0, true);
+  EXPECT_THAT(r.error, IsOk());
+  EXPECT_EQ(h.Stored()[4], S("{__name__=\"up\"}", kT0, "1"));
+  EXPECT_EQ(h.Stored().size(), 9u);
+}
+
+TEST(ScrapeAppendTest, SampleLimitWithDisappearingSeries) {
+  AppendOptions o;
+  o.sample_limit = 4;
+  Harness h(o);
+  AppendResult r = h.Scrape("a 1\nb 1\nc 1\n", kText, kT0);
+  EXPECT_THAT(r.error, IsOk());
+  h.TakeStored();
+  r = h.Scrape("a 1\nb 1\nc 1\nd 1\ne 1\nf 1\n", kText, kT0 + 1000);
+  EXPECT_THAT(r.error, StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("sample limit exceeded")));
+  EXPECT_EQ(CountsOf(r), (Counts{6, 6, 1}));
+  EXPECT_THAT(h.TakeStored(), IsEmpty());
+  r = h.Scrape("a 1\nb 1\n", kText, kT0 + 2000);
+  EXPECT_THAT(r.error, IsOk());
+  EXPECT_THAT(h.TakeStored(),
+              UnorderedElementsAre(S("{__name__=\"a\"}", kT0 + 2000, "1"),
+                                   S("{__name__=\"b\"}", kT0 + 2000, "1"),
+                                   S("{__name__=\"c\"}", kT0 + 2000, "stale"),
+                                   S("{__name__=\"d\"}", kT0 + 2000, "stale")));
+}
+
+TEST(ScrapeAppendTest, SampleLimitDoesNotCountStaleMarkers) {
+  AppendOptions o;
+  o.sample_limit = 4;
+  Harness h(o);
+  EXPECT_THAT(h.Scrape("a 1\nb 1\nc 1\nd 1\n", kText, kT0).error, IsOk());
+  h.TakeStored();
+  EXPECT_THAT(h.Scrape("e 1\nf 1\ng 1\nh 1\n", kText, kT0 + 1000).error, IsOk());
+  std::vector<std::string> stored = h.TakeStored();
+  EXPECT_EQ(stored.size(), 8u);
+  EXPECT_EQ(CountStale(stored),
+            4);
+}
+
+TEST(ScrapeAppendTest, StaleMarkersAcrossSampleLimitFailures) {
+  // TestScrapeLoopRunCreatesStaleMarkersOnSampleLimit: 4 ok, 5 (limit),
+  // 4 ok, failed -> 4 + 5 + 4 + 4 stale + 4 reports of 5.
+  AppendOptions o;
+  o.sample_limit = 4;
+  Harness h(o);
+  const std::string four = "a 1\nb 1\nc 1\nd 1\n";
+  h.Scrape(four, kText, kT0, true);
+  h.Scrape(four + "e 1\n", kText, kT0 + 1000, true);
+  h.Scrape(four, kText, kT0 + 2000, true);
+  h.Scrape("", "", kT0 + 3000, true);
+  std::vector<std::string> stored = h.Stored();
+  EXPECT_EQ(stored.size(), 32u);
+  EXPECT_EQ(CountStale(stored),
+            4);
+}
+
+TEST(ScrapeAppendTest, HonorTimestamps) {
+  for (bool honor : {true, false}) {
+    SCOPED_TRACE(honor);
+    AppendOptions o;
+    o.honor_timestamps = honor;
+    Harness h(o);
+    EXPECT_THAT(h.Scrape("metric_a{a=\"1\",b=\"1\"} 1 0\n", kText, kT0).error,
+                IsOk());
+    EXPECT_THAT(h.Stored(),
+                ElementsAre(S("{__name__=\"metric_a\", a=\"1\", b=\"1\"}",
+                              honor ? 0 : kT0, "1")));
+  }
+}
+
+TEST(ScrapeAppendTest, StalenessOnEmptyScrape) {
+  Harness h({});
+  h.Scrape("metric_a 1\n", kText, kT0);
+  h.Scrape("", "", kT0 + 1000);
+  EXPECT_THAT(h.Stored(),
+              ElementsAre(S("{__name__=\"metric_a\"}", kT0, "1"),
+                          S("{__name__=\"metric_a\"}", kT0 + 1000, "stale")));
+  // Markers are written once.
+  h.Scrape("", "", kT0 + 2000);
+  EXPECT_EQ(h.Stored().size(), 2u);
+}
+
+TEST(ScrapeAppendTest, StaleNaNHasExactBits) {
+  Harness h({});
+  h.Scrape("metric_a 1\n", kText, kT0);
+  h.Scrape("", "", kT0 + 1000);
+  std::vector<RecordedSample> s = h.sink().Samples();
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[1].value_bits, 0x7ff0000000000002ULL);
+}
+
+TEST(ScrapeAppendTest, StalenessForVanishedSeries) {
+  Harness h({});
+  h.Scrape("a 1\nb 1\n", kText, kT0);
+  h.TakeStored();
+  h.Scrape("a 2\n", kText, kT0 + 1000);
+  EXPECT_THAT(h.Stored(),
+              ElementsAre(S("{__name__=\"a\"}", kT0 + 1000, "2"),
+                          S("{__name__=\"b\"}", kT0 + 1000, "stale")));
+}
+
+TEST(ScrapeAppendTest, NoStalenessForExplicitTimestampsUnlessTracked) {
+  for (bool track : {false, true}) {
+    SCOPED_TRACE(track);
+    AppendOptions o;
+    o.track_timestamps_staleness = track;
+    Harness h(o);
+    h.Scrape("metric_a 1 1000\n", kText, kT0);
+    h.Scrape("", "", kT0 + 1000);
+    if (track) {
+      EXPECT_THAT(h.Stored(),
+                  ElementsAre(S("{__name__=\"metric_a\"}", 1000, "1"),
+                              S("{__name__=\"metric_a\"}", kT0 + 1000, "stale")));
+    } else {
+      EXPECT_THAT(h.Stored(), ElementsAre(S("{__name__=\"metric_a\"}", 1000, "1")));
+    }
+  }
+}
+
+TEST(ScrapeAppendTest, SeriesSwitchingToExplicitTimestampGetsMarker) {
+  Harness h({});
+  h.Scrape("a 1\n", kText, kT0);
+  h.TakeStored();
+  h.Scrape("a 2 5000\n", kText, kT0 + 1000);
+  EXPECT_THAT(h.Stored(),
+              ElementsAre(S("{__name__=\"a\"}", 5000, "2"),
+                          S("{__name__=\"a\"}", kT0 + 1000, "stale")));
+}
+
+TEST(ScrapeAppendTest, ParseFailureWritesStaleMarkers) {
+  Harness h({});
+  h.Scrape("metric_a 1\n", kText, kT0, true);
+  AppendResult r = h.Scrape("7&-\n", kText, kT0 + 1000, true);
+  EXPECT_FALSE(r.error.ok());
+  std::vector<std::string> stored = h.Stored();
+  EXPECT_EQ(stored.size(), 12u);
+  EXPECT_EQ(stored[6], S("{__name__=\"metric_a\"}", kT0 + 1000, "stale"));
+  EXPECT_EQ(stored[7], S("{__name__=\"up\"}", kT0 + 1000, "0"));
+}
+
+TEST(ScrapeAppendTest, FailedScrapesThenRecovery) {
+  // TestScrapeLoopRunCreatesStaleMarkersOnFailedScrape: 1 ok, 4 failures.
+  Harness h({});
+  h.Scrape("metric_a 1\n", kText, kT0, true);
+  for (int i = 1; i <= 4; ++i) h.Scrape("", "", kT0 + i * 1000, true);
+  std::vector<std::string> stored = h.Stored();
+  EXPECT_EQ(stored.size(), 27u);
+  EXPECT_EQ(stored[6], S("{__name__=\"metric_a\"}", kT0 + 1000, "stale"));
+}
+
+TEST(ScrapeAppendTest, SeriesAppendedBeforeFailureGetNoMarkers) {
+  AppendOptions o;
+  o.sample_limit = 2;
+  Harness h(o);
+  h.Scrape("a 1\nb 1\n", kText, kT0);
+  h.TakeStored();
+  // a and b were re-tracked in the failed attempt: no markers.
+  EXPECT_FALSE(h.Scrape("a 1\nb 1\nc 1\n", kText, kT0 + 1000).error.ok());
+  EXPECT_THAT(h.TakeStored(), IsEmpty());
+  // The next failure marks them.
+  h.Scrape("", "", kT0 + 2000);
+  EXPECT_THAT(h.TakeStored(),
+              UnorderedElementsAre(S("{__name__=\"a\"}", kT0 + 2000, "stale"),
+                                   S("{__name__=\"b\"}", kT0 + 2000, "stale")));
+}
+
+TEST(ScrapeAppendTest, ChangingMetricStringResolvesToOneSeries) {
+  Harness h({});
+  h.Scrape("metric_a{a=\"1\",b=\"1\"} 1\n", kText, kT0);
+  h.Scrape("metric_a{b=\"1\",a=\"1\"} 2\n", kText, kT0 + 1000);
+  EXPECT_THAT(h.Stored(),
+              ElementsAre(S("{__name__=\"metric_a\", a=\"1\", b=\"1\"}", kT0, "1"),
+                          S("{__name__=\"metric_a\", a=\"1\", b=\"1\"}",
+                            kT0 + 1000, "2")));
+}
+
+TEST(ScrapeAppendTest, TwoSpellingsInOneScrapeAreDuplicates) {
+  Harness h({});
+  AppendResult r = h.Scrape(
+      "metric_a{a=\"1\",b=\"1\"} 1\nmetric_a{b=\"1\",a=\"1\"} 2\n", kText, kT0);
+  EXPECT_THAT(r.error, IsOk());
+  EXPECT_EQ(r.duplicates, 1);
+  EXPECT_EQ(h.Stored().size(), 1u);
+}
+
+TEST(ScrapeAppendTest, FutureSamplesAreOutOfBounds) {
+  testing::FakeClock clock(absl::FromUnixMillis(kT0));
+  AppendOptions o;
+  o.clock = &clock;
+  Harness h(o);
+  const int64_t future = kT0 + 20 * 60 * 1000;
+  AppendResult r = h.Scrape("metric_a 1\n", kText, future);
+  EXPECT_THAT(r.error, IsOk());
+  EXPECT_EQ(CountsOf(r), (Counts{1, 1, 0}));
+  EXPECT_EQ(r.out_of_bounds, 1);
+  EXPECT_THAT(h.Stored(), IsEmpty());
+  // Explicit timestamps are checked too; 9 minutes ahead is fine.
+  r = h.Scrape("metric_b 1 " + std::to_string(kT0 + 9 * 60 * 1000) +
+                   "\nmetric_c 1 " + std::to_string(kT0 + 11 * 60 * 1000) + "\n",
+               kText, kT0);
+  EXPECT_EQ(r.out_of_bounds, 1);
+  EXPECT_THAT(h.Stored(), ElementsAre(S("{__name__=\"metric_b\"}",
+                                        kT0 + 9 * 60 * 1000, "1")));
+}
+
+TEST(ScrapeAppendTest, CacheEvictsSeriesAfterSuccessfulScrapeWithoutThem) {
+  Harness h({});
+  h.Scrape("metric_a 1\nmetric_b 1\n", kText, kT0, true);
+  EXPECT_EQ(h.append().SeriesCacheSizeForTest(), 2u);
+  h.Scrape("", "", kT0 + 1000, true);
+  EXPECT_EQ(h.append().SeriesCacheSizeForTest(), 2u);
+  h.Scrape("metric_a 1\n", kText, kT0 + 2000, true);
+  EXPECT_EQ(h.append().SeriesCacheSizeForTest(), 1u);
+  h.Scrape("", "", kT0 + 3000, true);
+  // 3 values, 3 stale markers (a,b at the 1st failure; a at the 2nd), 4x5.
+  std::vector<std::string> stored = h.Stored();
+  EXPECT_EQ(stored.size(), 26u);
+  EXPECT_EQ(CountStale(stored),
+            3);
+}
+
+TEST(ScrapeAppendTest, CacheFlushIsForcedWhenFailingScrapesGrowIt) {
+  Harness h({});
+  AppendResult last;
+  for (int i = 0; i < 4; ++i) {
+    std::string body;
+    for (int j = 0; j < 500; ++j) {
+      absl::StrAppend(&body, "metric_", i, "_", j, " 1\n");
+    }
+    absl::StrAppend(&body, "&garbage\n");
+    last = h.Scrape(body, kText, kT0 + i * 1000);
+    EXPECT_FALSE(last.error.ok());
+    EXPECT_LE(h.append().SeriesCacheSizeForTest(), 2000u);
+  }
+}
+
+TEST(ScrapeAppendTest, ReportSeriesCarryTargetLabels) {
+  std::vector<relabel::Rule> rules = {
+      MakeRule(relabel::Action::kDrop, {"__name__"}, ".*")};
+  AppendOptions o;
+  o.target_labels = labels::Labels::Of({{"instance", "h:9"}, {"job", "j"}});
+  o.metric_relabel_rules = &rules;
+  o.sample_limit = 1;
+  Harness h(o);
+  AppendResult r = h.Scrape("a 1\nb 1\n", kText, kT0, true);
+  EXPECT_THAT(r.error, IsOk());
+  EXPECT_THAT(
+      h.Stored(),
+      ElementsAre(
+          S("{__name__=\"up\", instance=\"h:9\", job=\"j\"}", kT0, "1"),
+          S("{__name__=\"scrape_duration_seconds\", instance=\"h:9\", "
+            "job=\"j\"}",
+            kT0, "1.5"),
+          S("{__name__=\"scrape_samples_scraped\", instance=\"h:9\", "
+            "job=\"j\"}",
+            kT0, "2"),
+          S("{__name__=\"scrape_samples_post_metric_relabeling\", "
+            "instance=\"h:9\", job=\"j\"}",
+            kT0, "0"),
+          S("{__name__=\"scrape_series_added\", instance=\"h:9\", job=\"j\"}",
+            kT0, "0")));
+}
+
+TEST(ScrapeAppendTest, ReportSeriesLabelsFollowExportedRule) {
+  EXPECT_EQ(ReportSeriesLabels("up", labels::Labels::Of({{"job", "j"}})),
+            labels::Labels::Of({{"__name__", "up"}, {"job", "j"}}));
+  // Prometheus' mutateReportSampleLabels sets exported_<n> to the report
+  // series' own value of <n> (always empty), which deletes a target label
+  // named exported_<n>: exported_job does not survive next to job.
+  EXPECT_EQ(ReportSeriesLabels("up", labels::Labels::Of({{"exported_job", "x"},
+                                                          {"job", "j"}})),
+            labels::Labels::Of({{"__name__", "up"}, {"job", "j"}}));
+  EXPECT_EQ(ReportSeriesLabels("up", labels::Labels::Of({{"exported_x", "x"},
+                                                          {"job", "j"}})),
+            labels::Labels::Of(
+                {{"__name__", "up"}, {"exported_x", "x"}, {"job", "j"}}));
+}
+
+TEST(ScrapeAppendTest, StopWritesStaleMarkersForSeriesAndReport) {
+  AppendOptions o;
+  o.target_labels = labels::Labels::Of({{"job", "j"}});
+  Harness h(o);
+  h.Scrape("metric_a 1\n", kText, kT0, true);
+  h.Scrape("metric_a 2\n", kText, kT0 + 1000, true);
+  h.TakeStored();
+  std::unique_ptr<Appender> app = h.sink().NewAppender();
+  h.append().AppendStaleMarkersOnStop(kT0 + 2000, *app);
+  ASSERT_THAT(app->Commit(), IsOk());
+  std::vector<RecordedSample> s = h.sink().Samples();
+  ASSERT_EQ(s.size(), 6u);
+  for (const RecordedSample& x : s) {
+    EXPECT_TRUE(x.is_stale()) << x;
+    EXPECT_EQ(x.timestamp_ms, kT0 + 2000);
+    EXPECT_EQ(x.series.Get("job"), "j");
+  }
+}
+
+TEST(ScrapeAppendTest, MetadataCache) {
+  Harness h({});
+  h.Scrape(
+      "# TYPE test_metric counter\n"
+      "# HELP test_metric some help text\n"
+      "# UNIT test_metric metric\n"
+      "test_metric_total 1\n"
+      "# TYPE test_metric_no_help gauge\n"
+      "# HELP test_metric_no_type other help text\n"
+      "# EOF\n",
+      kOpenMetrics, kT0);
+  std::vector<MetricMetadata> md = h.append().Metadata();
+  ASSERT_EQ(md.size(), 3u);
+  EXPECT_EQ(md[0].metric, "test_metric");
+  EXPECT_EQ(md[0].type, textparse::MetricType::kCounter);
+  EXPECT_EQ(md[0].help, "some help text");
+  EXPECT_EQ(md[0].unit, "metric");
+  EXPECT_EQ(md[1].metric, "test_metric_no_help");
+  EXPECT_EQ(md[1].type, textparse::MetricType::kGauge);
+  EXPECT_EQ(md[1].help, "");
+  EXPECT_EQ(md[2].metric, "test_metric_no_type");
+  EXPECT_EQ(md[2].type, textparse::MetricType::kUnknown);
+  EXPECT_EQ(md[2].help, "other help text");
+}
+
+TEST(ScrapeAppendTest, OpenMetricsParseErrorThenRecovery) {
+  Harness h({});
+  AppendResult r = h.Scrape("metric_a 1\n", kOpenMetrics, kT0);
+  EXPECT_FALSE(r.error.ok());
+  EXPECT_THAT(h.Stored(), IsEmpty());
+  r = h.Scrape("metric_a 11\n# EOF\n", kOpenMetrics, kT0 + 15000);
+  EXPECT_THAT(r.error, IsOk());
+  EXPECT_THAT(h.Stored(),
+              ElementsAre(S("{__name__=\"metric_a\"}", kT0 + 15000, "11")));
+}
+
+void AppendVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+std::string Delimited(const std::vector<pb::MetricFamily>& families) {
+  std::string out;
+  for (const pb::MetricFamily& mf : families) {
+    std::string s = mf.SerializeAsString();
+    AppendVarint(s.size(), &out);
+    out += s;
+  }
+  return out;
+}
+
+TEST(ScrapeAppendTest, ContentTypesPickTheParser) {
+  pb::MetricFamily g;
+  g.set_name("metric_a");
+  g.set_type(pb::GAUGE);
+  g.add_metric()->mutable_gauge()->set_value(3);
+  struct Case {
+    std::string name;
+    std::string content_type;
+    std::string body;
+    bool ok;
+  };
+  const std::vector<Case> cases = {
+      {"text 0.0.4", std::string(kText), "metric_a 3\n", true},
+      {"openmetrics", std::string(kOpenMetrics), "metric_a 3\n# EOF\n", true},
+      {"openmetrics requires EOF", std::string(kOpenMetrics), "metric_a 3\n",
+       false},
+      {"protobuf", std::string(kProtobuf), Delimited({g}), true},
+      {"blank falls back to text", "", "metric_a 3\n", true},
+      {"unknown falls back to text", "application/json", "metric_a 3\n", true},
+      {"unparsable falls back to text", "text/", "metric_a 3\n", true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Harness h({});
+    AppendResult r = h.Scrape(c.body, c.content_type, kT0);
+    EXPECT_EQ(r.error.ok(), c.ok) << r.error;
+    if (c.ok) {
+      EXPECT_THAT(h.Stored(),
+                  ElementsAre(S("{__name__=\"metric_a\"}", kT0, "3")));
+    }
+  }
+  // One ScrapeAppend switching formats between scrapes keeps one series.
+  Harness h({});
+  h.Scrape("metric_a 3\n", kText, kT0);
+  h.Scrape(Delimited({g}), kProtobuf, kT0 + 1000);
+  h.Scrape("metric_a 3\n# EOF\n", kOpenMetrics, kT0 + 2000);
+  EXPECT_EQ(h.Stored().size(), 3u);
+}
+
+TEST(ScrapeAppendTest, EmptyBodyNeedsNoContentType) {
+  Harness h({});
+  EXPECT_THAT(h.Scrape("", "", kT0).error, IsOk());
+}
+
+pb::MetricFamily NativeHistogramFamily(const std::vector<double>& observations) {
+  // Three series with schema 3 (factor ~1.09), like
+  // TestScrapeLoop_HistogramBucketLimit, built directly as buckets.
+  pb::MetricFamily mf;
+  mf.set_name("hist");
+  mf.set_type(pb::HISTOGRAM);
+  for (int i = 0; i < 3; ++i) {
+    pb::Metric* m = mf.add_metric();
+    pb::LabelPair* l = m->add_label();
+    l->set_name("i");
+    l->set_value(std::to_string(i));
+    pb::Histogram* h = m->mutable_histogram();
+    h->set_schema(3);
+    h->set_zero_threshold(1e-128);
+    h->set_sample_count(observations.size());
+    double sum = 0;
+    for (double o : observations) sum += o;
+    h->set_sample_sum(sum);
+    // Bucket index at schema 3: ceil(log2(v) * 8).
+    std::vector<int32_t> idx;
+    for (double o : observations) {
+      idx.push_back(static_cast<int32_t>(std::ceil(std::log2(o) * 8)));
+    }
+    std::sort(idx.begin(), idx.end());
+    int32_t prev_end = 0;
+    int64_t prev_count = 0;
+    bool first = true;
+    for (size_t k = 0; k < idx.size();) {
+      size_t n = 1;
+      while (k + n < idx.size() && idx[k + n] == idx[k]) ++n;
+      pb::BucketSpan* sp = h->add_positive_span();
+      sp->set_offset(first ? idx[k] : idx[k] - prev_end);
+      sp->set_length(1);
+      h->add_positive_delta(static_cast<int64_t>(n) - prev_count);
+      prev_count = static_cast<int64_t>(n);
+      prev_end = idx[k] + 1;
+      first = false;
+      k += n;
+    }
+  }
+  return mf;
+}
+
+TEST(ScrapeAppendTest, NativeHistogramBucketLimit) {
+  AppendOptions o;
+  o.native_histogram_bucket_limit = 2;
+  Harness h(o);
+  AppendResult r =
+      h.Scrape(Delimited({NativeHistogramFamily({1.0})}), kProtobuf, kT0);
+  EXPECT_THAT(r.error, IsOk());
+  EXPECT_EQ(CountsOf(r), (Counts{3, 3, 3}));
+  h.TakeStored();
+
+  // Two buckets far apart at schema 3 (1 and 100) still fit in 2 buckets.
+  r = h.Scrape(Delimited({NativeHistogramFamily({1.0, 1.5, 100.0})}),
+               kProtobuf, kT0 + 1000);
+  EXPECT_THAT(r.error, IsOk());
+  EXPECT_EQ(CountsOf(r), (Counts{3, 3, 0}));
+  std::vector<RecordedSample> s = h.sink().Samples();
+  ASSERT_EQ(s.size(), 3u);
+  ASSERT_TRUE(s[0].histogram.has_value());
+  EXPECT_LT(s[0].histogram->schema, 3);
+  EXPECT_LE(s[0].histogram->positive_deltas.size(), 2u);
+  h.TakeStored();
+
+  // 1, 100 and 100000 cannot fit into 2 buckets even at schema -4.
+  r = h.Scrape(Delimited({NativeHistogramFamily({1.0, 100.0, 100000.0})}),
+               kProtobuf, kT0 + 2000);
+  EXPECT_THAT(r.error, StatusIs(absl::StatusCode::kInvalidArgument,
+                                HasSubstr("histogram bucket limit exceeded")));
+  EXPECT_TRUE(r.bucket_limit_exceeded);
+  EXPECT_EQ(CountsOf(r), (Counts{3, 3, 0}));
+}
+
+TEST(ScrapeAppendTest, ProtobufHistogramIsRecorded) {
+  Harness h({});
+  EXPECT_THAT(
+      h.Scrape(Delimited({NativeHistogramFamily({1.0, 2.0})}), kProtobuf, kT0)
+          .error,
+      IsOk());
+  std::vector<RecordedSample> s = h.sink().Samples();
+  ASSERT_EQ(s.size(), 3u);
+  ASSERT_TRUE(s[0].histogram.has_value());
+  EXPECT_EQ(s[0].histogram->schema, 3);
+  EXPECT_EQ(s[0].histogram->count, 2u);
+  EXPECT_EQ(s[0].series.ToString(), "{__name__=\"hist\", i=\"0\"}");
+}
+
+TEST(ScrapeAppendTest, MetadataMayBeReadWhileAppending) {
+  Harness h({});
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    while (!stop.load()) {
+      for (const MetricMetadata& m : h.append().Metadata()) {
+        EXPECT_FALSE(m.metric.empty());
+      }
+    }
+  });
+  for (int i = 0; i < 200; ++i) {
+    h.Scrape(absl::StrCat("# HELP m_", i % 7, " help ", i, "\n# TYPE m_", i % 7,
+                          " gauge\nm_", i % 7, " 1\n"),
+             kText, kT0 + i * 1000);
+  }
+  stop.store(true);
+  reader.join();
+  EXPECT_EQ(h.append().Metadata().size(), 7u);
+}
+
+}  // namespace
+}  // namespace promscrape::scrape

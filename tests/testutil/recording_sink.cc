@@ -1,0 +1,107 @@
+#include "tests/testutil/recording_sink.h"
+
+#include <bit>
+#include <utility>
+
+namespace promscrape::testing {
+
+std::ostream& operator<<(std::ostream& os, const RecordedSample& s) {
+  os << s.series.ToString() << " @" << s.timestamp_ms << " ";
+  if (s.histogram.has_value()) {
+    os << "histogram(schema=" << s.histogram->schema
+       << ", count=" << s.histogram->count << ")";
+  } else if (s.is_stale()) {
+    os << "StaleNaN";
+  } else {
+    os << s.value;
+  }
+  return os;
+}
+
+std::unique_ptr<scrape::Appender> RecordingSink::NewAppender() {
+  return std::make_unique<RecordingAppender>(this);
+}
+
+std::vector<RecordedSample> RecordingSink::Samples() const {
+  MutexLock lock(&mu_);
+  return samples_;
+}
+
+std::vector<RecordedSample> RecordingSink::RolledBack() const {
+  MutexLock lock(&mu_);
+  return rolled_back_;
+}
+
+int RecordingSink::commits() const {
+  MutexLock lock(&mu_);
+  return commits_;
+}
+
+int RecordingSink::rollbacks() const {
+  MutexLock lock(&mu_);
+  return rollbacks_;
+}
+
+void RecordingSink::FailCommitsWith(absl::Status status) {
+  MutexLock lock(&mu_);
+  commit_status_ = std::move(status);
+}
+
+void RecordingSink::Clear() {
+  MutexLock lock(&mu_);
+  samples_.clear();
+  rolled_back_.clear();
+  commits_ = rollbacks_ = 0;
+}
+
+void RecordingSink::Finish(std::vector<RecordedSample> samples,
+                           bool committed) {
+  MutexLock lock(&mu_);
+  std::vector<RecordedSample>& into = committed ? samples_ : rolled_back_;
+  (committed ? commits_ : rollbacks_)++;
+  for (RecordedSample& s : samples) into.push_back(std::move(s));
+}
+
+RecordingAppender::~RecordingAppender() {
+  if (!pending_.empty()) Rollback();
+}
+
+void RecordingAppender::Append(const labels::Labels& series,
+                               int64_t timestamp_ms, double value) {
+  RecordedSample s;
+  s.series = series;
+  s.timestamp_ms = timestamp_ms;
+  s.value = value;
+  s.value_bits = std::bit_cast<uint64_t>(value);
+  pending_.push_back(std::move(s));
+}
+
+void RecordingAppender::AppendHistogram(const labels::Labels& series,
+                                        int64_t timestamp_ms,
+                                        const textparse::Histogram& histogram) {
+  RecordedSample s;
+  s.series = series;
+  s.timestamp_ms = timestamp_ms;
+  s.histogram = histogram;
+  pending_.push_back(std::move(s));
+}
+
+absl::Status RecordingAppender::Commit() {
+  absl::Status status;
+  if (sink_ != nullptr) {
+    {
+      MutexLock lock(&sink_->mu_);
+      status = sink_->commit_status_;
+    }
+    sink_->Finish(std::move(pending_), status.ok());
+  }
+  pending_.clear();
+  return status;
+}
+
+void RecordingAppender::Rollback() {
+  if (sink_ != nullptr) sink_->Finish(std::move(pending_), false);
+  pending_.clear();
+}
+
+}  // namespace promscrape::testing

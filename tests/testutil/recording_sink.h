@@ -1,0 +1,94 @@
+#ifndef TESTS_TESTUTIL_RECORDING_SINK_H_
+#define TESTS_TESTUTIL_RECORDING_SINK_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "plugin/common/mutex.h"
+#include "plugin/labels/labels.h"
+#include "plugin/scrape/sample_sink.h"
+#include "plugin/textparse/histogram.h"
+
+namespace promscrape::testing {
+
+inline constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
+inline constexpr uint64_t kNormalNaNBits = 0x7ff8000000000001ULL;
+
+// One sample as it reached an appender.
+struct RecordedSample {
+  labels::Labels series;
+  int64_t timestamp_ms = 0;
+  double value = 0;         // Float samples.
+  uint64_t value_bits = 0;  // Bit pattern of `value` (NaN kinds differ).
+  std::optional<textparse::Histogram> histogram;  // Histogram samples.
+
+  bool is_stale() const { return value_bits == kStaleNaNBits; }
+  // `series` as Prometheus prints it, for readable expectations.
+  std::string SeriesString() const { return series.ToString(); }
+};
+
+std::ostream& operator<<(std::ostream& os, const RecordedSample& s);
+
+// A SampleSink that keeps every committed sample in commit order and what
+// the rolled-back appenders held.
+//
+// Thread-safe: appenders may be opened, filled and committed from any
+// thread; each appender itself is thread-compatible like any Appender.
+class RecordingSink : public scrape::SampleSink {
+ public:
+  std::unique_ptr<scrape::Appender> NewAppender() override;
+
+  // Committed samples, in commit order.
+  std::vector<RecordedSample> Samples() const;
+  // Samples of appenders that were rolled back (or destroyed without
+  // Commit), in order.
+  std::vector<RecordedSample> RolledBack() const;
+  int commits() const;
+  int rollbacks() const;
+  // Makes every later Commit() fail with `status` (and drop its samples).
+  void FailCommitsWith(absl::Status status);
+  void Clear();
+
+ private:
+  friend class RecordingAppender;
+  void Finish(std::vector<RecordedSample> samples, bool committed);
+
+  mutable Mutex mu_;
+  std::vector<RecordedSample> samples_ ABSL_GUARDED_BY(mu_);
+  std::vector<RecordedSample> rolled_back_ ABSL_GUARDED_BY(mu_);
+  int commits_ ABSL_GUARDED_BY(mu_) = 0;
+  int rollbacks_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status commit_status_ ABSL_GUARDED_BY(mu_);
+};
+
+// The appender RecordingSink hands out; usable alone (with a null sink it
+// just records into `pending()`).
+class RecordingAppender : public scrape::Appender {
+ public:
+  explicit RecordingAppender(RecordingSink* sink) : sink_(sink) {}
+  ~RecordingAppender() override;
+
+  void Append(const labels::Labels& series, int64_t timestamp_ms,
+              double value) override;
+  void AppendHistogram(const labels::Labels& series, int64_t timestamp_ms,
+                       const textparse::Histogram& histogram) override;
+  absl::Status Commit() override;
+  void Rollback() override;
+
+  // Samples appended since the last Commit/Rollback.
+  const std::vector<RecordedSample>& pending() const { return pending_; }
+
+ private:
+  RecordingSink* sink_;
+  std::vector<RecordedSample> pending_;
+};
+
+}  // namespace promscrape::testing
+
+#endif  // TESTS_TESTUTIL_RECORDING_SINK_H_

@@ -410,8 +410,10 @@ int Run(int argc, char** argv) {
   size_t at = host_output.rfind(marker);
   if (at != std::string::npos) {
     size_t begin = host_output.rfind(' ', at - 2);
-    absl::SimpleAtoi(host_output.substr(begin + 1, at - begin - 2),
-                     &ours.samples);
+    if (!absl::SimpleAtoi(host_output.substr(begin + 1, at - begin - 2),
+                          &ours.samples)) {
+      ours.samples = 0;
+    }
   }
   for (size_t i = 0; i < farm_processes.size(); ++i) {
     StopProcess(*farm_processes[i], absl::Seconds(60), "target_farm");

@@ -12,7 +12,8 @@
 // /metrics/prometheus) so the farm counts their requests apart. CPU
 // (utime+stime from /proc/<pid>/stat) and peak RSS (VmHWM from
 // /proc/<pid>/status) are each engine process's alone, taken over the run
-// from process start until the stop signal (start-up included).
+// from process start until the stop signal (start-up included). The farms'
+// request counts end at the same moment (SIGUSR1 to target_farm).
 //
 // Output (stdout):
 //   RESULT targets=<n> samples_per_s=<x> cpu_us_per_sample=<y>

@@ -22,7 +22,7 @@ run_bazel_tests() {
   shift
   local log="$LOG_DIR/$name.log"
   echo "== $name: bazel test $*"
-  bazel test --keep_going --test_summary=short "$@" 2>&1 | tee "$log" | grep -E "PASSED|FAILED|NO STATUS|TIMEOUT|ERROR:" || true
+  bazel test --keep_going --nocache_test_results --test_summary=short "$@" 2>&1 | tee "$log" | grep -E "PASSED|FAILED|NO STATUS|TIMEOUT|ERROR:" || true
   local p f
   p=$(grep -cE "^//[^ ]+ .*PASSED" "$log")
   f=$(grep -cE "^//[^ ]+ .*(FAILED|TIMEOUT|NO STATUS)" "$log")

@@ -32,7 +32,7 @@
 //      StaleNaN. Both sets must be equal, and equal to the series of stopper
 //      and the vanished series.
 //
-// Takes about 15 s: Prometheus applies targets 5 s after start.
+// Takes about 10 s: Prometheus applies targets 5 s after start.
 
 #include <signal.h>
 #include <unistd.h>

@@ -24,12 +24,14 @@ struct Json {
   double number = 0;
   std::string str;
   std::vector<Json> list;
-  std::vector<std::pair<std::string, Json>> object;
+  // An object's members: keys[i] names list[i] (a pair<string, Json> member
+  // would need Json complete here).
+  std::vector<std::string> keys;
 
   // The member `key` of an object, or null.
   const Json* Get(absl::string_view key) const {
-    for (const auto& [k, v] : object) {
-      if (k == key) return &v;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i] == key) return &list[i];
     }
     return nullptr;
   }
@@ -86,7 +88,8 @@ class JsonParser {
         if (!Consume(":")) return false;
         Json value;
         if (!ParseValue(value, depth + 1)) return false;
-        out.object.emplace_back(std::move(key), std::move(value));
+        out.keys.push_back(std::move(key));
+        out.list.push_back(std::move(value));
         SkipSpace();
         if (Consume("}")) return true;
         if (!Consume(",")) return false;
@@ -219,12 +222,12 @@ absl::StatusOr<LabelSet> ToLabels(const Json& v) {
     return absl::InvalidArgumentError("labels: not an object");
   }
   LabelSet labels;
-  for (const auto& [name, value] : v.object) {
-    if (value.kind != Json::Kind::kString) {
+  for (size_t i = 0; i < v.keys.size(); ++i) {
+    if (v.list[i].kind != Json::Kind::kString) {
       return absl::InvalidArgumentError(
-          absl::StrCat("label \"", name, "\": not a string"));
+          absl::StrCat("label \"", v.keys[i], "\": not a string"));
     }
-    labels[name] = value.str;
+    labels[v.keys[i]] = v.list[i].str;
   }
   return labels;
 }

@@ -12,7 +12,8 @@
 // /metrics/prometheus) so the farm counts their requests apart. CPU
 // (utime+stime from /proc/<pid>/stat) and peak RSS (VmHWM from
 // /proc/<pid>/status) are each engine process's alone, taken over the run
-// from process start until the stop signal (start-up included).
+// from process start until the stop signal (start-up included). The farms'
+// request counts end at the same moment (SIGUSR1 to target_farm).
 //
 // Output (stdout):
 //   RESULT targets=<n> samples_per_s=<x> cpu_us_per_sample=<y>
@@ -410,8 +411,10 @@ int Run(int argc, char** argv) {
   size_t at = host_output.rfind(marker);
   if (at != std::string::npos) {
     size_t begin = host_output.rfind(' ', at - 2);
-    absl::SimpleAtoi(host_output.substr(begin + 1, at - begin - 2),
-                     &ours.samples);
+    if (!absl::SimpleAtoi(host_output.substr(begin + 1, at - begin - 2),
+                          &ours.samples)) {
+      ours.samples = 0;
+    }
   }
   for (size_t i = 0; i < farm_processes.size(); ++i) {
     StopProcess(*farm_processes[i], absl::Seconds(60), "target_farm");

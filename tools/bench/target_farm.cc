@@ -35,7 +35,6 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,8 +44,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "plugin/common/mutex.h"
 
 namespace promscrape::bench {
 namespace {
@@ -154,8 +153,9 @@ struct Target {
 };
 
 // One epoll loop serving a fixed subset of the targets and their
-// connections. Thread-compatible: all state is touched by its own thread;
-// Stop() may be called from any thread.
+// connections. The targets are owned by the caller and outlive the worker.
+// Everything but the snapshot queue is touched only by the worker's thread;
+// Snapshot() and Stop() may be called from one other thread.
 class Worker {
  public:
   Worker(const Payload& payload, std::vector<Target*> targets)
@@ -188,10 +188,10 @@ class Worker {
   // taken on the worker thread. Blocks until the worker answers; not after
   // Stop().
   std::string Snapshot() {
-    auto done = std::make_shared<absl::Notification>();
+    auto done = std::make_shared<Notification>();
     auto lines = std::make_shared<std::string>();
     {
-      std::lock_guard<std::mutex> lock(snapshot_mu_);
+      MutexLock lock(&snapshot_mu_);
       snapshot_requests_.push_back({done, lines});
     }
     uint64_t one = 1;
@@ -276,7 +276,7 @@ class Worker {
     (void)!read(snapshot_fd_, &n, sizeof n);
     std::vector<SnapshotRequest> requests;
     {
-      std::lock_guard<std::mutex> lock(snapshot_mu_);
+      MutexLock lock(&snapshot_mu_);
       requests.swap(snapshot_requests_);
     }
     for (SnapshotRequest& r : requests) {
@@ -404,11 +404,12 @@ class Worker {
   char wake_tag_ = 0;
   char snapshot_tag_ = 0;
   struct SnapshotRequest {
-    std::shared_ptr<absl::Notification> done;
+    std::shared_ptr<Notification> done;
     std::shared_ptr<std::string> lines;
   };
-  std::mutex snapshot_mu_;
-  std::vector<SnapshotRequest> snapshot_requests_;
+  Mutex snapshot_mu_;
+  std::vector<SnapshotRequest> snapshot_requests_
+      ABSL_GUARDED_BY(snapshot_mu_);
   std::thread thread_;
 };
 
@@ -438,7 +439,8 @@ absl::StatusOr<int> Listen(Target& target) {
 int Run(int argc, char** argv) {
   int64_t targets = 10, series = 100, threads = 1;
   std::string ports_file, stats_file;
-  for (int i = 1; i < argc; ++i) {
+  // Flags come as "--name value" pairs.
+  for (int i = 1; i < argc; i += 2) {
     absl::string_view arg = argv[i];
     std::string value = i + 1 < argc ? argv[i + 1] : "";
     bool ok = true;
@@ -460,7 +462,6 @@ int Run(int argc, char** argv) {
                    argv[i], value.c_str());
       return 2;
     }
-    ++i;
   }
   if (ports_file.empty() || stats_file.empty()) {
     std::fprintf(stderr, "target_farm: --ports_file and --stats_file are "

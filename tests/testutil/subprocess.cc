@@ -113,6 +113,12 @@ std::optional<int> Subprocess::Wait(absl::Duration timeout) {
                                    : 128 + WTERMSIG(status);
       MutexLock lock(&mu_);
       exit_code_ = code;
+      // The child is gone, but its last output may still sit in the pipe:
+      // let the reader drain it so output() is complete after Wait.
+      absl::Time drain_deadline = absl::Now() + absl::Seconds(10);
+      while (!eof_ && absl::Now() < drain_deadline) {
+        cv_.WaitWithTimeout(&mu_, drain_deadline - absl::Now());
+      }
       return code;
     }
     if (absl::Now() >= deadline) return std::nullopt;

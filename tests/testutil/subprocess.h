@@ -35,8 +35,9 @@ class Subprocess {
   std::string output() const;
 
   void Signal(int signal);
-  // Waits for exit; returns the exit code (128+signal when killed) or
-  // nullopt on timeout.
+  // Waits for exit (and for the output pipe to drain, so output() is
+  // complete); returns the exit code (128+signal when killed) or nullopt on
+  // timeout.
   std::optional<int> Wait(absl::Duration timeout);
 
   pid_t pid() const { return pid_; }

@@ -219,11 +219,13 @@ void TestHttpServer::HandleRequests(Connection& conn) {
       size_t at = lower.find("\r\ncontent-length:");
       if (at != std::string::npos) {
         size_t eol = lower.find("\r\n", at + 2);
-        absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::string_view(lower).substr(
+        if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::string_view(lower).substr(
                              at + 17, eol == std::string::npos
                                           ? std::string::npos
                                           : eol - at - 17)),
-                         &body_size);
+                              &body_size)) {
+          body_size = 0;
+        }
       }
     }
     if (conn.in.size() < end + 4 + body_size) return;

@@ -212,6 +212,20 @@ void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
   cv_.SignalAll();
 }
 
+void ScrapeLoop::RequestStop() {
+  uint64_t timer = 0;
+  uint64_t request = 0;
+  {
+    MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    timer = timer_id_;
+    if (in_flight_) request = request_id_;
+  }
+  if (timer != 0) services_.scheduler->Cancel(timer);
+  if (request != 0) services_.http->Cancel(request);
+}
+
 void ScrapeLoop::Stop() {
   uint64_t timer = 0;
   uint64_t request = 0;

@@ -71,6 +71,10 @@ class ScrapeLoop {
   // Schedules the first scrape at the target's offset. Call once.
   void Start() ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Stops scheduling and cancels the request in flight without waiting for
+  // it, so a pool can stop thousands of loops at once. Idempotent.
+  void RequestStop() ABSL_LOCKS_EXCLUDED(mu_);
+
   // Stops scraping and waits until no request or append of this loop is
   // in flight. Idempotent. The series state stays readable (append_state)
   // for end-of-run staleness.

@@ -16,12 +16,6 @@ namespace {
 
 constexpr absl::string_view kVersion = "0.1.0";
 
-void ToTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t ns = absl::ToUnixNanos(t);
-  out->set_seconds(ns / 1000000000);
-  out->set_nanos(static_cast<int32_t>(ns % 1000000000));
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Plugin>> Plugin::Start(
@@ -212,7 +206,7 @@ absl::Status Plugin::GetConfig(const v1::GetConfigRequest& request,
   MutexLock lock(&mu_);
   response->set_source(scrape_config_source_);
   if (scrape_config_applied_ != absl::Time()) {
-    ToTimestamp(scrape_config_applied_, response->mutable_applied_at());
+    ToProtoTimestamp(scrape_config_applied_, response->mutable_applied_at());
   }
   return absl::OkStatus();
 }
@@ -261,14 +255,8 @@ namespace {
 
 void ToProtoPool(const scrape::PoolInfo& p, v1::Pool* out) {
   out->set_job(p.job);
-  const int64_t interval_ns = absl::ToInt64Nanoseconds(p.scrape_interval);
-  out->mutable_scrape_interval()->set_seconds(interval_ns / 1000000000);
-  out->mutable_scrape_interval()->set_nanos(
-      static_cast<int32_t>(interval_ns % 1000000000));
-  const int64_t timeout_ns = absl::ToInt64Nanoseconds(p.scrape_timeout);
-  out->mutable_scrape_timeout()->set_seconds(timeout_ns / 1000000000);
-  out->mutable_scrape_timeout()->set_nanos(
-      static_cast<int32_t>(timeout_ns % 1000000000));
+  ToProtoDuration(p.scrape_interval, out->mutable_scrape_interval());
+  ToProtoDuration(p.scrape_timeout, out->mutable_scrape_timeout());
   out->set_active_targets(p.active_targets);
   out->set_dropped_targets(p.dropped_targets);
   out->set_target_limit(p.target_limit);

@@ -5,21 +5,17 @@
 #include "absl/time/clock.h"
 
 namespace promscrape::api {
-namespace {
-
-void ToTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
+void ToProtoTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
   const int64_t ns = absl::ToUnixNanos(t);
   out->set_seconds(ns / 1000000000);
   out->set_nanos(static_cast<int32_t>(ns % 1000000000));
 }
 
-void ToDuration(absl::Duration d, google::protobuf::Duration* out) {
+void ToProtoDuration(absl::Duration d, google::protobuf::Duration* out) {
   const int64_t ns = absl::ToInt64Nanoseconds(d);
   out->set_seconds(ns / 1000000000);
   out->set_nanos(static_cast<int32_t>(ns % 1000000000));
 }
-
-}  // namespace
 
 void ToProtoTarget(const scrape::TargetState& s, v1::Target* out) {
   out->set_job(s.job);
@@ -40,11 +36,11 @@ void ToProtoTarget(const scrape::TargetState& s, v1::Target* out) {
   }
   out->set_last_error(s.last_error);
   if (s.last_scrape != absl::InfinitePast() && s.last_scrape != absl::Time()) {
-    ToTimestamp(s.last_scrape, out->mutable_last_scrape());
+    ToProtoTimestamp(s.last_scrape, out->mutable_last_scrape());
   }
-  ToDuration(s.last_duration, out->mutable_last_scrape_duration());
-  ToDuration(s.interval, out->mutable_scrape_interval());
-  ToDuration(s.timeout, out->mutable_scrape_timeout());
+  ToProtoDuration(s.last_duration, out->mutable_last_scrape_duration());
+  ToProtoDuration(s.interval, out->mutable_scrape_interval());
+  ToProtoDuration(s.timeout, out->mutable_scrape_timeout());
   out->set_last_samples(s.last_samples);
 }
 
@@ -96,7 +92,7 @@ void TargetWatch::Poll() {
       }
       seen_[key] = s.health;
       ToProtoTarget(s, event.mutable_target());
-      ToTimestamp(now, event.mutable_time());
+      ToProtoTimestamp(now, event.mutable_time());
       on_event_(event);
     }
   }
@@ -110,7 +106,7 @@ void TargetWatch::Poll() {
     size_t nl = it->first.find('\n');
     event.mutable_target()->set_job(it->first.substr(0, nl));
     event.mutable_target()->set_scrape_url(it->first.substr(nl + 1));
-    ToTimestamp(now, event.mutable_time());
+    ToProtoTimestamp(now, event.mutable_time());
     on_event_(event);
     it = seen_.erase(it);
   }

@@ -14,6 +14,10 @@
 
 namespace promscrape::api {
 
+// absl time values as the control API's well-known types.
+void ToProtoTimestamp(absl::Time t, google::protobuf::Timestamp* out);
+void ToProtoDuration(absl::Duration d, google::protobuf::Duration* out);
+
 // Converts a target's state for the control API.
 void ToProtoTarget(const scrape::TargetState& state, v1::Target* out);
 

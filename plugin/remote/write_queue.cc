@@ -166,24 +166,28 @@ absl::Status WriteQueue::Stop(absl::Duration flush_timeout) {
   return absl::OkStatus();
 }
 
+void WriteQueue::WaitForBatchLocked() {
+  while (!shutdown_ && unacked_.empty()) {
+    if (building_.samples == 0) {
+      cv_.Wait(&mu_);
+      continue;
+    }
+    absl::Duration wait =
+        building_since_ + options_.batch_send_deadline - absl::Now();
+    if (wait <= absl::ZeroDuration()) {
+      SealLocked(/*force=*/true);
+      return;
+    }
+    cv_.WaitWithTimeout(&mu_, wait);
+  }
+}
+
 void WriteQueue::Run() {
   absl::Duration backoff = options_.min_backoff;
   while (true) {
     {
       MutexLock lock(&mu_);
-      while (!shutdown_ && unacked_.empty()) {
-        if (building_.samples > 0) {
-          absl::Duration wait =
-              building_since_ + options_.batch_send_deadline - absl::Now();
-          if (wait <= absl::ZeroDuration()) {
-            SealLocked(/*force=*/true);
-            break;
-          }
-          cv_.WaitWithTimeout(&mu_, wait);
-        } else {
-          cv_.Wait(&mu_);
-        }
-      }
+      WaitForBatchLocked();
       if (shutdown_) return;
     }
     absl::Status status = RunStream();
@@ -222,19 +226,7 @@ absl::Status WriteQueue::RunStream() {
     const Batch* front = nullptr;
     {
       MutexLock lock(&mu_);
-      while (!shutdown_ && unacked_.empty()) {
-        if (building_.samples > 0) {
-          absl::Duration wait =
-              building_since_ + options_.batch_send_deadline - absl::Now();
-          if (wait <= absl::ZeroDuration()) {
-            SealLocked(/*force=*/true);
-            break;
-          }
-          cv_.WaitWithTimeout(&mu_, wait);
-        } else {
-          cv_.Wait(&mu_);
-        }
-      }
+      WaitForBatchLocked();
       if (unacked_.empty() || shutdown_) break;
       // Stays valid: only this thread pops, and push_back on a deque does
       // not move existing elements.

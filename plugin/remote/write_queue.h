@@ -102,6 +102,9 @@ class WriteQueue {
   // Moves the building batch onto `unacked_` when it is full, when `force`,
   // or when its deadline has passed.
   void SealLocked(bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Waits until a sealed batch is waiting to be sent (sealing the building
+  // one when its deadline passes) or shutdown.
+  void WaitForBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Checks capacity and adds a series to the building batch; null when the
   // queue is full or stopped (`status` says which).
   v1::TimeSeries* AddSeriesLocked(absl::Span<const LabelView> labels,

@@ -77,24 +77,8 @@ void PromParser::Reset(std::string_view body) {
 
 Entry PromParser::Fail(const char* line_begin, const char* at,
                        std::string_view expectation, bool show_token) {
-  const char* end = body_.data() + body_.size();
-  std::string msg = absl::StrCat(
-      "line ", internal::LineNumber(body_, line_begin - body_.data()), ": ",
-      absl::string_view(expectation.data(), expectation.size()));
-  if (show_token) {
-    msg.append(", got \"");
-    if (at < end) {
-      internal::AppendQuoted(std::string_view(at, 1), &msg);
-    } else {
-      msg.append("EOF");
-    }
-    msg.push_back('"');
-  }
-  msg.append(" while parsing: \"");
-  const char* upto = at < end ? at + 1 : end;
-  internal::AppendQuoted(std::string_view(line_begin, upto - line_begin), &msg);
-  msg.push_back('"');
-  status_ = absl::InvalidArgumentError(msg);
+  status_ = absl::InvalidArgumentError(
+      internal::ParseErrorMessage(body_, line_begin, at, expectation, show_token));
   pos_ = body_.size();
   return kFailed;
 }

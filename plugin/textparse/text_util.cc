@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace promscrape::textparse::internal {
@@ -126,6 +127,30 @@ void AppendQuoted(std::string_view s, std::string* out) {
 size_t LineNumber(std::string_view body, size_t pos) {
   pos = std::min(pos, body.size());
   return 1 + std::count(body.begin(), body.begin() + pos, '\n');
+}
+
+std::string ParseErrorMessage(std::string_view body, const char* line_begin,
+                              const char* at, std::string_view expectation,
+                              bool show_token) {
+  const char* end = body.data() + body.size();
+  std::string msg = absl::StrCat(
+      "line ", LineNumber(body, line_begin - body.data()), ": ",
+      absl::string_view(expectation.data(), expectation.size()));
+  if (show_token) {
+    msg.append(", got \"");
+    if (at < end) {
+      AppendQuoted(std::string_view(at, 1), &msg);
+    } else {
+      msg.append("EOF");
+    }
+    msg.push_back('"');
+  }
+  msg.append(" while parsing: \"");
+  const char* upto = at < end ? at + 1 : end;
+  if (upto < line_begin) upto = line_begin;
+  AppendQuoted(std::string_view(line_begin, upto - line_begin), &msg);
+  msg.push_back('"');
+  return msg;
 }
 
 }  // namespace promscrape::textparse::internal

@@ -206,6 +206,13 @@ void AppendQuoted(std::string_view s, std::string* out);
 // 1-based line number of `pos` in `body`.
 size_t LineNumber(std::string_view body, size_t pos);
 
+// The text parsers' error message: `line N: <expectation>[, got "<c>"]
+// while parsing: "<line up to and including at>"`, as promparse words it.
+// `line_begin` and `at` point into `body` (`at` may be its end).
+std::string ParseErrorMessage(std::string_view body, const char* line_begin,
+                              const char* at, std::string_view expectation,
+                              bool show_token);
+
 }  // namespace promscrape::textparse::internal
 
 #endif  // PLUGIN_TEXTPARSE_TEXT_UTIL_H_

@@ -72,7 +72,13 @@ struct Flags {
   absl::Duration duration = absl::Seconds(3);
   bool reference = true;
   int64_t farm_threads = 1;
+  int64_t workers = 0;  // scrape_engine's worker threads; 0 = cores
   std::string farm = "tools/bench/target_farm";
+  // "engine": the engine alone into a counting sink (scrape_engine);
+  // "host": the plugin inside scrape_host, through the remote-write stream
+  // to storage.file /dev/null (end to end).
+  std::string engine = "engine";
+  std::string engine_binary = "tools/bench/scrape_engine";
   std::string host = "tools/host/scrape_host";
   std::string plugin = "plugin/libpromscrape.so";
   std::string prometheus = "/usr/bin/prometheus";
@@ -82,6 +88,7 @@ struct Flags {
 constexpr char kUsage[] =
     "usage: scrape_bench [--targets N] [--series M] [--interval 10s]\n"
     "  [--duration 60s] [--reference=true|false] [--farm_threads 1]\n"
+    "  [--engine engine|host] [--workers N]\n"
     "  [--workdir DIR] [--farm PATH] [--host PATH] [--plugin PATH]\n"
     "  [--prometheus PATH]\n";
 
@@ -116,6 +123,11 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       ok = absl::SimpleAtoi(value, &f.farm_threads) && f.farm_threads > 0;
     } else if (arg == "--farm") {
       f.farm = value;
+    } else if (arg == "--engine") {
+      f.engine = value;
+      ok = value == "engine" || value == "host";
+    } else if (arg == "--workers") {
+      ok = absl::SimpleAtoi(value, &f.workers) && f.workers >= 0;
     } else if (arg == "--host") {
       f.host = value;
     } else if (arg == "--plugin") {
@@ -297,7 +309,8 @@ int Run(int argc, char** argv) {
   absl::StatusOr<Flags> flags = ParseFlags(argc, argv);
   if (!flags.ok()) return Fail(flags.status());
   Flags& f = *flags;
-  for (std::string* path : {&f.farm, &f.host, &f.plugin, &f.prometheus}) {
+  for (std::string* path :
+       {&f.farm, &f.engine_binary, &f.host, &f.plugin, &f.prometheus}) {
     *path = Absolute(*path);
   }
 
@@ -370,7 +383,11 @@ int Run(int argc, char** argv) {
   if (!written.ok()) return Fail(written);
 
   const absl::Time start = absl::Now();
-  auto host = Subprocess::Start({f.host, "--config", host_yml});
+  auto host =
+      f.engine == "host"
+          ? Subprocess::Start({f.host, "--config", host_yml})
+          : Subprocess::Start({f.engine_binary, "--config", ours_yml,
+                               "--workers", absl::StrCat(f.workers)});
   if (!host.ok()) return Fail(host.status());
   std::unique_ptr<Subprocess> prometheus;
   if (f.reference) {
@@ -386,7 +403,8 @@ int Run(int argc, char** argv) {
   absl::SleepFor(f.duration);
   const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
 
-  EngineResult ours{"promscrape", CpuSeconds((*host)->pid()),
+  EngineResult ours{f.engine == "host" ? "promscrape_host" : "promscrape",
+                    CpuSeconds((*host)->pid()),
                     StatusBytes((*host)->pid(), "VmHWM:")};
   EngineResult ref{"prometheus"};
   if (prometheus != nullptr) {
@@ -410,8 +428,14 @@ int Run(int argc, char** argv) {
   const std::string marker = "samples stored";
   size_t at = host_output.rfind(marker);
   if (at != std::string::npos) {
-    size_t begin = host_output.rfind(' ', at - 2);
-    if (!absl::SimpleAtoi(host_output.substr(begin + 1, at - begin - 2),
+    // The number just before " samples stored".
+    size_t end = at > 0 ? at - 1 : 0;
+    size_t begin = end;
+    while (begin > 0 && host_output[begin - 1] >= '0' &&
+           host_output[begin - 1] <= '9') {
+      --begin;
+    }
+    if (!absl::SimpleAtoi(host_output.substr(begin, end - begin),
                           &ours.samples)) {
       ours.samples = 0;
     }

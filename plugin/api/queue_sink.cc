@@ -46,22 +46,23 @@ class QueueAppender final : public scrape::Appender {
                 metrics::Metric& dropped_histograms)
       : queue_(queue), logger_(logger), dropped_histograms_(dropped_histograms) {}
 
-  void Append(const labels::Labels& series, int64_t timestamp_ms,
+  void Append(const labels::CompactLabels& series, int64_t timestamp_ms,
               double value) override {
-    Entry e{static_cast<uint32_t>(spans_.size()),
-            static_cast<uint32_t>(series.size()), timestamp_ms, value};
-    for (const labels::Label& l : series) {
+    Entry e{static_cast<uint32_t>(spans_.size()), 0, timestamp_ms, value};
+    for (const labels::LabelView l : series) {
+      ++e.label_count;
       spans_.push_back({static_cast<uint32_t>(arena_.size()),
                         static_cast<uint32_t>(l.name.size())});
-      arena_ += l.name;
+      arena_.append(l.name.data(), l.name.size());
       spans_.push_back({static_cast<uint32_t>(arena_.size()),
                         static_cast<uint32_t>(l.value.size())});
-      arena_ += l.value;
+      arena_.append(l.value.data(), l.value.size());
     }
     entries_.push_back(e);
   }
 
-  void AppendHistogram(const labels::Labels& series, int64_t timestamp_ms,
+  void AppendHistogram(const labels::CompactLabels& series,
+                       int64_t timestamp_ms,
                        const textparse::Histogram& histogram) override {
     Append(series, timestamp_ms, 0);
     entries_.back().histogram = static_cast<int32_t>(histograms_.size());

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "absl/status/status.h"
-#include "plugin/labels/labels.h"
+#include "plugin/labels/compact_labels.h"
 #include "plugin/textparse/histogram.h"
 
 namespace promscrape::scrape {
@@ -18,11 +18,12 @@ class Appender {
  public:
   virtual ~Appender() = default;
 
-  // `series` is the final label set (sorted, with __name__). The reference
-  // is valid only for the call.
-  virtual void Append(const labels::Labels& series, int64_t timestamp_ms,
-                      double value) = 0;
-  virtual void AppendHistogram(const labels::Labels& series,
+  // `series` is the final label set (sorted, with __name__), in the compact
+  // form the engine keeps per series (no copy on the warm path). The
+  // reference is valid only for the call.
+  virtual void Append(const labels::CompactLabels& series,
+                      int64_t timestamp_ms, double value) = 0;
+  virtual void AppendHistogram(const labels::CompactLabels& series,
                                int64_t timestamp_ms,
                                const textparse::Histogram& histogram) = 0;
   // Hands the samples downstream. An error is logged by the caller; the

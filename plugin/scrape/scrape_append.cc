@@ -41,8 +41,8 @@ ScrapeAppend::ScrapeAppend(AppendOptions options)
                options_.metric_relabel_rules),
       max_schema_(PickSchema(options_.native_histogram_min_bucket_factor)) {
   for (size_t i = 0; i < kReportNames.size(); ++i) {
-    report_labels_[i] =
-        ReportSeriesLabels(kReportNames[i], options_.target_labels);
+    report_labels_[i] = labels::CompactLabels(
+        ReportSeriesLabels(kReportNames[i], options_.target_labels));
   }
   parser_options_.scrape_classic_histograms =
       options_.scrape_classic_histograms;
@@ -73,7 +73,7 @@ textparse::Parser* ScrapeAppend::ParserFor(std::string_view content_type,
 // The limit wrappers of Prometheus' appenderWithLimits, outermost first:
 // max schema, bucket limit, sample limit, time limit.
 ScrapeAppend::AddResult ScrapeAppend::AppendLimited(
-    const labels::Labels& series, int64_t t, bool is_histogram,
+    const labels::CompactLabels& series, int64_t t, bool is_histogram,
     textparse::Parser& parser, Appender& app) {
   const textparse::Histogram* h = nullptr;
   if (is_histogram) {
@@ -110,7 +110,7 @@ void ScrapeAppend::AppendStaleMarkers(int64_t timestamp_ms, Appender& app) {
   // dropped like any sample.
   if (timestamp_ms > max_time_ms_) return;
   const double stale = StaleNaN();
-  cache_.ForEachStale([&](const labels::Labels& series) {
+  cache_.ForEachStale([&](const labels::CompactLabels& series) {
     app.Append(series, timestamp_ms, stale);
   });
 }
@@ -188,9 +188,10 @@ AppendResult ScrapeAppend::Append(std::string_view body,
       if (!error.ok()) break;
       new_labels_ = builder_.Build();
       series = cache_.FindSeries(new_labels_);
+      if (series == nullptr) new_compact_ = labels::CompactLabels(new_labels_);
     }
-    const labels::Labels& series_labels =
-        series != nullptr ? series->labels : new_labels_;
+    const labels::CompactLabels& series_labels =
+        series != nullptr ? series->labels : new_compact_;
 
     AddResult added;
     if (already_scraped && !has_timestamp) {
@@ -254,7 +255,7 @@ void ScrapeAppend::AppendStaleMarkersOnStop(int64_t timestamp_ms,
                                             Appender& app) {
   Append("", "", timestamp_ms, app);
   const double stale = StaleNaN();
-  for (const labels::Labels& series : report_labels_) {
+  for (const labels::CompactLabels& series : report_labels_) {
     app.Append(series, timestamp_ms, stale);
   }
 }

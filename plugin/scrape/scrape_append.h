@@ -148,7 +148,7 @@ class ScrapeAppend {
 
   textparse::Parser* ParserFor(std::string_view content_type,
                                std::string_view body);
-  AddResult AppendLimited(const labels::Labels& series, int64_t t,
+  AddResult AppendLimited(const labels::CompactLabels& series, int64_t t,
                           bool is_histogram, textparse::Parser& parser,
                           Appender& app);
   void AppendStaleMarkers(int64_t timestamp_ms, Appender& app);
@@ -159,7 +159,7 @@ class ScrapeAppend {
   SeriesCache cache_;
   // up, scrape_duration_seconds, scrape_samples_scraped,
   // scrape_samples_post_metric_relabeling, scrape_series_added.
-  std::array<labels::Labels, 5> report_labels_;
+  std::array<labels::CompactLabels, 5> report_labels_;
 
   // Per-append state, kept across appends so buffers keep their capacity.
   textparse::ParserOptions parser_options_;
@@ -170,6 +170,7 @@ class ScrapeAppend {
   std::vector<textparse::Label> scraped_;
   labels::Builder builder_;
   labels::Labels new_labels_;
+  labels::CompactLabels new_compact_;  // new_labels_ for the sink (miss path)
   textparse::Histogram histogram_scratch_;
   uint64_t samples_appended_ = 0;  // Against sample_limit (limitAppender).
   int64_t max_time_ms_ = 0;        // timeLimitAppender's bound.

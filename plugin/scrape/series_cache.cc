@@ -1,8 +1,28 @@
 #include "plugin/scrape/series_cache.h"
 
+#include <cstring>
 #include <utility>
 
 namespace promscrape::scrape {
+
+SeriesCache::Key SeriesCache::Key::Make(absl::string_view bytes) {
+  const auto n = static_cast<uint32_t>(bytes.size());
+  char* data = new char[sizeof n + n];
+  std::memcpy(data, &n, sizeof n);
+  if (n > 0) std::memcpy(data + sizeof n, bytes.data(), n);
+  return Key(data);
+}
+
+SeriesCache::~SeriesCache() {
+  for (const auto& [key, entry] : series_) key.Free();
+  for (const auto& [key, iter] : dropped_) key.Free();
+}
+
+absl::string_view SeriesCache::Key::view() const {
+  uint32_t n = 0;
+  std::memcpy(&n, data_, sizeof n);
+  return absl::string_view(data_ + sizeof n, n);
+}
 
 SeriesCache::Entry* SeriesCache::Get(absl::string_view key,
                                      bool* already_scraped) {
@@ -18,19 +38,28 @@ SeriesCache::Entry* SeriesCache::Get(absl::string_view key,
 
 SeriesCache::Entry* SeriesCache::Add(absl::string_view key,
                                      const labels::Labels& lset) {
-  auto [state_it, inserted] = states_.try_emplace(lset);
-  if (inserted) state_it->second.labels = lset;
-  SeriesState* state = &state_it->second;
-  auto [it, added] = series_.try_emplace(key);
-  if (added) ++state->key_refs;
+  const uint64_t hash = lset.Hash();
+  auto state_it = states_.find(StateLookup{&lset, hash});
+  if (state_it == states_.end()) {
+    auto state = std::make_unique<SeriesState>();
+    state->labels = labels::CompactLabels(lset);
+    state->hash = hash;
+    state_it = states_.insert(std::move(state)).first;
+  }
+  SeriesState* state = state_it->get();
+  auto it = series_.find(key);
+  if (it == series_.end()) {
+    it = series_.emplace(Key::Make(key), Entry{}).first;
+    ++state->key_refs;
+  }
   it->second.series = state;
   it->second.last_iter = iter_;
   return &it->second;
 }
 
 SeriesState* SeriesCache::FindSeries(const labels::Labels& lset) {
-  auto it = states_.find(lset);
-  return it == states_.end() ? nullptr : &it->second;
+  auto it = states_.find(StateLookup{&lset, lset.Hash()});
+  return it == states_.end() ? nullptr : it->get();
 }
 
 bool SeriesCache::GetDropped(absl::string_view key) {
@@ -41,7 +70,11 @@ bool SeriesCache::GetDropped(absl::string_view key) {
 }
 
 void SeriesCache::AddDropped(absl::string_view key) {
-  dropped_[key] = iter_;
+  auto it = dropped_.find(key);
+  if (it == dropped_.end()) {
+    it = dropped_.emplace(Key::Make(key), 0).first;
+  }
+  it->second = iter_;
 }
 
 void SeriesCache::TrackStaleness(SeriesState* series) {
@@ -70,14 +103,20 @@ bool SeriesCache::IterDone(bool flush) {
         SeriesState* state = it->second.series;
         // A series tracked in this iteration was seen under some key in this
         // iteration, so its state never loses its last key here.
-        if (--state->key_refs == 0) states_.erase(states_.find(state->labels));
+        if (--state->key_refs == 0) {
+          states_.erase(states_.find(static_cast<const SeriesState*>(state)));
+        }
+        it->first.Free();
         series_.erase(it++);
       } else {
         ++it;
       }
     }
-    absl::erase_if(dropped_,
-                   [this](const auto& kv) { return kv.second != iter_; });
+    absl::erase_if(dropped_, [this](const auto& kv) {
+      if (kv.second == iter_) return false;
+      kv.first.Free();
+      return true;
+    });
     MutexLock lock(&meta_mu_);
     absl::erase_if(metadata_, [this](const auto& kv) {
       return iter_ - kv.second.last_iter > 10;

@@ -3,13 +3,16 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/node_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 #include "plugin/common/mutex.h"
+#include "plugin/labels/compact_labels.h"
 #include "plugin/labels/labels.h"
 #include "plugin/textparse/parser.h"
 
@@ -20,7 +23,8 @@ namespace promscrape::scrape {
 // for. Several cache keys (spellings of one series) may share it; staleness
 // is tracked per series, not per key.
 struct SeriesState {
-  labels::Labels labels;
+  labels::CompactLabels labels;
+  uint64_t hash = 0;  // labels.Hash(), for the by-labels index.
   // Iteration in which the series was last appended without an explicit
   // timestamp (or with one and track_timestamps_staleness): the staleness
   // sets seriesPrev / seriesCur are "tracked_iter == iter - 1 / iter".
@@ -53,6 +57,7 @@ class SeriesCache {
   };
 
   SeriesCache() = default;
+  ~SeriesCache();
   SeriesCache(const SeriesCache&) = delete;
   SeriesCache& operator=(const SeriesCache&) = delete;
 
@@ -74,7 +79,7 @@ class SeriesCache {
 
   // Marks `series` as present in this iteration for staleness.
   void TrackStaleness(SeriesState* series);
-  // Calls `f(labels)` for each series tracked in the previous iteration and
+  // Calls `f(const CompactLabels&)` for each series tracked in the previous iteration and
   // not in this one.
   template <typename F>
   void ForEachStale(F f) const;
@@ -96,18 +101,85 @@ class SeriesCache {
   size_t dropped_size() const { return dropped_.size(); }
 
  private:
-  struct LabelsHash {
-    size_t operator()(const labels::Labels& l) const { return l.Hash(); }
+  // A raw series key in one heap block ([uint32 size][bytes]): 8 bytes in
+  // the map instead of a 32-byte std::string plus its heap copy. A plain
+  // handle (this abseil cannot relocate move-only keys): the cache frees
+  // the block when it erases the entry, and in its destructor.
+  class Key {
+   public:
+    static Key Make(absl::string_view bytes);
+    void Free() const { delete[] data_; }
+    absl::string_view view() const;
+
+   private:
+    explicit Key(char* data) : data_(data) {}
+    char* data_;
   };
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(absl::string_view k) const {
+      return absl::Hash<absl::string_view>()(k);
+    }
+    size_t operator()(const Key& k) const { return (*this)(k.view()); }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    static absl::string_view V(absl::string_view k) { return k; }
+    static absl::string_view V(const Key& k) { return k.view(); }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return V(a) == V(b);
+    }
+  };
+  // States are found by their final labels: a Labels being looked up, or a
+  // state already stored (compared by its compact labels).
+  struct StateLookup {
+    const labels::Labels* labels;
+    uint64_t hash;
+  };
+  struct StateHash {
+    using is_transparent = void;
+    size_t operator()(const std::unique_ptr<SeriesState>& s) const {
+      return s->hash;
+    }
+    size_t operator()(const StateLookup& l) const { return l.hash; }
+    size_t operator()(const SeriesState* s) const { return s->hash; }
+  };
+  struct StateEq {
+    using is_transparent = void;
+    bool operator()(const std::unique_ptr<SeriesState>& a,
+                    const std::unique_ptr<SeriesState>& b) const {
+      return a == b;
+    }
+    bool operator()(const std::unique_ptr<SeriesState>& a,
+                    const StateLookup& b) const {
+      return a->hash == b.hash && a->labels == *b.labels;
+    }
+    bool operator()(const StateLookup& a,
+                    const std::unique_ptr<SeriesState>& b) const {
+      return (*this)(b, a);
+    }
+    bool operator()(const std::unique_ptr<SeriesState>& a,
+                    const SeriesState* b) const {
+      return a.get() == b;
+    }
+    bool operator()(const SeriesState* a,
+                    const std::unique_ptr<SeriesState>& b) const {
+      return a == b.get();
+    }
+  };
+
   MetaEntry& MetaLocked(absl::string_view metric)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(meta_mu_);
 
   int64_t iter_ = 0;
   size_t successful_count_ = 0;
-  absl::flat_hash_map<std::string, Entry> series_;
-  absl::flat_hash_map<std::string, int64_t> dropped_;
-  // Keyed by final labels; node-based so Entry pointers stay valid.
-  absl::node_hash_map<labels::Labels, SeriesState, LabelsHash> states_;
+  absl::flat_hash_map<Key, Entry, KeyHash, KeyEq> series_;
+  absl::flat_hash_map<Key, int64_t, KeyHash, KeyEq> dropped_;
+  // Every state once, indexed by final labels; the states themselves are
+  // separate allocations so Entry pointers stay valid.
+  absl::flat_hash_set<std::unique_ptr<SeriesState>, StateHash, StateEq>
+      states_;
   // Staleness bookkeeping that lets a scrape with no vanished series skip
   // the scan over all series.
   size_t prev_tracked_ = 0;  // Tracked in iteration iter_ - 1.
@@ -122,8 +194,8 @@ class SeriesCache {
 template <typename F>
 void SeriesCache::ForEachStale(F f) const {
   if (retracked_ == prev_tracked_) return;
-  for (const auto& [lset, state] : states_) {
-    if (state.tracked_iter == iter_ - 1) f(state.labels);
+  for (const auto& state : states_) {
+    if (state->tracked_iter == iter_ - 1) f(state->labels);
   }
 }
 

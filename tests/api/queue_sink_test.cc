@@ -3,14 +3,14 @@
 #include <string>
 #include <vector>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "plugin/common/logging.h"
 #include "plugin/labels/labels.h"
 #include "plugin/metrics/registry.h"
 #include "plugin/remote/write_queue.h"
 #include "tests/testutil/fake_remote_write.h"
 #include "tests/testutil/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace promscrape::api {
 namespace {
@@ -18,7 +18,7 @@ namespace {
 using ::promscrape::testing::FakeRemoteWrite;
 
 class QueueSinkTest : public ::testing::Test {
- protected:
+protected:
   void SetUp() override {
     remote::WriteQueue::Options options;
     options.target = host_.address();
@@ -47,23 +47,27 @@ TEST_F(QueueSinkTest, CommitSendsFloatsAndNativeHistograms) {
   h.negative_spans = {{-1, 1}};
   h.negative_deltas = {1};
   auto app = sink_->NewAppender();
-  app->Append(labels::Labels::Of({{"__name__", "up"}, {"job", "a"}}), 1000, 1);
-  app->AppendHistogram(labels::Labels::Of({{"__name__", "latency"}, {"job", "a"}}),
+  app->Append(labels::CompactLabels(
+                  labels::Labels::Of({{"__name__", "up"}, {"job", "a"}})),
+              1000, 1);
+  app->AppendHistogram(labels::CompactLabels(labels::Labels::Of(
+                           {{"__name__", "latency"}, {"job", "a"}})),
                        1000, h);
   PROMSCRAPE_ASSERT_OK(app->Commit());
   ASSERT_TRUE(host_.WaitForSamples(1, absl::Seconds(10)));
   PROMSCRAPE_ASSERT_OK(queue_->Stop(absl::Seconds(10)));
 
   std::vector<v1::TimeSeries> series;
-  for (const auto& r : host_.requests()) {
-    for (const auto& ts : r.timeseries()) series.push_back(ts);
+  for (const auto &r : host_.requests()) {
+    for (const auto &ts : r.timeseries())
+      series.push_back(ts);
   }
   ASSERT_EQ(series.size(), 2u);
   EXPECT_EQ(series[0].labels(0).value(), "up");
   EXPECT_EQ(series[0].samples(0).value(), 1);
   EXPECT_EQ(series[1].labels(0).value(), "latency");
   ASSERT_EQ(series[1].histograms_size(), 1);
-  const v1::Histogram& got = series[1].histograms(0);
+  const v1::Histogram &got = series[1].histograms(0);
   EXPECT_EQ(got.timestamp(), 1000);
   EXPECT_EQ(got.count_int(), 7u);
   EXPECT_EQ(got.sum(), 3.5);
@@ -78,7 +82,8 @@ TEST_F(QueueSinkTest, CommitSendsFloatsAndNativeHistograms) {
 
 TEST_F(QueueSinkTest, RollbackSendsNothing) {
   auto app = sink_->NewAppender();
-  app->Append(labels::Labels::Of({{"__name__", "up"}}), 1000, 1);
+  app->Append(labels::CompactLabels(labels::Labels::Of({{"__name__", "up"}})),
+              1000, 1);
   app->Rollback();
   PROMSCRAPE_ASSERT_OK(app->Commit());
   EXPECT_EQ(queue_->PendingSamples(), 0);
@@ -99,5 +104,5 @@ TEST(ToProtoHistogramTest, FloatAndGaugeHistograms) {
   EXPECT_EQ(p.reset_hint(), v1::Histogram::GAUGE);
 }
 
-}  // namespace
-}  // namespace promscrape::api
+} // namespace
+} // namespace promscrape::api

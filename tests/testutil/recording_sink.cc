@@ -66,21 +66,21 @@ RecordingAppender::~RecordingAppender() {
   if (!pending_.empty()) Rollback();
 }
 
-void RecordingAppender::Append(const labels::Labels& series,
+void RecordingAppender::Append(const labels::CompactLabels& series,
                                int64_t timestamp_ms, double value) {
   RecordedSample s;
-  s.series = series;
+  s.series = series.ToLabels();
   s.timestamp_ms = timestamp_ms;
   s.value = value;
   s.value_bits = std::bit_cast<uint64_t>(value);
   pending_.push_back(std::move(s));
 }
 
-void RecordingAppender::AppendHistogram(const labels::Labels& series,
+void RecordingAppender::AppendHistogram(const labels::CompactLabels& series,
                                         int64_t timestamp_ms,
                                         const textparse::Histogram& histogram) {
   RecordedSample s;
-  s.series = series;
+  s.series = series.ToLabels();
   s.timestamp_ms = timestamp_ms;
   s.histogram = histogram;
   pending_.push_back(std::move(s));

@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "plugin/common/mutex.h"
+#include "plugin/labels/compact_labels.h"
 #include "plugin/labels/labels.h"
 #include "plugin/scrape/sample_sink.h"
 #include "plugin/textparse/histogram.h"
@@ -74,9 +75,9 @@ class RecordingAppender : public scrape::Appender {
   explicit RecordingAppender(RecordingSink* sink) : sink_(sink) {}
   ~RecordingAppender() override;
 
-  void Append(const labels::Labels& series, int64_t timestamp_ms,
+  void Append(const labels::CompactLabels& series, int64_t timestamp_ms,
               double value) override;
-  void AppendHistogram(const labels::Labels& series, int64_t timestamp_ms,
+  void AppendHistogram(const labels::CompactLabels& series, int64_t timestamp_ms,
                        const textparse::Histogram& histogram) override;
   absl::Status Commit() override;
   void Rollback() override;

@@ -6,17 +6,17 @@
 #include <thread>
 #include <vector>
 
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "plugin/labels/labels.h"
 #include "tests/testutil/status_matchers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 
 namespace promscrape::testing {
 namespace {
 
 TEST(RecordingSinkTest, KeepsCommittedAndRolledBackApart) {
   RecordingSink sink;
-  const labels::Labels a = labels::Labels::Of({{"__name__", "a"}});
+  const labels::CompactLabels a(labels::Labels::Of({{"__name__", "a"}}));
   std::unique_ptr<scrape::Appender> app = sink.NewAppender();
   app->Append(a, 1, 1.5);
   app->Append(a, 2, std::bit_cast<double>(kStaleNaNBits));
@@ -29,7 +29,7 @@ TEST(RecordingSinkTest, KeepsCommittedAndRolledBackApart) {
   h.schema = 2;
   h.count = 4;
   app->AppendHistogram(a, 4, h);
-  app.reset();  // Destroyed without Commit: rolled back.
+  app.reset(); // Destroyed without Commit: rolled back.
 
   std::vector<RecordedSample> s = sink.Samples();
   ASSERT_EQ(s.size(), 2u);
@@ -51,7 +51,8 @@ TEST(RecordingSinkTest, FailedCommitDropsSamples) {
   RecordingSink sink;
   sink.FailCommitsWith(absl::UnavailableError("down"));
   std::unique_ptr<scrape::Appender> app = sink.NewAppender();
-  app->Append(labels::Labels::Of({{"__name__", "a"}}), 1, 1);
+  app->Append(labels::CompactLabels(labels::Labels::Of({{"__name__", "a"}})), 1,
+              1);
   EXPECT_THAT(app->Commit(), StatusIs(absl::StatusCode::kUnavailable,
                                       ::testing::HasSubstr("down")));
   EXPECT_TRUE(sink.Samples().empty());
@@ -64,16 +65,19 @@ TEST(RecordingSinkTest, AppendersOnManyThreads) {
     threads.emplace_back([&sink, i] {
       for (int j = 0; j < 100; ++j) {
         std::unique_ptr<scrape::Appender> app = sink.NewAppender();
-        app->Append(labels::Labels::Of({{"__name__", "t"}}), i, j);
+        app->Append(
+            labels::CompactLabels(labels::Labels::Of({{"__name__", "t"}})), i,
+            j);
         (void)app->Commit();
         (void)sink.Samples().size();
       }
     });
   }
-  for (std::thread& t : threads) t.join();
+  for (std::thread &t : threads)
+    t.join();
   EXPECT_EQ(sink.Samples().size(), 400u);
   EXPECT_EQ(sink.commits(), 400);
 }
 
-}  // namespace
-}  // namespace promscrape::testing
+} // namespace
+} // namespace promscrape::testing

@@ -1,0 +1,163 @@
+#include "plugin/labels/compact_labels.h"
+
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "plugin/labels/hash.h"
+
+namespace promscrape::labels {
+namespace {
+
+constexpr size_t kHeader = sizeof(uint32_t);
+
+size_t VarintSize(size_t n) {
+  size_t bytes = 1;
+  while (n >= 0x80) {
+    n >>= 7;
+    ++bytes;
+  }
+  return bytes;
+}
+
+char* PutVarint(char* p, size_t n) {
+  while (n >= 0x80) {
+    *p++ = static_cast<char>((n & 0x7f) | 0x80);
+    n >>= 7;
+  }
+  *p++ = static_cast<char>(n);
+  return p;
+}
+
+// The block is always written by this file, so lengths are well formed.
+const char* GetVarint(const char* p, size_t* n) {
+  size_t value = 0;
+  int shift = 0;
+  for (;;) {
+    const auto byte = static_cast<unsigned char>(*p++);
+    value |= static_cast<size_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) break;
+    shift += 7;
+  }
+  *n = value;
+  return p;
+}
+
+}  // namespace
+
+std::pair<LabelView, const char*> CompactLabels::Iterator::Decode() const {
+  size_t n = 0;
+  const char* p = GetVarint(p_, &n);
+  absl::string_view name(p, n);
+  p = GetVarint(p + n, &n);
+  absl::string_view value(p, n);
+  return {LabelView{name, value}, p + n};
+}
+
+CompactLabels::CompactLabels(const Labels& labels) {
+  if (labels.empty()) return;
+  size_t payload = 0;
+  for (const Label& l : labels) {
+    payload += VarintSize(l.name.size()) + l.name.size() +
+               VarintSize(l.value.size()) + l.value.size();
+  }
+  data_ = std::make_unique_for_overwrite<char[]>(kHeader + payload);
+  const auto size32 = static_cast<uint32_t>(payload);
+  std::memcpy(data_.get(), &size32, kHeader);
+  char* p = data_.get() + kHeader;
+  for (const Label& l : labels) {
+    p = PutVarint(p, l.name.size());
+    std::memcpy(p, l.name.data(), l.name.size());
+    p += l.name.size();
+    p = PutVarint(p, l.value.size());
+    std::memcpy(p, l.value.data(), l.value.size());
+    p += l.value.size();
+  }
+}
+
+CompactLabels::CompactLabels(const CompactLabels& other) { *this = other; }
+
+CompactLabels& CompactLabels::operator=(const CompactLabels& other) {
+  if (this == &other) return *this;
+  if (other.data_ == nullptr) {
+    data_.reset();
+    return *this;
+  }
+  const size_t n = other.ByteSize();
+  data_ = std::make_unique_for_overwrite<char[]>(n);
+  std::memcpy(data_.get(), other.data_.get(), n);
+  return *this;
+}
+
+uint32_t CompactLabels::payload_size() const {
+  if (data_ == nullptr) return 0;
+  uint32_t n = 0;
+  std::memcpy(&n, data_.get(), kHeader);
+  return n;
+}
+
+size_t CompactLabels::ByteSize() const {
+  return data_ == nullptr ? 0 : kHeader + payload_size();
+}
+
+CompactLabels::Iterator CompactLabels::begin() const {
+  return Iterator(data_ == nullptr ? nullptr : data_.get() + kHeader);
+}
+
+CompactLabels::Iterator CompactLabels::end() const {
+  return Iterator(data_ == nullptr ? nullptr
+                                   : data_.get() + kHeader + payload_size());
+}
+
+size_t CompactLabels::size() const {
+  size_t n = 0;
+  for (auto it = begin(); it != end(); ++it) ++n;
+  return n;
+}
+
+absl::string_view CompactLabels::Get(absl::string_view name) const {
+  for (LabelView l : *this) {
+    if (l.name == name) return l.value;
+  }
+  return {};
+}
+
+uint64_t CompactLabels::Hash() const {
+  std::string buf;
+  buf.reserve(payload_size());
+  for (LabelView l : *this) {
+    buf.append(l.name.data(), l.name.size());
+    buf.push_back('\xff');
+    buf.append(l.value.data(), l.value.size());
+    buf.push_back('\xff');
+  }
+  return XxHash64(buf);
+}
+
+Labels CompactLabels::ToLabels() const {
+  std::vector<Label> out;
+  for (LabelView l : *this) {
+    out.push_back(Label{std::string(l.name), std::string(l.value)});
+  }
+  return Labels::FromUnsorted(std::move(out));
+}
+
+bool operator==(const CompactLabels& a, const Labels& b) {
+  auto it = a.begin();
+  for (const Label& l : b) {
+    if (it == a.end()) return false;
+    LabelView v = *it;
+    if (v.name != l.name || v.value != l.value) return false;
+    ++it;
+  }
+  return it == a.end();
+}
+
+bool operator==(const CompactLabels& a, const CompactLabels& b) {
+  const size_t n = a.ByteSize();
+  return n == b.ByteSize() &&
+         (n == 0 || std::memcmp(a.data_.get(), b.data_.get(), n) == 0);
+}
+
+}  // namespace promscrape::labels

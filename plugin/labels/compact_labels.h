@@ -1,0 +1,90 @@
+#ifndef PLUGIN_LABELS_COMPACT_LABELS_H_
+#define PLUGIN_LABELS_COMPACT_LABELS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+
+#include "absl/strings/string_view.h"
+#include "plugin/labels/labels.h"
+
+namespace promscrape::labels {
+
+// One label of a CompactLabels: views into its buffer.
+struct LabelView {
+  absl::string_view name;
+  absl::string_view value;
+};
+
+// An immutable sorted label set in one heap block: the form the scrape
+// engine keeps for every series it tracks (a million of them at 10,000
+// targets), where `Labels` (a vector of string pairs, 64 bytes a label plus
+// heap strings) would cost several times more. Layout: a 32-bit byte count,
+// then per label a varint name length, the name, a varint value length and
+// the value. sizeof(CompactLabels) is one pointer; the empty set allocates
+// nothing.
+//
+// Thread-compatible; const methods may be called concurrently.
+class CompactLabels {
+ public:
+  class Iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = LabelView;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const LabelView*;
+    using reference = LabelView;
+
+    Iterator() = default;
+    LabelView operator*() const { return Decode().first; }
+    Iterator& operator++() {
+      p_ = Decode().second;
+      return *this;
+    }
+    friend bool operator==(const Iterator& a, const Iterator& b) {
+      return a.p_ == b.p_;
+    }
+
+   private:
+    friend class CompactLabels;
+    explicit Iterator(const char* p) : p_(p) {}
+    std::pair<LabelView, const char*> Decode() const;
+    const char* p_ = nullptr;
+  };
+
+  CompactLabels() = default;
+  explicit CompactLabels(const Labels& labels);
+  CompactLabels(const CompactLabels& other);
+  CompactLabels& operator=(const CompactLabels& other);
+  CompactLabels(CompactLabels&&) noexcept = default;
+  CompactLabels& operator=(CompactLabels&&) noexcept = default;
+
+  Iterator begin() const;
+  Iterator end() const;
+  bool empty() const { return data_ == nullptr; }
+  // Number of labels (a walk over the buffer).
+  size_t size() const;
+  // Bytes of the heap block (0 when empty).
+  size_t ByteSize() const;
+
+  // The value of `name`, or "" when absent.
+  absl::string_view Get(absl::string_view name) const;
+  // Same value as Labels::Hash() of the same set.
+  uint64_t Hash() const;
+  Labels ToLabels() const;
+  // Prometheus' labels.String(), as Labels::ToString().
+  std::string ToString() const { return ToLabels().ToString(); }
+
+  friend bool operator==(const CompactLabels& a, const Labels& b);
+  friend bool operator==(const CompactLabels& a, const CompactLabels& b);
+
+ private:
+  uint32_t payload_size() const;
+
+  std::unique_ptr<char[]> data_;
+};
+
+}  // namespace promscrape::labels
+
+#endif  // PLUGIN_LABELS_COMPACT_LABELS_H_

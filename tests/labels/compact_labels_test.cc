@@ -1,0 +1,86 @@
+#include "plugin/labels/compact_labels.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "plugin/labels/labels.h"
+
+namespace promscrape::labels {
+namespace {
+
+std::vector<std::pair<std::string, std::string>> Pairs(
+    const CompactLabels& c) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (LabelView l : c) out.emplace_back(l.name, l.value);
+  return out;
+}
+
+TEST(CompactLabelsTest, EmptySetAllocatesNothing) {
+  CompactLabels c{Labels()};
+  EXPECT_TRUE(c.empty());
+  EXPECT_EQ(c.size(), 0u);
+  EXPECT_EQ(c.ByteSize(), 0u);
+  EXPECT_EQ(c.begin(), c.end());
+  EXPECT_EQ(c.Hash(), Labels().Hash());
+  EXPECT_TRUE(c == Labels());
+  EXPECT_EQ(sizeof(CompactLabels), sizeof(void*));
+}
+
+TEST(CompactLabelsTest, RoundTripsInOrderWithHashAndLookups) {
+  const Labels l = Labels::Of({{"__name__", "node_cpu_seconds_total"},
+                               {"cpu", "0"},
+                               {"empty", ""},
+                               {"instance", "127.0.0.1:9100"},
+                               {"job", "node"}});
+  CompactLabels c(l);
+  EXPECT_EQ(c.size(), 5u);
+  EXPECT_EQ(Pairs(c), l.pairs());
+  EXPECT_EQ(c.ToLabels(), l);
+  EXPECT_EQ(c.Hash(), l.Hash());
+  EXPECT_EQ(c.Get("job"), "node");
+  EXPECT_EQ(c.Get("missing"), "");
+  EXPECT_EQ(c.ToString(), l.ToString());
+  EXPECT_TRUE(c == l);
+  // One block: header, then a length byte per name and value.
+  size_t bytes = 4;
+  for (const Label& x : l) bytes += 2 + x.name.size() + x.value.size();
+  EXPECT_EQ(c.ByteSize(), bytes);
+}
+
+TEST(CompactLabelsTest, LongValuesUseMultiByteLengths) {
+  const std::string long_value(300, 'v');
+  const std::string longer(70000, 'w');
+  const Labels l =
+      Labels::Of({{"__name__", "m"}, {"a", long_value}, {"b", longer}});
+  CompactLabels c(l);
+  EXPECT_EQ(c.ToLabels(), l);
+  EXPECT_EQ(c.Get("a"), long_value);
+  EXPECT_EQ(c.Get("b"), longer);
+  EXPECT_EQ(c.Hash(), l.Hash());
+}
+
+TEST(CompactLabelsTest, EqualityAndCopies) {
+  const Labels a = Labels::Of({{"__name__", "a"}, {"x", "1"}});
+  const Labels b = Labels::Of({{"__name__", "a"}, {"x", "2"}});
+  const Labels prefix = Labels::Of({{"__name__", "a"}});
+  CompactLabels ca(a);
+  CompactLabels copy = ca;
+  EXPECT_TRUE(copy == ca);
+  EXPECT_TRUE(copy == a);
+  EXPECT_FALSE(copy == b);
+  EXPECT_FALSE(copy == prefix);
+  EXPECT_FALSE(CompactLabels(prefix) == a);
+  EXPECT_FALSE(CompactLabels(b) == ca);
+  CompactLabels moved = std::move(copy);
+  EXPECT_TRUE(moved == a);
+  copy = moved;  // Assign back into the moved-from object.
+  EXPECT_TRUE(copy == a);
+  copy = CompactLabels();
+  EXPECT_TRUE(copy.empty());
+}
+
+}  // namespace
+}  // namespace promscrape::labels

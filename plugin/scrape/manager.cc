@@ -40,13 +40,17 @@ absl::StatusOr<std::unique_ptr<Manager>> Manager::Create(
   auto manager = std::unique_ptr<Manager>(
       new Manager(options, sink, registry, logger));
   http::HttpClientOptions http_options;
-  http_options.num_loops = std::max(1, options.http_loops);
-  Executor* executor = manager->executor_.get();
-  // Completions are parsed on the workers, never on the event loop.
-  http_options.callback_executor =
-      [executor](absl::AnyInvocable<void()> task) {
-        executor->Submit(std::move(task));
-      };
+  if (options.inline_completions) {
+    http_options.num_loops = std::max(options.workers, options.http_loops);
+  } else {
+    http_options.num_loops = std::max(1, options.http_loops);
+    Executor* executor = manager->executor_.get();
+    // Completions are parsed on the workers, never on the event loop.
+    http_options.callback_executor =
+        [executor](absl::AnyInvocable<void()> task) {
+          executor->Submit(std::move(task));
+        };
+  }
   absl::StatusOr<std::unique_ptr<http::HttpClient>> http =
       http::HttpClient::Create(std::move(http_options));
   if (!http.ok()) return http.status();
@@ -116,6 +120,7 @@ absl::StatusOr<Manager::ApplyResult> Manager::ApplyConfig(
   services.executor = executor_.get();
   services.scheduler = scheduler_.get();
   services.sink = &sink_;
+  services.buffers = &buffers_;
   services.clock = options_.clock;
   services.offset_seed = options_.offset_seed;
   services.scrapes = &scrapes_total_;

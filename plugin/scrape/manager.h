@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "plugin/common/buffer_pool.h"
 #include "plugin/common/clock.h"
 #include "plugin/common/executor.h"
 #include "plugin/common/logging.h"
@@ -40,6 +41,11 @@ class Manager {
     // Worker threads for parsing and appending; 0 = the number of cores.
     int workers = 0;
     int http_loops = 1;
+    // Parse and append on the event-loop thread that received the response
+    // (one loop per worker) instead of handing it to a worker: no thread
+    // hand-off per scrape. A large body then delays the other transfers of
+    // its loop by its parse time.
+    bool inline_completions = true;
     const Clock* clock = nullptr;  // default Clock::Real()
     // Prometheus' offset seed (hostname + external labels), spreading HA
     // replicas; 0 is fine for a single instance.
@@ -101,6 +107,7 @@ class Manager {
   SampleSink& sink_;
   metrics::Registry& registry_;
   const Logger& logger_;
+  BufferPool buffers_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<http::HttpClient> http_;

@@ -146,7 +146,7 @@ void ScrapeLoop::OnTick(absl::Time tick) {
       request.timeout = timeout_;
       request.body_size_limit = c.limits.body_size_limit;
       request.settings = job_->client;
-      request.buffer = std::move(buffer_);
+      request.buffer = services_.buffers->Acquire();
     }
   }
   if (!forced.ok()) {
@@ -173,7 +173,7 @@ void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
   {
     MutexLock lock(&mu_);
     if (stopping_) {
-      buffer_ = std::move(response.body);
+      services_.buffers->Release(std::move(response.body));
       in_flight_ = false;
       cv_.SignalAll();
       return;
@@ -198,6 +198,7 @@ void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
   absl::Duration duration = services_.clock->Now() - start;
   append->AppendReport(ts, duration, result, error.ok(), *app);
   app->Commit().IgnoreError();  // The sink counts what it loses.
+  services_.buffers->Release(std::move(response.body));
   if (services_.scrapes != nullptr) services_.scrapes->Increment();
 
   MutexLock lock(&mu_);
@@ -207,7 +208,6 @@ void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
   state_.last_duration = duration;
   state_.last_samples = result.total;
   last_start_ = start;
-  buffer_ = std::move(response.body);
   in_flight_ = false;
   cv_.SignalAll();
 }

@@ -9,6 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "plugin/common/buffer_pool.h"
 #include "plugin/common/clock.h"
 #include "plugin/common/executor.h"
 #include "plugin/common/mutex.h"
@@ -45,6 +46,7 @@ struct LoopServices {
   Executor* executor = nullptr;
   Scheduler* scheduler = nullptr;
   SampleSink* sink = nullptr;
+  BufferPool* buffers = nullptr;  // response bodies of scrapes in flight
   const Clock* clock = nullptr;
   uint64_t offset_seed = 0;
   metrics::Metric* scrapes = nullptr;         // may be null
@@ -134,7 +136,6 @@ class ScrapeLoop {
   // The interval changed: the next tick starts a new grid.
   bool regrid_ ABSL_GUARDED_BY(mu_) = false;
   // The last response's body buffer, handed to the next request.
-  std::string buffer_ ABSL_GUARDED_BY(mu_);
   TargetState state_ ABSL_GUARDED_BY(mu_);
   absl::Time last_start_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };

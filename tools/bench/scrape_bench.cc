@@ -73,6 +73,7 @@ struct Flags {
   bool reference = true;
   int64_t farm_threads = 1;
   int64_t workers = 0;  // scrape_engine's worker threads; 0 = cores
+  bool inline_completions = true;  // scrape_engine --inline
   std::string farm = "tools/bench/target_farm";
   // "engine": the engine alone into a counting sink (scrape_engine);
   // "host": the plugin inside scrape_host, through the remote-write stream
@@ -88,8 +89,9 @@ struct Flags {
 constexpr char kUsage[] =
     "usage: scrape_bench [--targets N] [--series M] [--interval 10s]\n"
     "  [--duration 60s] [--reference=true|false] [--farm_threads 1]\n"
-    "  [--engine engine|host] [--workers N]\n"
-    "  [--workdir DIR] [--farm PATH] [--host PATH] [--plugin PATH]\n"
+    "  [--engine engine|host] [--workers N] [--inline=true|false]\n"
+    "  [--workdir DIR] [--farm PATH] [--engine_binary PATH] [--host PATH]\n"
+    "  [--plugin PATH]\n"
     "  [--prometheus PATH]\n";
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
@@ -128,6 +130,10 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       ok = value == "engine" || value == "host";
     } else if (arg == "--workers") {
       ok = absl::SimpleAtoi(value, &f.workers) && f.workers >= 0;
+    } else if (arg == "--inline") {
+      ok = absl::SimpleAtob(value, &f.inline_completions);
+    } else if (arg == "--engine_binary") {
+      f.engine_binary = value;
     } else if (arg == "--host") {
       f.host = value;
     } else if (arg == "--plugin") {
@@ -387,7 +393,8 @@ int Run(int argc, char** argv) {
       f.engine == "host"
           ? Subprocess::Start({f.host, "--config", host_yml})
           : Subprocess::Start({f.engine_binary, "--config", ours_yml,
-                               "--workers", absl::StrCat(f.workers)});
+                               "--workers", absl::StrCat(f.workers),
+                               "--inline", f.inline_completions ? "true" : "false"});
   if (!host.ok()) return Fail(host.status());
   std::unique_ptr<Subprocess> prometheus;
   if (f.reference) {

@@ -67,11 +67,14 @@ int Fail(const std::string& message) {
 int Run(int argc, char** argv) {
   std::string config_path;
   int workers = 0;
+  bool inline_completions = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--config") {
       config_path = argv[i + 1];
     } else if (flag == "--workers" && absl::SimpleAtoi(argv[i + 1], &workers)) {
+    } else if (flag == "--inline" &&
+               absl::SimpleAtob(argv[i + 1], &inline_completions)) {
     } else {
       return Fail(absl::StrCat("bad flag \"", flag, "\""));
     }
@@ -97,6 +100,7 @@ int Run(int argc, char** argv) {
   scrape::Manager::Options options;
   options.reload_interval = absl::Seconds(1);
   options.workers = workers;
+  options.inline_completions = inline_completions;
   auto manager = scrape::Manager::Create(options, sink, registry, logger);
   if (!manager.ok()) return Fail(std::string(manager.status().message()));
   auto applied = (*manager)->ApplyConfig(*config);

@@ -83,6 +83,114 @@ Entry PromParser::Fail(const char* line_begin, const char* at,
   return kFailed;
 }
 
+const char* PromParser::ScanLabelsFast(const char* s, const char* end) {
+  // Works on bitmaps of a 64-byte window (bit i: byte w[i]), so finding the
+  // end of a name or value is a shift and a count of trailing zeros instead
+  // of a load and a vector scan per token: the scan is a chain of dependent
+  // steps, and this keeps each step short. Bytes up to w[65] are read, hence
+  // the slack.
+  constexpr size_t kWindow = internal::kWindowBytes;
+  const char* w = s;
+  if (end - w < static_cast<ptrdiff_t>(kWindow + 2)) return nullptr;
+  if (*w == '}') return w + 1;
+  internal::LabelWindow win = internal::ClassifyLabelWindow(w);
+  const char* b = body_.data();
+  size_t i = 0;  // The current label starts at w[i].
+  for (;;) {
+    uint64_t after_name = i < kWindow ? ~(win.label >> i) : 0;
+    size_t n1 = i + (after_name != 0 ? __builtin_ctzll(after_name) : kWindow);
+    size_t v0 = n1 + 2;
+    uint64_t stops = v0 < kWindow ? win.stop >> v0 : 0;
+    if (stops == 0) {
+      // The label runs past the window: start a new window at the label. A
+      // label longer than a window is left to ParseLabels().
+      if (i == 0) return nullptr;
+      w += i;
+      i = 0;
+      if (end - w < static_cast<ptrdiff_t>(kWindow + 2)) return nullptr;
+      win = internal::ClassifyLabelWindow(w);
+      continue;
+    }
+    size_t v1 = v0 + __builtin_ctzll(stops);
+    // A backslash or a byte >= 0x80 before the closing quote, blanks, or
+    // anything malformed: ParseLabels() takes over.
+    if (!Is(kClassLabelStart, w[i]) || w[n1] != '=' || w[n1 + 1] != '"' ||
+        w[v1] != '"') {
+      return nullptr;
+    }
+    labels_.push_back(RawLabel{static_cast<uint32_t>(w + i - b),
+                               static_cast<uint32_t>(n1 - i),
+                               static_cast<uint32_t>(w + v0 - b),
+                               static_cast<uint32_t>(v1 - v0), false});
+    char c = w[v1 + 1];
+    if (c == '}') return w + v1 + 2;
+    if (c != ',') return nullptr;
+    if (w[v1 + 2] == '}') return w + v1 + 3;
+    i = v1 + 2;
+  }
+}
+
+const char* PromParser::ParseLabels(const char* line, const char* s,
+                                    const char* end) {
+  for (;;) {
+    s = SkipBlanks(s, end);
+    if (s >= end) {
+      Fail(line, s, "expected label name or brace close");
+      return nullptr;
+    }
+    if (*s == '}') return s + 1;
+    if (!Is(kClassLabelStart, *s)) {
+      Fail(line, s, "expected label name");
+      return nullptr;
+    }
+    const char* n0 = s;
+    s = internal::SkipNameChars(s + 1, end, /*colon=*/false);
+    const char* n1 = s;
+    s = SkipBlanks(s, end);
+    if (s >= end || *s != '=') {
+      Fail(line, s, "expected equal");
+      return nullptr;
+    }
+    s = SkipBlanks(s + 1, end);
+    if (s >= end || *s != '"') {
+      Fail(line, s, "expected label value");
+      return nullptr;
+    }
+    const char* v0 = ++s;
+    bool escaped = false, high = false;
+    for (;;) {
+      s = internal::FindQuoteEscapeOrHigh(s, end, /*stop_newline=*/false);
+      if (s >= end) {
+        Fail(line, end, "unterminated label value");
+        return nullptr;
+      }
+      if (*s == '"') break;
+      if (*s == '\\') {
+        escaped = true;
+        s += 2;
+        if (s > end) {
+          Fail(line, end, "unterminated label value");
+          return nullptr;
+        }
+      } else {
+        high = true;
+        ++s;
+      }
+    }
+    const char* v1 = s++;
+    if (high && !internal::IsValidUtf8(std::string_view(v0, v1 - v0))) {
+      Fail(line, v1, "invalid UTF-8 label value", false);
+      return nullptr;
+    }
+    labels_.push_back(RawLabel{static_cast<uint32_t>(n0 - body_.data()),
+                               static_cast<uint32_t>(n1 - n0),
+                               static_cast<uint32_t>(v0 - body_.data()),
+                               static_cast<uint32_t>(v1 - v0), escaped});
+    s = SkipBlanks(s, end);
+    if (s < end && *s == ',') ++s;
+  }
+}
+
 Entry PromParser::ParseSample(const char* line) {
   const char* end = body_.data() + body_.size();
   const char* p = internal::SkipNameChars(line + 1, end, /*colon=*/true);
@@ -91,47 +199,11 @@ Entry PromParser::ParseSample(const char* line) {
   const char* series_end = p;
   const char* q = SkipBlanks(p, end);
   if (q < end && *q == '{') {
-    const char* s = q + 1;
-    for (;;) {
-      s = SkipBlanks(s, end);
-      if (s >= end) return Fail(line, s, "expected label name or brace close");
-      if (*s == '}') {
-        ++s;
-        break;
-      }
-      if (!Is(kClassLabelStart, *s)) return Fail(line, s, "expected label name");
-      const char* n0 = s;
-      s = internal::SkipNameChars(s + 1, end, /*colon=*/false);
-      const char* n1 = s;
-      s = SkipBlanks(s, end);
-      if (s >= end || *s != '=') return Fail(line, s, "expected equal");
-      s = SkipBlanks(s + 1, end);
-      if (s >= end || *s != '"') return Fail(line, s, "expected label value");
-      const char* v0 = ++s;
-      bool escaped = false, high = false;
-      for (;;) {
-        s = internal::FindQuoteEscapeOrHigh(s, end, /*stop_newline=*/false);
-        if (s >= end) return Fail(line, end, "unterminated label value");
-        if (*s == '"') break;
-        if (*s == '\\') {
-          escaped = true;
-          s += 2;
-          if (s > end) return Fail(line, end, "unterminated label value");
-        } else {
-          high = true;
-          ++s;
-        }
-      }
-      const char* v1 = s++;
-      if (high && !internal::IsValidUtf8(std::string_view(v0, v1 - v0))) {
-        return Fail(line, v1, "invalid UTF-8 label value", false);
-      }
-      labels_.push_back(RawLabel{static_cast<uint32_t>(n0 - body_.data()),
-                                 static_cast<uint32_t>(n1 - n0),
-                                 static_cast<uint32_t>(v0 - body_.data()),
-                                 static_cast<uint32_t>(v1 - v0), escaped});
-      s = SkipBlanks(s, end);
-      if (s < end && *s == ',') ++s;
+    const char* s = fast_labels_ ? ScanLabelsFast(q + 1, end) : nullptr;
+    if (s == nullptr) [[unlikely]] {
+      labels_.clear();
+      s = ParseLabels(line, q + 1, end);
+      if (s == nullptr) return kFailed;
     }
     series_end = s;
     q = SkipBlanks(s, end);

@@ -115,6 +115,55 @@ inline const char* SkipNameChars(const char* p, const char* end, bool colon) {
   return p;
 }
 
+// Bitmaps of a window of kWindowBytes bytes: bit i describes byte i.
+inline constexpr size_t kWindowBytes = 64;
+struct LabelWindow {
+  uint64_t label;  // [a-zA-Z0-9_]
+  uint64_t stop;   // '"', '\\' or a byte >= 0x80
+};
+
+// Classifies the kWindowBytes bytes at `w` (all must be readable).
+inline LabelWindow ClassifyLabelWindow(const char* w) {
+  LabelWindow out{0, 0};
+#if PROMSCRAPE_TEXTPARSE_SSE2
+  const __m128i k20 = _mm_set1_epi8(0x20);
+  const __m128i ka = _mm_set1_epi8('a' - 1);
+  const __m128i kz = _mm_set1_epi8('z' + 1);
+  const __m128i k0 = _mm_set1_epi8('0' - 1);
+  const __m128i k9 = _mm_set1_epi8('9' + 1);
+  const __m128i kus = _mm_set1_epi8('_');
+  const __m128i kq = _mm_set1_epi8('"');
+  const __m128i kbs = _mm_set1_epi8('\\');
+  for (int k = 0; k < 4; ++k) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16 * k));
+    __m128i lower = _mm_or_si128(v, k20);
+    __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lower, ka),
+                                  _mm_cmplt_epi8(lower, kz));
+    __m128i digit =
+        _mm_and_si128(_mm_cmpgt_epi8(v, k0), _mm_cmplt_epi8(v, k9));
+    __m128i label =
+        _mm_or_si128(_mm_or_si128(alpha, digit), _mm_cmpeq_epi8(v, kus));
+    __m128i stop = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, kq), _mm_cmpeq_epi8(v, kbs)), v);
+    out.label |= static_cast<uint64_t>(static_cast<unsigned>(
+                     _mm_movemask_epi8(label)))
+                 << (16 * k);
+    out.stop |= static_cast<uint64_t>(static_cast<unsigned>(
+                    _mm_movemask_epi8(stop)))
+                << (16 * k);
+  }
+#else
+  for (size_t i = 0; i < kWindowBytes; ++i) {
+    char c = w[i];
+    if (Is(kClassLabel, c)) out.label |= uint64_t{1} << i;
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) >= 0x80) {
+      out.stop |= uint64_t{1} << i;
+    }
+  }
+#endif
+  return out;
+}
+
 // Returns the end of the line starting at `p` (the '\n' or `end`) and tells
 // whether the line holds a '\\' or a byte >= 0x80, in one pass.
 inline const char* ScanLine(const char* p, const char* end, bool* backslash,

@@ -29,9 +29,9 @@ class PromParser final : public Parser {
   std::string_view MetricName() const override { return name_; }
   void Labels(std::vector<Label>* out) override;
 
-  // Makes every label set go through the general (byte-by-byte) scanner, so
-  // tests can check the fast scanner against it.
-  void DisableFastLabelScanForTest() { fast_labels_ = false; }
+  // Makes every label set and HELP/TYPE line go through the general
+  // (byte-by-byte) code, so tests can check the fast paths against it.
+  void DisableFastPathsForTest() { fast_paths_ = false; }
 
  private:
   // Label positions relative to the body, recorded by Next().
@@ -66,10 +66,20 @@ class PromParser final : public Parser {
                                           const char* at,
                                           std::string_view expectation,
                                           bool show_token = true);
+  // Fail() with Go's number error: `<func>: parsing "<token>": <what>`.
+  // Out of line so no message is built in Next()'s frame.
+  [[gnu::cold, gnu::noinline]] Entry FailNumber(const char* line_begin,
+                                                const char* func,
+                                                const char* token_begin,
+                                                const char* token_end,
+                                                const char* what);
+  [[gnu::cold, gnu::noinline]] Entry FailType(const char* line_begin,
+                                              const char* eol,
+                                              std::string_view type);
 
   std::string_view body_;
   size_t pos_ = 0;
-  bool fast_labels_ = true;
+  bool fast_paths_ = true;
   absl::Status status_;
   std::string_view series_;
   std::string_view name_;

@@ -1,6 +1,6 @@
 // libFuzzer target for PromParser: any input must parse to EOF or a clean error
-// without crashing or reading outside the input, and the fast label scanner
-// must agree with the general one entry for entry.
+// without crashing or reading outside the input, and the fast paths must
+// agree with the general code entry for entry.
 
 #include <cstdint>
 #include <cstdlib>
@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   promscrape::textparse::PromParser fast(body);
   promscrape::textparse::PromParser slow(body);
-  slow.DisableFastLabelScanForTest();
+  slow.DisableFastPathsForTest();
   if (!promscrape::textparse::testing::FirstDifference(fast, slow).empty()) {
     std::abort();
   }

@@ -308,10 +308,14 @@ class BodyGenerator {
 
   void AppendLine(std::string* out) {
     if (OneIn(6)) {
-      static const char* const kMeta[] = {"# HELP m some help\n",
-                                          "# TYPE m counter\n", "# x\n",
-                                          "\n", "  \n"};
-      *out += kMeta[Below(5)];
+      static const char* const kMeta[] = {
+          "# HELP m some help\n", "# TYPE m counter\n", "# x\n", "\n",
+          "  \n", "# HELP m a\\\\b\\n\n", "# HELP m \xc3\xa9\xff\n",
+          "# HELP m{x\n", "# HELP m\xff\n", "# TYPE m bogus\n", "# TYPE m\n",
+          "# HELP m\n", "# HELP  m x\n", "# HELP 9m x\n", "# TYPE m gauge \n",
+          "# HELP m", "# TYPE a:b summary", "# HELP m\\\\x\n"};
+      *out += kMeta[Below(18)];
+      if (OneIn(4)) *out += std::string(Below(100), 'h') + "\n";
       return;
     }
     *out += Name(false);
@@ -337,7 +341,7 @@ class BodyGenerator {
   uint64_t x_;
 };
 
-TEST(PromParserTest, FastLabelScanMatchesGeneralScanner) {
+TEST(PromParserTest, FastPathsMatchGeneralCode) {
   BodyGenerator gen(0x9E3779B97F4A7C15ULL);
   int fast_lines = 0;
   for (int i = 0; i < 30000; ++i) {
@@ -345,27 +349,28 @@ TEST(PromParserTest, FastLabelScanMatchesGeneralScanner) {
     SCOPED_TRACE(body);
     PromParser fast(body);
     PromParser slow(body);
-    slow.DisableFastLabelScanForTest();
+    slow.DisableFastPathsForTest();
     ASSERT_EQ(testing::FirstDifference(fast, slow), "");
     if (body.size() > 80) ++fast_lines;
   }
   EXPECT_GT(fast_lines, 10000);  // The generator makes long bodies.
 }
 
-TEST(PromParserTest, FastLabelScanMatchesGeneralScannerOnErrors) {
-  // The error cases above, each followed by a long line so the fast scanner
-  // has a full window.
+TEST(PromParserTest, FastPathsMatchGeneralCodeOnErrors) {
+  // Error cases like those above, each followed by a long line so the fast
+  // label scanner has a full window.
   const std::string tail = "\n# " + std::string(100, 'x') + "\n";
   for (std::string body :
        {"a{b='c'} 1"s, "a{b=\n"s, "a{\xff=\"foo\"} 1"s, "a{b=\"\xff\"} 1"s,
         "empty_label_name{=\"\"} 0"s, "a{b=\0\"ssss\"} 1"s,
         "a{b\0=\"hiih\"}\t1"s, "c{ 3"s, "a{b=\"c\\"s, "a{b=\"c\"d=\"e\"} 1"s,
-        "a{b=\"c\",,d=\"e\"} 1"s, "a{b:c=\"d\"} 1"s, "a{b=\"c\"} 1"s}) {
+        "a{b=\"c\",,d=\"e\"} 1"s, "a{b:c=\"d\"} 1"s, "a{b=\"c\"} 1"s,
+        "# TYPE m info"s, "# HELP m \xff"s, "# TYPE m"s, "# HELP #"s}) {
     body += tail;
     SCOPED_TRACE(body);
     PromParser fast(body);
     PromParser slow(body);
-    slow.DisableFastLabelScanForTest();
+    slow.DisableFastPathsForTest();
     EXPECT_EQ(testing::FirstDifference(fast, slow), "");
   }
 }

@@ -33,6 +33,9 @@ inline const char* LineEnd(const char* p, const char* end) {
 struct Bytes8 {
   char c[8];
 };
+// ScanLabelsFast reads up to 2 bytes past its 64-byte window.
+constexpr ptrdiff_t kFastSlack = internal::kWindowBytes + 2;
+
 constexpr uint64_t kFirst7Bytes = std::bit_cast<uint64_t>(
     Bytes8{{'\xff', '\xff', '\xff', '\xff', '\xff', '\xff', '\xff', 0}});
 constexpr uint64_t kHelpHead =
@@ -96,19 +99,23 @@ Entry PromParser::Fail(const char* line_begin, const char* at,
   return kFailed;
 }
 
-const char* PromParser::ScanLabelsFast(const char* s, const char* end) {
+const char* PromParser::ScanLabelsFast(const char* w,
+                                       internal::LabelWindow win, size_t i,
+                                       const char* end) {
   // Works on bitmaps of a 64-byte window (bit i: byte w[i]), so finding the
   // end of a name or value is a shift and a count of trailing zeros instead
   // of a load and a vector scan per token: the scan is a chain of dependent
   // steps, and this keeps each step short. Bytes up to w[65] are read, hence
   // the slack.
   constexpr size_t kWindow = internal::kWindowBytes;
-  const char* w = s;
-  if (end - w < static_cast<ptrdiff_t>(kWindow + 2)) return nullptr;
-  if (*w == '}') return w + 1;
-  internal::LabelWindow win = internal::ClassifyLabelWindow(w);
+  if (i >= kWindow) {
+    w += i;
+    i = 0;
+    if (end - w < kFastSlack) return nullptr;
+    win = internal::ClassifyLabelWindow(w);
+  }
+  if (w[i] == '}') return w + i + 1;
   const char* b = body_.data();
-  size_t i = 0;  // The current label starts at w[i].
   for (;;) {
     uint64_t after_name = i < kWindow ? ~(win.label >> i) : 0;
     size_t n1 = i + (after_name != 0 ? __builtin_ctzll(after_name) : kWindow);
@@ -120,7 +127,7 @@ const char* PromParser::ScanLabelsFast(const char* s, const char* end) {
       if (i == 0) return nullptr;
       w += i;
       i = 0;
-      if (end - w < static_cast<ptrdiff_t>(kWindow + 2)) return nullptr;
+      if (end - w < kFastSlack) return nullptr;
       win = internal::ClassifyLabelWindow(w);
       continue;
     }
@@ -225,13 +232,28 @@ Entry PromParser::FailType(const char* line_begin, const char* eol,
 
 Entry PromParser::ParseSample(const char* line) {
   const char* end = body_.data() + body_.size();
-  const char* p = internal::SkipNameChars(line + 1, end, /*colon=*/true);
+  const char* p;
+  // One window from the line start serves the name and, usually, the whole
+  // label set.
+  internal::LabelWindow win;
+  const bool fast = fast_paths_ && end - line >= kFastSlack;
+  if (fast) [[likely]] {
+    win = internal::ClassifyLabelWindow(line);
+    uint64_t after_name = ~win.label;
+    p = line + (after_name != 0 ? __builtin_ctzll(after_name)
+                                : internal::kWindowBytes);
+    // A ':' (not in the window's class) or a name longer than the window.
+    if (Is(kClassMetric, *p)) p = internal::SkipNameChars(p, end, true);
+  } else {
+    p = internal::SkipNameChars(line + 1, end, /*colon=*/true);
+  }
   name_ = std::string_view(line, p - line);
   labels_.clear();
   const char* series_end = p;
   const char* q = SkipBlanks(p, end);
   if (q < end && *q == '{') {
-    const char* s = fast_paths_ ? ScanLabelsFast(q + 1, end) : nullptr;
+    const char* s = fast ? ScanLabelsFast(line, win, q + 1 - line, end)
+                         : nullptr;
     if (s == nullptr) [[unlikely]] {
       labels_.clear();
       s = ParseLabels(line, q + 1, end);

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "plugin/textparse/parser.h"
+#include "plugin/textparse/text_util.h"
 
 namespace promscrape::textparse {
 
@@ -51,11 +52,12 @@ class PromParser final : public Parser {
   [[gnu::always_inline]] inline Entry ParseSample(const char* p);
   [[gnu::always_inline]] inline Entry ParseComment(const char* p);
   // Label sets in the usual layout (`{a="b",c="d"}`, plain values, no
-  // blanks): `s` is just past '{'. Records labels_ and returns the position
-  // past '}', or nullptr to let ParseLabels() redo the set from the start.
-  // Never fails.
-  [[gnu::always_inline]] inline const char* ScanLabelsFast(const char* s,
-                                                           const char* end);
+  // blanks) that start at w[i], just past '{'; `win` classifies the 64 bytes
+  // at `w`, and at least 66 bytes from `w` are readable. Records labels_ and
+  // returns the position past '}', or nullptr to let ParseLabels() redo the
+  // set from the start. Never fails.
+  [[gnu::always_inline]] inline const char* ScanLabelsFast(
+      const char* w, internal::LabelWindow win, size_t i, const char* end);
   // Any label set, byte by byte, with the 2.42 lexer's error messages: `s`
   // is just past '{'. Returns the position past '}', or nullptr after Fail().
   [[gnu::noinline]] const char* ParseLabels(const char* line, const char* s,

@@ -126,21 +126,22 @@ struct LabelWindow {
 inline LabelWindow ClassifyLabelWindow(const char* w) {
   LabelWindow out{0, 0};
 #if PROMSCRAPE_TEXTPARSE_SSE2
+  // Range tests as one signed compare each: x - lo - 128 < hi - lo - 128
+  // (wrapping) holds exactly when lo <= x < hi.
+  const __m128i kDigitBias = _mm_set1_epi8(static_cast<char>(-'0' - 128));
+  const __m128i kDigitLimit = _mm_set1_epi8(static_cast<char>(10 - 128));
+  const __m128i kAlphaBias = _mm_set1_epi8(static_cast<char>(-'a' - 128));
+  const __m128i kAlphaLimit = _mm_set1_epi8(static_cast<char>(26 - 128));
   const __m128i k20 = _mm_set1_epi8(0x20);
-  const __m128i ka = _mm_set1_epi8('a' - 1);
-  const __m128i kz = _mm_set1_epi8('z' + 1);
-  const __m128i k0 = _mm_set1_epi8('0' - 1);
-  const __m128i k9 = _mm_set1_epi8('9' + 1);
   const __m128i kus = _mm_set1_epi8('_');
   const __m128i kq = _mm_set1_epi8('"');
   const __m128i kbs = _mm_set1_epi8('\\');
   for (int k = 0; k < 4; ++k) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16 * k));
-    __m128i lower = _mm_or_si128(v, k20);
-    __m128i alpha = _mm_and_si128(_mm_cmpgt_epi8(lower, ka),
-                                  _mm_cmplt_epi8(lower, kz));
     __m128i digit =
-        _mm_and_si128(_mm_cmpgt_epi8(v, k0), _mm_cmplt_epi8(v, k9));
+        _mm_cmplt_epi8(_mm_add_epi8(v, kDigitBias), kDigitLimit);
+    __m128i alpha = _mm_cmplt_epi8(
+        _mm_add_epi8(_mm_or_si128(v, k20), kAlphaBias), kAlphaLimit);
     __m128i label =
         _mm_or_si128(_mm_or_si128(alpha, digit), _mm_cmpeq_epi8(v, kus));
     __m128i stop = _mm_or_si128(

@@ -32,6 +32,7 @@ enum : uint8_t {
   kClassLabelStart = 4,
   kClassLabel = 8,
   kClassValueStop = 16,  // ends a text-format value token: ' ' \t \n {
+  kClassOmTokenStop = 32,  // ends an OpenMetrics token: ' ' \n
 };
 
 struct CharClassTable {
@@ -45,6 +46,7 @@ struct CharClassTable {
       if (digit) x |= kClassMetric | kClassLabel;
       if (alpha) x |= kClassLabelStart | kClassLabel;
       if (c == ' ' || c == '\t' || c == '\n' || c == '{') x |= kClassValueStop;
+      if (c == ' ' || c == '\n') x |= kClassOmTokenStop;
       v[c] = x;
     }
   }

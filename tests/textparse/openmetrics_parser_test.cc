@@ -233,6 +233,12 @@ TEST(OpenMetricsParserTest, Errors) {
       {"a 1 2 \n#EOF\n", "expected next entry after timestamp"},
       {"a 1 2 #\n#EOF\n", "expected next entry after timestamp"},
       {"a 1 1z\n#EOF\n", "strconv.ParseFloat: parsing \"1z\": invalid syntax"},
+      {"a 1e 5\n# EOF\n",
+       "strconv.ParseFloat: parsing \"1e\": invalid syntax while parsing: "
+       "\"a 1e\""},
+      {"a 1e400\n# EOF\n",
+       "strconv.ParseFloat: parsing \"1e400\": value out of range"},
+      {"a 1{\n# EOF\n", "strconv.ParseFloat: parsing \"1{\": invalid syntax"},
       {" # EOF\n", "expected a valid start token"},
       {"# EOF\na 1", "unexpected data after # EOF"},
       {"# EOF\n\n", "unexpected data after # EOF"},

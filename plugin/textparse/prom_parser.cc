@@ -99,9 +99,8 @@ Entry PromParser::Fail(const char* line_begin, const char* at,
   return kFailed;
 }
 
-const char* PromParser::ScanLabelsFast(const char* w,
-                                       internal::LabelWindow win, size_t i,
-                                       const char* end) {
+const char* PromParser::ScanLabelsFast(const char* w, internal::LabelWindow win,
+                                       size_t i, const char* end) {
   // Works on bitmaps of a 64-byte window (bit i: byte w[i]), so finding the
   // end of a name or value is a shift and a count of trailing zeros instead
   // of a load and a vector scan per token: the scan is a chain of dependent
@@ -214,12 +213,12 @@ const char* PromParser::ParseLabels(const char* line, const char* s,
 Entry PromParser::FailNumber(const char* line_begin, const char* func,
                              const char* token_begin, const char* token_end,
                              const char* what) {
-  return Fail(line_begin, token_end - 1,
-              absl::StrCat(func, ": parsing \"",
-                           absl::string_view(token_begin,
-                                             token_end - token_begin),
-                           "\": ", what),
-              false);
+  return Fail(
+      line_begin, token_end - 1,
+      absl::StrCat(func, ": parsing \"",
+                   absl::string_view(token_begin, token_end - token_begin),
+                   "\": ", what),
+      false);
 }
 
 Entry PromParser::FailType(const char* line_begin, const char* eol,
@@ -252,8 +251,8 @@ Entry PromParser::ParseSample(const char* line) {
   const char* series_end = p;
   const char* q = SkipBlanks(p, end);
   if (q < end && *q == '{') {
-    const char* s = fast ? ScanLabelsFast(line, win, q + 1 - line, end)
-                         : nullptr;
+    const char* s =
+        fast ? ScanLabelsFast(line, win, q + 1 - line, end) : nullptr;
     if (s == nullptr) [[unlikely]] {
       labels_.clear();
       s = ParseLabels(line, q + 1, end);

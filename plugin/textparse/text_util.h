@@ -31,7 +31,7 @@ enum : uint8_t {
   kClassMetric = 2,
   kClassLabelStart = 4,
   kClassLabel = 8,
-  kClassValueStop = 16,  // ends a text-format value token: ' ' \t \n {
+  kClassValueStop = 16,    // ends a text-format value token: ' ' \t \n {
   kClassOmTokenStop = 32,  // ends an OpenMetrics token: ' ' \n
 };
 
@@ -140,20 +140,19 @@ inline LabelWindow ClassifyLabelWindow(const char* w) {
   const __m128i kbs = _mm_set1_epi8('\\');
   for (int k = 0; k < 4; ++k) {
     __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16 * k));
-    __m128i digit =
-        _mm_cmplt_epi8(_mm_add_epi8(v, kDigitBias), kDigitLimit);
+    __m128i digit = _mm_cmplt_epi8(_mm_add_epi8(v, kDigitBias), kDigitLimit);
     __m128i alpha = _mm_cmplt_epi8(
         _mm_add_epi8(_mm_or_si128(v, k20), kAlphaBias), kAlphaLimit);
     __m128i label =
         _mm_or_si128(_mm_or_si128(alpha, digit), _mm_cmpeq_epi8(v, kus));
     __m128i stop = _mm_or_si128(
         _mm_or_si128(_mm_cmpeq_epi8(v, kq), _mm_cmpeq_epi8(v, kbs)), v);
-    out.label |= static_cast<uint64_t>(static_cast<unsigned>(
-                     _mm_movemask_epi8(label)))
-                 << (16 * k);
-    out.stop |= static_cast<uint64_t>(static_cast<unsigned>(
-                    _mm_movemask_epi8(stop)))
-                << (16 * k);
+    out.label |=
+        static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(label)))
+        << (16 * k);
+    out.stop |=
+        static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(stop)))
+        << (16 * k);
   }
 #else
   for (size_t i = 0; i < kWindowBytes; ++i) {

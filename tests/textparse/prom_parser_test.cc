@@ -277,9 +277,16 @@ class BodyGenerator {
 
   std::string Name(bool label) {
     static const char* const kNames[] = {
-        "a", "le", "quantile", "go_gc_duration_seconds", "code", "_x",
+        "a",
+        "le",
+        "quantile",
+        "go_gc_duration_seconds",
+        "code",
+        "_x",
         "node_network_receive_compressed_total_with_a_long_suffix_abcdef",
-        "handler", "x9", "cpu"};
+        "handler",
+        "x9",
+        "cpu"};
     std::string n = kNames[Below(10)];
     if (OneIn(20)) n += label ? ":c" : "-c";
     if (OneIn(30)) n = "9" + n;
@@ -293,9 +300,15 @@ class BodyGenerator {
   }
 
   std::string Value() {
-    static const char* const kPieces[] = {
-        "abc", "/api/v1/query", "0.25", "+Inf", "\\", "\\\"", "\\n",
-        "\xc3\xa9", "\xff", "\n", "x y", ",", "}", "{", "=", "\t", "\0"};
+    static const char* const kPieces[] = {"abc",  "/api/v1/query",
+                                          "0.25", "+Inf",
+                                          "\\",   "\\\"",
+                                          "\\n",  "\xc3\xa9",
+                                          "\xff", "\n",
+                                          "x y",  ",",
+                                          "}",    "{",
+                                          "=",    "\t",
+                                          "\0"};
     std::string v;
     int n = OneIn(3) ? 0 : Below(6);
     for (int i = 0; i < n; ++i) {
@@ -308,12 +321,24 @@ class BodyGenerator {
 
   void AppendLine(std::string* out) {
     if (OneIn(6)) {
-      static const char* const kMeta[] = {
-          "# HELP m some help\n", "# TYPE m counter\n", "# x\n", "\n",
-          "  \n", "# HELP m a\\\\b\\n\n", "# HELP m \xc3\xa9\xff\n",
-          "# HELP m{x\n", "# HELP m\xff\n", "# TYPE m bogus\n", "# TYPE m\n",
-          "# HELP m\n", "# HELP  m x\n", "# HELP 9m x\n", "# TYPE m gauge \n",
-          "# HELP m", "# TYPE a:b summary", "# HELP m\\\\x\n"};
+      static const char* const kMeta[] = {"# HELP m some help\n",
+                                          "# TYPE m counter\n",
+                                          "# x\n",
+                                          "\n",
+                                          "  \n",
+                                          "# HELP m a\\\\b\\n\n",
+                                          "# HELP m \xc3\xa9\xff\n",
+                                          "# HELP m{x\n",
+                                          "# HELP m\xff\n",
+                                          "# TYPE m bogus\n",
+                                          "# TYPE m\n",
+                                          "# HELP m\n",
+                                          "# HELP  m x\n",
+                                          "# HELP 9m x\n",
+                                          "# TYPE m gauge \n",
+                                          "# HELP m",
+                                          "# TYPE a:b summary",
+                                          "# HELP m\\\\x\n"};
       *out += kMeta[Below(18)];
       if (OneIn(4)) *out += std::string(Below(100), 'h') + "\n";
       return;
@@ -331,7 +356,7 @@ class BodyGenerator {
       *out += Blanks() + "}";
       if (OneIn(40)) *out += "}";
     }
-    static const char* const kValues[] = {" 0", " 1", " 1.5e+06", "\t-2",
+    static const char* const kValues[] = {" 0",   " 1", " 1.5e+06", "\t-2",
                                           " NaN", " x", ""};
     *out += kValues[Below(7)];
     if (OneIn(5)) *out += " 1700000000000";

@@ -231,6 +231,15 @@ absl::Status OpenMetricsParser::ParseLabelSet(const char* line, const char** pp,
   }
 }
 
+absl::Status OpenMetricsParser::FailFloat(const char* line_begin,
+                                          const char* token_begin,
+                                          const char* token_end) {
+  double unused;
+  absl::Status s = ParseGoFloatStatus(
+      std::string_view(token_begin, token_end - token_begin), &unused);
+  return Fail(line_begin, token_end - 1, std::string(s.message()), false);
+}
+
 absl::StatusOr<Entry> OpenMetricsParser::ParseSample(const char* line) {
   const char* end = body_.data() + body_.size();
   const char* p = internal::SkipNameChars(line + 1, end, /*colon=*/true);
@@ -245,11 +254,13 @@ absl::StatusOr<Entry> OpenMetricsParser::ParseSample(const char* line) {
   series_ = std::string_view(line, p - line);
   if (p >= end || *p != ' ') return Fail(line, p, "expected value after metric");
   const char* v0 = ++p;
-  p = TokenEnd(p, end);
+  // Token scan and parse in one pass; the same token and result as
+  // ParseGoFloatStatus(TokenEnd()), which builds the message on failure.
+  FloatParseResult fr =
+      ParseGoFloatToken(v0, end, internal::kClassOmTokenStop, &p, &value_);
   if (p == v0) return Fail(line, p, "expected value after metric");
-  if (absl::Status s = ParseGoFloatStatus(std::string_view(v0, p - v0), &value_);
-      !s.ok()) {
-    return Fail(line, p - 1, std::string(s.message()), false);
+  if (fr != FloatParseResult::kOk) [[unlikely]] {
+    return FailFloat(line, v0, p);
   }
   has_timestamp_ = false;
   // Optional timestamp, then optional exemplar " # {...} value [ts]".

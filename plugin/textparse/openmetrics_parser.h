@@ -45,6 +45,10 @@ class OpenMetricsParser final : public Parser {
   // Parses `{...}` starting after '{' at `*p`; appends to `out`.
   absl::Status ParseLabelSet(const char* line, const char** p,
                              std::vector<RawLabel>* out);
+  // Fail() with ParseGoFloatStatus()'s message for the token.
+  [[gnu::cold, gnu::noinline]] absl::Status FailFloat(const char* line_begin,
+                                                      const char* token_begin,
+                                                      const char* token_end);
   absl::Status Fail(const char* line_begin, const char* at,
                     std::string_view expectation, bool show_token = true);
   void AppendLabels(const std::vector<RawLabel>& raw, std::string* scratch,

@@ -1,5 +1,6 @@
 #include "plugin/textparse/prom_parser.h"
 
+#include <bit>
 #include <cstring>
 #include <utility>
 
@@ -26,6 +27,21 @@ inline const char* LineEnd(const char* p, const char* end) {
   const void* nl = std::memchr(p, '\n', end - p);
   return nl ? static_cast<const char*>(nl) : end;
 }
+
+// 8 bytes as the word a memcpy from the body gives (any byte order), for
+// one-compare prefix tests.
+struct Bytes8 {
+  char c[8];
+};
+// ScanLabelsFast reads up to 2 bytes past its 64-byte window.
+constexpr ptrdiff_t kFastSlack = internal::kWindowBytes + 2;
+
+constexpr uint64_t kFirst7Bytes = std::bit_cast<uint64_t>(
+    Bytes8{{'\xff', '\xff', '\xff', '\xff', '\xff', '\xff', '\xff', 0}});
+constexpr uint64_t kHelpHead =
+    std::bit_cast<uint64_t>(Bytes8{{'#', ' ', 'H', 'E', 'L', 'P', ' ', 0}});
+constexpr uint64_t kTypeHead =
+    std::bit_cast<uint64_t>(Bytes8{{'#', ' ', 'T', 'Y', 'P', 'E', ' ', 0}});
 
 bool ParseTypeName(std::string_view s, MetricType* type) {
   // Dispatch on length first: one fixed-size compare per TYPE line.
@@ -83,55 +99,164 @@ Entry PromParser::Fail(const char* line_begin, const char* at,
   return kFailed;
 }
 
+const char* PromParser::ScanLabelsFast(const char* w, internal::LabelWindow win,
+                                       size_t i, const char* end) {
+  // Works on bitmaps of a 64-byte window (bit i: byte w[i]), so finding the
+  // end of a name or value is a shift and a count of trailing zeros instead
+  // of a load and a vector scan per token: the scan is a chain of dependent
+  // steps, and this keeps each step short. Bytes up to w[65] are read, hence
+  // the slack.
+  constexpr size_t kWindow = internal::kWindowBytes;
+  if (i >= kWindow) {
+    w += i;
+    i = 0;
+    if (end - w < kFastSlack) return nullptr;
+    win = internal::ClassifyLabelWindow(w);
+  }
+  if (w[i] == '}') return w + i + 1;
+  const char* b = body_.data();
+  for (;;) {
+    uint64_t after_name = i < kWindow ? ~(win.label >> i) : 0;
+    size_t n1 = i + (after_name != 0 ? __builtin_ctzll(after_name) : kWindow);
+    size_t v0 = n1 + 2;
+    uint64_t stops = v0 < kWindow ? win.stop >> v0 : 0;
+    if (stops == 0) {
+      // The label runs past the window: start a new window at the label. A
+      // label longer than a window is left to ParseLabels().
+      if (i == 0) return nullptr;
+      w += i;
+      i = 0;
+      if (end - w < kFastSlack) return nullptr;
+      win = internal::ClassifyLabelWindow(w);
+      continue;
+    }
+    size_t v1 = v0 + __builtin_ctzll(stops);
+    // A backslash or a byte >= 0x80 before the closing quote, blanks, or
+    // anything malformed: ParseLabels() takes over.
+    if (!Is(kClassLabelStart, w[i]) || w[n1] != '=' || w[n1 + 1] != '"' ||
+        w[v1] != '"') {
+      return nullptr;
+    }
+    labels_.push_back(RawLabel{static_cast<uint32_t>(w + i - b),
+                               static_cast<uint32_t>(n1 - i),
+                               static_cast<uint32_t>(w + v0 - b),
+                               static_cast<uint32_t>(v1 - v0), false});
+    char c = w[v1 + 1];
+    if (c == '}') return w + v1 + 2;
+    if (c != ',') return nullptr;
+    if (w[v1 + 2] == '}') return w + v1 + 3;
+    i = v1 + 2;
+  }
+}
+
+const char* PromParser::ParseLabels(const char* line, const char* s,
+                                    const char* end) {
+  for (;;) {
+    s = SkipBlanks(s, end);
+    if (s >= end) {
+      Fail(line, s, "expected label name or brace close");
+      return nullptr;
+    }
+    if (*s == '}') return s + 1;
+    if (!Is(kClassLabelStart, *s)) {
+      Fail(line, s, "expected label name");
+      return nullptr;
+    }
+    const char* n0 = s;
+    s = internal::SkipNameChars(s + 1, end, /*colon=*/false);
+    const char* n1 = s;
+    s = SkipBlanks(s, end);
+    if (s >= end || *s != '=') {
+      Fail(line, s, "expected equal");
+      return nullptr;
+    }
+    s = SkipBlanks(s + 1, end);
+    if (s >= end || *s != '"') {
+      Fail(line, s, "expected label value");
+      return nullptr;
+    }
+    const char* v0 = ++s;
+    bool escaped = false, high = false;
+    for (;;) {
+      s = internal::FindQuoteEscapeOrHigh(s, end, /*stop_newline=*/false);
+      if (s >= end) {
+        Fail(line, end, "unterminated label value");
+        return nullptr;
+      }
+      if (*s == '"') break;
+      if (*s == '\\') {
+        escaped = true;
+        s += 2;
+        if (s > end) {
+          Fail(line, end, "unterminated label value");
+          return nullptr;
+        }
+      } else {
+        high = true;
+        ++s;
+      }
+    }
+    const char* v1 = s++;
+    if (high && !internal::IsValidUtf8(std::string_view(v0, v1 - v0))) {
+      Fail(line, v1, "invalid UTF-8 label value", false);
+      return nullptr;
+    }
+    labels_.push_back(RawLabel{static_cast<uint32_t>(n0 - body_.data()),
+                               static_cast<uint32_t>(n1 - n0),
+                               static_cast<uint32_t>(v0 - body_.data()),
+                               static_cast<uint32_t>(v1 - v0), escaped});
+    s = SkipBlanks(s, end);
+    if (s < end && *s == ',') ++s;
+  }
+}
+
+Entry PromParser::FailNumber(const char* line_begin, const char* func,
+                             const char* token_begin, const char* token_end,
+                             const char* what) {
+  return Fail(
+      line_begin, token_end - 1,
+      absl::StrCat(func, ": parsing \"",
+                   absl::string_view(token_begin, token_end - token_begin),
+                   "\": ", what),
+      false);
+}
+
+Entry PromParser::FailType(const char* line_begin, const char* eol,
+                           std::string_view type) {
+  std::string t;
+  internal::AppendQuoted(type, &t);
+  return Fail(line_begin, eol, absl::StrCat("invalid metric type \"", t, "\""),
+              false);
+}
+
 Entry PromParser::ParseSample(const char* line) {
   const char* end = body_.data() + body_.size();
-  const char* p = internal::SkipNameChars(line + 1, end, /*colon=*/true);
+  const char* p;
+  // One window from the line start serves the name and, usually, the whole
+  // label set.
+  internal::LabelWindow win;
+  const bool fast = fast_paths_ && end - line >= kFastSlack;
+  if (fast) [[likely]] {
+    win = internal::ClassifyLabelWindow(line);
+    uint64_t after_name = ~win.label;
+    p = line + (after_name != 0 ? __builtin_ctzll(after_name)
+                                : internal::kWindowBytes);
+    // A ':' (not in the window's class) or a name longer than the window.
+    if (Is(kClassMetric, *p)) p = internal::SkipNameChars(p, end, true);
+  } else {
+    p = internal::SkipNameChars(line + 1, end, /*colon=*/true);
+  }
   name_ = std::string_view(line, p - line);
   labels_.clear();
   const char* series_end = p;
   const char* q = SkipBlanks(p, end);
   if (q < end && *q == '{') {
-    const char* s = q + 1;
-    for (;;) {
-      s = SkipBlanks(s, end);
-      if (s >= end) return Fail(line, s, "expected label name or brace close");
-      if (*s == '}') {
-        ++s;
-        break;
-      }
-      if (!Is(kClassLabelStart, *s)) return Fail(line, s, "expected label name");
-      const char* n0 = s;
-      s = internal::SkipNameChars(s + 1, end, /*colon=*/false);
-      const char* n1 = s;
-      s = SkipBlanks(s, end);
-      if (s >= end || *s != '=') return Fail(line, s, "expected equal");
-      s = SkipBlanks(s + 1, end);
-      if (s >= end || *s != '"') return Fail(line, s, "expected label value");
-      const char* v0 = ++s;
-      bool escaped = false, high = false;
-      for (;;) {
-        s = internal::FindQuoteEscapeOrHigh(s, end, /*stop_newline=*/false);
-        if (s >= end) return Fail(line, end, "unterminated label value");
-        if (*s == '"') break;
-        if (*s == '\\') {
-          escaped = true;
-          s += 2;
-          if (s > end) return Fail(line, end, "unterminated label value");
-        } else {
-          high = true;
-          ++s;
-        }
-      }
-      const char* v1 = s++;
-      if (high && !internal::IsValidUtf8(std::string_view(v0, v1 - v0))) {
-        return Fail(line, v1, "invalid UTF-8 label value", false);
-      }
-      labels_.push_back(RawLabel{static_cast<uint32_t>(n0 - body_.data()),
-                                 static_cast<uint32_t>(n1 - n0),
-                                 static_cast<uint32_t>(v0 - body_.data()),
-                                 static_cast<uint32_t>(v1 - v0), escaped});
-      s = SkipBlanks(s, end);
-      if (s < end && *s == ',') ++s;
+    const char* s =
+        fast ? ScanLabelsFast(line, win, q + 1 - line, end) : nullptr;
+    if (s == nullptr) [[unlikely]] {
+      labels_.clear();
+      s = ParseLabels(line, q + 1, end);
+      if (s == nullptr) return kFailed;
     }
     series_end = s;
     q = SkipBlanks(s, end);
@@ -149,17 +274,9 @@ Entry PromParser::ParseSample(const char* line) {
     case FloatParseResult::kUnsupported:
       return Fail(line, q - 1, "unsupported character in float", false);
     case FloatParseResult::kRange:
-      return Fail(line, q - 1,
-                  absl::StrCat("strconv.ParseFloat: parsing \"",
-                               absl::string_view(v, q - v),
-                               "\": value out of range"),
-                  false);
+      return FailNumber(line, "strconv.ParseFloat", v, q, "value out of range");
     case FloatParseResult::kSyntax:
-      return Fail(line, q - 1,
-                  absl::StrCat("strconv.ParseFloat: parsing \"",
-                               absl::string_view(v, q - v),
-                               "\": invalid syntax"),
-                  false);
+      return FailNumber(line, "strconv.ParseFloat", v, q, "invalid syntax");
   }
   has_timestamp_ = false;
   q = SkipBlanks(q, end);
@@ -173,11 +290,7 @@ Entry PromParser::ParseSample(const char* line) {
       ts = ts * 10 + d;
     }
     if (overflow) {
-      return Fail(line, q - 1,
-                  absl::StrCat("strconv.ParseInt: parsing \"",
-                               absl::string_view(t0, q - t0),
-                               "\": value out of range"),
-                  false);
+      return FailNumber(line, "strconv.ParseInt", t0, q, "value out of range");
     }
     has_timestamp_ = true;
     timestamp_ms_ = static_cast<int64_t>(ts);
@@ -194,37 +307,58 @@ Entry PromParser::ParseSample(const char* line) {
 
 Entry PromParser::ParseComment(const char* line) {
   const char* end = body_.data() + body_.size();
-  const char* p = SkipBlanks(line + 1, end);
   bool help = false, type = false;
-  if (p > line + 1 && end - p >= 5 && (p[4] == ' ' || p[4] == '\t')) {
-    help = std::memcmp(p, "HELP", 4) == 0;
-    type = !help && std::memcmp(p, "TYPE", 4) == 0;
+  bool backslash = false, high = false;
+  const char* n0;
+  const char* p;
+  const char* eol;
+  uint64_t head = 0;
+  if (end - line >= 8) {
+    std::memcpy(&head, line, 8);
+    head &= kFirst7Bytes;
   }
-  if (!help && !type) {
-    const char* eol = LineEnd(line, end);
-    pos_ = (eol < end ? eol + 1 : end) - body_.data();
-    comment_ = std::string_view(line, eol - line);
-    return Entry::kComment;
-  }
-  const char* what = help ? "HELP" : "TYPE";
-  p = SkipBlanks(p + 5, end);
-  const char* n0 = p;
-  if (p < end && Is(kClassMetricStart, *p)) {
-    p = internal::SkipNameChars(p + 1, end, /*colon=*/true);
-  }
-  if (p == n0) {
-    return Fail(line, p, absl::StrCat("expected metric name after ", what));
+  if ((head == kHelpHead || head == kTypeHead) &&
+      Is(kClassMetricStart, line[7]) && fast_paths_) [[likely]] {
+    // `# HELP name text`, single spaces: the line end is searched from the
+    // name on, in parallel with the name's end rather than after it. The
+    // flags then also cover the name and the byte after it; a needless
+    // unescape or UTF-8 check of the text gives the same result.
+    help = head == kHelpHead;
+    n0 = line + 7;
+    eol = internal::ScanLine(n0, end, &backslash, &high);
+    p = internal::SkipNameChars(n0 + 1, end, /*colon=*/true);
+  } else {
+    p = SkipBlanks(line + 1, end);
+    if (p > line + 1 && end - p >= 5 && (p[4] == ' ' || p[4] == '\t')) {
+      help = std::memcmp(p, "HELP", 4) == 0;
+      type = !help && std::memcmp(p, "TYPE", 4) == 0;
+    }
+    if (!help && !type) {
+      eol = LineEnd(line, end);
+      pos_ = (eol < end ? eol + 1 : end) - body_.data();
+      comment_ = std::string_view(line, eol - line);
+      return Entry::kComment;
+    }
+    p = SkipBlanks(p + 5, end);
+    n0 = p;
+    if (p < end && Is(kClassMetricStart, *p)) {
+      p = internal::SkipNameChars(p + 1, end, /*colon=*/true);
+    }
+    if (p == n0) {
+      return Fail(line, p,
+                  help ? "expected metric name after HELP"
+                       : "expected metric name after TYPE");
+    }
+    eol = p;
+    if (p < end && *p != '\n') {
+      eol = internal::ScanLine(p + 1, end, &backslash, &high);
+    }
   }
   metadata_name_ = std::string_view(n0, p - n0);
+  // NOTE: promlex takes the rest of the line as the text and drops its
+  // first byte, whatever it is: `# HELP foo{x` has help "x".
   std::string_view text;
-  bool backslash = false, high = false;
-  const char* eol = p;
-  if (p < end && *p != '\n') {
-    // NOTE: promlex takes the rest of the line as the text and drops its
-    // first byte, whatever it is: `# HELP foo{x` has help "x".
-    eol = internal::ScanLine(p + 1, end, &backslash, &high);
-    text = std::string_view(p + 1, eol - p - 1);
-  }
+  if (p < eol) text = std::string_view(p + 1, eol - p - 1);
   pos_ = (eol < end ? eol + 1 : end) - body_.data();
   if (help) {
     if (high && !internal::IsValidUtf8(text)) {
@@ -240,12 +374,7 @@ Entry PromParser::ParseComment(const char* line) {
     return Entry::kHelp;
   }
   if (p == eol) return Fail(line, eol, "expected text in TYPE");
-  if (!ParseTypeName(text, &type_)) {
-    std::string t;
-    internal::AppendQuoted(text, &t);
-    return Fail(line, eol, absl::StrCat("invalid metric type \"", t, "\""),
-                false);
-  }
+  if (!ParseTypeName(text, &type_)) return FailType(line, eol, text);
   return Entry::kType;
 }
 

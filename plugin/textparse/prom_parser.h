@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "plugin/textparse/parser.h"
+#include "plugin/textparse/text_util.h"
 
 namespace promscrape::textparse {
 
@@ -29,6 +30,10 @@ class PromParser final : public Parser {
   std::string_view MetricName() const override { return name_; }
   void Labels(std::vector<Label>* out) override;
 
+  // Makes every label set and HELP/TYPE line go through the general
+  // (byte-by-byte) code, so tests can check the fast paths against it.
+  void DisableFastPathsForTest() { fast_paths_ = false; }
+
  private:
   // Label positions relative to the body, recorded by Next().
   struct RawLabel {
@@ -46,15 +51,37 @@ class PromParser final : public Parser {
   // Inlined into Next(): one call per line instead of two.
   [[gnu::always_inline]] inline Entry ParseSample(const char* p);
   [[gnu::always_inline]] inline Entry ParseComment(const char* p);
+  // Label sets in the usual layout (`{a="b",c="d"}`, plain values, no
+  // blanks) that start at w[i], just past '{'; `win` classifies the 64 bytes
+  // at `w`, and at least 66 bytes from `w` are readable. Records labels_ and
+  // returns the position past '}', or nullptr to let ParseLabels() redo the
+  // set from the start. Never fails.
+  [[gnu::always_inline]] inline const char* ScanLabelsFast(
+      const char* w, internal::LabelWindow win, size_t i, const char* end);
+  // Any label set, byte by byte, with the 2.42 lexer's error messages: `s`
+  // is just past '{'. Returns the position past '}', or nullptr after Fail().
+  [[gnu::noinline]] const char* ParseLabels(const char* line, const char* s,
+                                            const char* end);
   // Records the failure in status_ (sticky) and returns kFailed.
   // `line_begin` starts the offending line, `at` is where the problem is.
   [[gnu::cold, gnu::noinline]] Entry Fail(const char* line_begin,
                                           const char* at,
                                           std::string_view expectation,
                                           bool show_token = true);
+  // Fail() with Go's number error: `<func>: parsing "<token>": <what>`.
+  // Out of line so no message is built in Next()'s frame.
+  [[gnu::cold, gnu::noinline]] Entry FailNumber(const char* line_begin,
+                                                const char* func,
+                                                const char* token_begin,
+                                                const char* token_end,
+                                                const char* what);
+  [[gnu::cold, gnu::noinline]] Entry FailType(const char* line_begin,
+                                              const char* eol,
+                                              std::string_view type);
 
   std::string_view body_;
   size_t pos_ = 0;
+  bool fast_paths_ = true;
   absl::Status status_;
   std::string_view series_;
   std::string_view name_;

@@ -31,7 +31,8 @@ enum : uint8_t {
   kClassMetric = 2,
   kClassLabelStart = 4,
   kClassLabel = 8,
-  kClassValueStop = 16,  // ends a text-format value token: ' ' \t \n {
+  kClassValueStop = 16,    // ends a text-format value token: ' ' \t \n {
+  kClassOmTokenStop = 32,  // ends an OpenMetrics token: ' ' \n
 };
 
 struct CharClassTable {
@@ -45,6 +46,7 @@ struct CharClassTable {
       if (digit) x |= kClassMetric | kClassLabel;
       if (alpha) x |= kClassLabelStart | kClassLabel;
       if (c == ' ' || c == '\t' || c == '\n' || c == '{') x |= kClassValueStop;
+      if (c == ' ' || c == '\n') x |= kClassOmTokenStop;
       v[c] = x;
     }
   }
@@ -113,6 +115,55 @@ inline const char* SkipNameChars(const char* p, const char* end, bool colon) {
   const uint8_t cls = colon ? kClassMetric : kClassLabel;
   while (p < end && Is(cls, *p)) ++p;
   return p;
+}
+
+// Bitmaps of a window of kWindowBytes bytes: bit i describes byte i.
+inline constexpr size_t kWindowBytes = 64;
+struct LabelWindow {
+  uint64_t label;  // [a-zA-Z0-9_]
+  uint64_t stop;   // '"', '\\' or a byte >= 0x80
+};
+
+// Classifies the kWindowBytes bytes at `w` (all must be readable).
+inline LabelWindow ClassifyLabelWindow(const char* w) {
+  LabelWindow out{0, 0};
+#if PROMSCRAPE_TEXTPARSE_SSE2
+  // Range tests as one signed compare each: x - lo - 128 < hi - lo - 128
+  // (wrapping) holds exactly when lo <= x < hi.
+  const __m128i kDigitBias = _mm_set1_epi8(static_cast<char>(-'0' - 128));
+  const __m128i kDigitLimit = _mm_set1_epi8(static_cast<char>(10 - 128));
+  const __m128i kAlphaBias = _mm_set1_epi8(static_cast<char>(-'a' - 128));
+  const __m128i kAlphaLimit = _mm_set1_epi8(static_cast<char>(26 - 128));
+  const __m128i k20 = _mm_set1_epi8(0x20);
+  const __m128i kus = _mm_set1_epi8('_');
+  const __m128i kq = _mm_set1_epi8('"');
+  const __m128i kbs = _mm_set1_epi8('\\');
+  for (int k = 0; k < 4; ++k) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 16 * k));
+    __m128i digit = _mm_cmplt_epi8(_mm_add_epi8(v, kDigitBias), kDigitLimit);
+    __m128i alpha = _mm_cmplt_epi8(
+        _mm_add_epi8(_mm_or_si128(v, k20), kAlphaBias), kAlphaLimit);
+    __m128i label =
+        _mm_or_si128(_mm_or_si128(alpha, digit), _mm_cmpeq_epi8(v, kus));
+    __m128i stop = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, kq), _mm_cmpeq_epi8(v, kbs)), v);
+    out.label |=
+        static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(label)))
+        << (16 * k);
+    out.stop |=
+        static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(stop)))
+        << (16 * k);
+  }
+#else
+  for (size_t i = 0; i < kWindowBytes; ++i) {
+    char c = w[i];
+    if (Is(kClassLabel, c)) out.label |= uint64_t{1} << i;
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) >= 0x80) {
+      out.stop |= uint64_t{1} << i;
+    }
+  }
+#endif
+  return out;
 }
 
 // Returns the end of the line starting at `p` (the '\n' or `end`) and tells

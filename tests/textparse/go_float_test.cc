@@ -2,6 +2,8 @@
 
 #include <bit>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <string>
 
@@ -132,6 +134,49 @@ TEST(ParseGoFloatTest, RoundTripsShortestFormatting) {
     double back;
     ASSERT_EQ(ParseGoFloat(s, &back), FloatParseResult::kOk) << s;
     ASSERT_EQ(std::bit_cast<uint64_t>(back), std::bit_cast<uint64_t>(d)) << s;
+  }
+}
+
+// The exact fast path (short mantissa, small power of ten) against glibc's
+// correctly rounded strtod, over random decimal spellings: mostly short ones
+// the fast path takes, some long or far-exponent ones it hands to
+// SlowDecimal.
+TEST(ParseGoFloatTest, MatchesStrtodOnRandomDecimals) {
+  uint64_t x = 0x853C49E6748FEA9BULL;
+  auto next = [&x](int n) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return static_cast<int>(x % n);
+  };
+  for (int i = 0; i < 200000; ++i) {
+    std::string s;
+    if (next(4) == 0) s += next(2) ? "-" : "+";
+    int int_digits = next(3) == 0 ? next(25) : next(8);
+    for (int d = 0; d < int_digits; ++d) s += static_cast<char>('0' + next(10));
+    if (next(2) == 0) {
+      s += '.';
+      int frac_digits = next(3) == 0 ? next(25) : next(9);
+      for (int d = 0; d < frac_digits; ++d) {
+        s += static_cast<char>('0' + next(10));
+      }
+    }
+    if (s.find_first_of("0123456789") == std::string::npos) s += '7';
+    if (next(3) == 0) {
+      s += next(2) ? 'e' : 'E';
+      if (next(2) == 0) s += next(2) ? "-" : "+";
+      s += std::to_string(next(4) == 0 ? next(400) : next(30));
+    }
+    SCOPED_TRACE(s);
+    double got = 0;
+    FloatParseResult r = ParseGoFloat(s, &got);
+    double want = std::strtod(s.c_str(), nullptr);
+    if (std::isinf(want)) {
+      EXPECT_EQ(r, FloatParseResult::kRange);
+      continue;
+    }
+    ASSERT_EQ(r, FloatParseResult::kOk);
+    ASSERT_EQ(std::bit_cast<uint64_t>(got), std::bit_cast<uint64_t>(want));
   }
 }
 

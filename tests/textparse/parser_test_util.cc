@@ -1,5 +1,8 @@
 #include "tests/textparse/parser_test_util.h"
 
+#include <bit>
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "plugin/textparse/go_float.h"
@@ -119,6 +122,41 @@ std::vector<std::string> ParseAll(Parser& parser) {
   }
   out.push_back("ERROR parser did not end");
   return out;
+}
+
+std::string FirstDifference(Parser& a, Parser& b) {
+  for (int i = 0; i < 1000000; ++i) {
+    absl::StatusOr<Entry> ea = a.Next();
+    absl::StatusOr<Entry> eb = b.Next();
+    if (ea.ok() != eb.ok() || (ea.ok() && *ea != *eb)) {
+      return absl::StrCat("entry ", i, ": ",
+                          ea.ok() ? "ok" : ea.status().message(), " vs ",
+                          eb.ok() ? "ok" : eb.status().message());
+    }
+    if (!ea.ok()) {
+      if (ea.status() != eb.status()) {
+        return absl::StrCat("entry ", i, ": ", ea.status().ToString(), " vs ",
+                            eb.status().ToString());
+      }
+      return "";
+    }
+    if (*ea == Entry::kEof) return "";
+    std::string da = DescribeEntry(a, *ea);
+    std::string db = DescribeEntry(b, *eb);
+    if (da != db) return absl::StrCat("entry ", i, ": ", da, " vs ", db);
+    if (*ea == Entry::kSeries || *ea == Entry::kHistogram) {
+      if (a.Series() != b.Series() || a.MetricName() != b.MetricName() ||
+          std::bit_cast<uint64_t>(a.Value()) !=
+              std::bit_cast<uint64_t>(b.Value())) {
+        return absl::StrCat("entry ", i, ": series ", AV(a.Series()), " vs ",
+                            AV(b.Series()));
+      }
+    } else if (a.metadata_name() != b.metadata_name() || a.help() != b.help() ||
+               a.comment() != b.comment()) {
+      return absl::StrCat("entry ", i, ": metadata ", da);
+    }
+  }
+  return "parsers did not end";
 }
 
 }  // namespace promscrape::textparse::testing

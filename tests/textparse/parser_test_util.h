@@ -20,6 +20,11 @@ std::string DescribeEntry(Parser& parser, Entry entry);
 // with "ERROR <message>".
 std::vector<std::string> ParseAll(Parser& parser);
 
+// Runs `a` and `b` (parsers over the same body) to the end side by side and
+// returns the first entry where they differ (kind, error message, series
+// bytes, labels, value bits, timestamp, metadata), or "" if they agree.
+std::string FirstDifference(Parser& a, Parser& b);
+
 // `{__name__="a",b="c"}` for the current series (Labels()).
 std::string LabelString(Parser& parser);
 

@@ -1,5 +1,7 @@
 #include "plugin/textparse/prom_parser.h"
 
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -244,6 +246,158 @@ TEST(PromParserTest, ResetReusesTheParser) {
   EXPECT_THAT(ParseAll(p), ElementsAre("SERIES {__name__=\"a\"} 1"));
   p.Reset("b{c=\"d\"} 2\n");
   EXPECT_THAT(ParseAll(p), ElementsAre("SERIES {__name__=\"b\",c=\"d\"} 2"));
+}
+
+// A small deterministic generator of text-format bodies that are mostly
+// well formed, with the irregularities the grammar allows (blanks, trailing
+// commas, escapes, raw newlines, UTF-8) and some it does not. Lines are long
+// enough to cross the fast label scanner's 64-byte windows, and bodies are
+// cut at random points to exercise the end-of-buffer guards.
+class BodyGenerator {
+ public:
+  explicit BodyGenerator(uint64_t seed) : x_(seed | 1) {}
+
+  std::string Body() {
+    std::string out;
+    int lines = 1 + Below(12);
+    for (int i = 0; i < lines; ++i) AppendLine(&out);
+    if (Below(3) == 0) out.resize(Below(static_cast<int>(out.size()) + 1));
+    return out;
+  }
+
+ private:
+  uint64_t Next() {
+    x_ ^= x_ << 13;
+    x_ ^= x_ >> 7;
+    x_ ^= x_ << 17;
+    return x_;
+  }
+  int Below(int n) { return static_cast<int>(Next() % n); }
+  bool OneIn(int n) { return Below(n) == 0; }
+
+  std::string Name(bool label) {
+    static const char* const kNames[] = {
+        "a",
+        "le",
+        "quantile",
+        "go_gc_duration_seconds",
+        "code",
+        "_x",
+        "node_network_receive_compressed_total_with_a_long_suffix_abcdef",
+        "handler",
+        "x9",
+        "cpu"};
+    std::string n = kNames[Below(10)];
+    if (OneIn(20)) n += label ? ":c" : "-c";
+    if (OneIn(30)) n = "9" + n;
+    if (OneIn(8)) n += std::string(Below(70), 'n');
+    return n;
+  }
+
+  std::string Blanks() {
+    if (!OneIn(12)) return "";
+    return OneIn(2) ? " " : " \t ";
+  }
+
+  std::string Value() {
+    static const char* const kPieces[] = {"abc",  "/api/v1/query",
+                                          "0.25", "+Inf",
+                                          "\\",   "\\\"",
+                                          "\\n",  "\xc3\xa9",
+                                          "\xff", "\n",
+                                          "x y",  ",",
+                                          "}",    "{",
+                                          "=",    "\t",
+                                          "\0"};
+    std::string v;
+    int n = OneIn(3) ? 0 : Below(6);
+    for (int i = 0; i < n; ++i) {
+      int k = Below(OneIn(4) ? 17 : 4);
+      v += std::string(kPieces[k], k == 16 ? 1 : std::strlen(kPieces[k]));
+    }
+    if (OneIn(6)) v += std::string(Below(90), 'v');
+    return v;
+  }
+
+  void AppendLine(std::string* out) {
+    if (OneIn(6)) {
+      static const char* const kMeta[] = {"# HELP m some help\n",
+                                          "# TYPE m counter\n",
+                                          "# x\n",
+                                          "\n",
+                                          "  \n",
+                                          "# HELP m a\\\\b\\n\n",
+                                          "# HELP m \xc3\xa9\xff\n",
+                                          "# HELP m{x\n",
+                                          "# HELP m\xff\n",
+                                          "# TYPE m bogus\n",
+                                          "# TYPE m\n",
+                                          "# HELP m\n",
+                                          "# HELP  m x\n",
+                                          "# HELP 9m x\n",
+                                          "# TYPE m gauge \n",
+                                          "# HELP m",
+                                          "# TYPE a:b summary",
+                                          "# HELP m\\\\x\n"};
+      *out += kMeta[Below(18)];
+      if (OneIn(4)) *out += std::string(Below(100), 'h') + "\n";
+      return;
+    }
+    *out += Name(false);
+    *out += Blanks();
+    if (!OneIn(4)) {
+      *out += "{";
+      int labels = Below(7);
+      for (int i = 0; i < labels; ++i) {
+        *out += Blanks() + Name(true) + Blanks() + "=" + Blanks() + "\"" +
+                Value() + "\"" + Blanks();
+        if (i + 1 < labels || OneIn(5)) *out += ",";
+      }
+      *out += Blanks() + "}";
+      if (OneIn(40)) *out += "}";
+    }
+    static const char* const kValues[] = {" 0",   " 1", " 1.5e+06", "\t-2",
+                                          " NaN", " x", ""};
+    *out += kValues[Below(7)];
+    if (OneIn(5)) *out += " 1700000000000";
+    *out += OneIn(30) ? " \n" : "\n";
+  }
+
+  uint64_t x_;
+};
+
+TEST(PromParserTest, FastPathsMatchGeneralCode) {
+  BodyGenerator gen(0x9E3779B97F4A7C15ULL);
+  int fast_lines = 0;
+  for (int i = 0; i < 30000; ++i) {
+    std::string body = gen.Body();
+    SCOPED_TRACE(body);
+    PromParser fast(body);
+    PromParser slow(body);
+    slow.DisableFastPathsForTest();
+    ASSERT_EQ(testing::FirstDifference(fast, slow), "");
+    if (body.size() > 80) ++fast_lines;
+  }
+  EXPECT_GT(fast_lines, 10000);  // The generator makes long bodies.
+}
+
+TEST(PromParserTest, FastPathsMatchGeneralCodeOnErrors) {
+  // Error cases like those above, each followed by a long line so the fast
+  // label scanner has a full window.
+  const std::string tail = "\n# " + std::string(100, 'x') + "\n";
+  for (std::string body :
+       {"a{b='c'} 1"s, "a{b=\n"s, "a{\xff=\"foo\"} 1"s, "a{b=\"\xff\"} 1"s,
+        "empty_label_name{=\"\"} 0"s, "a{b=\0\"ssss\"} 1"s,
+        "a{b\0=\"hiih\"}\t1"s, "c{ 3"s, "a{b=\"c\\"s, "a{b=\"c\"d=\"e\"} 1"s,
+        "a{b=\"c\",,d=\"e\"} 1"s, "a{b:c=\"d\"} 1"s, "a{b=\"c\"} 1"s,
+        "# TYPE m info"s, "# HELP m \xff"s, "# TYPE m"s, "# HELP #"s}) {
+    body += tail;
+    SCOPED_TRACE(body);
+    PromParser fast(body);
+    PromParser slow(body);
+    slow.DisableFastPathsForTest();
+    EXPECT_EQ(testing::FirstDifference(fast, slow), "");
+  }
 }
 
 }  // namespace

@@ -46,7 +46,7 @@ class QueueAppender final : public scrape::Appender {
                 metrics::Metric& dropped_histograms)
       : queue_(queue), logger_(logger), dropped_histograms_(dropped_histograms) {}
 
-  void Append(const labels::CompactLabels& series, int64_t timestamp_ms,
+  void Append(const labels::SeriesLabels& series, int64_t timestamp_ms,
               double value) override {
     Entry e{static_cast<uint32_t>(spans_.size()), 0, timestamp_ms, value};
     for (const labels::LabelView l : series) {
@@ -61,7 +61,7 @@ class QueueAppender final : public scrape::Appender {
     entries_.push_back(e);
   }
 
-  void AppendHistogram(const labels::CompactLabels& series,
+  void AppendHistogram(const labels::SeriesLabels& series,
                        int64_t timestamp_ms,
                        const textparse::Histogram& histogram) override {
     Append(series, timestamp_ms, 0);

@@ -160,4 +160,34 @@ bool operator==(const CompactLabels& a, const CompactLabels& b) {
          (n == 0 || std::memcmp(a.data_.get(), b.data_.get(), n) == 0);
 }
 
+const CompactLabels& SeriesLabels::Empty() {
+  static const CompactLabels* const empty = new CompactLabels();
+  return *empty;
+}
+
+absl::string_view SeriesLabels::Get(absl::string_view name) const {
+  absl::string_view v = own_->Get(name);
+  return v.empty() ? shared_->Get(name) : v;
+}
+
+Labels SeriesLabels::ToLabels() const {
+  std::vector<Label> out;
+  for (LabelView l : *this) {
+    out.push_back(Label{std::string(l.name), std::string(l.value)});
+  }
+  return Labels::FromUnsorted(std::move(out));
+}
+
+bool SeriesLabels::Equals(const Labels& labels) const {
+  auto it = begin();
+  const auto last = end();
+  for (const Label& l : labels) {
+    if (it == last) return false;
+    LabelView v = *it;
+    if (v.name != l.name || v.value != l.value) return false;
+    ++it;
+  }
+  return it == last;
+}
+
 }  // namespace promscrape::labels

@@ -85,6 +85,79 @@ class CompactLabels {
   std::unique_ptr<char[]> data_;
 };
 
+// A series' label set as the engine hands it to sinks: the series' own
+// compact labels, optionally merged with labels every series of a target
+// shares (its target labels, stored once per target instead of once per
+// series). Iterates the union in sorted order; the two parts never share a
+// name. A view: both parts must outlive it.
+//
+// Thread-compatible; const methods may be called concurrently.
+class SeriesLabels {
+ public:
+  class Iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = LabelView;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const LabelView*;
+    using reference = LabelView;
+
+    Iterator() = default;
+    LabelView operator*() const { return TakeOwn() ? *own_ : *shared_; }
+    Iterator& operator++() {
+      if (TakeOwn()) {
+        ++own_;
+      } else {
+        ++shared_;
+      }
+      return *this;
+    }
+    friend bool operator==(const Iterator& a, const Iterator& b) {
+      return a.own_ == b.own_ && a.shared_ == b.shared_;
+    }
+
+   private:
+    friend class SeriesLabels;
+    Iterator(CompactLabels::Iterator own, CompactLabels::Iterator own_end,
+             CompactLabels::Iterator shared,
+             CompactLabels::Iterator shared_end)
+        : own_(own), own_end_(own_end), shared_(shared),
+          shared_end_(shared_end) {}
+    bool TakeOwn() const {
+      if (shared_ == shared_end_) return true;
+      if (own_ == own_end_) return false;
+      return (*own_).name < (*shared_).name;
+    }
+    CompactLabels::Iterator own_, own_end_, shared_, shared_end_;
+  };
+
+  // Implicit: a plain compact set is a SeriesLabels with nothing shared.
+  SeriesLabels(const CompactLabels& own)  // NOLINT(runtime/explicit)
+      : own_(&own), shared_(&Empty()) {}
+  SeriesLabels(const CompactLabels& own, const CompactLabels& shared)
+      : own_(&own), shared_(&shared) {}
+
+  Iterator begin() const {
+    return Iterator(own_->begin(), own_->end(), shared_->begin(),
+                    shared_->end());
+  }
+  Iterator end() const {
+    return Iterator(own_->end(), own_->end(), shared_->end(), shared_->end());
+  }
+  size_t size() const { return own_->size() + shared_->size(); }
+  absl::string_view Get(absl::string_view name) const;
+  Labels ToLabels() const;
+  std::string ToString() const { return ToLabels().ToString(); }
+  // Whether the union equals `labels` (same names and values, in order).
+  bool Equals(const Labels& labels) const;
+
+ private:
+  static const CompactLabels& Empty();
+
+  const CompactLabels* own_;
+  const CompactLabels* shared_;
+};
+
 }  // namespace promscrape::labels
 
 #endif  // PLUGIN_LABELS_COMPACT_LABELS_H_

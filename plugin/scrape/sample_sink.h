@@ -18,12 +18,12 @@ class Appender {
  public:
   virtual ~Appender() = default;
 
-  // `series` is the final label set (sorted, with __name__), in the compact
-  // form the engine keeps per series (no copy on the warm path). The
-  // reference is valid only for the call.
-  virtual void Append(const labels::CompactLabels& series,
+  // `series` is the final label set (sorted, with __name__), a view of the
+  // compact form the engine keeps per series (no copy on the warm path).
+  // The view is valid only for the call.
+  virtual void Append(const labels::SeriesLabels& series,
                       int64_t timestamp_ms, double value) = 0;
-  virtual void AppendHistogram(const labels::CompactLabels& series,
+  virtual void AppendHistogram(const labels::SeriesLabels& series,
                                int64_t timestamp_ms,
                                const textparse::Histogram& histogram) = 0;
   // Hands the samples downstream. An error is logged by the caller; the

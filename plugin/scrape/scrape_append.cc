@@ -39,6 +39,7 @@ ScrapeAppend::ScrapeAppend(AppendOptions options)
               options_.label_value_length_limit},
       mutator_(options_.target_labels, options_.honor_labels,
                options_.metric_relabel_rules),
+      cache_(options_.target_labels),
       max_schema_(PickSchema(options_.native_histogram_min_bucket_factor)) {
   for (size_t i = 0; i < kReportNames.size(); ++i) {
     report_labels_[i] = labels::CompactLabels(
@@ -73,7 +74,7 @@ textparse::Parser* ScrapeAppend::ParserFor(std::string_view content_type,
 // The limit wrappers of Prometheus' appenderWithLimits, outermost first:
 // max schema, bucket limit, sample limit, time limit.
 ScrapeAppend::AddResult ScrapeAppend::AppendLimited(
-    const labels::CompactLabels& series, int64_t t, bool is_histogram,
+    const labels::SeriesLabels& series, int64_t t, bool is_histogram,
     textparse::Parser& parser, Appender& app) {
   const textparse::Histogram* h = nullptr;
   if (is_histogram) {
@@ -110,7 +111,7 @@ void ScrapeAppend::AppendStaleMarkers(int64_t timestamp_ms, Appender& app) {
   // dropped like any sample.
   if (timestamp_ms > max_time_ms_) return;
   const double stale = StaleNaN();
-  cache_.ForEachStale([&](const labels::CompactLabels& series) {
+  cache_.ForEachStale([&](const labels::SeriesLabels& series) {
     app.Append(series, timestamp_ms, stale);
   });
 }
@@ -190,8 +191,9 @@ AppendResult ScrapeAppend::Append(std::string_view body,
       series = cache_.FindSeries(new_labels_);
       if (series == nullptr) new_compact_ = labels::CompactLabels(new_labels_);
     }
-    const labels::CompactLabels& series_labels =
-        series != nullptr ? series->labels : new_compact_;
+    const labels::SeriesLabels series_labels =
+        series != nullptr ? cache_.LabelsOf(*series)
+                          : labels::SeriesLabels(new_compact_);
 
     AddResult added;
     if (already_scraped && !has_timestamp) {

@@ -148,7 +148,7 @@ class ScrapeAppend {
 
   textparse::Parser* ParserFor(std::string_view content_type,
                                std::string_view body);
-  AddResult AppendLimited(const labels::CompactLabels& series, int64_t t,
+  AddResult AppendLimited(const labels::SeriesLabels& series, int64_t t,
                           bool is_histogram, textparse::Parser& parser,
                           Appender& app);
   void AppendStaleMarkers(int64_t timestamp_ms, Appender& app);

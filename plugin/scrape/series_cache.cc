@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <utility>
+#include <vector>
 
 namespace promscrape::scrape {
 
@@ -12,6 +13,11 @@ SeriesCache::Key SeriesCache::Key::Make(absl::string_view bytes) {
   if (n > 0) std::memcpy(data + sizeof n, bytes.data(), n);
   return Key(data);
 }
+
+SeriesCache::SeriesCache(const labels::Labels& shared)
+    : shared_(shared),
+      shared_compact_(shared),
+      states_(0, StateHash(), StateEq{this}) {}
 
 SeriesCache::~SeriesCache() {
   for (const auto& [key, entry] : series_) key.Free();
@@ -42,8 +48,26 @@ SeriesCache::Entry* SeriesCache::Add(absl::string_view key,
   auto state_it = states_.find(StateLookup{&lset, hash});
   if (state_it == states_.end()) {
     auto state = std::make_unique<SeriesState>();
-    state->labels = labels::CompactLabels(lset);
     state->hash = hash;
+    state->shares_target = !shared_.empty();
+    for (const labels::Label& l : shared_) {
+      if (lset.Get(l.name) != l.value) {
+        state->shares_target = false;
+        break;
+      }
+    }
+    if (state->shares_target) {
+      // Keep only the labels not shared; the merge restores the set.
+      std::vector<labels::Label> own;
+      own.reserve(lset.size());
+      for (const labels::Label& l : lset) {
+        if (!shared_.Has(l.name)) own.push_back(l);
+      }
+      state->labels =
+          labels::CompactLabels(labels::Labels::FromUnsorted(std::move(own)));
+    } else {
+      state->labels = labels::CompactLabels(lset);
+    }
     state_it = states_.insert(std::move(state)).first;
   }
   SeriesState* state = state_it->get();

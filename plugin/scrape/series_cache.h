@@ -23,8 +23,10 @@ namespace promscrape::scrape {
 // for. Several cache keys (spellings of one series) may share it; staleness
 // is tracked per series, not per key.
 struct SeriesState {
+  // The series' own labels: without the target's shared labels when
+  // `shares_target` (SeriesCache::LabelsOf gives the whole set).
   labels::CompactLabels labels;
-  uint64_t hash = 0;  // labels.Hash(), for the by-labels index.
+  uint64_t hash = 0;  // Hash() of the whole set, for the by-labels index.
   // Iteration in which the series was last appended without an explicit
   // timestamp (or with one and track_timestamps_staleness): the staleness
   // sets seriesPrev / seriesCur are "tracked_iter == iter - 1 / iter".
@@ -34,6 +36,7 @@ struct SeriesState {
   int64_t appended_iter = -1;
   int64_t appended_ms = 0;
   int32_t key_refs = 0;  // Cache entries pointing here.
+  bool shares_target = false;
 };
 
 // One TYPE/HELP/UNIT entry of the metadata cache.
@@ -56,8 +59,17 @@ class SeriesCache {
     int64_t last_iter = 0;
   };
 
-  SeriesCache() = default;
+  // `shared`: labels most series of the target carry with the same values
+  // (its target labels); stored once here instead of in every series.
+  explicit SeriesCache(const labels::Labels& shared = labels::Labels());
   ~SeriesCache();
+
+  // The whole label set of `series`.
+  labels::SeriesLabels LabelsOf(const SeriesState& series) const {
+    return series.shares_target
+               ? labels::SeriesLabels(series.labels, shared_compact_)
+               : labels::SeriesLabels(series.labels);
+  }
   SeriesCache(const SeriesCache&) = delete;
   SeriesCache& operator=(const SeriesCache&) = delete;
 
@@ -79,7 +91,7 @@ class SeriesCache {
 
   // Marks `series` as present in this iteration for staleness.
   void TrackStaleness(SeriesState* series);
-  // Calls `f(const CompactLabels&)` for each series tracked in the previous iteration and
+  // Calls `f(const labels::SeriesLabels&)` for each series tracked in the previous iteration and
   // not in this one.
   template <typename F>
   void ForEachStale(F f) const;
@@ -147,13 +159,14 @@ class SeriesCache {
   };
   struct StateEq {
     using is_transparent = void;
+    const SeriesCache* cache;
     bool operator()(const std::unique_ptr<SeriesState>& a,
                     const std::unique_ptr<SeriesState>& b) const {
       return a == b;
     }
     bool operator()(const std::unique_ptr<SeriesState>& a,
                     const StateLookup& b) const {
-      return a->hash == b.hash && a->labels == *b.labels;
+      return a->hash == b.hash && cache->LabelsOf(*a).Equals(*b.labels);
     }
     bool operator()(const StateLookup& a,
                     const std::unique_ptr<SeriesState>& b) const {
@@ -172,6 +185,8 @@ class SeriesCache {
   MetaEntry& MetaLocked(absl::string_view metric)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(meta_mu_);
 
+  const labels::Labels shared_;
+  const labels::CompactLabels shared_compact_;
   int64_t iter_ = 0;
   size_t successful_count_ = 0;
   absl::flat_hash_map<Key, Entry, KeyHash, KeyEq> series_;
@@ -195,7 +210,7 @@ template <typename F>
 void SeriesCache::ForEachStale(F f) const {
   if (retracked_ == prev_tracked_) return;
   for (const auto& state : states_) {
-    if (state->tracked_iter == iter_ - 1) f(state->labels);
+    if (state->tracked_iter == iter_ - 1) f(LabelsOf(*state));
   }
 }
 

@@ -82,5 +82,43 @@ TEST(CompactLabelsTest, EqualityAndCopies) {
   EXPECT_TRUE(copy.empty());
 }
 
+TEST(SeriesLabelsTest, MergesOwnAndSharedInSortedOrder) {
+  const Labels own = Labels::Of(
+      {{"__name__", "node_cpu_seconds_total"}, {"cpu", "0"}, {"zone", "z"}});
+  const Labels shared =
+      Labels::Of({{"env", "bench"}, {"instance", "h:1"}, {"job", "node"}});
+  CompactLabels own_c(own);
+  CompactLabels shared_c(shared);
+  SeriesLabels merged(own_c, shared_c);
+  const Labels want = Labels::Of({{"__name__", "node_cpu_seconds_total"},
+                                  {"cpu", "0"},
+                                  {"env", "bench"},
+                                  {"instance", "h:1"},
+                                  {"job", "node"},
+                                  {"zone", "z"}});
+  EXPECT_EQ(merged.ToLabels(), want);
+  EXPECT_TRUE(merged.Equals(want));
+  EXPECT_FALSE(merged.Equals(own));
+  EXPECT_EQ(merged.size(), 6u);
+  EXPECT_EQ(merged.Get("job"), "node");
+  EXPECT_EQ(merged.Get("cpu"), "0");
+  EXPECT_EQ(merged.Get("nope"), "");
+  std::vector<std::string> names;
+  for (LabelView l : merged) names.emplace_back(l.name);
+  EXPECT_THAT(names, ::testing::ElementsAre("__name__", "cpu", "env",
+                                            "instance", "job", "zone"));
+}
+
+TEST(SeriesLabelsTest, EitherPartMayBeEmpty) {
+  CompactLabels empty;
+  CompactLabels a(Labels::Of({{"a", "1"}}));
+  EXPECT_EQ(SeriesLabels(a, empty).ToLabels(), Labels::Of({{"a", "1"}}));
+  EXPECT_EQ(SeriesLabels(empty, a).ToLabels(), Labels::Of({{"a", "1"}}));
+  EXPECT_EQ(SeriesLabels(empty).begin(), SeriesLabels(empty).end());
+  EXPECT_TRUE(SeriesLabels(empty, empty).Equals(Labels()));
+  SeriesLabels plain = a;  // Implicit from a compact set.
+  EXPECT_TRUE(plain.Equals(Labels::Of({{"a", "1"}})));
+}
+
 }  // namespace
 }  // namespace promscrape::labels

@@ -50,10 +50,10 @@ class Recorder final : public SampleSink {
   class App final : public Appender {
    public:
     explicit App(Recorder* r) : r_(r) {}
-    void Append(const labels::CompactLabels& s, int64_t t, double v) override {
+    void Append(const labels::SeriesLabels& s, int64_t t, double v) override {
       pending_.push_back({s.ToString(), t, v});
     }
-    void AppendHistogram(const labels::CompactLabels&, int64_t,
+    void AppendHistogram(const labels::SeriesLabels&, int64_t,
                          const textparse::Histogram&) override {}
     absl::Status Commit() override {
       MutexLock lock(&r_->mu_);

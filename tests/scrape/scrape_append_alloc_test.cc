@@ -52,13 +52,13 @@ namespace pb = ::io::prometheus::client;
 // An appender that only counts and checksums: allocates nothing.
 class CountingAppender : public Appender {
  public:
-  void Append(const labels::CompactLabels& series, int64_t timestamp_ms,
+  void Append(const labels::SeriesLabels& series, int64_t timestamp_ms,
               double value) override {
     ++samples;
     label_count += series.size();
     sum += value;
   }
-  void AppendHistogram(const labels::CompactLabels& series, int64_t timestamp_ms,
+  void AppendHistogram(const labels::SeriesLabels& series, int64_t timestamp_ms,
                        const textparse::Histogram& histogram) override {
     ++histograms;
     label_count += series.size();

@@ -66,7 +66,7 @@ RecordingAppender::~RecordingAppender() {
   if (!pending_.empty()) Rollback();
 }
 
-void RecordingAppender::Append(const labels::CompactLabels& series,
+void RecordingAppender::Append(const labels::SeriesLabels& series,
                                int64_t timestamp_ms, double value) {
   RecordedSample s;
   s.series = series.ToLabels();
@@ -76,7 +76,7 @@ void RecordingAppender::Append(const labels::CompactLabels& series,
   pending_.push_back(std::move(s));
 }
 
-void RecordingAppender::AppendHistogram(const labels::CompactLabels& series,
+void RecordingAppender::AppendHistogram(const labels::SeriesLabels& series,
                                         int64_t timestamp_ms,
                                         const textparse::Histogram& histogram) {
   RecordedSample s;

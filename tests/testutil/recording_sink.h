@@ -75,9 +75,9 @@ class RecordingAppender : public scrape::Appender {
   explicit RecordingAppender(RecordingSink* sink) : sink_(sink) {}
   ~RecordingAppender() override;
 
-  void Append(const labels::CompactLabels& series, int64_t timestamp_ms,
+  void Append(const labels::SeriesLabels& series, int64_t timestamp_ms,
               double value) override;
-  void AppendHistogram(const labels::CompactLabels& series, int64_t timestamp_ms,
+  void AppendHistogram(const labels::SeriesLabels& series, int64_t timestamp_ms,
                        const textparse::Histogram& histogram) override;
   absl::Status Commit() override;
   void Rollback() override;

@@ -39,8 +39,8 @@ class CountingSink : public scrape::SampleSink {
   class CountingAppender : public scrape::Appender {
    public:
     explicit CountingAppender(CountingSink* sink) : sink_(sink) {}
-    void Append(const labels::CompactLabels&, int64_t, double) override { ++n_; }
-    void AppendHistogram(const labels::CompactLabels&, int64_t,
+    void Append(const labels::SeriesLabels&, int64_t, double) override { ++n_; }
+    void AppendHistogram(const labels::SeriesLabels&, int64_t,
                          const textparse::Histogram&) override {
       ++n_;
     }

@@ -55,25 +55,39 @@ std::pair<LabelView, const char*> CompactLabels::Iterator::Decode() const {
   return {LabelView{name, value}, p + n};
 }
 
+size_t CompactLabels::EncodedSize(const Labels& labels) {
+  size_t n = 0;
+  for (const Label& l : labels) {
+    n += VarintSize(l.name.size()) + l.name.size() +
+         VarintSize(l.value.size()) + l.value.size();
+  }
+  return n;
+}
+
+char* CompactLabels::EncodeTo(const Labels& labels, char* p) {
+  for (const Label& l : labels) {
+    p = PutVarint(p, l.name.size());
+    if (!l.name.empty()) std::memcpy(p, l.name.data(), l.name.size());
+    p += l.name.size();
+    p = PutVarint(p, l.value.size());
+    if (!l.value.empty()) std::memcpy(p, l.value.data(), l.value.size());
+    p += l.value.size();
+  }
+  return p;
+}
+
 CompactLabels::CompactLabels(const Labels& labels) {
   if (labels.empty()) return;
-  size_t payload = 0;
-  for (const Label& l : labels) {
-    payload += VarintSize(l.name.size()) + l.name.size() +
-               VarintSize(l.value.size()) + l.value.size();
-  }
+  const size_t payload = EncodedSize(labels);
   data_ = std::make_unique_for_overwrite<char[]>(kHeader + payload);
   const auto size32 = static_cast<uint32_t>(payload);
   std::memcpy(data_.get(), &size32, kHeader);
-  char* p = data_.get() + kHeader;
-  for (const Label& l : labels) {
-    p = PutVarint(p, l.name.size());
-    std::memcpy(p, l.name.data(), l.name.size());
-    p += l.name.size();
-    p = PutVarint(p, l.value.size());
-    std::memcpy(p, l.value.data(), l.value.size());
-    p += l.value.size();
-  }
+  EncodeTo(labels, data_.get() + kHeader);
+}
+
+absl::string_view CompactLabels::payload() const {
+  if (data_ == nullptr) return {};
+  return absl::string_view(data_.get() + kHeader, payload_size());
 }
 
 CompactLabels::CompactLabels(const CompactLabels& other) { *this = other; }
@@ -160,14 +174,17 @@ bool operator==(const CompactLabels& a, const CompactLabels& b) {
          (n == 0 || std::memcmp(a.data_.get(), b.data_.get(), n) == 0);
 }
 
-const CompactLabels& SeriesLabels::Empty() {
-  static const CompactLabels* const empty = new CompactLabels();
-  return *empty;
+size_t SeriesLabels::size() const {
+  size_t n = 0;
+  for (auto it = begin(); it != end(); ++it) ++n;
+  return n;
 }
 
 absl::string_view SeriesLabels::Get(absl::string_view name) const {
-  absl::string_view v = own_->Get(name);
-  return v.empty() ? shared_->Get(name) : v;
+  for (LabelView l : *this) {
+    if (l.name == name) return l.value;
+  }
+  return {};
 }
 
 Labels SeriesLabels::ToLabels() const {

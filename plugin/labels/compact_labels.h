@@ -46,9 +46,10 @@ class CompactLabels {
       return a.p_ == b.p_;
     }
 
-   private:
-    friend class CompactLabels;
+    // Iterates an encoded payload (see EncodeTo) starting at `p`.
     explicit Iterator(const char* p) : p_(p) {}
+
+   private:
     std::pair<LabelView, const char*> Decode() const;
     const char* p_ = nullptr;
   };
@@ -75,6 +76,13 @@ class CompactLabels {
   Labels ToLabels() const;
   // Prometheus' labels.String(), as Labels::ToString().
   std::string ToString() const { return ToLabels().ToString(); }
+  // The encoded labels, without the size header.
+  absl::string_view payload() const;
+
+  // The payload encoding on its own, for owners that embed it in a larger
+  // block: EncodedSize bytes written by EncodeTo, iterated with Iterator.
+  static size_t EncodedSize(const Labels& labels);
+  static char* EncodeTo(const Labels& labels, char* out);
 
   friend bool operator==(const CompactLabels& a, const Labels& b);
   friend bool operator==(const CompactLabels& a, const CompactLabels& b);
@@ -133,18 +141,20 @@ class SeriesLabels {
 
   // Implicit: a plain compact set is a SeriesLabels with nothing shared.
   SeriesLabels(const CompactLabels& own)  // NOLINT(runtime/explicit)
-      : own_(&own), shared_(&Empty()) {}
+      : own_(own.payload()) {}
   SeriesLabels(const CompactLabels& own, const CompactLabels& shared)
-      : own_(&own), shared_(&shared) {}
+      : own_(own.payload()), shared_(shared.payload()) {}
+  // Encoded payloads (CompactLabels::EncodeTo); either may be empty.
+  SeriesLabels(absl::string_view own_payload, absl::string_view shared_payload)
+      : own_(own_payload), shared_(shared_payload) {}
 
   Iterator begin() const {
-    return Iterator(own_->begin(), own_->end(), shared_->begin(),
-                    shared_->end());
+    return Iterator(Begin(own_), End(own_), Begin(shared_), End(shared_));
   }
   Iterator end() const {
-    return Iterator(own_->end(), own_->end(), shared_->end(), shared_->end());
+    return Iterator(End(own_), End(own_), End(shared_), End(shared_));
   }
-  size_t size() const { return own_->size() + shared_->size(); }
+  size_t size() const;
   absl::string_view Get(absl::string_view name) const;
   Labels ToLabels() const;
   std::string ToString() const { return ToLabels().ToString(); }
@@ -152,10 +162,15 @@ class SeriesLabels {
   bool Equals(const Labels& labels) const;
 
  private:
-  static const CompactLabels& Empty();
+  static CompactLabels::Iterator Begin(absl::string_view p) {
+    return CompactLabels::Iterator(p.data());
+  }
+  static CompactLabels::Iterator End(absl::string_view p) {
+    return CompactLabels::Iterator(p.data() + p.size());
+  }
 
-  const CompactLabels* own_;
-  const CompactLabels* shared_;
+  absl::string_view own_;
+  absl::string_view shared_;
 };
 
 }  // namespace promscrape::labels

@@ -170,11 +170,9 @@ AppendResult ScrapeAppend::Append(std::string_view body,
 
     if (cache_.GetDropped(key)) continue;
     bool already_scraped = false;
-    SeriesCache::Entry* cached = cache_.Get(key, &already_scraped);
-    SeriesState* series = nullptr;
-    if (cached != nullptr) {
-      series = cached->series;
-    } else {
+    SeriesState* cached = cache_.Get(key, &already_scraped);
+    SeriesState* series = cached;
+    if (cached == nullptr) {
       parser.Labels(&scraped_);
       if (!mutator_.Mutate(scraped_, &builder_)) {
         cache_.AddDropped(key);
@@ -210,7 +208,7 @@ AppendResult ScrapeAppend::Append(std::string_view body,
     switch (added) {
       case AddResult::kOk:
         if (cached == nullptr) {
-          series = cache_.Add(key, new_labels_)->series;
+          series = cache_.Add(key, new_labels_);
           if (!sample_limit_hit && !bucket_limit_hit) ++result.series_added;
         }
         if (!has_timestamp || options_.track_timestamps_staleness) {

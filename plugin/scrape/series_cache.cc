@@ -1,6 +1,7 @@
 #include "plugin/scrape/series_cache.h"
 
 #include <cstring>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -14,76 +15,106 @@ SeriesCache::Key SeriesCache::Key::Make(absl::string_view bytes) {
   return Key(data);
 }
 
-SeriesCache::SeriesCache(const labels::Labels& shared)
-    : shared_(shared),
-      shared_compact_(shared),
-      states_(0, StateHash(), StateEq{this}) {}
-
-SeriesCache::~SeriesCache() {
-  for (const auto& [key, entry] : series_) key.Free();
-  for (const auto& [key, iter] : dropped_) key.Free();
-}
-
 absl::string_view SeriesCache::Key::view() const {
   uint32_t n = 0;
   std::memcpy(&n, data_, sizeof n);
   return absl::string_view(data_ + sizeof n, n);
 }
 
-SeriesCache::Entry* SeriesCache::Get(absl::string_view key,
-                                     bool* already_scraped) {
-  auto it = series_.find(key);
-  if (it == series_.end()) {
-    *already_scraped = false;
-    return nullptr;
-  }
-  *already_scraped = it->second.last_iter == iter_;
-  it->second.last_iter = iter_;
-  return &it->second;
+SeriesCache::SeriesCache(const labels::Labels& shared)
+    : shared_(shared),
+      shared_compact_(shared),
+      by_labels_(0, ByLabelsHash(), ByLabelsEq{this}) {}
+
+SeriesCache::~SeriesCache() {
+  for (SeriesState* state : states_) DeleteState(state);
+  for (const auto& [key, alias] : aliases_) key.Free();
+  for (const auto& [key, iter] : dropped_) key.Free();
 }
 
-SeriesCache::Entry* SeriesCache::Add(absl::string_view key,
-                                     const labels::Labels& lset) {
+SeriesState* SeriesCache::NewState(absl::string_view key,
+                                   const labels::Labels& lset, uint64_t hash) {
+  bool shares = !shared_.empty();
+  for (const labels::Label& l : shared_) {
+    if (lset.Get(l.name) != l.value) {
+      shares = false;
+      break;
+    }
+  }
+  labels::Labels own_set;
+  if (shares) {
+    // Keep only the labels not shared; LabelsOf merges the set back.
+    std::vector<labels::Label> own;
+    own.reserve(lset.size());
+    for (const labels::Label& l : lset) {
+      if (!shared_.Has(l.name)) own.push_back(l);
+    }
+    own_set = labels::Labels::FromUnsorted(std::move(own));
+  }
+  const labels::Labels& stored = shares ? own_set : lset;
+  const size_t labels_size = labels::CompactLabels::EncodedSize(stored);
+  void* block = ::operator new(sizeof(SeriesState) + key.size() + labels_size);
+  auto* state = new (block) SeriesState();
+  state->hash = hash;
+  state->key_iter = iter_;
+  state->key_size = static_cast<uint32_t>(key.size());
+  state->labels_size = static_cast<uint32_t>(labels_size);
+  state->shares_target = shares;
+  char* p = reinterpret_cast<char*>(state + 1);
+  if (!key.empty()) std::memcpy(p, key.data(), key.size());
+  labels::CompactLabels::EncodeTo(stored, p + key.size());
+  return state;
+}
+
+void SeriesCache::DeleteState(SeriesState* state) {
+  state->~SeriesState();
+  ::operator delete(state);
+}
+
+SeriesState* SeriesCache::Get(absl::string_view key, bool* already_scraped) {
+  auto it = states_.find(key);
+  if (it != states_.end()) {
+    SeriesState* state = *it;
+    *already_scraped = state->key_iter == iter_;
+    state->key_iter = iter_;
+    return state;
+  }
+  if (!aliases_.empty()) {
+    auto alias = aliases_.find(key);
+    if (alias != aliases_.end()) {
+      *already_scraped = alias->second.last_iter == iter_;
+      alias->second.last_iter = iter_;
+      return alias->second.series;
+    }
+  }
+  *already_scraped = false;
+  return nullptr;
+}
+
+SeriesState* SeriesCache::Add(absl::string_view key,
+                              const labels::Labels& lset) {
   const uint64_t hash = lset.Hash();
-  auto state_it = states_.find(StateLookup{&lset, hash});
-  if (state_it == states_.end()) {
-    auto state = std::make_unique<SeriesState>();
-    state->hash = hash;
-    state->shares_target = !shared_.empty();
-    for (const labels::Label& l : shared_) {
-      if (lset.Get(l.name) != l.value) {
-        state->shares_target = false;
-        break;
-      }
-    }
-    if (state->shares_target) {
-      // Keep only the labels not shared; the merge restores the set.
-      std::vector<labels::Label> own;
-      own.reserve(lset.size());
-      for (const labels::Label& l : lset) {
-        if (!shared_.Has(l.name)) own.push_back(l);
-      }
-      state->labels =
-          labels::CompactLabels(labels::Labels::FromUnsorted(std::move(own)));
-    } else {
-      state->labels = labels::CompactLabels(lset);
-    }
-    state_it = states_.insert(std::move(state)).first;
+  auto found = by_labels_.find(StateLookup{&lset, hash});
+  if (found == by_labels_.end()) {
+    SeriesState* state = NewState(key, lset, hash);
+    states_.insert(state);
+    by_labels_.insert(state);
+    return state;
   }
-  SeriesState* state = state_it->get();
-  auto it = series_.find(key);
-  if (it == series_.end()) {
-    it = series_.emplace(Key::Make(key), Entry{}).first;
-    ++state->key_refs;
+  // Another spelling of a known series.
+  SeriesState* state = *found;
+  auto it = aliases_.find(key);
+  if (it == aliases_.end()) {
+    it = aliases_.emplace(Key::Make(key), Alias{state, iter_}).first;
+    ++state->alias_refs;
   }
-  it->second.series = state;
   it->second.last_iter = iter_;
-  return &it->second;
+  return state;
 }
 
 SeriesState* SeriesCache::FindSeries(const labels::Labels& lset) {
-  auto it = states_.find(StateLookup{&lset, lset.Hash()});
-  return it == states_.end() ? nullptr : it->get();
+  auto it = by_labels_.find(StateLookup{&lset, lset.Hash()});
+  return it == by_labels_.end() ? nullptr : *it;
 }
 
 bool SeriesCache::GetDropped(absl::string_view key) {
@@ -112,7 +143,7 @@ bool SeriesCache::IterDone(bool flush) {
   size_t count;
   {
     MutexLock lock(&meta_mu_);
-    count = series_.size() + dropped_.size() + metadata_.size();
+    count = series_size() + dropped_.size() + metadata_.size();
   }
   bool forced = false;
   if (flush) {
@@ -122,16 +153,24 @@ bool SeriesCache::IterDone(bool flush) {
     forced = true;
   }
   if (flush) {
-    for (auto it = series_.begin(); it != series_.end();) {
+    // Aliases first: a state goes when neither its own key nor any alias
+    // was seen in this iteration. (An unseen embedded key whose state lives
+    // on through an alias stays; it still names the same series.)
+    for (auto it = aliases_.begin(); it != aliases_.end();) {
       if (it->second.last_iter != iter_) {
-        SeriesState* state = it->second.series;
-        // A series tracked in this iteration was seen under some key in this
-        // iteration, so its state never loses its last key here.
-        if (--state->key_refs == 0) {
-          states_.erase(states_.find(static_cast<const SeriesState*>(state)));
-        }
+        --it->second.series->alias_refs;
         it->first.Free();
-        series_.erase(it++);
+        aliases_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = states_.begin(); it != states_.end();) {
+      SeriesState* state = *it;
+      if (state->key_iter != iter_ && state->alias_refs == 0) {
+        by_labels_.erase(state);
+        states_.erase(it++);
+        DeleteState(state);
       } else {
         ++it;
       }

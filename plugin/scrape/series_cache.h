@@ -20,13 +20,13 @@
 namespace promscrape::scrape {
 
 // One final label set of the target: what Prometheus' storage ref stands
-// for. Several cache keys (spellings of one series) may share it; staleness
-// is tracked per series, not per key.
+// for. One heap block per series: these fields, then the raw bytes of the
+// first key that produced it, then its own labels (encoded; without the
+// target's shared labels when `shares_target`). Other spellings of the same
+// series (rare) are aliases pointing here; staleness is tracked per series,
+// not per key.
 struct SeriesState {
-  // The series' own labels: without the target's shared labels when
-  // `shares_target` (SeriesCache::LabelsOf gives the whole set).
-  labels::CompactLabels labels;
-  uint64_t hash = 0;  // Hash() of the whole set, for the by-labels index.
+  uint64_t hash = 0;  // Labels::Hash() of the whole set.
   // Iteration in which the series was last appended without an explicit
   // timestamp (or with one and track_timestamps_staleness): the staleness
   // sets seriesPrev / seriesCur are "tracked_iter == iter - 1 / iter".
@@ -35,8 +35,20 @@ struct SeriesState {
   // the same series at the same time within one scrape.
   int64_t appended_iter = -1;
   int64_t appended_ms = 0;
-  int32_t key_refs = 0;  // Cache entries pointing here.
+  int64_t key_iter = 0;     // Iteration the embedded key was last seen.
+  int32_t alias_refs = 0;   // Alias keys pointing here.
+  uint32_t key_size = 0;
+  uint32_t labels_size = 0;
   bool shares_target = false;
+
+  absl::string_view key() const {
+    return absl::string_view(reinterpret_cast<const char*>(this + 1),
+                             key_size);
+  }
+  absl::string_view own_labels() const {
+    return absl::string_view(reinterpret_cast<const char*>(this + 1) + key_size,
+                             labels_size);
+  }
 };
 
 // One TYPE/HELP/UNIT entry of the metadata cache.
@@ -54,11 +66,6 @@ struct MetaEntry {
 // `ForEachMetadata` may run concurrently with everything else.
 class SeriesCache {
  public:
-  struct Entry {
-    SeriesState* series = nullptr;
-    int64_t last_iter = 0;
-  };
-
   // `shared`: labels most series of the target carry with the same values
   // (its target labels); stored once here instead of in every series.
   explicit SeriesCache(const labels::Labels& shared = labels::Labels());
@@ -66,9 +73,9 @@ class SeriesCache {
 
   // The whole label set of `series`.
   labels::SeriesLabels LabelsOf(const SeriesState& series) const {
-    return series.shares_target
-               ? labels::SeriesLabels(series.labels, shared_compact_)
-               : labels::SeriesLabels(series.labels);
+    return labels::SeriesLabels(
+        series.own_labels(),
+        series.shares_target ? shared_compact_.payload() : absl::string_view());
   }
   SeriesCache(const SeriesCache&) = delete;
   SeriesCache& operator=(const SeriesCache&) = delete;
@@ -78,10 +85,10 @@ class SeriesCache {
   // Looks up `key` and marks it seen in this iteration. Sets
   // `*already_scraped` when it was seen earlier in this iteration. Returns
   // null on a miss. No allocation.
-  Entry* Get(absl::string_view key, bool* already_scraped);
+  SeriesState* Get(absl::string_view key, bool* already_scraped);
   // Adds `key` -> the series with `labels` (shared with other keys that have
   // the same final labels).
-  Entry* Add(absl::string_view key, const labels::Labels& lset);
+  SeriesState* Add(absl::string_view key, const labels::Labels& lset);
   // The series with final labels `lset` if some key maps to it, else null.
   SeriesState* FindSeries(const labels::Labels& lset);
 
@@ -109,7 +116,8 @@ class SeriesCache {
   template <typename F>
   void ForEachMetadata(F f) const;
 
-  size_t series_size() const { return series_.size(); }
+  // Raw keys cached (embedded and aliases).
+  size_t series_size() const { return states_.size() + aliases_.size(); }
   size_t dropped_size() const { return dropped_.size(); }
 
  private:
@@ -143,44 +151,55 @@ class SeriesCache {
       return V(a) == V(b);
     }
   };
-  // States are found by their final labels: a Labels being looked up, or a
-  // state already stored (compared by its compact labels).
+  struct Alias {
+    SeriesState* series = nullptr;
+    int64_t last_iter = 0;
+  };
+  // The by-key index finds a state by its embedded key.
+  struct ByKeyHash {
+    using is_transparent = void;
+    size_t operator()(absl::string_view k) const {
+      return absl::Hash<absl::string_view>()(k);
+    }
+    size_t operator()(const SeriesState* s) const { return (*this)(s->key()); }
+  };
+  struct ByKeyEq {
+    using is_transparent = void;
+    static absl::string_view V(absl::string_view k) { return k; }
+    static absl::string_view V(const SeriesState* s) { return s->key(); }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return V(a) == V(b);
+    }
+  };
+  // The by-labels index finds a state by its final labels: a Labels being
+  // looked up, or a state already stored.
   struct StateLookup {
     const labels::Labels* labels;
     uint64_t hash;
   };
-  struct StateHash {
+  struct ByLabelsHash {
     using is_transparent = void;
-    size_t operator()(const std::unique_ptr<SeriesState>& s) const {
-      return s->hash;
-    }
-    size_t operator()(const StateLookup& l) const { return l.hash; }
     size_t operator()(const SeriesState* s) const { return s->hash; }
+    size_t operator()(const StateLookup& l) const { return l.hash; }
   };
-  struct StateEq {
+  struct ByLabelsEq {
     using is_transparent = void;
     const SeriesCache* cache;
-    bool operator()(const std::unique_ptr<SeriesState>& a,
-                    const std::unique_ptr<SeriesState>& b) const {
+    bool operator()(const SeriesState* a, const SeriesState* b) const {
       return a == b;
     }
-    bool operator()(const std::unique_ptr<SeriesState>& a,
-                    const StateLookup& b) const {
+    bool operator()(const SeriesState* a, const StateLookup& b) const {
       return a->hash == b.hash && cache->LabelsOf(*a).Equals(*b.labels);
     }
-    bool operator()(const StateLookup& a,
-                    const std::unique_ptr<SeriesState>& b) const {
+    bool operator()(const StateLookup& a, const SeriesState* b) const {
       return (*this)(b, a);
     }
-    bool operator()(const std::unique_ptr<SeriesState>& a,
-                    const SeriesState* b) const {
-      return a.get() == b;
-    }
-    bool operator()(const SeriesState* a,
-                    const std::unique_ptr<SeriesState>& b) const {
-      return a == b.get();
-    }
   };
+
+  SeriesState* NewState(absl::string_view key, const labels::Labels& lset,
+                        uint64_t hash);
+  static void DeleteState(SeriesState* state);
 
   MetaEntry& MetaLocked(absl::string_view metric)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(meta_mu_);
@@ -189,12 +208,13 @@ class SeriesCache {
   const labels::CompactLabels shared_compact_;
   int64_t iter_ = 0;
   size_t successful_count_ = 0;
-  absl::flat_hash_map<Key, Entry, KeyHash, KeyEq> series_;
+  // Owns the states; indexed by their embedded key.
+  absl::flat_hash_set<SeriesState*, ByKeyHash, ByKeyEq> states_;
+  // The same states by final labels (to find another spelling's series).
+  absl::flat_hash_set<SeriesState*, ByLabelsHash, ByLabelsEq> by_labels_;
+  // Further raw keys of existing states.
+  absl::flat_hash_map<Key, Alias, KeyHash, KeyEq> aliases_;
   absl::flat_hash_map<Key, int64_t, KeyHash, KeyEq> dropped_;
-  // Every state once, indexed by final labels; the states themselves are
-  // separate allocations so Entry pointers stay valid.
-  absl::flat_hash_set<std::unique_ptr<SeriesState>, StateHash, StateEq>
-      states_;
   // Staleness bookkeeping that lets a scrape with no vanished series skip
   // the scan over all series.
   size_t prev_tracked_ = 0;  // Tracked in iteration iter_ - 1.
@@ -209,7 +229,7 @@ class SeriesCache {
 template <typename F>
 void SeriesCache::ForEachStale(F f) const {
   if (retracked_ == prev_tracked_) return;
-  for (const auto& state : states_) {
+  for (const SeriesState* state : states_) {
     if (state->tracked_iter == iter_ - 1) f(LabelsOf(*state));
   }
 }

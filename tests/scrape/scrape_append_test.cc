@@ -617,6 +617,59 @@ TEST(ScrapeAppendTest, TwoSpellingsInOneScrapeAreDuplicates) {
   EXPECT_EQ(h.Stored().size(), 1u);
 }
 
+TEST(ScrapeAppendTest, SeriesSurvivesWhileOnlyAnotherSpellingIsScraped) {
+  Harness h({});
+  h.Scrape("metric_a{a=\"1\",b=\"1\"} 1\n", kText, kT0);
+  // Only the second spelling: the series (first seen under the first
+  // spelling) is still present, so no stale marker.
+  h.Scrape("metric_a{b=\"1\",a=\"1\"} 2\n", kText, kT0 + 1000);
+  h.Scrape("metric_a{b=\"1\",a=\"1\"} 3\n", kText, kT0 + 2000);
+  h.Scrape("metric_a{a=\"1\",b=\"1\"} 4\n", kText, kT0 + 3000);
+  h.Scrape("other 1\n", kText, kT0 + 4000);
+  const std::string series = "{__name__=\"metric_a\", a=\"1\", b=\"1\"}";
+  EXPECT_THAT(h.Stored(),
+              ElementsAre(S(series, kT0, "1"), S(series, kT0 + 1000, "2"),
+                          S(series, kT0 + 2000, "3"), S(series, kT0 + 3000, "4"),
+                          S("{__name__=\"other\"}", kT0 + 4000, "1"),
+                          S(series, kT0 + 4000, "stale")));
+  EXPECT_EQ(h.append().SeriesCacheSizeForTest(), 1u);
+}
+
+TEST(ScrapeAppendTest, WarmScrapesKeepWholeLabelSetsWithTargetLabels) {
+  // Series whose labels include the target's are stored without them and
+  // merged back; a series whose scraped value wins (honor_labels) or whose
+  // target label was relabeled away is stored whole. Each must come out
+  // identical on the cold and the warm scrape.
+  AppendOptions o;
+  o.target_labels =
+      labels::Labels::Of({{"instance", "h:1"}, {"job", "j"}, {"zone", "z"}});
+  o.honor_labels = true;
+  Harness h(o);
+  const std::string body =
+      "a{x=\"1\"} 1\n"
+      "b{job=\"mine\"} 2\n"
+      "c{zone=\"z\",y=\"2\"} 3\n";
+  h.Scrape(body, kText, kT0);
+  h.Scrape(body, kText, kT0 + 1000);
+  const std::vector<std::string> want_series = {
+      "{__name__=\"a\", instance=\"h:1\", job=\"j\", x=\"1\", zone=\"z\"}",
+      "{__name__=\"b\", instance=\"h:1\", job=\"mine\", zone=\"z\"}",
+      "{__name__=\"c\", instance=\"h:1\", job=\"j\", y=\"2\", zone=\"z\"}"};
+  EXPECT_THAT(h.Stored(),
+              ElementsAre(S(want_series[0], kT0, "1"), S(want_series[1], kT0, "2"),
+                          S(want_series[2], kT0, "3"),
+                          S(want_series[0], kT0 + 1000, "1"),
+                          S(want_series[1], kT0 + 1000, "2"),
+                          S(want_series[2], kT0 + 1000, "3")));
+  // Staleness hands the same whole sets to the sink.
+  h.Scrape("", "", kT0 + 2000);
+  std::vector<std::string> stored = h.Stored();
+  EXPECT_THAT(std::vector<std::string>(stored.end() - 3, stored.end()),
+              UnorderedElementsAre(S(want_series[0], kT0 + 2000, "stale"),
+                                   S(want_series[1], kT0 + 2000, "stale"),
+                                   S(want_series[2], kT0 + 2000, "stale")));
+}
+
 TEST(ScrapeAppendTest, FutureSamplesAreOutOfBounds) {
   testing::FakeClock clock(absl::FromUnixMillis(kT0));
   AppendOptions o;

@@ -220,11 +220,12 @@ bool Http1Transport::Feed(Http1Exchange& exchange, absl::string_view data) {
         });
     if (!used.ok()) {
       // Errors in the head are the round trip's (Go's url.Error); errors
-      // in the body come from reading it, without the prefix.
-      Fail(exchange, had_head ? used.status()
-                              : absl::UnavailableError(absl::StrCat(
-                                    GetPrefix(exchange.url_),
-                                    used.status().message())));
+      // in the body come from reading it, without the prefix. NOTE: always
+      // a new Status: sharing `used`'s refcounted rep with the callback's
+      // thread trips TSAN (Debian's abseil is not instrumented).
+      Fail(exchange, absl::UnavailableError(absl::StrCat(
+                         had_head ? "" : GetPrefix(exchange.url_),
+                         used.status().message())));
       return false;
     }
     data.remove_prefix(*used);

@@ -89,4 +89,19 @@ absl::StatusOr<std::string> AuthorizationHeaderValue(
   return std::string();
 }
 
+absl::Status ForEachRequestHeader(
+    const ClientSettings& settings, const Headers& request_headers,
+    absl::FunctionRef<void(absl::string_view, absl::string_view)> visit) {
+  PROMSCRAPE_ASSIGN_OR_RETURN(std::string authorization,
+                              AuthorizationHeaderValue(settings));
+  for (const Header& header : settings.headers) {
+    visit(header.name, header.value);
+  }
+  for (const Header& header : request_headers) {
+    visit(header.name, header.value);
+  }
+  if (!authorization.empty()) visit("Authorization", authorization);
+  return absl::OkStatus();
+}
+
 }  // namespace promscrape::http

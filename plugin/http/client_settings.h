@@ -6,7 +6,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace promscrape::http {
 
@@ -89,6 +92,15 @@ struct ClientSettings {
 // surrounding whitespace (Go's strings.TrimSpace).
 absl::StatusOr<std::string> AuthorizationHeaderValue(
     const ClientSettings& settings);
+
+// Calls `visit(name, value)` for each header a request sends besides the
+// transport's own (Host), in order: `settings.headers`, then
+// `request_headers`, then `Authorization` when the settings carry
+// authentication. Both transports send exactly these. Reads secret files
+// first and fails like `AuthorizationHeaderValue`, visiting nothing.
+absl::Status ForEachRequestHeader(
+    const ClientSettings& settings, const Headers& request_headers,
+    absl::FunctionRef<void(absl::string_view, absl::string_view)> visit);
 
 }  // namespace promscrape::http
 

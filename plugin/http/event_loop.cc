@@ -29,9 +29,12 @@
 #include "absl/time/time.h"
 #include "plugin/common/clock.h"
 #include "plugin/common/mutex.h"
+#include "plugin/http/body_decoder.h"
 #include "plugin/http/client_settings.h"
+#include "plugin/http/http1_request.h"
+#include "plugin/http/http1_transport.h"
 #include "plugin/http/request.h"
-#include "plugin/http/status_text.h"
+#include "plugin/http/transport_errors.h"
 
 namespace promscrape::http::internal {
 namespace {
@@ -43,27 +46,25 @@ constexpr size_t kMaxFreeEasy = 1024;
 constexpr size_t kMaxFreeInflaters = 256;
 // Go's http.Client stops after 10 redirects.
 constexpr long kMaxRedirects = 10;
+// Tags of non-native descriptors in epoll data (the wakeup eventfd and
+// curl's sockets): `fd << 1 | 1`. Native connections are tagged with their
+// (even, aligned) `Http1Connection*`.
+uint64_t FdTag(int fd) { return (static_cast<uint64_t>(fd) << 1) | 1; }
+
+bool IsRedirect(int code) {
+  return code == 301 || code == 302 || code == 303 || code == 307 ||
+         code == 308;
+}
 
 const ClientSettings& DefaultSettings() {
   static const ClientSettings* const kDefault = new ClientSettings();
   return *kDefault;
 }
 
-std::string ErrnoText(long err) {
-  std::string text = std::strerror(static_cast<int>(err));
-  if (!text.empty()) text[0] = absl::ascii_tolower(text[0]);
-  return text;
-}
-
 std::string Lowercase(absl::string_view text) {
   std::string out(text);
   absl::AsciiStrToLower(&out);
   return out;
-}
-
-// Go's url.Error text: `Get "<url>": <err>`.
-std::string GetPrefix(absl::string_view url) {
-  return absl::StrCat("Get \"", url, "\": ");
 }
 
 struct UrlParts {
@@ -135,46 +136,40 @@ long CurlMaxTlsVersion(TlsVersion version) {
 
 }  // namespace
 
-// A reusable gzip decoder (zlib's state plus its 32 KiB window).
-struct Inflater {
-  Inflater() { std::memset(&stream, 0, sizeof(stream)); }
-  ~Inflater() {
-    if (ready) inflateEnd(&stream);
-  }
-  // Prepares for a new gzip stream; false if zlib cannot allocate.
-  bool Reset() {
-    if (!ready) {
-      // 16 + MAX_WBITS: gzip wrapper only, as Go's gzip.Reader.
-      ready = inflateInit2(&stream, 16 + MAX_WBITS) == Z_OK;
-      return ready;
-    }
-    return inflateReset(&stream) == Z_OK;
-  }
-  z_stream stream;
-  bool ready = false;
-};
-
 // The state of one request from `Start` to its callback. Built on the
 // caller's thread, then owned by the loop thread.
-struct Transfer {
-  ~Transfer() {
+struct Transfer : Http1Exchange {
+  ~Transfer() override {
     curl_slist_free_all(headers);
     curl_slist_free_all(connect_to);
   }
 
+  // curl's callbacks.
   static size_t OnHeader(char* data, size_t size, size_t count, void* self);
   static size_t OnBody(char* data, size_t size, size_t count, void* self);
   void StartResponse(absl::string_view status_line);
-  // Appends decompressed bytes up to the body size limit; false (with
-  // `body_error` set) once the limit is reached.
-  bool Append(const char* data, size_t size);
-  bool Inflate(const char* data, size_t size);
+  void AddCurlHeader(absl::string_view name, absl::string_view value);
+
+  // Http1Exchange.
+  void OnResponseHead(const Http1ResponseParser& head) override;
+  bool OnResponseBody(absl::string_view data) override;
+  void OnResponseDone(absl::Status status) override;
+
+  void BeginBody() {
+    body.Begin(&response.body, body_size_limit, gzip, content_length,
+               &loop->inflaters_);
+  }
 
   uint64_t id = 0;
   std::string url;
   std::string curl_url;
+  // curl's headers; built for the curl path only.
   curl_slist* headers = nullptr;
+  bool has_accept = false;
   curl_slist* connect_to = nullptr;
+  // Set when the native transport serves the request.
+  std::optional<Http1Target> target;
+  std::string http1_request;
   absl::Duration timeout = absl::ZeroDuration();
   int64_t body_size_limit = 0;
   std::shared_ptr<const ClientSettings> settings;
@@ -185,17 +180,24 @@ struct Transfer {
   // Loop-thread state.
   EventLoop* loop = nullptr;
   CURL* easy = nullptr;
+  bool native = false;
+  std::optional<SteadyTime> native_deadline;
+  bool redirect = false;
   Response response;
   std::string reason;
   bool gzip = false;
-  std::unique_ptr<Inflater> inflater;
-  bool gzip_member_done = false;
-  uint64_t gzip_bytes_in = 0;
   int64_t content_length = -1;
-  bool reserved = false;
-  absl::Status body_error;
+  BodyDecoder body;
   char error_buffer[CURL_ERROR_SIZE] = {0};
 };
+
+void Transfer::AddCurlHeader(absl::string_view name, absl::string_view value) {
+  if (absl::EqualsIgnoreCase(name, "Accept")) has_accept = true;
+  // "Name;" is curl's syntax for a header with an empty value.
+  std::string line = value.empty() ? absl::StrCat(name, ";")
+                                   : absl::StrCat(name, ": ", value);
+  headers = curl_slist_append(headers, line.c_str());
+}
 
 void Transfer::StartResponse(absl::string_view status_line) {
   // Each response of a redirect chain starts afresh; only the last counts.
@@ -245,99 +247,39 @@ size_t Transfer::OnHeader(char* data, size_t size, size_t count, void* self) {
   return n;
 }
 
-bool Transfer::Append(const char* data, size_t size) {
-  std::string& body = response.body;
-  if (body_size_limit > 0) {
-    size_t room = static_cast<size_t>(body_size_limit) - body.size();
-    // Prometheus copies at most `limit` bytes and fails when it copied
-    // `limit`, so reaching the limit exactly is already an error.
-    if (size >= room) {
-      body.append(data, room);
-      response.body_size_limit_exceeded = true;
-      body_error = absl::ResourceExhaustedError("body size limit exceeded");
-      return false;
-    }
-  }
-  body.append(data, size);
-  return true;
-}
-
-bool Transfer::Inflate(const char* data, size_t size) {
-  if (inflater == nullptr) {
-    if (!loop->free_inflaters_.empty()) {
-      inflater = std::move(loop->free_inflaters_.back());
-      loop->free_inflaters_.pop_back();
-    } else {
-      inflater = std::make_unique<Inflater>();
-    }
-    if (!inflater->Reset()) {
-      body_error = absl::ResourceExhaustedError("gzip: out of memory");
-      return false;
-    }
-  }
-  z_stream& stream = inflater->stream;
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
-  stream.avail_in = static_cast<uInt>(size);
-  gzip_bytes_in += size;
-  char out[16384];
-  while (true) {
-    if (gzip_member_done) {
-      if (stream.avail_in == 0) return true;
-      // Go's gzip.Reader reads concatenated members (multistream).
-      inflateReset(&stream);
-      gzip_member_done = false;
-    }
-    stream.next_out = reinterpret_cast<Bytef*>(out);
-    stream.avail_out = sizeof(out);
-    int rc = inflate(&stream, Z_NO_FLUSH);
-    size_t produced = sizeof(out) - stream.avail_out;
-    if (produced > 0 && !Append(out, produced)) return false;
-    if (rc == Z_STREAM_END) {
-      gzip_member_done = true;
-      continue;
-    }
-    if (rc == Z_BUF_ERROR) return true;  // Needs more input.
-    if (rc != Z_OK) {
-      absl::string_view msg = stream.msg != nullptr ? stream.msg : "";
-      if (msg == "incorrect header check" ||
-          msg == "unknown compression method" ||
-          msg == "unknown header flags set") {
-        body_error = absl::InvalidArgumentError("gzip: invalid header");
-      } else if (msg == "incorrect data check" ||
-                 msg == "incorrect length check") {
-        body_error = absl::InvalidArgumentError("gzip: invalid checksum");
-      } else {
-        body_error = absl::InvalidArgumentError(
-            absl::StrCat("flate: corrupt input (", msg, ")"));
-      }
-      return false;
-    }
-    if (stream.avail_in == 0 && stream.avail_out != 0) return true;
-  }
-}
-
 size_t Transfer::OnBody(char* data, size_t size, size_t count, void* self) {
   auto* transfer = static_cast<Transfer*>(self);
   size_t n = size * count;
   // A non-200 body is drained (so the connection stays reusable) and
   // dropped, as Prometheus does.
   if (transfer->response.status_code != 200) return n;
-  if (!transfer->reserved) {
-    transfer->reserved = true;
-    // Reserve from the announced length when the reused buffer is too
-    // small; gzip bodies grow from the buffer's previous capacity.
-    if (!transfer->gzip && transfer->content_length > 0) {
-      int64_t want = transfer->content_length;
-      if (transfer->body_size_limit > 0) {
-        want = std::min(want, transfer->body_size_limit);
-      }
-      transfer->response.body.reserve(static_cast<size_t>(want));
-    }
-  }
-  bool ok =
-      transfer->gzip ? transfer->Inflate(data, n) : transfer->Append(data, n);
+  if (!transfer->body.started()) transfer->BeginBody();
   // Returning a short count makes curl abort with CURLE_WRITE_ERROR.
-  return ok ? n : 0;
+  return transfer->body.Write(data, n) ? n : 0;
+}
+
+void Transfer::OnResponseHead(const Http1ResponseParser& head) {
+  response.status_code = head.status_code();
+  response.content_type.assign(head.content_type().data(),
+                               head.content_type().size());
+  reason.assign(head.reason().data(), head.reason().size());
+  // NOTE: only exactly "gzip" is decoded, as on the curl path.
+  gzip = head.content_encoding() == "gzip";
+  content_length = head.content_length();
+  const bool follow = settings == nullptr || settings->follow_redirects;
+  redirect = follow && IsRedirect(head.status_code()) &&
+             !head.location().empty();
+  if (response.status_code == 200) BeginBody();
+}
+
+bool Transfer::OnResponseBody(absl::string_view data) {
+  // Non-200 bodies are drained and dropped, as on the curl path.
+  if (response.status_code != 200) return true;
+  return body.Write(data.data(), data.size());
+}
+
+void Transfer::OnResponseDone(absl::Status status) {
+  loop->OnNativeDone(this, std::move(status));
 }
 
 absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create(
@@ -355,7 +297,7 @@ absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create(
   }
   epoll_event event{};
   event.events = EPOLLIN;
-  event.data.fd = wake_fd;
+  event.data.u64 = FdTag(wake_fd);
   CURLM* multi = nullptr;
   if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &event) != 0 ||
       (multi = curl_multi_init()) == nullptr) {
@@ -380,7 +322,13 @@ EventLoop::EventLoop(const HttpClientOptions& options, int epoll_fd,
     : options_(options),
       epoll_fd_(epoll_fd),
       wake_fd_(wake_fd),
-      multi_(multi) {}
+      multi_(multi),
+      inflaters_(kMaxFreeInflaters),
+      http1_(epoll_fd,
+             Http1Transport::Options{
+                 .max_idle_connections = options.max_idle_connections,
+                 .max_response_header_bytes =
+                     options.max_response_header_bytes}) {}
 
 EventLoop::~EventLoop() {
   Stop();
@@ -408,33 +356,43 @@ void EventLoop::Start(uint64_t id, Request request, DoneCallback done) {
 
   const ClientSettings& settings =
       transfer->settings ? *transfer->settings : DefaultSettings();
-  // curl adds "Accept: */*" unless told otherwise; Prometheus sends only
-  // what the scrape asks for, so an empty Accept: disables curl's default
-  // when the request sets none.
-  bool has_accept = false;
-  auto add_header = [&](absl::string_view name, absl::string_view value) {
-    if (absl::EqualsIgnoreCase(name, "Accept")) has_accept = true;
-    // "Name;" is curl's syntax for a header with an empty value.
-    std::string line = value.empty() ? absl::StrCat(name, ";")
-                                     : absl::StrCat(name, ": ", value);
-    transfer->headers = curl_slist_append(transfer->headers, line.c_str());
-  };
-  for (const Header& header : settings.headers) {
-    add_header(header.name, header.value);
+  absl::Status headers_status;
+  // The environment's proxies are ignored on both paths (see
+  // ClientSettings::proxy_url), so only a configured proxy needs curl.
+  if (options_.native_http1 && settings.proxy_url.empty()) {
+    transfer->target = ParseHttp1Target(transfer->url);
   }
-  for (const Header& header : request.headers) {
-    add_header(header.name, header.value);
+  if (transfer->target.has_value()) {
+    auto names_host = [](const Headers& headers) {
+      return std::any_of(headers.begin(), headers.end(), [](const Header& h) {
+        return absl::EqualsIgnoreCase(h.name, "Host");
+      });
+    };
+    std::string& out = transfer->http1_request;
+    AppendHttp1RequestStart(
+        *transfer->target,
+        !names_host(settings.headers) && !names_host(request.headers), &out);
+    bool sendable = true;
+    headers_status = ForEachRequestHeader(
+        settings, request.headers,
+        [&](absl::string_view name, absl::string_view value) {
+          sendable = AppendHttp1Header(name, value, &out) && sendable;
+        });
+    out.append("\r\n");
+    if (!sendable) {
+      // Headers only curl would send as given; let it.
+      transfer->target.reset();
+      out.clear();
+    }
   }
-  if (!has_accept) {
-    transfer->headers = curl_slist_append(transfer->headers, "Accept:");
+  if (!transfer->target.has_value()) {
+    headers_status = ForEachRequestHeader(
+        settings, request.headers,
+        [&](absl::string_view name, absl::string_view value) {
+          transfer->AddCurlHeader(name, value);
+        });
   }
-  absl::StatusOr<std::string> authorization =
-      AuthorizationHeaderValue(settings);
-  if (!authorization.ok()) {
-    transfer->prepare_error = authorization.status();
-  } else if (!authorization->empty()) {
-    add_header("Authorization", *authorization);
-  }
+  if (!headers_status.ok()) transfer->prepare_error = headers_status;
   if (!settings.tls.server_name.empty()) {
     // Go's tls.Config.ServerName changes SNI and the verified name but not
     // the address dialled nor the Host header. With curl: request the
@@ -450,7 +408,8 @@ void EventLoop::Start(uint64_t id, Request request, DoneCallback done) {
                        parts->host, ":", parts->port);
       transfer->connect_to =
           curl_slist_append(transfer->connect_to, connect_to.c_str());
-      add_header("Host", absl::StrCat(parts->host, ":", parts->port));
+      transfer->AddCurlHeader("Host",
+                              absl::StrCat(parts->host, ":", parts->port));
     }
   }
 
@@ -464,8 +423,7 @@ void EventLoop::Start(uint64_t id, Request request, DoneCallback done) {
     }
   }
   Response response = std::move(transfer->response);
-  response.status = absl::CancelledError(
-      absl::StrCat(GetPrefix(transfer->url), "context canceled"));
+  response.status = ContextCanceledError(transfer->url);
   response.elapsed = clock.Now() - transfer->start;
   transfer->done(std::move(response));
 }
@@ -506,7 +464,7 @@ int EventLoop::OnSocket(CURL* easy, curl_socket_t fd, int what, void* self,
     return 0;
   }
   epoll_event event{};
-  event.data.fd = fd;
+  event.data.u64 = FdTag(fd);
   if (what & CURL_POLL_IN) event.events |= EPOLLIN;
   if (what & CURL_POLL_OUT) event.events |= EPOLLOUT;
   if (epoll_ctl(loop->epoll_fd_, EPOLL_CTL_MOD, fd, &event) != 0 &&
@@ -527,20 +485,32 @@ int EventLoop::OnTimer(CURLM* multi, long timeout_ms, void* self) {
   return 0;
 }
 
+int EventLoop::NextTimeoutMs() const {
+  std::optional<SteadyTime> next = http1_.NextTimer();
+  if (timer_deadline_.has_value() &&
+      (!next.has_value() || *timer_deadline_ < *next)) {
+    next = timer_deadline_;
+  }
+  if (!next.has_value()) return -1;
+  auto left = *next - std::chrono::steady_clock::now();
+  // Round up: waking a little early would just spin once more.
+  return static_cast<int>(std::max<int64_t>(
+      0, std::chrono::ceil<std::chrono::milliseconds>(left).count()));
+}
+
 void EventLoop::Run() {
   epoll_event events[kMaxEvents];
   int running = 0;
   while (true) {
-    int timeout_ms = -1;
-    if (timer_deadline_.has_value()) {
-      auto left = *timer_deadline_ - std::chrono::steady_clock::now();
-      // Round up: waking a little early would just spin once more.
-      timeout_ms = static_cast<int>(std::max<int64_t>(
-          0, std::chrono::ceil<std::chrono::milliseconds>(left).count()));
-    }
-    int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
+    int n = epoll_wait(epoll_fd_, events, kMaxEvents, NextTimeoutMs());
     for (int i = 0; i < n; ++i) {
-      int fd = events[i].data.fd;
+      uint64_t tag = events[i].data.u64;
+      if ((tag & 1) == 0) {
+        http1_.OnEvent(static_cast<Http1Connection*>(events[i].data.ptr),
+                       events[i].events);
+        continue;
+      }
+      int fd = static_cast<int>(tag >> 1);
       if (fd == wake_fd_) {
         uint64_t count;
         while (read(wake_fd_, &count, sizeof(count)) > 0) {
@@ -553,13 +523,16 @@ void EventLoop::Run() {
       if (events[i].events & EPOLLERR) flags |= CURL_CSELECT_ERR;
       curl_multi_socket_action(multi_, fd, flags, &running);
     }
-    if (timer_deadline_.has_value() &&
-        std::chrono::steady_clock::now() >= *timer_deadline_) {
+    SteadyTime now = std::chrono::steady_clock::now();
+    http1_.OnTimers(now);
+    if (timer_deadline_.has_value() && now >= *timer_deadline_) {
       timer_deadline_.reset();
       curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
     }
     ReadCompletions();
-    if (!DrainQueue()) break;
+    bool running_on = DrainQueue();
+    http1_.EndOfBatch();
+    if (!running_on) break;
   }
 
   // Shutdown: every request still here is cancelled.
@@ -571,17 +544,16 @@ void EventLoop::Run() {
   }
   for (auto& transfer : queued) {
     std::string url = transfer->url;
-    Finish(std::move(transfer), absl::CancelledError(absl::StrCat(
-                                    GetPrefix(url), "context canceled")));
+    Finish(std::move(transfer), ContextCanceledError(url));
   }
   while (!active_.empty()) {
     auto it = active_.begin();
     std::unique_ptr<Transfer> transfer = std::move(it->second);
     active_.erase(it);
     std::string url = transfer->url;
-    Finish(std::move(transfer), absl::CancelledError(absl::StrCat(
-                                    GetPrefix(url), "context canceled")));
+    Finish(std::move(transfer), ContextCanceledError(url));
   }
+  http1_.EndOfBatch();
 }
 
 bool EventLoop::DrainQueue() {
@@ -600,8 +572,7 @@ bool EventLoop::DrainQueue() {
     std::unique_ptr<Transfer> transfer = std::move(it->second);
     active_.erase(it);
     std::string url = transfer->url;
-    Finish(std::move(transfer), absl::CancelledError(absl::StrCat(
-                                    GetPrefix(url), "context canceled")));
+    Finish(std::move(transfer), ContextCanceledError(url));
   }
   return true;
 }
@@ -631,6 +602,88 @@ void EventLoop::AddTransfer(std::unique_ptr<Transfer> transfer) {
     absl::Status status = transfer->prepare_error;
     Finish(std::move(transfer), std::move(status));
     return;
+  }
+  if (transfer->target.has_value()) {
+    StartNative(std::move(transfer));
+  } else {
+    StartCurl(std::move(transfer));
+  }
+}
+
+void EventLoop::StartNative(std::unique_ptr<Transfer> transfer) {
+  Transfer* t = transfer.get();
+  t->native = true;
+  if (t->timeout > absl::ZeroDuration()) {
+    t->native_deadline = std::chrono::steady_clock::now() +
+                         absl::ToChronoNanoseconds(t->timeout);
+  }
+  active_.emplace(t->id, std::move(transfer));
+  // May complete `t` (a refused connect) before returning.
+  http1_.Start(*t, *t->target, t->url, t->http1_request, t->native_deadline);
+}
+
+void EventLoop::OnNativeDone(Transfer* transfer, absl::Status status) {
+  auto it = active_.find(transfer->id);
+  if (it == active_.end()) return;  // Cannot happen; be defensive.
+  std::unique_ptr<Transfer> owned = std::move(it->second);
+  active_.erase(it);
+  Transfer& t = *owned;
+  if (status.ok() && t.redirect) {
+    RestartOnCurl(std::move(owned));
+    return;
+  }
+  if (!t.body.error().ok()) {
+    status = t.body.error();
+  } else if (status.ok() && t.response.status_code != 200) {
+    status = HttpStatusError(t.response.status_code, t.reason);
+  } else if (status.ok()) {
+    status = t.body.Finish();
+  }
+  Finish(std::move(owned), std::move(status));
+}
+
+void EventLoop::RestartOnCurl(std::unique_ptr<Transfer> transfer) {
+  Transfer& t = *transfer;
+  // The native exchange is over; curl starts from the original URL and
+  // follows the redirects itself, within what is left of the timeout.
+  t.native = false;
+  t.redirect = false;
+  t.target.reset();
+  t.response.status_code = 0;
+  t.response.content_type.clear();
+  t.response.body.clear();
+  t.reason.clear();
+  t.gzip = false;
+  t.content_length = -1;
+  if (t.native_deadline.has_value()) {
+    auto left = *t.native_deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) {
+      std::string url = t.url;
+      Finish(std::move(transfer), ContextDeadlineError(url));
+      return;
+    }
+    t.timeout = absl::FromChrono(left);
+  }
+  // The request's header lines, as already formatted for the wire.
+  absl::string_view head = t.http1_request;
+  head.remove_prefix(std::min(head.size(), head.find("\r\n") + 2));
+  for (absl::string_view line : absl::StrSplit(head, "\r\n")) {
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) continue;
+    absl::string_view name = line.substr(0, colon);
+    if (absl::EqualsIgnoreCase(name, "Host")) continue;
+    t.AddCurlHeader(name, absl::StripLeadingAsciiWhitespace(
+                              line.substr(colon + 1)));
+  }
+  StartCurl(std::move(transfer));
+}
+
+void EventLoop::StartCurl(std::unique_ptr<Transfer> transfer) {
+  // curl adds "Accept: */*" unless told otherwise; Prometheus sends only
+  // what the scrape asks for, so an empty Accept: disables curl's default
+  // when the request sets none.
+  if (!transfer->has_accept) {
+    transfer->headers = curl_slist_append(transfer->headers, "Accept:");
   }
   CURL* easy = AcquireEasy();
   if (easy == nullptr) {
@@ -811,8 +864,7 @@ absl::Status TransportError(CURLcode code, Transfer& t) {
   curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
-      return absl::DeadlineExceededError(
-          absl::StrCat(prefix, "context deadline exceeded"));
+      return ContextDeadlineError(t.url);
     case CURLE_COULDNT_CONNECT: {
       std::optional<UrlParts> parts = ParseUrl(t.url);
       char* ip = nullptr;
@@ -824,9 +876,9 @@ absl::Status TransportError(CURLcode code, Transfer& t) {
         host = absl::StrCat("[", host, "]");
       }
       std::string port = parts ? parts->port : "";
-      std::string why = os_errno != 0 ? ErrnoText(os_errno) : Lowercase(detail);
-      return absl::UnavailableError(absl::StrCat(prefix, "dial tcp ", host, ":",
-                                                 port, ": connect: ", why));
+      std::string why = os_errno != 0 ? ErrnoText(static_cast<int>(os_errno))
+                                      : Lowercase(detail);
+      return DialError(t.url, absl::StrCat(host, ":", port), why);
     }
     case CURLE_COULDNT_RESOLVE_HOST: {
       std::optional<UrlParts> parts = ParseUrl(t.url);
@@ -886,7 +938,7 @@ absl::Status TransportError(CURLcode code, Transfer& t) {
     case CURLE_SEND_ERROR:
       return absl::UnavailableError(absl::StrCat(
           prefix, code == CURLE_RECV_ERROR ? "read: " : "write: ",
-          os_errno != 0 ? ErrnoText(os_errno) : Lowercase(detail)));
+          os_errno != 0 ? ErrnoText(static_cast<int>(os_errno)) : Lowercase(detail)));
     case CURLE_TOO_MANY_REDIRECTS:
       return absl::UnavailableError(
           absl::StrCat(prefix, "stopped after 10 redirects"));
@@ -919,21 +971,15 @@ void EventLoop::ReadCompletions() {
     active_.erase(it);
     Transfer& t = *transfer;
     absl::Status status;
-    if (!t.body_error.ok()) {
-      status = t.body_error;
+    if (!t.body.error().ok()) {
+      status = t.body.error();
     } else if (code != CURLE_OK) {
       status = TransportError(code, t);
     } else if (t.response.status_code != 200) {
-      absl::string_view reason =
-          t.reason.empty() ? StatusText(t.response.status_code) : t.reason;
-      status = absl::UnavailableError(
-          absl::StrCat("server returned HTTP status ", t.response.status_code,
-                       reason.empty() ? "" : " ", reason));
-    } else if (t.gzip && !t.gzip_member_done) {
-      // Go's gzip.Reader: no bytes at all is EOF, a cut stream is
-      // unexpected EOF.
-      status = absl::InvalidArgumentError(
-          t.gzip_bytes_in == 0 ? "gzip: EOF" : "gzip: unexpected EOF");
+      status = HttpStatusError(t.response.status_code, t.reason);
+    } else {
+      if (!t.body.started()) t.BeginBody();
+      status = t.body.Finish();
     }
     Finish(std::move(transfer), std::move(status));
   }
@@ -946,10 +992,9 @@ void EventLoop::Finish(std::unique_ptr<Transfer> transfer,
     ReleaseEasy(transfer->easy);
     transfer->easy = nullptr;
   }
-  if (transfer->inflater != nullptr &&
-      free_inflaters_.size() < kMaxFreeInflaters) {
-    free_inflaters_.push_back(std::move(transfer->inflater));
-  }
+  if (transfer->native) http1_.Abort(*transfer);
+  transfer->body.ReleaseInflater();
+  transfer->response.body_size_limit_exceeded = transfer->body.limit_exceeded();
   const Clock& clock = options_.clock ? *options_.clock : Clock::Real();
   Response response = std::move(transfer->response);
   response.status = std::move(status);

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -79,11 +80,34 @@ std::unique_ptr<TestHttpServer> StartServer(TestHttpServer::Handler handler) {
   return std::move(server).value();
 }
 
-std::unique_ptr<HttpClient> NewClient(HttpClientOptions options = {}) {
+std::unique_ptr<HttpClient> NewClientWith(HttpClientOptions options) {
   auto client = HttpClient::Create(std::move(options));
   EXPECT_TRUE(client.ok()) << client.status();
   return std::move(client).value();
 }
+
+void RaiseFileLimit() {
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+// Every behaviour test runs on both transports: the native HTTP/1.1 one
+// (param true) and libcurl (false); both must look the same to callers.
+class HttpClientTest : public ::testing::TestWithParam<bool> {
+ protected:
+  bool native() const { return GetParam(); }
+  std::unique_ptr<HttpClient> NewClient(HttpClientOptions options = {}) {
+    options.native_http1 = GetParam();
+    return NewClientWith(std::move(options));
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Transports, HttpClientTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Native" : "Curl";
+                         });
 
 TestHttpResponse Text(std::string body,
                       std::string type = "text/plain; version=0.0.4") {
@@ -100,7 +124,7 @@ Request Get(const std::string& url) {
   return request;
 }
 
-TEST(HttpClientTest, OkReturnsBodyContentTypeAndSendsScrapeHeaders) {
+TEST_P(HttpClientTest, OkReturnsBodyContentTypeAndSendsScrapeHeaders) {
   Mutex mu;
   TestHttpRequest seen;
   auto server = StartServer([&](const TestHttpRequest& request) {
@@ -129,7 +153,7 @@ TEST(HttpClientTest, OkReturnsBodyContentTypeAndSendsScrapeHeaders) {
   EXPECT_EQ(seen.Header("X-Prometheus-Scrape-Timeout-Seconds"), "1.5");
 }
 
-TEST(HttpClientTest, CompressionDisabledSendsIdentity) {
+TEST_P(HttpClientTest, CompressionDisabledSendsIdentity) {
   Mutex mu;
   std::string encoding;
   auto server = StartServer([&](const TestHttpRequest& request) {
@@ -145,7 +169,7 @@ TEST(HttpClientTest, CompressionDisabledSendsIdentity) {
   EXPECT_EQ(encoding, "identity");
 }
 
-TEST(HttpClientTest, GzipBodyIsDecompressed) {
+TEST_P(HttpClientTest, GzipBodyIsDecompressed) {
   auto server = StartServer([](const TestHttpRequest&) {
     TestHttpResponse response = Text(Gzip(kMetrics));
     response.headers.emplace_back("Content-Encoding", "gzip");
@@ -157,7 +181,7 @@ TEST(HttpClientTest, GzipBodyIsDecompressed) {
   EXPECT_EQ(response.body, kMetrics);
 }
 
-TEST(HttpClientTest, MultiMemberGzipIsDecompressed) {
+TEST_P(HttpClientTest, MultiMemberGzipIsDecompressed) {
   auto server = StartServer([](const TestHttpRequest&) {
     TestHttpResponse response =
         Text(Gzip("metric_a 1\n") + Gzip("metric_b 2\n"));
@@ -170,7 +194,7 @@ TEST(HttpClientTest, MultiMemberGzipIsDecompressed) {
   EXPECT_EQ(response.body, kMetrics);
 }
 
-TEST(HttpClientTest, OnlyExactlyGzipEncodingIsDecoded) {
+TEST_P(HttpClientTest, OnlyExactlyGzipEncodingIsDecoded) {
   std::string compressed = Gzip(kMetrics);
   auto server = StartServer([&](const TestHttpRequest&) {
     TestHttpResponse response = Text(compressed);
@@ -183,7 +207,7 @@ TEST(HttpClientTest, OnlyExactlyGzipEncodingIsDecoded) {
   EXPECT_EQ(response.body, compressed);
 }
 
-TEST(HttpClientTest, CorruptGzipFails) {
+TEST_P(HttpClientTest, CorruptGzipFails) {
   auto server = StartServer([](const TestHttpRequest&) {
     TestHttpResponse response = Text("this is not gzip at all");
     response.headers.emplace_back("Content-Encoding", "gzip");
@@ -195,7 +219,7 @@ TEST(HttpClientTest, CorruptGzipFails) {
                        HasSubstr("gzip: invalid header")));
 }
 
-TEST(HttpClientTest, TruncatedGzipFails) {
+TEST_P(HttpClientTest, TruncatedGzipFails) {
   std::string compressed = Gzip(kMetrics);
   compressed.resize(compressed.size() - 6);
   auto server = StartServer([&](const TestHttpRequest&) {
@@ -209,7 +233,7 @@ TEST(HttpClientTest, TruncatedGzipFails) {
                        HasSubstr("unexpected EOF")));
 }
 
-TEST(HttpClientTest, LargeGzipBodySpanningManyReadsIsDecompressed) {
+TEST_P(HttpClientTest, LargeGzipBodySpanningManyReadsIsDecompressed) {
   std::string body;
   for (int i = 0; body.size() < (4 << 20); ++i) {
     absl::StrAppend(&body, "series_", i, "{label=\"value\"} ", i, "\n");
@@ -235,7 +259,7 @@ TEST(HttpClientTest, LargeGzipBodySpanningManyReadsIsDecompressed) {
   EXPECT_TRUE(response.body == body.substr(0, 1 << 20));
 }
 
-TEST(HttpClientTest, SlowResponseWithinTimeoutSucceeds) {
+TEST_P(HttpClientTest, SlowResponseWithinTimeoutSucceeds) {
   auto server = StartServer([](const TestHttpRequest&) {
     TestHttpResponse response = Text(kMetrics);
     response.delay = absl::Milliseconds(300);
@@ -250,7 +274,7 @@ TEST(HttpClientTest, SlowResponseWithinTimeoutSucceeds) {
   EXPECT_GE(response.elapsed, absl::Milliseconds(290));
 }
 
-TEST(HttpClientTest, HangingServerFailsAtTheTimeout) {
+TEST_P(HttpClientTest, HangingServerFailsAtTheTimeout) {
   auto server = StartServer([](const TestHttpRequest&) {
     TestHttpResponse response;
     response.hang = true;
@@ -273,7 +297,7 @@ TEST(HttpClientTest, HangingServerFailsAtTheTimeout) {
   EXPECT_LT(took, absl::Seconds(3));
 }
 
-TEST(HttpClientTest, HangingTargetDoesNotDelayOthers) {
+TEST_P(HttpClientTest, HangingTargetDoesNotDelayOthers) {
   auto hanging = StartServer([](const TestHttpRequest&) {
     TestHttpResponse response;
     response.hang = true;
@@ -303,7 +327,7 @@ struct BodyLimitCase {
   size_t body_size;
 };
 
-TEST(HttpClientTest, BodySizeLimitCountsDecompressedBytes) {
+TEST_P(HttpClientTest, BodySizeLimitCountsDecompressedBytes) {
   // TestTargetScraperBodySizeLimit: a body reaching the limit fails with
   // exactly `limit` bytes buffered, for plain and gzip bodies.
   std::vector<BodyLimitCase> cases = {
@@ -342,7 +366,7 @@ TEST(HttpClientTest, BodySizeLimitCountsDecompressedBytes) {
   }
 }
 
-TEST(HttpClientTest, LargeBodyOverLimitAbortsEarly) {
+TEST_P(HttpClientTest, LargeBodyOverLimitAbortsEarly) {
   auto server = StartServer(
       [](const TestHttpRequest&) { return Text(std::string(8 << 20, 'x')); });
   auto client = NewClient();
@@ -354,7 +378,7 @@ TEST(HttpClientTest, LargeBodyOverLimitAbortsEarly) {
   EXPECT_EQ(response.body.size(), size_t{1} << 20);
 }
 
-TEST(HttpClientTest, NonOkStatusesUseGoStatusText) {
+TEST_P(HttpClientTest, NonOkStatusesUseGoStatusText) {
   auto server = StartServer([](const TestHttpRequest& request) {
     TestHttpResponse response = Text("oops");
     if (request.target == "/404") {
@@ -392,7 +416,7 @@ TEST(HttpClientTest, NonOkStatusesUseGoStatusText) {
   EXPECT_EQ(response.status_code, 503);
 }
 
-TEST(HttpClientTest, UnexpectedContentTypeIsPassedThrough) {
+TEST_P(HttpClientTest, UnexpectedContentTypeIsPassedThrough) {
   auto server = StartServer([](const TestHttpRequest&) {
     return Text(kMetrics, "application/x-weird; charset=latin1");
   });
@@ -402,7 +426,7 @@ TEST(HttpClientTest, UnexpectedContentTypeIsPassedThrough) {
   EXPECT_EQ(response.content_type, "application/x-weird; charset=latin1");
 }
 
-TEST(HttpClientTest, ConnectionRefused) {
+TEST_P(HttpClientTest, ConnectionRefused) {
   // Bind a port, then free it, so nothing listens there.
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -421,14 +445,14 @@ TEST(HttpClientTest, ConnectionRefused) {
                                     port, ": connect: connection refused")));
 }
 
-TEST(HttpClientTest, UnsupportedSchemeFails) {
+TEST_P(HttpClientTest, UnsupportedSchemeFails) {
   auto client = NewClient();
   EXPECT_THAT(Fetch(*client, Get("ftp://127.0.0.1:1/metrics")).status,
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("unsupported protocol scheme \"ftp\"")));
 }
 
-TEST(HttpClientTest, BasicAuthHeaderIsSent) {
+TEST_P(HttpClientTest, BasicAuthHeaderIsSent) {
   auto server = StartServer([](const TestHttpRequest& request) {
     if (request.Header("Authorization") != "Basic dXNlcjpwYXNz") {
       TestHttpResponse response;
@@ -452,7 +476,7 @@ TEST(HttpClientTest, BasicAuthHeaderIsSent) {
   PROMSCRAPE_EXPECT_OK(Fetch(*client, request).status);
 }
 
-TEST(HttpClientTest, BearerTokenFileIsReadForEveryRequest) {
+TEST_P(HttpClientTest, BearerTokenFileIsReadForEveryRequest) {
   Mutex mu;
   std::vector<std::string> seen;
   auto server = StartServer([&](const TestHttpRequest& request) {
@@ -477,7 +501,7 @@ TEST(HttpClientTest, BearerTokenFileIsReadForEveryRequest) {
                                            "Bearer second-token"));
 }
 
-TEST(HttpClientTest, MissingTokenFileFailsTheScrape) {
+TEST_P(HttpClientTest, MissingTokenFileFailsTheScrape) {
   auto client = NewClient();
   auto settings = std::make_shared<ClientSettings>();
   settings->authorization =
@@ -490,7 +514,7 @@ TEST(HttpClientTest, MissingTokenFileFailsTheScrape) {
                                  "file")));
 }
 
-TEST(HttpClientTest, RedirectsFollowedUnlessDisabled) {
+TEST_P(HttpClientTest, RedirectsFollowedUnlessDisabled) {
   auto server = StartServer([](const TestHttpRequest& request) {
     if (request.target == "/old") {
       TestHttpResponse response;
@@ -519,7 +543,7 @@ TEST(HttpClientTest, RedirectsFollowedUnlessDisabled) {
   EXPECT_EQ(response.status_code, 302);
 }
 
-TEST(HttpClientTest, ExtraHeadersFromSettingsAreSent) {
+TEST_P(HttpClientTest, ExtraHeadersFromSettingsAreSent) {
   Mutex mu;
   std::string value;
   auto server = StartServer([&](const TestHttpRequest& request) {
@@ -537,7 +561,7 @@ TEST(HttpClientTest, ExtraHeadersFromSettingsAreSent) {
   EXPECT_EQ(value, "team-a");
 }
 
-TEST(HttpClientTest, BufferIsReusedAcrossScrapes) {
+TEST_P(HttpClientTest, BufferIsReusedAcrossScrapes) {
   auto server =
       StartServer([](const TestHttpRequest&) { return Text(kMetrics); });
   auto client = NewClient();
@@ -555,7 +579,7 @@ TEST(HttpClientTest, BufferIsReusedAcrossScrapes) {
   }
 }
 
-TEST(HttpClientTest, KeepAliveConnectionIsReused) {
+TEST_P(HttpClientTest, KeepAliveConnectionIsReused) {
   auto server =
       StartServer([](const TestHttpRequest&) { return Text(kMetrics); });
   auto client = NewClient();
@@ -565,7 +589,7 @@ TEST(HttpClientTest, KeepAliveConnectionIsReused) {
   EXPECT_EQ(server->connections(), 1);
 }
 
-TEST(HttpClientTest, CancelAbortsInFlightRequest) {
+TEST_P(HttpClientTest, CancelAbortsInFlightRequest) {
   Notification arrived;
   auto server = StartServer([&](const TestHttpRequest&) {
     arrived.Notify();
@@ -590,7 +614,7 @@ TEST(HttpClientTest, CancelAbortsInFlightRequest) {
   EXPECT_EQ(result.id, id);
 }
 
-TEST(HttpClientTest, StopCancelsInFlightAndLaterRequests) {
+TEST_P(HttpClientTest, StopCancelsInFlightAndLaterRequests) {
   Notification arrived;
   auto server = StartServer([&](const TestHttpRequest&) {
     arrived.Notify();
@@ -620,7 +644,7 @@ TEST(HttpClientTest, StopCancelsInFlightAndLaterRequests) {
   EXPECT_TRUE(called);
 }
 
-TEST(HttpClientTest, CallbacksCanRunOnAnExecutor) {
+TEST_P(HttpClientTest, CallbacksCanRunOnAnExecutor) {
   auto server =
       StartServer([](const TestHttpRequest&) { return Text(kMetrics); });
   std::atomic<int> executed{0};
@@ -634,7 +658,7 @@ TEST(HttpClientTest, CallbacksCanRunOnAnExecutor) {
   EXPECT_EQ(executed.load(), 1);
 }
 
-TEST(HttpClientTest, ProxyUrlSendsAbsoluteFormRequestsToTheProxy) {
+TEST_P(HttpClientTest, ProxyUrlSendsAbsoluteFormRequestsToTheProxy) {
   Mutex mu;
   std::string target;
   auto proxy = StartServer([&](const TestHttpRequest& request) {
@@ -654,7 +678,7 @@ TEST(HttpClientTest, ProxyUrlSendsAbsoluteFormRequestsToTheProxy) {
   EXPECT_EQ(target, "http://scrape-target.invalid:9100/metrics");
 }
 
-TEST(HttpClientTest, SeveralLoopsServeAndCancelRequests) {
+TEST_P(HttpClientTest, SeveralLoopsServeAndCancelRequests) {
   auto fast =
       StartServer([](const TestHttpRequest&) { return Text(kMetrics); });
   auto hanging = StartServer([](const TestHttpRequest&) {
@@ -680,7 +704,7 @@ TEST(HttpClientTest, SeveralLoopsServeAndCancelRequests) {
   EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
 }
 
-TEST(HttpClientTest, InvalidOptionsAreRejected) {
+TEST_P(HttpClientTest, InvalidOptionsAreRejected) {
   HttpClientOptions options;
   options.num_loops = 0;
   EXPECT_THAT(
@@ -688,9 +712,10 @@ TEST(HttpClientTest, InvalidOptionsAreRejected) {
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("num_loops")));
 }
 
-TEST(HttpClientTest, ThousandsConcurrentRequestsOnOneLoopThread) {
+TEST_P(HttpClientTest, ThousandsConcurrentRequestsOnOneLoopThread) {
   constexpr int kRequests = 1500;
   std::atomic<int> threads_at_peak{0};
+  std::atomic<int> seen{0};
   TestHttpServer* server_ptr = nullptr;
   Notification server_ready;
   auto server = StartServer([&](const TestHttpRequest&) {
@@ -698,7 +723,6 @@ TEST(HttpClientTest, ThousandsConcurrentRequestsOnOneLoopThread) {
     // Answer nothing until every request is in flight at once, which proves
     // the client keeps them all open concurrently.
     response.hold = true;
-    static std::atomic<int> seen{0};
     if (seen.fetch_add(1) + 1 == kRequests) {
       threads_at_peak = ThreadCount();
       server_ready.WaitForNotification();
@@ -743,6 +767,344 @@ TEST(HttpClientTest, ThousandsConcurrentRequestsOnOneLoopThread) {
   EXPECT_EQ(server->connections(), kRequests);
   // No thread per request: the peak equals the idle count.
   EXPECT_EQ(threads_at_peak.load(), threads_before);
+}
+
+TestHttpResponse Raw(std::string bytes, bool close_after = true) {
+  TestHttpResponse response;
+  response.raw = std::move(bytes);
+  response.close_after = close_after;
+  return response;
+}
+
+TEST_P(HttpClientTest, ChunkedBodySplitAcrossReadsIsDecoded) {
+  std::string chunked =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n"
+      "b\r\nmetric_a 1\n\r\n"
+      "B;name=value\r\nmetric_b 2\n\r\n"
+      "0\r\nX-Trailer: ignored\r\n\r\n";
+  auto server = StartServer([&](const TestHttpRequest&) {
+    TestHttpResponse response = Raw(chunked, /*close_after=*/false);
+    response.piece_bytes = 7;
+    return response;
+  });
+  auto client = NewClient();
+  for (int i = 0; i < 3; ++i) {
+    Response response = Fetch(*client, Get(server->Url("/metrics")));
+    PROMSCRAPE_ASSERT_OK(response.status);
+    EXPECT_EQ(response.body, kMetrics);
+    EXPECT_EQ(response.content_type, "text/plain");
+  }
+  EXPECT_EQ(server->connections(), 1);
+}
+
+TEST_P(HttpClientTest, ContentLengthBodySplitAcrossManyReads) {
+  std::string body;
+  for (int i = 0; body.size() < 5000; ++i) {
+    absl::StrAppend(&body, "series_", i, " ", i, "\n");
+  }
+  auto server = StartServer([&](const TestHttpRequest&) {
+    TestHttpResponse response = Text(body);
+    response.piece_bytes = 97;
+    return response;
+  });
+  auto client = NewClient();
+  for (int i = 0; i < 2; ++i) {
+    Response response = Fetch(*client, Get(server->Url("/metrics")));
+    PROMSCRAPE_ASSERT_OK(response.status);
+    EXPECT_TRUE(response.body == body);
+  }
+  EXPECT_EQ(server->connections(), 1);
+}
+
+TEST_P(HttpClientTest, Http10BodyDelimitedByCloseIsComplete) {
+  auto server = StartServer([](const TestHttpRequest&) {
+    return Raw(absl::StrCat("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n",
+                            kMetrics));
+  });
+  auto client = NewClient();
+  for (int i = 0; i < 2; ++i) {
+    Response response = Fetch(*client, Get(server->Url("/metrics")));
+    PROMSCRAPE_ASSERT_OK(response.status);
+    EXPECT_EQ(response.body, kMetrics);
+  }
+  EXPECT_EQ(server->connections(), 2);
+}
+
+TEST_P(HttpClientTest, ManyRequestsShareOneKeepAliveConnection) {
+  auto server =
+      StartServer([](const TestHttpRequest&) { return Text(kMetrics); });
+  auto client = NewClient();
+  std::string buffer;
+  for (int i = 0; i < 50; ++i) {
+    Request request = Get(server->Url("/metrics"));
+    request.buffer = std::move(buffer);
+    Response response = Fetch(*client, std::move(request));
+    PROMSCRAPE_ASSERT_OK(response.status);
+    buffer = std::move(response.body);
+  }
+  EXPECT_EQ(server->requests(), 50);
+  EXPECT_EQ(server->connections(), 1);
+}
+
+TEST_P(HttpClientTest, PooledConnectionDroppedAtRequestIsRetriedOnce) {
+  // The server drops every kept-alive connection when its second request
+  // arrives, without answering: a fresh connection must serve it.
+  auto server = StartServer([](const TestHttpRequest& request) {
+    if (request.request_on_connection == 1) {
+      TestHttpResponse response;
+      response.close_without_response = true;
+      return response;
+    }
+    return Text(kMetrics);
+  });
+  auto client = NewClient();
+  for (int i = 0; i < 3; ++i) {
+    Response response = Fetch(*client, Get(server->Url("/metrics")));
+    PROMSCRAPE_EXPECT_OK(response.status) << "request " << i;
+    EXPECT_EQ(response.body, kMetrics);
+  }
+  EXPECT_EQ(server->connections(), 3);
+}
+
+TEST_P(HttpClientTest, IdleConnectionClosedByServerIsReplaced) {
+  auto server = StartServer([](const TestHttpRequest&) {
+    TestHttpResponse response = Text(kMetrics);
+    response.close_after = true;  // Not announced: looks reusable.
+    return response;
+  });
+  auto client = NewClient();
+  for (int i = 0; i < 3; ++i) {
+    PROMSCRAPE_EXPECT_OK(Fetch(*client, Get(server->Url("/metrics"))).status);
+  }
+  EXPECT_EQ(server->connections(), 3);
+}
+
+TEST_P(HttpClientTest, ServerClosingMidBodyFails) {
+  auto server = StartServer([](const TestHttpRequest&) {
+    return Raw("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial");
+  });
+  auto client = NewClient();
+  Response response = Fetch(*client, Get(server->Url("/metrics")));
+  EXPECT_THAT(response.status,
+              StatusIs(absl::StatusCode::kUnavailable, "unexpected EOF"));
+  EXPECT_TRUE(response.body.empty());
+}
+
+TEST_P(HttpClientTest, ServerClosingBeforeAnyByteFails) {
+  auto server = StartServer([](const TestHttpRequest&) {
+    TestHttpResponse response;
+    response.close_without_response = true;
+    return response;
+  });
+  auto client = NewClient();
+  std::string url = server->Url("/metrics");
+  EXPECT_THAT(Fetch(*client, Get(url)).status,
+              StatusIs(absl::StatusCode::kUnavailable,
+                       absl::StrCat("Get \"", url, "\": EOF")));
+}
+
+struct MalformedCase {
+  std::string name;
+  std::string raw;
+  // The native transport's whole message, after `Get "<url>": ` unless
+  // `no_prefix`.
+  std::string error;
+  bool no_prefix = false;
+};
+
+TEST_P(HttpClientTest, MalformedResponsesFailClearly) {
+  std::vector<MalformedCase> cases = {
+      {"no status code", "garbage\r\n\r\n",
+       "net/http: HTTP/1.x transport connection broken: malformed HTTP "
+       "response \"garbage\""},
+      {"bad version", "HTTP/9.9 200 OK\r\n\r\n",
+       "net/http: HTTP/1.x transport connection broken: malformed HTTP "
+       "version \"HTTP/9.9\""},
+      {"bad status code", "HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n",
+       "net/http: HTTP/1.x transport connection broken: malformed HTTP "
+       "status code \"2x0\""},
+      {"header without colon",
+       "HTTP/1.1 200 OK\r\nno colon here\r\nContent-Length: 0\r\n\r\n",
+       "net/http: HTTP/1.x transport connection broken: malformed MIME "
+       "header line: no colon here"},
+      {"bad content length", "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n",
+       "net/http: HTTP/1.x transport connection broken: bad Content-Length "
+       "\"1x\""},
+      {"bad chunk size",
+       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n",
+       "malformed chunked encoding", true},
+      {"cut head", "HTTP/1.1 200 OK\r\nContent-Ty", "unexpected EOF"},
+  };
+  auto client = NewClient();
+  for (const MalformedCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto server =
+        StartServer([&](const TestHttpRequest&) { return Raw(c.raw); });
+    std::string url = server->Url("/metrics");
+    Response response = Fetch(*client, Get(url));
+    // curl is laxer (it takes a cut head as a complete response); only
+    // the native transport's errors are pinned.
+    if (native()) {
+      EXPECT_THAT(response.status,
+                  StatusIs(absl::StatusCode::kUnavailable,
+                           c.no_prefix ? c.error
+                                       : absl::StrCat("Get \"", url, "\": ",
+                                                      c.error)));
+    }
+  }
+}
+
+TEST_P(HttpClientTest, TimeoutWhileConnecting) {
+  // A listener whose accept queue is full and never drained: SYNs are
+  // dropped, so the connect hangs (and if the kernel accepts it anyway,
+  // nothing ever answers).
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+            0);
+  ASSERT_EQ(listen(listener, 0), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    fillers.push_back(fd);
+  }
+  auto client = NewClient();
+  std::string url =
+      absl::StrCat("http://127.0.0.1:", ntohs(addr.sin_port), "/metrics");
+  Request request = Get(url);
+  request.timeout = absl::Milliseconds(300);
+  EXPECT_THAT(
+      Fetch(*client, std::move(request)).status,
+      StatusIs(absl::StatusCode::kDeadlineExceeded,
+               absl::StrCat("Get \"", url, "\": context deadline exceeded")));
+  client->Stop();
+  for (int fd : fillers) close(fd);
+  close(listener);
+}
+
+TEST_P(HttpClientTest, TimeoutWhileReadingTheBody) {
+  auto server = StartServer([](const TestHttpRequest&) {
+    TestHttpResponse response = Text(std::string(4000, 'x'));
+    response.piece_bytes = 1000;
+    response.piece_delay = absl::Seconds(30);
+    return response;
+  });
+  auto client = NewClient();
+  std::string url = server->Url("/metrics");
+  Request request = Get(url);
+  request.timeout = absl::Milliseconds(300);
+  EXPECT_THAT(
+      Fetch(*client, std::move(request)).status,
+      StatusIs(absl::StatusCode::kDeadlineExceeded,
+               absl::StrCat("Get \"", url, "\": context deadline exceeded")));
+}
+
+TEST_P(HttpClientTest, ThousandTargetsConcurrentlyThenReused) {
+  RaiseFileLimit();
+  constexpr int kTargets = 1000;
+  auto server = TestHttpServer::StartOnPorts(
+      [](const TestHttpRequest& request) {
+        return Text(absl::StrCat("target ", request.port_index, "\n"));
+      },
+      kTargets);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto client = NewClient();
+  for (int round = 0; round < 2; ++round) {
+    Mutex mu;
+    CondVar cv;
+    int completed = 0;
+    int failures = 0;
+    for (int i = 0; i < kTargets; ++i) {
+      Request request = Get((*server)->Url("/metrics", i));
+      request.timeout = absl::Seconds(120);
+      client->Start(std::move(request), [&, i](Response response) {
+        MutexLock lock(&mu);
+        if (!response.status.ok() ||
+            response.body != absl::StrCat("target ", i, "\n")) {
+          if (failures++ == 0) ADD_FAILURE() << response.status;
+        }
+        ++completed;
+        cv.Signal();
+      });
+    }
+    absl::Time deadline = absl::Now() + absl::Seconds(120);
+    MutexLock lock(&mu);
+    while (completed < kTargets && absl::Now() < deadline) {
+      cv.WaitWithTimeout(&mu, absl::Seconds(1));
+    }
+    EXPECT_EQ(completed, kTargets);
+    EXPECT_EQ(failures, 0);
+  }
+  // The second round reused every connection.
+  EXPECT_EQ((*server)->connections(), kTargets);
+  client->Stop();
+}
+
+TEST(HttpClientTransportsTest, BothSendTheSameRequestHeaders) {
+  Mutex mu;
+  std::vector<std::vector<std::pair<std::string, std::string>>> seen;
+  auto server = StartServer([&](const TestHttpRequest& request) {
+    MutexLock lock(&mu);
+    seen.push_back(request.headers);
+    return Text(kMetrics);
+  });
+  auto settings = std::make_shared<ClientSettings>();
+  settings->basic_auth = BasicAuth{.username = "user", .password = "pass"};
+  settings->headers = {{"X-Tenant", "team-a"}, {"X-Empty", ""}};
+  for (bool native : {true, false}) {
+    HttpClientOptions options;
+    options.native_http1 = native;
+    auto client = NewClientWith(std::move(options));
+    Request request = Get(server->Url("/metrics?a=b"));
+    request.headers = ScrapeHeaders("text/plain;version=0.0.4",
+                                    absl::Seconds(10), true);
+    request.settings = settings;
+    PROMSCRAPE_ASSERT_OK(Fetch(*client, std::move(request)).status);
+  }
+  MutexLock lock(&mu);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], seen[1]);
+  EXPECT_THAT(seen[0], ::testing::Contains(std::make_pair(
+                           std::string("Host"),
+                           absl::StrCat("127.0.0.1:", server->port()))));
+}
+
+TEST(NativeHttp1Test, OversizedResponseHeadersFail) {
+  auto server = StartServer([](const TestHttpRequest& request) {
+    TestHttpResponse response = Text(kMetrics);
+    size_t size = request.target == "/big" ? 8000 : 1000;
+    response.headers.emplace_back("X-Padding", std::string(size, 'p'));
+    return response;
+  });
+  HttpClientOptions options;
+  options.max_response_header_bytes = 4096;
+  auto client = NewClientWith(std::move(options));
+  PROMSCRAPE_EXPECT_OK(Fetch(*client, Get(server->Url("/small"))).status);
+  std::string url = server->Url("/big");
+  EXPECT_THAT(Fetch(*client, Get(url)).status,
+              StatusIs(absl::StatusCode::kUnavailable,
+                       absl::StrCat("Get \"", url,
+                                    "\": net/http: server response headers "
+                                    "exceeded 4096 bytes; aborted")));
+}
+
+TEST(NativeHttp1Test, InterimResponsesAreSkipped) {
+  auto server = StartServer([](const TestHttpRequest&) {
+    return Raw(absl::StrCat(
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: x\r\n\r\n"
+        "HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\n",
+        kMetrics));
+  });
+  auto client = NewClientWith({});
+  Response response = Fetch(*client, Get(server->Url("/metrics")));
+  PROMSCRAPE_EXPECT_OK(response.status);
+  EXPECT_EQ(response.body, kMetrics);
 }
 
 }  // namespace

@@ -35,7 +35,20 @@ struct TestHttpServer::Connection {
   // requests wait, as HTTP/1.1 requires in-order answers.
   bool busy = false;
   bool want_write = false;
+  int requests = 0;
+  int port_index = 0;
+  // Close once `out` is written.
+  bool close_after_flush = false;
 };
+
+namespace {
+
+// Epoll data of the listening sockets and the wakeup fd; connections use
+// their fd.
+constexpr uint64_t kListenTag = uint64_t{1} << 40;
+constexpr uint64_t kWakeTag = uint64_t{1} << 41;
+
+}  // namespace
 
 std::string TestHttpRequest::Header(absl::string_view name) const {
   for (const auto& [key, value] : headers) {
@@ -46,42 +59,62 @@ std::string TestHttpRequest::Header(absl::string_view name) const {
 
 absl::StatusOr<std::unique_ptr<TestHttpServer>> TestHttpServer::Start(
     Handler handler) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::InternalError("socket");
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      listen(fd, 4096) != 0) {
-    close(fd);
-    return absl::InternalError(absl::StrCat("bind/listen: ", strerror(errno)));
+  return StartOnPorts(std::move(handler), 1);
+}
+
+absl::StatusOr<std::unique_ptr<TestHttpServer>> TestHttpServer::StartOnPorts(
+    Handler handler, int num_ports) {
+  std::vector<int> fds;
+  std::vector<int> ports;
+  auto fail = [&](absl::string_view what) {
+    absl::Status status =
+        absl::InternalError(absl::StrCat(what, ": ", strerror(errno)));
+    for (int fd : fds) close(fd);
+    return status;
+  };
+  for (int i = 0; i < num_ports; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return fail("socket");
+    fds.push_back(fd);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        listen(fd, 4096) != 0) {
+      return fail("bind/listen");
+    }
+    socklen_t len = sizeof(addr);
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ports.push_back(ntohs(addr.sin_port));
   }
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   int wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   epoll_event event{};
   event.events = EPOLLIN;
-  event.data.fd = fd;
-  epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &event);
-  event.data.fd = wake_fd;
+  for (int i = 0; i < num_ports; ++i) {
+    event.data.u64 = kListenTag | static_cast<uint64_t>(i);
+    epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fds[i], &event);
+  }
+  event.data.u64 = kWakeTag;
   epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &event);
-  std::unique_ptr<TestHttpServer> server(new TestHttpServer(
-      std::move(handler), fd, epoll_fd, wake_fd, ntohs(addr.sin_port)));
+  std::unique_ptr<TestHttpServer> server(
+      new TestHttpServer(std::move(handler), std::move(fds), epoll_fd,
+                         wake_fd, std::move(ports)));
   server->thread_ = std::thread([raw = server.get()] { raw->Run(); });
   return server;
 }
 
-TestHttpServer::TestHttpServer(Handler handler, int listen_fd, int epoll_fd,
-                               int wake_fd, int port)
+TestHttpServer::TestHttpServer(Handler handler, std::vector<int> listen_fds,
+                               int epoll_fd, int wake_fd,
+                               std::vector<int> ports)
     : handler_(std::move(handler)),
-      listen_fd_(listen_fd),
+      listen_fds_(std::move(listen_fds)),
       epoll_fd_(epoll_fd),
       wake_fd_(wake_fd),
-      port_(port) {}
+      ports_(std::move(ports)) {}
 
 TestHttpServer::~TestHttpServer() {
   {
@@ -92,13 +125,13 @@ TestHttpServer::~TestHttpServer() {
   (void)!write(wake_fd_, &one, sizeof(one));
   thread_.join();
   for (auto& [fd, conn] : connections_by_fd_) close(fd);
-  close(listen_fd_);
+  for (int fd : listen_fds_) close(fd);
   close(wake_fd_);
   close(epoll_fd_);
 }
 
-std::string TestHttpServer::Url(absl::string_view path) const {
-  return absl::StrCat("http://127.0.0.1:", port_, path);
+std::string TestHttpServer::Url(absl::string_view path, int index) const {
+  return absl::StrCat("http://127.0.0.1:", ports_[index], path);
 }
 
 void TestHttpServer::ReleaseHeld(bool keep_releasing) {
@@ -115,20 +148,25 @@ void TestHttpServer::Run() {
   epoll_event events[256];
   while (true) {
     int timeout_ms = -1;
-    if (!delayed_.empty()) {
-      auto left = delayed_.begin()->first - std::chrono::steady_clock::now();
+    if (!delayed_.empty() || !pieces_.empty()) {
+      SteadyTime next = SteadyTime::max();
+      if (!delayed_.empty()) next = delayed_.begin()->first;
+      if (!pieces_.empty()) next = std::min(next, pieces_.begin()->first);
+      auto left = next - std::chrono::steady_clock::now();
       timeout_ms = static_cast<int>(std::max<int64_t>(
           0, std::chrono::ceil<std::chrono::milliseconds>(left).count()));
     }
     int n = epoll_wait(epoll_fd_, events, 256, timeout_ms);
     for (int i = 0; i < n; ++i) {
-      int fd = events[i].data.fd;
-      if (fd == wake_fd_) {
+      uint64_t tag = events[i].data.u64;
+      int fd = static_cast<int>(tag & 0xffffffff);
+      if (tag == kWakeTag) {
         uint64_t count;
         while (read(wake_fd_, &count, sizeof(count)) > 0) {
         }
-      } else if (fd == listen_fd_) {
-        Accept();
+      } else if ((tag & kListenTag) != 0) {
+        int index = static_cast<int>(tag & 0xffffffff);
+        Accept(listen_fds_[index], index);
       } else {
         auto it = connections_by_fd_.find(fd);
         if (it == connections_by_fd_.end()) continue;
@@ -150,6 +188,23 @@ void TestHttpServer::Run() {
       node.mapped().second.delay = absl::ZeroDuration();
       Queue(*it->second, node.mapped().second);
     }
+    while (!pieces_.empty() && pieces_.begin()->first <= now) {
+      auto node = pieces_.extract(pieces_.begin());
+      Piece& piece = node.mapped();
+      auto it = connections_by_fd_.find(piece.fd);
+      if (it == connections_by_fd_.end()) continue;
+      Connection& conn = *it->second;
+      conn.out.append(piece.bytes);
+      if (piece.last) {
+        conn.busy = false;
+        conn.close_after_flush = piece.close_after;
+      }
+      Flush(conn);
+      if (piece.last) {
+        auto again = connections_by_fd_.find(piece.fd);
+        if (again != connections_by_fd_.end()) HandleRequests(*again->second);
+      }
+    }
     bool release = false;
     {
       MutexLock lock(&mu_);
@@ -170,17 +225,18 @@ void TestHttpServer::Run() {
   }
 }
 
-void TestHttpServer::Accept() {
+void TestHttpServer::Accept(int listen_fd, int port_index) {
   while (true) {
     int fd =
-        accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
     connections_.fetch_add(1);
     auto conn = std::make_unique<Connection>();
     conn->fd = fd;
+    conn->port_index = port_index;
     epoll_event event{};
     event.events = EPOLLIN;
-    event.data.fd = fd;
+    event.data.u64 = static_cast<uint64_t>(fd);
     epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event);
     connections_by_fd_[fd] = std::move(conn);
   }
@@ -246,8 +302,14 @@ void TestHttpServer::HandleRequests(Connection& conn) {
           std::string(lines[i].substr(0, colon)),
           std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1))));
     }
+    request.request_on_connection = conn.requests++;
+    request.port_index = conn.port_index;
     requests_.fetch_add(1);
     TestHttpResponse response = handler_(request);
+    if (response.close_without_response) {
+      Close(conn.fd);
+      return;
+    }
     if (response.hang) {
       conn.busy = true;
       return;
@@ -278,13 +340,37 @@ void TestHttpServer::HandleRequests(Connection& conn) {
 }
 
 void TestHttpServer::Queue(Connection& conn, const TestHttpResponse& response) {
-  absl::StrAppend(&conn.out, "HTTP/1.1 ", response.status,
-                  response.reason.empty() ? "" : " ", response.reason, "\r\n");
-  for (const auto& [name, value] : response.headers) {
-    absl::StrAppend(&conn.out, name, ": ", value, "\r\n");
+  std::string bytes;
+  if (!response.raw.empty()) {
+    bytes = response.raw;
+  } else {
+    absl::StrAppend(&bytes, "HTTP/1.1 ", response.status,
+                    response.reason.empty() ? "" : " ", response.reason,
+                    "\r\n");
+    for (const auto& [name, value] : response.headers) {
+      absl::StrAppend(&bytes, name, ": ", value, "\r\n");
+    }
+    absl::StrAppend(&bytes, "Content-Length: ", response.body.size(),
+                    "\r\n\r\n", response.body);
   }
-  absl::StrAppend(&conn.out, "Content-Length: ", response.body.size(),
-                  "\r\n\r\n", response.body);
+  if (response.piece_bytes > 0 && bytes.size() > response.piece_bytes) {
+    // The first piece now, the others later; the connection stays busy
+    // until the last.
+    conn.out.append(bytes, 0, response.piece_bytes);
+    auto at = std::chrono::steady_clock::now();
+    for (size_t offset = response.piece_bytes; offset < bytes.size();
+         offset += response.piece_bytes) {
+      at += absl::ToChronoNanoseconds(response.piece_delay);
+      bool last = offset + response.piece_bytes >= bytes.size();
+      pieces_.emplace(at, Piece{conn.fd, bytes.substr(offset, response.piece_bytes),
+                                last, response.close_after});
+    }
+    conn.busy = true;
+    Flush(conn);
+    return;
+  }
+  conn.out.append(bytes);
+  conn.close_after_flush = response.close_after;
   conn.busy = false;
   int fd = conn.fd;
   Flush(conn);
@@ -294,8 +380,10 @@ void TestHttpServer::Queue(Connection& conn, const TestHttpResponse& response) {
 
 void TestHttpServer::Flush(Connection& conn) {
   while (conn.out_offset < conn.out.size()) {
-    ssize_t n = write(conn.fd, conn.out.data() + conn.out_offset,
-                      conn.out.size() - conn.out_offset);
+    // MSG_NOSIGNAL: a client that hangs up mid-response must not kill the
+    // test process with SIGPIPE.
+    ssize_t n = send(conn.fd, conn.out.data() + conn.out_offset,
+                     conn.out.size() - conn.out_offset, MSG_NOSIGNAL);
     if (n > 0) {
       conn.out_offset += static_cast<size_t>(n);
       continue;
@@ -306,7 +394,7 @@ void TestHttpServer::Flush(Connection& conn) {
         conn.want_write = true;
         epoll_event event{};
         event.events = EPOLLIN | EPOLLOUT;
-        event.data.fd = conn.fd;
+        event.data.u64 = static_cast<uint64_t>(conn.fd);
         epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, conn.fd, &event);
       }
       return;
@@ -316,11 +404,15 @@ void TestHttpServer::Flush(Connection& conn) {
   }
   conn.out.clear();
   conn.out_offset = 0;
+  if (conn.close_after_flush) {
+    Close(conn.fd);
+    return;
+  }
   if (conn.want_write) {
     conn.want_write = false;
     epoll_event event{};
     event.events = EPOLLIN;
-    event.data.fd = conn.fd;
+    event.data.u64 = static_cast<uint64_t>(conn.fd);
     epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, conn.fd, &event);
   }
 }

@@ -118,6 +118,8 @@ SeriesState* SeriesCache::FindSeries(const labels::Labels& lset) {
 }
 
 bool SeriesCache::GetDropped(absl::string_view key) {
+  // Most targets drop nothing: skip hashing the key a second time.
+  if (dropped_.empty()) return false;
   auto it = dropped_.find(key);
   if (it == dropped_.end()) return false;
   it->second = iter_;

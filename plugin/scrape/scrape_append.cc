@@ -31,6 +31,25 @@ size_t BucketCount(const textparse::Histogram& h) {
                     : h.positive_deltas.size() + h.negative_deltas.size();
 }
 
+// Scratch of the append step, one per thread and shared by every target
+// appended on it: parsers and miss-path buffers keep their capacity without
+// costing memory per target (about 1.5 KB each, 15 MB at 10,000 targets).
+// Append never runs re-entrantly on one thread.
+struct AppendScratch {
+  // Per format, per (scrape_classic_histograms, scrape_native_histograms).
+  std::array<std::unique_ptr<textparse::Parser>, 3 * 4> parsers;
+  std::vector<textparse::Label> scraped;
+  labels::Builder builder;
+  labels::Labels new_labels;
+  labels::CompactLabels new_compact;  // new_labels for the sink
+  textparse::Histogram histogram;
+};
+
+AppendScratch& Scratch() {
+  thread_local AppendScratch scratch;
+  return scratch;
+}
+
 }  // namespace
 
 ScrapeAppend::ScrapeAppend(AppendOptions options)
@@ -61,8 +80,11 @@ textparse::Parser* ScrapeAppend::ParserFor(std::string_view content_type,
     last_content_type_.assign(content_type.data(), content_type.size());
     have_format_ = true;
   }
+  const size_t variant =
+      (parser_options_.scrape_classic_histograms ? 1 : 0) +
+      (parser_options_.scrape_native_histograms ? 2 : 0);
   std::unique_ptr<textparse::Parser>& parser =
-      parsers_[static_cast<size_t>(format_)];
+      Scratch().parsers[static_cast<size_t>(format_) * 4 + variant];
   if (parser == nullptr) {
     parser = textparse::NewParser(format_, body, parser_options_);
   } else {
@@ -85,10 +107,11 @@ ScrapeAppend::AddResult ScrapeAppend::AppendLimited(
     if (reduce_schema || (limit > 0 && BucketCount(*h) > limit)) {
       // The parser's histogram is read-only; the scratch copy keeps its
       // capacity, so this allocates only while it grows.
-      histogram_scratch_ = *h;
-      h = &histogram_scratch_;
-      if (reduce_schema) ReduceResolution(&histogram_scratch_, max_schema_);
-      if (limit > 0 && !LimitBuckets(&histogram_scratch_, limit).ok()) {
+      textparse::Histogram& scratch = Scratch().histogram;
+      scratch = *h;
+      h = &scratch;
+      if (reduce_schema) ReduceResolution(&scratch, max_schema_);
+      if (limit > 0 && !LimitBuckets(&scratch, limit).ok()) {
         return AddResult::kBucketLimit;
       }
     }
@@ -134,6 +157,7 @@ AppendResult ScrapeAppend::Append(std::string_view body,
   }
 
   textparse::Parser& parser = *ParserFor(content_type, body);
+  AppendScratch& scratch = Scratch();
   bool sample_limit_hit = false;
   bool bucket_limit_hit = false;
   absl::Status error;
@@ -173,30 +197,32 @@ AppendResult ScrapeAppend::Append(std::string_view body,
     SeriesState* cached = cache_.Get(key, &already_scraped);
     SeriesState* series = cached;
     if (cached == nullptr) {
-      parser.Labels(&scraped_);
-      if (!mutator_.Mutate(scraped_, &builder_)) {
+      parser.Labels(&scratch.scraped);
+      if (!mutator_.Mutate(scratch.scraped, &scratch.builder)) {
         cache_.AddDropped(key);
         continue;
       }
-      error = ValidateSeriesLabels(builder_.current());
+      error = ValidateSeriesLabels(scratch.builder.current());
       if (error.ok()) {
-        error = CheckLabelLimits(builder_.current(), limits_);
+        error = CheckLabelLimits(scratch.builder.current(), limits_);
         result.label_limits_exceeded = !error.ok();
       }
-      if (error.ok()) error = CheckDuplicateLabelNames(scraped_);
+      if (error.ok()) error = CheckDuplicateLabelNames(scratch.scraped);
       if (!error.ok()) break;
-      new_labels_ = builder_.Build();
-      series = cache_.FindSeries(new_labels_);
-      if (series == nullptr) new_compact_ = labels::CompactLabels(new_labels_);
+      scratch.new_labels = scratch.builder.Build();
+      series = cache_.FindSeries(scratch.new_labels);
+      if (series == nullptr) {
+        scratch.new_compact = labels::CompactLabels(scratch.new_labels);
+      }
     }
     const labels::SeriesLabels series_labels =
         series != nullptr ? cache_.LabelsOf(*series)
-                          : labels::SeriesLabels(new_compact_);
+                          : labels::SeriesLabels(scratch.new_compact);
 
     AddResult added;
     if (already_scraped && !has_timestamp) {
       added = AddResult::kDuplicate;
-    } else if (series != nullptr && series->appended_iter == cache_.iter() &&
+    } else if (series != nullptr && series->appended_iter == cache_.iter32() &&
                series->appended_ms == t) {
       // Another spelling of a series already appended at `t` in this scrape;
       // Prometheus' TSDB would reject it as a duplicate.
@@ -208,13 +234,13 @@ AppendResult ScrapeAppend::Append(std::string_view body,
     switch (added) {
       case AddResult::kOk:
         if (cached == nullptr) {
-          series = cache_.Add(key, new_labels_);
+          series = cache_.Add(key, scratch.new_labels);
           if (!sample_limit_hit && !bucket_limit_hit) ++result.series_added;
         }
         if (!has_timestamp || options_.track_timestamps_staleness) {
           cache_.TrackStaleness(series);
         }
-        series->appended_iter = cache_.iter();
+        series->appended_iter = cache_.iter32();
         series->appended_ms = t;
         break;
       case AddResult::kDuplicate:

@@ -161,17 +161,12 @@ class ScrapeAppend {
   // scrape_samples_post_metric_relabeling, scrape_series_added.
   std::array<labels::CompactLabels, 5> report_labels_;
 
-  // Per-append state, kept across appends so buffers keep their capacity.
+  // Per-target append state. (Parsers and miss-path buffers are per
+  // thread, shared by all targets: see AppendScratch in the .cc.)
   textparse::ParserOptions parser_options_;
-  std::array<std::unique_ptr<textparse::Parser>, 3> parsers_;
   bool have_format_ = false;
   std::string last_content_type_;
   textparse::Format format_ = textparse::Format::kPromText;
-  std::vector<textparse::Label> scraped_;
-  labels::Builder builder_;
-  labels::Labels new_labels_;
-  labels::CompactLabels new_compact_;  // new_labels_ for the sink (miss path)
-  textparse::Histogram histogram_scratch_;
   uint64_t samples_appended_ = 0;  // Against sample_limit (limitAppender).
   int64_t max_time_ms_ = 0;        // timeLimitAppender's bound.
   int32_t max_schema_;             // From native_histogram_min_bucket_factor.

@@ -56,7 +56,7 @@ SeriesState* SeriesCache::NewState(absl::string_view key,
   void* block = ::operator new(sizeof(SeriesState) + key.size() + labels_size);
   auto* state = new (block) SeriesState();
   state->hash = hash;
-  state->key_iter = iter_;
+  state->key_iter = iter32();
   state->key_size = static_cast<uint32_t>(key.size());
   state->labels_size = static_cast<uint32_t>(labels_size);
   state->shares_target = shares;
@@ -75,8 +75,8 @@ SeriesState* SeriesCache::Get(absl::string_view key, bool* already_scraped) {
   auto it = states_.find(key);
   if (it != states_.end()) {
     SeriesState* state = *it;
-    *already_scraped = state->key_iter == iter_;
-    state->key_iter = iter_;
+    *already_scraped = state->key_iter == iter32();
+    state->key_iter = iter32();
     return state;
   }
   if (!aliases_.empty()) {
@@ -169,7 +169,7 @@ bool SeriesCache::IterDone(bool flush) {
     }
     for (auto it = states_.begin(); it != states_.end();) {
       SeriesState* state = *it;
-      if (state->key_iter != iter_ && state->alias_refs == 0) {
+      if (state->key_iter != iter32() && state->alias_refs == 0) {
         by_labels_.erase(state);
         states_.erase(it++);
         DeleteState(state);

@@ -31,11 +31,15 @@ struct SeriesState {
   // timestamp (or with one and track_timestamps_staleness): the staleness
   // sets seriesPrev / seriesCur are "tracked_iter == iter - 1 / iter".
   int64_t tracked_iter = std::numeric_limits<int64_t>::min();
-  // Iteration and timestamp of the last append, to skip a second sample of
-  // the same series at the same time within one scrape.
-  int64_t appended_iter = -1;
   int64_t appended_ms = 0;
-  int64_t key_iter = 0;     // Iteration the embedded key was last seen.
+  // Low 32 bits of the iteration of the last append (with appended_ms, to
+  // skip a second sample of the same series at the same time within one
+  // scrape) and of the last time the embedded key was seen. Only compared
+  // for equality with the current iteration, so 32 bits suffice: a false
+  // match needs 2^32 scrapes without touching the series, and such a series
+  // is evicted at the first successful scrape long before.
+  uint32_t appended_iter = ~0u;
+  uint32_t key_iter = 0;
   int32_t alias_refs = 0;   // Alias keys pointing here.
   uint32_t key_size = 0;
   uint32_t labels_size = 0;
@@ -81,6 +85,7 @@ class SeriesCache {
   SeriesCache& operator=(const SeriesCache&) = delete;
 
   int64_t iter() const { return iter_; }
+  uint32_t iter32() const { return static_cast<uint32_t>(iter_); }
 
   // Looks up `key` and marks it seen in this iteration. Sets
   // `*already_scraped` when it was seen earlier in this iteration. Returns

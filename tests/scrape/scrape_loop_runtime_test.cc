@@ -289,8 +289,10 @@ TEST(ScrapeLoopRuntime, HangingScrapeReportsDeadlineExceeded_Sec9_5_73) {
   hang.hang = true;
   e.scraper.SetReply(kUrl, hang);
   PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
-  const absl::Time first = FirstScrape(e);
-  e.Advance(absl::Seconds(5));  // past the 5s deadline, before the next tick
+  while (e.scraper.requests().empty()) ASSERT_TRUE(e.RunNext());
+  const absl::Time first = e.clock.Now();
+  EXPECT_EQ(e.scraper.pending(), 1);
+  e.Advance(absl::Seconds(5));  // to the 5s deadline, before the next tick
   EXPECT_EQ(e.scraper.pending(), 0);
   std::vector<RecordedSample> up = e.Find(kUp);
   ASSERT_THAT(up, SizeIs(1));

@@ -57,6 +57,15 @@ void FakeEngine::Advance(absl::Duration d) {
   RunDue();
 }
 
+bool FakeEngine::RunNext() {
+  absl::Time next =
+      std::min(scheduler->NextDueForTest(), scraper.NextDeadline());
+  if (next == absl::InfiniteFuture()) return false;
+  if (next > clock.Now()) clock.Set(next);
+  RunDue();
+  return true;
+}
+
 double FakeEngine::MetricValue(const std::string& name,
                                std::vector<metrics::LabelPair> labels) const {
   std::sort(labels.begin(), labels.end());

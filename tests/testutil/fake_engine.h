@@ -40,6 +40,9 @@ class FakeEngine {
   void Advance(absl::Duration d);
   // Runs what is due now without moving the clock.
   void RunDue();
+  // Moves the clock to the next timer or request deadline and runs what is
+  // due then; false (clock unchanged) if nothing is pending.
+  bool RunNext();
 
   // The value of self-metric `name{labels}` (labels in any order), or NaN
   // if the registry has no such series.

@@ -9,7 +9,54 @@ Scheduler::Scheduler(const Clock& clock, absl::Duration max_wait)
   thread_ = std::thread([this] { Run(); });
 }
 
+Scheduler::Scheduler(const Clock& clock, ManualTag)
+    : clock_(clock), max_wait_(absl::ZeroDuration()) {}
+
+std::unique_ptr<Scheduler> Scheduler::CreateManualForTest(const Clock& clock) {
+  return std::unique_ptr<Scheduler>(new Scheduler(clock, ManualTag{}));
+}
+
 Scheduler::~Scheduler() { Stop(); }
+
+int Scheduler::RunDueForTest() {
+  int ran = 0;
+  MutexLock lock(&mu_);
+  uint64_t id = 0;
+  absl::AnyInvocable<void()> task;
+  while (!stopping_ && PopDueLocked(clock_.Now(), &id, &task)) {
+    mu_.Unlock();
+    task();
+    task = nullptr;
+    mu_.Lock();
+    FinishRunLocked();
+    ++ran;
+  }
+  return ran;
+}
+
+absl::Time Scheduler::NextDueForTest() {
+  MutexLock lock(&mu_);
+  while (!heap_.empty() && !tasks_.contains(heap_.top().id)) heap_.pop();
+  return heap_.empty() ? absl::InfiniteFuture() : heap_.top().when;
+}
+
+bool Scheduler::PopDueLocked(absl::Time now, uint64_t* id,
+                             absl::AnyInvocable<void()>* task) {
+  while (!heap_.empty() && !tasks_.contains(heap_.top().id)) heap_.pop();
+  if (heap_.empty() || heap_.top().when > now) return false;
+  *id = heap_.top().id;
+  heap_.pop();
+  auto it = tasks_.find(*id);
+  *task = std::move(it->second);
+  tasks_.erase(it);
+  running_id_ = *id;
+  return true;
+}
+
+void Scheduler::FinishRunLocked() {
+  running_id_ = 0;
+  done_cv_.SignalAll();
+}
 
 uint64_t Scheduler::RunAt(absl::Time when, absl::AnyInvocable<void()> task) {
   MutexLock lock(&mu_);
@@ -41,7 +88,7 @@ void Scheduler::Stop() {
     stopping_ = true;
     cv_.SignalAll();
   }
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
   MutexLock lock(&mu_);
   tasks_.clear();
   heap_ = {};
@@ -55,23 +102,20 @@ void Scheduler::Run() {
       cv_.Wait(&mu_);
       continue;
     }
-    absl::Duration wait = heap_.top().when - clock_.Now();
+    const absl::Time now = clock_.Now();
+    absl::Duration wait = heap_.top().when - now;
     if (wait > absl::ZeroDuration()) {
       cv_.WaitWithTimeout(&mu_, std::min(wait, max_wait_));
       continue;
     }
-    uint64_t id = heap_.top().id;
-    heap_.pop();
-    auto it = tasks_.find(id);
-    absl::AnyInvocable<void()> task = std::move(it->second);
-    tasks_.erase(it);
-    running_id_ = id;
+    uint64_t id = 0;
+    absl::AnyInvocable<void()> task;
+    if (!PopDueLocked(now, &id, &task)) continue;
     mu_.Unlock();
     task();
     task = nullptr;
     mu_.Lock();
-    running_id_ = 0;
-    done_cv_.SignalAll();
+    FinishRunLocked();
   }
 }
 

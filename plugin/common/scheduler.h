@@ -2,6 +2,7 @@
 #define PLUGIN_COMMON_SCHEDULER_H_
 
 #include <cstdint>
+#include <memory>
 #include <queue>
 #include <thread>
 #include <vector>
@@ -20,6 +21,11 @@ namespace promscrape {
 // Executor). Ten thousand loops cost ten thousand heap entries, not threads.
 //
 // Thread-safe. Tasks pending at Stop() are dropped without running.
+//
+// For tests, `CreateManualForTest` builds a scheduler without a timer
+// thread: tasks then run only inside `RunDueForTest()`, on the caller's
+// thread, so a test on a FakeClock is deterministic (advance the clock, run
+// what is due, look).
 class Scheduler {
  public:
   // `clock` must outlive the scheduler. The timer waits on the real clock
@@ -29,6 +35,18 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
   ~Scheduler();
+
+  // A scheduler with no timer thread, driven by `RunDueForTest()`. `clock`
+  // must outlive it.
+  static std::unique_ptr<Scheduler> CreateManualForTest(const Clock& clock);
+
+  // Manual schedulers only: runs, in time order on the calling thread, every
+  // task due at `clock.Now()`, including tasks that the run itself
+  // schedules at or before now. Returns the number of tasks run.
+  int RunDueForTest() ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The time of the earliest pending task, or InfiniteFuture() if none.
+  absl::Time NextDueForTest() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Runs `task` at `when` (at once if past). Returns an id for Cancel; 0
   // after Stop (the task is dropped).
@@ -56,7 +74,16 @@ class Scheduler {
     }
   };
 
+  struct ManualTag {};
+  Scheduler(const Clock& clock, ManualTag);
+
   void Run();
+  // Pops the next task due at `now` (skipping cancelled entries) and marks
+  // it running; false if none.
+  bool PopDueLocked(absl::Time now, uint64_t* id,
+                    absl::AnyInvocable<void()>* task)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FinishRunLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock& clock_;
   const absl::Duration max_wait_;

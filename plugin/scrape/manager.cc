@@ -39,12 +39,31 @@ absl::StatusOr<std::unique_ptr<Manager>> Manager::Create(
   }
   auto manager = std::unique_ptr<Manager>(
       new Manager(options, sink, registry, logger));
+  manager->metadata_collector_ = registry.AddCollector(
+      {{"prometheus_target_metadata_cache_entries",
+        "Total number of metric metadata entries in the cache",
+        metrics::MetricType::kGauge},
+       {"prometheus_target_metadata_cache_bytes",
+        "The number of bytes that are currently used for storing metric "
+        "metadata in the cache",
+        metrics::MetricType::kGauge}},
+      [m = manager.get()](std::vector<metrics::MetricSample>* out) {
+        m->CollectMetadataMetrics(out);
+      });
+  if (options.scraper != nullptr) {
+    manager->scraper_ = options.scraper;
+    if (options.reloader_thread) {
+      manager->reloader_ =
+          std::thread([m = manager.get()] { m->RunReloader(); });
+    }
+    return manager;
+  }
   http::HttpClientOptions http_options;
   if (options.inline_completions) {
     http_options.num_loops = std::max(options.workers, options.http_loops);
   } else {
     http_options.num_loops = std::max(1, options.http_loops);
-    Executor* executor = manager->executor_.get();
+    Executor* executor = manager->executor_;
     // Completions are parsed on the workers, never on the event loop.
     http_options.callback_executor =
         [executor](absl::AnyInvocable<void()> task) {
@@ -55,7 +74,11 @@ absl::StatusOr<std::unique_ptr<Manager>> Manager::Create(
       http::HttpClient::Create(std::move(http_options));
   if (!http.ok()) return http.status();
   manager->http_ = std::move(http).value();
-  manager->reloader_ = std::thread([m = manager.get()] { m->RunReloader(); });
+  manager->http_scraper_ = std::make_unique<HttpScraper>(*manager->http_);
+  manager->scraper_ = manager->http_scraper_.get();
+  if (options.reloader_thread) {
+    manager->reloader_ = std::thread([m = manager.get()] { m->RunReloader(); });
+  }
   return manager;
 }
 
@@ -65,13 +88,17 @@ Manager::Manager(Options options, SampleSink& sink, metrics::Registry& registry,
       sink_(sink),
       registry_(registry),
       logger_(logger),
-      executor_(std::make_unique<Executor>(options.workers)),
-      scheduler_(std::make_unique<Scheduler>(*options.clock)),
-      pools_total_(registry.Counter("prometheus_target_scrape_pools_total",
-                                    "Total number of scrape pool creation attempts.")),
-      reloads_total_(registry.Counter(
-          "prometheus_target_scrape_pool_reloads_total",
-          "Total number of scrape pool reloads.")),
+      own_executor_(options.executor != nullptr
+                        ? nullptr
+                        : std::make_unique<Executor>(options.workers)),
+      own_scheduler_(options.scheduler != nullptr
+                         ? nullptr
+                         : std::make_unique<Scheduler>(*options.clock)),
+      executor_(options.executor != nullptr ? options.executor
+                                            : own_executor_.get()),
+      scheduler_(options.scheduler != nullptr ? options.scheduler
+                                              : own_scheduler_.get()),
+      metrics_(registry),
       scrapes_total_(registry.Counter("promscrape_scrapes_total",
                                       "Scrapes completed (any outcome).")),
       missed_total_(registry.Counter(
@@ -89,6 +116,15 @@ absl::StatusOr<Manager::ApplyResult> Manager::ApplyConfig(
     const config::ScrapeConfig& sc = cfg.scrape_configs[i];
     absl::StatusOr<std::shared_ptr<const JobSettings>> s = MakeJobSettings(sc);
     if (!s.ok()) {
+      // Prometheus counts the failed creation (new job) or reload (changed
+      // job) of the pool whose HTTP client could not be built.
+      if (Pool(sc.job_name) == nullptr) {
+        metrics_.pools_total.Increment();
+        metrics_.pools_failed_total.Increment();
+      } else {
+        metrics_.pool_reloads_total.Increment();
+        metrics_.pool_reloads_failed_total.Increment();
+      }
       return Annotate(s.status(), absl::StrCat("scrape_configs[", i, "] job \"",
                                                sc.job_name, "\""));
     }
@@ -116,28 +152,29 @@ absl::StatusOr<Manager::ApplyResult> Manager::ApplyConfig(
     }
   }
   LoopServices services;
-  services.http = http_.get();
-  services.executor = executor_.get();
-  services.scheduler = scheduler_.get();
+  services.scraper = scraper_;
+  services.executor = executor_;
+  services.scheduler = scheduler_;
   services.sink = &sink_;
   services.buffers = &buffers_;
   services.clock = options_.clock;
   services.offset_seed = options_.offset_seed;
   services.scrapes = &scrapes_total_;
   services.missed_scrapes = &missed_total_;
+  services.metrics = &metrics_;
   for (const config::ScrapeConfig& sc : cfg.scrape_configs) {
     const std::string& job = sc.job_name;
     auto old = old_pools.find(job);
     if (old == old_pools.end()) {
       pools[job] = std::make_shared<ScrapePool>(settings[job], services);
-      pools_total_.Increment();
+      metrics_.pools_total.Increment();
       result.added.push_back(job);
     } else {
       pools[job] = old->second;
       const config::ScrapeConfig* before = old_config.FindJob(job);
       if (before == nullptr || !SameConfig(*before, sc)) {
         old->second->Reload(settings[job]);
-        reloads_total_.Increment();
+        metrics_.pool_reloads_total.Increment();
         result.reloaded.push_back(job);
       } else {
         continue;
@@ -161,6 +198,7 @@ absl::StatusOr<Manager::ApplyResult> Manager::ApplyConfig(
     config_ = cfg;
   }
   for (auto& pool : to_stop) pool->Stop();
+  for (const std::string& job : result.removed) metrics_.RemoveJob(job);
   for (const std::string& job : result.added) {
     RefreshFileSdLocked(job, /*force=*/true);
     SyncJobLocked(job);
@@ -208,19 +246,43 @@ void Manager::SyncJobLocked(const std::string& job) {
     groups.insert(groups.end(), gs.begin(), gs.end());
   }
   dirty_[job] = false;
-  for (const absl::Status& failure : pool->Sync(groups)) {
+  const absl::Time start = options_.clock->Now();
+  std::vector<absl::Status> failures = pool->Sync(groups);
+  metrics_.SyncLength(job).Observe(
+      absl::ToDoubleSeconds(options_.clock->Now() - start));
+  for (const absl::Status& failure : failures) {
     logger_.Warning("job \"", job, "\": ", failure.message());
   }
-  registry_
-      .Gauge("prometheus_target_scrape_pool_targets",
-             "Current number of targets in this scrape pool.",
-             {{"scrape_job", job}})
-      .Set(static_cast<double>(pool->Info().active_targets));
-  registry_
-      .Counter("prometheus_target_scrape_pool_sync_total",
-               "Total number of syncs that were executed on a scrape pool.",
-               {{"scrape_job", job}})
-      .Increment();
+  metrics_.SyncFailed(job).Add(static_cast<double>(failures.size()));
+  PoolInfo info = pool->Info();
+  metrics_.PoolTargets(job).Set(static_cast<double>(info.active_targets));
+  metrics_.PoolSyncTotal(job).Increment();
+  if (!info.error.empty()) metrics_.pool_exceeded_target_limit_total.Increment();
+}
+
+void Manager::CollectMetadataMetrics(
+    std::vector<metrics::MetricSample>* out) const {
+  std::map<std::string, std::shared_ptr<ScrapePool>> pools;
+  {
+    MutexLock lock(&mu_);
+    pools = pools_;
+  }
+  for (const auto& [job, pool] : pools) {
+    double entries = 0;
+    double bytes = 0;
+    for (const auto& [target, metadata] : pool->Metadata()) {
+      for (const MetricMetadata& m : metadata) {
+        ++entries;
+        bytes += static_cast<double>(
+            m.help.size() + m.unit.size() +
+            textparse::MetricTypeName(m.type).size());
+      }
+    }
+    std::vector<metrics::LabelPair> labels = {{"scrape_job", job}};
+    out->push_back({"prometheus_target_metadata_cache_bytes", labels, bytes});
+    out->push_back(
+        {"prometheus_target_metadata_cache_entries", labels, entries});
+  }
 }
 
 absl::StatusOr<int64_t> Manager::UpdateTargets(const std::string& job,
@@ -258,7 +320,6 @@ void Manager::ReloadNow() {
 }
 
 void Manager::RunReloader() {
-  absl::Time last_reload = absl::InfinitePast();
   while (true) {
     {
       MutexLock lock(&mu_);
@@ -267,23 +328,28 @@ void Manager::RunReloader() {
       cv_.WaitWithTimeout(&mu_, std::min(options_.reload_interval, absl::Seconds(1)));
       if (stopping_) return;
     }
-    const absl::Time now = options_.clock->Now();
-    MutexLock apply(&apply_mu_);
-    std::vector<std::string> jobs;
-    {
-      MutexLock lock(&mu_);
-      for (const auto& [job, pool] : pools_) jobs.push_back(job);
-    }
-    for (const std::string& job : jobs) RefreshFileSdLocked(job, false);
-    if (now - last_reload < options_.reload_interval) continue;
-    bool synced = false;
-    for (auto& [job, dirty] : dirty_) {
-      if (!dirty) continue;
-      SyncJobLocked(job);
-      synced = true;
-    }
-    if (synced) last_reload = now;
+    ReloaderPass();
   }
+}
+
+void Manager::ReloaderPass() {
+  const absl::Time now = options_.clock->Now();
+  MutexLock apply(&apply_mu_);
+  std::vector<std::string> jobs;
+  {
+    MutexLock lock(&mu_);
+    if (stopping_) return;
+    for (const auto& [job, pool] : pools_) jobs.push_back(job);
+  }
+  for (const std::string& job : jobs) RefreshFileSdLocked(job, false);
+  if (now - last_reload_ < options_.reload_interval) return;
+  bool synced = false;
+  for (auto& [job, dirty] : dirty_) {
+    if (!dirty) continue;
+    SyncJobLocked(job);
+    synced = true;
+  }
+  if (synced) last_reload_ = now;
 }
 
 void Manager::Stop() {
@@ -301,6 +367,10 @@ void Manager::Stop() {
     pools.swap(pools_);
   }
   for (auto& [job, pool] : pools) pool->Stop();
+  if (metadata_collector_ != 0) {
+    registry_.RemoveCollector(metadata_collector_);
+    metadata_collector_ = 0;
+  }
   // Pending end-of-run markers are dropped, as on Prometheus' shutdown.
   scheduler_->Stop();
   if (http_ != nullptr) http_->Stop();

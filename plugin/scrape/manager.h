@@ -21,7 +21,9 @@
 #include "plugin/http/http_client.h"
 #include "plugin/metrics/registry.h"
 #include "plugin/scrape/sample_sink.h"
+#include "plugin/scrape/scrape_metrics.h"
 #include "plugin/scrape/scrape_pool.h"
+#include "plugin/scrape/scraper.h"
 
 namespace promscrape::scrape {
 
@@ -50,6 +52,16 @@ class Manager {
     // Prometheus' offset seed (hostname + external labels), spreading HA
     // replicas; 0 is fine for a single instance.
     uint64_t offset_seed = 0;
+
+    // Tests: services to use instead of the manager's own HTTP client,
+    // timer and workers (a FakeScraper, Scheduler::CreateManualForTest, an
+    // inline executor). They must outlive the manager; Stop() stops the
+    // scheduler and the executor.
+    Scraper* scraper = nullptr;
+    Scheduler* scheduler = nullptr;
+    Executor* executor = nullptr;
+    // False: no reloader thread; the test calls RunReloaderOnceForTest().
+    bool reloader_thread = true;
   };
 
   struct ApplyResult {
@@ -83,6 +95,13 @@ class Manager {
   // Applies pending target updates now.
   void ReloadNow() ABSL_LOCKS_EXCLUDED(apply_mu_, mu_);
 
+  // One pass of the reloader: re-reads due file_sd files and, if
+  // reload_interval has passed since the last reload, syncs the jobs with
+  // pending target updates.
+  void RunReloaderOnceForTest() ABSL_LOCKS_EXCLUDED(apply_mu_, mu_) {
+    ReloaderPass();
+  }
+
   // Stops every pool, then the services. Idempotent.
   void Stop() ABSL_LOCKS_EXCLUDED(apply_mu_, mu_);
 
@@ -99,6 +118,11 @@ class Manager {
   Manager(Options options, SampleSink& sink, metrics::Registry& registry,
           const Logger& logger);
   void RunReloader();
+  void ReloaderPass() ABSL_LOCKS_EXCLUDED(apply_mu_, mu_);
+  // Prometheus' metadata_cache_{entries,bytes}{scrape_job}, computed at
+  // collection.
+  void CollectMetadataMetrics(std::vector<metrics::MetricSample>* out) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   void SyncJobLocked(const std::string& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   void RefreshFileSdLocked(const std::string& job, bool force)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
@@ -108,11 +132,16 @@ class Manager {
   metrics::Registry& registry_;
   const Logger& logger_;
   BufferPool buffers_;
-  std::unique_ptr<Executor> executor_;
-  std::unique_ptr<Scheduler> scheduler_;
+  // The services in use: options_' test services or the owned ones.
+  std::unique_ptr<Executor> own_executor_;
+  std::unique_ptr<Scheduler> own_scheduler_;
   std::unique_ptr<http::HttpClient> http_;
-  metrics::Metric& pools_total_;
-  metrics::Metric& reloads_total_;
+  std::unique_ptr<HttpScraper> http_scraper_;
+  Executor* executor_;
+  Scheduler* scheduler_;
+  Scraper* scraper_ = nullptr;
+  ScrapeMetrics metrics_;
+  uint64_t metadata_collector_ = 0;
   metrics::Metric& scrapes_total_;
   metrics::Metric& missed_total_;
 
@@ -124,6 +153,7 @@ class Manager {
   std::map<std::string, bool> dirty_ ABSL_GUARDED_BY(apply_mu_);
   // job -> file path -> last read time.
   std::map<std::string, absl::Time> file_sd_read_ ABSL_GUARDED_BY(apply_mu_);
+  absl::Time last_reload_ ABSL_GUARDED_BY(apply_mu_) = absl::InfinitePast();
 
   mutable Mutex mu_ ABSL_ACQUIRED_AFTER(apply_mu_);
   CondVar cv_;

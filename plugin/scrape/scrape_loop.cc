@@ -73,6 +73,10 @@ void ScrapeLoop::ApplyTargetLocked(Target target,
     interval_error_ = it.status();
   }
   if (!reuse_cache || append_ == nullptr) append_ = NewAppendState(target, job);
+  if (services_.metrics != nullptr &&
+      (interval_length_ == nullptr || interval_ != state_.interval)) {
+    interval_length_ = &services_.metrics->IntervalLength(interval_);
+  }
   state_.job = c.job_name;
   state_.url = target.Url();
   state_.labels = target.PublicLabels();
@@ -136,6 +140,12 @@ void ScrapeLoop::OnTick(absl::Time tick) {
     absl::Duration tolerance = std::min(interval_ / 100, kTimestampTolerance);
     if (scrape_time - aligned_ <= tolerance) scrape_time = aligned_;
     start = now;
+    // Prometheus observes the time between scrape starts, from the second
+    // scrape on.
+    if (interval_length_ != nullptr && last_tick_start_ != absl::InfinitePast()) {
+      interval_length_->Observe(absl::ToDoubleSeconds(now - last_tick_start_));
+    }
+    last_tick_start_ = now;
     in_flight_ = true;
     forced = !interval_error_.ok() ? interval_error_ : forced_error_;
     if (forced.ok()) {
@@ -158,7 +168,7 @@ void ScrapeLoop::OnTick(absl::Time tick) {
         });
     return;
   }
-  uint64_t id = services_.http->Start(
+  uint64_t id = services_.scraper->Start(
       std::move(request),
       [this, scrape_time, start](http::Response response) {
         Complete(std::move(response), scrape_time, start);
@@ -187,12 +197,20 @@ void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
   std::unique_ptr<Appender> app = services_.sink->NewAppender();
   AppendResult result =
       append->Append(body, response.content_type, ts, *app);
+  const ScrapeMetrics* metrics = services_.metrics;
+  if (metrics != nullptr) {
+    metrics->RecordAppend(result);
+    if (response.body_size_limit_exceeded) {
+      metrics->exceeded_body_size_limit_total.Increment();
+    }
+  }
   if (!result.error.ok()) {
     // §5.3 step 8: drop what the failed append wrote, then mark every series
     // of the last good scrape stale on a fresh appender.
     app->Rollback();
     app = services_.sink->NewAppender();
-    append->Append("", "", ts, *app);
+    AppendResult stale = append->Append("", "", ts, *app);
+    if (metrics != nullptr) metrics->RecordAppend(stale);
   }
   absl::Status error = scrape_error.ok() ? result.error : scrape_error;
   absl::Duration duration = services_.clock->Now() - start;
@@ -223,7 +241,7 @@ void ScrapeLoop::RequestStop() {
     if (in_flight_) request = request_id_;
   }
   if (timer != 0) services_.scheduler->Cancel(timer);
-  if (request != 0) services_.http->Cancel(request);
+  if (request != 0) services_.scraper->Cancel(request);
 }
 
 void ScrapeLoop::Stop() {
@@ -244,7 +262,7 @@ void ScrapeLoop::Stop() {
     timer_id_ = 0;
   }
   if (timer != 0) services_.scheduler->Cancel(timer);
-  if (request != 0) services_.http->Cancel(request);
+  if (request != 0) services_.scraper->Cancel(request);
   MutexLock lock(&mu_);
   while (in_flight_) {
     if (cv_.WaitWithTimeout(&mu_, absl::Milliseconds(100)) &&
@@ -252,7 +270,7 @@ void ScrapeLoop::Stop() {
       // The request was started after the first Cancel; cancel it again.
       uint64_t id = request_id_;
       mu_.Unlock();
-      services_.http->Cancel(id);
+      services_.scraper->Cancel(id);
       mu_.Lock();
     }
   }

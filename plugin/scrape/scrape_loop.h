@@ -14,11 +14,13 @@
 #include "plugin/common/executor.h"
 #include "plugin/common/mutex.h"
 #include "plugin/common/scheduler.h"
-#include "plugin/http/http_client.h"
+#include "plugin/http/request.h"
 #include "plugin/metrics/registry.h"
 #include "plugin/scrape/job_settings.h"
 #include "plugin/scrape/sample_sink.h"
 #include "plugin/scrape/scrape_append.h"
+#include "plugin/scrape/scrape_metrics.h"
+#include "plugin/scrape/scraper.h"
 #include "plugin/scrape/target.h"
 
 namespace promscrape::scrape {
@@ -41,8 +43,13 @@ struct TargetState {
 };
 
 // The long-lived services a loop uses; all must outlive every loop.
+//
+// Tests replace `scraper` with testing::FakeScraper, `scheduler` with
+// Scheduler::CreateManualForTest and `clock` with a FakeClock, and pass an
+// executor that runs tasks inline: every scrape then happens on the test's
+// thread when it advances the clock.
 struct LoopServices {
-  http::HttpClient* http = nullptr;
+  Scraper* scraper = nullptr;  // HttpScraper in production
   Executor* executor = nullptr;
   Scheduler* scheduler = nullptr;
   SampleSink* sink = nullptr;
@@ -51,6 +58,7 @@ struct LoopServices {
   uint64_t offset_seed = 0;
   metrics::Metric* scrapes = nullptr;         // may be null
   metrics::Metric* missed_scrapes = nullptr;  // may be null
+  const ScrapeMetrics* metrics = nullptr;      // may be null
 };
 
 // Scrapes one target every interval, as a scheduled task rather than a
@@ -138,6 +146,11 @@ class ScrapeLoop {
   // The last response's body buffer, handed to the next request.
   TargetState state_ ABSL_GUARDED_BY(mu_);
   absl::Time last_start_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // The start of the last scrape begun (completed or not).
+  absl::Time last_tick_start_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // prometheus_target_interval_length_seconds for interval_; null without
+  // services_.metrics.
+  metrics::Summary* interval_length_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace promscrape::scrape

@@ -1,6 +1,9 @@
 #include "plugin/metrics/registry.h"
 
+#include <cmath>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -46,6 +49,55 @@ TEST(RegistryTest, ConcurrentAddsAreNotLost) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(m.Value(), 40000);
+}
+
+TEST(RegistryTest, SummaryExposesQuantilesSumAndCount) {
+  Registry registry;
+  Summary& s = registry.Summary("x_seconds", "h", {{"interval", "10s"}});
+  for (int i = 1; i <= 100; ++i) s.Observe(i);
+  std::vector<MetricSample> samples = registry.Collect();
+  ASSERT_EQ(samples.size(), 7u);
+  auto quantile = [&](size_t i) {
+    EXPECT_EQ(samples[i].name, "x_seconds");
+    EXPECT_EQ(samples[i].labels[1].first, "quantile");
+    return std::make_pair(samples[i].labels[1].second, samples[i].value);
+  };
+  EXPECT_EQ(quantile(0), std::make_pair(std::string("0.01"), 1.0));
+  EXPECT_EQ(quantile(1), std::make_pair(std::string("0.05"), 5.0));
+  EXPECT_EQ(quantile(2), std::make_pair(std::string("0.5"), 50.0));
+  EXPECT_EQ(quantile(3), std::make_pair(std::string("0.9"), 90.0));
+  EXPECT_EQ(quantile(4), std::make_pair(std::string("0.99"), 99.0));
+  EXPECT_EQ(samples[5].name, "x_seconds_count");
+  EXPECT_EQ(samples[5].value, 100);
+  EXPECT_EQ(samples[6].name, "x_seconds_sum");
+  EXPECT_EQ(samples[6].value, 5050);
+  EXPECT_EQ(registry.Families()[0].type, MetricType::kSummary);
+}
+
+TEST(RegistryTest, SummaryQuantilesCoverTheLastWindowOnly) {
+  Registry registry;
+  Summary& s = registry.Summary("x", "h");
+  for (size_t i = 0; i < Summary::kWindow; ++i) s.Observe(1000);
+  for (size_t i = 0; i < Summary::kWindow; ++i) s.Observe(1);
+  Summary::Snapshot snap = s.Snap();
+  EXPECT_EQ(snap.count, 2 * Summary::kWindow);
+  for (double q : snap.quantiles) EXPECT_EQ(q, 1);
+  EXPECT_TRUE(std::isnan(Registry().Summary("y", "h").Snap().quantiles[0]));
+}
+
+TEST(RegistryTest, RemoveAndCollectors) {
+  Registry registry;
+  registry.Gauge("g", "h", {{"scrape_job", "a"}}).Set(1);
+  registry.Remove("g", {{"scrape_job", "a"}});
+  uint64_t id = registry.AddCollector(
+      {{"c", "help", MetricType::kGauge}},
+      [](std::vector<MetricSample>* out) { out->push_back({"c", {}, 7}); });
+  std::vector<MetricSample> samples = registry.Collect();
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0].name, "c");
+  EXPECT_EQ(samples[0].value, 7);
+  registry.RemoveCollector(id);
+  EXPECT_TRUE(registry.Collect().empty());
 }
 
 }  // namespace

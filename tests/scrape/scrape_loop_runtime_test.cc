@@ -1,0 +1,386 @@
+// Scrape loop runtime and staleness (PROMETHEUS_REFERENCE.md §9.5) on fake
+// services: the whole engine (Manager -> pool -> loop) runs on a FakeClock
+// with a manual scheduler and a FakeScraper, so every scrape happens at its
+// exact tick on the test's thread. No sockets, no sleeps.
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "plugin/scrape/manager.h"
+#include "tests/testutil/fake_engine.h"
+#include "tests/testutil/status_matchers.h"
+
+namespace promscrape::scrape {
+namespace {
+
+using ::promscrape::testing::FakeEngine;
+using ::promscrape::testing::FakeScraper;
+using ::promscrape::testing::RecordedSample;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+constexpr absl::Duration kInterval = absl::Seconds(10);
+constexpr char kUrl[] = "http://a:80/metrics";
+constexpr char kUp[] = "{__name__=\"up\"";
+
+// One job, one static target `a:80` (or none: targets then come from the
+// "sd" provider through UpdateTargets).
+std::string Config(const std::string& extra = "", bool static_target = true) {
+  return absl::StrCat(
+      "scrape_configs:\n"
+      "  - job_name: j\n"
+      "    scrape_interval: 10s\n"
+      "    scrape_timeout: 5s\n",
+      extra,
+      static_target ? "    static_configs: [{targets: [\"a:80\"]}]\n" : "");
+}
+
+TargetGroup Group(std::vector<std::string> addresses) {
+  TargetGroup g;
+  for (const std::string& a : addresses) {
+    g.targets.push_back(labels::Labels::Of({{"__address__", a}}));
+  }
+  g.source = "sd";
+  return g;
+}
+
+// Runs the engine up to and including the first scrape; returns its time.
+absl::Time FirstScrape(FakeEngine& e) {
+  e.Advance(kInterval);
+  EXPECT_THAT(e.scraper.requests(), SizeIs(1));
+  return e.scraper.requests().empty() ? e.clock.Now()
+                                      : e.scraper.requests()[0].at;
+}
+
+int64_t Ms(absl::Time t) { return absl::ToUnixMillis(t); }
+
+int CountStale(const std::vector<RecordedSample>& samples) {
+  int n = 0;
+  for (const RecordedSample& s : samples) n += s.is_stale() ? 1 : 0;
+  return n;
+}
+
+TEST(ScrapeLoopRuntime, ScrapesOnAFixedGridAtTheTargetsOffset) {
+  // §5.2: the first scrape at the hashed offset within (0, interval], then
+  // every interval exactly; samples carry the tick time.
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "metric_a 1\n");
+  const absl::Time t0 = e.clock.Now();
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
+  const absl::Time first = FirstScrape(e);
+  EXPECT_GT(first, t0);
+  EXPECT_LE(first, t0 + kInterval);
+  e.Advance(3 * kInterval);
+  std::vector<RecordedSample> a = e.Find("metric_a");
+  ASSERT_THAT(a, SizeIs(4));
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].timestamp_ms, Ms(first + i * kInterval)) << i;
+  }
+  EXPECT_EQ(e.scraper.requests()[0].timeout, absl::Seconds(5));
+}
+
+TEST(ScrapeLoopRuntime, StaleMarkerWhenSeriesVanishes_Sec9_5_63) {
+  // §9.5 #63 TestScrapeLoopAppendStaleness: `metric_a 1`, then an empty
+  // scrape → StaleNaN at the second scrape's timestamp.
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "metric_a 1\n");
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
+  const absl::Time first = FirstScrape(e);
+  e.scraper.SetBody(kUrl, "");
+  e.Advance(kInterval);
+  std::vector<RecordedSample> a = e.Find("metric_a");
+  ASSERT_THAT(a, SizeIs(2));
+  EXPECT_EQ(a[0].value, 1);
+  EXPECT_TRUE(a[1].is_stale());
+  EXPECT_EQ(a[1].timestamp_ms, Ms(first + kInterval));
+}
+
+TEST(ScrapeLoopRuntime, NoStaleMarkerForExplicitTimestamp_Sec9_5_64) {
+  // §9.5 #64 TestScrapeLoopAppendNoStalenessIfTimestamp: `metric_a 1 1000`
+  // then empty → no StaleNaN; with track_timestamps_staleness → StaleNaN at
+  // the scrape time.
+  for (bool track : {false, true}) {
+    SCOPED_TRACE(track);
+    FakeEngine e;
+    e.scraper.SetBody(kUrl, "metric_a 1 1000\n");
+    PROMSCRAPE_ASSERT_OK(e.Apply(Config(
+        track ? "    track_timestamps_staleness: true\n" : "")));
+    const absl::Time first = FirstScrape(e);
+    e.scraper.SetBody(kUrl, "");
+    e.Advance(kInterval);
+    std::vector<RecordedSample> a = e.Find("metric_a");
+    ASSERT_THAT(a, SizeIs(track ? 2 : 1));
+    EXPECT_EQ(a[0].timestamp_ms, 1000);
+    if (track) {
+      EXPECT_TRUE(a[1].is_stale());
+      EXPECT_EQ(a[1].timestamp_ms, Ms(first + kInterval));
+    }
+  }
+}
+
+TEST(ScrapeLoopRuntime, StaleMarkersOnFailedScrape_Sec9_5_65) {
+  // §9.5 #65 TestScrapeLoopRunCreatesStaleMarkersOnFailedScrape: one
+  // success then four failures → 27 samples: 1 value, 1 StaleNaN (index 6),
+  // 5x5 report samples.
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "metric_a 42\n");
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
+  FirstScrape(e);
+  FakeScraper::Reply fail;
+  fail.status = absl::UnavailableError("server returned HTTP status 500");
+  e.scraper.SetReply(kUrl, fail);
+  e.Advance(4 * kInterval);
+  std::vector<RecordedSample> all = e.sink.Samples();
+  ASSERT_THAT(all, SizeIs(27));
+  EXPECT_EQ(all[0].SeriesString(), "{__name__=\"metric_a\", instance=\"a:80\", job=\"j\"}");
+  EXPECT_EQ(all[0].value, 42);
+  EXPECT_EQ(all[6].SeriesString(), all[0].SeriesString());
+  EXPECT_TRUE(all[6].is_stale());
+  EXPECT_EQ(CountStale(all), 1);
+}
+
+TEST(ScrapeLoopRuntime, StaleMarkersOnParseFailure_Sec9_5_66) {
+  // §9.5 #66 TestScrapeLoopRunCreatesStaleMarkersOnParseFailure: success,
+  // then a body that fails to parse → StaleNaN for metric_a at the failing
+  // scrape; then a transport failure: 17 samples in all.
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "metric_a 42\n");
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
+  const absl::Time first = FirstScrape(e);
+  e.scraper.SetBody(kUrl, "7&-\n");
+  e.Advance(kInterval);
+  FakeScraper::Reply fail;
+  fail.status = absl::UnavailableError("scrape failed");
+  e.scraper.SetReply(kUrl, fail);
+  e.Advance(kInterval);
+  std::vector<RecordedSample> a = e.Find("metric_a");
+  ASSERT_THAT(a, SizeIs(2));
+  EXPECT_TRUE(a[1].is_stale());
+  EXPECT_EQ(a[1].timestamp_ms, Ms(first + kInterval));
+  EXPECT_THAT(e.sink.Samples(), SizeIs(17));
+}
+
+TEST(ScrapeLoopRuntime, CacheAcrossFailures_Sec9_5_68) {
+  // §9.5 #68 TestScrapeLoopCache: a,b → fail → a → fail: 26 samples, 3
+  // values, 3 StaleNaN (a and b at the first failure, a at the second), 4x5
+  // report samples. (That b leaves the series cache after the successful
+  // scrape without it is pinned in scrape_append_test.cc,
+  // CacheEvictsSeriesAfterSuccessfulScrapeWithoutThem.)
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "metric_a 1\nmetric_b 2\n");
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
+  FirstScrape(e);
+  FakeScraper::Reply fail;
+  fail.status = absl::UnavailableError("scrape failed");
+  e.scraper.SetReply(kUrl, fail);
+  e.Advance(kInterval);
+  e.scraper.SetBody(kUrl, "metric_a 1\n");
+  e.Advance(kInterval);
+  e.scraper.SetReply(kUrl, fail);
+  e.Advance(kInterval);
+  std::vector<RecordedSample> all = e.sink.Samples();
+  ASSERT_THAT(all, SizeIs(26));
+  EXPECT_EQ(CountStale(all), 3);
+  EXPECT_THAT(e.Find("metric_b"), SizeIs(2));
+}
+
+TEST(ScrapeLoopRuntime, EndOfRunStaleMarkersWhenTargetStops_Sec9_5_70) {
+  // §9.5 #70 TestScrapeLoopStop: the target leaves discovery after two
+  // scrapes → every batch has 6 samples (1 metric + 5 report) with one
+  // timestamp; the end-of-run batch is all StaleNaN, stamped with the next
+  // tick and written one tick plus interval/10 later (§5.6).
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "metric_a 1\n");
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config("", /*static_target=*/false)));
+  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
+  e.manager().ReloadNow();
+  const absl::Time first = FirstScrape(e);
+  e.Advance(kInterval);
+  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {}));
+  e.manager().ReloadNow();
+  const absl::Time stale_time = first + 2 * kInterval;
+  e.Advance(stale_time + kInterval + kInterval / 10 - e.clock.Now() -
+            absl::Milliseconds(1));
+  EXPECT_THAT(e.sink.Samples(), SizeIs(12));  // not yet
+  e.Advance(absl::Milliseconds(1));
+  std::vector<RecordedSample> all = e.sink.Samples();
+  ASSERT_THAT(all, SizeIs(18));
+  for (int batch = 0; batch < 3; ++batch) {
+    for (int i = 0; i < 6; ++i) {
+      const RecordedSample& s = all[batch * 6 + i];
+      EXPECT_EQ(s.timestamp_ms, Ms(first + batch * kInterval)) << s;
+      EXPECT_EQ(s.is_stale(), batch == 2) << s;
+    }
+  }
+  EXPECT_EQ(e.scraper.requests().size(), 2u);
+}
+
+TEST(ScrapeLoopRuntime, NoEndOfRunMarkersWhenTargetReturns_Sec9_5_71) {
+  // §9.5 #71 TestScrapeLoopDisableStalenessMarkerInjection. We have no
+  // DisableEndOfRunStalenessMarkers API; the markers are disabled when the
+  // target comes back before they are due, and when the pool stops (job
+  // removed), as on Prometheus' pool stop.
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "metric_a 1\n");
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config("", /*static_target=*/false)));
+  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
+  e.manager().ReloadNow();
+  FirstScrape(e);
+  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {}));
+  e.manager().ReloadNow();
+  e.Advance(kInterval);
+  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
+  e.manager().ReloadNow();
+  e.Advance(5 * kInterval);
+  EXPECT_EQ(CountStale(e.sink.Samples()), 0);
+
+  // Job removed: the pool stops without end-of-run markers.
+  PROMSCRAPE_ASSERT_OK(e.Apply("scrape_configs: []\n"));
+  e.Advance(5 * kInterval);
+  EXPECT_EQ(CountStale(e.sink.Samples()), 0);
+}
+
+TEST(ScrapeLoopRuntime, FlappingTargetWritesNoStaleMarkers_Sec9_5_72) {
+  // §9.5 #72 TestSetOptionsHandlingStaleness: loop A stops at its 2nd
+  // scrape and loop B starts shortly after for the same series → 0 StaleNaN
+  // reach storage.
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "metric_a 1\n");
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config("", /*static_target=*/false)));
+  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
+  e.manager().ReloadNow();
+  FirstScrape(e);
+  e.Advance(kInterval);
+  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {}));
+  e.manager().ReloadNow();
+  e.Advance(absl::Milliseconds(100));
+  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
+  e.manager().ReloadNow();
+  e.Advance(6 * kInterval);
+  EXPECT_GT(e.Find("metric_a").size(), 2u);
+  EXPECT_EQ(CountStale(e.sink.Samples()), 0);
+}
+
+TEST(ScrapeLoopRuntime, StopDuringInitialOffsetNeverScrapes_Sec9_5_73) {
+  // §9.5 #73 TestScrapeLoopRun, first half: a loop stopped while waiting
+  // for its initial offset (1h interval) exits without a scrape.
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "metric_a 1\n");
+  PROMSCRAPE_ASSERT_OK(e.Apply(
+      "scrape_configs:\n  - job_name: j\n    scrape_interval: 1h\n"
+      "    static_configs: [{targets: [\"a:80\"]}]\n"));
+  e.Advance(absl::Seconds(1));
+  PROMSCRAPE_ASSERT_OK(e.Apply("scrape_configs: []\n"));
+  e.Advance(absl::Hours(2));
+  EXPECT_TRUE(e.scraper.requests().empty());
+  EXPECT_TRUE(e.sink.Samples().empty());
+}
+
+TEST(ScrapeLoopRuntime, HangingScrapeReportsDeadlineExceeded_Sec9_5_73) {
+  // §9.5 #73 TestScrapeLoopRun, second half: a scrape that hangs beyond
+  // its timeout is reported as `context deadline exceeded`, up=0, at the
+  // scrape's own timestamp, and the next tick scrapes again.
+  FakeEngine e;
+  FakeScraper::Reply hang;
+  hang.hang = true;
+  e.scraper.SetReply(kUrl, hang);
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
+  while (e.scraper.requests().empty()) ASSERT_TRUE(e.RunNext());
+  const absl::Time first = e.clock.Now();
+  EXPECT_EQ(e.scraper.pending(), 1);
+  e.Advance(absl::Seconds(5));  // to the 5s deadline, before the next tick
+  EXPECT_EQ(e.scraper.pending(), 0);
+  std::vector<RecordedSample> up = e.Find(kUp);
+  ASSERT_THAT(up, SizeIs(1));
+  EXPECT_EQ(up[0].value, 0);
+  EXPECT_EQ(up[0].timestamp_ms, Ms(first));
+  std::vector<TargetState> targets = e.manager().Pool("j")->ActiveTargets();
+  ASSERT_THAT(targets, SizeIs(1));
+  EXPECT_EQ(targets[0].health, TargetHealth::kDown);
+  EXPECT_THAT(targets[0].last_error, HasSubstr("context deadline exceeded"));
+  e.Advance(kInterval);
+  EXPECT_EQ(e.scraper.requests().size(), 2u);
+}
+
+TEST(ScrapeLoopRuntime, ForcedErrorNeverCallsTheScraper_Sec9_5_74) {
+  // §9.5 #74 TestScrapeLoopForcedErr: with a forced error (target_limit
+  // exceeded) the scraper is never called and the error is reported.
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "metric_a 1\n");
+  PROMSCRAPE_ASSERT_OK(e.Apply(
+      "scrape_configs:\n  - job_name: j\n    scrape_interval: 10s\n"
+      "    target_limit: 1\n"
+      "    static_configs: [{targets: [\"a:80\", \"b:80\"]}]\n"));
+  e.Advance(2 * kInterval);
+  EXPECT_TRUE(e.scraper.requests().empty());
+  std::vector<RecordedSample> up = e.Find(kUp);
+  ASSERT_THAT(up, SizeIs(4));
+  for (const RecordedSample& s : up) EXPECT_EQ(s.value, 0);
+  for (const TargetState& t : e.manager().Pool("j")->ActiveTargets()) {
+    EXPECT_EQ(t.last_error,
+              "target_limit exceeded (number of targets: 2, limit: 1)");
+  }
+}
+
+TEST(ScrapeLoopRuntime, TargetDownOnScrapeErrorOrInvalidUtf8_Sec9_5_75) {
+  // §9.5 #75 TestScrapeLoopRunReportsTargetDownOnScrapeError /
+  // …OnInvalidUTF8: the first stored sample is up=0.
+  FakeScraper::Reply error;
+  error.status = absl::UnavailableError("scrape failed");
+  FakeScraper::Reply utf8;
+  utf8.body = "a{l=\"\xff\"} 1\n";
+  for (const FakeScraper::Reply& reply : {error, utf8}) {
+    FakeEngine e;
+    e.scraper.SetReply(kUrl, reply);
+    PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
+    FirstScrape(e);
+    std::vector<RecordedSample> all = e.sink.Samples();
+    ASSERT_FALSE(all.empty());
+    EXPECT_EQ(all[0].SeriesString(), "{__name__=\"up\", instance=\"a:80\", job=\"j\"}");
+    EXPECT_EQ(all[0].value, 0);
+  }
+}
+
+TEST(ScrapeLoopRuntime, ScrapeAndReportCommitTogether_Sec9_5_76) {
+  // §9.5 #76 TestScrapeReportSingleAppender / TestScrapeReportLimit: the
+  // samples of a scrape and its report series are one commit (4 + 5), and a
+  // sample_limit of 5 with 4 samples is up=1. (Report-series metadata,
+  // TestScrapeReportMetadata, has no path through our SampleSink.)
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "m1 1\nm2 2\nm3 3\nm4 4\n");
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config("    sample_limit: 5\n")));
+  e.Advance(5 * kInterval);
+  EXPECT_EQ(e.sink.commits(), 5);
+  EXPECT_THAT(e.sink.Samples(), SizeIs(45));
+  for (const RecordedSample& s : e.Find(kUp)) EXPECT_EQ(s.value, 1);
+}
+
+TEST(ScrapeLoopRuntime, SlowScrapeSkipsTicksInsteadOfOverlapping) {
+  // Our loops are tasks: a tick that finds the previous scrape still in
+  // flight is skipped (never two scrapes of one target at once), and the
+  // grid is kept.
+  FakeEngine e;
+  FakeScraper::Reply hang;
+  hang.hang = true;
+  e.scraper.SetReply(kUrl, hang);
+  PROMSCRAPE_ASSERT_OK(e.Apply(
+      "scrape_configs:\n  - job_name: j\n    scrape_interval: 10s\n"
+      "    scrape_timeout: 10s\n    static_configs: [{targets: [\"a:80\"]}]\n"));
+  const absl::Time first = FirstScrape(e);
+  e.Advance(3 * kInterval);
+  std::vector<FakeScraper::Seen> seen = e.scraper.requests();
+  ASSERT_GE(seen.size(), 2u);
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(absl::ToInt64Nanoseconds(seen[i].at - first) %
+                  absl::ToInt64Nanoseconds(kInterval),
+              0);
+  }
+  EXPECT_LE(e.scraper.pending(), 1);
+}
+
+}  // namespace
+}  // namespace promscrape::scrape

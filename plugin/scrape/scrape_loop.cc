@@ -79,8 +79,8 @@ void ScrapeLoop::ApplyTargetLocked(Target target,
   }
   state_.job = c.job_name;
   state_.url = target.Url();
-  state_.labels = target.PublicLabels();
-  state_.discovered_labels = target.discovered_labels();
+  // state_.labels and state_.discovered_labels are filled in by State()
+  // from target_: a copy per target would cost ~1 KB at 10,000 targets.
   state_.interval = interval_;
   state_.timeout = timeout_;
   target_ = std::move(target);
@@ -289,7 +289,7 @@ void ScrapeLoop::Reconfigure(Target target,
 
 void ScrapeLoop::UpdateDiscoveredLabels(const labels::Labels& discovered) {
   MutexLock lock(&mu_);
-  state_.discovered_labels = discovered;
+  target_.set_discovered_labels(discovered);
 }
 
 void ScrapeLoop::SetForcedError(absl::Status error) {
@@ -300,6 +300,8 @@ void ScrapeLoop::SetForcedError(absl::Status error) {
 TargetState ScrapeLoop::State() const {
   MutexLock lock(&mu_);
   TargetState s = state_;
+  s.labels = target_.PublicLabels();
+  s.discovered_labels = target_.discovered_labels();
   if (!interval_error_.ok() && s.last_error.empty()) {
     s.last_error = std::string(interval_error_.message());
   }

@@ -43,6 +43,10 @@ class Target {
   const labels::Labels& labels() const { return labels_; }
   const labels::Labels& discovered_labels() const { return discovered_; }
   bool dropped() const { return labels_.empty(); }
+  // Same identity, newer discovery metadata.
+  void set_discovered_labels(labels::Labels discovered) {
+    discovered_ = std::move(discovered);
+  }
 
   // The labels attached to the target's series: those not starting with
   // `__` (`job`, `instance`, user labels), sorted.

@@ -1,5 +1,6 @@
-// scrape_bench: end-to-end scrape throughput and cost of the engine (the
-// plugin inside scrape_host) against Prometheus 2.42 in agent mode, both
+// scrape_bench: scrape throughput and cost of the engine (scrape_engine:
+// the engine alone into a counting sink; or, with --engine host, the plugin
+// inside scrape_host end to end) against Prometheus 2.42 in agent mode, both
 // scraping the same target farm at the same time.
 //
 //   bazel run -c opt //tools/bench:scrape_bench -- --targets 1000

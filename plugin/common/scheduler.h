@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "plugin/common/clock.h"
 #include "plugin/common/mutex.h"
+#include "plugin/common/task_scheduler.h"
 
 namespace promscrape {
 
@@ -26,7 +27,7 @@ namespace promscrape {
 // thread: tasks then run only inside `RunDueForTest()`, on the caller's
 // thread, so a test on a FakeClock is deterministic (advance the clock, run
 // what is due, look).
-class Scheduler {
+class Scheduler : public TaskScheduler {
  public:
   // `clock` must outlive the scheduler. The timer waits on the real clock
   // in steps of at most `max_wait`, so a fake clock that jumps is noticed.
@@ -50,14 +51,14 @@ class Scheduler {
 
   // Runs `task` at `when` (at once if past). Returns an id for Cancel; 0
   // after Stop (the task is dropped).
-  uint64_t RunAt(absl::Time when, absl::AnyInvocable<void()> task)
+  uint64_t RunAt(absl::Time when, absl::AnyInvocable<void()> task) override
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Removes a pending task and returns true. If the task is running right
   // now, waits for it to finish and returns false, so after Cancel returns
   // the task is not running and never will. Must not be called from the
   // task itself.
-  bool Cancel(uint64_t id) ABSL_LOCKS_EXCLUDED(mu_);
+  bool Cancel(uint64_t id) override ABSL_LOCKS_EXCLUDED(mu_);
 
   // Wakes the timer to re-read the clock (tests advancing a fake clock).
   void Poke() ABSL_LOCKS_EXCLUDED(mu_);

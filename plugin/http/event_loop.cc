@@ -418,7 +418,9 @@ void EventLoop::Start(uint64_t id, Request request, DoneCallback done) {
     if (!stopping_) {
       bool was_empty = queued_.empty() && cancels_.empty();
       queued_.push_back(std::move(transfer));
-      if (was_empty) Wake();
+      // On the loop thread (a scrape tick) the queue is drained later in
+      // this same iteration: no wake-up needed.
+      if (was_empty && !OnLoopThreadLocked()) Wake();
       return;
     }
   }
@@ -498,11 +500,88 @@ int EventLoop::NextTimeoutMs() const {
       0, std::chrono::ceil<std::chrono::milliseconds>(left).count()));
 }
 
+uint64_t EventLoop::RunTimerAt(absl::Time when,
+                               absl::AnyInvocable<void()> task) {
+  const Clock& clock = options_.clock ? *options_.clock : Clock::Real();
+  const absl::Duration delay =
+      std::max(absl::ZeroDuration(), when - clock.Now());
+  const SteadyTime deadline =
+      std::chrono::steady_clock::now() +
+      std::chrono::nanoseconds(absl::ToInt64Nanoseconds(delay));
+  MutexLock lock(&mu_);
+  if (stopping_) return 0;
+  const uint64_t id = next_timer_id_++;
+  const bool earliest =
+      timer_heap_.empty() || deadline < timer_heap_.top().when;
+  timer_heap_.push(TimerEntry{deadline, id});
+  timer_tasks_.emplace(id, std::move(task));
+  // The loop sleeps until its earliest deadline; an earlier one must wake
+  // it (unless this is the loop thread, which recomputes before sleeping).
+  if (earliest && !OnLoopThreadLocked()) Wake();
+  return id;
+}
+
+bool EventLoop::CancelTimer(uint64_t id) {
+  MutexLock lock(&mu_);
+  if (timer_tasks_.erase(id) > 0) return true;
+  if (!OnLoopThreadLocked()) {
+    while (running_timer_ == id && id != 0) timer_done_cv_.Wait(&mu_);
+  }
+  return false;
+}
+
+void EventLoop::RunDueTimers() {
+  const SteadyTime now = std::chrono::steady_clock::now();
+  for (;;) {
+    absl::AnyInvocable<void()> task;
+    {
+      MutexLock lock(&mu_);
+      while (!timer_heap_.empty() &&
+             !timer_tasks_.contains(timer_heap_.top().id)) {
+        timer_heap_.pop();
+      }
+      if (timer_heap_.empty() || timer_heap_.top().when > now) return;
+      const uint64_t id = timer_heap_.top().id;
+      timer_heap_.pop();
+      auto it = timer_tasks_.find(id);
+      task = std::move(it->second);
+      timer_tasks_.erase(it);
+      running_timer_ = id;
+    }
+    task();
+    task = nullptr;  // Captures die before Cancel may return.
+    MutexLock lock(&mu_);
+    running_timer_ = 0;
+    timer_done_cv_.SignalAll();
+  }
+}
+
+std::optional<EventLoop::SteadyTime> EventLoop::NextTimerDeadline() {
+  MutexLock lock(&mu_);
+  while (!timer_heap_.empty() &&
+         !timer_tasks_.contains(timer_heap_.top().id)) {
+    timer_heap_.pop();
+  }
+  if (timer_heap_.empty()) return std::nullopt;
+  return timer_heap_.top().when;
+}
+
 void EventLoop::Run() {
+  {
+    MutexLock lock(&mu_);
+    loop_thread_ = std::this_thread::get_id();
+  }
   epoll_event events[kMaxEvents];
   int running = 0;
   while (true) {
-    int n = epoll_wait(epoll_fd_, events, kMaxEvents, NextTimeoutMs());
+    int timeout = NextTimeoutMs();
+    if (std::optional<SteadyTime> next = NextTimerDeadline()) {
+      auto left = *next - std::chrono::steady_clock::now();
+      const int timer_ms = static_cast<int>(std::max<int64_t>(
+          0, std::chrono::ceil<std::chrono::milliseconds>(left).count()));
+      if (timeout < 0 || timer_ms < timeout) timeout = timer_ms;
+    }
+    int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
     for (int i = 0; i < n; ++i) {
       uint64_t tag = events[i].data.u64;
       if ((tag & 1) == 0) {
@@ -530,18 +609,23 @@ void EventLoop::Run() {
       curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
     }
     ReadCompletions();
+    RunDueTimers();
     bool running_on = DrainQueue();
     http1_.EndOfBatch();
     if (!running_on) break;
   }
 
-  // Shutdown: every request still here is cancelled.
+  // Shutdown: every request still here is cancelled; timers are dropped.
   std::vector<std::unique_ptr<Transfer>> queued;
+  absl::flat_hash_map<uint64_t, absl::AnyInvocable<void()>> timers;
   {
     MutexLock lock(&mu_);
     queued.swap(queued_);
     cancels_.clear();
+    timers.swap(timer_tasks_);
+    timer_heap_ = {};
   }
+  timers.clear();
   for (auto& transfer : queued) {
     std::string url = transfer->url;
     Finish(std::move(transfer), ContextCanceledError(url));

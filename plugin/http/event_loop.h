@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <optional>
+#include <queue>
 #include <thread>
 #include <vector>
 
@@ -14,7 +16,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "plugin/common/mutex.h"
+#include "plugin/common/task_scheduler.h"
 #include "plugin/http/body_decoder.h"
 #include "plugin/http/http1_transport.h"
 #include "plugin/http/http_client_options.h"
@@ -71,6 +75,12 @@ class EventLoop {
   // thread. Idempotent; returns after all callbacks have been invoked.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_, stop_mu_);
 
+  // Timers run on this loop's thread (the scrape ticks of the targets whose
+  // requests this loop serves): a tick that starts a request needs no
+  // thread hand-off or wake-up, and ticks coalesce with I/O wake-ups.
+  // Tasks must be quick. Pending tasks are dropped at Stop.
+  TaskScheduler& timers() { return timers_; }
+
  private:
   EventLoop(const HttpClientOptions& options, int epoll_fd, int wake_fd,
             CURLM* multi);
@@ -98,6 +108,38 @@ class EventLoop {
   CURL* AcquireEasy();
   void ReleaseEasy(CURL* easy);
 
+  // TaskScheduler over the loop's timer heap.
+  class Timers final : public TaskScheduler {
+   public:
+    explicit Timers(EventLoop* loop) : loop_(loop) {}
+    uint64_t RunAt(absl::Time when, absl::AnyInvocable<void()> task) override {
+      return loop_->RunTimerAt(when, std::move(task));
+    }
+    bool Cancel(uint64_t id) override { return loop_->CancelTimer(id); }
+
+   private:
+    EventLoop* loop_;
+  };
+  using SteadyTime = std::chrono::steady_clock::time_point;
+  struct TimerEntry {
+    SteadyTime when;
+    uint64_t id;
+    bool operator>(const TimerEntry& o) const {
+      return when != o.when ? when > o.when : id > o.id;
+    }
+  };
+
+  uint64_t RunTimerAt(absl::Time when, absl::AnyInvocable<void()> task)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  bool CancelTimer(uint64_t id) ABSL_LOCKS_EXCLUDED(mu_);
+  // Runs every timer task due now, on the loop thread.
+  void RunDueTimers() ABSL_LOCKS_EXCLUDED(mu_);
+  // The earliest pending timer, if any.
+  std::optional<SteadyTime> NextTimerDeadline() ABSL_LOCKS_EXCLUDED(mu_);
+  bool OnLoopThreadLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return std::this_thread::get_id() == loop_thread_;
+  }
+
   const HttpClientOptions options_;
   const int epoll_fd_;
   const int wake_fd_;
@@ -111,6 +153,16 @@ class EventLoop {
   std::vector<std::unique_ptr<Transfer>> queued_ ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> cancels_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread::id loop_thread_ ABSL_GUARDED_BY(mu_);
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>,
+                      std::greater<TimerEntry>>
+      timer_heap_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, absl::AnyInvocable<void()>> timer_tasks_
+      ABSL_GUARDED_BY(mu_);
+  uint64_t next_timer_id_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t running_timer_ ABSL_GUARDED_BY(mu_) = 0;
+  CondVar timer_done_cv_;
+  Timers timers_{this};
 
   // Loop-thread state.
   absl::flat_hash_map<uint64_t, std::unique_ptr<Transfer>> active_;

@@ -86,4 +86,8 @@ void HttpClient::Stop() {
   for (const auto& loop : loops_) loop->Stop();
 }
 
+TaskScheduler& HttpClient::TimersFor(const std::string& url) {
+  return loops_[LoopIndex(url)]->timers();
+}
+
 }  // namespace promscrape::http

@@ -9,6 +9,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "plugin/common/task_scheduler.h"
 #include "plugin/http/event_loop.h"
 #include "plugin/http/http_client_options.h"
 #include "plugin/http/request.h"
@@ -59,6 +60,10 @@ class HttpClient {
   // kCancelled), and joins the loop threads. Idempotent. Must not be called
   // from a completion callback.
   void Stop();
+
+  // The timers of the loop that serves `url`: a task scheduled here runs on
+  // the thread that will carry that URL's requests (see EventLoop::timers).
+  TaskScheduler& TimersFor(const std::string& url);
 
  private:
   explicit HttpClient(std::vector<std::unique_ptr<internal::EventLoop>> loops);

@@ -53,6 +53,10 @@ ScrapeLoop::ScrapeLoop(Target target, std::shared_ptr<const JobSettings> job,
     : services_(services), target_(target) {
   MutexLock lock(&mu_);
   ApplyTargetLocked(std::move(target), std::move(job), /*reuse_cache=*/false);
+  if (services_.scraper != nullptr) {
+    timers_ = services_.scraper->TimersFor(state_.url);
+  }
+  if (timers_ == nullptr) timers_ = services_.scheduler;
 }
 
 ScrapeLoop::~ScrapeLoop() { Stop(); }
@@ -99,7 +103,7 @@ void ScrapeLoop::Start() {
 
 void ScrapeLoop::ScheduleLocked(absl::Time when) {
   next_tick_ = when;
-  timer_id_ = services_.scheduler->RunAt(when, [this, when] { OnTick(when); });
+  timer_id_ = timers_->RunAt(when, [this, when] { OnTick(when); });
 }
 
 void ScrapeLoop::OnTick(absl::Time tick) {
@@ -240,7 +244,7 @@ void ScrapeLoop::RequestStop() {
     timer = timer_id_;
     if (in_flight_) request = request_id_;
   }
-  if (timer != 0) services_.scheduler->Cancel(timer);
+  if (timer != 0) timers_->Cancel(timer);
   if (request != 0) services_.scraper->Cancel(request);
 }
 
@@ -254,14 +258,14 @@ void ScrapeLoop::Stop() {
     if (in_flight_) request = request_id_;
   }
   // Outside mu_: Cancel waits for a running OnTick, which takes mu_.
-  if (timer != 0) services_.scheduler->Cancel(timer);
+  if (timer != 0) timers_->Cancel(timer);
   {
     MutexLock lock(&mu_);
     // OnTick may have scheduled again before it saw stopping_.
     timer = timer_id_;
     timer_id_ = 0;
   }
-  if (timer != 0) services_.scheduler->Cancel(timer);
+  if (timer != 0) timers_->Cancel(timer);
   if (request != 0) services_.scraper->Cancel(request);
   MutexLock lock(&mu_);
   while (in_flight_) {

@@ -51,6 +51,8 @@ struct TargetState {
 struct LoopServices {
   Scraper* scraper = nullptr;  // HttpScraper in production
   Executor* executor = nullptr;
+  // Ticks run here unless the scraper offers the transport's own timers
+  // (Scraper::TimersFor: the event loop of the target, in production).
   Scheduler* scheduler = nullptr;
   SampleSink* sink = nullptr;
   BufferPool* buffers = nullptr;  // response bodies of scrapes in flight
@@ -137,6 +139,8 @@ class ScrapeLoop {
   absl::Time next_tick_ ABSL_GUARDED_BY(mu_);
   absl::Time aligned_ ABSL_GUARDED_BY(mu_);
   uint64_t timer_id_ ABSL_GUARDED_BY(mu_) = 0;
+  // Where ticks run: fixed for the loop's life (its URL never changes).
+  TaskScheduler* timers_ = nullptr;
   uint64_t request_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

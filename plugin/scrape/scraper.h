@@ -2,9 +2,11 @@
 #define PLUGIN_SCRAPE_SCRAPER_H_
 
 #include <cstdint>
+#include <string>
 #include <utility>
 
 #include "absl/functional/any_invocable.h"
+#include "plugin/common/task_scheduler.h"
 #include "plugin/http/http_client.h"
 #include "plugin/http/request.h"
 
@@ -28,6 +30,10 @@ class Scraper {
   virtual ~Scraper() = default;
   virtual uint64_t Start(http::Request request, DoneCallback done) = 0;
   virtual void Cancel(uint64_t id) = 0;
+  // Where a loop scraping `url` should run its ticks, when the transport
+  // has a better place than the shared timer thread (the event loop that
+  // will carry the request: no hand-off per scrape); null for the default.
+  virtual TaskScheduler* TimersFor(const std::string& url) { return nullptr; }
 };
 
 // The production Scraper: forwards to an HttpClient, which must outlive it.
@@ -40,6 +46,9 @@ class HttpScraper final : public Scraper {
     return client_.Start(std::move(request), std::move(done));
   }
   void Cancel(uint64_t id) override { client_.Cancel(id); }
+  TaskScheduler* TimersFor(const std::string& url) override {
+    return &client_.TimersFor(url);
+  }
 
  private:
   http::HttpClient& client_;

@@ -33,7 +33,16 @@ struct Wire {
 
   bool done() const { return p >= end; }
 
+  // Tags, lengths and most values are single-byte varints: that case is
+  // inline, the rest goes to VarintSlow.
   bool Varint(uint64_t* v) {
+    if (p < end && *p < 0x80) [[likely]] {
+      *v = *p++;
+      return true;
+    }
+    return VarintSlow(v);
+  }
+  bool VarintSlow(uint64_t* v) {
     uint64_t r = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (p >= end) return false;
@@ -47,6 +56,11 @@ struct Wire {
     return false;
   }
   bool Tag(uint32_t* field, uint32_t* wt) {
+    if (p < end && *p < 0x80 && *p >= 8) [[likely]] {
+      *field = *p >> 3;
+      *wt = *p++ & 7;
+      return true;
+    }
     uint64_t t;
     if (!Varint(&t) || (t >> 3) == 0 || (t >> 3) > UINT32_MAX) return false;
     *field = static_cast<uint32_t>(t >> 3);
@@ -187,6 +201,7 @@ void ProtobufParser::Reset(std::string_view body) {
   state_ = State::kFamily;
   series_.clear();
   name_len_ = 0;
+  magic_ready_ = false;
   entry_exemplars_.clear();
 }
 
@@ -355,6 +370,8 @@ absl::Status ProtobufParser::DecodeHistogram(std::string_view msg,
 
 absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
   labels_.clear();
+  label_bytes_.clear();
+  magic_ready_ = false;
   simple_value_ = 0;
   counter_exemplar_ = {};
   has_timestamp_ = false;
@@ -399,6 +416,10 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
           return Fail(offset, "invalid label value");
         }
         labels_.emplace_back(name, value);
+        label_bytes_.push_back(kSep);
+        label_bytes_.append(name);
+        label_bytes_.push_back(kSep);
+        label_bytes_.append(value);
         break;
       }
       case 2:    // Gauge
@@ -531,21 +552,37 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
 void ProtobufParser::SetSeries(std::string_view suffix,
                                std::string_view magic_name,
                                double magic_value) {
-  series_.clear();
-  series_.append(family_name_);
-  series_.append(suffix);
-  name_len_ = series_.size();
-  for (const auto& [n, v] : labels_) {
-    series_.push_back(kSep);
-    series_.append(n);
-    series_.push_back(kSep);
-    series_.append(v);
+  // Consecutive quantile or bucket steps of one metric differ only in the
+  // magic label's value: keep everything before it.
+  if (magic_ready_ && !magic_name.empty() && magic_name == magic_name_ &&
+      suffix == series_suffix_) {
+    series_.resize(magic_value_at_);
+    AppendOpenMetricsFloat(magic_value, &series_);
+    return;
+  }
+  name_len_ = family_name_.size() + suffix.size();
+  size_t total = name_len_ + label_bytes_.size();
+  if (!magic_name.empty()) total += 2 + magic_name.size();
+  series_.resize(total);
+  char* d = series_.data();
+  std::memcpy(d, family_name_.data(), family_name_.size());
+  d += family_name_.size();
+  if (!suffix.empty()) {
+    std::memcpy(d, suffix.data(), suffix.size());
+    d += suffix.size();
+  }
+  if (!label_bytes_.empty()) {
+    std::memcpy(d, label_bytes_.data(), label_bytes_.size());
+    d += label_bytes_.size();
   }
   magic_name_ = magic_name;
-  if (!magic_name.empty()) {
-    series_.push_back(kSep);
-    series_.append(magic_name);
-    series_.push_back(kSep);
+  series_suffix_ = suffix;
+  magic_ready_ = !magic_name.empty();
+  if (magic_ready_) {
+    *d++ = kSep;
+    std::memcpy(d, magic_name.data(), magic_name.size());
+    d += magic_name.size();
+    *d++ = kSep;
     magic_value_at_ = series_.size();
     AppendOpenMetricsFloat(magic_value, &series_);
   }
@@ -672,6 +709,13 @@ absl::StatusOr<bool> ProtobufParser::EmitStep() {
 
 absl::StatusOr<Entry> ProtobufParser::Next() {
   if (!status_.ok()) return status_;
+  // Most calls emit the next step of the current metric.
+  if (state_ == State::kSteps) [[likely]] {
+    absl::StatusOr<bool> more = EmitStep();
+    if (!more.ok()) return more.status();
+    if (*more) return StepEntry();
+    state_ = State::kMetric;
+  }
   for (;;) {
     switch (state_) {
       case State::kFamily: {
@@ -749,14 +793,18 @@ absl::StatusOr<Entry> ProtobufParser::Next() {
           state_ = State::kMetric;
           continue;
         }
-        bool native = emit_native_ &&
-                      (family_type_ == MetricType::kHistogram ||
-                       family_type_ == MetricType::kGaugeHistogram) &&
-                      step_ == 1;
-        return native ? Entry::kHistogram : Entry::kSeries;
+        return StepEntry();
       }
     }
   }
+}
+
+Entry ProtobufParser::StepEntry() const {
+  bool native = emit_native_ &&
+                (family_type_ == MetricType::kHistogram ||
+                 family_type_ == MetricType::kGaugeHistogram) &&
+                step_ == 1;
+  return native ? Entry::kHistogram : Entry::kSeries;
 }
 
 void ProtobufParser::Labels(std::vector<Label>* out) {

@@ -61,6 +61,8 @@ class ProtobufParser final : public Parser {
   absl::Status DecodeHistogram(std::string_view msg, size_t offset);
   // Emits step `step_` of the current metric; false when the metric is done.
   absl::StatusOr<bool> EmitStep();
+  // The entry kind of the step EmitStep just produced.
+  Entry StepEntry() const;
   void SetSeries(std::string_view suffix, std::string_view magic_name,
                  double magic_value);
 
@@ -82,6 +84,7 @@ class ProtobufParser final : public Parser {
 
   // Current metric.
   std::vector<std::pair<std::string_view, std::string_view>> labels_;
+  std::string label_bytes_;  // reused; 0xFF name 0xFF value per label
   double simple_value_ = 0;  // gauge / counter / untyped per family type
   std::string_view counter_exemplar_;
   uint64_t count_ = 0;
@@ -102,6 +105,9 @@ class ProtobufParser final : public Parser {
   size_t name_len_ = 0;
   std::string_view magic_name_;
   size_t magic_value_at_ = 0;  // offset of the magic label value in series_
+  std::string_view series_suffix_;  // name suffix of series_
+  // series_ up to magic_value_at_ is valid for the current metric.
+  bool magic_ready_ = false;
   std::vector<std::string_view> entry_exemplars_;
   size_t next_exemplar_ = 0;
 };

@@ -1,5 +1,6 @@
 #include "plugin/textparse/protobuf_parser.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -216,8 +217,9 @@ absl::Status ProtobufParser::DecodeFamily(std::string_view msg,
                                           size_t offset) {
   family_ = msg;
   family_offset_ = offset;
-  family_cursor_ = 0;
   family_name_ = family_help_ = family_unit_ = {};
+  metrics_.clear();
+  next_metric_ = 0;
   uint64_t type = 0;
   Wire w(msg);
   bool& has_metrics = family_has_metrics_;
@@ -239,6 +241,7 @@ absl::Status ProtobufParser::DecodeFamily(std::string_view msg,
       case 4: {
         std::string_view m;
         ok = w.LenField(wt, &m);
+        metrics_.push_back(m);
         has_metrics = true;
         break;
       }
@@ -370,8 +373,9 @@ absl::Status ProtobufParser::DecodeHistogram(std::string_view msg,
 
 absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
   labels_.clear();
-  label_bytes_.clear();
+  label_bytes_len_ = 0;
   magic_ready_ = false;
+  sorted_ready_ = false;
   simple_value_ = 0;
   counter_exemplar_ = {};
   has_timestamp_ = false;
@@ -416,10 +420,7 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
           return Fail(offset, "invalid label value");
         }
         labels_.emplace_back(name, value);
-        label_bytes_.push_back(kSep);
-        label_bytes_.append(name);
-        label_bytes_.push_back(kSep);
-        label_bytes_.append(value);
+        AppendLabelBytes(name, value);
         break;
       }
       case 2:    // Gauge
@@ -549,6 +550,21 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
   return absl::OkStatus();
 }
 
+void ProtobufParser::AppendLabelBytes(std::string_view name,
+                                      std::string_view value) {
+  size_t need = label_bytes_len_ + 2 + name.size() + value.size();
+  if (need > label_bytes_.size()) {
+    label_bytes_.resize(std::max(need, 2 * label_bytes_.size()));
+  }
+  char* d = label_bytes_.data() + label_bytes_len_;
+  *d++ = kSep;
+  if (!name.empty()) std::memcpy(d, name.data(), name.size());
+  d += name.size();
+  *d++ = kSep;
+  if (!value.empty()) std::memcpy(d, value.data(), value.size());
+  label_bytes_len_ = need;
+}
+
 void ProtobufParser::SetSeries(std::string_view suffix,
                                std::string_view magic_name,
                                double magic_value) {
@@ -561,7 +577,7 @@ void ProtobufParser::SetSeries(std::string_view suffix,
     return;
   }
   name_len_ = family_name_.size() + suffix.size();
-  size_t total = name_len_ + label_bytes_.size();
+  size_t total = name_len_ + label_bytes_len_;
   if (!magic_name.empty()) total += 2 + magic_name.size();
   series_.resize(total);
   char* d = series_.data();
@@ -571,9 +587,9 @@ void ProtobufParser::SetSeries(std::string_view suffix,
     std::memcpy(d, suffix.data(), suffix.size());
     d += suffix.size();
   }
-  if (!label_bytes_.empty()) {
-    std::memcpy(d, label_bytes_.data(), label_bytes_.size());
-    d += label_bytes_.size();
+  if (label_bytes_len_ > 0) {
+    std::memcpy(d, label_bytes_.data(), label_bytes_len_);
+    d += label_bytes_len_;
   }
   magic_name_ = magic_name;
   series_suffix_ = suffix;
@@ -761,25 +777,11 @@ absl::StatusOr<Entry> ProtobufParser::Next() {
         state_ = State::kMetric;
         return Entry::kType;
       case State::kMetric: {
-        Wire w(family_.substr(family_cursor_));
-        std::string_view metric;
-        bool found = false;
-        while (!w.done()) {
-          uint32_t f, wt;
-          if (!w.Tag(&f, &wt)) break;
-          if (f == 4 && wt == kLen) {
-            if (!w.Bytes(&metric)) break;
-            found = true;
-            break;
-          }
-          if (!w.Skip(wt)) break;
-        }
-        if (!found) {
+        if (next_metric_ >= metrics_.size()) {
           state_ = State::kFamily;
           continue;
         }
-        family_cursor_ =
-            reinterpret_cast<const char*>(w.p) - family_.data();
+        std::string_view metric = metrics_[next_metric_++];
         if (absl::Status s = DecodeMetric(metric, family_offset_); !s.ok()) {
           return s;
         }
@@ -809,14 +811,66 @@ Entry ProtobufParser::StepEntry() const {
 
 void ProtobufParser::Labels(std::vector<Label>* out) {
   out->clear();
-  out->push_back(Label{kMetricNameLabel, MetricName()});
-  for (const auto& [n, v] : labels_) out->push_back(Label{n, v});
-  if (!magic_name_.empty()) {
-    out->push_back(Label{magic_name_,
-                         std::string_view(series_.data() + magic_value_at_,
-                                          series_.size() - magic_value_at_)});
+  size_t total = 1 + labels_.size() + (magic_name_.empty() ? 0 : 1);
+  if (num_steps_ <= 1 || total > kMaxCachedSortLabels) {
+    // One entry per metric (nothing to cache), or a large label set: sort
+    // the whole set as the other parsers do.
+    out->push_back(Label{kMetricNameLabel, MetricName()});
+    for (const auto& [n, v] : labels_) out->push_back(Label{n, v});
+    if (!magic_name_.empty()) {
+      out->push_back(Label{magic_name_,
+                           std::string_view(series_.data() + magic_value_at_,
+                                            series_.size() - magic_value_at_)});
+    }
+    internal::SortLabels(out);
+    return;
   }
-  internal::SortLabels(out);
+  // SortLabels is a stable insertion sort at this size, so sorting
+  // [__name__, labels..., magic] equals sorting [__name__, labels...] once
+  // per metric and inserting the magic label after every name <= its own.
+  if (!sorted_ready_) {
+    sorted_labels_.clear();
+    sorted_labels_.push_back(Label{kMetricNameLabel, {}});
+    for (const auto& [n, v] : labels_) sorted_labels_.push_back(Label{n, v});
+    internal::SortLabels(&sorted_labels_);
+    name_pos_ = 0;
+    for (const auto& [n, v] : labels_) {
+      if (n < kMetricNameLabel) ++name_pos_;
+    }
+    sorted_magic_name_ = {};
+    sorted_ready_ = true;
+  }
+  size_t magic_pos = sorted_labels_.size();
+  if (!magic_name_.empty()) {
+    if (sorted_magic_name_.data() != magic_name_.data() ||
+        sorted_magic_name_.size() != magic_name_.size()) {
+      magic_pos_ = 0;
+      for (const Label& l : sorted_labels_) {
+        if (l.name <= magic_name_) ++magic_pos_;
+      }
+      sorted_magic_name_ = magic_name_;
+    }
+    magic_pos = magic_pos_;
+  }
+  out->resize(total);
+  Label* o = out->data();
+  const Label* in = sorted_labels_.data();
+  size_t n = sorted_labels_.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i == magic_pos) {
+      *o++ = Label{magic_name_,
+                   std::string_view(series_.data() + magic_value_at_,
+                                    series_.size() - magic_value_at_)};
+    }
+    *o = in[i];
+    if (i == name_pos_) o->value = MetricName();
+    ++o;
+  }
+  if (magic_pos == n && !magic_name_.empty()) {
+    *o = Label{magic_name_,
+               std::string_view(series_.data() + magic_value_at_,
+                                series_.size() - magic_value_at_)};
+  }
 }
 
 bool ProtobufParser::NextExemplar(Exemplar* out) {

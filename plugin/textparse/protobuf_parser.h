@@ -63,6 +63,7 @@ class ProtobufParser final : public Parser {
   absl::StatusOr<bool> EmitStep();
   // The entry kind of the step EmitStep just produced.
   Entry StepEntry() const;
+  void AppendLabelBytes(std::string_view name, std::string_view value);
   void SetSeries(std::string_view suffix, std::string_view magic_name,
                  double magic_value);
 
@@ -75,16 +76,29 @@ class ProtobufParser final : public Parser {
   // Current family.
   std::string_view family_;  // whole MetricFamily message
   size_t family_offset_ = 0;
-  size_t family_cursor_ = 0;  // next byte of family_ to scan for metrics
   std::string_view family_name_;
   MetricType family_type_ = MetricType::kUnknown;
   std::string_view family_help_;
   std::string_view family_unit_;
   bool family_has_metrics_ = false;
+  std::vector<std::string_view> metrics_;  // the family's Metric messages
+  size_t next_metric_ = 0;
 
   // Current metric.
   std::vector<std::pair<std::string_view, std::string_view>> labels_;
-  std::string label_bytes_;  // reused; 0xFF name 0xFF value per label
+  // 0xFF name 0xFF value per label, in label_bytes_[0, label_bytes_len_);
+  // reused, only ever grown.
+  std::string label_bytes_;
+  size_t label_bytes_len_ = 0;
+  // Labels() cache for the current metric: [__name__, labels_...] sorted,
+  // __name__ at name_pos_ (its value filled per entry), and where the magic
+  // label sorted_magic_name_ goes.
+  static constexpr size_t kMaxCachedSortLabels = 24;
+  std::vector<Label> sorted_labels_;
+  size_t name_pos_ = 0;
+  std::string_view sorted_magic_name_;
+  size_t magic_pos_ = 0;
+  bool sorted_ready_ = false;
   double simple_value_ = 0;  // gauge / counter / untyped per family type
   std::string_view counter_exemplar_;
   uint64_t count_ = 0;

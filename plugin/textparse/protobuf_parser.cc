@@ -181,6 +181,51 @@ bool AppendDoubles(Wire& w, uint32_t wt, std::vector<double>* out) {
   return true;
 }
 
+// Decodes a LabelPair message {1 name, 2 value}.
+inline bool DecodeLabelPair(std::string_view s, std::string_view* name,
+                            std::string_view* value) {
+  const auto* q = reinterpret_cast<const uint8_t*>(s.data());
+  size_t n = s.size() >= 2 ? q[1] : 0;
+  if (s.size() >= 4 && q[0] == 0x0a && n < 0x80 && n + 4 <= s.size() &&
+      q[n + 2] == 0x12 && q[n + 3] < 0x80 && q[n + 3] == s.size() - n - 4) {
+    // The usual encoding: name then value, single-byte lengths.
+    *name = s.substr(2, n);
+    *value = s.substr(n + 4);
+    return true;
+  }
+  Wire w(s);
+  while (!w.done()) {
+    uint32_t f, wt;
+    if (!w.Tag(&f, &wt)) return false;
+    bool ok;
+    if (f == 1) {
+      ok = w.LenField(wt, name);
+    } else if (f == 2) {
+      ok = w.LenField(wt, value);
+    } else {
+      ok = w.Skip(wt);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// string_view's `a < b` with the usual first-byte decision inline.
+inline bool NameLess(std::string_view a, std::string_view b) {
+  if (!a.empty() && !b.empty() && a[0] != b[0]) {
+    return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]);
+  }
+  return a < b;
+}
+
+// Whether SortLabels' insertion sort would leave `v` as it is.
+inline bool IsSortedByName(const std::vector<Label>& v) {
+  for (size_t i = 1; i < v.size(); ++i) {
+    if (NameLess(v[i].name, v[i - 1].name)) return false;
+  }
+  return true;
+}
+
 // Exemplar message: {1 labels, 2 value, 3 google.protobuf.Timestamp}.
 bool ExemplarHasTimestamp(std::string_view msg) {
   Wire w(msg);
@@ -201,7 +246,9 @@ void ProtobufParser::Reset(std::string_view body) {
   status_ = absl::OkStatus();
   state_ = State::kFamily;
   series_.clear();
+  series_view_ = std::string_view();
   name_len_ = 0;
+  magic_name_ = std::string_view();
   magic_ready_ = false;
   entry_exemplars_.clear();
 }
@@ -232,6 +279,13 @@ absl::Status ProtobufParser::DecodeFamily(std::string_view msg,
     uint32_t f, wt;
     if (!w.Tag(&f, &wt)) return Fail(offset, "invalid MetricFamily message");
     bool ok = true;
+    if (f == 4 && wt == kLen) [[likely]] {  // most fields are metrics
+      std::string_view m;
+      if (!w.Bytes(&m)) return Fail(offset, "invalid MetricFamily message");
+      metrics_.push_back(m);
+      has_metrics = true;
+      continue;
+    }
     switch (f) {
       case 1:
         ok = w.LenField(wt, &family_name_);
@@ -377,7 +431,14 @@ absl::Status ProtobufParser::DecodeHistogram(std::string_view msg,
 
 absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
   labels_.clear();
+  // The previous entry's views may point into label_bytes_, which is about
+  // to be rewritten: forget them.
+  series_view_ = std::string_view();
+  name_len_ = 0;
+  magic_name_ = std::string_view();
   label_bytes_len_ = 0;
+  std::memcpy(LabelBytesRoom(family_name_.size()), family_name_.data(),
+              family_name_.size());
   magic_ready_ = false;
   sorted_ready_ = false;
   simple_value_ = 0;
@@ -398,45 +459,22 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
     std::string_view s;
     uint64_t v = 0;
     bool ok = true;
-    switch (f) {
-      case 1: {  // LabelPair
-        ok = w.LenField(wt, &s);
-        if (!ok) break;
-        std::string_view name, value;
-        const auto* q = reinterpret_cast<const uint8_t*>(s.data());
-        size_t n = s.size() >= 2 ? q[1] : 0;
-        if (s.size() >= 4 && q[0] == 0x0a && n < 0x80 && n + 4 <= s.size() &&
-            q[n + 2] == 0x12 && q[n + 3] < 0x80 &&
-            q[n + 3] == s.size() - n - 4) {
-          // The usual encoding: name then value, single-byte lengths.
-          name = s.substr(2, n);
-          value = s.substr(n + 4);
-        } else {
-          Wire lw(s);
-          while (ok && !lw.done()) {
-            uint32_t lf, lwt;
-            ok = lw.Tag(&lf, &lwt);
-            if (!ok) break;
-            if (lf == 1) {
-              ok = lw.LenField(lwt, &name);
-            } else if (lf == 2) {
-              ok = lw.LenField(lwt, &value);
-            } else {
-              ok = lw.Skip(lwt);
-            }
-          }
-        }
-        if (!ok) break;
-        if (!internal::IsValidUtf8(name)) {
-          return Fail(offset, "invalid label name");
-        }
-        if (!internal::IsValidUtf8(value)) {
-          return Fail(offset, "invalid label value");
-        }
-        labels_.emplace_back(name, value);
-        AppendLabelBytes(name, value);
-        break;
+    if (f == 1) [[likely]] {  // LabelPair; most fields are labels
+      std::string_view name, value;
+      if (!w.LenField(wt, &s) || !DecodeLabelPair(s, &name, &value)) {
+        return Fail(offset, "invalid Metric message");
       }
+      if (!internal::IsValidUtf8(name)) {
+        return Fail(offset, "invalid label name");
+      }
+      if (!internal::IsValidUtf8(value)) {
+        return Fail(offset, "invalid label value");
+      }
+      labels_.emplace_back(name, value);
+      AppendLabelBytes(name, value);
+      continue;
+    }
+    switch (f) {
       case 2:    // Gauge
       case 3:    // Counter
       case 5: {  // Untyped
@@ -568,19 +606,24 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
   return absl::OkStatus();
 }
 
-void ProtobufParser::AppendLabelBytes(std::string_view name,
-                                      std::string_view value) {
-  size_t need = label_bytes_len_ + 2 + name.size() + value.size();
+char* ProtobufParser::LabelBytesRoom(size_t n) {
+  size_t need = label_bytes_len_ + n;
   if (need > label_bytes_.size()) {
     label_bytes_.resize(std::max(need, 2 * label_bytes_.size()));
   }
   char* d = label_bytes_.data() + label_bytes_len_;
+  label_bytes_len_ = need;
+  return d;
+}
+
+void ProtobufParser::AppendLabelBytes(std::string_view name,
+                                      std::string_view value) {
+  char* d = LabelBytesRoom(2 + name.size() + value.size());
   *d++ = kSep;
   if (!name.empty()) std::memcpy(d, name.data(), name.size());
   d += name.size();
   *d++ = kSep;
   if (!value.empty()) std::memcpy(d, value.data(), value.size());
-  label_bytes_len_ = need;
 }
 
 void ProtobufParser::SetSeries(std::string_view suffix,
@@ -592,10 +635,20 @@ void ProtobufParser::SetSeries(std::string_view suffix,
       suffix == series_suffix_) {
     series_.resize(magic_value_at_);
     AppendOpenMetricsFloat(magic_value, &series_);
+    series_view_ = series_;
+    return;
+  }
+  if (suffix.empty() && magic_name.empty()) {
+    // label_bytes_ is exactly this series.
+    name_len_ = family_name_.size();
+    series_view_ = std::string_view(label_bytes_.data(), label_bytes_len_);
+    magic_name_ = std::string_view();
+    magic_ready_ = false;
     return;
   }
   name_len_ = family_name_.size() + suffix.size();
-  size_t total = name_len_ + label_bytes_len_;
+  size_t labels_len = label_bytes_len_ - family_name_.size();
+  size_t total = name_len_ + labels_len;
   if (!magic_name.empty()) total += 2 + magic_name.size();
   series_.resize(total);
   char* d = series_.data();
@@ -605,9 +658,9 @@ void ProtobufParser::SetSeries(std::string_view suffix,
     std::memcpy(d, suffix.data(), suffix.size());
     d += suffix.size();
   }
-  if (label_bytes_len_ > 0) {
-    std::memcpy(d, label_bytes_.data(), label_bytes_len_);
-    d += label_bytes_len_;
+  if (labels_len > 0) {
+    std::memcpy(d, label_bytes_.data() + family_name_.size(), labels_len);
+    d += labels_len;
   }
   magic_name_ = magic_name;
   series_suffix_ = suffix;
@@ -620,6 +673,7 @@ void ProtobufParser::SetSeries(std::string_view suffix,
     magic_value_at_ = series_.size();
     AppendOpenMetricsFloat(magic_value, &series_);
   }
+  series_view_ = series_;
 }
 
 absl::StatusOr<bool> ProtobufParser::EmitStep() {
@@ -842,7 +896,9 @@ void ProtobufParser::Labels(std::vector<Label>* out) {
                  std::string_view(series_.data() + magic_value_at_,
                                   series_.size() - magic_value_at_)};
     }
-    internal::SortLabels(out);
+    if (total > kMaxCachedSortLabels || !IsSortedByName(*out)) {
+      internal::SortLabels(out);
+    }
     return;
   }
   // SortLabels is a stable insertion sort at this size, so sorting

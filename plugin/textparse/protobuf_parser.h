@@ -39,9 +39,9 @@ class ProtobufParser final : public Parser {
   absl::StatusOr<Entry> Next() override;
   // Name (with suffix) then, per label in exposition order, 0xFF name 0xFF
   // value, then the `le`/`quantile` label if any.
-  std::string_view Series() const override { return series_; }
+  std::string_view Series() const override { return series_view_; }
   std::string_view MetricName() const override {
-    return std::string_view(series_.data(), name_len_);
+    return std::string_view(series_view_.data(), name_len_);
   }
   void Labels(std::vector<Label>* out) override;
   bool NextExemplar(Exemplar* out) override;
@@ -63,6 +63,8 @@ class ProtobufParser final : public Parser {
   absl::StatusOr<bool> EmitStep();
   // The entry kind of the step EmitStep just produced.
   Entry StepEntry() const;
+  // Grows label_bytes_len_ by `n`; returns where those bytes go.
+  char* LabelBytesRoom(size_t n);
   void AppendLabelBytes(std::string_view name, std::string_view value);
   void SetSeries(std::string_view suffix, std::string_view magic_name,
                  double magic_value);
@@ -86,8 +88,9 @@ class ProtobufParser final : public Parser {
 
   // Current metric.
   std::vector<std::pair<std::string_view, std::string_view>> labels_;
-  // 0xFF name 0xFF value per label, in label_bytes_[0, label_bytes_len_);
-  // reused, only ever grown.
+  // The family name then 0xFF name 0xFF value per label, in
+  // label_bytes_[0, label_bytes_len_): the series of entries without suffix
+  // or `le`/`quantile`. Reused, only ever grown.
   std::string label_bytes_;
   size_t label_bytes_len_ = 0;
   // Labels() cache for the current metric: [__name__, labels_...] sorted,
@@ -115,7 +118,8 @@ class ProtobufParser final : public Parser {
   int num_steps_ = 0;
 
   // Current entry.
-  std::string series_;  // reused; see Series()
+  std::string series_;  // reused; entries with a suffix or magic label
+  std::string_view series_view_;  // series_ or label_bytes_; see Series()
   size_t name_len_ = 0;
   std::string_view magic_name_;
   size_t magic_value_at_ = 0;  // offset of the magic label value in series_

@@ -189,8 +189,8 @@ inline bool DecodeLabelPair(std::string_view s, std::string_view* name,
   if (s.size() >= 4 && q[0] == 0x0a && n < 0x80 && n + 4 <= s.size() &&
       q[n + 2] == 0x12 && q[n + 3] < 0x80 && q[n + 3] == s.size() - n - 4) {
     // The usual encoding: name then value, single-byte lengths.
-    *name = s.substr(2, n);
-    *value = s.substr(n + 4);
+    *name = std::string_view(s.data() + 2, n);
+    *value = std::string_view(s.data() + n + 4, s.size() - n - 4);
     return true;
   }
   Wire w(s);
@@ -208,6 +208,26 @@ inline bool DecodeLabelPair(std::string_view s, std::string_view* name,
     if (!ok) return false;
   }
   return true;
+}
+
+// internal::IsValidUtf8 for long strings such as HELP texts: 32 bytes per
+// step in four independent accumulators.
+bool IsValidUtf8Long(std::string_view s) {
+  const char* p = s.data();
+  const char* end = p + s.size();
+  uint64_t a[4] = {0, 0, 0, 0};
+  while (end - p >= 32) {
+    uint64_t w[4];
+    std::memcpy(w, p, 32);
+    a[0] |= w[0];
+    a[1] |= w[1];
+    a[2] |= w[2];
+    a[3] |= w[3];
+    p += 32;
+  }
+  for (; p < end; ++p) a[0] |= static_cast<unsigned char>(*p);
+  return ((a[0] | a[1] | a[2] | a[3]) & 0x8080808080808080ULL) == 0 ||
+         internal::IsValidUtf8Slow(s);
 }
 
 // string_view's `a < b` with the usual first-byte decision inline.
@@ -317,7 +337,7 @@ absl::Status ProtobufParser::DecodeFamily(std::string_view msg,
     internal::AppendQuoted(family_name_, &q);
     return Fail(offset, absl::StrCat("invalid metric name \"", q, "\""));
   }
-  if (!internal::IsValidUtf8(family_help_)) {
+  if (!IsValidUtf8Long(family_help_)) {
     return Fail(offset, absl::StrCat("invalid help for metric \"",
                                      internal::AV(family_name_), "\""));
   }
@@ -606,14 +626,8 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
   return absl::OkStatus();
 }
 
-char* ProtobufParser::LabelBytesRoom(size_t n) {
-  size_t need = label_bytes_len_ + n;
-  if (need > label_bytes_.size()) {
-    label_bytes_.resize(std::max(need, 2 * label_bytes_.size()));
-  }
-  char* d = label_bytes_.data() + label_bytes_len_;
-  label_bytes_len_ = need;
-  return d;
+void ProtobufParser::GrowLabelBytes(size_t need) {
+  label_bytes_.resize(std::max(need, 2 * label_bytes_.size()));
 }
 
 void ProtobufParser::AppendLabelBytes(std::string_view name,

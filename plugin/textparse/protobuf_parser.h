@@ -64,7 +64,14 @@ class ProtobufParser final : public Parser {
   // The entry kind of the step EmitStep just produced.
   Entry StepEntry() const;
   // Grows label_bytes_len_ by `n`; returns where those bytes go.
-  char* LabelBytesRoom(size_t n);
+  char* LabelBytesRoom(size_t n) {
+    size_t need = label_bytes_len_ + n;
+    if (need > label_bytes_.size()) [[unlikely]] GrowLabelBytes(need);
+    char* d = label_bytes_.data() + label_bytes_len_;
+    label_bytes_len_ = need;
+    return d;
+  }
+  void GrowLabelBytes(size_t need);
   void AppendLabelBytes(std::string_view name, std::string_view value);
   void SetSeries(std::string_view suffix, std::string_view magic_name,
                  double magic_value);

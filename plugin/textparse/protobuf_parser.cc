@@ -811,12 +811,15 @@ absl::StatusOr<bool> ProtobufParser::EmitStep() {
 
 absl::StatusOr<Entry> ProtobufParser::Next() {
   if (!status_.ok()) return status_;
-  // Most calls emit the next step of the current metric.
-  if (state_ == State::kSteps) [[likely]] {
-    absl::StatusOr<bool> more = EmitStep();
-    if (!more.ok()) return more.status();
-    if (*more) return StepEntry();
-    state_ = State::kMetric;
+  // Most calls emit the next step of the current metric or start the next
+  // metric of the family.
+  if (state_ == State::kSteps) [[likely]] return EmitNextStep();
+  if (state_ == State::kMetric && next_metric_ < metrics_.size()) [[likely]] {
+    std::string_view metric = metrics_[next_metric_++];
+    if (absl::Status s = DecodeMetric(metric, family_offset_); !s.ok()) {
+      return s;
+    }
+    return EmitNextStep();
   }
   for (;;) {
     switch (state_) {
@@ -871,20 +874,24 @@ absl::StatusOr<Entry> ProtobufParser::Next() {
         if (absl::Status s = DecodeMetric(metric, family_offset_); !s.ok()) {
           return s;
         }
-        state_ = State::kSteps;
-        continue;
+        return EmitNextStep();
       }
-      case State::kSteps: {
-        absl::StatusOr<bool> more = EmitStep();
-        if (!more.ok()) return more.status();
-        if (!*more) {
-          state_ = State::kMetric;
-          continue;
-        }
-        return StepEntry();
-      }
+      case State::kSteps:
+        return EmitNextStep();
     }
   }
+}
+
+absl::StatusOr<Entry> ProtobufParser::EmitNextStep() {
+  absl::StatusOr<bool> more = EmitStep();
+  if (!more.ok()) return more.status();
+  if (!*more) [[unlikely]] {  // a metric has at least one step
+    state_ = State::kMetric;
+    return Next();
+  }
+  // kSteps while the metric has steps left, so the last one moves on.
+  state_ = step_ < num_steps_ ? State::kSteps : State::kMetric;
+  return StepEntry();
 }
 
 Entry ProtobufParser::StepEntry() const {

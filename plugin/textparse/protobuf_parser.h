@@ -52,7 +52,7 @@ class ProtobufParser final : public Parser {
     kUnit,
     kType,
     kMetric,
-    kSteps,
+    kSteps,  // the current metric has steps left
   };
 
   absl::Status Fail(size_t offset, std::string_view message);
@@ -61,6 +61,8 @@ class ProtobufParser final : public Parser {
   absl::Status DecodeHistogram(std::string_view msg, size_t offset);
   // Emits step `step_` of the current metric; false when the metric is done.
   absl::StatusOr<bool> EmitStep();
+  // EmitStep, then the state and entry kind that follow from it.
+  absl::StatusOr<Entry> EmitNextStep();
   // The entry kind of the step EmitStep just produced.
   Entry StepEntry() const;
   // Grows label_bytes_len_ by `n`; returns where those bytes go.

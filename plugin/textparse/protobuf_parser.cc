@@ -238,14 +238,6 @@ inline bool NameLess(std::string_view a, std::string_view b) {
   return a < b;
 }
 
-// Whether SortLabels' insertion sort would leave `v` as it is.
-inline bool IsSortedByName(const std::vector<Label>& v) {
-  for (size_t i = 1; i < v.size(); ++i) {
-    if (NameLess(v[i].name, v[i - 1].name)) return false;
-  }
-  return true;
-}
-
 // Exemplar message: {1 labels, 2 value, 3 google.protobuf.Timestamp}.
 bool ExemplarHasTimestamp(std::string_view msg) {
   Wire w(msg);
@@ -911,15 +903,20 @@ void ProtobufParser::Labels(std::vector<Label>* out) {
     out->resize(total);
     Label* o = out->data();
     *o++ = Label{kMetricNameLabel, MetricName()};
-    for (const auto& [n, v] : labels_) *o++ = Label{n, v};
+    std::string_view prev = kMetricNameLabel;
+    bool sorted = true;  // whether SortLabels' insertion sort is a no-op
+    for (const auto& [n, v] : labels_) {
+      sorted &= !NameLess(n, prev);
+      prev = n;
+      *o++ = Label{n, v};
+    }
     if (!magic_name_.empty()) {
+      sorted &= !NameLess(magic_name_, prev);
       *o = Label{magic_name_,
                  std::string_view(series_.data() + magic_value_at_,
                                   series_.size() - magic_value_at_)};
     }
-    if (total > kMaxCachedSortLabels || !IsSortedByName(*out)) {
-      internal::SortLabels(out);
-    }
+    if (!sorted || total > kMaxCachedSortLabels) internal::SortLabels(out);
     return;
   }
   // SortLabels is a stable insertion sort at this size, so sorting

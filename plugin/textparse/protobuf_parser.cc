@@ -1,5 +1,6 @@
 #include "plugin/textparse/protobuf_parser.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -33,7 +34,16 @@ struct Wire {
 
   bool done() const { return p >= end; }
 
+  // Tags, lengths and most values are single-byte varints: that case is
+  // inline, the rest goes to VarintSlow.
   bool Varint(uint64_t* v) {
+    if (p < end && *p < 0x80) [[likely]] {
+      *v = *p++;
+      return true;
+    }
+    return VarintSlow(v);
+  }
+  bool VarintSlow(uint64_t* v) {
     uint64_t r = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (p >= end) return false;
@@ -47,6 +57,11 @@ struct Wire {
     return false;
   }
   bool Tag(uint32_t* field, uint32_t* wt) {
+    if (p < end && *p < 0x80 && *p >= 8) [[likely]] {
+      *field = *p >> 3;
+      *wt = *p++ & 7;
+      return true;
+    }
     uint64_t t;
     if (!Varint(&t) || (t >> 3) == 0 || (t >> 3) > UINT32_MAX) return false;
     *field = static_cast<uint32_t>(t >> 3);
@@ -166,6 +181,63 @@ bool AppendDoubles(Wire& w, uint32_t wt, std::vector<double>* out) {
   return true;
 }
 
+// Decodes a LabelPair message {1 name, 2 value}.
+inline bool DecodeLabelPair(std::string_view s, std::string_view* name,
+                            std::string_view* value) {
+  const auto* q = reinterpret_cast<const uint8_t*>(s.data());
+  size_t n = s.size() >= 2 ? q[1] : 0;
+  if (s.size() >= 4 && q[0] == 0x0a && n < 0x80 && n + 4 <= s.size() &&
+      q[n + 2] == 0x12 && q[n + 3] < 0x80 && q[n + 3] == s.size() - n - 4) {
+    // The usual encoding: name then value, single-byte lengths.
+    *name = std::string_view(s.data() + 2, n);
+    *value = std::string_view(s.data() + n + 4, s.size() - n - 4);
+    return true;
+  }
+  Wire w(s);
+  while (!w.done()) {
+    uint32_t f, wt;
+    if (!w.Tag(&f, &wt)) return false;
+    bool ok;
+    if (f == 1) {
+      ok = w.LenField(wt, name);
+    } else if (f == 2) {
+      ok = w.LenField(wt, value);
+    } else {
+      ok = w.Skip(wt);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// internal::IsValidUtf8 for long strings such as HELP texts: 32 bytes per
+// step in four independent accumulators.
+bool IsValidUtf8Long(std::string_view s) {
+  const char* p = s.data();
+  const char* end = p + s.size();
+  uint64_t a[4] = {0, 0, 0, 0};
+  while (end - p >= 32) {
+    uint64_t w[4];
+    std::memcpy(w, p, 32);
+    a[0] |= w[0];
+    a[1] |= w[1];
+    a[2] |= w[2];
+    a[3] |= w[3];
+    p += 32;
+  }
+  for (; p < end; ++p) a[0] |= static_cast<unsigned char>(*p);
+  return ((a[0] | a[1] | a[2] | a[3]) & 0x8080808080808080ULL) == 0 ||
+         internal::IsValidUtf8Slow(s);
+}
+
+// string_view's `a < b` with the usual first-byte decision inline.
+inline bool NameLess(std::string_view a, std::string_view b) {
+  if (!a.empty() && !b.empty() && a[0] != b[0]) {
+    return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]);
+  }
+  return a < b;
+}
+
 // Exemplar message: {1 labels, 2 value, 3 google.protobuf.Timestamp}.
 bool ExemplarHasTimestamp(std::string_view msg) {
   Wire w(msg);
@@ -186,7 +258,10 @@ void ProtobufParser::Reset(std::string_view body) {
   status_ = absl::OkStatus();
   state_ = State::kFamily;
   series_.clear();
+  series_view_ = std::string_view();
   name_len_ = 0;
+  magic_name_ = std::string_view();
+  magic_ready_ = false;
   entry_exemplars_.clear();
 }
 
@@ -201,8 +276,13 @@ absl::Status ProtobufParser::DecodeFamily(std::string_view msg,
                                           size_t offset) {
   family_ = msg;
   family_offset_ = offset;
-  family_cursor_ = 0;
-  family_name_ = family_help_ = family_unit_ = {};
+  // Separate stores: a chained assignment reloads the view 16 bytes wide
+  // from two 8-byte stores, a store-forwarding stall per family.
+  family_name_ = std::string_view();
+  family_help_ = std::string_view();
+  family_unit_ = std::string_view();
+  metrics_.clear();
+  next_metric_ = 0;
   uint64_t type = 0;
   Wire w(msg);
   bool& has_metrics = family_has_metrics_;
@@ -211,6 +291,13 @@ absl::Status ProtobufParser::DecodeFamily(std::string_view msg,
     uint32_t f, wt;
     if (!w.Tag(&f, &wt)) return Fail(offset, "invalid MetricFamily message");
     bool ok = true;
+    if (f == 4 && wt == kLen) [[likely]] {  // most fields are metrics
+      std::string_view m;
+      if (!w.Bytes(&m)) return Fail(offset, "invalid MetricFamily message");
+      metrics_.push_back(m);
+      has_metrics = true;
+      continue;
+    }
     switch (f) {
       case 1:
         ok = w.LenField(wt, &family_name_);
@@ -224,6 +311,7 @@ absl::Status ProtobufParser::DecodeFamily(std::string_view msg,
       case 4: {
         std::string_view m;
         ok = w.LenField(wt, &m);
+        metrics_.push_back(m);
         has_metrics = true;
         break;
       }
@@ -241,7 +329,7 @@ absl::Status ProtobufParser::DecodeFamily(std::string_view msg,
     internal::AppendQuoted(family_name_, &q);
     return Fail(offset, absl::StrCat("invalid metric name \"", q, "\""));
   }
-  if (!internal::IsValidUtf8(family_help_)) {
+  if (!IsValidUtf8Long(family_help_)) {
     return Fail(offset, absl::StrCat("invalid help for metric \"",
                                      internal::AV(family_name_), "\""));
   }
@@ -355,6 +443,16 @@ absl::Status ProtobufParser::DecodeHistogram(std::string_view msg,
 
 absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
   labels_.clear();
+  // The previous entry's views may point into label_bytes_, which is about
+  // to be rewritten: forget them.
+  series_view_ = std::string_view();
+  name_len_ = 0;
+  magic_name_ = std::string_view();
+  label_bytes_len_ = 0;
+  std::memcpy(LabelBytesRoom(family_name_.size()), family_name_.data(),
+              family_name_.size());
+  magic_ready_ = false;
+  sorted_ready_ = false;
   simple_value_ = 0;
   counter_exemplar_ = {};
   has_timestamp_ = false;
@@ -373,34 +471,22 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
     std::string_view s;
     uint64_t v = 0;
     bool ok = true;
-    switch (f) {
-      case 1: {  // LabelPair
-        ok = w.LenField(wt, &s);
-        if (!ok) break;
-        std::string_view name, value;
-        Wire lw(s);
-        while (ok && !lw.done()) {
-          uint32_t lf, lwt;
-          ok = lw.Tag(&lf, &lwt);
-          if (!ok) break;
-          if (lf == 1) {
-            ok = lw.LenField(lwt, &name);
-          } else if (lf == 2) {
-            ok = lw.LenField(lwt, &value);
-          } else {
-            ok = lw.Skip(lwt);
-          }
-        }
-        if (!ok) break;
-        if (!internal::IsValidUtf8(name)) {
-          return Fail(offset, "invalid label name");
-        }
-        if (!internal::IsValidUtf8(value)) {
-          return Fail(offset, "invalid label value");
-        }
-        labels_.emplace_back(name, value);
-        break;
+    if (f == 1) [[likely]] {  // LabelPair; most fields are labels
+      std::string_view name, value;
+      if (!w.LenField(wt, &s) || !DecodeLabelPair(s, &name, &value)) {
+        return Fail(offset, "invalid Metric message");
       }
+      if (!internal::IsValidUtf8(name)) {
+        return Fail(offset, "invalid label name");
+      }
+      if (!internal::IsValidUtf8(value)) {
+        return Fail(offset, "invalid label value");
+      }
+      labels_.emplace_back(name, value);
+      AppendLabelBytes(name, value);
+      continue;
+    }
+    switch (f) {
       case 2:    // Gauge
       case 3:    // Counter
       case 5: {  // Untyped
@@ -410,6 +496,10 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
                       (f == 3 && family_type_ == MetricType::kCounter) ||
                       (f == 5 && family_type_ == MetricType::kUnknown);
         if (!wanted) break;
+        if (s.size() == 9 && s[0] == 0x09) {  // just the value
+          std::memcpy(&simple_value_, s.data() + 1, 8);
+          break;
+        }
         Wire vw(s);
         while (ok && !vw.done()) {
           uint32_t vf, vwt;
@@ -528,27 +618,68 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
   return absl::OkStatus();
 }
 
+void ProtobufParser::GrowLabelBytes(size_t need) {
+  label_bytes_.resize(std::max(need, 2 * label_bytes_.size()));
+}
+
+void ProtobufParser::AppendLabelBytes(std::string_view name,
+                                      std::string_view value) {
+  char* d = LabelBytesRoom(2 + name.size() + value.size());
+  *d++ = kSep;
+  if (!name.empty()) std::memcpy(d, name.data(), name.size());
+  d += name.size();
+  *d++ = kSep;
+  if (!value.empty()) std::memcpy(d, value.data(), value.size());
+}
+
 void ProtobufParser::SetSeries(std::string_view suffix,
                                std::string_view magic_name,
                                double magic_value) {
-  series_.clear();
-  series_.append(family_name_);
-  series_.append(suffix);
-  name_len_ = series_.size();
-  for (const auto& [n, v] : labels_) {
-    series_.push_back(kSep);
-    series_.append(n);
-    series_.push_back(kSep);
-    series_.append(v);
+  // Consecutive quantile or bucket steps of one metric differ only in the
+  // magic label's value: keep everything before it.
+  if (magic_ready_ && !magic_name.empty() && magic_name == magic_name_ &&
+      suffix == series_suffix_) {
+    series_.resize(magic_value_at_);
+    AppendOpenMetricsFloat(magic_value, &series_);
+    series_view_ = series_;
+    return;
+  }
+  if (suffix.empty() && magic_name.empty()) {
+    // label_bytes_ is exactly this series.
+    name_len_ = family_name_.size();
+    series_view_ = std::string_view(label_bytes_.data(), label_bytes_len_);
+    magic_name_ = std::string_view();
+    magic_ready_ = false;
+    return;
+  }
+  name_len_ = family_name_.size() + suffix.size();
+  size_t labels_len = label_bytes_len_ - family_name_.size();
+  size_t total = name_len_ + labels_len;
+  if (!magic_name.empty()) total += 2 + magic_name.size();
+  series_.resize(total);
+  char* d = series_.data();
+  std::memcpy(d, family_name_.data(), family_name_.size());
+  d += family_name_.size();
+  if (!suffix.empty()) {
+    std::memcpy(d, suffix.data(), suffix.size());
+    d += suffix.size();
+  }
+  if (labels_len > 0) {
+    std::memcpy(d, label_bytes_.data() + family_name_.size(), labels_len);
+    d += labels_len;
   }
   magic_name_ = magic_name;
-  if (!magic_name.empty()) {
-    series_.push_back(kSep);
-    series_.append(magic_name);
-    series_.push_back(kSep);
+  series_suffix_ = suffix;
+  magic_ready_ = !magic_name.empty();
+  if (magic_ready_) {
+    *d++ = kSep;
+    std::memcpy(d, magic_name.data(), magic_name.size());
+    d += magic_name.size();
+    *d++ = kSep;
     magic_value_at_ = series_.size();
     AppendOpenMetricsFloat(magic_value, &series_);
   }
+  series_view_ = series_;
 }
 
 absl::StatusOr<bool> ProtobufParser::EmitStep() {
@@ -672,6 +803,16 @@ absl::StatusOr<bool> ProtobufParser::EmitStep() {
 
 absl::StatusOr<Entry> ProtobufParser::Next() {
   if (!status_.ok()) return status_;
+  // Most calls emit the next step of the current metric or start the next
+  // metric of the family.
+  if (state_ == State::kSteps) [[likely]] return EmitNextStep();
+  if (state_ == State::kMetric && next_metric_ < metrics_.size()) [[likely]] {
+    std::string_view metric = metrics_[next_metric_++];
+    if (absl::Status s = DecodeMetric(metric, family_offset_); !s.ok()) {
+      return s;
+    }
+    return EmitNextStep();
+  }
   for (;;) {
     switch (state_) {
       case State::kFamily: {
@@ -717,58 +858,113 @@ absl::StatusOr<Entry> ProtobufParser::Next() {
         state_ = State::kMetric;
         return Entry::kType;
       case State::kMetric: {
-        Wire w(family_.substr(family_cursor_));
-        std::string_view metric;
-        bool found = false;
-        while (!w.done()) {
-          uint32_t f, wt;
-          if (!w.Tag(&f, &wt)) break;
-          if (f == 4 && wt == kLen) {
-            if (!w.Bytes(&metric)) break;
-            found = true;
-            break;
-          }
-          if (!w.Skip(wt)) break;
-        }
-        if (!found) {
+        if (next_metric_ >= metrics_.size()) {
           state_ = State::kFamily;
           continue;
         }
-        family_cursor_ =
-            reinterpret_cast<const char*>(w.p) - family_.data();
+        std::string_view metric = metrics_[next_metric_++];
         if (absl::Status s = DecodeMetric(metric, family_offset_); !s.ok()) {
           return s;
         }
-        state_ = State::kSteps;
-        continue;
+        return EmitNextStep();
       }
-      case State::kSteps: {
-        absl::StatusOr<bool> more = EmitStep();
-        if (!more.ok()) return more.status();
-        if (!*more) {
-          state_ = State::kMetric;
-          continue;
-        }
-        bool native = emit_native_ &&
-                      (family_type_ == MetricType::kHistogram ||
-                       family_type_ == MetricType::kGaugeHistogram) &&
-                      step_ == 1;
-        return native ? Entry::kHistogram : Entry::kSeries;
-      }
+      case State::kSteps:
+        return EmitNextStep();
     }
   }
 }
 
+absl::StatusOr<Entry> ProtobufParser::EmitNextStep() {
+  absl::StatusOr<bool> more = EmitStep();
+  if (!more.ok()) return more.status();
+  if (!*more) [[unlikely]] {  // a metric has at least one step
+    state_ = State::kMetric;
+    return Next();
+  }
+  // kSteps while the metric has steps left, so the last one moves on.
+  state_ = step_ < num_steps_ ? State::kSteps : State::kMetric;
+  return StepEntry();
+}
+
+Entry ProtobufParser::StepEntry() const {
+  bool native = emit_native_ &&
+                (family_type_ == MetricType::kHistogram ||
+                 family_type_ == MetricType::kGaugeHistogram) &&
+                step_ == 1;
+  return native ? Entry::kHistogram : Entry::kSeries;
+}
+
 void ProtobufParser::Labels(std::vector<Label>* out) {
   out->clear();
-  out->push_back(Label{kMetricNameLabel, MetricName()});
-  for (const auto& [n, v] : labels_) out->push_back(Label{n, v});
-  if (!magic_name_.empty()) {
-    out->push_back(Label{magic_name_,
-                         std::string_view(series_.data() + magic_value_at_,
-                                          series_.size() - magic_value_at_)});
+  size_t total = 1 + labels_.size() + (magic_name_.empty() ? 0 : 1);
+  if (num_steps_ <= 1 || total > kMaxCachedSortLabels) {
+    // One entry per metric (nothing to cache), or a large label set: sort
+    // the whole set as the other parsers do.
+    out->resize(total);
+    Label* o = out->data();
+    *o++ = Label{kMetricNameLabel, MetricName()};
+    std::string_view prev = kMetricNameLabel;
+    bool sorted = true;  // whether SortLabels' insertion sort is a no-op
+    for (const auto& [n, v] : labels_) {
+      sorted &= !NameLess(n, prev);
+      prev = n;
+      *o++ = Label{n, v};
+    }
+    if (!magic_name_.empty()) {
+      sorted &= !NameLess(magic_name_, prev);
+      *o = Label{magic_name_,
+                 std::string_view(series_.data() + magic_value_at_,
+                                  series_.size() - magic_value_at_)};
+    }
+    if (!sorted || total > kMaxCachedSortLabels) internal::SortLabels(out);
+    return;
   }
-  internal::SortLabels(out);
+  // SortLabels is a stable insertion sort at this size, so sorting
+  // [__name__, labels..., magic] equals sorting [__name__, labels...] once
+  // per metric and inserting the magic label after every name <= its own.
+  if (!sorted_ready_) {
+    sorted_labels_.clear();
+    sorted_labels_.push_back(Label{kMetricNameLabel, {}});
+    for (const auto& [n, v] : labels_) sorted_labels_.push_back(Label{n, v});
+    internal::SortLabels(&sorted_labels_);
+    name_pos_ = 0;
+    for (const auto& [n, v] : labels_) {
+      if (n < kMetricNameLabel) ++name_pos_;
+    }
+    sorted_magic_name_ = {};
+    sorted_ready_ = true;
+  }
+  size_t magic_pos = sorted_labels_.size();
+  if (!magic_name_.empty()) {
+    if (sorted_magic_name_.data() != magic_name_.data() ||
+        sorted_magic_name_.size() != magic_name_.size()) {
+      magic_pos_ = 0;
+      for (const Label& l : sorted_labels_) {
+        if (l.name <= magic_name_) ++magic_pos_;
+      }
+      sorted_magic_name_ = magic_name_;
+    }
+    magic_pos = magic_pos_;
+  }
+  out->resize(total);
+  Label* o = out->data();
+  const Label* in = sorted_labels_.data();
+  size_t n = sorted_labels_.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i == magic_pos) {
+      *o++ = Label{magic_name_,
+                   std::string_view(series_.data() + magic_value_at_,
+                                    series_.size() - magic_value_at_)};
+    }
+    *o = in[i];
+    if (i == name_pos_) o->value = MetricName();
+    ++o;
+  }
+  if (magic_pos == n && !magic_name_.empty()) {
+    *o = Label{magic_name_,
+               std::string_view(series_.data() + magic_value_at_,
+                                series_.size() - magic_value_at_)};
+  }
 }
 
 bool ProtobufParser::NextExemplar(Exemplar* out) {

@@ -39,9 +39,9 @@ class ProtobufParser final : public Parser {
   absl::StatusOr<Entry> Next() override;
   // Name (with suffix) then, per label in exposition order, 0xFF name 0xFF
   // value, then the `le`/`quantile` label if any.
-  std::string_view Series() const override { return series_; }
+  std::string_view Series() const override { return series_view_; }
   std::string_view MetricName() const override {
-    return std::string_view(series_.data(), name_len_);
+    return std::string_view(series_view_.data(), name_len_);
   }
   void Labels(std::vector<Label>* out) override;
   bool NextExemplar(Exemplar* out) override;
@@ -52,7 +52,7 @@ class ProtobufParser final : public Parser {
     kUnit,
     kType,
     kMetric,
-    kSteps,
+    kSteps,  // the current metric has steps left
   };
 
   absl::Status Fail(size_t offset, std::string_view message);
@@ -61,6 +61,20 @@ class ProtobufParser final : public Parser {
   absl::Status DecodeHistogram(std::string_view msg, size_t offset);
   // Emits step `step_` of the current metric; false when the metric is done.
   absl::StatusOr<bool> EmitStep();
+  // EmitStep, then the state and entry kind that follow from it.
+  absl::StatusOr<Entry> EmitNextStep();
+  // The entry kind of the step EmitStep just produced.
+  Entry StepEntry() const;
+  // Grows label_bytes_len_ by `n`; returns where those bytes go.
+  char* LabelBytesRoom(size_t n) {
+    size_t need = label_bytes_len_ + n;
+    if (need > label_bytes_.size()) [[unlikely]] GrowLabelBytes(need);
+    char* d = label_bytes_.data() + label_bytes_len_;
+    label_bytes_len_ = need;
+    return d;
+  }
+  void GrowLabelBytes(size_t need);
+  void AppendLabelBytes(std::string_view name, std::string_view value);
   void SetSeries(std::string_view suffix, std::string_view magic_name,
                  double magic_value);
 
@@ -73,15 +87,30 @@ class ProtobufParser final : public Parser {
   // Current family.
   std::string_view family_;  // whole MetricFamily message
   size_t family_offset_ = 0;
-  size_t family_cursor_ = 0;  // next byte of family_ to scan for metrics
   std::string_view family_name_;
   MetricType family_type_ = MetricType::kUnknown;
   std::string_view family_help_;
   std::string_view family_unit_;
   bool family_has_metrics_ = false;
+  std::vector<std::string_view> metrics_;  // the family's Metric messages
+  size_t next_metric_ = 0;
 
   // Current metric.
   std::vector<std::pair<std::string_view, std::string_view>> labels_;
+  // The family name then 0xFF name 0xFF value per label, in
+  // label_bytes_[0, label_bytes_len_): the series of entries without suffix
+  // or `le`/`quantile`. Reused, only ever grown.
+  std::string label_bytes_;
+  size_t label_bytes_len_ = 0;
+  // Labels() cache for the current metric: [__name__, labels_...] sorted,
+  // __name__ at name_pos_ (its value filled per entry), and where the magic
+  // label sorted_magic_name_ goes.
+  static constexpr size_t kMaxCachedSortLabels = 24;
+  std::vector<Label> sorted_labels_;
+  size_t name_pos_ = 0;
+  std::string_view sorted_magic_name_;
+  size_t magic_pos_ = 0;
+  bool sorted_ready_ = false;
   double simple_value_ = 0;  // gauge / counter / untyped per family type
   std::string_view counter_exemplar_;
   uint64_t count_ = 0;
@@ -98,10 +127,14 @@ class ProtobufParser final : public Parser {
   int num_steps_ = 0;
 
   // Current entry.
-  std::string series_;  // reused; see Series()
+  std::string series_;  // reused; entries with a suffix or magic label
+  std::string_view series_view_;  // series_ or label_bytes_; see Series()
   size_t name_len_ = 0;
   std::string_view magic_name_;
   size_t magic_value_at_ = 0;  // offset of the magic label value in series_
+  std::string_view series_suffix_;  // name suffix of series_
+  // series_ up to magic_value_at_ is valid for the current metric.
+  bool magic_ready_ = false;
   std::vector<std::string_view> entry_exemplars_;
   size_t next_exemplar_ = 0;
 };

@@ -92,12 +92,10 @@ std::optional<Http1Target> ParseHttp1Target(absl::string_view url) {
     target.address_text = absl::StrCat("[", host_text, "]:", port);
   } else {
     auto* addr = reinterpret_cast<sockaddr_in*>(&target.address);
-    // NOTE: "localhost" is dialled as 127.0.0.1 without a lookup; every
-    // other name goes through curl, which resolves it off this thread's
-    // critical path.
-    const char* literal = absl::EqualsIgnoreCase(host_text, "localhost")
-                              ? "127.0.0.1"
-                              : host_text.c_str();
+    // Names, "localhost" included, go through curl: it resolves them off
+    // this thread's critical path and, like Go's dialer, tries every
+    // address (a target listening only on ::1 must still work).
+    const char* literal = host_text.c_str();
     if (inet_pton(AF_INET, literal, &addr->sin_addr) != 1) return std::nullopt;
     addr->sin_family = AF_INET;
     addr->sin_port = htons(static_cast<uint16_t>(port));

@@ -27,8 +27,8 @@ struct Http1Target {
 
 // Returns the target of `url` when the native transport can request it
 // exactly as the libcurl one would: scheme http, no user info, a host that
-// is an IP literal or "localhost" (dialled as 127.0.0.1; any other name
-// needs a resolver, so goes to curl), and a path of plain printable bytes
+// is an IP literal (any name, "localhost" too, needs a resolver that tries
+// every address, so goes to curl), and a path of plain printable bytes
 // without dot segments (curl would rewrite those). nullopt means: use curl.
 // Thread-safe.
 std::optional<Http1Target> ParseHttp1Target(absl::string_view url);

@@ -21,8 +21,7 @@ struct HttpClientOptions {
   // a worker pool's Schedule) instead of running on the loop thread. It is
   // called on a loop thread and must not block.
   std::function<void(absl::AnyInvocable<void()>)> callback_executor;
-  // Serve plain-http requests without a proxy to IP-literal or "localhost"
-  // targets with the native HTTP/1.1 transport instead of libcurl (whose
+  // Serve plain-http requests without a proxy to IP-literal targets with the native HTTP/1.1 transport instead of libcurl (whose
   // multi interface costs O(cached connections) per request). Everything
   // else always goes through libcurl. False sends everything through curl.
   bool native_http1 = true;

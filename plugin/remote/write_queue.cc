@@ -53,6 +53,23 @@ WriteQueue::WriteQueue(Options options, metrics::Registry& registry,
 
 WriteQueue::~WriteQueue() { Stop(absl::ZeroDuration()).IgnoreError(); }
 
+namespace {
+
+google::protobuf::ArenaOptions BatchArenaOptions() {
+  google::protobuf::ArenaOptions options;
+  // A full batch (thousands of samples) is hundreds of kilobytes.
+  options.start_block_size = 64 << 10;
+  options.max_block_size = 1 << 20;
+  return options;
+}
+
+}  // namespace
+
+WriteQueue::Batch::Batch()
+    : arena(std::make_unique<google::protobuf::Arena>(BatchArenaOptions())),
+      request(google::protobuf::Arena::CreateMessage<v1::WriteRequest>(
+          arena.get())) {}
+
 v1::TimeSeries* WriteQueue::AddSeriesLocked(absl::Span<const LabelView> labels,
                                             absl::Status* status) {
   if (!accepting_) {
@@ -70,7 +87,7 @@ v1::TimeSeries* WriteQueue::AddSeriesLocked(absl::Span<const LabelView> labels,
     // The sender may be waiting without a deadline; give it one.
     cv_.SignalAll();
   }
-  v1::TimeSeries* series = building_.request.add_timeseries();
+  v1::TimeSeries* series = building_.request->add_timeseries();
   series->mutable_labels()->Reserve(static_cast<int>(labels.size()));
   for (const LabelView& l : labels) {
     v1::Label* label = series->add_labels();
@@ -126,7 +143,7 @@ void WriteQueue::SealLocked(bool force) {
   if (!force && absl::Now() - building_since_ < options_.batch_send_deadline) {
     return;
   }
-  building_.request.set_sequence(next_sequence_++);
+  building_.request->set_sequence(next_sequence_++);
   unacked_.push_back(std::move(building_));
   building_ = Batch();
   cv_.SignalAll();
@@ -233,18 +250,18 @@ absl::Status WriteQueue::RunStream() {
       front = &unacked_.front();
     }
     v1::WriteAck ack;
-    if (!stream->Write(front->request) || !stream->Read(&ack)) {
+    if (!stream->Write(*front->request) || !stream->Read(&ack)) {
       broken = true;
       break;
     }
     MutexLock lock(&mu_);
     // Everything up to the acked sequence is stored.
     while (!unacked_.empty() &&
-           unacked_.front().request.sequence() <= ack.sequence()) {
+           unacked_.front().request->sequence() <= ack.sequence()) {
       const Batch& done = unacked_.front();
       if (!ack.error().empty()) {
         logger_.Error("host rejected remote write request ",
-                      done.request.sequence(), ": ", ack.error());
+                      done.request->sequence(), ": ", ack.error());
         dropped_samples_.Add(static_cast<double>(done.samples));
       } else {
         sent_samples_.Add(static_cast<double>(done.samples));

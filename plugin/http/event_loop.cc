@@ -487,11 +487,13 @@ int EventLoop::OnTimer(CURLM* multi, long timeout_ms, void* self) {
   return 0;
 }
 
-int EventLoop::NextTimeoutMs() const {
+int EventLoop::NextTimeoutMs() {
   std::optional<SteadyTime> next = http1_.NextTimer();
-  if (timer_deadline_.has_value() &&
-      (!next.has_value() || *timer_deadline_ < *next)) {
-    next = timer_deadline_;
+  for (const std::optional<SteadyTime>& other :
+       {timer_deadline_, NextTimerDeadline()}) {
+    if (other.has_value() && (!next.has_value() || *other < *next)) {
+      next = other;
+    }
   }
   if (!next.has_value()) return -1;
   auto left = *next - std::chrono::steady_clock::now();
@@ -574,14 +576,7 @@ void EventLoop::Run() {
   epoll_event events[kMaxEvents];
   int running = 0;
   while (true) {
-    int timeout = NextTimeoutMs();
-    if (std::optional<SteadyTime> next = NextTimerDeadline()) {
-      auto left = *next - std::chrono::steady_clock::now();
-      const int timer_ms = static_cast<int>(std::max<int64_t>(
-          0, std::chrono::ceil<std::chrono::milliseconds>(left).count()));
-      if (timeout < 0 || timer_ms < timeout) timeout = timer_ms;
-    }
-    int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout);
+    int n = epoll_wait(epoll_fd_, events, kMaxEvents, NextTimeoutMs());
     for (int i = 0; i < n; ++i) {
       uint64_t tag = events[i].data.u64;
       if ((tag & 1) == 0) {

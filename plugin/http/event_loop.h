@@ -101,8 +101,9 @@ class EventLoop {
   void OnNativeDone(Transfer* transfer, absl::Status status);
   // Re-runs a natively answered redirect through curl, which follows it.
   void RestartOnCurl(std::unique_ptr<Transfer> transfer);
-  // The epoll_wait timeout in ms for the earliest curl or native timer.
-  int NextTimeoutMs() const;
+  // The epoll_wait timeout in ms for the earliest curl, native or task
+  // timer.
+  int NextTimeoutMs();
   void ReadCompletions();
   void Finish(std::unique_ptr<Transfer> transfer, absl::Status status);
   CURL* AcquireEasy();

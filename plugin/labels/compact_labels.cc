@@ -131,10 +131,7 @@ size_t CompactLabels::size() const {
 }
 
 absl::string_view CompactLabels::Get(absl::string_view name) const {
-  for (LabelView l : *this) {
-    if (l.name == name) return l.value;
-  }
-  return {};
+  return SeriesLabels(*this).Get(name);
 }
 
 uint64_t CompactLabels::Hash() const {
@@ -150,22 +147,11 @@ uint64_t CompactLabels::Hash() const {
 }
 
 Labels CompactLabels::ToLabels() const {
-  std::vector<Label> out;
-  for (LabelView l : *this) {
-    out.push_back(Label{std::string(l.name), std::string(l.value)});
-  }
-  return Labels::FromUnsorted(std::move(out));
+  return SeriesLabels(*this).ToLabels();
 }
 
 bool operator==(const CompactLabels& a, const Labels& b) {
-  auto it = a.begin();
-  for (const Label& l : b) {
-    if (it == a.end()) return false;
-    LabelView v = *it;
-    if (v.name != l.name || v.value != l.value) return false;
-    ++it;
-  }
-  return it == a.end();
+  return SeriesLabels(a).Equals(b);
 }
 
 bool operator==(const CompactLabels& a, const CompactLabels& b) {

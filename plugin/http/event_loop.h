@@ -78,8 +78,10 @@ class EventLoop {
   // Timers run on this loop's thread (the scrape ticks of the targets whose
   // requests this loop serves): a tick that starts a request needs no
   // thread hand-off or wake-up, and ticks coalesce with I/O wake-ups.
-  // Tasks must be quick. Pending tasks are dropped at Stop.
+  // Tasks must be quick. Pending tasks are dropped at Stop. A task may run
+  // up to kTimerEarlySlack before its time, together with an earlier one.
   TaskScheduler& timers() { return timers_; }
+  static constexpr std::chrono::milliseconds kTimerEarlySlack{2};
 
  private:
   EventLoop(const HttpClientOptions& options, int epoll_fd, int wake_fd,
@@ -133,7 +135,8 @@ class EventLoop {
   uint64_t RunTimerAt(absl::Time when, absl::AnyInvocable<void()> task)
       ABSL_LOCKS_EXCLUDED(mu_);
   bool CancelTimer(uint64_t id) ABSL_LOCKS_EXCLUDED(mu_);
-  // Runs every timer task due now, on the loop thread.
+  // Runs every timer task due now (or within kTimerEarlySlack), on the
+  // loop thread.
   void RunDueTimers() ABSL_LOCKS_EXCLUDED(mu_);
   // The earliest pending timer, if any.
   std::optional<SteadyTime> NextTimerDeadline() ABSL_LOCKS_EXCLUDED(mu_);

@@ -62,7 +62,8 @@ class HttpClient {
   void Stop();
 
   // The timers of the loop that serves `url`: a task scheduled here runs on
-  // the thread that will carry that URL's requests (see EventLoop::timers).
+  // the thread that will carry that URL's requests (see EventLoop::timers;
+  // a task may run up to 2 ms early, to share a wake-up with another).
   TaskScheduler& TimersFor(const std::string& url);
 
  private:

@@ -139,7 +139,9 @@ void ScrapeLoop::OnTick(absl::Time tick) {
     }
     // Prometheus' timestamp alignment: within the tolerance of the grid the
     // sample is stamped with the grid time.
-    scrape_time = now;
+    // A tick run a little early (timers share wake-ups) scrapes for its
+    // own grid time.
+    scrape_time = std::max(now, tick);
     while (scrape_time - aligned_ >= interval_) aligned_ += interval_;
     absl::Duration tolerance = std::min(interval_ / 100, kTimestampTolerance);
     if (scrape_time - aligned_ <= tolerance) scrape_time = aligned_;

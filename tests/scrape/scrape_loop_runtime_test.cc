@@ -382,5 +382,53 @@ TEST(ScrapeLoopRuntime, SlowScrapeSkipsTicksInsteadOfOverlapping) {
   EXPECT_LE(e.scraper.pending(), 1);
 }
 
+TEST(ScrapeLoopRuntime, StorageRejectionsCountedAndTargetStaysUp_Sec9_4_55) {
+  // §9.4 #55 through the loop: rejected samples leave the target up, the
+  // report series say 4 scraped / 4 post-relabeling / 1 added, and each
+  // reason has its Prometheus counter.
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "out_of_order 1\namend 1\nnormal 1\nout_of_bounds 1\n");
+  using Rejection = testing::RecordingSink::Rejection;
+  e.sink.Reject(Rejection{"out_of_order", AppendStatus::kOutOfOrder});
+  e.sink.Reject(Rejection{"amend", AppendStatus::kDuplicateSample});
+  e.sink.Reject(Rejection{"out_of_bounds", AppendStatus::kOutOfBounds});
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
+  FirstScrape(e);
+  std::vector<RecordedSample> up = e.Find(kUp);
+  ASSERT_THAT(up, SizeIs(1));
+  EXPECT_EQ(up[0].value, 1);
+  EXPECT_EQ(e.Find("scrape_samples_scraped")[0].value, 4);
+  EXPECT_EQ(e.Find("scrape_samples_post_metric_relabeling")[0].value, 4);
+  EXPECT_EQ(e.Find("scrape_series_added")[0].value, 1);
+  EXPECT_THAT(e.Find("normal"), SizeIs(1));
+  EXPECT_EQ(e.MetricValue("prometheus_target_scrapes_sample_out_of_order_total"),
+            1);
+  EXPECT_EQ(
+      e.MetricValue("prometheus_target_scrapes_sample_duplicate_timestamp_total"),
+      1);
+  EXPECT_EQ(e.MetricValue("prometheus_target_scrapes_sample_out_of_bounds_total"),
+            1);
+  EXPECT_EQ(e.manager().Pool("j")->ActiveTargets()[0].health, TargetHealth::kUp);
+}
+
+TEST(ScrapeLoopRuntime, OutOfOrderAppendCreatesStaleMarker_Sec9_5_67) {
+  // §9.5 #67 TestScrapeLoopCreatesStaleMarkersOnOOOAppend through the loop.
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "metric_a 1\n");
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
+  const absl::Time first = FirstScrape(e);
+  e.sink.Reject(testing::RecordingSink::Rejection{
+      "metric_a", AppendStatus::kOutOfOrder, 1});
+  e.Advance(kInterval);
+  std::vector<RecordedSample> a = e.Find("metric_a");
+  ASSERT_THAT(a, SizeIs(2));
+  EXPECT_FALSE(a[0].is_stale());
+  EXPECT_TRUE(a[1].is_stale());
+  EXPECT_EQ(a[1].timestamp_ms, Ms(first + kInterval));
+  EXPECT_EQ(e.Find(kUp).back().value, 1);
+  EXPECT_EQ(e.MetricValue("prometheus_target_scrapes_sample_out_of_order_total"),
+            1);
+}
+
 }  // namespace
 }  // namespace promscrape::scrape

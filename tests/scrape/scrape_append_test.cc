@@ -1115,5 +1115,51 @@ TEST(ScrapeAppendTest, RejectedHistogramIsSkipped) {
   EXPECT_EQ(h.sink().Samples().size(), 2u);
 }
 
+TEST(ScrapeAppendTest, QuotedUtf8NameFailsTheScrape_Sec9_4_51) {
+  // §9.4 #51 TestScrapeLoopFailLegacyUnderUTF8: under legacy name rules a
+  // quoted UTF-8 name fails the whole scrape and nothing is stored.
+  //
+  // NOTE: Prometheus 3.x parses the quoted name and its legacy validation
+  // then fails with "invalid metric name or label names". Debian's 2.42,
+  // which wins where the two differ (PROMETHEUS_REFERENCE.md preamble), has
+  // only legacy names and no quoted-name syntax: its parsers fail first.
+  // Seen on 2.42 (/api/v1/targets lastError, 2026-11-24):
+  //   text `{"test.metric"} 1`          "INVALID" is not a valid start token
+  //   OpenMetrics, same line            "INVALID" "{" is not a valid start token
+  //   text `test_metric{"a.b"="1"} 1`   expected label name, got "INVALID"
+  // We keep 2.42's behaviour (plugin/textparse/README.md): a parse error
+  // naming the unexpected token.
+  struct Case {
+    std::string name;
+    std::string_view content_type;
+    std::string body;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"text, quoted metric name", kText, "{\"test.metric\"} 1\n",
+       "expected a valid start token, got \"{\""},
+      {"openmetrics, quoted metric name", kOpenMetrics,
+       "{\"test.metric\"} 1\n# EOF\n", "expected a valid start token, got \"{\""},
+      {"text, quoted label name", kText, "test_metric{\"a.b\"=\"1\"} 1\n",
+       "expected label name, got \"\\\"\""},
+      {"openmetrics, quoted label name", kOpenMetrics,
+       "test_metric{\"a.b\"=\"1\"} 1\n# EOF\n",
+       "expected label name, got \"\\\"\""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Harness h({});
+    h.Scrape("good_metric 1\n", kText, kT0);
+    h.TakeStored();
+    AppendResult r = h.Scrape(c.body, c.content_type, kT0 + 1000);
+    EXPECT_THAT(r.error, StatusIs(absl::StatusCode::kInvalidArgument,
+                                  HasSubstr(c.error)));
+    EXPECT_EQ(CountsOf(r), (Counts{0, 0, 0}));
+    // Only the failed scrape's stale marker for the earlier series.
+    EXPECT_THAT(h.Stored(), ElementsAre(S("{__name__=\"good_metric\"}",
+                                          kT0 + 1000, "stale")));
+  }
+}
+
 }  // namespace
 }  // namespace promscrape::scrape

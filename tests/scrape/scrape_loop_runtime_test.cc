@@ -430,5 +430,89 @@ TEST(ScrapeLoopRuntime, OutOfOrderAppendCreatesStaleMarker_Sec9_5_67) {
             1);
 }
 
+TEST(ScrapeLoopRuntime, LeQuantileRelabel_Sec9_5_77) {
+  // §9.5 #77 TestLeQuantileReLabel: metric_relabel_configs see the le and
+  // quantile values and `(\d+)\.0+` -> `$1` strips the trailing zeros.
+  // Prometheus 3.x first normalises text-format le/quantile values (`1` ->
+  // `1.0`); 2.42, which we follow, keeps them as written. The body mixes
+  // both spellings (`5` and `1.0`) so the expected sets are those of either
+  // version.
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, R"(# HELP test_histogram This is a histogram with default buckets
+# TYPE test_histogram histogram
+test_histogram_bucket{address="0.0.0.0",port="5001",le="0.005"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="0.01"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="0.025"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="0.05"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="0.1"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="0.25"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="0.5"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="1.0"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="2.5"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="5"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="10.0"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="+Inf"} 0
+test_histogram_sum{address="0.0.0.0",port="5001"} 0
+test_histogram_count{address="0.0.0.0",port="5001"} 0
+# HELP test_summary Number of inflight requests sampled at a regular interval. Quantile buckets keep track of inflight requests over the last 60s.
+# TYPE test_summary summary
+test_summary{quantile="0.5"} 0
+test_summary{quantile="0.9"} 0
+test_summary{quantile="0.95"} 0
+test_summary{quantile="0.99"} 0
+test_summary{quantile="1.0"} 1
+test_summary_sum 1
+test_summary_count 199
+)");
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config(
+      "    metric_relabel_configs:\n"
+      "      - source_labels: [le]\n"
+      "        regex: '(\\d+)\\.0+'\n"
+      "        target_label: le\n"
+      "        replacement: '$1'\n"
+      "      - source_labels: [quantile]\n"
+      "        regex: '(\\d+)\\.0+'\n"
+      "        target_label: quantile\n"
+      "        replacement: '$1'\n")));
+  FirstScrape(e);
+  std::vector<std::string> le;
+  for (const RecordedSample& s : e.Find("test_histogram_bucket")) {
+    le.push_back(std::string(s.series.Get("le")));
+  }
+  EXPECT_THAT(le, ::testing::UnorderedElementsAre("0.005", "0.01", "0.025",
+                                                  "0.05", "0.1", "0.25", "0.5",
+                                                  "1", "2.5", "5", "10", "+Inf"));
+  std::vector<std::string> quantiles;
+  for (const RecordedSample& s : e.Find("{__name__=\"test_summary\"")) {
+    quantiles.push_back(std::string(s.series.Get("quantile")));
+  }
+  EXPECT_THAT(quantiles, ::testing::UnorderedElementsAre("0.5", "0.9", "0.95",
+                                                         "0.99", "1"));
+  EXPECT_EQ(e.Find(kUp)[0].value, 1);
+}
+
+TEST(ScrapeLoopRuntime, QuotedUtf8NameIsTargetDown_Sec9_4_51) {
+  // §9.4 #51 through the loop (details in scrape_append_test.cc): the
+  // scrape fails (up=0, the parse error as last error), nothing is stored.
+  // Name validation is always the legacy scheme, as in 2.42, whose config
+  // has no metric_name_validation_scheme field: the key is rejected like
+  // any unknown field.
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "{\"test.metric\"} 1\n");
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
+  FirstScrape(e);
+  EXPECT_TRUE(e.Find("test").empty());
+  ASSERT_THAT(e.Find(kUp), SizeIs(1));
+  EXPECT_EQ(e.Find(kUp)[0].value, 0);
+  EXPECT_THAT(e.manager().Pool("j")->ActiveTargets()[0].last_error,
+              HasSubstr("valid start token"));
+
+  FakeEngine f;
+  EXPECT_THAT(f.Apply(Config("    metric_name_validation_scheme: legacy\n")),
+              testing::StatusIs(
+                  absl::StatusCode::kInvalidArgument,
+                  HasSubstr("field metric_name_validation_scheme not found")));
+}
+
 }  // namespace
 }  // namespace promscrape::scrape

@@ -59,6 +59,9 @@ absl::Status Plugin::StartComponents() {
   sink_ = std::make_unique<QueueSink>(*queue_, registry_, logger_);
   scrape::Manager::Options manager_options;
   manager_options.reload_interval = config_.reload_interval;
+  manager_options.reload_on_startup = config_.reload_on_startup;
+  manager_options.scrape_on_shutdown = config_.scrape_on_shutdown;
+  manager_options.initial_scrape_offset = config_.initial_scrape_offset;
   manager_options.clock = &clock_;
   PROMSCRAPE_ASSIGN_OR_RETURN(
       manager_,

@@ -46,8 +46,8 @@ class QueueAppender final : public scrape::Appender {
                 metrics::Metric& dropped_histograms)
       : queue_(queue), logger_(logger), dropped_histograms_(dropped_histograms) {}
 
-  void Append(const labels::SeriesLabels& series, int64_t timestamp_ms,
-              double value) override {
+  scrape::AppendStatus Append(const labels::SeriesLabels& series,
+                              int64_t timestamp_ms, double value) override {
     Entry e{static_cast<uint32_t>(spans_.size()), 0, timestamp_ms, value};
     for (const labels::LabelView l : series) {
       ++e.label_count;
@@ -59,14 +59,16 @@ class QueueAppender final : public scrape::Appender {
       arena_.append(l.value.data(), l.value.size());
     }
     entries_.push_back(e);
+    return scrape::AppendStatus::kOk;
   }
 
-  void AppendHistogram(const labels::SeriesLabels& series,
-                       int64_t timestamp_ms,
-                       const textparse::Histogram& histogram) override {
+  scrape::AppendStatus AppendHistogram(
+      const labels::SeriesLabels& series, int64_t timestamp_ms,
+      const textparse::Histogram& histogram) override {
     Append(series, timestamp_ms, 0);
     entries_.back().histogram = static_cast<int32_t>(histograms_.size());
     histograms_.push_back(ToProtoHistogram(histogram));
+    return scrape::AppendStatus::kOk;
   }
 
   absl::Status Commit() override {

@@ -218,7 +218,8 @@ absl::StatusOr<PluginConfig> ParsePluginConfig(absl::string_view yaml) {
   if (!root.IsNull()) PROMSCRAPE_RETURN_IF_ERROR(CheckKeys(
       root, "",
       {"control_listen", "control_auth_token", "scrape_config_file",
-       "reload_interval", "remote_write", "self_metrics"}));
+       "reload_interval", "reload_on_startup", "scrape_on_shutdown",
+       "initial_scrape_offset", "remote_write", "self_metrics"}));
   try {
     for (const auto& entry : root.IsMap() ? root : YAML::Node()) {
       const std::string key = entry.first.Scalar();
@@ -235,6 +236,15 @@ absl::StatusOr<PluginConfig> ParsePluginConfig(absl::string_view yaml) {
       } else if (key == "reload_interval") {
         PROMSCRAPE_ASSIGN_OR_RETURN(config.reload_interval,
                                     GetDuration(v, key));
+      } else if (key == "reload_on_startup") {
+        PROMSCRAPE_ASSIGN_OR_RETURN(config.reload_on_startup, GetBool(v, key));
+      } else if (key == "scrape_on_shutdown") {
+        PROMSCRAPE_ASSIGN_OR_RETURN(config.scrape_on_shutdown,
+                                    GetBool(v, key));
+      } else if (key == "initial_scrape_offset") {
+        PROMSCRAPE_ASSIGN_OR_RETURN(
+            config.initial_scrape_offset,
+            GetDuration(v, key, /*allow_zero=*/true));
       } else if (key == "remote_write") {
         PROMSCRAPE_RETURN_IF_ERROR(ParseRemoteWrite(v, config.remote_write));
       } else if (key == "self_metrics") {

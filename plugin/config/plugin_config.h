@@ -44,8 +44,17 @@ struct PluginConfig {
   std::string control_auth_token;
   // A prometheus.yml whose global and scrape_configs are applied at start.
   std::string scrape_config_file;
-  // Minimum time between applying target updates (Prometheus: 5s).
+  // Minimum time between applying target updates (Prometheus: 5s); the
+  // first update waits for the first reload_interval after start.
   absl::Duration reload_interval = absl::Seconds(5);
+  // Prometheus' scrape manager options (scrape.Options): the first target
+  // update applies at once (DiscoveryReloadOnStartup); every target is
+  // scraped once more when scraping stops (ScrapeOnShutdown); a fixed delay
+  // before every target's first scrape, on top of its hashed offset
+  // (InitialScrapeOffset).
+  bool reload_on_startup = false;
+  bool scrape_on_shutdown = false;
+  absl::Duration initial_scrape_offset;
   RemoteWriteConfig remote_write;
   SelfMetricsConfig self_metrics;
 };

@@ -104,7 +104,8 @@ Manager::Manager(Options options, SampleSink& sink, metrics::Registry& registry,
       missed_total_(registry.Counter(
           "promscrape_scrapes_missed_total",
           "Scheduled scrapes skipped because the previous one was still "
-          "running or the scheduler fell behind.")) {}
+          "running or the scheduler fell behind.")),
+      created_(options.clock->Now()) {}
 
 Manager::~Manager() { Stop(); }
 
@@ -159,6 +160,9 @@ absl::StatusOr<Manager::ApplyResult> Manager::ApplyConfig(
   services.buffers = &buffers_;
   services.clock = options_.clock;
   services.offset_seed = options_.offset_seed;
+  services.initial_scrape_offset = options_.initial_scrape_offset;
+  services.skip_offsetting_for_test = options_.skip_offsetting_for_test;
+  services.scrape_on_shutdown = options_.scrape_on_shutdown;
   services.scrapes = &scrapes_total_;
   services.missed_scrapes = &missed_total_;
   services.metrics = &metrics_;
@@ -197,6 +201,7 @@ absl::StatusOr<Manager::ApplyResult> Manager::ApplyConfig(
     pools_ = pools;
     config_ = cfg;
   }
+  for (auto& pool : to_stop) pool->RequestStop();
   for (auto& pool : to_stop) pool->Stop();
   for (const std::string& job : result.removed) metrics_.RemoveJob(job);
   for (const std::string& job : result.added) {
@@ -300,6 +305,12 @@ absl::StatusOr<int64_t> Manager::UpdateTargets(const std::string& job,
     providers[provider] = std::move(groups);
   }
   dirty_[job] = true;
+  if (options_.reload_on_startup && last_reload_ == absl::InfinitePast()) {
+    // Prometheus' DiscoveryReloadOnStartup; later updates are throttled
+    // from here on.
+    last_reload_ = options_.clock->Now();
+    SyncJobLocked(job);
+  }
   int64_t targets = 0;
   for (const auto& [p, gs] : providers) {
     for (const TargetGroup& g : gs) targets += static_cast<int64_t>(g.targets.size());
@@ -342,7 +353,11 @@ void Manager::ReloaderPass() {
     for (const auto& [job, pool] : pools_) jobs.push_back(job);
   }
   for (const std::string& job : jobs) RefreshFileSdLocked(job, false);
-  if (now - last_reload_ < options_.reload_interval) return;
+  // Before the first reload, Prometheus' reloader waits for its ticker's
+  // first tick.
+  const absl::Time since =
+      last_reload_ == absl::InfinitePast() ? created_ : last_reload_;
+  if (now - since < options_.reload_interval) return;
   bool synced = false;
   for (auto& [job, dirty] : dirty_) {
     if (!dirty) continue;
@@ -366,6 +381,10 @@ void Manager::Stop() {
     MutexLock lock(&mu_);
     pools.swap(pools_);
   }
+  // All pools at once: with scrape_on_shutdown every loop's final scrape
+  // runs concurrently, and Stop() takes one scrape timeout, not one per
+  // pool.
+  for (auto& [job, pool] : pools) pool->RequestStop();
   for (auto& [job, pool] : pools) pool->Stop();
   if (metadata_collector_ != 0) {
     registry_.RemoveCollector(metadata_collector_);

@@ -39,7 +39,24 @@ namespace promscrape::scrape {
 class Manager {
  public:
   struct Options {
+    // Target updates (UpdateTargets) are applied at most once per
+    // reload_interval, the first one reload_interval after the manager
+    // starts (Prometheus' DiscoveryReloadInterval and its reloader ticker).
+    // Targets of the config itself (static_configs, file_sd_configs) start
+    // at ApplyConfig.
     absl::Duration reload_interval = absl::Seconds(5);
+    // Prometheus' DiscoveryReloadOnStartup: the first target update is
+    // applied at once instead of at the first reload tick.
+    bool reload_on_startup = false;
+    // Prometheus' ScrapeOnShutdown: every loop scrapes once more when it is
+    // stopped (manager or pool stop, target gone), even while still waiting
+    // for its first scrape. Stop() waits for these scrapes (each bounded by
+    // its scrape timeout; all run concurrently). As in Prometheus, stopping
+    // the manager writes no end-of-run stale markers.
+    bool scrape_on_shutdown = false;
+    // Prometheus' InitialScrapeOffset: a fixed delay added to every loop's
+    // hashed offset before its first scrape.
+    absl::Duration initial_scrape_offset;
     // Worker threads for parsing and appending; 0 = the number of cores.
     int workers = 0;
     int http_loops = 1;
@@ -62,6 +79,9 @@ class Manager {
     Executor* executor = nullptr;
     // False: no reloader thread; the test calls RunReloaderOnceForTest().
     bool reloader_thread = true;
+    // Loops start at exactly initial_scrape_offset, without the phase
+    // hashed from the target (Prometheus' skipOffsetting).
+    bool skip_offsetting_for_test = false;
   };
 
   struct ApplyResult {
@@ -85,8 +105,9 @@ class Manager {
       ABSL_LOCKS_EXCLUDED(apply_mu_, mu_);
 
   // Replaces `provider`'s target groups of `job` (applied at the next
-  // reload). kNotFound for a job not in the config. Returns the number of
-  // targets the job's providers now hold.
+  // reload; at once for the first update with reload_on_startup). kNotFound
+  // for a job not in the config. Returns the number of targets the job's
+  // providers now hold.
   absl::StatusOr<int64_t> UpdateTargets(const std::string& job,
                                         const std::string& provider,
                                         std::vector<TargetGroup> groups)
@@ -96,8 +117,9 @@ class Manager {
   void ReloadNow() ABSL_LOCKS_EXCLUDED(apply_mu_, mu_);
 
   // One pass of the reloader: re-reads due file_sd files and, if
-  // reload_interval has passed since the last reload, syncs the jobs with
-  // pending target updates.
+  // reload_interval has passed since the last reload (or, before the first
+  // one, since the manager was created), syncs the jobs with pending target
+  // updates.
   void RunReloaderOnceForTest() ABSL_LOCKS_EXCLUDED(apply_mu_, mu_) {
     ReloaderPass();
   }
@@ -154,6 +176,8 @@ class Manager {
   // job -> file path -> last read time.
   std::map<std::string, absl::Time> file_sd_read_ ABSL_GUARDED_BY(apply_mu_);
   absl::Time last_reload_ ABSL_GUARDED_BY(apply_mu_) = absl::InfinitePast();
+  // The reloader's first tick is reload_interval after this.
+  const absl::Time created_;
 
   mutable Mutex mu_ ABSL_ACQUIRED_AFTER(apply_mu_);
   CondVar cv_;

@@ -10,6 +10,17 @@
 
 namespace promscrape::scrape {
 
+// What the storage did with one sample (Prometheus' storage.Appender errors
+// that a scrape survives: ErrOutOfOrderSample, ErrDuplicateSampleForTimestamp,
+// ErrOutOfBounds). A rejected sample is skipped and counted; the scrape goes
+// on, and the series is not tracked for staleness in that scrape.
+enum class AppendStatus : uint8_t {
+  kOk = 0,
+  kOutOfOrder,
+  kDuplicateSample,
+  kOutOfBounds,
+};
+
 // Receives the samples of one scrape (Prometheus' storage.Appender). Nothing
 // is visible downstream before Commit; Rollback discards everything.
 //
@@ -20,12 +31,15 @@ class Appender {
 
   // `series` is the final label set (sorted, with __name__), a view of the
   // compact form the engine keeps per series (no copy on the warm path).
-  // The view is valid only for the call.
-  virtual void Append(const labels::SeriesLabels& series,
-                      int64_t timestamp_ms, double value) = 0;
-  virtual void AppendHistogram(const labels::SeriesLabels& series,
-                               int64_t timestamp_ms,
-                               const textparse::Histogram& histogram) = 0;
+  // The view is valid only for the call. Returns kOk when the sample is
+  // taken, or why the storage rejects it; a sink that takes everything (the
+  // remote-write queue) always returns kOk. The engine ignores rejections of
+  // stale markers and report series, as Prometheus does.
+  virtual AppendStatus Append(const labels::SeriesLabels& series,
+                              int64_t timestamp_ms, double value) = 0;
+  virtual AppendStatus AppendHistogram(
+      const labels::SeriesLabels& series, int64_t timestamp_ms,
+      const textparse::Histogram& histogram) = 0;
   // Hands the samples downstream. An error is logged by the caller; the
   // samples are lost (the downstream queue counts them).
   virtual absl::Status Commit() = 0;

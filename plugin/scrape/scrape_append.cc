@@ -121,17 +121,21 @@ ScrapeAppend::AddResult ScrapeAppend::AppendLimited(
     return AddResult::kSampleLimit;
   }
   if (t > max_time_ms_) return AddResult::kOutOfBounds;
-  if (h != nullptr) {
-    app.AppendHistogram(series, t, *h);
-  } else {
-    app.Append(series, t, parser.Value());
-  }
-  return AddResult::kOk;
+  const AppendStatus status = h != nullptr
+                                  ? app.AppendHistogram(series, t, *h)
+                                  : app.Append(series, t, parser.Value());
+  if (status == AppendStatus::kOk) [[likely]] return AddResult::kOk;
+  // A storage rejection, as Prometheus' checkAddError treats it: the sample
+  // is skipped and counted, the scrape goes on.
+  if (status == AppendStatus::kDuplicateSample) return AddResult::kDuplicate;
+  if (status == AppendStatus::kOutOfBounds) return AddResult::kOutOfBounds;
+  return AddResult::kOutOfOrder;
 }
 
 void ScrapeAppend::AppendStaleMarkers(int64_t timestamp_ms, Appender& app) {
   // Stale markers never count against sample_limit; out-of-bounds ones are
-  // dropped like any sample.
+  // dropped like any sample. A sink's rejection of a marker (out of order:
+  // the series has a newer sample) is ignored, as Prometheus does.
   if (timestamp_ms > max_time_ms_) return;
   const double stale = StaleNaN();
   cache_.ForEachStale([&](const labels::SeriesLabels& series) {
@@ -248,6 +252,9 @@ AppendResult ScrapeAppend::Append(std::string_view body,
         break;
       case AddResult::kOutOfBounds:
         ++result.out_of_bounds;
+        break;
+      case AddResult::kOutOfOrder:
+        ++result.out_of_order;
         break;
       case AddResult::kSampleLimit:
         // Keep parsing so `total` counts every sample.

@@ -63,9 +63,11 @@ struct AppendResult {
   absl::Status error;       // parse error, limit exceeded, invalid labels...
   // Samples skipped without failing the scrape (Prometheus logs and counts
   // them: prometheus_target_scrapes_sample_{duplicate_timestamp,
-  // out_of_bounds}_total).
+  // out_of_bounds,out_of_order}_total): repeated within the scrape, more
+  // than 10 minutes ahead, or rejected by the sink (AppendStatus).
   int64_t duplicates = 0;
   int64_t out_of_bounds = 0;
+  int64_t out_of_order = 0;
   // The cache grew without successful scrapes and was flushed
   // (prometheus_target_scrapes_cache_flush_forced_total).
   bool cache_flush_forced = false;
@@ -117,8 +119,11 @@ class ScrapeAppend {
   //
   // `result.error` (kInvalidArgument) carries parse errors, invalid or
   // missing names, label limits, "sample limit exceeded" and "histogram
-  // bucket limit exceeded"; duplicates and samples more than 10 minutes
-  // ahead are skipped and counted, not errors. The body need only outlive
+  // bucket limit exceeded"; duplicates, samples more than 10 minutes ahead
+  // and samples the sink rejects (AppendStatus) are skipped and counted, not
+  // errors. A skipped sample's series is not tracked for staleness in this
+  // scrape (so it gets a StaleNaN if it was present in the last one), and a
+  // skipped new series is not cached and not counted in series_added. The body need only outlive
   // the call. Once a body has been seen, appending it again allocates
   // nothing (tests/scrape/scrape_append_alloc_test.cc).
   AppendResult Append(std::string_view body, std::string_view content_type,
@@ -143,8 +148,8 @@ class ScrapeAppend {
   size_t SeriesCacheSizeForTest() const { return cache_.series_size(); }
 
  private:
-  enum class AddResult { kOk, kDuplicate, kOutOfBounds, kSampleLimit,
-                         kBucketLimit };
+  enum class AddResult { kOk, kDuplicate, kOutOfBounds, kOutOfOrder,
+                         kSampleLimit, kBucketLimit };
 
   textparse::Parser* ParserFor(std::string_view content_type,
                                std::string_view body);

@@ -96,7 +96,10 @@ void ScrapeLoop::Start() {
   if (started_ || stopping_) return;
   started_ = true;
   absl::Time now = services_.clock->Now();
-  next_tick_ = now + target_.Offset(interval_, services_.offset_seed, now);
+  next_tick_ = now + services_.initial_scrape_offset;
+  if (!services_.skip_offsetting_for_test) {
+    next_tick_ += target_.Offset(interval_, services_.offset_seed, now);
+  }
   aligned_ = next_tick_;
   ScheduleLocked(next_tick_);
 }
@@ -153,48 +156,91 @@ void ScrapeLoop::OnTick(absl::Time tick) {
     }
     last_tick_start_ = now;
     in_flight_ = true;
-    forced = !interval_error_.ok() ? interval_error_ : forced_error_;
-    if (forced.ok()) {
-      const config::ScrapeConfig& c = job_->config;
-      request.url = state_.url;
-      request.headers = http::ScrapeHeaders(job_->accept_header, timeout_,
-                                            c.enable_compression);
-      request.timeout = timeout_;
-      request.body_size_limit = c.limits.body_size_limit;
-      request.settings = job_->client;
-      request.buffer = services_.buffers->Acquire();
-    }
+    forced = PrepareRequestLocked(&request);
   }
-  if (!forced.ok()) {
-    http::Response response;
-    response.status = forced;
-    services_.executor->Submit(
-        [this, response = std::move(response), scrape_time, start]() mutable {
-          Complete(std::move(response), scrape_time, start);
-        });
-    return;
-  }
-  uint64_t id = services_.scraper->Start(
-      std::move(request),
-      [this, scrape_time, start](http::Response response) {
-        Complete(std::move(response), scrape_time, start);
-      });
+  uint64_t id = Launch(std::move(request), std::move(forced), scrape_time,
+                       start, /*final_scrape=*/false);
+  if (id == 0) return;
   MutexLock lock(&mu_);
   request_id_ = id;
 }
 
+absl::Status ScrapeLoop::PrepareRequestLocked(http::Request* request) {
+  absl::Status forced = !interval_error_.ok() ? interval_error_ : forced_error_;
+  if (!forced.ok()) return forced;
+  const config::ScrapeConfig& c = job_->config;
+  request->url = state_.url;
+  request->headers = http::ScrapeHeaders(job_->accept_header, timeout_,
+                                         c.enable_compression);
+  request->timeout = timeout_;
+  request->body_size_limit = c.limits.body_size_limit;
+  request->settings = job_->client;
+  request->buffer = services_.buffers->Acquire();
+  return absl::OkStatus();
+}
+
+uint64_t ScrapeLoop::Launch(http::Request request, absl::Status forced,
+                            absl::Time scrape_time, absl::Time start,
+                            bool final_scrape) {
+  if (!forced.ok()) {
+    http::Response response;
+    response.status = std::move(forced);
+    services_.executor->Submit([this, response = std::move(response),
+                                scrape_time, start, final_scrape]() mutable {
+      Complete(std::move(response), scrape_time, start, final_scrape);
+    });
+    return 0;
+  }
+  return services_.scraper->Start(
+      std::move(request),
+      [this, scrape_time, start, final_scrape](http::Response response) {
+        Complete(std::move(response), scrape_time, start, final_scrape);
+      });
+}
+
+bool ScrapeLoop::ClaimFinalScrapeLocked(http::Request* request,
+                                        absl::Status* forced,
+                                        absl::Time* now) {
+  if (!final_wanted_ || final_started_ || in_flight_) return false;
+  final_started_ = true;
+  in_flight_ = true;
+  // Prometheus stamps the shutdown scrape with the time it runs, off the
+  // grid (scrapeAndReport(last, time.Now())).
+  *now = services_.clock->Now();
+  *forced = PrepareRequestLocked(request);
+  return true;
+}
+
 void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
-                          absl::Time start) {
+                          absl::Time start, bool final_scrape) {
   std::shared_ptr<ScrapeAppend> append;
   {
-    MutexLock lock(&mu_);
-    if (stopping_) {
-      services_.buffers->Release(std::move(response.body));
-      in_flight_ = false;
-      cv_.SignalAll();
+    http::Request final_request;
+    absl::Status final_forced;
+    absl::Time final_time;
+    bool run_final = false;
+    {
+      MutexLock lock(&mu_);
+      if (stopping_ && !final_scrape) {
+        // A scrape cancelled by the stop: its result is dropped. The
+        // shutdown scrape (if wanted) takes its place, without a window in
+        // which Stop() could see the loop idle.
+        services_.buffers->Release(std::move(response.body));
+        in_flight_ = false;
+        run_final = ClaimFinalScrapeLocked(&final_request, &final_forced,
+                                           &final_time);
+        cv_.SignalAll();
+      } else {
+        append = append_;
+      }
+    }
+    if (append == nullptr) {
+      if (run_final) {
+        Launch(std::move(final_request), std::move(final_forced), final_time,
+               final_time, /*final_scrape=*/true);
+      }
       return;
     }
-    append = append_;
   }
   const int64_t ts = absl::ToUnixMillis(scrape_time);
   absl::Status scrape_error = response.status;
@@ -225,15 +271,27 @@ void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
   services_.buffers->Release(std::move(response.body));
   if (services_.scrapes != nullptr) services_.scrapes->Increment();
 
-  MutexLock lock(&mu_);
-  state_.health = error.ok() ? TargetHealth::kUp : TargetHealth::kDown;
-  state_.last_error = error.ok() ? "" : std::string(error.message());
-  state_.last_scrape = scrape_time;
-  state_.last_duration = duration;
-  state_.last_samples = result.total;
-  last_start_ = start;
-  in_flight_ = false;
-  cv_.SignalAll();
+  http::Request final_request;
+  absl::Status final_forced;
+  absl::Time final_time;
+  {
+    MutexLock lock(&mu_);
+    state_.health = error.ok() ? TargetHealth::kUp : TargetHealth::kDown;
+    state_.last_error = error.ok() ? "" : std::string(error.message());
+    state_.last_scrape = scrape_time;
+    state_.last_duration = duration;
+    state_.last_samples = result.total;
+    last_start_ = start;
+    in_flight_ = false;
+    if (final_scrape) final_done_ = true;
+    cv_.SignalAll();
+    // A stop that arrived while this scrape was appending.
+    if (!ClaimFinalScrapeLocked(&final_request, &final_forced, &final_time)) {
+      return;
+    }
+  }
+  Launch(std::move(final_request), std::move(final_forced), final_time,
+         final_time, /*final_scrape=*/true);
 }
 
 void ScrapeLoop::RequestStop() {
@@ -243,24 +301,30 @@ void ScrapeLoop::RequestStop() {
     MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
-    timer = timer_id_;
-    if (in_flight_) request = request_id_;
-  }
-  if (timer != 0) timers_->Cancel(timer);
-  if (request != 0) services_.scraper->Cancel(request);
-}
-
-void ScrapeLoop::Stop() {
-  uint64_t timer = 0;
-  uint64_t request = 0;
-  {
-    MutexLock lock(&mu_);
-    stopping_ = true;
+    final_wanted_ = services_.scrape_on_shutdown && started_;
     timer = timer_id_;
     if (in_flight_) request = request_id_;
   }
   // Outside mu_: Cancel waits for a running OnTick, which takes mu_.
   if (timer != 0) timers_->Cancel(timer);
+  if (request != 0) services_.scraper->Cancel(request);
+  http::Request final_request;
+  absl::Status final_forced;
+  absl::Time final_time;
+  {
+    MutexLock lock(&mu_);
+    // With a scrape in flight, its completion starts the final one.
+    if (!ClaimFinalScrapeLocked(&final_request, &final_forced, &final_time)) {
+      return;
+    }
+  }
+  Launch(std::move(final_request), std::move(final_forced), final_time,
+         final_time, /*final_scrape=*/true);
+}
+
+void ScrapeLoop::Stop() {
+  RequestStop();
+  uint64_t timer = 0;
   {
     MutexLock lock(&mu_);
     // OnTick may have scheduled again before it saw stopping_.
@@ -268,11 +332,12 @@ void ScrapeLoop::Stop() {
     timer_id_ = 0;
   }
   if (timer != 0) timers_->Cancel(timer);
-  if (request != 0) services_.scraper->Cancel(request);
   MutexLock lock(&mu_);
-  while (in_flight_) {
+  // The final scrape is never cancelled (its own timeout bounds it), and
+  // its id is not request_id_.
+  while (in_flight_ || (final_wanted_ && !final_done_)) {
     if (cv_.WaitWithTimeout(&mu_, absl::Milliseconds(100)) &&
-        request_id_ != 0) {
+        !final_started_ && request_id_ != 0) {
       // The request was started after the first Cancel; cancel it again.
       uint64_t id = request_id_;
       mu_.Unlock();

@@ -58,6 +58,15 @@ struct LoopServices {
   BufferPool* buffers = nullptr;  // response bodies of scrapes in flight
   const Clock* clock = nullptr;
   uint64_t offset_seed = 0;
+  // Added to every loop's hashed offset before its first scrape
+  // (Prometheus' InitialScrapeOffset).
+  absl::Duration initial_scrape_offset;
+  // Tests: no hashed offset, only initial_scrape_offset (Prometheus'
+  // skipOffsetting).
+  bool skip_offsetting_for_test = false;
+  // Each loop scrapes once more when it is stopped, even before its first
+  // scrape (Prometheus' ScrapeOnShutdown).
+  bool scrape_on_shutdown = false;
   metrics::Metric* scrapes = nullptr;         // may be null
   metrics::Metric* missed_scrapes = nullptr;  // may be null
   const ScrapeMetrics* metrics = nullptr;      // may be null
@@ -84,12 +93,15 @@ class ScrapeLoop {
   void Start() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Stops scheduling and cancels the request in flight without waiting for
-  // it, so a pool can stop thousands of loops at once. Idempotent.
+  // it, so a pool can stop thousands of loops at once. With
+  // scrape_on_shutdown (and a started loop) it then begins the final scrape
+  // (bounded by the scrape timeout), which Stop() waits for. Idempotent.
   void RequestStop() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Stops scraping and waits until no request or append of this loop is
-  // in flight. Idempotent. The series state stays readable (append_state)
-  // for end-of-run staleness.
+  // in flight, including the final scrape of scrape_on_shutdown. Idempotent.
+  // The series state stays readable (append_state) for end-of-run
+  // staleness.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Uses `job` from the next scrape on. The schedule (phase) is kept when
@@ -119,8 +131,22 @@ class ScrapeLoop {
  private:
   void ScheduleLocked(absl::Time when) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnTick(absl::Time tick) ABSL_LOCKS_EXCLUDED(mu_);
+  // Fills `request` for a scrape now, or returns the error that fails it
+  // without a request (target_limit, a bad interval label).
+  absl::Status PrepareRequestLocked(http::Request* request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts the request (or hands the forced error to Complete on the
+  // executor); returns the request id, 0 for a forced error.
+  uint64_t Launch(http::Request request, absl::Status forced,
+                  absl::Time scrape_time, absl::Time start, bool final_scrape)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // If the shutdown scrape is due and nothing is in flight, claims it:
+  // marks it in flight, fills `request`/`forced`/`now`, returns true.
+  bool ClaimFinalScrapeLocked(http::Request* request, absl::Status* forced,
+                              absl::Time* now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Complete(http::Response response, absl::Time scrape_time,
-                absl::Time start) ABSL_LOCKS_EXCLUDED(mu_);
+                absl::Time start, bool final_scrape) ABSL_LOCKS_EXCLUDED(mu_);
   void ApplyTargetLocked(Target target, std::shared_ptr<const JobSettings> job,
                          bool reuse_cache) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -145,6 +171,11 @@ class ScrapeLoop {
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  // scrape_on_shutdown: the final scrape is wanted (set at stop), begun,
+  // and finished.
+  bool final_wanted_ ABSL_GUARDED_BY(mu_) = false;
+  bool final_started_ ABSL_GUARDED_BY(mu_) = false;
+  bool final_done_ ABSL_GUARDED_BY(mu_) = false;
   // The interval changed: the next tick starts a new grid.
   bool regrid_ ABSL_GUARDED_BY(mu_) = false;
   // The last response's body buffer, handed to the next request.

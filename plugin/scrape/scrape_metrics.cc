@@ -125,6 +125,9 @@ void ScrapeMetrics::RecordAppend(const AppendResult& result) const {
   if (result.out_of_bounds > 0) {
     sample_out_of_bounds_total.Add(static_cast<double>(result.out_of_bounds));
   }
+  if (result.out_of_order > 0) {
+    sample_out_of_order_total.Add(static_cast<double>(result.out_of_order));
+  }
   if (result.cache_flush_forced) cache_flush_forced_total.Increment();
 }
 

@@ -49,8 +49,8 @@ class ScrapeMetrics {
   metrics::Metric& exceeded_sample_limit_total;
   metrics::Metric& sample_duplicate_timestamp_total;
   metrics::Metric& sample_out_of_bounds_total;
-  // Never incremented: our SampleSink does not reject samples as out of
-  // order (Prometheus' TSDB does); registered so dashboards find it.
+  // Samples a SampleSink rejected as out of order (AppendStatus); the
+  // remote-write queue never does.
   metrics::Metric& sample_out_of_order_total;
   metrics::Metric& exceeded_native_histogram_bucket_limit_total;
   metrics::Metric& pool_exceeded_label_limits_total;

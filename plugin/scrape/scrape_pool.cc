@@ -132,8 +132,12 @@ void ScrapePool::Reload(std::shared_ptr<const JobSettings> job) {
   for (auto& [hash, loop] : loops_) loop->Reconfigure(loop->target(), job, reuse);
 }
 
-void ScrapePool::Stop() {
+void ScrapePool::RequestStop() {
   MutexLock sync_lock(&sync_mu_);
+  RequestStopLocked();
+}
+
+void ScrapePool::RequestStopLocked() {
   absl::flat_hash_map<uint64_t, std::unique_ptr<ScrapeLoop>> loops;
   {
     MutexLock lock(&mu_);
@@ -144,10 +148,21 @@ void ScrapePool::Stop() {
     for (auto& [hash, flag] : pending_stale_) flag->store(true);
     pending_stale_.clear();
   }
-  // Cancel everything first, then wait: stopping ten thousand loops costs
-  // one round of cancellations, not ten thousand sequential waits.
-  for (auto& [hash, loop] : loops) loop->RequestStop();
-  for (auto& [hash, loop] : loops) loop->Stop();
+  // Cancel everything (and begin every shutdown scrape) first, then wait:
+  // stopping ten thousand loops costs one round of cancellations and
+  // concurrent final scrapes, not ten thousand sequential waits.
+  stopping_loops_.reserve(stopping_loops_.size() + loops.size());
+  for (auto& [hash, loop] : loops) {
+    loop->RequestStop();
+    stopping_loops_.push_back(std::move(loop));
+  }
+}
+
+void ScrapePool::Stop() {
+  MutexLock sync_lock(&sync_mu_);
+  RequestStopLocked();
+  for (auto& loop : stopping_loops_) loop->Stop();
+  stopping_loops_.clear();
 }
 
 PoolInfo ScrapePool::Info() const {

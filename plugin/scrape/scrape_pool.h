@@ -64,9 +64,14 @@ class ScrapePool {
   void Reload(std::shared_ptr<const JobSettings> job)
       ABSL_LOCKS_EXCLUDED(sync_mu_, mu_);
 
-  // Stops every loop and waits; no end-of-run staleness (as Prometheus on
-  // pool stop). Idempotent.
+  // Stops every loop and waits (for the final scrapes too, with
+  // scrape_on_shutdown); no end-of-run staleness (as Prometheus on pool
+  // stop). Idempotent.
   void Stop() ABSL_LOCKS_EXCLUDED(sync_mu_, mu_);
+  // The first half of Stop(): cancels every loop and begins the final
+  // scrapes without waiting, so the manager can stop all pools at once and
+  // then wait for each. Idempotent; Stop() completes it.
+  void RequestStop() ABSL_LOCKS_EXCLUDED(sync_mu_, mu_);
 
   PoolInfo Info() const ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<TargetState> ActiveTargets() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -79,10 +84,15 @@ class ScrapePool {
  private:
   void ScheduleEndOfRunStaleness(uint64_t hash, ScrapeLoop& loop)
       ABSL_LOCKS_EXCLUDED(mu_);
+  void RequestStopLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   const LoopServices services_;
   // Serializes Sync/Reload/Stop; taken before mu_.
   Mutex sync_mu_;
+  // Loops being stopped (RequestStop) and not yet waited for.
+  std::vector<std::unique_ptr<ScrapeLoop>> stopping_loops_
+      ABSL_GUARDED_BY(sync_mu_);
   mutable Mutex mu_ ABSL_ACQUIRED_AFTER(sync_mu_);
   std::shared_ptr<const JobSettings> job_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, std::unique_ptr<ScrapeLoop>> loops_

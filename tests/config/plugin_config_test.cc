@@ -22,6 +22,9 @@ TEST(PluginConfigTest, MinimalConfigGetsDefaults) {
   EXPECT_TRUE(c.self_metrics.enabled);
   EXPECT_EQ(c.self_metrics.job, "promscrape");
   EXPECT_TRUE(c.control_auth_token.empty());
+  EXPECT_FALSE(c.reload_on_startup);
+  EXPECT_FALSE(c.scrape_on_shutdown);
+  EXPECT_EQ(c.initial_scrape_offset, absl::ZeroDuration());
 }
 
 TEST(PluginConfigTest, EveryKeyIsRead) {
@@ -30,6 +33,9 @@ control_listen: 0.0.0.0:19901
 control_auth_token: s3cret
 scrape_config_file: /etc/prometheus/prometheus.yml
 reload_interval: 1m30s
+reload_on_startup: true
+scrape_on_shutdown: true
+initial_scrape_offset: 1m30s
 remote_write:
   target: tsdb:9902
   wal_dir: /var/lib/promscrape/wal
@@ -48,6 +54,9 @@ self_metrics:
   EXPECT_EQ(c.control_auth_token, "s3cret");
   EXPECT_EQ(c.scrape_config_file, "/etc/prometheus/prometheus.yml");
   EXPECT_EQ(c.reload_interval, absl::Seconds(90));
+  EXPECT_TRUE(c.reload_on_startup);
+  EXPECT_TRUE(c.scrape_on_shutdown);
+  EXPECT_EQ(c.initial_scrape_offset, absl::Seconds(90));
   EXPECT_EQ(c.remote_write.wal_dir, "/var/lib/promscrape/wal");
   EXPECT_EQ(c.remote_write.capacity, 5000);
   EXPECT_EQ(c.remote_write.max_samples_per_send, 500);
@@ -91,6 +100,21 @@ TEST(PluginConfigTest, ErrorsNameTheKey) {
       {"backoff order",
        "remote_write: {target: a:1, min_backoff: 2s, max_backoff: 1s}",
        "remote_write.max_backoff: must not be less than min_backoff"},
+      {"bad scrape_on_shutdown",
+       "scrape_on_shutdown: yes please\nremote_write: {target: a:1}",
+       "scrape_on_shutdown: must be true or false"},
+      {"bad reload_on_startup",
+       "reload_on_startup: 1\nremote_write: {target: a:1}",
+       "reload_on_startup: must be true or false"},
+      {"bad initial_scrape_offset",
+       "initial_scrape_offset: 10 s\nremote_write: {target: a:1}",
+       "initial_scrape_offset: not a valid duration string: \"10 s\""},
+      {"negative initial_scrape_offset",
+       "initial_scrape_offset: -5s\nremote_write: {target: a:1}",
+       "initial_scrape_offset: not a valid duration string: \"-5s\""},
+      {"initial_scrape_offset not a scalar",
+       "initial_scrape_offset: [1s]\nremote_write: {target: a:1}",
+       "initial_scrape_offset: must be a duration"},
       {"not a mapping", "- a\n- b", "config: must be a mapping"},
       {"bad yaml", "remote_write: {target: [", "invalid YAML"},
       {"section not a mapping", "remote_write: 3", "remote_write: must be a mapping"},

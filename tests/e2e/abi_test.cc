@@ -3,6 +3,7 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -15,6 +16,7 @@
 #include "plugin/api/promscrape.h"
 #include "plugin/common/mutex.h"
 #include "tests/testutil/fake_remote_write.h"
+#include "tests/testutil/test_http_server.h"
 
 namespace promscrape {
 namespace {
@@ -198,6 +200,65 @@ TEST(AbiTest, StopFlushesQueuedSamplesBeforeReturning) {
   // The first self scrape is queued before start returns.
   api.stop(plugin);
   EXPECT_GT(sink.samples(), 0);
+}
+
+TEST(AbiTest, ShutdownScrapeReachesTheHostBeforeStopReturns) {
+  // scrape_on_shutdown with a 1h initial offset: the only scrape of the
+  // target is the one at stop, and stop flushes it to the host.
+  const Api& api = LoadApi();
+  FakeRemoteWrite sink;
+  auto target = testing::TestHttpServer::Start([](const testing::TestHttpRequest&) {
+    testing::TestHttpResponse r;
+    r.headers.push_back({"Content-Type", "text/plain; version=0.0.4"});
+    r.body = "shutdown_metric 42\n";
+    return r;
+  });
+  ASSERT_TRUE(target.ok()) << target.status();
+  const std::string scrape_file =
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/shutdown_prometheus.yml");
+  {
+    std::ofstream out(scrape_file);
+    out << "scrape_configs:\n  - job_name: s\n    scrape_interval: 1h\n"
+           "    scrape_timeout: 10s\n"
+           "    static_configs: [{targets: [\"127.0.0.1:"
+        << (*target)->port() << "\"]}]\n";
+  }
+  std::string config = absl::StrFormat(
+      "control_listen: 127.0.0.1:0\n"
+      "scrape_config_file: %s\n"
+      "scrape_on_shutdown: true\n"
+      "initial_scrape_offset: 1h\n"
+      "remote_write: {target: %s, batch_send_deadline: 1h, "
+      "flush_timeout: 20s}\n"
+      "self_metrics: {enabled: false}\n",
+      scrape_file, sink.address());
+  LogRecorder log;
+  promscrape_host host = HostFor(log);
+  char err[256] = {0};
+  promscrape_plugin* plugin = api.start(config.c_str(), &host, err, sizeof err);
+  ASSERT_NE(plugin, nullptr) << err;
+  EXPECT_EQ(sink.samples(), 0);
+  api.stop(plugin);
+
+  bool saw_metric = false;
+  bool saw_up = false;
+  for (const auto& request : sink.requests()) {
+    for (const auto& ts : request.timeseries()) {
+      for (const auto& l : ts.labels()) {
+        if (l.name() != "__name__") continue;
+        if (l.value() == "shutdown_metric") {
+          saw_metric = true;
+          EXPECT_EQ(ts.samples(0).value(), 42);
+        }
+        if (l.value() == "up") {
+          saw_up = true;
+          EXPECT_EQ(ts.samples(0).value(), 1);
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(saw_metric);
+  EXPECT_TRUE(saw_up);
 }
 
 TEST(AbiTest, BusyControlPortFailsTheSecondStart) {

@@ -50,11 +50,15 @@ class Recorder final : public SampleSink {
   class App final : public Appender {
    public:
     explicit App(Recorder* r) : r_(r) {}
-    void Append(const labels::SeriesLabels& s, int64_t t, double v) override {
+    AppendStatus Append(const labels::SeriesLabels& s, int64_t t,
+                        double v) override {
       pending_.push_back({s.ToString(), t, v});
+      return AppendStatus::kOk;
     }
-    void AppendHistogram(const labels::SeriesLabels&, int64_t,
-                         const textparse::Histogram&) override {}
+    AppendStatus AppendHistogram(const labels::SeriesLabels&, int64_t,
+                                 const textparse::Histogram&) override {
+      return AppendStatus::kOk;
+    }
     absl::Status Commit() override {
       MutexLock lock(&r_->mu_);
       for (Stored& s : pending_) r_->stored_.push_back(std::move(s));

@@ -52,16 +52,19 @@ namespace pb = ::io::prometheus::client;
 // An appender that only counts and checksums: allocates nothing.
 class CountingAppender : public Appender {
  public:
-  void Append(const labels::SeriesLabels& series, int64_t timestamp_ms,
-              double value) override {
+  AppendStatus Append(const labels::SeriesLabels& series, int64_t timestamp_ms,
+                      double value) override {
     ++samples;
     label_count += series.size();
     sum += value;
+    return AppendStatus::kOk;
   }
-  void AppendHistogram(const labels::SeriesLabels& series, int64_t timestamp_ms,
-                       const textparse::Histogram& histogram) override {
+  AppendStatus AppendHistogram(const labels::SeriesLabels& series,
+                               int64_t timestamp_ms,
+                               const textparse::Histogram& histogram) override {
     ++histograms;
     label_count += series.size();
+    return AppendStatus::kOk;
   }
   absl::Status Commit() override { return absl::OkStatus(); }
   void Rollback() override {}

@@ -382,5 +382,137 @@ TEST(ScrapeLoopRuntime, SlowScrapeSkipsTicksInsteadOfOverlapping) {
   EXPECT_LE(e.scraper.pending(), 1);
 }
 
+TEST(ScrapeLoopRuntime, StorageRejectionsCountedAndTargetStaysUp_Sec9_4_55) {
+  // §9.4 #55 through the loop: rejected samples leave the target up, the
+  // report series say 4 scraped / 4 post-relabeling / 1 added, and each
+  // reason has its Prometheus counter.
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "out_of_order 1\namend 1\nnormal 1\nout_of_bounds 1\n");
+  using Rejection = testing::RecordingSink::Rejection;
+  e.sink.Reject(Rejection{"out_of_order", AppendStatus::kOutOfOrder});
+  e.sink.Reject(Rejection{"amend", AppendStatus::kDuplicateSample});
+  e.sink.Reject(Rejection{"out_of_bounds", AppendStatus::kOutOfBounds});
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
+  FirstScrape(e);
+  std::vector<RecordedSample> up = e.Find(kUp);
+  ASSERT_THAT(up, SizeIs(1));
+  EXPECT_EQ(up[0].value, 1);
+  EXPECT_EQ(e.Find("scrape_samples_scraped")[0].value, 4);
+  EXPECT_EQ(e.Find("scrape_samples_post_metric_relabeling")[0].value, 4);
+  EXPECT_EQ(e.Find("scrape_series_added")[0].value, 1);
+  EXPECT_THAT(e.Find("normal"), SizeIs(1));
+  EXPECT_EQ(e.MetricValue("prometheus_target_scrapes_sample_out_of_order_total"),
+            1);
+  EXPECT_EQ(
+      e.MetricValue("prometheus_target_scrapes_sample_duplicate_timestamp_total"),
+      1);
+  EXPECT_EQ(e.MetricValue("prometheus_target_scrapes_sample_out_of_bounds_total"),
+            1);
+  EXPECT_EQ(e.manager().Pool("j")->ActiveTargets()[0].health, TargetHealth::kUp);
+}
+
+TEST(ScrapeLoopRuntime, OutOfOrderAppendCreatesStaleMarker_Sec9_5_67) {
+  // §9.5 #67 TestScrapeLoopCreatesStaleMarkersOnOOOAppend through the loop.
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "metric_a 1\n");
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
+  const absl::Time first = FirstScrape(e);
+  e.sink.Reject(testing::RecordingSink::Rejection{
+      "metric_a", AppendStatus::kOutOfOrder, 1});
+  e.Advance(kInterval);
+  std::vector<RecordedSample> a = e.Find("metric_a");
+  ASSERT_THAT(a, SizeIs(2));
+  EXPECT_FALSE(a[0].is_stale());
+  EXPECT_TRUE(a[1].is_stale());
+  EXPECT_EQ(a[1].timestamp_ms, Ms(first + kInterval));
+  EXPECT_EQ(e.Find(kUp).back().value, 1);
+  EXPECT_EQ(e.MetricValue("prometheus_target_scrapes_sample_out_of_order_total"),
+            1);
+}
+
+TEST(ScrapeLoopRuntime, LeQuantileRelabel_Sec9_5_77) {
+  // §9.5 #77 TestLeQuantileReLabel: metric_relabel_configs see the le and
+  // quantile values and `(\d+)\.0+` -> `$1` strips the trailing zeros.
+  // Prometheus 3.x first normalises text-format le/quantile values (`1` ->
+  // `1.0`); 2.42, which we follow, keeps them as written. The body mixes
+  // both spellings (`5` and `1.0`) so the expected sets are those of either
+  // version.
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, R"(# HELP test_histogram This is a histogram with default buckets
+# TYPE test_histogram histogram
+test_histogram_bucket{address="0.0.0.0",port="5001",le="0.005"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="0.01"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="0.025"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="0.05"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="0.1"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="0.25"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="0.5"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="1.0"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="2.5"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="5"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="10.0"} 0
+test_histogram_bucket{address="0.0.0.0",port="5001",le="+Inf"} 0
+test_histogram_sum{address="0.0.0.0",port="5001"} 0
+test_histogram_count{address="0.0.0.0",port="5001"} 0
+# HELP test_summary Number of inflight requests sampled at a regular interval. Quantile buckets keep track of inflight requests over the last 60s.
+# TYPE test_summary summary
+test_summary{quantile="0.5"} 0
+test_summary{quantile="0.9"} 0
+test_summary{quantile="0.95"} 0
+test_summary{quantile="0.99"} 0
+test_summary{quantile="1.0"} 1
+test_summary_sum 1
+test_summary_count 199
+)");
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config(
+      "    metric_relabel_configs:\n"
+      "      - source_labels: [le]\n"
+      "        regex: '(\\d+)\\.0+'\n"
+      "        target_label: le\n"
+      "        replacement: '$1'\n"
+      "      - source_labels: [quantile]\n"
+      "        regex: '(\\d+)\\.0+'\n"
+      "        target_label: quantile\n"
+      "        replacement: '$1'\n")));
+  FirstScrape(e);
+  std::vector<std::string> le;
+  for (const RecordedSample& s : e.Find("test_histogram_bucket")) {
+    le.push_back(std::string(s.series.Get("le")));
+  }
+  EXPECT_THAT(le, ::testing::UnorderedElementsAre("0.005", "0.01", "0.025",
+                                                  "0.05", "0.1", "0.25", "0.5",
+                                                  "1", "2.5", "5", "10", "+Inf"));
+  std::vector<std::string> quantiles;
+  for (const RecordedSample& s : e.Find("{__name__=\"test_summary\"")) {
+    quantiles.push_back(std::string(s.series.Get("quantile")));
+  }
+  EXPECT_THAT(quantiles, ::testing::UnorderedElementsAre("0.5", "0.9", "0.95",
+                                                         "0.99", "1"));
+  EXPECT_EQ(e.Find(kUp)[0].value, 1);
+}
+
+TEST(ScrapeLoopRuntime, QuotedUtf8NameIsTargetDown_Sec9_4_51) {
+  // §9.4 #51 through the loop (details in scrape_append_test.cc): the
+  // scrape fails (up=0, the parse error as last error), nothing is stored.
+  // Name validation is always the legacy scheme, as in 2.42, whose config
+  // has no metric_name_validation_scheme field: the key is rejected like
+  // any unknown field.
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "{\"test.metric\"} 1\n");
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
+  FirstScrape(e);
+  EXPECT_TRUE(e.Find("test").empty());
+  ASSERT_THAT(e.Find(kUp), SizeIs(1));
+  EXPECT_EQ(e.Find(kUp)[0].value, 0);
+  EXPECT_THAT(e.manager().Pool("j")->ActiveTargets()[0].last_error,
+              HasSubstr("valid start token"));
+
+  FakeEngine f;
+  EXPECT_THAT(f.Apply(Config("    metric_name_validation_scheme: legacy\n")),
+              testing::StatusIs(
+                  absl::StatusCode::kInvalidArgument,
+                  HasSubstr("field metric_name_validation_scheme not found")));
+}
+
 }  // namespace
 }  // namespace promscrape::scrape

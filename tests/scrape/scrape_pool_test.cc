@@ -6,12 +6,17 @@
 // target update never makes an unchanged target miss a scrape or shift its
 // phase"; DESIGN.md), the test pins our behaviour and says so.
 
+#include <algorithm>
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "plugin/config/prometheus_config.h"
@@ -24,6 +29,7 @@ namespace promscrape::scrape {
 namespace {
 
 using ::promscrape::testing::FakeEngine;
+using ::promscrape::testing::FakeScraper;
 using ::promscrape::testing::RecordedSample;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -31,6 +37,12 @@ using ::testing::SizeIs;
 
 constexpr absl::Duration kInterval = absl::Seconds(10);
 constexpr char kUrl[] = "http://a:80/metrics";
+
+int CountStaleOf(const std::vector<RecordedSample>& samples) {
+  int n = 0;
+  for (const RecordedSample& s : samples) n += s.is_stale() ? 1 : 0;
+  return n;
+}
 
 TargetGroup Group(const std::vector<std::string>& addresses,
                   const std::string& source = "sd") {
@@ -301,6 +313,7 @@ TEST(ScrapeManager, RapidTargetUpdatesNeverBlockAndLastWins_Sec9_2_27) {
         e.manager().UpdateTargets("j", "sd", {Group(Addresses(1, i))}));
   }
   EXPECT_EQ(e.manager().Pool("j")->Info().active_targets, 0);  // pending
+  e.Advance(absl::Seconds(5));  // the reloader's first tick
   e.manager().RunReloaderOnceForTest();
   std::vector<TargetState> t = e.manager().Pool("j")->ActiveTargets();
   ASSERT_THAT(t, SizeIs(1));
@@ -316,16 +329,91 @@ TEST(ScrapeManager, OffsetSeedSeparatesReplicas_Sec9_2_28) {
   EXPECT_NE(OffsetSeed("host-a", ha1), OffsetSeed("host-b", ha1));
 }
 
-TEST(ScrapeManager, ReloaderThrottlesTargetUpdates_Sec9_2_29) {
-  // §9.2 #29 TestManagerReloader. Deliberate difference: the first update
-  // is applied at the reloader's first pass (Prometheus waits for the 5 s
-  // tick unless DiscoveryReloadOnStartup); later ones at most once per
-  // reload_interval. Static targets start at ApplyConfig. Scrape-on-shutdown
-  // is not implemented.
+// Runs `e` for `d` with the reloader passing every second, as the
+// reloader thread does.
+void RunWithReloader(FakeEngine& e, absl::Duration d) {
+  const absl::Time end = e.clock.Now() + d;
+  while (e.clock.Now() < end) {
+    e.manager().RunReloaderOnceForTest();
+    e.Advance(std::min(absl::Seconds(1), end - e.clock.Now()));
+  }
+  e.manager().RunReloaderOnceForTest();
+}
+
+// Non-stale samples of series `m`.
+std::vector<RecordedSample> Samples(FakeEngine& e) {
+  std::vector<RecordedSample> out;
+  for (RecordedSample& s : e.Find("{__name__=\"m\"")) {
+    if (!s.is_stale()) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Manager::Options NoJitter() {
+  Manager::Options o;
+  o.skip_offsetting_for_test = true;
+  return o;
+}
+
+TEST(ScrapeManager, ReloaderFirstTickThenThrottle_Sec9_2_29) {
+  // §9.2 #29 TestManagerReloader: target interval 10s, no jitter, targets
+  // from discovery (UpdateTargets) at t=0, default 5s reload interval.
+  struct Case {
+    std::string name;
+    bool reload_on_startup;
+    bool scrape_on_shutdown;
+    absl::Duration run;
+    size_t want;
+    absl::Duration first_at;  // of the first sample
+  };
+  const std::vector<Case> cases = {
+      // The first update waits for the first tick: one scrape, at 5s.
+      {"6s run", false, false, absl::Seconds(6), 1, absl::Seconds(5)},
+      {"12s run", false, false, absl::Seconds(12), 1, absl::Seconds(5)},
+      // Stopped before the first reload: no loop, so nothing even with
+      // scrape-on-shutdown.
+      {"stop at 2s", false, false, absl::Seconds(2), 0, absl::ZeroDuration()},
+      {"stop at 2s, scrape on shutdown", false, true, absl::Seconds(2), 0,
+       absl::ZeroDuration()},
+      // Reload on startup: the first update applies at once.
+      {"reload on startup", true, false, absl::Seconds(6), 1,
+       absl::ZeroDuration()},
+      // Scrape on shutdown: one more.
+      {"6s run, scrape on shutdown", false, true, absl::Seconds(6), 2,
+       absl::Seconds(5)},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Manager::Options o = NoJitter();
+    o.reload_on_startup = c.reload_on_startup;
+    o.scrape_on_shutdown = c.scrape_on_shutdown;
+    FakeEngine e(o);
+    const absl::Time t0 = e.clock.Now();
+    e.scraper.SetBody(kUrl, "m 1\n");
+    PROMSCRAPE_ASSERT_OK(e.Apply(Job("")));
+    PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
+    RunWithReloader(e, c.run);
+    e.manager().Stop();
+    std::vector<RecordedSample> s = Samples(e);
+    ASSERT_THAT(s, SizeIs(c.want));
+    if (!s.empty()) {
+      EXPECT_EQ(s[0].timestamp_ms, absl::ToUnixMillis(t0 + c.first_at));
+    }
+  }
+}
+
+TEST(ScrapeManager, LaterTargetUpdatesAtMostOncePerInterval_Sec9_2_29) {
+  // After the first reload, updates are applied at most once per
+  // reload_interval.
   FakeEngine e;
   e.scraper.SetBody(kUrl, "m 1\n");
   PROMSCRAPE_ASSERT_OK(e.Apply(Job("")));
   PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
+  for (int s = 0; s < 5; ++s) {
+    e.manager().RunReloaderOnceForTest();
+    EXPECT_EQ(e.manager().Pool("j")->Info().active_targets, 0) << s;
+    e.Advance(absl::Seconds(1));
+  }
   e.manager().RunReloaderOnceForTest();
   EXPECT_EQ(e.manager().Pool("j")->Info().active_targets, 1);
 
@@ -339,6 +427,137 @@ TEST(ScrapeManager, ReloaderThrottlesTargetUpdates_Sec9_2_29) {
   e.Advance(absl::Seconds(1));
   e.manager().RunReloaderOnceForTest();
   EXPECT_EQ(e.manager().Pool("j")->Info().active_targets, 2);
+}
+
+TEST(ScrapeManager, InitialScrapeOffsetAndScrapeOnShutdown_Sec9_2_30) {
+  // §9.2 #30 TestManager_InitialScrapeOffset / TestManager_ScrapeOnShutdown:
+  // a static target (interval 10s, no jitter) started at t=0.
+  struct Case {
+    std::string name;
+    absl::Duration offset;
+    bool scrape_on_shutdown;
+    absl::Duration run;
+    std::vector<absl::Duration> want;  // sample times
+  };
+  const std::vector<Case> cases = {
+      {"offset 0", absl::ZeroDuration(), false, absl::Seconds(10),
+       {absl::ZeroDuration(), absl::Seconds(10)}},
+      {"offset 1h, 59m run", absl::Hours(1), false, absl::Minutes(59), {}},
+      // Scrape on shutdown: exactly one more, even while still waiting for
+      // the initial offset. The shutdown scrape is stamped with its own
+      // time.
+      {"offset 10s, 5s run", absl::Seconds(10), true, absl::Seconds(5),
+       {absl::Seconds(5)}},
+      {"offset 5s, 8s run", absl::Seconds(5), true, absl::Seconds(8),
+       {absl::Seconds(5), absl::Seconds(8)}},
+      {"no offset, 10s run", absl::ZeroDuration(), true, absl::Seconds(10),
+       {absl::ZeroDuration(), absl::Seconds(10), absl::Seconds(10)}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Manager::Options o = NoJitter();
+    o.initial_scrape_offset = c.offset;
+    o.scrape_on_shutdown = c.scrape_on_shutdown;
+    FakeEngine e(o);
+    const absl::Time t0 = e.clock.Now();
+    e.scraper.SetBody(kUrl, "m 1\n");
+    PROMSCRAPE_ASSERT_OK(
+        e.Apply(Job("    static_configs: [{targets: [\"a:80\"]}]\n")));
+    e.Advance(c.run);
+    e.manager().Stop();
+    std::vector<int64_t> got;
+    for (const RecordedSample& s : Samples(e)) got.push_back(s.timestamp_ms);
+    std::vector<int64_t> want;
+    for (absl::Duration d : c.want) want.push_back(absl::ToUnixMillis(t0 + d));
+    EXPECT_EQ(got, want);
+    // No end-of-run stale markers on shutdown.
+    for (const RecordedSample& s : e.sink.Samples()) EXPECT_FALSE(s.is_stale());
+  }
+}
+
+TEST(ScrapeManager, ShutdownScrapeOfARemovedJobAndAVanishedTarget) {
+  // Any stopped loop scrapes once more: a job removed from the config (no
+  // end-of-run markers, as on pool stop) and a target gone from discovery
+  // (final scrape, then the end-of-run markers as usual).
+  Manager::Options o = NoJitter();
+  o.scrape_on_shutdown = true;
+  o.reload_on_startup = true;
+  FakeEngine e(o);
+  const absl::Time t0 = e.clock.Now();
+  e.scraper.SetBody(kUrl, "m 1\n");
+  PROMSCRAPE_ASSERT_OK(e.Apply(Job("")));
+  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
+  e.Advance(absl::Seconds(3));
+  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {}));
+  e.manager().ReloadNow();
+  std::vector<RecordedSample> s = Samples(e);
+  ASSERT_THAT(s, SizeIs(2));
+  EXPECT_EQ(s[1].timestamp_ms, absl::ToUnixMillis(t0 + absl::Seconds(3)));
+  e.Advance(3 * kInterval);
+  EXPECT_FALSE(e.Find("{__name__=\"m\"").empty());
+  EXPECT_TRUE(e.Find("{__name__=\"m\"").back().is_stale());
+
+  e.sink.Clear();
+  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
+  e.manager().ReloadNow();
+  e.Advance(absl::Seconds(1));
+  PROMSCRAPE_ASSERT_OK(e.Apply("scrape_configs: []\n"));
+  e.Advance(3 * kInterval);
+  EXPECT_THAT(Samples(e), SizeIs(2));
+  EXPECT_EQ(CountStaleOf(e.sink.Samples()), 0);
+}
+
+TEST(ScrapeManager, StopRunsThousandsOfShutdownScrapesConcurrently) {
+  // Stop() begins every loop's final scrape before waiting for any: with
+  // 2000 targets whose final scrapes all hang, all 2000 are pending at once
+  // (a serial stop would have one), and their timeouts end them together.
+  Manager::Options o = NoJitter();
+  o.scrape_on_shutdown = true;
+  o.initial_scrape_offset = absl::Hours(1);  // no regular scrape first
+  FakeEngine e(o);
+  constexpr int kTargets = 2000;
+  FakeScraper::Reply hang;
+  hang.hang = true;
+  std::vector<std::string> addresses = Addresses(kTargets);
+  for (const std::string& a : addresses) {
+    e.scraper.SetReply(absl::StrCat("http://", a, "/metrics"), hang);
+  }
+  // Two jobs: pools are stopped concurrently too.
+  PROMSCRAPE_ASSERT_OK(e.Apply(
+      "scrape_configs:\n"
+      "  - job_name: j\n    scrape_interval: 10s\n    scrape_timeout: 5s\n"
+      "  - job_name: k\n    scrape_interval: 10s\n    scrape_timeout: 5s\n"));
+  std::vector<std::string> first(addresses.begin(),
+                                 addresses.begin() + kTargets / 2);
+  std::vector<std::string> second(addresses.begin() + kTargets / 2,
+                                  addresses.end());
+  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group(first)}));
+  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("k", "sd", {Group(second)}));
+  e.manager().ReloadNow();
+  e.Advance(absl::Minutes(1));
+  ASSERT_EQ(e.scraper.pending(), 0);
+
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    e.manager().Stop();
+    stopped = true;
+  });
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (e.scraper.pending() < kTargets && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(e.scraper.pending(), kTargets);
+  // One timeout ends them all. (Should a regression run them one by one,
+  // keep expiring so the test fails instead of hanging.)
+  while (!stopped) {
+    e.clock.Advance(absl::Seconds(5));
+    e.scraper.ExpireDeadlines();
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  stopper.join();
+  std::vector<RecordedSample> up = e.Find("{__name__=\"up\"");
+  EXPECT_THAT(up, SizeIs(kTargets));
+  for (const RecordedSample& s : up) EXPECT_EQ(s.value, 0);
 }
 
 }  // namespace

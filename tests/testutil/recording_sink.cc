@@ -51,7 +51,39 @@ void RecordingSink::Clear() {
   MutexLock lock(&mu_);
   samples_.clear();
   rolled_back_.clear();
+  rejected_.clear();
   commits_ = rollbacks_ = 0;
+}
+
+void RecordingSink::Reject(Rejection rejection) {
+  MutexLock lock(&mu_);
+  rejections_.push_back(std::move(rejection));
+}
+
+void RecordingSink::ClearRejections() {
+  MutexLock lock(&mu_);
+  rejections_.clear();
+}
+
+std::vector<RecordedSample> RecordingSink::Rejected() const {
+  MutexLock lock(&mu_);
+  return rejected_;
+}
+
+scrape::AppendStatus RecordingSink::Check(const RecordedSample& sample) {
+  MutexLock lock(&mu_);
+  if (rejections_.empty()) return scrape::AppendStatus::kOk;
+  const std::string series = sample.SeriesString();
+  for (Rejection& r : rejections_) {
+    if (r.times == 0 || (sample.is_stale() && !r.stale_markers) ||
+        series.find(r.series) == std::string::npos) {
+      continue;
+    }
+    if (r.times > 0) --r.times;
+    rejected_.push_back(sample);
+    return r.status;
+  }
+  return scrape::AppendStatus::kOk;
 }
 
 void RecordingSink::Finish(std::vector<RecordedSample> samples,
@@ -66,24 +98,31 @@ RecordingAppender::~RecordingAppender() {
   if (!pending_.empty()) Rollback();
 }
 
-void RecordingAppender::Append(const labels::SeriesLabels& series,
-                               int64_t timestamp_ms, double value) {
+scrape::AppendStatus RecordingAppender::Add(RecordedSample sample) {
+  scrape::AppendStatus status =
+      sink_ != nullptr ? sink_->Check(sample) : scrape::AppendStatus::kOk;
+  if (status == scrape::AppendStatus::kOk) pending_.push_back(std::move(sample));
+  return status;
+}
+
+scrape::AppendStatus RecordingAppender::Append(
+    const labels::SeriesLabels& series, int64_t timestamp_ms, double value) {
   RecordedSample s;
   s.series = series.ToLabels();
   s.timestamp_ms = timestamp_ms;
   s.value = value;
   s.value_bits = std::bit_cast<uint64_t>(value);
-  pending_.push_back(std::move(s));
+  return Add(std::move(s));
 }
 
-void RecordingAppender::AppendHistogram(const labels::SeriesLabels& series,
-                                        int64_t timestamp_ms,
-                                        const textparse::Histogram& histogram) {
+scrape::AppendStatus RecordingAppender::AppendHistogram(
+    const labels::SeriesLabels& series, int64_t timestamp_ms,
+    const textparse::Histogram& histogram) {
   RecordedSample s;
   s.series = series.ToLabels();
   s.timestamp_ms = timestamp_ms;
   s.histogram = histogram;
-  pending_.push_back(std::move(s));
+  return Add(std::move(s));
 }
 
 absl::Status RecordingAppender::Commit() {

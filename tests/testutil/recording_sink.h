@@ -37,7 +37,8 @@ struct RecordedSample {
 std::ostream& operator<<(std::ostream& os, const RecordedSample& s);
 
 // A SampleSink that keeps every committed sample in commit order and what
-// the rolled-back appenders held.
+// the rolled-back appenders held. It can play a storage that rejects chosen
+// samples (out of order, duplicate, out of bounds: Reject()).
 //
 // Thread-safe: appenders may be opened, filled and committed from any
 // thread; each appender itself is thread-compatible like any Appender.
@@ -54,11 +55,30 @@ class RecordingSink : public scrape::SampleSink {
   int rollbacks() const;
   // Makes every later Commit() fail with `status` (and drop its samples).
   void FailCommitsWith(absl::Status status);
+  // Forgets the samples (committed, rolled back, rejected) and counts; keeps
+  // the rejections in force.
   void Clear();
+
+  // A storage rejection: Append returns `status` for samples whose series
+  // string (Labels::ToString()) contains `series`, for the next `times` such
+  // samples (-1: all of them). StaleNaN samples pass unless `stale_markers`.
+  // Rejected samples are not recorded; Rejected() lists them.
+  struct Rejection {
+    std::string series;
+    scrape::AppendStatus status = scrape::AppendStatus::kOutOfOrder;
+    int times = -1;
+    bool stale_markers = false;
+  };
+  void Reject(Rejection rejection);
+  void ClearRejections();
+  // Samples an Append rejected, in order.
+  std::vector<RecordedSample> Rejected() const;
 
  private:
   friend class RecordingAppender;
   void Finish(std::vector<RecordedSample> samples, bool committed);
+  // The status for `sample` (consumes one use of a matching rejection).
+  scrape::AppendStatus Check(const RecordedSample& sample);
 
   mutable Mutex mu_;
   std::vector<RecordedSample> samples_ ABSL_GUARDED_BY(mu_);
@@ -66,6 +86,8 @@ class RecordingSink : public scrape::SampleSink {
   int commits_ ABSL_GUARDED_BY(mu_) = 0;
   int rollbacks_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status commit_status_ ABSL_GUARDED_BY(mu_);
+  std::vector<Rejection> rejections_ ABSL_GUARDED_BY(mu_);
+  std::vector<RecordedSample> rejected_ ABSL_GUARDED_BY(mu_);
 };
 
 // The appender RecordingSink hands out; usable alone (with a null sink it
@@ -75,10 +97,11 @@ class RecordingAppender : public scrape::Appender {
   explicit RecordingAppender(RecordingSink* sink) : sink_(sink) {}
   ~RecordingAppender() override;
 
-  void Append(const labels::SeriesLabels& series, int64_t timestamp_ms,
-              double value) override;
-  void AppendHistogram(const labels::SeriesLabels& series, int64_t timestamp_ms,
-                       const textparse::Histogram& histogram) override;
+  scrape::AppendStatus Append(const labels::SeriesLabels& series,
+                              int64_t timestamp_ms, double value) override;
+  scrape::AppendStatus AppendHistogram(
+      const labels::SeriesLabels& series, int64_t timestamp_ms,
+      const textparse::Histogram& histogram) override;
   absl::Status Commit() override;
   void Rollback() override;
 
@@ -86,6 +109,8 @@ class RecordingAppender : public scrape::Appender {
   const std::vector<RecordedSample>& pending() const { return pending_; }
 
  private:
+  scrape::AppendStatus Add(RecordedSample sample);
+
   RecordingSink* sink_;
   std::vector<RecordedSample> pending_;
 };

@@ -39,10 +39,15 @@ class CountingSink : public scrape::SampleSink {
   class CountingAppender : public scrape::Appender {
    public:
     explicit CountingAppender(CountingSink* sink) : sink_(sink) {}
-    void Append(const labels::SeriesLabels&, int64_t, double) override { ++n_; }
-    void AppendHistogram(const labels::SeriesLabels&, int64_t,
-                         const textparse::Histogram&) override {
+    scrape::AppendStatus Append(const labels::SeriesLabels&, int64_t,
+                                double) override {
       ++n_;
+      return scrape::AppendStatus::kOk;
+    }
+    scrape::AppendStatus AppendHistogram(const labels::SeriesLabels&, int64_t,
+                                         const textparse::Histogram&) override {
+      ++n_;
+      return scrape::AppendStatus::kOk;
     }
     absl::Status Commit() override {
       sink_->committed_.fetch_add(n_, std::memory_order_relaxed);

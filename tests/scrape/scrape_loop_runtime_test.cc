@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "plugin/common/task_scheduler.h"
 #include "plugin/scrape/manager.h"
 #include "tests/testutil/fake_engine.h"
 #include "tests/testutil/status_matchers.h"
@@ -81,6 +82,50 @@ TEST(ScrapeLoopRuntime, ScrapesOnAFixedGridAtTheTargetsOffset) {
     EXPECT_EQ(a[i].timestamp_ms, Ms(first + i * kInterval)) << i;
   }
   EXPECT_EQ(e.scraper.requests()[0].timeout, absl::Seconds(5));
+}
+
+// Runs every task `early` before its time, as the HTTP event loops may
+// (EventLoop::kTimerEarlySlack) so that nearby ticks share a wake-up.
+class EarlyTimers final : public TaskScheduler {
+ public:
+  EarlyTimers(TaskScheduler& inner, absl::Duration early)
+      : inner_(inner), early_(early) {}
+  uint64_t RunAt(absl::Time when, absl::AnyInvocable<void()> task) override {
+    return inner_.RunAt(when - early_, std::move(task));
+  }
+  bool Cancel(uint64_t id) override { return inner_.Cancel(id); }
+
+ private:
+  TaskScheduler& inner_;
+  const absl::Duration early_;
+};
+
+TEST(ScrapeLoopRuntime, EarlyTicksAreStampedWithTheirGridTime) {
+  // A tick run up to 2 ms early scrapes for its own grid time: the samples
+  // stay exactly one interval apart, on the same grid as on-time ticks.
+  FakeEngine reference;
+  reference.scraper.SetBody(kUrl, "metric_a 1\n");
+  PROMSCRAPE_ASSERT_OK(reference.Apply(Config()));
+  reference.Advance(4 * kInterval);
+  std::vector<RecordedSample> want = reference.Find("metric_a");
+  ASSERT_THAT(want, SizeIs(4));
+
+  FakeEngine e;
+  EarlyTimers early(*e.scheduler, absl::Milliseconds(2));
+  e.scraper.set_timers(&early);
+  e.scraper.SetBody(kUrl, "metric_a 1\n");
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
+  e.Advance(4 * kInterval);
+  std::vector<RecordedSample> got = e.Find("metric_a");
+  ASSERT_THAT(got, SizeIs(4));
+  ASSERT_THAT(e.scraper.requests(), SizeIs(4));
+  for (size_t i = 0; i < got.size(); ++i) {
+    // The request went out 2 ms before the stamp.
+    EXPECT_EQ(Ms(e.scraper.requests()[i].at) + 2, got[i].timestamp_ms) << i;
+    EXPECT_EQ(got[i].timestamp_ms, want[i].timestamp_ms) << i;
+  }
+  for (const RecordedSample& up : e.Find(kUp)) EXPECT_EQ(up.value, 1);
+  e.manager().Stop();  // The loops cancel their ticks on `early`.
 }
 
 TEST(ScrapeLoopRuntime, StaleMarkerWhenSeriesVanishes_Sec9_5_63) {

@@ -52,6 +52,11 @@ class FakeScraper final : public scrape::Scraper {
   uint64_t Start(http::Request request, DoneCallback done) override
       ABSL_LOCKS_EXCLUDED(mu_);
   void Cancel(uint64_t id) override ABSL_LOCKS_EXCLUDED(mu_);
+  // The loops' tick scheduler (as the HTTP event loops are in production);
+  // null (the default) leaves them on the manager's scheduler. Set before
+  // the loops start; `timers` must outlive them.
+  TaskScheduler* TimersFor(const std::string& url) override { return timers_; }
+  void set_timers(TaskScheduler* timers) { timers_ = timers; }
 
   // Completes the hung requests whose deadline is at or before
   // `clock.Now()`. Returns how many.
@@ -74,6 +79,7 @@ class FakeScraper final : public scrape::Scraper {
   };
 
   const Clock& clock_;
+  TaskScheduler* timers_ = nullptr;
   mutable Mutex mu_;
   std::map<std::string, Reply> replies_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, Pending> pending_ ABSL_GUARDED_BY(mu_);

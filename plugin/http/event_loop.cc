@@ -573,6 +573,19 @@ std::optional<EventLoop::SteadyTime> EventLoop::NextTimerDeadline() {
   return timer_heap_.top().when;
 }
 
+void EventLoop::TrackLoad(SteadyTime idle_from, SteadyTime woke) {
+  // Each pass over the window ends in a verdict for the next one: busy when
+  // the loop worked (was not in epoll_wait) over half of the window.
+  constexpr std::chrono::seconds kWindow{1};
+  if (load_window_start_ == SteadyTime()) load_window_start_ = idle_from;
+  idle_in_window_ += woke - idle_from;
+  const auto elapsed = woke - load_window_start_;
+  if (elapsed < kWindow) return;
+  busy_ = idle_in_window_ * 2 < elapsed;
+  load_window_start_ = woke;
+  idle_in_window_ = SteadyTime::duration::zero();
+}
+
 void EventLoop::Run() {
   {
     MutexLock lock(&mu_);
@@ -581,7 +594,11 @@ void EventLoop::Run() {
   epoll_event events[kMaxEvents];
   int running = 0;
   while (true) {
-    int n = epoll_wait(epoll_fd_, events, kMaxEvents, NextTimeoutMs());
+    const int timeout_ms = NextTimeoutMs();
+    const SteadyTime idle_from = std::chrono::steady_clock::now();
+    int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
+    const SteadyTime woke = std::chrono::steady_clock::now();
+    TrackLoad(idle_from, woke);
     for (int i = 0; i < n; ++i) {
       uint64_t tag = events[i].data.u64;
       if ((tag & 1) == 0) {
@@ -1088,7 +1105,10 @@ void EventLoop::Finish(std::unique_ptr<Transfer> transfer,
   }
   DoneCallback done = std::move(transfer->done);
   transfer.reset();
-  if (options_.callback_executor) {
+  const bool run_inline =
+      !options_.callback_executor ||
+      (!busy_ && response.body.size() <= options_.inline_callback_max_body);
+  if (!run_inline) {
     options_.callback_executor(
         [done = std::move(done), response = std::move(response)]() mutable {
           done(std::move(response));

@@ -124,6 +124,9 @@ class EventLoop {
     EventLoop* loop_;
   };
   using SteadyTime = std::chrono::steady_clock::time_point;
+  // Accounts one epoll_wait (idle from `idle_from` to `woke`) in the load
+  // window behind busy_.
+  void TrackLoad(SteadyTime idle_from, SteadyTime woke);
   struct TimerEntry {
     SteadyTime when;
     uint64_t id;
@@ -146,6 +149,11 @@ class EventLoop {
 
   const HttpClientOptions options_;
   const int epoll_fd_;
+  // Loop thread only: the load window and its last verdict (see
+  // HttpClientOptions::inline_callback_max_body).
+  SteadyTime load_window_start_{};
+  SteadyTime::duration idle_in_window_{};
+  bool busy_ = false;
   const int wake_fd_;
   CURLM* const multi_;
   std::thread thread_;

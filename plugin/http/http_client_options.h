@@ -21,6 +21,13 @@ struct HttpClientOptions {
   // a worker pool's Schedule) instead of running on the loop thread. It is
   // called on a loop thread and must not block.
   std::function<void(absl::AnyInvocable<void()>)> callback_executor;
+  // With a callback_executor: completions whose body is at most this many
+  // bytes run on the loop thread anyway while the loop is not busy (under
+  // half its time working over the last second). Handing a small response
+  // to another thread costs a thread wake-up, more than parsing it; large
+  // ones, and all of them on a saturated loop, still spread over the
+  // executor's threads. 0: every completion goes to the executor.
+  size_t inline_callback_max_body = 0;
   // Serve plain-http requests without a proxy to IP-literal targets with the native HTTP/1.1 transport instead of libcurl (whose
   // multi interface costs O(cached connections) per request). Everything
   // else always goes through libcurl. False sends everything through curl.

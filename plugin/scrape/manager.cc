@@ -59,17 +59,17 @@ absl::StatusOr<std::unique_ptr<Manager>> Manager::Create(
     return manager;
   }
   http::HttpClientOptions http_options;
-  if (options.inline_completions) {
-    http_options.num_loops = std::max(options.workers, options.http_loops);
-  } else {
-    http_options.num_loops = std::max(1, options.http_loops);
-    Executor* executor = manager->executor_;
-    // Completions are parsed on the workers, never on the event loop.
-    http_options.callback_executor =
-        [executor](absl::AnyInvocable<void()> task) {
-          executor->Submit(std::move(task));
-        };
-  }
+  // One loop carries thousands of connections; every extra loop thread
+  // sleeps and wakes on its own, and wake-ups dominate the engine's CPU at
+  // 10,000 targets (measured: 1 loop 1.15 us/sample, 2 loops 1.41).
+  http_options.num_loops = std::max(1, options.http_loops);
+  Executor* executor = manager->executor_;
+  http_options.callback_executor =
+      [executor](absl::AnyInvocable<void()> task) {
+        executor->Submit(std::move(task));
+      };
+  http_options.inline_callback_max_body =
+      options.inline_completions ? options.inline_max_body : 0;
   absl::StatusOr<std::unique_ptr<http::HttpClient>> http =
       http::HttpClient::Create(std::move(http_options));
   if (!http.ok()) return http.status();

@@ -658,6 +658,32 @@ TEST_P(HttpClientTest, CallbacksCanRunOnAnExecutor) {
   EXPECT_EQ(executed.load(), 1);
 }
 
+TEST_P(HttpClientTest, SmallBodiesCompleteOnTheLoopLargeOnesOnTheExecutor) {
+  // inline_callback_max_body: a body up to the limit is handed to its
+  // callback on the loop thread (no wake-up of another thread); a larger
+  // one goes to the executor.
+  const std::string large(4096, 'x');
+  auto server = StartServer([&](const TestHttpRequest& request) {
+    return Text(request.target == "/large" ? large : std::string(kMetrics));
+  });
+  std::atomic<int> executed{0};
+  HttpClientOptions options;
+  options.inline_callback_max_body = 1024;
+  options.callback_executor = [&](absl::AnyInvocable<void()> task) {
+    executed.fetch_add(1);
+    task();
+  };
+  auto client = NewClient(std::move(options));
+  Response small = Fetch(*client, Get(server->Url("/small")));
+  PROMSCRAPE_EXPECT_OK(small.status);
+  EXPECT_EQ(small.body, kMetrics);
+  EXPECT_EQ(executed.load(), 0);
+  Response big = Fetch(*client, Get(server->Url("/large")));
+  PROMSCRAPE_EXPECT_OK(big.status);
+  EXPECT_EQ(big.body.size(), large.size());
+  EXPECT_EQ(executed.load(), 1);
+}
+
 TEST_P(HttpClientTest, ProxyUrlSendsAbsoluteFormRequestsToTheProxy) {
   Mutex mu;
   std::string target;

@@ -24,7 +24,7 @@ absl::string_view SeriesCache::Key::view() const {
 SeriesCache::SeriesCache(const labels::Labels& shared)
     : shared_(shared),
       shared_compact_(shared),
-      by_labels_(0, ByLabelsHash(), ByLabelsEq{this}) {}
+      by_labels_(0, ByLabelsHash{this}, ByLabelsEq{this}) {}
 
 SeriesCache::~SeriesCache() {
   for (SeriesState* state : states_) DeleteState(state);
@@ -33,7 +33,7 @@ SeriesCache::~SeriesCache() {
 }
 
 SeriesState* SeriesCache::NewState(absl::string_view key,
-                                   const labels::Labels& lset, uint64_t hash) {
+                                   const labels::Labels& lset) {
   bool shares = !shared_.empty();
   for (const labels::Label& l : shared_) {
     if (lset.Get(l.name) != l.value) {
@@ -55,11 +55,12 @@ SeriesState* SeriesCache::NewState(absl::string_view key,
   const size_t labels_size = labels::CompactLabels::EncodedSize(stored);
   void* block = ::operator new(sizeof(SeriesState) + key.size() + labels_size);
   auto* state = new (block) SeriesState();
-  state->hash = hash;
   state->key_iter = iter32();
+  // Neither this iteration nor the one before: not tracked.
+  state->tracked_iter = iter32() - 2;
   state->key_size = static_cast<uint32_t>(key.size());
-  state->labels_size = static_cast<uint32_t>(labels_size);
-  state->shares_target = shares;
+  state->labels_size = static_cast<uint32_t>(labels_size) & 0x7fffffffu;
+  state->shares_target = shares ? 1 : 0;
   char* p = reinterpret_cast<char*>(state + 1);
   if (!key.empty()) std::memcpy(p, key.data(), key.size());
   labels::CompactLabels::EncodeTo(stored, p + key.size());
@@ -93,10 +94,9 @@ SeriesState* SeriesCache::Get(absl::string_view key, bool* already_scraped) {
 
 SeriesState* SeriesCache::Add(absl::string_view key,
                               const labels::Labels& lset) {
-  const uint64_t hash = lset.Hash();
-  auto found = by_labels_.find(StateLookup{&lset, hash});
+  auto found = by_labels_.find(StateLookup{&lset, SetHash(lset)});
   if (found == by_labels_.end()) {
-    SeriesState* state = NewState(key, lset, hash);
+    SeriesState* state = NewState(key, lset);
     states_.insert(state);
     by_labels_.insert(state);
     return state;
@@ -113,7 +113,7 @@ SeriesState* SeriesCache::Add(absl::string_view key,
 }
 
 SeriesState* SeriesCache::FindSeries(const labels::Labels& lset) {
-  auto it = by_labels_.find(StateLookup{&lset, lset.Hash()});
+  auto it = by_labels_.find(StateLookup{&lset, SetHash(lset)});
   return it == by_labels_.end() ? nullptr : *it;
 }
 
@@ -135,9 +135,9 @@ void SeriesCache::AddDropped(absl::string_view key) {
 }
 
 void SeriesCache::TrackStaleness(SeriesState* series) {
-  if (series->tracked_iter == iter_) return;
-  if (series->tracked_iter == iter_ - 1) ++retracked_;
-  series->tracked_iter = iter_;
+  if (series->tracked_iter == iter32()) return;
+  if (series->tracked_iter == iter32() - 1) ++retracked_;
+  series->tracked_iter = iter32();
   ++cur_tracked_;
 }
 

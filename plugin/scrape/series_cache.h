@@ -5,6 +5,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -26,24 +27,27 @@ namespace promscrape::scrape {
 // series (rare) are aliases pointing here; staleness is tracked per series,
 // not per key.
 struct SeriesState {
-  uint64_t hash = 0;  // Labels::Hash() of the whole set.
-  // Iteration in which the series was last appended without an explicit
-  // timestamp (or with one and track_timestamps_staleness): the staleness
-  // sets seriesPrev / seriesCur are "tracked_iter == iter - 1 / iter".
-  int64_t tracked_iter = std::numeric_limits<int64_t>::min();
   int64_t appended_ms = 0;
-  // Low 32 bits of the iteration of the last append (with appended_ms, to
-  // skip a second sample of the same series at the same time within one
-  // scrape) and of the last time the embedded key was seen. Only compared
-  // for equality with the current iteration, so 32 bits suffice: a false
-  // match needs 2^32 scrapes without touching the series, and such a series
-  // is evicted at the first successful scrape long before.
+  // 32-bit iteration stamps (SeriesCache::iter32()), only compared for
+  // equality with the current iteration or the one before, so 32 bits
+  // suffice: a false match needs 2^32 scrapes without touching the stamp,
+  // and a series not seen is evicted at the first successful scrape long
+  // before.
+  // - tracked_iter: last append without an explicit timestamp (or with one
+  //   and track_timestamps_staleness); the staleness sets seriesPrev /
+  //   seriesCur are "tracked_iter == iter - 1 / iter".
+  // - appended_iter: last append (with appended_ms, to skip a second sample
+  //   of the same series at the same time within one scrape).
+  // - key_iter: last time the embedded key was seen.
+  uint32_t tracked_iter = 0;
   uint32_t appended_iter = ~0u;
   uint32_t key_iter = 0;
-  int32_t alias_refs = 0;   // Alias keys pointing here.
+  int32_t alias_refs = 0;  // Alias keys pointing here.
   uint32_t key_size = 0;
-  uint32_t labels_size = 0;
-  bool shares_target = false;
+  uint32_t labels_size : 31 = 0;
+  uint32_t shares_target : 1 = 0;
+  // 32 bytes: the header of every cached series (no label hash: the
+  // by-labels index recomputes it on the rare rehash or eviction).
 
   absl::string_view key() const {
     return absl::string_view(reinterpret_cast<const char*>(this + 1),
@@ -54,6 +58,8 @@ struct SeriesState {
                              labels_size);
   }
 };
+
+static_assert(sizeof(SeriesState) == 32);
 
 // One TYPE/HELP/UNIT entry of the metadata cache.
 struct MetaEntry {
@@ -185,7 +191,10 @@ class SeriesCache {
   };
   struct ByLabelsHash {
     using is_transparent = void;
-    size_t operator()(const SeriesState* s) const { return s->hash; }
+    const SeriesCache* cache;
+    size_t operator()(const SeriesState* s) const {
+      return SetHash(cache->LabelsOf(*s));
+    }
     size_t operator()(const StateLookup& l) const { return l.hash; }
   };
   struct ByLabelsEq {
@@ -195,15 +204,18 @@ class SeriesCache {
       return a == b;
     }
     bool operator()(const SeriesState* a, const StateLookup& b) const {
-      return a->hash == b.hash && cache->LabelsOf(*a).Equals(*b.labels);
+      return cache->LabelsOf(*a).Equals(*b.labels);
     }
     bool operator()(const StateLookup& a, const SeriesState* b) const {
       return (*this)(b, a);
     }
   };
 
-  SeriesState* NewState(absl::string_view key, const labels::Labels& lset,
-                        uint64_t hash);
+  // The by-labels index's hash of a label set, equal for a Labels and a
+  // SeriesLabels with the same labels. Not Labels::Hash(), which allocates.
+  template <typename Set>
+  static uint64_t SetHash(const Set& set);
+  SeriesState* NewState(absl::string_view key, const labels::Labels& lset);
   static void DeleteState(SeriesState* state);
 
   MetaEntry& MetaLocked(absl::string_view metric)
@@ -231,11 +243,22 @@ class SeriesCache {
       ABSL_GUARDED_BY(meta_mu_);
 };
 
+template <typename Set>
+uint64_t SeriesCache::SetHash(const Set& set) {
+  uint64_t h = 0;
+  for (const auto& l : set) {
+    h = absl::Hash<std::tuple<uint64_t, absl::string_view, absl::string_view>>()(
+        std::make_tuple(h, absl::string_view(l.name),
+                        absl::string_view(l.value)));
+  }
+  return h;
+}
+
 template <typename F>
 void SeriesCache::ForEachStale(F f) const {
   if (retracked_ == prev_tracked_) return;
   for (const SeriesState* state : states_) {
-    if (state->tracked_iter == iter_ - 1) f(LabelsOf(*state));
+    if (state->tracked_iter == iter32() - 1) f(LabelsOf(*state));
   }
 }
 

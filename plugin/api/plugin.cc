@@ -10,6 +10,7 @@
 #include "plugin/api/target_watch.h"
 #include "plugin/common/status.h"
 #include "plugin/config/prometheus_config.h"
+#include "plugin/common/thread_name.h"
 
 namespace promscrape::api {
 namespace {
@@ -88,7 +89,10 @@ absl::Status Plugin::StartComponents() {
     // The first self scrape happens before start returns, so even a plugin
     // stopped at once has reported itself to the host.
     AppendSelfMetrics(clock_.Now());
-    self_metrics_thread_ = std::thread([this] { RunSelfMetrics(); });
+    self_metrics_thread_ = std::thread([this] {
+      SetCurrentThreadName("ps-self-metrics");
+      RunSelfMetrics();
+    });
   }
   logger_.Info("promscrape ", kVersion, " started; remote write to ",
                config_.remote_write.target);

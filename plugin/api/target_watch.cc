@@ -1,4 +1,5 @@
 #include "plugin/api/target_watch.h"
+#include "plugin/common/thread_name.h"
 
 #include <set>
 
@@ -51,7 +52,10 @@ TargetWatch::TargetWatch(const scrape::Manager& manager, std::string job,
       job_(std::move(job)),
       on_event_(std::move(on_event)),
       period_(period) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetCurrentThreadName("ps-target-watch");
+    Run();
+  });
 }
 
 TargetWatch::~TargetWatch() {

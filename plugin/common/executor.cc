@@ -1,4 +1,5 @@
 #include "plugin/common/executor.h"
+#include "plugin/common/thread_name.h"
 
 #include <algorithm>
 
@@ -6,7 +7,10 @@ namespace promscrape {
 
 Executor::Executor(int threads) {
   for (int i = 0; i < std::max(1, threads); ++i) {
-    workers_.emplace_back([this] { Work(); });
+    workers_.emplace_back([this] {
+      SetCurrentThreadName("ps-worker");
+      Work();
+    });
   }
 }
 

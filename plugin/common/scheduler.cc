@@ -1,4 +1,5 @@
 #include "plugin/common/scheduler.h"
+#include "plugin/common/thread_name.h"
 
 #include <algorithm>
 
@@ -6,7 +7,10 @@ namespace promscrape {
 
 Scheduler::Scheduler(const Clock& clock, absl::Duration max_wait)
     : clock_(clock), max_wait_(max_wait) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetCurrentThreadName("ps-timer");
+    Run();
+  });
 }
 
 Scheduler::Scheduler(const Clock& clock, ManualTag)

@@ -35,6 +35,7 @@
 #include "plugin/http/http1_transport.h"
 #include "plugin/http/request.h"
 #include "plugin/http/transport_errors.h"
+#include "plugin/common/thread_name.h"
 
 namespace promscrape::http::internal {
 namespace {
@@ -313,7 +314,10 @@ absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create(
   curl_multi_setopt(multi, CURLMOPT_TIMERDATA, loop.get());
   curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
                     static_cast<long>(options.max_idle_connections));
-  loop->thread_ = std::thread([raw = loop.get()] { raw->Run(); });
+  loop->thread_ = std::thread([raw = loop.get()] {
+    SetCurrentThreadName("ps-http");
+    raw->Run();
+  });
   return loop;
 }
 

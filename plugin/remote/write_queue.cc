@@ -1,4 +1,5 @@
 #include "plugin/remote/write_queue.h"
+#include "plugin/common/thread_name.h"
 
 #include <algorithm>
 
@@ -26,7 +27,10 @@ absl::StatusOr<std::unique_ptr<WriteQueue>> WriteQueue::Create(
   }
   auto queue = std::unique_ptr<WriteQueue>(
       new WriteQueue(std::move(options), registry, logger));
-  queue->sender_ = std::thread([q = queue.get()] { q->Run(); });
+  queue->sender_ = std::thread([q = queue.get()] {
+    SetCurrentThreadName("ps-remote-write");
+    q->Run();
+  });
   return queue;
 }
 

@@ -9,6 +9,7 @@
 #include "plugin/common/status.h"
 #include "absl/time/clock.h"
 #include "plugin/scrape/file_sd.h"
+#include "plugin/common/thread_name.h"
 #include "yaml-cpp/yaml.h"
 
 namespace promscrape::scrape {
@@ -54,7 +55,10 @@ absl::StatusOr<std::unique_ptr<Manager>> Manager::Create(
     manager->scraper_ = options.scraper;
     if (options.reloader_thread) {
       manager->reloader_ =
-          std::thread([m = manager.get()] { m->RunReloader(); });
+          std::thread([m = manager.get()] {
+      SetCurrentThreadName("ps-reload");
+      m->RunReloader();
+    });
     }
     return manager;
   }
@@ -77,7 +81,10 @@ absl::StatusOr<std::unique_ptr<Manager>> Manager::Create(
   manager->http_scraper_ = std::make_unique<HttpScraper>(*manager->http_);
   manager->scraper_ = manager->http_scraper_.get();
   if (options.reloader_thread) {
-    manager->reloader_ = std::thread([m = manager.get()] { m->RunReloader(); });
+    manager->reloader_ = std::thread([m = manager.get()] {
+      SetCurrentThreadName("ps-reload");
+      m->RunReloader();
+    });
   }
   return manager;
 }

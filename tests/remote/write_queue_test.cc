@@ -185,8 +185,9 @@ std::string VariedRecords(int first, int count) {
   std::string records;
   for (int i = first; i < first + count; ++i) {
     std::string pad((i % 5 == 0) ? 20000 : 10 * (i % 7), 'p');
+    std::string index = std::to_string(i);
     std::vector<LabelView> labels = {
-        {"__name__", "m"}, {"i", std::to_string(i)}, {"pad", pad}};
+        {"__name__", "m"}, {"i", index}, {"pad", pad}};
     wire::AppendSampleRecord(&records, labels, 1000 + i, i);
   }
   return records;

@@ -137,8 +137,8 @@ class RecordEncoder {
     if (length_bytes > kReservedLengthBytes) {
       const size_t grow = length_bytes - kReservedLengthBytes;
       out_->resize(out_->size() + grow);
-      std::memmove(out_->data() + body_start + grow,
-                   out_->data() + body_start, body_size);
+      std::memmove(out_->data() + body_start + grow, out_->data() + body_start,
+                   body_size);
     } else if (length_bytes < kReservedLengthBytes) {
       const size_t shrink = kReservedLengthBytes - length_bytes;
       std::memmove(out_->data() + body_start - shrink,
@@ -146,8 +146,8 @@ class RecordEncoder {
       out_->resize(out_->size() - shrink);
     }
     char* p = out_->data() + start_;
-    *p++ = static_cast<char>(
-        Tag(kWriteRequestTimeseries, kWireLengthDelimited));
+    *p++ =
+        static_cast<char>(Tag(kWriteRequestTimeseries, kWireLengthDelimited));
     WriteVarint(p, body_size);
   }
 

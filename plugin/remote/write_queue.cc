@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/slice.h"
@@ -11,9 +13,6 @@
 #include "plugin/common/status.h"
 #include "plugin/common/thread_name.h"
 #include "plugin/remote/wire_encoder.h"
-
-#include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 
 namespace promscrape::remote {
 namespace {
@@ -139,10 +138,9 @@ absl::Status WriteQueue::AppendRecords(absl::string_view records,
         std::min({samples - queued, room,
                   options_.max_samples_per_send - building_samples_});
     // Only a chunk that ends before the last record needs its end found.
-    const int64_t bytes =
-        queued + n == samples
-            ? static_cast<int64_t>(records.size())
-            : wire::RecordsPrefixSize(records, n);
+    const int64_t bytes = queued + n == samples
+                              ? static_cast<int64_t>(records.size())
+                              : wire::RecordsPrefixSize(records, n);
     building_.append(records.data(), static_cast<size_t>(bytes));
     records.remove_prefix(static_cast<size_t>(bytes));
     queued += n;

@@ -36,8 +36,9 @@ struct LabelView {
 // and a broken stream is reopened with exponential backoff, resending every
 // unacknowledged request. A batch is kept as the request's protobuf wire
 // bytes (see wire_encoder.h), appended to as samples arrive and sent as is,
-// so nothing builds or serializes messages on the way. Memory is bounded by `capacity` samples; samples
-// beyond it are dropped and counted (a durable queue replaces this later).
+// so nothing builds or serializes messages on the way. Memory is bounded by
+// `capacity` samples; samples beyond it are dropped and counted (a durable
+// queue replaces this later).
 //
 // Thread-safe: Append may be called from any thread. One internal thread
 // sends; Stop joins it.

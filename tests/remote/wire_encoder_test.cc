@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "gtest/gtest.h"
 #include "proto/remote/v1/remote.pb.h"
 
 namespace promscrape::remote::wire {
@@ -73,8 +73,7 @@ v1::Histogram SomeHistogram() {
 
 // The request the queue built with protobuf messages before it wrote wire
 // bytes itself.
-v1::WriteRequest OldRequest(const std::vector<Case>& cases,
-                            uint64_t sequence) {
+v1::WriteRequest OldRequest(const std::vector<Case>& cases, uint64_t sequence) {
   v1::WriteRequest request;
   for (const Case& c : cases) {
     v1::TimeSeries* series = request.add_timeseries();
@@ -154,18 +153,17 @@ TEST(WireEncoderTest, SimpleSeries) {
 }
 
 TEST(WireEncoderTest, EmptyNamesAndValues) {
-  ExpectSameRequest({{{{"__name__", "x"}, {"a", ""}, {"", ""}, {"", "v"}},
-                      5,
-                      2.5},
-                     {{}, 6, 3}},
-                    7);
+  ExpectSameRequest(
+      {{{{"__name__", "x"}, {"a", ""}, {"", ""}, {"", "v"}}, 5, 2.5},
+       {{}, 6, 3}},
+      7);
 }
 
 TEST(WireEncoderTest, LongNamesAndValuesUseMultiByteLengths) {
   const std::string n127(127, 'n');
   const std::string v128(128, 'v');
   const std::string v300(300, 'w');
-  const std::string v20k(20000, 'z');  // The record needs a 3-byte length.
+  const std::string v20k(20000, 'z');   // The record needs a 3-byte length.
   const std::string v3m(3 << 20, 'm');  // A 4-byte length.
   ExpectSameRequest({{{{"__name__", "a"}, {n127, v128}}, 1, 1},
                      {{{"__name__", "b"}, {v128, v300}}, 2, 2},
@@ -187,23 +185,22 @@ TEST(WireEncoderTest, RecordsAroundTheReservedLengthBoundaries) {
 TEST(WireEncoderTest, ManyLabels) {
   std::vector<L> labels;
   for (int i = 0; i < 300; ++i) {
-    labels.push_back({"label_" + std::to_string(1000 + i),
-                      "value_" + std::to_string(i)});
+    labels.push_back(
+        {"label_" + std::to_string(1000 + i), "value_" + std::to_string(i)});
   }
   ExpectSameRequest({{labels, 123456789, 0.25}}, 2);
 }
 
 TEST(WireEncoderTest, SpecialValuesKeepTheirBits) {
   std::vector<L> labels = {{"__name__", "m"}};
-  ExpectSameRequest(
-      {{labels, 1, FromBits(kStaleNaNBits)},
-       {labels, 2, std::numeric_limits<double>::quiet_NaN()},
-       {labels, 3, std::numeric_limits<double>::infinity()},
-       {labels, 4, -std::numeric_limits<double>::infinity()},
-       {labels, 5, 0.0},
-       {labels, 6, -0.0},
-       {labels, 7, std::numeric_limits<double>::denorm_min()}},
-      3);
+  ExpectSameRequest({{labels, 1, FromBits(kStaleNaNBits)},
+                     {labels, 2, std::numeric_limits<double>::quiet_NaN()},
+                     {labels, 3, std::numeric_limits<double>::infinity()},
+                     {labels, 4, -std::numeric_limits<double>::infinity()},
+                     {labels, 5, 0.0},
+                     {labels, 6, -0.0},
+                     {labels, 7, std::numeric_limits<double>::denorm_min()}},
+                    3);
   std::string bytes;
   AppendSampleRecord(&bytes, labels, 1, FromBits(kStaleNaNBits));
   v1::WriteRequest got;
@@ -232,19 +229,16 @@ TEST(WireEncoderTest, RecordsPrefixSizeFindsRecordBoundaries) {
   std::string records;
   std::vector<size_t> ends;
   for (int i = 0; i < 5; ++i) {
-    AppendSampleRecord(&records,
-                       std::vector<L>{{"__name__", std::string(60 * i, 'a')}},
-                       i, i);
+    AppendSampleRecord(
+        &records, std::vector<L>{{"__name__", std::string(60 * i, 'a')}}, i, i);
     ends.push_back(records.size());
   }
   EXPECT_EQ(RecordsPrefixSize(records, 0), 0);
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(RecordsPrefixSize(records, i + 1),
-              static_cast<int64_t>(ends[i]));
+    EXPECT_EQ(RecordsPrefixSize(records, i + 1), static_cast<int64_t>(ends[i]));
   }
   EXPECT_EQ(RecordsPrefixSize(records, 6), -1);
-  EXPECT_EQ(RecordsPrefixSize(absl::string_view(records).substr(0, 10), 1),
-            -1);
+  EXPECT_EQ(RecordsPrefixSize(absl::string_view(records).substr(0, 10), 1), -1);
   EXPECT_EQ(RecordsPrefixSize("\x12\x00", 1), -1);
 }
 

@@ -265,11 +265,14 @@ TEST(WriteQueueTest, AppendRecordsRejectsMalformedRecords) {
       WriteQueue::Create(FastOptions("127.0.0.1:1"), registry, logger));
   std::string records = VariedRecords(0, 3);
   EXPECT_THAT(queue->AppendRecords(records, 4),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("records")));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("records")));
   EXPECT_THAT(queue->AppendRecords(records, 2),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("records")));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("records")));
   EXPECT_THAT(queue->AppendRecords(records.substr(1), 3),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("records")));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("records")));
   EXPECT_EQ(queue->PendingSamples(), 0);
 }
 

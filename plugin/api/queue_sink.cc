@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "plugin/remote/wire_encoder.h"
+
 namespace promscrape::api {
 
 v1::Histogram ToProtoHistogram(const textparse::Histogram& h) {
@@ -38,97 +40,79 @@ v1::Histogram ToProtoHistogram(const textparse::Histogram& h) {
 
 namespace {
 
-// Buffers samples in one flat arena (label bytes) plus an index, so a
-// scrape costs a few growing buffers rather than an allocation per sample.
+// Encodes each sample straight into WriteRequest wire records in one
+// reused buffer, and hands the whole scrape to the queue under one lock on
+// Commit: no per-sample allocation once the buffers have grown.
 class QueueAppender final : public scrape::Appender {
  public:
-  QueueAppender(remote::WriteQueue& queue, const Logger& logger,
-                metrics::Metric& dropped_histograms)
-      : queue_(queue), logger_(logger), dropped_histograms_(dropped_histograms) {}
+  QueueAppender(QueueSink& sink, remote::WriteQueue& queue,
+                const Logger& logger, metrics::Metric& dropped_histograms)
+      : sink_(sink),
+        queue_(queue),
+        logger_(logger),
+        dropped_histograms_(dropped_histograms),
+        records_(sink.TakeBuffer()) {}
+
+  ~QueueAppender() override {
+    records_.clear();
+    sink_.ReturnBuffer(std::move(records_));
+  }
 
   scrape::AppendStatus Append(const labels::SeriesLabels& series,
                               int64_t timestamp_ms, double value) override {
-    Entry e{static_cast<uint32_t>(spans_.size()), 0, timestamp_ms, value};
-    for (const labels::LabelView l : series) {
-      ++e.label_count;
-      spans_.push_back({static_cast<uint32_t>(arena_.size()),
-                        static_cast<uint32_t>(l.name.size())});
-      arena_.append(l.name.data(), l.name.size());
-      spans_.push_back({static_cast<uint32_t>(arena_.size()),
-                        static_cast<uint32_t>(l.value.size())});
-      arena_.append(l.value.data(), l.value.size());
-    }
-    entries_.push_back(e);
+    encoder_.Begin(&records_);
+    for (const labels::LabelView l : series) encoder_.AddLabel(l.name, l.value);
+    encoder_.FinishWithSample(timestamp_ms, value);
+    ++samples_;
     return scrape::AppendStatus::kOk;
   }
 
   scrape::AppendStatus AppendHistogram(
       const labels::SeriesLabels& series, int64_t timestamp_ms,
       const textparse::Histogram& histogram) override {
-    Append(series, timestamp_ms, 0);
-    entries_.back().histogram = static_cast<int32_t>(histograms_.size());
-    histograms_.push_back(ToProtoHistogram(histogram));
+    v1::Histogram h = ToProtoHistogram(histogram);
+    h.set_timestamp(timestamp_ms);
+    h.SerializeToString(&histogram_bytes_);
+    encoder_.Begin(&records_);
+    for (const labels::LabelView l : series) encoder_.AddLabel(l.name, l.value);
+    encoder_.FinishWithHistogram(histogram_bytes_);
+    histogram_indices_.push_back(samples_);
+    ++samples_;
     return scrape::AppendStatus::kOk;
   }
 
   absl::Status Commit() override {
-    std::vector<remote::LabelView> labels;
-    absl::Status first_error;
-    int64_t failed = 0;
-    for (const Entry& e : entries_) {
-      labels.clear();
-      for (uint32_t i = 0; i < e.label_count; ++i) {
-        const Span& n = spans_[e.first_span + 2 * i];
-        const Span& v = spans_[e.first_span + 2 * i + 1];
-        labels.push_back({absl::string_view(arena_.data() + n.offset, n.size),
-                          absl::string_view(arena_.data() + v.offset, v.size)});
-      }
-      absl::Status s =
-          e.histogram < 0
-              ? queue_.Append(labels, e.timestamp_ms, e.value)
-              : queue_.AppendHistogram(labels, e.timestamp_ms,
-                                       histograms_[e.histogram]);
-      if (!s.ok()) {
-        if (e.histogram >= 0) dropped_histograms_.Increment();
-        ++failed;
-        if (first_error.ok()) first_error = s;
-      }
+    int64_t accepted = 0;
+    absl::Status status = queue_.AppendRecords(records_, samples_, &accepted);
+    const int64_t failed = samples_ - accepted;
+    // The queue takes a prefix; histograms past it were dropped.
+    for (int64_t i : histogram_indices_) {
+      if (i >= accepted) dropped_histograms_.Increment();
     }
     Rollback();
-    if (!first_error.ok()) {
+    if (!status.ok()) {
       logger_.Warning("remote write queue refused ", failed,
-                      " samples: ", first_error.message());
+                      " samples: ", status.message());
     }
-    return first_error;
+    return status;
   }
 
   void Rollback() override {
-    arena_.clear();
-    spans_.clear();
-    entries_.clear();
-    histograms_.clear();
+    records_.clear();
+    samples_ = 0;
+    histogram_indices_.clear();
   }
 
  private:
-  struct Span {
-    uint32_t offset;
-    uint32_t size;
-  };
-  struct Entry {
-    uint32_t first_span;
-    uint32_t label_count;
-    int64_t timestamp_ms;
-    double value;
-    int32_t histogram = -1;  // index into histograms_, or -1 for a float
-  };
-
+  QueueSink& sink_;
   remote::WriteQueue& queue_;
   const Logger& logger_;
   metrics::Metric& dropped_histograms_;
-  std::string arena_;
-  std::vector<Span> spans_;
-  std::vector<Entry> entries_;
-  std::vector<v1::Histogram> histograms_;
+  remote::wire::RecordEncoder encoder_;
+  std::string records_;  // WriteRequest.timeseries records, one per sample.
+  int64_t samples_ = 0;
+  std::vector<int64_t> histogram_indices_;  // Sample indices of histograms.
+  std::string histogram_bytes_;
 };
 
 }  // namespace
@@ -142,7 +126,33 @@ QueueSink::QueueSink(remote::WriteQueue& queue, metrics::Registry& registry,
           "Native histogram samples the write queue refused.")) {}
 
 std::unique_ptr<scrape::Appender> QueueSink::NewAppender() {
-  return std::make_unique<QueueAppender>(queue_, logger_, dropped_histograms_);
+  return std::make_unique<QueueAppender>(*this, queue_, logger_,
+                                         dropped_histograms_);
+}
+
+namespace {
+
+// Enough for every executor thread's appender; larger ones (a huge scrape)
+// are given back to the allocator.
+constexpr size_t kMaxFreeBuffers = 64;
+constexpr size_t kMaxKeptBufferBytes = 4 << 20;
+
+}  // namespace
+
+std::string QueueSink::TakeBuffer() {
+  MutexLock lock(&mu_);
+  if (free_buffers_.empty()) return std::string();
+  std::string buffer = std::move(free_buffers_.back());
+  free_buffers_.pop_back();
+  return buffer;
+}
+
+void QueueSink::ReturnBuffer(std::string buffer) {
+  if (buffer.capacity() > kMaxKeptBufferBytes) return;
+  MutexLock lock(&mu_);
+  if (free_buffers_.size() < kMaxFreeBuffers) {
+    free_buffers_.push_back(std::move(buffer));
+  }
 }
 
 }  // namespace promscrape::api

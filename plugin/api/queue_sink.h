@@ -2,8 +2,11 @@
 #define PLUGIN_API_QUEUE_SINK_H_
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "plugin/common/logging.h"
+#include "plugin/common/mutex.h"
 #include "plugin/metrics/registry.h"
 #include "plugin/remote/write_queue.h"
 #include "plugin/scrape/sample_sink.h"
@@ -15,21 +18,29 @@ namespace promscrape::api {
 // A parsed native histogram as the RemoteWrite (prompb) message.
 v1::Histogram ToProtoHistogram(const textparse::Histogram& histogram);
 
-// Connects the scrape engine to the remote-write queue: an appender buffers
-// one scrape's samples and hands them to the queue on Commit, so a rolled
-// back scrape sends nothing.
+// Connects the scrape engine to the remote-write queue: an appender encodes
+// one scrape's samples as RemoteWrite wire records and hands them to the
+// queue on Commit, so a rolled back scrape sends nothing.
 //
-// Thread-safe (appenders are independent). `queue` must outlive the sink.
+// Thread-safe (appenders are independent). `queue` must outlive the sink,
+// and the sink must outlive its appenders.
 class QueueSink final : public scrape::SampleSink {
  public:
   QueueSink(remote::WriteQueue& queue, metrics::Registry& registry,
             const Logger& logger);
   std::unique_ptr<scrape::Appender> NewAppender() override;
 
+  // Record buffers kept between scrapes, so a warm appender does not grow a
+  // fresh buffer each scrape.
+  std::string TakeBuffer() ABSL_LOCKS_EXCLUDED(mu_);
+  void ReturnBuffer(std::string buffer) ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   remote::WriteQueue& queue_;
   const Logger& logger_;
   metrics::Metric& dropped_histograms_;
+  Mutex mu_;
+  std::vector<std::string> free_buffers_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace promscrape::api

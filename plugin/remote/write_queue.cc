@@ -1,10 +1,18 @@
 #include "plugin/remote/write_queue.h"
-#include "plugin/common/thread_name.h"
 
 #include <algorithm>
+#include <memory>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/slice.h"
+#include "grpcpp/support/sync_stream.h"
+#include "plugin/common/status.h"
+#include "plugin/common/thread_name.h"
+#include "plugin/remote/wire_encoder.h"
 
 namespace promscrape::remote {
 namespace {
@@ -40,7 +48,10 @@ WriteQueue::WriteQueue(Options options, metrics::Registry& registry,
       logger_(logger),
       channel_(grpc::CreateChannel(options_.target,
                                    grpc::InsecureChannelCredentials())),
-      stub_(v1::RemoteWrite::NewStub(channel_)),
+      // NOTE: the method the generated RemoteWrite::Stub calls, with a raw
+      // ByteBuffer as the request type: batches are already wire bytes.
+      write_method_("/promscrape.v1.RemoteWrite/Write",
+                    grpc::internal::RpcMethod::BIDI_STREAMING, channel_),
       sent_samples_(registry.Counter(
           "promscrape_remote_samples_sent_total",
           "Samples acknowledged by the host's RemoteWrite service.")),
@@ -57,55 +68,31 @@ WriteQueue::WriteQueue(Options options, metrics::Registry& registry,
 
 WriteQueue::~WriteQueue() { Stop(absl::ZeroDuration()).IgnoreError(); }
 
-namespace {
-
-google::protobuf::ArenaOptions BatchArenaOptions() {
-  google::protobuf::ArenaOptions options;
-  // A full batch (thousands of samples) is hundreds of kilobytes.
-  options.start_block_size = 64 << 10;
-  options.max_block_size = 1 << 20;
-  return options;
-}
-
-}  // namespace
-
-WriteQueue::Batch::Batch()
-    : arena(std::make_unique<google::protobuf::Arena>(BatchArenaOptions())),
-      request(google::protobuf::Arena::CreateMessage<v1::WriteRequest>(
-          arena.get())) {}
-
-v1::TimeSeries* WriteQueue::AddSeriesLocked(absl::Span<const LabelView> labels,
-                                            absl::Status* status) {
-  if (!accepting_) {
-    *status = absl::CancelledError("remote write queue stopped");
-    return nullptr;
-  }
+absl::Status WriteQueue::CheckRoomLocked() {
+  if (!accepting_) return absl::CancelledError("remote write queue stopped");
   if (pending_samples_ >= options_.capacity) {
     dropped_samples_.Increment();
-    *status = absl::ResourceExhaustedError(absl::StrCat(
+    return absl::ResourceExhaustedError(absl::StrCat(
         "remote write queue full (capacity ", options_.capacity, " samples)"));
-    return nullptr;
   }
-  if (building_.samples == 0) {
-    building_since_ = absl::Now();
-    // The sender may be waiting without a deadline; give it one.
-    cv_.SignalAll();
-  }
-  v1::TimeSeries* series = building_.request->add_timeseries();
-  series->mutable_labels()->Reserve(static_cast<int>(labels.size()));
-  for (const LabelView& l : labels) {
-    v1::Label* label = series->add_labels();
-    label->set_name(l.name.data(), l.name.size());
-    label->set_value(l.value.data(), l.value.size());
-  }
-  return series;
+  return absl::OkStatus();
 }
 
-void WriteQueue::CountAddedLocked() {
-  ++building_.samples;
-  ++pending_samples_;
+void WriteQueue::StartBatchLocked() {
+  if (building_samples_ != 0) return;
+  building_since_ = absl::Now();
+  if (building_.capacity() < last_batch_bytes_) {
+    building_.reserve(last_batch_bytes_);
+  }
+  // The sender may be waiting without a deadline; give it one.
+  cv_.SignalAll();
+}
+
+void WriteQueue::CountAddedLocked(int64_t n) {
+  building_samples_ += n;
+  pending_samples_ += n;
   pending_gauge_.Set(static_cast<double>(pending_samples_));
-  if (building_.samples >= options_.max_samples_per_send) {
+  if (building_samples_ >= options_.max_samples_per_send) {
     SealLocked(/*force=*/true);
   }
 }
@@ -113,13 +100,10 @@ void WriteQueue::CountAddedLocked() {
 absl::Status WriteQueue::Append(absl::Span<const LabelView> labels,
                                 int64_t timestamp_ms, double value) {
   MutexLock lock(&mu_);
-  absl::Status status;
-  v1::TimeSeries* series = AddSeriesLocked(labels, &status);
-  if (series == nullptr) return status;
-  v1::Sample* sample = series->add_samples();
-  sample->set_value(value);
-  sample->set_timestamp(timestamp_ms);
-  CountAddedLocked();
+  PROMSCRAPE_RETURN_IF_ERROR(CheckRoomLocked());
+  StartBatchLocked();
+  wire::AppendSampleRecord(&building_, labels, timestamp_ms, value);
+  CountAddedLocked(1);
   return absl::OkStatus();
 }
 
@@ -127,13 +111,47 @@ absl::Status WriteQueue::AppendHistogram(absl::Span<const LabelView> labels,
                                          int64_t timestamp_ms,
                                          const v1::Histogram& histogram) {
   MutexLock lock(&mu_);
-  absl::Status status;
-  v1::TimeSeries* series = AddSeriesLocked(labels, &status);
-  if (series == nullptr) return status;
-  v1::Histogram* h = series->add_histograms();
-  *h = histogram;
-  h->set_timestamp(timestamp_ms);
-  CountAddedLocked();
+  PROMSCRAPE_RETURN_IF_ERROR(CheckRoomLocked());
+  StartBatchLocked();
+  wire::AppendHistogramRecord(&building_, labels, timestamp_ms, histogram);
+  CountAddedLocked(1);
+  return absl::OkStatus();
+}
+
+absl::Status WriteQueue::AppendRecords(absl::string_view records,
+                                       int64_t samples, int64_t* accepted) {
+  if (accepted != nullptr) *accepted = 0;
+  if (samples <= 0) return absl::OkStatus();
+  if (wire::RecordsPrefixSize(records, samples) !=
+      static_cast<int64_t>(records.size())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "records do not hold exactly ", samples, " timeseries records"));
+  }
+  MutexLock lock(&mu_);
+  if (!accepting_) return absl::CancelledError("remote write queue stopped");
+  int64_t queued = 0;
+  while (queued < samples) {
+    const int64_t room = options_.capacity - pending_samples_;
+    if (room <= 0) break;
+    StartBatchLocked();
+    const int64_t n =
+        std::min({samples - queued, room,
+                  options_.max_samples_per_send - building_samples_});
+    // Only a chunk that ends before the last record needs its end found.
+    const int64_t bytes = queued + n == samples
+                              ? static_cast<int64_t>(records.size())
+                              : wire::RecordsPrefixSize(records, n);
+    building_.append(records.data(), static_cast<size_t>(bytes));
+    records.remove_prefix(static_cast<size_t>(bytes));
+    queued += n;
+    CountAddedLocked(n);
+  }
+  if (accepted != nullptr) *accepted = queued;
+  if (queued < samples) {
+    dropped_samples_.Add(static_cast<double>(samples - queued));
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "remote write queue full (capacity ", options_.capacity, " samples)"));
+  }
   return absl::OkStatus();
 }
 
@@ -143,13 +161,19 @@ void WriteQueue::Flush() {
 }
 
 void WriteQueue::SealLocked(bool force) {
-  if (building_.samples == 0) return;
+  if (building_samples_ == 0) return;
   if (!force && absl::Now() - building_since_ < options_.batch_send_deadline) {
     return;
   }
-  building_.request->set_sequence(next_sequence_++);
-  unacked_.push_back(std::move(building_));
-  building_ = Batch();
+  Batch batch;
+  batch.sequence = next_sequence_++;
+  batch.samples = building_samples_;
+  wire::AppendSequence(&building_, batch.sequence);
+  last_batch_bytes_ = building_.size();
+  batch.bytes = std::make_shared<const std::string>(std::move(building_));
+  building_ = std::string();
+  building_samples_ = 0;
+  unacked_.push_back(std::move(batch));
   cv_.SignalAll();
 }
 
@@ -189,7 +213,7 @@ absl::Status WriteQueue::Stop(absl::Duration flush_timeout) {
 
 void WriteQueue::WaitForBatchLocked() {
   while (!shutdown_ && unacked_.empty()) {
-    if (building_.samples == 0) {
+    if (building_samples_ == 0) {
       cv_.Wait(&mu_);
       continue;
     }
@@ -239,8 +263,10 @@ absl::Status WriteQueue::RunStream() {
     if (shutdown_) return absl::CancelledError("remote write queue stopped");
     active_context_ = &context;
   }
-  std::unique_ptr<grpc::ClientReaderWriter<v1::WriteRequest, v1::WriteAck>>
-      stream = stub_->Write(&context);
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, v1::WriteAck>>
+      stream(grpc::internal::ClientReaderWriterFactory<
+             grpc::ByteBuffer, v1::WriteAck>::Create(channel_.get(),
+                                                     write_method_, &context));
   absl::Status result;
   bool broken = false;
   while (true) {
@@ -254,18 +280,28 @@ absl::Status WriteQueue::RunStream() {
       front = &unacked_.front();
     }
     v1::WriteAck ack;
-    if (!stream->Write(*front->request) || !stream->Read(&ack)) {
+    // gRPC may hold the slice past Write (and past the ack that frees the
+    // batch), so the slice owns a reference to the bytes.
+    auto* owner = new std::shared_ptr<const std::string>(front->bytes);
+    grpc::Slice slice(
+        const_cast<char*>((*owner)->data()), (*owner)->size(),
+        [](void* p) {
+          delete static_cast<std::shared_ptr<const std::string>*>(p);
+        },
+        owner);
+    grpc::ByteBuffer request(&slice, 1);
+    if (!stream->Write(request) || !stream->Read(&ack)) {
       broken = true;
       break;
     }
     MutexLock lock(&mu_);
     // Everything up to the acked sequence is stored.
     while (!unacked_.empty() &&
-           unacked_.front().request->sequence() <= ack.sequence()) {
+           unacked_.front().sequence <= ack.sequence()) {
       const Batch& done = unacked_.front();
       if (!ack.error().empty()) {
         logger_.Error("host rejected remote write request ",
-                      done.request->sequence(), ": ", ack.error());
+                      done.sequence, ": ", ack.error());
         dropped_samples_.Add(static_cast<double>(done.samples));
       } else {
         sent_samples_.Add(static_cast<double>(done.samples));

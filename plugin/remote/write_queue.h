@@ -15,12 +15,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "google/protobuf/arena.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/impl/rpc_method.h"
 #include "plugin/common/logging.h"
 #include "plugin/common/mutex.h"
 #include "plugin/metrics/registry.h"
-#include "proto/remote/v1/remote.grpc.pb.h"
+#include "proto/remote/v1/remote.pb.h"
 
 namespace promscrape::remote {
 
@@ -34,8 +34,11 @@ struct LabelView {
 // gRPC stream, in order: samples are batched into WriteRequests with
 // increasing sequence numbers, each request is kept until the host acks it,
 // and a broken stream is reopened with exponential backoff, resending every
-// unacknowledged request. Memory is bounded by `capacity` samples; samples
-// beyond it are dropped and counted (a durable queue replaces this later).
+// unacknowledged request. A batch is kept as the request's protobuf wire
+// bytes (see wire_encoder.h), appended to as samples arrive and sent as is,
+// so nothing builds or serializes messages on the way. Memory is bounded by
+// `capacity` samples; samples beyond it are dropped and counted (a durable
+// queue replaces this later).
 //
 // Thread-safe: Append may be called from any thread. One internal thread
 // sends; Stop joins it.
@@ -75,6 +78,19 @@ class WriteQueue {
                                const v1::Histogram& histogram)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Queues `samples` samples already encoded as WriteRequest `timeseries`
+  // records (wire::AppendSampleRecord / AppendHistogramRecord), one sample
+  // per record, in order, under one lock. Records are never split across
+  // requests. When the queue has room for only some, the leading records are
+  // queued and the rest dropped and counted, and kResourceExhausted is
+  // returned; after Stop nothing is queued and kCancelled is returned.
+  // `*accepted` (if not null) is set to the number of leading records queued.
+  // kInvalidArgument (nothing queued) when `records` does not hold `samples`
+  // well-formed records.
+  absl::Status AppendRecords(absl::string_view records, int64_t samples,
+                             int64_t* accepted = nullptr)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // Sends what is queued now without waiting for the batch deadline.
   void Flush() ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -88,14 +104,12 @@ class WriteQueue {
   int64_t PendingSamples() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  // One WriteRequest and everything in it on one arena: building a batch
-  // of thousands of series costs a few arena blocks instead of a heap
-  // allocation per TimeSeries, Label and Sample, and dropping it after the
-  // ack frees the blocks at once.
+  // One WriteRequest as wire bytes: `timeseries` records while building;
+  // sealing appends the `sequence` field, after which the bytes never change
+  // (shared with gRPC's send buffer until it lets go).
   struct Batch {
-    Batch();
-    std::unique_ptr<google::protobuf::Arena> arena;
-    v1::WriteRequest* request;  // Owned by `arena`.
+    std::shared_ptr<const std::string> bytes;  // Set when sealed.
+    uint64_t sequence = 0;
     int64_t samples = 0;
   };
 
@@ -112,17 +126,18 @@ class WriteQueue {
   // Waits until a sealed batch is waiting to be sent (sealing the building
   // one when its deadline passes) or shutdown.
   void WaitForBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Checks capacity and adds a series to the building batch; null when the
-  // queue is full or stopped (`status` says which).
-  v1::TimeSeries* AddSeriesLocked(absl::Span<const LabelView> labels,
-                                  absl::Status* status)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void CountAddedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Checks that the queue accepts one more sample; counts a drop when full.
+  absl::Status CheckRoomLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts the building batch's deadline when it is empty.
+  void StartBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Accounts `n` samples just encoded into the building batch and seals it
+  // when full.
+  void CountAddedLocked(int64_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
   const Logger& logger_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::RemoteWrite::Stub> stub_;
+  const grpc::internal::RpcMethod write_method_;
 
   metrics::Metric& sent_samples_;
   metrics::Metric& dropped_samples_;
@@ -131,7 +146,11 @@ class WriteQueue {
 
   mutable Mutex mu_;
   CondVar cv_;
-  Batch building_ ABSL_GUARDED_BY(mu_);
+  // The building batch's records and sample count.
+  std::string building_ ABSL_GUARDED_BY(mu_);
+  int64_t building_samples_ ABSL_GUARDED_BY(mu_) = 0;
+  // Size of the last sealed batch, to reserve the next one at once.
+  size_t last_batch_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time building_since_ ABSL_GUARDED_BY(mu_);
   // Sealed batches in sequence order; the front is the oldest unacked.
   std::deque<Batch> unacked_ ABSL_GUARDED_BY(mu_);

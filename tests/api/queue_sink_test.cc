@@ -89,6 +89,70 @@ TEST_F(QueueSinkTest, RollbackSendsNothing) {
   EXPECT_EQ(queue_->PendingSamples(), 0);
 }
 
+TEST_F(QueueSinkTest, ReusedBuffersCarryEachScrapeOnce) {
+  const std::string long_value(300, 'x');
+  for (int scrape = 0; scrape < 3; ++scrape) {
+    auto app = sink_->NewAppender();
+    for (int i = 0; i < 50; ++i) {
+      app->Append(labels::CompactLabels(labels::Labels::Of(
+                      {{"__name__", "m"},
+                       {"i", std::to_string(i)},
+                       {"long", i % 2 == 0 ? long_value : ""}})),
+                  1000 * scrape, scrape * 100 + i);
+    }
+    PROMSCRAPE_ASSERT_OK(app->Commit());
+  }
+  ASSERT_TRUE(host_.WaitForSamples(150, absl::Seconds(10)));
+  PROMSCRAPE_ASSERT_OK(queue_->Stop(absl::Seconds(10)));
+  int next = 0;
+  for (const auto& r : host_.requests()) {
+    for (const auto& ts : r.timeseries()) {
+      const int scrape = next / 50;
+      const int i = next % 50;
+      EXPECT_EQ(ts.samples(0).value(), scrape * 100 + i);
+      EXPECT_EQ(ts.samples(0).timestamp(), 1000 * scrape);
+      ASSERT_EQ(ts.labels_size(), 3);
+      EXPECT_EQ(ts.labels(1).value(), std::to_string(i));
+      EXPECT_EQ(ts.labels(2).value(), i % 2 == 0 ? long_value : "");
+      ++next;
+    }
+  }
+  EXPECT_EQ(next, 150);
+}
+
+TEST(QueueSinkFullTest, RefusedHistogramsAreCounted) {
+  metrics::Registry registry;
+  Logger logger{[](LogLevel, absl::string_view) {}};
+  remote::WriteQueue::Options options;
+  options.target = "127.0.0.1:1";
+  options.capacity = 1;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue, remote::WriteQueue::Create(options, registry, logger));
+  QueueSink sink(*queue, registry, logger);
+  textparse::Histogram h;
+  h.count = 1;
+  auto app = sink.NewAppender();
+  app->AppendHistogram(
+      labels::CompactLabels(labels::Labels::Of({{"__name__", "h1"}})), 1, h);
+  app->Append(labels::CompactLabels(labels::Labels::Of({{"__name__", "up"}})),
+              1, 1);
+  app->AppendHistogram(
+      labels::CompactLabels(labels::Labels::Of({{"__name__", "h2"}})), 1, h);
+  EXPECT_EQ(app->Commit().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(queue->PendingSamples(), 1);
+  double dropped_histograms = -1;
+  double dropped = -1;
+  for (const auto& m : registry.Collect()) {
+    if (m.name == "promscrape_native_histograms_dropped_total") {
+      dropped_histograms = m.value;
+    }
+    if (m.name == "promscrape_remote_samples_dropped_total") dropped = m.value;
+  }
+  EXPECT_EQ(dropped_histograms, 1);
+  EXPECT_EQ(dropped, 2);
+  queue->Stop(absl::ZeroDuration()).IgnoreError();
+}
+
 TEST(ToProtoHistogramTest, FloatAndGaugeHistograms) {
   textparse::Histogram h;
   h.is_float = true;

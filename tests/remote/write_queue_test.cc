@@ -10,6 +10,7 @@
 #include "plugin/common/logging.h"
 #include "plugin/metrics/registry.h"
 #include "plugin/remote/retryable.h"
+#include "plugin/remote/wire_encoder.h"
 #include "tests/testutil/fake_remote_write.h"
 #include "tests/testutil/status_matchers.h"
 
@@ -176,6 +177,155 @@ TEST(WriteQueueTest, StopIsIdempotent) {
   PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
   PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
   EXPECT_EQ(host.samples(), 1);
+}
+
+// Records of varied sizes (some need 3-byte lengths), one sample each,
+// value = index.
+std::string VariedRecords(int first, int count) {
+  std::string records;
+  for (int i = first; i < first + count; ++i) {
+    std::string pad((i % 5 == 0) ? 20000 : 10 * (i % 7), 'p');
+    std::string index = std::to_string(i);
+    std::vector<LabelView> labels = {
+        {"__name__", "m"}, {"i", index}, {"pad", pad}};
+    wire::AppendSampleRecord(&records, labels, 1000 + i, i);
+  }
+  return records;
+}
+
+TEST(WriteQueueTest, AppendRecordsSplitsBatchesOnRecordBoundaries) {
+  FakeRemoteWrite host;
+  metrics::Registry registry;
+  Logger logger = QuietLogger();
+  WriteQueue::Options options = FastOptions(host.address());
+  options.batch_send_deadline = absl::Seconds(30);
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue, WriteQueue::Create(options, registry, logger));
+  // 3 + 25 + 7 = 35 samples: requests of 10, 10, 10 and (flushed) 5, the
+  // first two calls straddling request boundaries.
+  PROMSCRAPE_ASSERT_OK(queue->AppendRecords(VariedRecords(0, 3), 3));
+  int64_t accepted = -1;
+  PROMSCRAPE_ASSERT_OK(queue->AppendRecords(VariedRecords(3, 25), 25,
+                                            &accepted));
+  EXPECT_EQ(accepted, 25);
+  PROMSCRAPE_ASSERT_OK(queue->AppendRecords(VariedRecords(28, 7), 7));
+  queue->Flush();
+  ASSERT_TRUE(host.WaitForSamples(35, absl::Seconds(10)));
+  PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
+
+  std::vector<v1::WriteRequest> requests = host.requests();
+  ASSERT_EQ(requests.size(), 4u);
+  int next = 0;
+  for (size_t r = 0; r < requests.size(); ++r) {
+    EXPECT_EQ(requests[r].sequence(), r + 1);
+    EXPECT_EQ(requests[r].timeseries_size(), r < 3 ? 10 : 5);
+    for (const v1::TimeSeries& ts : requests[r].timeseries()) {
+      ASSERT_EQ(ts.labels_size(), 3);
+      EXPECT_EQ(ts.labels(1).value(), std::to_string(next));
+      EXPECT_EQ(ts.labels(2).value().size(),
+                (next % 5 == 0) ? 20000u : 10u * (next % 7));
+      ASSERT_EQ(ts.samples_size(), 1);
+      EXPECT_EQ(ts.samples(0).value(), next);
+      EXPECT_EQ(ts.samples(0).timestamp(), 1000 + next);
+      ++next;
+    }
+  }
+  EXPECT_EQ(next, 35);
+}
+
+TEST(WriteQueueTest, AppendRecordsQueuesThePrefixThatFits) {
+  metrics::Registry registry;
+  Logger logger = QuietLogger();
+  WriteQueue::Options options = FastOptions("127.0.0.1:1");
+  options.capacity = 12;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue, WriteQueue::Create(options, registry, logger));
+  int64_t accepted = -1;
+  EXPECT_THAT(queue->AppendRecords(VariedRecords(0, 15), 15, &accepted),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       HasSubstr("capacity 12")));
+  EXPECT_EQ(accepted, 12);
+  EXPECT_EQ(queue->PendingSamples(), 12);
+  double dropped = -1;
+  for (const auto& m : registry.Collect()) {
+    if (m.name == "promscrape_remote_samples_dropped_total") dropped = m.value;
+  }
+  EXPECT_EQ(dropped, 3);
+  queue->Stop(absl::ZeroDuration()).IgnoreError();
+  EXPECT_THAT(queue->AppendRecords(VariedRecords(0, 1), 1, &accepted),
+              StatusIs(absl::StatusCode::kCancelled, HasSubstr("stopped")));
+  EXPECT_EQ(accepted, 0);
+}
+
+TEST(WriteQueueTest, AppendRecordsRejectsMalformedRecords) {
+  metrics::Registry registry;
+  Logger logger = QuietLogger();
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue,
+      WriteQueue::Create(FastOptions("127.0.0.1:1"), registry, logger));
+  std::string records = VariedRecords(0, 3);
+  EXPECT_THAT(queue->AppendRecords(records, 4),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("records")));
+  EXPECT_THAT(queue->AppendRecords(records, 2),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("records")));
+  EXPECT_THAT(queue->AppendRecords(records.substr(1), 3),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("records")));
+  EXPECT_EQ(queue->PendingSamples(), 0);
+}
+
+// What the host receives equals the request the queue used to build from
+// protobuf messages.
+TEST(WriteQueueTest, WireRequestMatchesTheProtoBuiltRequest) {
+  FakeRemoteWrite host;
+  metrics::Registry registry;
+  Logger logger = QuietLogger();
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue, WriteQueue::Create(FastOptions(host.address()), registry,
+                                     logger));
+  const std::string long_value(200, 'v');
+  std::vector<LabelView> a = {{"__name__", "a"}, {"empty", ""}};
+  std::vector<LabelView> b = {{"__name__", "b"}, {long_value, long_value}};
+  v1::Histogram h;
+  h.set_count_int(3);
+  h.set_sum(1.5);
+  h.set_schema(2);
+  h.add_positive_deltas(3);
+  v1::BucketSpan* span = h.add_positive_spans();
+  span->set_offset(1);
+  span->set_length(1);
+  PROMSCRAPE_ASSERT_OK(queue->Append(a, -5, 0));
+  PROMSCRAPE_ASSERT_OK(queue->AppendHistogram(b, 7, h));
+  PROMSCRAPE_ASSERT_OK(queue->Append(b, 0, -2.5));
+  queue->Flush();
+  ASSERT_TRUE(host.WaitForSamples(2, absl::Seconds(10)));
+  PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
+
+  v1::WriteRequest want;
+  want.set_sequence(1);
+  auto add = [&](const std::vector<LabelView>& labels) {
+    v1::TimeSeries* ts = want.add_timeseries();
+    for (const LabelView& l : labels) {
+      v1::Label* label = ts->add_labels();
+      label->set_name(std::string(l.name));
+      label->set_value(std::string(l.value));
+    }
+    return ts;
+  };
+  v1::Sample* s = add(a)->add_samples();
+  s->set_timestamp(-5);
+  s->set_value(0);
+  v1::Histogram* wh = add(b)->add_histograms();
+  *wh = h;
+  wh->set_timestamp(7);
+  s = add(b)->add_samples();
+  s->set_timestamp(0);
+  s->set_value(-2.5);
+  std::vector<v1::WriteRequest> requests = host.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].SerializeAsString(), want.SerializeAsString());
 }
 
 TEST(RetryableTest, OnlyTransportCodesAreRetried) {

@@ -1,0 +1,39 @@
+#include "plugin/remote/wire_encoder.h"
+
+namespace promscrape::remote::wire {
+
+void AppendSequence(std::string* out, uint64_t sequence) {
+  // Field 100 needs a two-byte tag varint.
+  const uint64_t tag = (uint64_t{kWriteRequestSequence} << 3) | kWireVarint;
+  const size_t old = out->size();
+  out->resize(old + VarintSize(tag) + VarintSize(sequence));
+  char* p = out->data() + old;
+  p = WriteVarint(p, tag);
+  WriteVarint(p, sequence);
+}
+
+int64_t RecordsPrefixSize(absl::string_view records, int64_t count) {
+  const char* p = records.data();
+  const char* const end = records.data() + records.size();
+  for (int64_t i = 0; i < count; ++i) {
+    if (p == end || static_cast<uint8_t>(*p) !=
+                        Tag(kWriteRequestTimeseries, kWireLengthDelimited)) {
+      return -1;
+    }
+    ++p;
+    uint64_t length = 0;
+    int shift = 0;
+    while (true) {
+      if (p == end || shift > 63) return -1;
+      const uint8_t b = static_cast<uint8_t>(*p++);
+      length |= uint64_t{b & 0x7fu} << shift;
+      if (b < 0x80) break;
+      shift += 7;
+    }
+    if (length > static_cast<uint64_t>(end - p)) return -1;
+    p += length;
+  }
+  return p - records.data();
+}
+
+}  // namespace promscrape::remote::wire

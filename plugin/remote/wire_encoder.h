@@ -1,0 +1,194 @@
+#ifndef PLUGIN_REMOTE_WIRE_ENCODER_H_
+#define PLUGIN_REMOTE_WIRE_ENCODER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "proto/remote/v1/remote.pb.h"
+
+// Writes promscrape.v1.WriteRequest (proto/remote/v1/remote.proto) in
+// protobuf wire format by hand, one `timeseries` record at a time, so the
+// write path never builds TimeSeries messages. Repeated fields concatenate
+// and fields may come in any order, so a run of records followed by a
+// `sequence` field is a complete WriteRequest.
+//
+// Every function appends to `out` and never clears it. Stateless; safe from
+// any thread on distinct strings.
+namespace promscrape::remote::wire {
+
+// Field numbers from remote.proto; the encoder test checks them against the
+// generated messages.
+inline constexpr uint32_t kWriteRequestTimeseries = 1;
+inline constexpr uint32_t kWriteRequestSequence = 100;
+inline constexpr uint32_t kTimeSeriesLabels = 1;
+inline constexpr uint32_t kTimeSeriesSamples = 2;
+inline constexpr uint32_t kTimeSeriesHistograms = 4;
+inline constexpr uint32_t kLabelName = 1;
+inline constexpr uint32_t kLabelValue = 2;
+inline constexpr uint32_t kSampleValue = 1;
+inline constexpr uint32_t kSampleTimestamp = 2;
+
+inline constexpr uint8_t kWireVarint = 0;
+inline constexpr uint8_t kWireFixed64 = 1;
+inline constexpr uint8_t kWireLengthDelimited = 2;
+
+constexpr uint8_t Tag(uint32_t field, uint8_t wire_type) {
+  return static_cast<uint8_t>((field << 3) | wire_type);
+}
+
+// Bytes of the varint encoding of `v` (1..10).
+inline size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+// Writes `v` as a varint at `p`; returns the byte after it.
+inline char* WriteVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(static_cast<uint8_t>(v) | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+// Incrementally appends one `WriteRequest.timeseries` record: Begin, any
+// number of AddLabel (in label order), then exactly one of
+// FinishWithSample / FinishWithHistogram. Thread-compatible; reuse one
+// encoder for many records.
+class RecordEncoder {
+ public:
+  // Starts a record at the end of `out`, which must outlive the record.
+  void Begin(std::string* out) {
+    out_ = out;
+    start_ = out->size();
+    // Tag plus room for a two-byte length (records under 16 KiB); Finish
+    // moves the body when the length needs another size.
+    out->append(1 + kReservedLengthBytes, '\0');
+  }
+
+  void AddLabel(absl::string_view name, absl::string_view value) {
+    const size_t label_size = 1 + VarintSize(name.size()) + name.size() + 1 +
+                              VarintSize(value.size()) + value.size();
+    const size_t old = out_->size();
+    out_->resize(old + 1 + VarintSize(label_size) + label_size);
+    char* p = out_->data() + old;
+    *p++ = static_cast<char>(Tag(kTimeSeriesLabels, kWireLengthDelimited));
+    p = WriteVarint(p, label_size);
+    *p++ = static_cast<char>(Tag(kLabelName, kWireLengthDelimited));
+    p = WriteVarint(p, name.size());
+    if (!name.empty()) std::memcpy(p, name.data(), name.size());
+    p += name.size();
+    *p++ = static_cast<char>(Tag(kLabelValue, kWireLengthDelimited));
+    p = WriteVarint(p, value.size());
+    if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  }
+
+  // Ends the record with one float sample; `value` is written bit for bit
+  // (StaleNaN survives).
+  void FinishWithSample(int64_t timestamp_ms, double value) {
+    const uint64_t ts = static_cast<uint64_t>(timestamp_ms);
+    const size_t sample_size = 1 + 8 + 1 + VarintSize(ts);
+    const size_t old = out_->size();
+    out_->resize(old + 2 + sample_size);
+    char* p = out_->data() + old;
+    *p++ = static_cast<char>(Tag(kTimeSeriesSamples, kWireLengthDelimited));
+    *p++ = static_cast<char>(sample_size);
+    *p++ = static_cast<char>(Tag(kSampleValue, kWireFixed64));
+    uint64_t bits;
+    std::memcpy(&bits, &value, sizeof bits);
+    for (int i = 0; i < 8; ++i) {
+      *p++ = static_cast<char>(static_cast<uint8_t>(bits >> (8 * i)));
+    }
+    *p++ = static_cast<char>(Tag(kSampleTimestamp, kWireVarint));
+    WriteVarint(p, ts);
+    Finish();
+  }
+
+  // Ends the record with `histogram`, already serialized
+  // (v1::Histogram::SerializeToString).
+  void FinishWithHistogram(absl::string_view serialized_histogram) {
+    const size_t old = out_->size();
+    out_->resize(old + 1 + VarintSize(serialized_histogram.size()) +
+                 serialized_histogram.size());
+    char* p = out_->data() + old;
+    *p++ = static_cast<char>(Tag(kTimeSeriesHistograms, kWireLengthDelimited));
+    p = WriteVarint(p, serialized_histogram.size());
+    if (!serialized_histogram.empty()) {
+      std::memcpy(p, serialized_histogram.data(), serialized_histogram.size());
+    }
+    Finish();
+  }
+
+ private:
+  static constexpr size_t kReservedLengthBytes = 2;
+
+  void Finish() {
+    const size_t body_start = start_ + 1 + kReservedLengthBytes;
+    const size_t body_size = out_->size() - body_start;
+    const size_t length_bytes = VarintSize(body_size);
+    if (length_bytes > kReservedLengthBytes) {
+      const size_t grow = length_bytes - kReservedLengthBytes;
+      out_->resize(out_->size() + grow);
+      std::memmove(out_->data() + body_start + grow, out_->data() + body_start,
+                   body_size);
+    } else if (length_bytes < kReservedLengthBytes) {
+      const size_t shrink = kReservedLengthBytes - length_bytes;
+      std::memmove(out_->data() + body_start - shrink,
+                   out_->data() + body_start, body_size);
+      out_->resize(out_->size() - shrink);
+    }
+    char* p = out_->data() + start_;
+    *p++ =
+        static_cast<char>(Tag(kWriteRequestTimeseries, kWireLengthDelimited));
+    WriteVarint(p, body_size);
+  }
+
+  std::string* out_ = nullptr;
+  size_t start_ = 0;
+};
+
+// Appends one record: the series `labels` (a range of elements with
+// `name` and `value` string views, sorted by name) with one float sample.
+template <typename LabelRange>
+void AppendSampleRecord(std::string* out, const LabelRange& labels,
+                        int64_t timestamp_ms, double value) {
+  RecordEncoder e;
+  e.Begin(out);
+  for (const auto& l : labels) e.AddLabel(l.name, l.value);
+  e.FinishWithSample(timestamp_ms, value);
+}
+
+// Appends one record: the series `labels` with `histogram`, whose timestamp
+// is replaced by `timestamp_ms`.
+template <typename LabelRange>
+void AppendHistogramRecord(std::string* out, const LabelRange& labels,
+                           int64_t timestamp_ms,
+                           const v1::Histogram& histogram) {
+  v1::Histogram h = histogram;
+  h.set_timestamp(timestamp_ms);
+  std::string serialized;
+  h.SerializeToString(&serialized);
+  RecordEncoder e;
+  e.Begin(out);
+  for (const auto& l : labels) e.AddLabel(l.name, l.value);
+  e.FinishWithHistogram(serialized);
+}
+
+// Appends the WriteRequest `sequence` field.
+void AppendSequence(std::string* out, uint64_t sequence);
+
+// Returns the byte length of the first `count` records of `records`, or -1
+// when `records` holds fewer than `count` well-formed record headers.
+int64_t RecordsPrefixSize(absl::string_view records, int64_t count);
+
+}  // namespace promscrape::remote::wire
+
+#endif  // PLUGIN_REMOTE_WIRE_ENCODER_H_

@@ -73,6 +73,53 @@ TEST(SampleJsonTest, LabelValuesAreEscaped) {
   EXPECT_EQ(out, R"({"labels":{"path":"a\"b\\c\nd\te\u0001"},"t":0,"v":0})");
 }
 
+TEST(SampleJsonTest, EscapesAreFoundAtEveryPositionOfLongValues) {
+  // The escaper skips eight plain bytes at a time: put each byte that needs
+  // escaping (and bytes just outside the escaped ranges) at every offset
+  // of values longer than a word, and compare with a byte-by-byte escaper.
+  auto naive = [](const std::string& v) {
+    std::string out;
+    for (unsigned char c : v) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+          } else {
+            out.push_back(static_cast<char>(c));
+          }
+      }
+    }
+    return out;
+  };
+  const std::string specials("\"\\\n\r\t\x01\x1f\x00 !#[]\x7f\x80\xff", 17);
+  for (size_t len : {1, 7, 8, 9, 16, 23, 40}) {
+    for (size_t pos = 0; pos < len; ++pos) {
+      for (char special : specials) {
+        std::string value(len, 'a');
+        value[pos] = special;
+        v1::TimeSeries ts;
+        v1::Label* l = ts.add_labels();
+        l->set_name("n");
+        l->set_value(value);
+        v1::Sample s;
+        std::string out;
+        AppendSampleJson(ts, s, out);
+        EXPECT_EQ(out, "{\"labels\":{\"n\":\"" + naive(value) +
+                           "\"},\"t\":0,\"v\":0}")
+            << "len " << len << " pos " << pos << " byte "
+            << static_cast<int>(static_cast<unsigned char>(special));
+      }
+    }
+  }
+}
+
 TEST(SampleJsonTest, NativeHistogramGetsAnHObject) {
   v1::Histogram h;
   h.set_count_int(5);

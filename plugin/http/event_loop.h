@@ -45,6 +45,12 @@ struct Transfer;
 // everything else runs on the loop thread. Completion callbacks run on the
 // loop thread (or on `options.callback_executor`) and must not block or call
 // `Stop`. Used by `HttpClient`; not a public API.
+// The epoll_wait timeout (ms) for a deadline `left` from now: rounded up,
+// and for long waits cut short so that the kernel's timeout slack cannot
+// make the loop wake after the deadline. -1 is never returned.
+inline constexpr int64_t kExactWaitMs = 50;
+int EpollTimeoutMs(std::chrono::nanoseconds left);
+
 class EventLoop {
  public:
   using DoneCallback = absl::AnyInvocable<void(Response)>;

@@ -1,7 +1,9 @@
 // The event loops' timers (HttpClient::TimersFor): the scrape loops run their
 // ticks there so a tick that starts a request needs no thread hand-off.
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -13,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "plugin/common/mutex.h"
 #include "plugin/common/task_scheduler.h"
+#include "plugin/http/event_loop.h"
 #include "plugin/http/http_client.h"
 #include "plugin/http/request.h"
 #include "tests/testutil/test_http_server.h"
@@ -132,6 +135,46 @@ TEST(LoopTimersTest, PendingTasksAreDroppedAtStop) {
   // After Stop nothing is accepted.
   EXPECT_EQ(timers.RunAt(absl::Now(), [&] { ++runs; }), 0u);
   EXPECT_EQ(runs.load(), 0);
+}
+
+}  // namespace
+}  // namespace promscrape::http
+
+namespace promscrape::http {
+namespace {
+
+TEST(EpollTimeoutTest, KernelSlackNeverWakesTheLoopAfterTheDeadline) {
+  // Linux may oversleep an epoll_wait by timeout/1000 (+ 50 us). Every wait
+  // the loop asks for must end before its deadline even then, and a far
+  // deadline must be reached in a few waits, the last one exact.
+  using std::chrono::milliseconds;
+  using std::chrono::nanoseconds;
+  for (int64_t left_ms :
+       {int64_t{0}, int64_t{1}, int64_t{50}, int64_t{51}, int64_t{200},
+        int64_t{1000}, int64_t{15000}, int64_t{600000}, int64_t{86400000}}) {
+    int64_t left_us = left_ms * 1000;
+    int waits = 0;
+    for (;;) {
+      const int t = internal::EpollTimeoutMs(std::chrono::microseconds(left_us));
+      ASSERT_GE(t, 0);
+      ASSERT_LE(int64_t{t} * 1000, left_us + 999);
+      ++waits;
+      if (left_us <= internal::kExactWaitMs * 1000) {
+        // The final wait: exact to the millisecond rounding.
+        EXPECT_EQ(t, (left_us + 999) / 1000) << left_ms;
+        break;
+      }
+      // The kernel's worst oversleep: 0.1% of the timeout, at least 50 us.
+      const int64_t worst_wake_us =
+          int64_t{t} * 1000 + std::max<int64_t>(t, 50);
+      ASSERT_LT(worst_wake_us, left_us)
+          << "from " << left_ms << " ms at " << left_us << " us";
+      left_us -= worst_wake_us;
+    }
+    EXPECT_LE(waits, 6) << left_ms;
+  }
+  EXPECT_EQ(internal::EpollTimeoutMs(nanoseconds(1)), 1);  // rounded up
+  EXPECT_EQ(internal::EpollTimeoutMs(nanoseconds(-5)), 0);
 }
 
 }  // namespace

@@ -76,6 +76,15 @@ char* CompactLabels::EncodeTo(const Labels& labels, char* p) {
   return p;
 }
 
+void CompactLabels::AppendEncoded(absl::string_view name,
+                                  absl::string_view value, std::string* out) {
+  char len[10];
+  out->append(len, PutVarint(len, name.size()));
+  out->append(name.data(), name.size());
+  out->append(len, PutVarint(len, value.size()));
+  out->append(value.data(), value.size());
+}
+
 CompactLabels::CompactLabels(const Labels& labels) {
   if (labels.empty()) return;
   const size_t payload = EncodedSize(labels);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <iterator>
 #include <memory>
+#include <string>
 
 #include "absl/strings/string_view.h"
 #include "plugin/labels/labels.h"
@@ -83,6 +84,10 @@ class CompactLabels {
   // block: EncodedSize bytes written by EncodeTo, iterated with Iterator.
   static size_t EncodedSize(const Labels& labels);
   static char* EncodeTo(const Labels& labels, char* out);
+  // Appends one label's encoding to `out` (labels must be appended in name
+  // order to form a payload).
+  static void AppendEncoded(absl::string_view name, absl::string_view value,
+                            std::string* out);
 
   friend bool operator==(const CompactLabels& a, const Labels& b);
   friend bool operator==(const CompactLabels& a, const CompactLabels& b);

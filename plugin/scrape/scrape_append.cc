@@ -40,8 +40,7 @@ struct AppendScratch {
   std::array<std::unique_ptr<textparse::Parser>, 3 * 4> parsers;
   std::vector<textparse::Label> scraped;
   labels::Builder builder;
-  labels::Labels new_labels;
-  labels::CompactLabels new_compact;  // new_labels for the sink
+  PreparedSeries prepared;  // the builder's labels in the cache's form
   textparse::Histogram histogram;
 };
 
@@ -213,15 +212,12 @@ AppendResult ScrapeAppend::Append(std::string_view body,
       }
       if (error.ok()) error = CheckDuplicateLabelNames(scratch.scraped);
       if (!error.ok()) break;
-      scratch.new_labels = scratch.builder.Build();
-      series = cache_.FindSeries(scratch.new_labels);
-      if (series == nullptr) {
-        scratch.new_compact = labels::CompactLabels(scratch.new_labels);
-      }
+      cache_.Prepare(scratch.builder.current(), &scratch.prepared);
+      series = cache_.FindSeries(scratch.prepared);
     }
     const labels::SeriesLabels series_labels =
         series != nullptr ? cache_.LabelsOf(*series)
-                          : labels::SeriesLabels(scratch.new_compact);
+                          : cache_.LabelsOf(scratch.prepared);
 
     AddResult added;
     if (already_scraped && !has_timestamp) {
@@ -238,7 +234,7 @@ AppendResult ScrapeAppend::Append(std::string_view body,
     switch (added) {
       case AddResult::kOk:
         if (cached == nullptr) {
-          series = cache_.Add(key, scratch.new_labels);
+          series = cache_.Add(key, scratch.prepared);
           if (!sample_limit_hit && !bucket_limit_hit) ++result.series_added;
         }
         if (!has_timestamp || options_.track_timestamps_staleness) {

@@ -24,7 +24,7 @@ absl::string_view SeriesCache::Key::view() const {
 SeriesCache::SeriesCache(const labels::Labels& shared)
     : shared_(shared),
       shared_compact_(shared),
-      by_labels_(0, ByLabelsHash{this}, ByLabelsEq{this}) {}
+      by_labels_(0, ByLabelsHash(), ByLabelsEq()) {}
 
 SeriesCache::~SeriesCache() {
   for (SeriesState* state : states_) DeleteState(state);
@@ -32,38 +32,47 @@ SeriesCache::~SeriesCache() {
   for (const auto& [key, iter] : dropped_) key.Free();
 }
 
-SeriesState* SeriesCache::NewState(absl::string_view key,
-                                   const labels::Labels& lset) {
+void SeriesCache::Prepare(const std::vector<labels::Label>& lset,
+                          PreparedSeries* out) const {
+  // Both sets are sorted by name: one merge walk decides whether `lset`
+  // carries every shared label with its value, a second encodes the rest.
   bool shares = !shared_.empty();
-  for (const labels::Label& l : shared_) {
-    if (lset.Get(l.name) != l.value) {
-      shares = false;
-      break;
+  {
+    auto it = lset.begin();
+    for (const labels::Label& s : shared_) {
+      while (it != lset.end() && it->name < s.name) ++it;
+      if (it == lset.end() || it->name != s.name || it->value != s.value) {
+        shares = false;
+        break;
+      }
     }
   }
-  labels::Labels own_set;
-  if (shares) {
-    // Keep only the labels not shared; LabelsOf merges the set back.
-    std::vector<labels::Label> own;
-    own.reserve(lset.size());
-    for (const labels::Label& l : lset) {
-      if (!shared_.Has(l.name)) own.push_back(l);
+  out->own.clear();
+  auto shared = shared_.begin();
+  for (const labels::Label& l : lset) {
+    if (shares) {
+      while (shared != shared_.end() && shared->name < l.name) ++shared;
+      if (shared != shared_.end() && shared->name == l.name) continue;
     }
-    own_set = labels::Labels::FromUnsorted(std::move(own));
+    labels::CompactLabels::AppendEncoded(l.name, l.value, &out->own);
   }
-  const labels::Labels& stored = shares ? own_set : lset;
-  const size_t labels_size = labels::CompactLabels::EncodedSize(stored);
-  void* block = ::operator new(sizeof(SeriesState) + key.size() + labels_size);
+  out->shares = shares;
+  out->hash = OwnHash(out->own, shares);
+}
+
+SeriesState* SeriesCache::NewState(absl::string_view key,
+                                   const PreparedSeries& p) {
+  void* block = ::operator new(sizeof(SeriesState) + key.size() + p.own.size());
   auto* state = new (block) SeriesState();
   state->key_iter = iter32();
   // Neither this iteration nor the one before: not tracked.
   state->tracked_iter = iter32() - 2;
   state->key_size = static_cast<uint32_t>(key.size());
-  state->labels_size = static_cast<uint32_t>(labels_size) & 0x7fffffffu;
-  state->shares_target = shares ? 1 : 0;
-  char* p = reinterpret_cast<char*>(state + 1);
-  if (!key.empty()) std::memcpy(p, key.data(), key.size());
-  labels::CompactLabels::EncodeTo(stored, p + key.size());
+  state->labels_size = static_cast<uint32_t>(p.own.size()) & 0x7fffffffu;
+  state->shares_target = p.shares ? 1 : 0;
+  char* out = reinterpret_cast<char*>(state + 1);
+  if (!key.empty()) std::memcpy(out, key.data(), key.size());
+  if (!p.own.empty()) std::memcpy(out + key.size(), p.own.data(), p.own.size());
   return state;
 }
 
@@ -92,11 +101,10 @@ SeriesState* SeriesCache::Get(absl::string_view key, bool* already_scraped) {
   return nullptr;
 }
 
-SeriesState* SeriesCache::Add(absl::string_view key,
-                              const labels::Labels& lset) {
-  auto found = by_labels_.find(StateLookup{&lset, SetHash(lset)});
+SeriesState* SeriesCache::Add(absl::string_view key, const PreparedSeries& p) {
+  auto found = by_labels_.find(&p);
   if (found == by_labels_.end()) {
-    SeriesState* state = NewState(key, lset);
+    SeriesState* state = NewState(key, p);
     states_.insert(state);
     by_labels_.insert(state);
     return state;
@@ -112,8 +120,8 @@ SeriesState* SeriesCache::Add(absl::string_view key,
   return state;
 }
 
-SeriesState* SeriesCache::FindSeries(const labels::Labels& lset) {
-  auto it = by_labels_.find(StateLookup{&lset, SetHash(lset)});
+SeriesState* SeriesCache::FindSeries(const PreparedSeries& p) {
+  auto it = by_labels_.find(&p);
   return it == by_labels_.end() ? nullptr : *it;
 }
 

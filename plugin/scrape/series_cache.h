@@ -5,7 +5,7 @@
 #include <limits>
 #include <memory>
 #include <string>
-#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -69,6 +69,17 @@ struct MetaEntry {
   int64_t last_iter = 0;
 };
 
+// A final label set as the cache stores it: its own labels encoded
+// (CompactLabels payload; without the target's shared labels when the set
+// carries all of them) and their hash. Equal sets give equal bytes, so the
+// by-labels index compares and hashes these bytes, never label lists.
+// Scratch: reuse one across lookups (the buffer keeps its capacity).
+struct PreparedSeries {
+  std::string own;
+  bool shares = false;
+  uint64_t hash = 0;
+};
+
 // The caches: raw series bytes -> final labels, dropped series, the
 // per-series staleness state and metadata.
 //
@@ -97,11 +108,20 @@ class SeriesCache {
   // `*already_scraped` when it was seen earlier in this iteration. Returns
   // null on a miss. No allocation.
   SeriesState* Get(absl::string_view key, bool* already_scraped);
-  // Adds `key` -> the series with `labels` (shared with other keys that have
-  // the same final labels).
-  SeriesState* Add(absl::string_view key, const labels::Labels& lset);
-  // The series with final labels `lset` if some key maps to it, else null.
-  SeriesState* FindSeries(const labels::Labels& lset);
+  // Fills `out` with the cache's form of the final labels `lset` (sorted by
+  // name, as labels::Builder::current() keeps them).
+  void Prepare(const std::vector<labels::Label>& lset,
+               PreparedSeries* out) const;
+  // The whole label set of a prepared series (a view of `p`).
+  labels::SeriesLabels LabelsOf(const PreparedSeries& p) const {
+    return labels::SeriesLabels(
+        p.own, p.shares ? shared_compact_.payload() : absl::string_view());
+  }
+  // Adds `key` -> the series `p` (shared with other keys that have the same
+  // final labels).
+  SeriesState* Add(absl::string_view key, const PreparedSeries& p);
+  // The series with final labels `p` if some key maps to it, else null.
+  SeriesState* FindSeries(const PreparedSeries& p);
 
   // Whether `key` is a dropped series (marks it seen).
   bool GetDropped(absl::string_view key);
@@ -183,39 +203,36 @@ class SeriesCache {
       return V(a) == V(b);
     }
   };
-  // The by-labels index finds a state by its final labels: a Labels being
-  // looked up, or a state already stored.
-  struct StateLookup {
-    const labels::Labels* labels;
-    uint64_t hash;
-  };
+  // The by-labels index finds a state by its final labels: a prepared set
+  // being looked up, or a state already stored (own payload + shares flag).
+  static uint64_t OwnHash(absl::string_view own, bool shares) {
+    return absl::Hash<std::pair<absl::string_view, bool>>()(
+        std::make_pair(own, shares));
+  }
   struct ByLabelsHash {
     using is_transparent = void;
-    const SeriesCache* cache;
     size_t operator()(const SeriesState* s) const {
-      return SetHash(cache->LabelsOf(*s));
+      return OwnHash(s->own_labels(), s->shares_target != 0);
     }
-    size_t operator()(const StateLookup& l) const { return l.hash; }
+    size_t operator()(const PreparedSeries* p) const { return p->hash; }
   };
   struct ByLabelsEq {
     using is_transparent = void;
-    const SeriesCache* cache;
+    static bool Same(const SeriesState* a, const PreparedSeries* b) {
+      return (a->shares_target != 0) == b->shares && a->own_labels() == b->own;
+    }
     bool operator()(const SeriesState* a, const SeriesState* b) const {
       return a == b;
     }
-    bool operator()(const SeriesState* a, const StateLookup& b) const {
-      return cache->LabelsOf(*a).Equals(*b.labels);
+    bool operator()(const SeriesState* a, const PreparedSeries* b) const {
+      return Same(a, b);
     }
-    bool operator()(const StateLookup& a, const SeriesState* b) const {
-      return (*this)(b, a);
+    bool operator()(const PreparedSeries* a, const SeriesState* b) const {
+      return Same(b, a);
     }
   };
 
-  // The by-labels index's hash of a label set, equal for a Labels and a
-  // SeriesLabels with the same labels. Not Labels::Hash(), which allocates.
-  template <typename Set>
-  static uint64_t SetHash(const Set& set);
-  SeriesState* NewState(absl::string_view key, const labels::Labels& lset);
+  SeriesState* NewState(absl::string_view key, const PreparedSeries& p);
   static void DeleteState(SeriesState* state);
 
   MetaEntry& MetaLocked(absl::string_view metric)
@@ -242,17 +259,6 @@ class SeriesCache {
   absl::flat_hash_map<std::string, MetaEntry> metadata_
       ABSL_GUARDED_BY(meta_mu_);
 };
-
-template <typename Set>
-uint64_t SeriesCache::SetHash(const Set& set) {
-  uint64_t h = 0;
-  for (const auto& l : set) {
-    h = absl::Hash<std::tuple<uint64_t, absl::string_view, absl::string_view>>()(
-        std::make_tuple(h, absl::string_view(l.name),
-                        absl::string_view(l.value)));
-  }
-  return h;
-}
 
 template <typename F>
 void SeriesCache::ForEachStale(F f) const {

@@ -62,6 +62,26 @@ TEST(CompactLabelsTest, LongValuesUseMultiByteLengths) {
   EXPECT_EQ(c.Hash(), l.Hash());
 }
 
+TEST(CompactLabelsTest, AppendEncodedBuildsTheSamePayload) {
+  // The series cache encodes label by label; the bytes must be exactly
+  // the payload of the whole set (it compares and hashes them).
+  const Labels set = Labels::Of({{"__name__", "m"},
+                                 {"empty", ""},
+                                 {"long", std::string(300, 'v')},
+                                 {std::string(200, 'n'), "x"}});
+  std::string appended;
+  for (const Label& l : set) CompactLabels::AppendEncoded(l.name, l.value, &appended);
+  EXPECT_EQ(appended, CompactLabels(set).payload());
+  std::vector<std::pair<std::string, std::string>> decoded;
+  for (auto it = CompactLabels::Iterator(appended.data()),
+            end = CompactLabels::Iterator(appended.data() + appended.size());
+       it != end; ++it) {
+    decoded.emplace_back(std::string((*it).name), std::string((*it).value));
+  }
+  ASSERT_EQ(decoded.size(), 4u);
+  EXPECT_EQ(decoded[2].second, std::string(300, 'v'));
+}
+
 TEST(CompactLabelsTest, EqualityAndCopies) {
   const Labels a = Labels::Of({{"__name__", "a"}, {"x", "1"}});
   const Labels b = Labels::Of({{"__name__", "a"}, {"x", "2"}});

@@ -670,6 +670,38 @@ TEST(ScrapeAppendTest, WarmScrapesKeepWholeLabelSetsWithTargetLabels) {
                                    S(want_series[2], kT0 + 2000, "stale")));
 }
 
+TEST(ScrapeAppendTest, SpellingsResolveToOneSeriesWithAndWithoutTargetLabels) {
+  // The cache finds a series by its final labels stored without the
+  // target's shared labels (when it carries them all) or whole (when a
+  // scraped value wins): other spellings must find it either way, and a
+  // set differing only in a shared label's value is another series.
+  AppendOptions o;
+  o.target_labels = labels::Labels::Of({{"instance", "h:1"}, {"job", "j"}});
+  o.honor_labels = true;
+  Harness h(o);
+  h.Scrape("a{x=\"1\",y=\"2\"} 1\n"
+           "b{job=\"mine\",x=\"1\",y=\"2\"} 2\n",
+           kText, kT0);
+  AppendResult r = h.Scrape("a{y=\"2\",x=\"1\"} 3\n"
+                            "b{y=\"2\",x=\"1\",job=\"mine\"} 4\n"
+                            "b{y=\"2\",x=\"1\",job=\"j\"} 5\n",
+                            kText, kT0 + 1000);
+  EXPECT_THAT(r.error, IsOk());
+  // As in Prometheus, scrape_series_added counts new raw keys (cache
+  // misses), even when the key names a known series.
+  EXPECT_EQ(r.series_added, 3);
+  const std::string a = "{__name__=\"a\", instance=\"h:1\", job=\"j\", x=\"1\", y=\"2\"}";
+  const std::string b_mine =
+      "{__name__=\"b\", instance=\"h:1\", job=\"mine\", x=\"1\", y=\"2\"}";
+  const std::string b_j = "{__name__=\"b\", instance=\"h:1\", job=\"j\", x=\"1\", y=\"2\"}";
+  EXPECT_THAT(h.Stored(),
+              ElementsAre(S(a, kT0, "1"), S(b_mine, kT0, "2"),
+                          S(a, kT0 + 1000, "3"), S(b_mine, kT0 + 1000, "4"),
+                          S(b_j, kT0 + 1000, "5")));
+  // Three series, two of them also known under a second spelling.
+  EXPECT_EQ(h.append().SeriesCacheSizeForTest(), 5u);
+}
+
 TEST(ScrapeAppendTest, FutureSamplesAreOutOfBounds_Sec9_4_56) {
   // §9.4 #56 TestScrapeLoopOutOfBoundsTimeError: now + 20 min is beyond
   // Prometheus' 10 minute bound: skipped and counted, no error, (1,1,0),

@@ -5,30 +5,13 @@
 #include <utility>
 #include <vector>
 
+#include "plugin/common/varint.h"
 #include "plugin/labels/hash.h"
 
 namespace promscrape::labels {
 namespace {
 
 constexpr size_t kHeader = sizeof(uint32_t);
-
-size_t VarintSize(size_t n) {
-  size_t bytes = 1;
-  while (n >= 0x80) {
-    n >>= 7;
-    ++bytes;
-  }
-  return bytes;
-}
-
-char* PutVarint(char* p, size_t n) {
-  while (n >= 0x80) {
-    *p++ = static_cast<char>((n & 0x7f) | 0x80);
-    n >>= 7;
-  }
-  *p++ = static_cast<char>(n);
-  return p;
-}
 
 // The block is always written by this file, so lengths are well formed.
 const char* GetVarint(const char* p, size_t* n) {

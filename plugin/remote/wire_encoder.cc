@@ -8,8 +8,8 @@ void AppendSequence(std::string* out, uint64_t sequence) {
   const size_t old = out->size();
   out->resize(old + VarintSize(tag) + VarintSize(sequence));
   char* p = out->data() + old;
-  p = WriteVarint(p, tag);
-  WriteVarint(p, sequence);
+  p = PutVarint(p, tag);
+  PutVarint(p, sequence);
 }
 
 int64_t RecordsPrefixSize(absl::string_view records, int64_t count) {

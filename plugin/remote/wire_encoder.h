@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "plugin/common/varint.h"
 #include "proto/remote/v1/remote.pb.h"
 
 // Writes promscrape.v1.WriteRequest (proto/remote/v1/remote.proto) in
@@ -39,25 +40,8 @@ constexpr uint8_t Tag(uint32_t field, uint8_t wire_type) {
   return static_cast<uint8_t>((field << 3) | wire_type);
 }
 
-// Bytes of the varint encoding of `v` (1..10).
-inline size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-// Writes `v` as a varint at `p`; returns the byte after it.
-inline char* WriteVarint(char* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<char>(static_cast<uint8_t>(v) | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<char>(v);
-  return p;
-}
+using ::promscrape::PutVarint;
+using ::promscrape::VarintSize;
 
 // Incrementally appends one `WriteRequest.timeseries` record: Begin, any
 // number of AddLabel (in label order), then exactly one of
@@ -81,13 +65,13 @@ class RecordEncoder {
     out_->resize(old + 1 + VarintSize(label_size) + label_size);
     char* p = out_->data() + old;
     *p++ = static_cast<char>(Tag(kTimeSeriesLabels, kWireLengthDelimited));
-    p = WriteVarint(p, label_size);
+    p = PutVarint(p, label_size);
     *p++ = static_cast<char>(Tag(kLabelName, kWireLengthDelimited));
-    p = WriteVarint(p, name.size());
+    p = PutVarint(p, name.size());
     if (!name.empty()) std::memcpy(p, name.data(), name.size());
     p += name.size();
     *p++ = static_cast<char>(Tag(kLabelValue, kWireLengthDelimited));
-    p = WriteVarint(p, value.size());
+    p = PutVarint(p, value.size());
     if (!value.empty()) std::memcpy(p, value.data(), value.size());
   }
 
@@ -108,7 +92,7 @@ class RecordEncoder {
       *p++ = static_cast<char>(static_cast<uint8_t>(bits >> (8 * i)));
     }
     *p++ = static_cast<char>(Tag(kSampleTimestamp, kWireVarint));
-    WriteVarint(p, ts);
+    PutVarint(p, ts);
     Finish();
   }
 
@@ -120,7 +104,7 @@ class RecordEncoder {
                  serialized_histogram.size());
     char* p = out_->data() + old;
     *p++ = static_cast<char>(Tag(kTimeSeriesHistograms, kWireLengthDelimited));
-    p = WriteVarint(p, serialized_histogram.size());
+    p = PutVarint(p, serialized_histogram.size());
     if (!serialized_histogram.empty()) {
       std::memcpy(p, serialized_histogram.data(), serialized_histogram.size());
     }
@@ -148,7 +132,7 @@ class RecordEncoder {
     char* p = out_->data() + start_;
     *p++ =
         static_cast<char>(Tag(kWriteRequestTimeseries, kWireLengthDelimited));
-    WriteVarint(p, body_size);
+    PutVarint(p, body_size);
   }
 
   std::string* out_ = nullptr;

@@ -1,0 +1,35 @@
+#ifndef PLUGIN_COMMON_VARINT_H_
+#define PLUGIN_COMMON_VARINT_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace promscrape {
+
+// Protobuf's base-128 varint, shared by the compact label encoding and the
+// hand-written remote-write wire encoder. Stateless; thread-safe.
+
+// Bytes of the varint encoding of `v` (1..10).
+inline size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+// Writes `v` as a varint at `p` (VarintSize(v) bytes); returns the byte
+// after it.
+inline char* PutVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(static_cast<uint8_t>(v) | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+}  // namespace promscrape
+
+#endif  // PLUGIN_COMMON_VARINT_H_

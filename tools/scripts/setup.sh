@@ -10,7 +10,7 @@ PACKAGES=(
   grpc-proto libabsl-dev libre2-dev libgtest-dev libgmock-dev
   libbenchmark-dev libcurl4-openssl-dev libyaml-cpp-dev libsnappy-dev
   zlib1g-dev openssl curl
-  prometheus prometheus-node-exporter
+  prometheus prometheus-node-exporter victoria-metrics etcd-server nginx-light
 )
 
 missing=()

@@ -6,7 +6,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "plugin/labels/labels.h"
+#include "plugin/common/go_quote.h"
+#include "plugin/model/labels.h"
 
 namespace promscrape::config {
 namespace {
@@ -29,7 +30,7 @@ constexpr Unit kUnits[] = {
 
 absl::Status Invalid(absl::string_view s) {
   return absl::InvalidArgumentError(
-      absl::StrCat("not a valid duration string: ", labels::GoQuote(s)));
+      absl::StrCat("not a valid duration string: ", GoQuote(s)));
 }
 
 }  // namespace

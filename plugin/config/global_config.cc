@@ -6,11 +6,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "plugin/common/go_quote.h"
 #include "plugin/common/status.h"
+#include "plugin/common/utf8.h"
 #include "plugin/config/duration.h"
 #include "plugin/config/size.h"
 #include "plugin/config/yaml_reader.h"
-#include "plugin/labels/names.h"
+#include "plugin/model/names.h"
 
 namespace promscrape::config {
 namespace {
@@ -106,19 +108,19 @@ absl::Status DecodeGlobalConfig(const YAML::Node& node, GlobalConfig* out) {
   }
   PROMSCRAPE_RETURN_IF_ERROR(r.Finish());
 
-  std::vector<labels::Label> ext;
+  std::vector<model::Label> ext;
   for (auto& [name, value] : external) {
-    if (!labels::IsValidLabelName(name)) {
+    if (!model::IsValidLabelName(name)) {
       return absl::InvalidArgumentError(
-          absl::StrCat(labels::GoQuote(name), " is not a valid label name"));
+          absl::StrCat(GoQuote(name), " is not a valid label name"));
     }
-    if (!labels::IsValidUtf8(value)) {
+    if (!IsValidUtf8(value)) {
       return absl::InvalidArgumentError(
-          absl::StrCat(labels::GoQuote(value), " is not a valid label value"));
+          absl::StrCat(GoQuote(value), " is not a valid label value"));
     }
     ext.push_back({name, value});
   }
-  g.external_labels = labels::Labels::FromUnsorted(std::move(ext));
+  g.external_labels = model::Labels::FromUnsorted(std::move(ext));
 
   const GlobalConfig defaults;
   if (g.scrape_interval == absl::ZeroDuration()) {

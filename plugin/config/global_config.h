@@ -9,7 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "plugin/labels/labels.h"
+#include "plugin/model/labels.h"
 #include "yaml-cpp/yaml.h"
 
 namespace promscrape::config {
@@ -48,7 +48,7 @@ struct GlobalConfig {
   absl::Duration scrape_timeout = absl::Seconds(10);
   absl::Duration evaluation_interval = absl::Minutes(1);
   std::optional<std::vector<std::string>> scrape_protocols;
-  labels::Labels external_labels;
+  model::Labels external_labels;
   std::string query_log_file;
   ScrapeLimits limits;
 

@@ -7,8 +7,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "plugin/common/go_quote.h"
 #include "plugin/common/status.h"
-#include "plugin/labels/labels.h"
+#include "plugin/model/labels.h"
 
 namespace promscrape::config {
 namespace {
@@ -52,7 +53,7 @@ bool IsHostChar(unsigned char c) {
 absl::Status ValidateProxyUrl(const std::string& url) {
   if (url.empty()) return absl::OkStatus();
   auto fail = [&](absl::string_view why) {
-    return Err(absl::StrCat("parse ", labels::GoQuote(url), ": ", why));
+    return Err(absl::StrCat("parse ", GoQuote(url), ": ", why));
   };
   for (char c : url) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
@@ -64,7 +65,7 @@ absl::Status ValidateProxyUrl(const std::string& url) {
     if (url[i] != '%') continue;
     if (i + 2 >= url.size() || !IsHex(url[i + 1]) || !IsHex(url[i + 2])) {
       return fail(absl::StrCat("invalid URL escape ",
-                               labels::GoQuote(url.substr(i, 3))));
+                               GoQuote(url.substr(i, 3))));
     }
   }
   // Authority: after "scheme://", up to the path, query or fragment.
@@ -83,7 +84,7 @@ absl::Status ValidateProxyUrl(const std::string& url) {
   for (unsigned char c : authority) {
     if (!IsHostChar(c)) {
       return fail(absl::StrCat("invalid character ",
-                               labels::GoQuote(std::string(1, c)),
+                               GoQuote(std::string(1, c)),
                                " in host name"));
     }
   }
@@ -102,7 +103,7 @@ absl::Status ValidateProxyUrl(const std::string& url) {
         if (!std::isdigit(static_cast<unsigned char>(authority[i]))) {
           return fail(absl::StrCat(
               "invalid port ",
-              labels::GoQuote(authority.substr(port_colon)),
+              GoQuote(authority.substr(port_colon)),
               " after host"));
         }
       }
@@ -148,11 +149,11 @@ absl::Status DecodeTls(const YAML::Node& node, absl::string_view base_dir,
   const bool has_key = !tls->key.empty() || !tls->key_file.empty();
   if (has_cert && !has_key) {
     return Err(absl::StrCat("client cert file ",
-                            labels::GoQuote(tls->cert_file),
+                            GoQuote(tls->cert_file),
                             " specified without client key file"));
   }
   if (has_key && !has_cert) {
-    return Err(absl::StrCat("client key file ", labels::GoQuote(tls->key_file),
+    return Err(absl::StrCat("client key file ", GoQuote(tls->key_file),
                             " specified without client cert file"));
   }
   return absl::OkStatus();
@@ -332,7 +333,7 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::InvalidArgumentError(
-        absl::StrCat("unable to read file ", labels::GoQuote(path)));
+        absl::StrCat("unable to read file ", GoQuote(path)));
   }
   std::stringstream ss;
   ss << in.rdbuf();

@@ -6,9 +6,10 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "plugin/common/go_quote.h"
 #include "plugin/common/status.h"
 #include "plugin/config/yaml_reader.h"
-#include "plugin/labels/labels.h"
+#include "plugin/model/labels.h"
 #include "re2/re2.h"
 
 namespace promscrape::config {
@@ -26,7 +27,7 @@ absl::Status DecodeRuleFiles(const YAML::Node& node, absl::string_view base_dir,
   for (auto& f : *out) {
     if (!re2::RE2::FullMatch(f, *kPattern)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("invalid rule file path ", labels::GoQuote(f)));
+          absl::StrCat("invalid rule file path ", GoQuote(f)));
     }
     f = ResolvePath(base_dir, f);
   }
@@ -88,14 +89,14 @@ absl::StatusOr<PrometheusConfig> Decode(const YAML::Node& root,
   for (const auto& item : scrape) {
     std::string where = absl::StrCat("scrape_configs[", i++, "]");
     const std::string job = JobNameOf(item);
-    if (!job.empty()) absl::StrAppend(&where, " job ", labels::GoQuote(job));
+    if (!job.empty()) absl::StrAppend(&where, " job ", GoQuote(job));
     ScrapeConfig sc;
     PROMSCRAPE_RETURN_IF_ERROR(
         Annotate(DecodeScrapeConfig(item, cfg.global, base_dir, &sc), where));
     if (!jobs.insert(sc.job_name).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": found multiple scrape configs with job name ",
-                       labels::GoQuote(sc.job_name)));
+                       GoQuote(sc.job_name)));
     }
     cfg.scrape_configs.push_back(std::move(sc));
   }
@@ -131,7 +132,7 @@ absl::StatusOr<PrometheusConfig> LoadPrometheusConfigFile(
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::InvalidArgumentError(
-        absl::StrCat("cannot read config file ", labels::GoQuote(path)));
+        absl::StrCat("cannot read config file ", GoQuote(path)));
   }
   std::stringstream ss;
   ss << in.rdbuf();

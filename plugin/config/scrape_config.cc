@@ -4,12 +4,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "plugin/common/go_quote.h"
 #include "plugin/common/status.h"
 #include "plugin/config/duration.h"
 #include "plugin/config/relabel_yaml.h"
 #include "plugin/config/size.h"
 #include "plugin/config/yaml_reader.h"
-#include "plugin/labels/names.h"
+#include "plugin/model/names.h"
 #include "re2/re2.h"
 
 namespace promscrape::config {
@@ -57,15 +58,15 @@ absl::Status DecodeTargetGroupList(const YAML::Node& node,
         Annotate(internal::DecodeStringMap(r.Take("labels"), &lbls),
                  absl::StrCat(where, " labels")));
     PROMSCRAPE_RETURN_IF_ERROR(Annotate(r.Finish(), where));
-    std::vector<labels::Label> v;
+    std::vector<model::Label> v;
     for (auto& [name, value] : lbls) {
-      if (!labels::IsValidLabelName(name)) {
-        return Err(absl::StrCat(where, " labels: ", labels::GoQuote(name),
+      if (!model::IsValidLabelName(name)) {
+        return Err(absl::StrCat(where, " labels: ", GoQuote(name),
                                 " is not a valid label name"));
       }
       v.push_back({name, value});
     }
-    sc.labels = labels::Labels::FromUnsorted(std::move(v));
+    sc.labels = model::Labels::FromUnsorted(std::move(v));
     out->push_back(std::move(sc));
   }
   return absl::OkStatus();
@@ -104,7 +105,7 @@ absl::Status DecodeFileSdConfigs(const YAML::Node& node,
     }
     for (auto& f : fc.files) {
       if (!re2::RE2::FullMatch(f, *kPattern)) {
-        return Err(absl::StrCat(where, ": path name ", labels::GoQuote(f),
+        return Err(absl::StrCat(where, ": path name ", GoQuote(f),
                                 " is not valid for file discovery"));
       }
       f = ResolvePath(base_dir, f);
@@ -140,7 +141,7 @@ bool operator==(const ScrapeConfig& a, const ScrapeConfig& b) {
 
 absl::Status CheckTargetAddress(absl::string_view address) {
   if (absl::StrContains(address, "/")) {
-    return Err(absl::StrCat(labels::GoQuote(address),
+    return Err(absl::StrCat(GoQuote(address),
                             " is not a valid hostname"));
   }
   return absl::OkStatus();
@@ -248,7 +249,7 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
   if (protocols_set) {
     PROMSCRAPE_RETURN_IF_ERROR(ValidateScrapeProtocols(
         c.scrape_protocols, absl::StrCat(" for scrape config with job name ",
-                                         labels::GoQuote(c.job_name))));
+                                         GoQuote(c.job_name))));
   } else {
     c.scrape_protocols =
         global.scrape_protocols.value_or(DefaultScrapeProtocols());

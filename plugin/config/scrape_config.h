@@ -12,7 +12,7 @@
 #include "absl/time/time.h"
 #include "plugin/config/global_config.h"
 #include "plugin/config/http_client_config.h"
-#include "plugin/labels/labels.h"
+#include "plugin/model/labels.h"
 #include "plugin/relabel/rule.h"
 #include "yaml-cpp/yaml.h"
 
@@ -22,7 +22,7 @@ namespace promscrape::config {
 // set `{__address__=<target>}` plus the group labels.
 struct StaticConfig {
   std::vector<std::string> targets;
-  labels::Labels labels;
+  model::Labels labels;
   friend bool operator==(const StaticConfig&, const StaticConfig&) = default;
 };
 

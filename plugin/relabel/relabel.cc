@@ -19,16 +19,16 @@ absl::StatusOr<std::vector<Rule>> CompileRules(absl::Span<const RuleSpec> specs,
   return rules;
 }
 
-bool Process(labels::Builder& labels, absl::Span<const Rule> rules) {
+bool Process(model::Builder& labels, absl::Span<const Rule> rules) {
   for (const Rule& rule : rules) {
     if (!rule.Apply(labels)) return false;
   }
   return true;
 }
 
-std::optional<labels::Labels> Process(const labels::Labels& labels,
+std::optional<model::Labels> Process(const model::Labels& labels,
                                       absl::Span<const Rule> rules) {
-  labels::Builder builder(labels);
+  model::Builder builder(labels);
   if (!Process(builder, rules)) return std::nullopt;
   return builder.Build();
 }

@@ -6,8 +6,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
-#include "plugin/labels/builder.h"
-#include "plugin/labels/labels.h"
+#include "plugin/model/builder.h"
+#include "plugin/model/labels.h"
 #include "plugin/relabel/rule.h"
 
 // Applying a list of relabel rules (Prometheus `relabel.Process`).
@@ -21,10 +21,10 @@ absl::StatusOr<std::vector<Rule>> CompileRules(
 
 // Applies `rules` in order to `labels` in place; stops at the first rule that
 // drops and returns false. An empty rule list keeps everything.
-bool Process(labels::Builder& labels, absl::Span<const Rule> rules);
+bool Process(model::Builder& labels, absl::Span<const Rule> rules);
 
 // Convenience: returns the relabeled set, or nullopt when dropped.
-std::optional<labels::Labels> Process(const labels::Labels& labels,
+std::optional<model::Labels> Process(const model::Labels& labels,
                                       absl::Span<const Rule> rules);
 
 }  // namespace promscrape::relabel

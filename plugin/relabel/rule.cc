@@ -2,15 +2,16 @@
 
 #include <utility>
 
-#include "absl/status/status.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "plugin/common/go_quote.h"
 #include "plugin/common/status.h"
-#include "plugin/labels/labels.h"
-#include "plugin/labels/names.h"
+#include "plugin/model/labels.h"
+#include "plugin/model/names.h"
 #include "plugin/relabel/case_mapping.h"
 #include "plugin/relabel/expand.h"
 #include "plugin/relabel/md5.h"
@@ -48,7 +49,7 @@ bool IsValidTarget(absl::string_view s) {
 absl::Status Validate(const RuleSpec& c) {
   const Action a = c.action;
   const absl::string_view name = ActionName(a);
-  auto quoted = [](absl::string_view s) { return labels::GoQuote(s); };
+  auto quoted = [](absl::string_view s) { return GoQuote(s); };
   if (a == Action::kHashMod && c.modulus == 0) {
     return absl::InvalidArgumentError(
         "relabel configuration for hashmod requires non-zero modulus");
@@ -84,7 +85,7 @@ absl::Status Validate(const RuleSpec& c) {
         absl::StrCat(quoted(c.replacement), " is invalid 'replacement' for ",
                      name, " action"));
   }
-  if (a == Action::kHashMod && !labels::IsValidLabelName(c.target_label)) {
+  if (a == Action::kHashMod && !model::IsValidLabelName(c.target_label)) {
     return absl::InvalidArgumentError(
         absl::StrCat(quoted(c.target_label), " is invalid 'target_label' for ",
                      name, " action"));
@@ -110,7 +111,7 @@ absl::Status Validate(const RuleSpec& c) {
     }
   }
   for (const auto& l : c.source_labels) {
-    if (!labels::IsValidLabelName(l)) {
+    if (!model::IsValidLabelName(l)) {
       return absl::InvalidArgumentError(
           absl::StrCat(quoted(l), " is not a valid label name"));
     }
@@ -130,7 +131,7 @@ absl::StatusOr<Action> ParseAction(absl::string_view name) {
     if (e.name == lower) return e.action;
   }
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown relabel action ", labels::GoQuote(name)));
+      absl::StrCat("unknown relabel action ", GoQuote(name)));
 }
 
 absl::string_view ActionName(Action action) {
@@ -155,7 +156,7 @@ absl::StatusOr<std::shared_ptr<const re2::RE2>> CompileAnchored(
       reason.resize(reason.size() - suffix.size());
     }
     return absl::InvalidArgumentError(absl::StrCat(
-        "error parsing regexp ", labels::GoQuote(re), ": ", reason));
+        "error parsing regexp ", GoQuote(re), ": ", reason));
   }
   return compiled;
 }
@@ -174,7 +175,7 @@ absl::StatusOr<Rule> Rule::Create(RuleSpec spec) {
   return Rule(std::move(spec), *std::move(regex));
 }
 
-void Rule::SourceValue(const labels::Builder& labels, std::string* out) const {
+void Rule::SourceValue(const model::Builder& labels, std::string* out) const {
   bool first = true;
   for (const auto& name : spec_.source_labels) {
     if (!first) out->append(spec_.separator);
@@ -184,7 +185,7 @@ void Rule::SourceValue(const labels::Builder& labels, std::string* out) const {
   }
 }
 
-bool Rule::Apply(labels::Builder& lb) const {
+bool Rule::Apply(model::Builder& lb) const {
   const re2::RE2& re = *regex_;
   std::string val;
   switch (spec_.action) {
@@ -215,7 +216,7 @@ bool Rule::Apply(labels::Builder& lb) const {
       } else {
         target = spec_.target_label;
       }
-      if (!labels::IsValidLabelName(target)) {
+      if (!model::IsValidLabelName(target)) {
         // Prometheus 2.x deletes the label named by the raw template here;
         // a valid template without `$` always expands to itself, so this
         // only ever deletes a label literally named like the template.
@@ -245,7 +246,7 @@ bool Rule::Apply(labels::Builder& lb) const {
       return true;
     case Action::kLabelMap: {
       // Iterate over a snapshot: labels set here must not be revisited.
-      const std::vector<labels::Label> snapshot = lb.current();
+      const std::vector<model::Label> snapshot = lb.current();
       const int n = re.NumberOfCapturingGroups() + 1;
       absl::InlinedVector<re2::StringPiece, 8> groups(n);
       for (const auto& l : snapshot) {

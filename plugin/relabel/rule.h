@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "plugin/labels/builder.h"
+#include "plugin/model/builder.h"
 #include "re2/re2.h"
 
 namespace promscrape::relabel {
@@ -69,7 +69,7 @@ class Rule {
 
   // Applies the rule to `labels` in place. Returns false when the rule drops
   // the target or series (keep/drop/keepequal/dropequal).
-  bool Apply(labels::Builder& labels) const;
+  bool Apply(model::Builder& labels) const;
 
   const RuleSpec& spec() const { return spec_; }
 
@@ -81,7 +81,7 @@ class Rule {
                             std::string::npos) {}
 
   // Joins the source label values with the separator into `out`.
-  void SourceValue(const labels::Builder& labels, std::string* out) const;
+  void SourceValue(const model::Builder& labels, std::string* out) const;
 
   RuleSpec spec_;
   std::shared_ptr<const re2::RE2> regex_;

@@ -97,7 +97,7 @@ void WriteQueue::CountAddedLocked(int64_t n) {
   }
 }
 
-absl::Status WriteQueue::Append(absl::Span<const LabelView> labels,
+absl::Status WriteQueue::Append(absl::Span<const model::LabelView> labels,
                                 int64_t timestamp_ms, double value) {
   MutexLock lock(&mu_);
   PROMSCRAPE_RETURN_IF_ERROR(CheckRoomLocked());
@@ -107,7 +107,7 @@ absl::Status WriteQueue::Append(absl::Span<const LabelView> labels,
   return absl::OkStatus();
 }
 
-absl::Status WriteQueue::AppendHistogram(absl::Span<const LabelView> labels,
+absl::Status WriteQueue::AppendHistogram(absl::Span<const model::LabelView> labels,
                                          int64_t timestamp_ms,
                                          const v1::Histogram& histogram) {
   MutexLock lock(&mu_);

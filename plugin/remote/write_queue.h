@@ -20,15 +20,10 @@
 #include "plugin/common/logging.h"
 #include "plugin/common/mutex.h"
 #include "plugin/metrics/registry.h"
+#include "plugin/model/labels.h"
 #include "proto/remote/v1/remote.pb.h"
 
 namespace promscrape::remote {
-
-// A label of a sample being appended; views must stay valid for the call.
-struct LabelView {
-  absl::string_view name;
-  absl::string_view value;
-};
 
 // Ships samples to the host's RemoteWrite service over one bidirectional
 // gRPC stream, in order: samples are batched into WriteRequests with
@@ -68,12 +63,12 @@ class WriteQueue {
   // including __name__) at `timestamp_ms`. Returns kResourceExhausted when
   // the queue is full (the sample is dropped and counted) and kCancelled
   // after Stop.
-  absl::Status Append(absl::Span<const LabelView> labels, int64_t timestamp_ms,
+  absl::Status Append(absl::Span<const model::LabelView> labels, int64_t timestamp_ms,
                       double value) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Queues one native histogram sample (`histogram.timestamp` is set from
   // `timestamp_ms`). Errors as Append.
-  absl::Status AppendHistogram(absl::Span<const LabelView> labels,
+  absl::Status AppendHistogram(absl::Span<const model::LabelView> labels,
                                int64_t timestamp_ms,
                                const v1::Histogram& histogram)
       ABSL_LOCKS_EXCLUDED(mu_);

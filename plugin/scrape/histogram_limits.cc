@@ -18,7 +18,7 @@ int32_t TargetIndex(int32_t index, int32_t from, int32_t to) {
 // positions (a merged bucket or span consumes at least one input), so one
 // pass suffices.
 template <typename T>
-void ReduceSide(std::vector<textparse::BucketSpan>& spans,
+void ReduceSide(std::vector<model::BucketSpan>& spans,
                 std::vector<T>& buckets, int32_t from, int32_t to,
                 bool delta) {
   size_t out_span = 0;
@@ -69,7 +69,7 @@ void ReduceSide(std::vector<textparse::BucketSpan>& spans,
   }
 }
 
-size_t BucketCount(const textparse::Histogram& h) {
+size_t BucketCount(const model::Histogram& h) {
   return h.is_float ? h.positive_counts.size() + h.negative_counts.size()
                     : h.positive_deltas.size() + h.negative_deltas.size();
 }
@@ -80,7 +80,7 @@ bool IsExponentialSchema(int32_t schema) {
   return schema >= kExponentialSchemaMin && schema <= kExponentialSchemaMax;
 }
 
-void ReduceResolution(textparse::Histogram* h, int32_t target_schema) {
+void ReduceResolution(model::Histogram* h, int32_t target_schema) {
   if (target_schema >= h->schema) return;
   if (h->is_float) {
     ReduceSide(h->positive_spans, h->positive_counts, h->schema, target_schema,
@@ -96,7 +96,7 @@ void ReduceResolution(textparse::Histogram* h, int32_t target_schema) {
   h->schema = target_schema;
 }
 
-absl::Status LimitBuckets(textparse::Histogram* h, uint64_t limit) {
+absl::Status LimitBuckets(model::Histogram* h, uint64_t limit) {
   if (BucketCount(*h) > limit && !IsExponentialSchema(h->schema)) {
     return absl::InvalidArgumentError("histogram bucket limit exceeded");
   }

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
-#include "plugin/textparse/histogram.h"
+#include "plugin/model/histogram.h"
 
 // Native histogram resolution reduction for native_histogram_bucket_limit
 // (Prometheus' bucketLimitAppender and Histogram.ReduceResolution, §5.4 C).
@@ -21,14 +21,14 @@ bool IsExponentialSchema(int32_t schema);
 // Merges the buckets of `*h` (an exponential schema >= `target_schema`) into
 // `target_schema` in place, keeping delta encoding for integer histograms.
 // Reuses the vectors' storage: never allocates.
-void ReduceResolution(textparse::Histogram* h, int32_t target_schema);
+void ReduceResolution(model::Histogram* h, int32_t target_schema);
 
 // Lowers the resolution of `*h` one schema at a time until it has at most
 // `limit` (> 0) positive plus negative buckets. kInvalidArgument
 // "histogram bucket limit exceeded" when `*h` has a custom-bucket schema and
 // too many buckets, or still too many at schema -4 (`*h` is then partially
 // reduced).
-absl::Status LimitBuckets(textparse::Histogram* h, uint64_t limit);
+absl::Status LimitBuckets(model::Histogram* h, uint64_t limit);
 
 // Prometheus' pickSchema: the largest schema whose bucket growth factor
 // (2^(2^-schema)) is at least `bucket_factor` (native_histogram_min_bucket_

@@ -6,7 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "plugin/labels/names.h"
+#include "plugin/common/go_quote.h"
+#include "plugin/common/utf8.h"
+#include "plugin/model/names.h"
 #include "plugin/relabel/relabel.h"
 
 namespace promscrape::scrape {
@@ -47,7 +49,7 @@ absl::string_view TruncateRunes(absl::string_view s, size_t max_runes) {
       width = 2;
     }
     if (width > 1 && (i + width > s.size() ||
-                      !labels::IsValidUtf8(s.substr(i, width)))) {
+                      !IsValidUtf8(s.substr(i, width)))) {
       width = 1;
     }
     i += width;
@@ -58,7 +60,7 @@ absl::string_view TruncateRunes(absl::string_view s, size_t max_runes) {
 
 }  // namespace
 
-SampleLabelMutator::SampleLabelMutator(labels::Labels target_labels,
+SampleLabelMutator::SampleLabelMutator(model::Labels target_labels,
                                        bool honor_labels,
                                        const std::vector<relabel::Rule>* rules)
     : target_labels_(std::move(target_labels)),
@@ -66,31 +68,31 @@ SampleLabelMutator::SampleLabelMutator(labels::Labels target_labels,
       rules_(rules) {}
 
 bool SampleLabelMutator::Mutate(absl::Span<const textparse::Label> scraped,
-                                labels::Builder* out) {
-  out->Reset(labels::Labels());
+                                model::Builder* out) {
+  out->Reset(model::Labels());
   for (const textparse::Label& l : scraped) {
     out->Set(ToAbsl(l.name), ToAbsl(l.value));
   }
   if (honor_labels_) {
-    for (const labels::Label& t : target_labels_) {
+    for (const model::Label& t : target_labels_) {
       absl::string_view unused;
       if (!FindScraped(scraped, t.name, &unused)) out->Set(t.name, t.value);
     }
   } else {
     conflicts_.clear();
-    for (const labels::Label& t : target_labels_) {
+    for (const model::Label& t : target_labels_) {
       absl::string_view existing;
       if (FindScraped(scraped, t.name, &existing) && !existing.empty()) {
         conflicts_.push_back(
-            labels::Label{t.name, std::string(existing)});
+            model::Label{t.name, std::string(existing)});
       }
       out->Set(t.name, t.value);
     }
     std::stable_sort(conflicts_.begin(), conflicts_.end(),
-                     [](const labels::Label& a, const labels::Label& b) {
+                     [](const model::Label& a, const model::Label& b) {
                        return a.name.size() < b.name.size();
                      });
-    for (const labels::Label& c : conflicts_) {
+    for (const model::Label& c : conflicts_) {
       name_scratch_ = c.name;
       do {
         name_scratch_.insert(0, kExportedPrefix.data(), kExportedPrefix.size());
@@ -104,29 +106,29 @@ bool SampleLabelMutator::Mutate(absl::Span<const textparse::Label> scraped,
   return !out->current().empty();
 }
 
-labels::Labels ReportSeriesLabels(absl::string_view name,
-                                  const labels::Labels& target_labels) {
-  labels::Builder b;
-  b.Set(labels::kMetricName, name);
-  const labels::Labels base = b.Build();
-  for (const labels::Label& t : target_labels) {
+model::Labels ReportSeriesLabels(absl::string_view name,
+                                  const model::Labels& target_labels) {
+  model::Builder b;
+  b.Set(model::kMetricName, name);
+  const model::Labels base = b.Build();
+  for (const model::Label& t : target_labels) {
     b.Set(absl::StrCat(kExportedPrefix, t.name), base.Get(t.name));
     b.Set(t.name, t.value);
   }
   return b.Build();
 }
 
-absl::Status ValidateSeriesLabels(const std::vector<labels::Label>& lset) {
+absl::Status ValidateSeriesLabels(const std::vector<model::Label>& lset) {
   bool has_name = false;
   bool valid = true;
-  for (const labels::Label& l : lset) {
-    if (l.name == labels::kMetricName) {
+  for (const model::Label& l : lset) {
+    if (l.name == model::kMetricName) {
       has_name = true;
-      if (!labels::IsValidMetricName(l.value)) valid = false;
-    } else if (!labels::IsValidLabelName(l.name)) {
+      if (!model::IsValidMetricName(l.value)) valid = false;
+    } else if (!model::IsValidLabelName(l.name)) {
       valid = false;
     }
-    if (!labels::IsValidUtf8(l.value)) valid = false;
+    if (!IsValidUtf8(l.value)) valid = false;
   }
   if (!has_name) {
     return absl::InvalidArgumentError("missing metric name (__name__ label)");
@@ -134,23 +136,23 @@ absl::Status ValidateSeriesLabels(const std::vector<labels::Label>& lset) {
   if (!valid) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid metric name or label names: ",
-                     labels::Labels::FromUnsorted(lset).ToString()));
+                     model::Labels::FromUnsorted(lset).ToString()));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckLabelLimits(const std::vector<labels::Label>& lset,
+absl::Status CheckLabelLimits(const std::vector<model::Label>& lset,
                               const LabelLimits& limits) {
   absl::string_view metric;
-  for (const labels::Label& l : lset) {
-    if (l.name == labels::kMetricName) metric = l.value;
+  for (const model::Label& l : lset) {
+    if (l.name == model::kMetricName) metric = l.value;
   }
   if (limits.label_limit > 0 && lset.size() > limits.label_limit) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "label_limit exceeded (metric: %s, number of labels: %d, limit: %d)",
         TruncateRunes(metric, 50), lset.size(), limits.label_limit));
   }
-  for (const labels::Label& l : lset) {
+  for (const model::Label& l : lset) {
     if (limits.label_name_length_limit > 0 &&
         l.name.size() > limits.label_name_length_limit) {
       return absl::InvalidArgumentError(absl::StrFormat(
@@ -165,7 +167,7 @@ absl::Status CheckLabelLimits(const std::vector<labels::Label>& lset,
           "label_value_length_limit exceeded (metric: %s, label name: %s, "
           "value: %s, length: %d, limit: %d)",
           TruncateRunes(metric, 50), TruncateRunes(l.name, 50),
-          labels::GoQuote(TruncateRunes(l.value, 50)), l.value.size(),
+          GoQuote(TruncateRunes(l.value, 50)), l.value.size(),
           limits.label_value_length_limit));
     }
   }
@@ -177,7 +179,7 @@ absl::Status CheckDuplicateLabelNames(
   for (size_t i = 1; i < scraped.size(); ++i) {
     if (scraped[i].name == scraped[i - 1].name) {
       return absl::InvalidArgumentError(
-          absl::StrCat("label name ", labels::GoQuote(ToAbsl(scraped[i].name)),
+          absl::StrCat("label name ", GoQuote(ToAbsl(scraped[i].name)),
                        " is not unique: invalid sample"));
     }
   }

@@ -6,8 +6,8 @@
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
-#include "plugin/labels/builder.h"
-#include "plugin/labels/labels.h"
+#include "plugin/model/builder.h"
+#include "plugin/model/labels.h"
 #include "plugin/relabel/rule.h"
 #include "plugin/textparse/parser.h"
 
@@ -24,27 +24,27 @@ class SampleLabelMutator {
  public:
   // `target_labels` are the target's public labels; `rules` (may be null)
   // must outlive the mutator.
-  SampleLabelMutator(labels::Labels target_labels, bool honor_labels,
+  SampleLabelMutator(model::Labels target_labels, bool honor_labels,
                      const std::vector<relabel::Rule>* rules);
 
   // Fills `*out` with the final labels of the series whose parsed labels
   // (sorted, `__name__` included, empty values present) are `scraped`.
   // Returns false when relabeling dropped the series or left it empty.
   bool Mutate(absl::Span<const textparse::Label> scraped,
-              labels::Builder* out);
+              model::Builder* out);
 
  private:
-  labels::Labels target_labels_;
+  model::Labels target_labels_;
   bool honor_labels_;
   const std::vector<relabel::Rule>* rules_;
-  std::vector<labels::Label> conflicts_;
+  std::vector<model::Label> conflicts_;
   std::string name_scratch_;
 };
 
 // The labels of a report series named `name`: the target labels win, and a
 // clashing value would move to exported_<name> (§5.5 last paragraph).
-labels::Labels ReportSeriesLabels(absl::string_view name,
-                                  const labels::Labels& target_labels);
+model::Labels ReportSeriesLabels(absl::string_view name,
+                                  const model::Labels& target_labels);
 
 // Label limits of one target; zero means no limit.
 struct LabelLimits {
@@ -56,13 +56,13 @@ struct LabelLimits {
 // Checks a final label set: `__name__` present ("missing metric name
 // (__name__ label)"), then names and values valid ("invalid metric name or
 // label names: {...}"). kInvalidArgument.
-absl::Status ValidateSeriesLabels(const std::vector<labels::Label>& lset);
+absl::Status ValidateSeriesLabels(const std::vector<model::Label>& lset);
 
 // Checks a valid final label set against `limits` with Prometheus' messages,
 // e.g. "label_limit exceeded (metric: m, number of labels: 6, limit: 5)";
 // names and values are truncated to 50 runes as Go's %.50s. Every label
 // counts, `__name__` included. kInvalidArgument.
-absl::Status CheckLabelLimits(const std::vector<labels::Label>& lset,
+absl::Status CheckLabelLimits(const std::vector<model::Label>& lset,
                               const LabelLimits& limits);
 
 // Checks `scraped` (sorted) for a repeated label name, which Prometheus'

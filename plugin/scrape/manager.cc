@@ -8,31 +8,11 @@
 #include "absl/strings/str_cat.h"
 #include "plugin/common/status.h"
 #include "absl/time/clock.h"
-#include "plugin/scrape/file_sd.h"
-#include "plugin/common/thread_name.h"
-#include "yaml-cpp/yaml.h"
 
 namespace promscrape::scrape {
-namespace {
-
-constexpr char kStaticProvider[] = "static_configs";
-
-bool SameConfig(const config::ScrapeConfig& a, const config::ScrapeConfig& b) {
-  YAML::Emitter ea, eb;
-  config::EmitScrapeConfig(a, ea);
-  config::EmitScrapeConfig(b, eb);
-  // The rendering hides secrets; compare the client config itself too.
-  return std::string(ea.c_str()) == eb.c_str() && a.http_client == b.http_client;
-}
-
-std::string FileSdProvider(size_t config_index, const std::string& path) {
-  return absl::StrCat("file_sd/", config_index, "/", path);
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<Manager>> Manager::Create(
-    Options options, SampleSink& sink, metrics::Registry& registry,
+    Options options, model::SampleSink& sink, metrics::Registry& registry,
     const Logger& logger) {
   if (options.clock == nullptr) options.clock = &Clock::Real();
   if (options.workers <= 0) {
@@ -53,13 +33,6 @@ absl::StatusOr<std::unique_ptr<Manager>> Manager::Create(
       });
   if (options.scraper != nullptr) {
     manager->scraper_ = options.scraper;
-    if (options.reloader_thread) {
-      manager->reloader_ =
-          std::thread([m = manager.get()] {
-      SetCurrentThreadName("ps-reload");
-      m->RunReloader();
-    });
-    }
     return manager;
   }
   http::HttpClientOptions http_options;
@@ -81,16 +54,10 @@ absl::StatusOr<std::unique_ptr<Manager>> Manager::Create(
   manager->http_ = std::move(http).value();
   manager->http_scraper_ = std::make_unique<HttpScraper>(*manager->http_);
   manager->scraper_ = manager->http_scraper_.get();
-  if (options.reloader_thread) {
-    manager->reloader_ = std::thread([m = manager.get()] {
-      SetCurrentThreadName("ps-reload");
-      m->RunReloader();
-    });
-  }
   return manager;
 }
 
-Manager::Manager(Options options, SampleSink& sink, metrics::Registry& registry,
+Manager::Manager(Options options, model::SampleSink& sink, metrics::Registry& registry,
                  const Logger& logger)
     : options_(options),
       sink_(sink),
@@ -112,8 +79,7 @@ Manager::Manager(Options options, SampleSink& sink, metrics::Registry& registry,
       missed_total_(registry.Counter(
           "promscrape_scrapes_missed_total",
           "Scheduled scrapes skipped because the previous one was still "
-          "running or the scheduler fell behind.")),
-      created_(options.clock->Now()) {}
+          "running or the scheduler fell behind.")) {}
 
 Manager::~Manager() { Stop(); }
 
@@ -156,8 +122,6 @@ absl::StatusOr<Manager::ApplyResult> Manager::ApplyConfig(
     if (!settings.contains(job)) {
       to_stop.push_back(pool);
       result.removed.push_back(job);
-      target_sets_.erase(job);
-      dirty_.erase(job);
     }
   }
   LoopServices services;
@@ -184,7 +148,7 @@ absl::StatusOr<Manager::ApplyResult> Manager::ApplyConfig(
     } else {
       pools[job] = old->second;
       const config::ScrapeConfig* before = old_config.FindJob(job);
-      if (before == nullptr || !SameConfig(*before, sc)) {
+      if (before == nullptr || !(*before == sc)) {
         old->second->Reload(settings[job]);
         metrics_.pool_reloads_total.Increment();
         result.reloaded.push_back(job);
@@ -192,17 +156,6 @@ absl::StatusOr<Manager::ApplyResult> Manager::ApplyConfig(
         continue;
       }
     }
-    target_sets_[job][kStaticProvider] = StaticTargetGroups(sc);
-    // Drop file_sd providers; RefreshFileSdLocked re-reads the files.
-    auto& providers = target_sets_[job];
-    for (auto it = providers.begin(); it != providers.end();) {
-      if (absl::StartsWith(it->first, "file_sd/")) {
-        it = providers.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    dirty_[job] = true;
   }
   {
     MutexLock lock(&mu_);
@@ -212,53 +165,14 @@ absl::StatusOr<Manager::ApplyResult> Manager::ApplyConfig(
   for (auto& pool : to_stop) pool->RequestStop();
   for (auto& pool : to_stop) pool->Stop();
   for (const std::string& job : result.removed) metrics_.RemoveJob(job);
-  for (const std::string& job : result.added) {
-    RefreshFileSdLocked(job, /*force=*/true);
-    SyncJobLocked(job);
-  }
-  for (const std::string& job : result.reloaded) {
-    RefreshFileSdLocked(job, /*force=*/true);
-    SyncJobLocked(job);
-  }
   return result;
 }
 
-void Manager::RefreshFileSdLocked(const std::string& job, bool force) {
-  config::PrometheusConfig cfg = Config();
-  const config::ScrapeConfig* sc = cfg.FindJob(job);
-  if (sc == nullptr) return;
-  const absl::Time now = options_.clock->Now();
-  for (size_t i = 0; i < sc->file_sd_configs.size(); ++i) {
-    const config::FileSdConfig& fsd = sc->file_sd_configs[i];
-    for (const std::string& path : fsd.files) {
-      const std::string provider = FileSdProvider(i, path);
-      const std::string key = job + "\n" + provider;
-      auto last = file_sd_read_.find(key);
-      if (!force && last != file_sd_read_.end() &&
-          now - last->second < fsd.refresh_interval) {
-        continue;
-      }
-      file_sd_read_[key] = now;
-      absl::StatusOr<std::vector<TargetGroup>> groups = ReadFileSdFile(path);
-      if (!groups.ok()) {
-        // As Prometheus: keep the last good targets of a broken file.
-        logger_.Warning("job \"", job, "\": file_sd: ", groups.status().message());
-        continue;
-      }
-      target_sets_[job][provider] = std::move(groups).value();
-      dirty_[job] = true;
-    }
-  }
-}
-
-void Manager::SyncJobLocked(const std::string& job) {
+void Manager::SyncTargets(const std::string& job,
+                          const std::vector<TargetGroup>& groups) {
+  MutexLock apply(&apply_mu_);
   std::shared_ptr<ScrapePool> pool = Pool(job);
   if (pool == nullptr) return;
-  std::vector<TargetGroup> groups;
-  for (const auto& [provider, gs] : target_sets_[job]) {
-    groups.insert(groups.end(), gs.begin(), gs.end());
-  }
-  dirty_[job] = false;
   const absl::Time start = options_.clock->Now();
   std::vector<absl::Status> failures = pool->Sync(groups);
   metrics_.SyncLength(job).Observe(
@@ -288,7 +202,7 @@ void Manager::CollectMetadataMetrics(
         ++entries;
         bytes += static_cast<double>(
             m.help.size() + m.unit.size() +
-            textparse::MetricTypeName(m.type).size());
+            model::MetricTypeName(m.type).size());
       }
     }
     std::vector<metrics::LabelPair> labels = {{"scrape_job", job}};
@@ -298,91 +212,12 @@ void Manager::CollectMetadataMetrics(
   }
 }
 
-absl::StatusOr<int64_t> Manager::UpdateTargets(const std::string& job,
-                                               const std::string& provider,
-                                               std::vector<TargetGroup> groups) {
-  MutexLock apply(&apply_mu_);
-  if (Pool(job) == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("unknown job \"", job, "\" (not in scrape_configs)"));
-  }
-  auto& providers = target_sets_[job];
-  if (groups.empty()) {
-    providers.erase(provider);
-  } else {
-    providers[provider] = std::move(groups);
-  }
-  dirty_[job] = true;
-  if (options_.reload_on_startup && last_reload_ == absl::InfinitePast()) {
-    // Prometheus' DiscoveryReloadOnStartup; later updates are throttled
-    // from here on.
-    last_reload_ = options_.clock->Now();
-    SyncJobLocked(job);
-  }
-  int64_t targets = 0;
-  for (const auto& [p, gs] : providers) {
-    for (const TargetGroup& g : gs) targets += static_cast<int64_t>(g.targets.size());
-  }
-  return targets;
-}
-
-void Manager::ReloadNow() {
-  {
-    MutexLock lock(&mu_);
-    reload_requested_ = true;
-    cv_.SignalAll();
-  }
-  MutexLock apply(&apply_mu_);
-  for (auto& [job, dirty] : dirty_) {
-    if (dirty) SyncJobLocked(job);
-  }
-}
-
-void Manager::RunReloader() {
-  while (true) {
-    {
-      MutexLock lock(&mu_);
-      if (stopping_) return;
-      // Wake at least every second for file_sd refresh and pending updates.
-      cv_.WaitWithTimeout(&mu_, std::min(options_.reload_interval, absl::Seconds(1)));
-      if (stopping_) return;
-    }
-    ReloaderPass();
-  }
-}
-
-void Manager::ReloaderPass() {
-  const absl::Time now = options_.clock->Now();
-  MutexLock apply(&apply_mu_);
-  std::vector<std::string> jobs;
-  {
-    MutexLock lock(&mu_);
-    if (stopping_) return;
-    for (const auto& [job, pool] : pools_) jobs.push_back(job);
-  }
-  for (const std::string& job : jobs) RefreshFileSdLocked(job, false);
-  // Before the first reload, Prometheus' reloader waits for its ticker's
-  // first tick.
-  const absl::Time since =
-      last_reload_ == absl::InfinitePast() ? created_ : last_reload_;
-  if (now - since < options_.reload_interval) return;
-  bool synced = false;
-  for (auto& [job, dirty] : dirty_) {
-    if (!dirty) continue;
-    SyncJobLocked(job);
-    synced = true;
-  }
-  if (synced) last_reload_ = now;
-}
-
 void Manager::Stop() {
   {
     MutexLock lock(&mu_);
-    if (stopping_ && !reloader_.joinable()) return;
+    if (stopping_) return;
     stopping_ = true;
-    cv_.SignalAll();
   }
-  if (reloader_.joinable()) reloader_.join();
   std::map<std::string, std::shared_ptr<ScrapePool>> pools;
   {
     MutexLock apply(&apply_mu_);

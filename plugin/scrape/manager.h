@@ -4,7 +4,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -20,7 +19,7 @@
 #include "plugin/config/prometheus_config.h"
 #include "plugin/http/http_client.h"
 #include "plugin/metrics/registry.h"
-#include "plugin/scrape/sample_sink.h"
+#include "plugin/model/sample_sink.h"
 #include "plugin/scrape/scrape_metrics.h"
 #include "plugin/scrape/scrape_pool.h"
 #include "plugin/scrape/scraper.h"
@@ -28,26 +27,16 @@
 namespace promscrape::scrape {
 
 // The scrape engine's root (Prometheus' scrape.Manager): one pool per job
-// of the applied prometheus.yml, target sets per job and provider (the
-// config's static_configs and file_sd_configs, and whatever the host sends
-// through UpdateTargets), and a debounced reloader that applies target
-// updates at most every reload_interval. It owns the shared services: the
-// HTTP event loop, the worker pool and the timer.
+// of the applied prometheus.yml. Targets arrive per job as complete sets
+// (SyncTargets, called by plugin/discovery); the manager never knows where
+// they came from. It owns the shared services: the HTTP event loops, the
+// worker pool and the timer.
 //
-// Thread-safe. Mutations (ApplyConfig, UpdateTargets, ReloadNow, Stop) are
-// serialized; queries never wait for them.
+// Thread-safe. Mutations (ApplyConfig, SyncTargets, Stop) are serialized;
+// queries never wait for them.
 class Manager {
  public:
   struct Options {
-    // Target updates (UpdateTargets) are applied at most once per
-    // reload_interval, the first one reload_interval after the manager
-    // starts (Prometheus' DiscoveryReloadInterval and its reloader ticker).
-    // Targets of the config itself (static_configs, file_sd_configs) start
-    // at ApplyConfig.
-    absl::Duration reload_interval = absl::Seconds(5);
-    // Prometheus' DiscoveryReloadOnStartup: the first target update is
-    // applied at once instead of at the first reload tick.
-    bool reload_on_startup = false;
     // Prometheus' ScrapeOnShutdown: every loop scrapes once more when it is
     // stopped (manager or pool stop, target gone), even while still waiting
     // for its first scrape. Stop() waits for these scrapes (each bounded by
@@ -83,8 +72,6 @@ class Manager {
     Scraper* scraper = nullptr;
     Scheduler* scheduler = nullptr;
     Executor* executor = nullptr;
-    // False: no reloader thread; the test calls RunReloaderOnceForTest().
-    bool reloader_thread = true;
     // Loops start at exactly initial_scrape_offset, without the phase
     // hashed from the target (Prometheus' skipOffsetting).
     bool skip_offsetting_for_test = false;
@@ -98,37 +85,25 @@ class Manager {
 
   // `sink`, `registry` and `logger` must outlive the manager.
   static absl::StatusOr<std::unique_ptr<Manager>> Create(
-      Options options, SampleSink& sink, metrics::Registry& registry,
+      Options options, model::SampleSink& sink, metrics::Registry& registry,
       const Logger& logger);
   Manager(const Manager&) = delete;
   Manager& operator=(const Manager&) = delete;
   ~Manager();
 
-  // Installs `config`: new jobs get pools (their static and file targets
-  // start at once), removed jobs stop, changed jobs reload. Invalid job
-  // settings fail the whole call and change nothing.
+  // Installs `config`: new jobs get pools (with no targets until the first
+  // SyncTargets), removed jobs stop, changed jobs (field-wise comparison of
+  // the parsed scrape configs) reload. Invalid job settings fail the whole
+  // call and change nothing.
   absl::StatusOr<ApplyResult> ApplyConfig(const config::PrometheusConfig& config)
       ABSL_LOCKS_EXCLUDED(apply_mu_, mu_);
 
-  // Replaces `provider`'s target groups of `job` (applied at the next
-  // reload; at once for the first update with reload_on_startup). kNotFound
-  // for a job not in the config. Returns the number of targets the job's
-  // providers now hold.
-  absl::StatusOr<int64_t> UpdateTargets(const std::string& job,
-                                        const std::string& provider,
-                                        std::vector<TargetGroup> groups)
+  // Makes `groups` the complete target set of `job` (Prometheus'
+  // scrapePool.Sync): new targets start, vanished ones stop. Unknown jobs
+  // are ignored (the job was removed since).
+  void SyncTargets(const std::string& job,
+                   const std::vector<TargetGroup>& groups)
       ABSL_LOCKS_EXCLUDED(apply_mu_, mu_);
-
-  // Applies pending target updates now.
-  void ReloadNow() ABSL_LOCKS_EXCLUDED(apply_mu_, mu_);
-
-  // One pass of the reloader: re-reads due file_sd files and, if
-  // reload_interval has passed since the last reload (or, before the first
-  // one, since the manager was created), syncs the jobs with pending target
-  // updates.
-  void RunReloaderOnceForTest() ABSL_LOCKS_EXCLUDED(apply_mu_, mu_) {
-    ReloaderPass();
-  }
 
   // Stops every pool, then the services. Idempotent.
   void Stop() ABSL_LOCKS_EXCLUDED(apply_mu_, mu_);
@@ -143,20 +118,15 @@ class Manager {
   config::PrometheusConfig Config() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  Manager(Options options, SampleSink& sink, metrics::Registry& registry,
+  Manager(Options options, model::SampleSink& sink, metrics::Registry& registry,
           const Logger& logger);
-  void RunReloader();
-  void ReloaderPass() ABSL_LOCKS_EXCLUDED(apply_mu_, mu_);
   // Prometheus' metadata_cache_{entries,bytes}{scrape_job}, computed at
   // collection.
   void CollectMetadataMetrics(std::vector<metrics::MetricSample>* out) const
       ABSL_LOCKS_EXCLUDED(mu_);
-  void SyncJobLocked(const std::string& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
-  void RefreshFileSdLocked(const std::string& job, bool force)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
 
   const Options options_;
-  SampleSink& sink_;
+  model::SampleSink& sink_;
   metrics::Registry& registry_;
   const Logger& logger_;
   BufferPool buffers_;
@@ -175,23 +145,11 @@ class Manager {
 
   // Serializes mutations; taken before mu_.
   Mutex apply_mu_;
-  // job -> provider -> groups.
-  std::map<std::string, std::map<std::string, std::vector<TargetGroup>>>
-      target_sets_ ABSL_GUARDED_BY(apply_mu_);
-  std::map<std::string, bool> dirty_ ABSL_GUARDED_BY(apply_mu_);
-  // job -> file path -> last read time.
-  std::map<std::string, absl::Time> file_sd_read_ ABSL_GUARDED_BY(apply_mu_);
-  absl::Time last_reload_ ABSL_GUARDED_BY(apply_mu_) = absl::InfinitePast();
-  // The reloader's first tick is reload_interval after this.
-  const absl::Time created_;
 
   mutable Mutex mu_ ABSL_ACQUIRED_AFTER(apply_mu_);
-  CondVar cv_;
   std::map<std::string, std::shared_ptr<ScrapePool>> pools_ ABSL_GUARDED_BY(mu_);
   config::PrometheusConfig config_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool reload_requested_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread reloader_;
 };
 
 }  // namespace promscrape::scrape

@@ -26,7 +26,7 @@ absl::string_view ToAbsl(std::string_view s) {
   return absl::string_view(s.data(), s.size());
 }
 
-size_t BucketCount(const textparse::Histogram& h) {
+size_t BucketCount(const model::Histogram& h) {
   return h.is_float ? h.positive_counts.size() + h.negative_counts.size()
                     : h.positive_deltas.size() + h.negative_deltas.size();
 }
@@ -39,9 +39,9 @@ struct AppendScratch {
   // Per format, per (scrape_classic_histograms, scrape_native_histograms).
   std::array<std::unique_ptr<textparse::Parser>, 3 * 4> parsers;
   std::vector<textparse::Label> scraped;
-  labels::Builder builder;
+  model::Builder builder;
   PreparedSeries prepared;  // the builder's labels in the cache's form
-  textparse::Histogram histogram;
+  model::Histogram histogram;
 };
 
 AppendScratch& Scratch() {
@@ -60,7 +60,7 @@ ScrapeAppend::ScrapeAppend(AppendOptions options)
       cache_(options_.target_labels),
       max_schema_(PickSchema(options_.native_histogram_min_bucket_factor)) {
   for (size_t i = 0; i < kReportNames.size(); ++i) {
-    report_labels_[i] = labels::CompactLabels(
+    report_labels_[i] = model::CompactLabels(
         ReportSeriesLabels(kReportNames[i], options_.target_labels));
   }
   parser_options_.scrape_classic_histograms =
@@ -95,9 +95,9 @@ textparse::Parser* ScrapeAppend::ParserFor(std::string_view content_type,
 // The limit wrappers of Prometheus' appenderWithLimits, outermost first:
 // max schema, bucket limit, sample limit, time limit.
 ScrapeAppend::AddResult ScrapeAppend::AppendLimited(
-    const labels::SeriesLabels& series, int64_t t, bool is_histogram,
-    textparse::Parser& parser, Appender& app) {
-  const textparse::Histogram* h = nullptr;
+    const model::SeriesLabels& series, int64_t t, bool is_histogram,
+    textparse::Parser& parser, model::Appender& app) {
+  const model::Histogram* h = nullptr;
   if (is_histogram) {
     h = &parser.histogram();
     const uint64_t limit = options_.native_histogram_bucket_limit;
@@ -106,7 +106,7 @@ ScrapeAppend::AddResult ScrapeAppend::AppendLimited(
     if (reduce_schema || (limit > 0 && BucketCount(*h) > limit)) {
       // The parser's histogram is read-only; the scratch copy keeps its
       // capacity, so this allocates only while it grows.
-      textparse::Histogram& scratch = Scratch().histogram;
+      model::Histogram& scratch = Scratch().histogram;
       scratch = *h;
       h = &scratch;
       if (reduce_schema) ReduceResolution(&scratch, max_schema_);
@@ -120,31 +120,31 @@ ScrapeAppend::AddResult ScrapeAppend::AppendLimited(
     return AddResult::kSampleLimit;
   }
   if (t > max_time_ms_) return AddResult::kOutOfBounds;
-  const AppendStatus status = h != nullptr
+  const model::AppendStatus status = h != nullptr
                                   ? app.AppendHistogram(series, t, *h)
                                   : app.Append(series, t, parser.Value());
-  if (status == AppendStatus::kOk) [[likely]] return AddResult::kOk;
+  if (status == model::AppendStatus::kOk) [[likely]] return AddResult::kOk;
   // A storage rejection, as Prometheus' checkAddError treats it: the sample
   // is skipped and counted, the scrape goes on.
-  if (status == AppendStatus::kDuplicateSample) return AddResult::kDuplicate;
-  if (status == AppendStatus::kOutOfBounds) return AddResult::kOutOfBounds;
+  if (status == model::AppendStatus::kDuplicateSample) return AddResult::kDuplicate;
+  if (status == model::AppendStatus::kOutOfBounds) return AddResult::kOutOfBounds;
   return AddResult::kOutOfOrder;
 }
 
-void ScrapeAppend::AppendStaleMarkers(int64_t timestamp_ms, Appender& app) {
+void ScrapeAppend::AppendStaleMarkers(int64_t timestamp_ms, model::Appender& app) {
   // Stale markers never count against sample_limit; out-of-bounds ones are
   // dropped like any sample. A sink's rejection of a marker (out of order:
   // the series has a newer sample) is ignored, as Prometheus does.
   if (timestamp_ms > max_time_ms_) return;
   const double stale = StaleNaN();
-  cache_.ForEachStale([&](const labels::SeriesLabels& series) {
+  cache_.ForEachStale([&](const model::SeriesLabels& series) {
     app.Append(series, timestamp_ms, stale);
   });
 }
 
 AppendResult ScrapeAppend::Append(std::string_view body,
                                   std::string_view content_type,
-                                  int64_t timestamp_ms, Appender& app) {
+                                  int64_t timestamp_ms, model::Appender& app) {
   AppendResult result;
   max_time_ms_ = (options_.clock != nullptr
                       ? absl::ToUnixMillis(options_.clock->Now())
@@ -215,7 +215,7 @@ AppendResult ScrapeAppend::Append(std::string_view body,
       cache_.Prepare(scratch.builder.current(), &scratch.prepared);
       series = cache_.FindSeries(scratch.prepared);
     }
-    const labels::SeriesLabels series_labels =
+    const model::SeriesLabels series_labels =
         series != nullptr ? cache_.LabelsOf(*series)
                           : cache_.LabelsOf(scratch.prepared);
 
@@ -281,17 +281,17 @@ AppendResult ScrapeAppend::Append(std::string_view body,
 }
 
 void ScrapeAppend::AppendStaleMarkersOnStop(int64_t timestamp_ms,
-                                            Appender& app) {
+                                            model::Appender& app) {
   Append("", "", timestamp_ms, app);
   const double stale = StaleNaN();
-  for (const labels::CompactLabels& series : report_labels_) {
+  for (const model::CompactLabels& series : report_labels_) {
     app.Append(series, timestamp_ms, stale);
   }
 }
 
 void ScrapeAppend::AppendReport(int64_t timestamp_ms, absl::Duration duration,
                                 const AppendResult& result, bool up,
-                                Appender& app) {
+                                model::Appender& app) {
   const double values[5] = {
       up ? 1.0 : 0.0, absl::ToDoubleSeconds(duration),
       static_cast<double>(result.total), static_cast<double>(result.added),

@@ -16,23 +16,25 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "plugin/common/clock.h"
-#include "plugin/labels/builder.h"
-#include "plugin/labels/labels.h"
+#include "plugin/model/builder.h"
+#include "plugin/model/labels.h"
 #include "plugin/relabel/rule.h"
 #include "plugin/scrape/label_mutation.h"
-#include "plugin/scrape/sample_sink.h"
+#include "plugin/model/sample_sink.h"
 #include "plugin/scrape/series_cache.h"
-#include "plugin/textparse/histogram.h"
+#include "plugin/model/histogram.h"
 #include "plugin/textparse/parser.h"
 
 namespace promscrape::scrape {
+
+using model::MetricMetadata;
 
 // What the append step needs of the target's config. Pointers must outlive
 // the ScrapeAppend that holds them.
 struct AppendOptions {
   // The target's public labels (Target::PublicLabels()): attached to every
   // sample with honor_labels / exported_ rules, and to report series.
-  labels::Labels target_labels;
+  model::Labels target_labels;
   bool honor_labels = false;
   bool honor_timestamps = true;
   bool track_timestamps_staleness = false;
@@ -79,14 +81,6 @@ struct AppendResult {
   bool label_limits_exceeded = false;
 };
 
-// One TYPE/HELP/UNIT entry of the metadata cache.
-struct MetricMetadata {
-  std::string metric;
-  textparse::MetricType type = textparse::MetricType::kUnknown;
-  std::string help;
-  std::string unit;
-};
-
 // The per-target state that lives from scrape to scrape: the series cache
 // keyed by the parser's raw series bytes (so a warm scrape allocates nothing
 // per sample), the dropped-series cache, the staleness sets of the last and
@@ -127,19 +121,19 @@ class ScrapeAppend {
   // the call. Once a body has been seen, appending it again allocates
   // nothing (tests/scrape/scrape_append_alloc_test.cc).
   AppendResult Append(std::string_view body, std::string_view content_type,
-                      int64_t timestamp_ms, Appender& app);
+                      int64_t timestamp_ms, model::Appender& app);
 
   // Appends StaleNaN at `timestamp_ms` for every series of the last
   // successful scrape and the report series (used when the target stops,
   // §5.6). Prometheus skips this when the loop never scraped; that is the
   // caller's call (the report markers are written regardless).
-  void AppendStaleMarkersOnStop(int64_t timestamp_ms, Appender& app);
+  void AppendStaleMarkersOnStop(int64_t timestamp_ms, model::Appender& app);
 
   // Appends the five report series (up, scrape_duration_seconds,
   // scrape_samples_scraped, scrape_samples_post_metric_relabeling,
   // scrape_series_added) at `timestamp_ms` with the target labels (§5.11).
   void AppendReport(int64_t timestamp_ms, absl::Duration duration,
-                    const AppendResult& result, bool up, Appender& app);
+                    const AppendResult& result, bool up, model::Appender& app);
 
   // A snapshot of the metadata cache, sorted by metric name.
   std::vector<MetricMetadata> Metadata() const;
@@ -153,10 +147,10 @@ class ScrapeAppend {
 
   textparse::Parser* ParserFor(std::string_view content_type,
                                std::string_view body);
-  AddResult AppendLimited(const labels::SeriesLabels& series, int64_t t,
+  AddResult AppendLimited(const model::SeriesLabels& series, int64_t t,
                           bool is_histogram, textparse::Parser& parser,
-                          Appender& app);
-  void AppendStaleMarkers(int64_t timestamp_ms, Appender& app);
+                          model::Appender& app);
+  void AppendStaleMarkers(int64_t timestamp_ms, model::Appender& app);
 
   AppendOptions options_;
   LabelLimits limits_;
@@ -164,7 +158,7 @@ class ScrapeAppend {
   SeriesCache cache_;
   // up, scrape_duration_seconds, scrape_samples_scraped,
   // scrape_samples_post_metric_relabeling, scrape_series_added.
-  std::array<labels::CompactLabels, 5> report_labels_;
+  std::array<model::CompactLabels, 5> report_labels_;
 
   // Per-target append state. (Parsers and miss-path buffers are per
   // thread, shared by all targets: see AppendScratch in the .cc.)

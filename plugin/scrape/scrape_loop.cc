@@ -246,7 +246,7 @@ void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
   absl::Status scrape_error = response.status;
   std::string_view body;
   if (scrape_error.ok()) body = response.body;
-  std::unique_ptr<Appender> app = services_.sink->NewAppender();
+  std::unique_ptr<model::Appender> app = services_.sink->NewAppender();
   AppendResult result =
       append->Append(body, response.content_type, ts, *app);
   const ScrapeMetrics* metrics = services_.metrics;
@@ -358,7 +358,7 @@ void ScrapeLoop::Reconfigure(Target target,
   if (interval_ != old_interval) regrid_ = true;
 }
 
-void ScrapeLoop::UpdateDiscoveredLabels(const labels::Labels& discovered) {
+void ScrapeLoop::UpdateDiscoveredLabels(const model::Labels& discovered) {
   MutexLock lock(&mu_);
   target_.set_discovered_labels(discovered);
 }

@@ -17,7 +17,7 @@
 #include "plugin/http/request.h"
 #include "plugin/metrics/registry.h"
 #include "plugin/scrape/job_settings.h"
-#include "plugin/scrape/sample_sink.h"
+#include "plugin/model/sample_sink.h"
 #include "plugin/scrape/scrape_append.h"
 #include "plugin/scrape/scrape_metrics.h"
 #include "plugin/scrape/scraper.h"
@@ -31,8 +31,8 @@ enum class TargetHealth { kUnknown, kUp, kDown };
 struct TargetState {
   std::string job;
   std::string url;
-  labels::Labels labels;             // Target::PublicLabels()
-  labels::Labels discovered_labels;  // before relabeling
+  model::Labels labels;             // Target::PublicLabels()
+  model::Labels discovered_labels;  // before relabeling
   TargetHealth health = TargetHealth::kUnknown;
   std::string last_error;
   absl::Time last_scrape;  // InfinitePast() before the first scrape
@@ -54,7 +54,7 @@ struct LoopServices {
   // Ticks run here unless the scraper offers the transport's own timers
   // (Scraper::TimersFor: the event loop of the target, in production).
   Scheduler* scheduler = nullptr;
-  SampleSink* sink = nullptr;
+  model::SampleSink* sink = nullptr;
   BufferPool* buffers = nullptr;  // response bodies of scrapes in flight
   const Clock* clock = nullptr;
   uint64_t offset_seed = 0;
@@ -110,7 +110,7 @@ class ScrapeLoop {
                    bool reuse_cache) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Updates the discovered labels shown for the target (same identity).
-  void UpdateDiscoveredLabels(const labels::Labels& discovered)
+  void UpdateDiscoveredLabels(const model::Labels& discovered)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   // Every scrape fails with `error` without an HTTP request (target_limit);

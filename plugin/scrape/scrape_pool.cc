@@ -111,12 +111,12 @@ void ScrapePool::ScheduleEndOfRunStaleness(uint64_t hash, ScrapeLoop& loop) {
   }
   std::shared_ptr<ScrapeAppend> state = loop.append_state();
   const int64_t ts = absl::ToUnixMillis(stale_time);
-  SampleSink* sink = services_.sink;
+  model::SampleSink* sink = services_.sink;
   Executor* executor = services_.executor;
   services_.scheduler->RunAt(fire, [=] {
     executor->Submit([=] {
       if (disabled->load()) return;
-      std::unique_ptr<Appender> app = sink->NewAppender();
+      std::unique_ptr<model::Appender> app = sink->NewAppender();
       state->AppendStaleMarkersOnStop(ts, *app);
       app->Commit().IgnoreError();
     });

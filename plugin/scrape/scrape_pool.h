@@ -32,7 +32,7 @@ struct PoolInfo {
 
 // A target that relabeling dropped, as shown to operators.
 struct DroppedTarget {
-  labels::Labels discovered_labels;
+  model::Labels discovered_labels;
 };
 
 // Runs the scrape loops of one job (Prometheus' scrapePool): turns target

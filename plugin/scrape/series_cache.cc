@@ -21,7 +21,7 @@ absl::string_view SeriesCache::Key::view() const {
   return absl::string_view(data_ + sizeof n, n);
 }
 
-SeriesCache::SeriesCache(const labels::Labels& shared)
+SeriesCache::SeriesCache(const model::Labels& shared)
     : shared_(shared),
       shared_compact_(shared),
       by_labels_(0, ByLabelsHash(), ByLabelsEq()) {}
@@ -32,14 +32,14 @@ SeriesCache::~SeriesCache() {
   for (const auto& [key, iter] : dropped_) key.Free();
 }
 
-void SeriesCache::Prepare(const std::vector<labels::Label>& lset,
+void SeriesCache::Prepare(const std::vector<model::Label>& lset,
                           PreparedSeries* out) const {
   // Both sets are sorted by name: one merge walk decides whether `lset`
   // carries every shared label with its value, a second encodes the rest.
   bool shares = !shared_.empty();
   {
     auto it = lset.begin();
-    for (const labels::Label& s : shared_) {
+    for (const model::Label& s : shared_) {
       while (it != lset.end() && it->name < s.name) ++it;
       if (it == lset.end() || it->name != s.name || it->value != s.value) {
         shares = false;
@@ -49,12 +49,12 @@ void SeriesCache::Prepare(const std::vector<labels::Label>& lset,
   }
   out->own.clear();
   auto shared = shared_.begin();
-  for (const labels::Label& l : lset) {
+  for (const model::Label& l : lset) {
     if (shares) {
       while (shared != shared_.end() && shared->name < l.name) ++shared;
       if (shared != shared_.end() && shared->name == l.name) continue;
     }
-    labels::CompactLabels::AppendEncoded(l.name, l.value, &out->own);
+    model::CompactLabels::AppendEncoded(l.name, l.value, &out->own);
   }
   out->shares = shares;
   out->hash = OwnHash(out->own, shares);
@@ -210,7 +210,7 @@ MetaEntry& SeriesCache::MetaLocked(absl::string_view metric) {
 }
 
 void SeriesCache::SetType(absl::string_view metric,
-                          textparse::MetricType type) {
+                          model::MetricType type) {
   MutexLock lock(&meta_mu_);
   MetaLocked(metric).type = type;
 }

@@ -13,8 +13,8 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 #include "plugin/common/mutex.h"
-#include "plugin/labels/compact_labels.h"
-#include "plugin/labels/labels.h"
+#include "plugin/model/compact_labels.h"
+#include "plugin/model/labels.h"
 #include "plugin/textparse/parser.h"
 
 // Prometheus' scrapeCache (§5.9, §5.10) for one target.
@@ -63,7 +63,7 @@ static_assert(sizeof(SeriesState) == 32);
 
 // One TYPE/HELP/UNIT entry of the metadata cache.
 struct MetaEntry {
-  textparse::MetricType type = textparse::MetricType::kUnknown;
+  model::MetricType type = model::MetricType::kUnknown;
   std::string help;
   std::string unit;
   int64_t last_iter = 0;
@@ -89,12 +89,12 @@ class SeriesCache {
  public:
   // `shared`: labels most series of the target carry with the same values
   // (its target labels); stored once here instead of in every series.
-  explicit SeriesCache(const labels::Labels& shared = labels::Labels());
+  explicit SeriesCache(const model::Labels& shared = model::Labels());
   ~SeriesCache();
 
   // The whole label set of `series`.
-  labels::SeriesLabels LabelsOf(const SeriesState& series) const {
-    return labels::SeriesLabels(
+  model::SeriesLabels LabelsOf(const SeriesState& series) const {
+    return model::SeriesLabels(
         series.own_labels(),
         series.shares_target ? shared_compact_.payload() : absl::string_view());
   }
@@ -109,12 +109,12 @@ class SeriesCache {
   // null on a miss. No allocation.
   SeriesState* Get(absl::string_view key, bool* already_scraped);
   // Fills `out` with the cache's form of the final labels `lset` (sorted by
-  // name, as labels::Builder::current() keeps them).
-  void Prepare(const std::vector<labels::Label>& lset,
+  // name, as model::Builder::current() keeps them).
+  void Prepare(const std::vector<model::Label>& lset,
                PreparedSeries* out) const;
   // The whole label set of a prepared series (a view of `p`).
-  labels::SeriesLabels LabelsOf(const PreparedSeries& p) const {
-    return labels::SeriesLabels(
+  model::SeriesLabels LabelsOf(const PreparedSeries& p) const {
+    return model::SeriesLabels(
         p.own, p.shares ? shared_compact_.payload() : absl::string_view());
   }
   // Adds `key` -> the series `p` (shared with other keys that have the same
@@ -129,7 +129,7 @@ class SeriesCache {
 
   // Marks `series` as present in this iteration for staleness.
   void TrackStaleness(SeriesState* series);
-  // Calls `f(const labels::SeriesLabels&)` for each series tracked in the previous iteration and
+  // Calls `f(const model::SeriesLabels&)` for each series tracked in the previous iteration and
   // not in this one.
   template <typename F>
   void ForEachStale(F f) const;
@@ -140,7 +140,7 @@ class SeriesCache {
   // the next iteration. Returns whether a flush was forced.
   bool IterDone(bool flush);
 
-  void SetType(absl::string_view metric, textparse::MetricType type);
+  void SetType(absl::string_view metric, model::MetricType type);
   void SetHelp(absl::string_view metric, absl::string_view help);
   void SetUnit(absl::string_view metric, absl::string_view unit);
   // Calls `f(name, entry)` in unspecified order with the metadata lock held.
@@ -238,8 +238,8 @@ class SeriesCache {
   MetaEntry& MetaLocked(absl::string_view metric)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(meta_mu_);
 
-  const labels::Labels shared_;
-  const labels::CompactLabels shared_compact_;
+  const model::Labels shared_;
+  const model::CompactLabels shared_compact_;
   int64_t iter_ = 0;
   size_t successful_count_ = 0;
   // Owns the states; indexed by their embedded key.

@@ -3,11 +3,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "plugin/common/go_quote.h"
 #include "plugin/common/status.h"
+#include "plugin/common/utf8.h"
 #include "plugin/config/duration.h"
-#include "plugin/labels/builder.h"
-#include "plugin/labels/hash.h"
-#include "plugin/labels/names.h"
+#include "plugin/model/builder.h"
+#include "plugin/model/hash.h"
+#include "plugin/model/names.h"
 #include "plugin/relabel/relabel.h"
 
 namespace promscrape::scrape {
@@ -86,41 +88,25 @@ bool SplitHostPort(absl::string_view hp, std::string* host,
   return true;
 }
 
-std::vector<TargetGroup> StaticTargetGroups(
-    const config::ScrapeConfig& config) {
-  std::vector<TargetGroup> groups;
-  for (size_t i = 0; i < config.static_configs.size(); ++i) {
-    const auto& sc = config.static_configs[i];
-    TargetGroup g;
-    g.source = absl::StrCat(i);
-    g.labels = sc.labels;
-    for (const auto& t : sc.targets) {
-      g.targets.push_back(labels::Labels::Of({{labels::kAddressLabel, t}}));
-    }
-    groups.push_back(std::move(g));
-  }
-  return groups;
-}
-
-Target::Target(labels::Labels labels, labels::Labels discovered_labels,
+Target::Target(model::Labels labels, model::Labels discovered_labels,
                std::map<std::string, std::vector<std::string>> params)
     : labels_(std::move(labels)),
       discovered_(std::move(discovered_labels)),
       params_(std::move(params)) {}
 
-labels::Labels Target::PublicLabels() const {
-  std::vector<labels::Label> out;
+model::Labels Target::PublicLabels() const {
+  std::vector<model::Label> out;
   for (const auto& l : labels_) {
-    if (!absl::StartsWith(l.name, labels::kReservedPrefix)) out.push_back(l);
+    if (!absl::StartsWith(l.name, model::kReservedPrefix)) out.push_back(l);
   }
-  return labels::Labels::FromUnsorted(std::move(out));
+  return model::Labels::FromUnsorted(std::move(out));
 }
 
 std::string Target::Url() const {
   std::map<std::string, std::vector<std::string>> params = params_;
   for (const auto& l : labels_) {
-    if (!absl::StartsWith(l.name, labels::kParamLabelPrefix)) continue;
-    const std::string key = l.name.substr(labels::kParamLabelPrefix.size());
+    if (!absl::StartsWith(l.name, model::kParamLabelPrefix)) continue;
+    const std::string key = l.name.substr(model::kParamLabelPrefix.size());
     auto& values = params[key];
     if (values.empty()) {
       values.push_back(l.value);
@@ -128,9 +114,9 @@ std::string Target::Url() const {
       values[0] = l.value;
     }
   }
-  const absl::string_view scheme = labels_.Get(labels::kSchemeLabel);
-  const absl::string_view host = labels_.Get(labels::kAddressLabel);
-  const absl::string_view path = labels_.Get(labels::kMetricsPathLabel);
+  const absl::string_view scheme = labels_.Get(model::kSchemeLabel);
+  const absl::string_view host = labels_.Get(model::kAddressLabel);
+  const absl::string_view path = labels_.Get(model::kMetricsPathLabel);
   std::string url;
   if (!scheme.empty()) absl::StrAppend(&url, scheme, ":");
   if (!scheme.empty() || !host.empty()) {
@@ -155,7 +141,7 @@ std::string Target::Url() const {
 }
 
 uint64_t Target::Hash() const {
-  labels::Fnv1a64 h;
+  model::Fnv1a64 h;
   h.Write(absl::StrFormat("%016d", labels_.Hash()));
   h.Write(Url());
   return h.Sum();
@@ -175,63 +161,63 @@ absl::Duration Target::Offset(absl::Duration interval, uint64_t offset_seed,
 
 absl::StatusOr<std::pair<absl::Duration, absl::Duration>>
 Target::IntervalAndTimeout() const {
-  const absl::string_view interval = labels_.Get(labels::kScrapeIntervalLabel);
+  const absl::string_view interval = labels_.Get(model::kScrapeIntervalLabel);
   auto i = config::ParseDuration(interval);
   if (!i.ok()) {
     return Annotate(i.status(), absl::StrCat("error parsing interval label ",
-                                             labels::GoQuote(interval)));
+                                             GoQuote(interval)));
   }
-  const absl::string_view timeout = labels_.Get(labels::kScrapeTimeoutLabel);
+  const absl::string_view timeout = labels_.Get(model::kScrapeTimeoutLabel);
   auto t = config::ParseDuration(timeout);
   if (!t.ok()) {
     return Annotate(t.status(), absl::StrCat("error parsing timeout label ",
-                                             labels::GoQuote(timeout)));
+                                             GoQuote(timeout)));
   }
   return std::make_pair(*i, *t);
 }
 
 absl::StatusOr<PopulatedLabels> PopulateLabels(
-    const labels::Labels& lset, const config::ScrapeConfig& cfg) {
+    const model::Labels& lset, const config::ScrapeConfig& cfg) {
   const std::pair<absl::string_view, std::string> scrape_labels[] = {
-      {labels::kJobLabel, cfg.job_name},
-      {labels::kScrapeIntervalLabel,
+      {model::kJobLabel, cfg.job_name},
+      {model::kScrapeIntervalLabel,
        config::FormatPromDuration(cfg.scrape_interval)},
-      {labels::kScrapeTimeoutLabel,
+      {model::kScrapeTimeoutLabel,
        config::FormatPromDuration(cfg.scrape_timeout)},
-      {labels::kMetricsPathLabel, cfg.metrics_path},
-      {labels::kSchemeLabel, cfg.scheme},
+      {model::kMetricsPathLabel, cfg.metrics_path},
+      {model::kSchemeLabel, cfg.scheme},
   };
-  labels::Builder lb(lset);
+  model::Builder lb(lset);
   for (const auto& [name, value] : scrape_labels) {
     if (lset.Get(name).empty()) lb.Set(name, value);
   }
   // NOTE: Prometheus 2.x sets params unconditionally (3.x only when unset).
   for (const auto& [k, v] : cfg.params) {
-    if (!v.empty()) lb.Set(absl::StrCat(labels::kParamLabelPrefix, k), v[0]);
+    if (!v.empty()) lb.Set(absl::StrCat(model::kParamLabelPrefix, k), v[0]);
   }
   PopulatedLabels out;
   out.discovered = lb.Build();
   if (!relabel::Process(lb, cfg.relabel_rules)) return out;
 
-  std::string addr(lb.Get(labels::kAddressLabel));
+  std::string addr(lb.Get(model::kAddressLabel));
   if (addr.empty()) return Err("no address");
   // 2.x appends the scheme's default port when the address has none and
   // adding one makes it a valid host:port.
   if (!SplitHostPort(addr, nullptr, nullptr) &&
       SplitHostPort(absl::StrCat(addr, ":1234"), nullptr, nullptr)) {
-    const absl::string_view scheme = lb.Get(labels::kSchemeLabel);
+    const absl::string_view scheme = lb.Get(model::kSchemeLabel);
     if (scheme == "http" || scheme.empty()) {
       addr.append(":80");
     } else if (scheme == "https") {
       addr.append(":443");
     } else {
-      return Err(absl::StrCat("invalid scheme: ", labels::GoQuote(cfg.scheme)));
+      return Err(absl::StrCat("invalid scheme: ", GoQuote(cfg.scheme)));
     }
-    lb.Set(labels::kAddressLabel, addr);
+    lb.Set(model::kAddressLabel, addr);
   }
   PROMSCRAPE_RETURN_IF_ERROR(config::CheckTargetAddress(addr));
 
-  const std::string interval(lb.Get(labels::kScrapeIntervalLabel));
+  const std::string interval(lb.Get(model::kScrapeIntervalLabel));
   auto interval_d = config::ParseDuration(interval);
   if (!interval_d.ok()) {
     return Annotate(interval_d.status(), "error parsing scrape interval");
@@ -239,7 +225,7 @@ absl::StatusOr<PopulatedLabels> PopulateLabels(
   if (*interval_d == absl::ZeroDuration()) {
     return Err("scrape interval cannot be 0");
   }
-  const std::string timeout(lb.Get(labels::kScrapeTimeoutLabel));
+  const std::string timeout(lb.Get(model::kScrapeTimeoutLabel));
   auto timeout_d = config::ParseDuration(timeout);
   if (!timeout_d.ok()) {
     return Annotate(timeout_d.status(), "error parsing scrape timeout");
@@ -250,24 +236,24 @@ absl::StatusOr<PopulatedLabels> PopulateLabels(
   if (*timeout_d > *interval_d) {
     return Err(absl::StrCat(
         "scrape timeout cannot be greater than scrape interval (",
-        labels::GoQuote(timeout), " > ", labels::GoQuote(interval), ")"));
+        GoQuote(timeout), " > ", GoQuote(interval), ")"));
   }
 
   // Meta labels go; other `__` labels stay for the URL and settings.
   std::vector<std::string> meta;
   for (const auto& l : lb.current()) {
-    if (absl::StartsWith(l.name, labels::kMetaLabelPrefix)) meta.push_back(l.name);
+    if (absl::StartsWith(l.name, model::kMetaLabelPrefix)) meta.push_back(l.name);
   }
   for (const auto& name : meta) lb.Del(name);
-  if (lb.Get(labels::kInstanceLabel).empty()) {
-    lb.Set(labels::kInstanceLabel, addr);
+  if (lb.Get(model::kInstanceLabel).empty()) {
+    lb.Set(model::kInstanceLabel, addr);
   }
   out.labels = lb.Build();
   for (const auto& l : out.labels) {
-    if (!labels::IsValidUtf8(l.value)) {
+    if (!IsValidUtf8(l.value)) {
       return Err(absl::StrCat("invalid label value for ",
-                              labels::GoQuote(l.name), ": ",
-                              labels::GoQuote(l.value)));
+                              GoQuote(l.name), ": ",
+                              GoQuote(l.value)));
     }
   }
   return out;
@@ -277,13 +263,13 @@ GroupTargets TargetsFromGroup(const TargetGroup& group,
                               const config::ScrapeConfig& config) {
   GroupTargets result;
   for (size_t i = 0; i < group.targets.size(); ++i) {
-    const labels::Labels& t = group.targets[i];
+    const model::Labels& t = group.targets[i];
     // Target labels win over group labels.
-    std::vector<labels::Label> merged(t.begin(), t.end());
+    std::vector<model::Label> merged(t.begin(), t.end());
     for (const auto& l : group.labels) {
       if (!t.Has(l.name)) merged.push_back(l);
     }
-    labels::Builder lb(labels::Labels::FromUnsorted(std::move(merged)));
+    model::Builder lb(model::Labels::FromUnsorted(std::move(merged)));
     auto populated = PopulateLabels(lb.Build(), config);
     if (!populated.ok()) {
       result.failures.push_back(
@@ -300,8 +286,8 @@ GroupTargets TargetsFromGroup(const TargetGroup& group,
 }
 
 uint64_t OffsetSeed(absl::string_view hostname,
-                    const labels::Labels& external_labels) {
-  labels::Fnv1a64 h;
+                    const model::Labels& external_labels) {
+  model::Fnv1a64 h;
   h.Write(hostname);
   h.Write(external_labels.ToString());
   return h.Sum();

@@ -12,21 +12,13 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "plugin/config/scrape_config.h"
-#include "plugin/labels/labels.h"
+#include "plugin/discovery/target_group.h"
+#include "plugin/model/labels.h"
 
 namespace promscrape::scrape {
 
-// A discovered target group: label sets (each with at least `__address__`
-// when well-formed) sharing the group `labels`. `source` names the group in
-// errors ("0" for the first static_configs entry, as Prometheus does).
-struct TargetGroup {
-  std::vector<labels::Labels> targets;
-  labels::Labels labels;
-  std::string source;
-};
-
-// The target groups of a scrape config's `static_configs`.
-std::vector<TargetGroup> StaticTargetGroups(const config::ScrapeConfig& config);
+// Targets come from discovery (plugin/discovery) as groups.
+using discovery::TargetGroup;
 
 // One scrape target: its final labels (including the `__` labels that carry
 // scheme, path, params, interval and timeout), the labels it was discovered
@@ -36,21 +28,21 @@ std::vector<TargetGroup> StaticTargetGroups(const config::ScrapeConfig& config);
 // Thread-compatible value type.
 class Target {
  public:
-  Target(labels::Labels labels, labels::Labels discovered_labels,
+  Target(model::Labels labels, model::Labels discovered_labels,
          std::map<std::string, std::vector<std::string>> params);
 
   // All final labels, `__` labels included.
-  const labels::Labels& labels() const { return labels_; }
-  const labels::Labels& discovered_labels() const { return discovered_; }
+  const model::Labels& labels() const { return labels_; }
+  const model::Labels& discovered_labels() const { return discovered_; }
   bool dropped() const { return labels_.empty(); }
   // Same identity, newer discovery metadata.
-  void set_discovered_labels(labels::Labels discovered) {
+  void set_discovered_labels(model::Labels discovered) {
     discovered_ = std::move(discovered);
   }
 
   // The labels attached to the target's series: those not starting with
   // `__` (`job`, `instance`, user labels), sorted.
-  labels::Labels PublicLabels() const;
+  model::Labels PublicLabels() const;
 
   // The scrape URL (§3.4): scheme, address and path from the labels; the
   // config params with each `__param_<k>` label replacing the first value of
@@ -73,16 +65,16 @@ class Target {
   IntervalAndTimeout() const;
 
  private:
-  labels::Labels labels_;
-  labels::Labels discovered_;
+  model::Labels labels_;
+  model::Labels discovered_;
   std::map<std::string, std::vector<std::string>> params_;
 };
 
 // Result of PopulateLabels: `labels` is empty when relabeling dropped the
 // target; `discovered` holds the pre-relabel labels.
 struct PopulatedLabels {
-  labels::Labels labels;
-  labels::Labels discovered;
+  model::Labels labels;
+  model::Labels discovered;
 };
 
 // Prometheus 2.42 `PopulateLabels`: adds `job`, `__scrape_interval__`,
@@ -94,7 +86,7 @@ struct PopulatedLabels {
 // labels, deletes `__meta_*`, defaults `instance` to `__address__` and
 // checks values are UTF-8. Errors are kInvalidArgument.
 absl::StatusOr<PopulatedLabels> PopulateLabels(
-    const labels::Labels& target_labels, const config::ScrapeConfig& config);
+    const model::Labels& target_labels, const config::ScrapeConfig& config);
 
 // All targets of a group: `targets` has one entry per target that was kept
 // or dropped (see Target::dropped); `failures` one error per target that
@@ -110,7 +102,7 @@ GroupTargets TargetsFromGroup(const TargetGroup& group,
 // external labels' string form. HA replicas with distinct external labels
 // thus scrape a target at different phases.
 uint64_t OffsetSeed(absl::string_view hostname,
-                    const labels::Labels& external_labels);
+                    const model::Labels& external_labels);
 
 // Go's net.SplitHostPort. Exposed for tests.
 bool SplitHostPort(absl::string_view hostport, std::string* host,

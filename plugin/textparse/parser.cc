@@ -6,27 +6,6 @@
 
 namespace promscrape::textparse {
 
-std::string_view MetricTypeName(MetricType type) {
-  switch (type) {
-    case MetricType::kCounter:
-      return "counter";
-    case MetricType::kGauge:
-      return "gauge";
-    case MetricType::kHistogram:
-      return "histogram";
-    case MetricType::kGaugeHistogram:
-      return "gaugehistogram";
-    case MetricType::kSummary:
-      return "summary";
-    case MetricType::kInfo:
-      return "info";
-    case MetricType::kStateset:
-      return "stateset";
-    case MetricType::kUnknown:
-      break;
-  }
-  return "unknown";
-}
 
 std::unique_ptr<Parser> NewParser(Format format, std::string_view body,
                                   const ParserOptions& options) {

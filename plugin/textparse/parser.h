@@ -8,9 +8,17 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "plugin/textparse/histogram.h"
+#include "plugin/model/histogram.h"
+#include "plugin/model/metadata.h"
 
 namespace promscrape::textparse {
+
+// The parsers produce the model's types (plugin/model); these names keep the
+// parser code short.
+using model::BucketSpan;
+using model::Histogram;
+using model::MetricType;
+using model::MetricTypeName;
 
 // What `Parser::Next()` found. Values match Prometheus' textparse.Entry so
 // logs and debugging output line up with Prometheus'.
@@ -23,22 +31,6 @@ enum class Entry : int8_t {
   kHistogram = 5,
   kEof = 6,  // Prometheus signals this with io.EOF instead of an entry.
 };
-
-// A metric family type as declared by TYPE (text) or MetricFamily.type
-// (protobuf). `kUnknown` is text's "untyped" and OpenMetrics' "unknown".
-enum class MetricType : int8_t {
-  kUnknown = 0,
-  kCounter,
-  kGauge,
-  kHistogram,
-  kGaugeHistogram,
-  kSummary,
-  kInfo,
-  kStateset,
-};
-
-// Prometheus' spelling ("counter", "gaugehistogram", "unknown", ...).
-std::string_view MetricTypeName(MetricType type);
 
 // A label as views into the response body or into parser-owned scratch
 // memory. See `Parser::Labels()` for the lifetime.

@@ -15,19 +15,19 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "plugin/labels/compact_labels.h"
-#include "plugin/labels/labels.h"
-#include "plugin/scrape/sample_sink.h"
+#include "plugin/model/compact_labels.h"
+#include "plugin/model/labels.h"
+#include "plugin/model/sample_sink.h"
 #include "plugin/scrape/scrape_append.h"
 
 namespace promscrape::scrape {
 namespace {
 
-void CheckSeries(const labels::SeriesLabels& series) {
+void CheckSeries(const model::SeriesLabels& series) {
   std::string_view previous;
   bool first = true;
   bool has_name = false;
-  for (const labels::LabelView l : series) {
+  for (const model::LabelView l : series) {
     std::string_view name(l.name.data(), l.name.size());
     if (name.empty() || l.value.empty()) std::abort();
     if (!first && !(previous < name)) std::abort();  // sorted, unique
@@ -38,17 +38,17 @@ void CheckSeries(const labels::SeriesLabels& series) {
   if (!has_name) std::abort();
 }
 
-class CheckingAppender final : public Appender {
+class CheckingAppender final : public model::Appender {
  public:
-  AppendStatus Append(const labels::SeriesLabels& series, int64_t,
+  model::AppendStatus Append(const model::SeriesLabels& series, int64_t,
                       double) override {
     CheckSeries(series);
-    return AppendStatus::kOk;
+    return model::AppendStatus::kOk;
   }
-  AppendStatus AppendHistogram(const labels::SeriesLabels& series, int64_t,
-                               const textparse::Histogram&) override {
+  model::AppendStatus AppendHistogram(const model::SeriesLabels& series, int64_t,
+                               const model::Histogram&) override {
     CheckSeries(series);
-    return AppendStatus::kOk;
+    return model::AppendStatus::kOk;
   }
   absl::Status Commit() override { return absl::OkStatus(); }
   void Rollback() override {}
@@ -84,7 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   AppendOptions options;
   // A target label that scraped series may clash with (exported_ rule).
-  options.target_labels = labels::Labels::Of(
+  options.target_labels = model::Labels::Of(
       {{"instance", "a:80"}, {"job", "j"}, {"le", "t"}});
   options.honor_labels = (flags & 1) != 0;
   options.honor_timestamps = (flags & 2) != 0;

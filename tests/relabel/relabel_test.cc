@@ -7,7 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "plugin/labels/labels.h"
+#include "plugin/model/labels.h"
 #include "plugin/relabel/case_mapping.h"
 #include "plugin/relabel/expand.h"
 #include "plugin/relabel/md5.h"
@@ -19,7 +19,7 @@ namespace {
 
 using ::promscrape::testing::StatusIs;
 using ::testing::HasSubstr;
-using labels::Labels;
+using model::Labels;
 
 RuleSpec Spec(Action action) {
   RuleSpec s;

@@ -40,7 +40,7 @@ Logger QuietLogger() {
 
 void AppendSample(WriteQueue& queue, int i, double value) {
   std::string instance = "host-" + std::to_string(i);
-  std::vector<LabelView> labels = {
+  std::vector<model::LabelView> labels = {
       {"__name__", "up"}, {"instance", instance}, {"job", "node"}};
   PROMSCRAPE_ASSERT_OK(queue.Append(labels, 1000 + i, value));
 }
@@ -142,7 +142,7 @@ TEST(WriteQueueTest, FullQueueDropsAndCounts) {
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
       auto queue, WriteQueue::Create(options, registry, logger));
   for (int i = 0; i < 10; ++i) AppendSample(*queue, i, i);
-  std::vector<LabelView> labels = {{"__name__", "x"}};
+  std::vector<model::LabelView> labels = {{"__name__", "x"}};
   EXPECT_THAT(queue->Append(labels, 1, 1),
               StatusIs(absl::StatusCode::kResourceExhausted,
                        HasSubstr("capacity 10")));
@@ -186,7 +186,7 @@ std::string VariedRecords(int first, int count) {
   for (int i = first; i < first + count; ++i) {
     std::string pad((i % 5 == 0) ? 20000 : 10 * (i % 7), 'p');
     std::string index = std::to_string(i);
-    std::vector<LabelView> labels = {
+    std::vector<model::LabelView> labels = {
         {"__name__", "m"}, {"i", index}, {"pad", pad}};
     wire::AppendSampleRecord(&records, labels, 1000 + i, i);
   }
@@ -286,8 +286,8 @@ TEST(WriteQueueTest, WireRequestMatchesTheProtoBuiltRequest) {
       auto queue, WriteQueue::Create(FastOptions(host.address()), registry,
                                      logger));
   const std::string long_value(200, 'v');
-  std::vector<LabelView> a = {{"__name__", "a"}, {"empty", ""}};
-  std::vector<LabelView> b = {{"__name__", "b"}, {long_value, long_value}};
+  std::vector<model::LabelView> a = {{"__name__", "a"}, {"empty", ""}};
+  std::vector<model::LabelView> b = {{"__name__", "b"}, {long_value, long_value}};
   v1::Histogram h;
   h.set_count_int(3);
   h.set_sum(1.5);
@@ -305,9 +305,9 @@ TEST(WriteQueueTest, WireRequestMatchesTheProtoBuiltRequest) {
 
   v1::WriteRequest want;
   want.set_sequence(1);
-  auto add = [&](const std::vector<LabelView>& labels) {
+  auto add = [&](const std::vector<model::LabelView>& labels) {
     v1::TimeSeries* ts = want.add_timeseries();
-    for (const LabelView& l : labels) {
+    for (const model::LabelView& l : labels) {
       v1::Label* label = ts->add_labels();
       label->set_name(std::string(l.name));
       label->set_value(std::string(l.value));

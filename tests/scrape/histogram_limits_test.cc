@@ -14,8 +14,8 @@ using ::promscrape::testing::IsOk;
 using ::promscrape::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using textparse::BucketSpan;
-using textparse::Histogram;
+using model::BucketSpan;
+using model::Histogram;
 
 constexpr int32_t kCustomBucketsSchema = -53;
 

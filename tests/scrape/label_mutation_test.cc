@@ -5,8 +5,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "plugin/labels/builder.h"
-#include "plugin/labels/labels.h"
+#include "plugin/model/builder.h"
+#include "plugin/model/labels.h"
 #include "plugin/relabel/rule.h"
 #include "tests/testutil/status_matchers.h"
 
@@ -27,9 +27,9 @@ std::vector<textparse::Label> Scraped(
 
 TEST(SampleLabelMutatorTest, ConflictsResolveShortestNameFirst) {
   SampleLabelMutator m(
-      labels::Labels::Of({{"a", "t"}, {"exported_a", "t2"}, {"bb", "t3"}}),
+      model::Labels::Of({{"a", "t"}, {"exported_a", "t2"}, {"bb", "t3"}}),
       /*honor_labels=*/false, nullptr);
-  labels::Builder b;
+  model::Builder b;
   ASSERT_TRUE(m.Mutate(Scraped({{"__name__", "m"},
                                 {"a", "1"},
                                 {"bb", "2"},
@@ -47,8 +47,8 @@ TEST(SampleLabelMutatorTest, RelabelDropAndEmptyResult) {
   drop_all.regex = ".*";
   drop_all.regex_set = true;
   std::vector<relabel::Rule> rules = {*relabel::Rule::Create(drop_all)};
-  SampleLabelMutator m(labels::Labels::Of({{"job", "j"}}), false, &rules);
-  labels::Builder b;
+  SampleLabelMutator m(model::Labels::Of({{"job", "j"}}), false, &rules);
+  model::Builder b;
   EXPECT_FALSE(m.Mutate(Scraped({{"__name__", "m"}}), &b));
 }
 
@@ -56,7 +56,7 @@ TEST(CheckLabelLimitsTest, TruncatesMultibyteValuesByRunes) {
   // 60 two-byte runes in a label value: %.50q keeps 50 runes (100 bytes).
   std::string value;
   for (int i = 0; i < 60; ++i) value += "\xc3\xa9";  // é
-  std::vector<labels::Label> lset = {{"__name__", "m"}, {"l", value}};
+  std::vector<model::Label> lset = {{"__name__", "m"}, {"l", value}};
   std::string want_value;
   for (int i = 0; i < 50; ++i) want_value += "\xc3\xa9";
   EXPECT_THAT(CheckLabelLimits(lset, {0, 0, 10}),
@@ -67,14 +67,14 @@ TEST(CheckLabelLimitsTest, TruncatesMultibyteValuesByRunes) {
 }
 
 TEST(ValidateSeriesLabelsTest, InvalidUtf8Value) {
-  std::vector<labels::Label> lset = {{"__name__", "m"}, {"l", "\xff"}};
+  std::vector<model::Label> lset = {{"__name__", "m"}, {"l", "\xff"}};
   EXPECT_THAT(ValidateSeriesLabels(lset),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("invalid metric name or label names: ")));
 }
 
 TEST(ValidateSeriesLabelsTest, ValidSetPasses) {
-  std::vector<labels::Label> lset = {{"__name__", "m:x"}, {"l", "v"}};
+  std::vector<model::Label> lset = {{"__name__", "m:x"}, {"l", "v"}};
   EXPECT_THAT(ValidateSeriesLabels(lset), IsOk());
   EXPECT_THAT(CheckLabelLimits(lset, {2, 8, 3}), IsOk());
 }

@@ -19,6 +19,7 @@
 #include "plugin/common/logging.h"
 #include "plugin/common/mutex.h"
 #include "plugin/config/prometheus_config.h"
+#include "plugin/discovery/discovery_manager.h"
 #include "plugin/metrics/registry.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/testutil/test_http_server.h"
@@ -34,7 +35,7 @@ using ::testing::HasSubstr;
 constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
 
 struct Stored {
-  std::string series;  // labels::Labels::ToString()
+  std::string series;  // model::Labels::ToString()
   int64_t t;
   double v;
   bool stale() const {
@@ -45,19 +46,19 @@ struct Stored {
 };
 
 // Keeps committed samples; rolled-back ones vanish.
-class Recorder final : public SampleSink {
+class Recorder final : public model::SampleSink {
  public:
-  class App final : public Appender {
+  class App final : public model::Appender {
    public:
     explicit App(Recorder* r) : r_(r) {}
-    AppendStatus Append(const labels::SeriesLabels& s, int64_t t,
+    model::AppendStatus Append(const model::SeriesLabels& s, int64_t t,
                         double v) override {
       pending_.push_back({s.ToString(), t, v});
-      return AppendStatus::kOk;
+      return model::AppendStatus::kOk;
     }
-    AppendStatus AppendHistogram(const labels::SeriesLabels&, int64_t,
-                                 const textparse::Histogram&) override {
-      return AppendStatus::kOk;
+    model::AppendStatus AppendHistogram(const model::SeriesLabels&, int64_t,
+                                 const model::Histogram&) override {
+      return model::AppendStatus::kOk;
     }
     absl::Status Commit() override {
       MutexLock lock(&r_->mu_);
@@ -71,7 +72,7 @@ class Recorder final : public SampleSink {
     Recorder* r_;
     std::vector<Stored> pending_;
   };
-  std::unique_ptr<Appender> NewAppender() override {
+  std::unique_ptr<model::Appender> NewAppender() override {
     return std::make_unique<App>(this);
   }
   std::vector<Stored> Find(absl::string_view needle) const {
@@ -136,13 +137,20 @@ class ManagerTest : public ::testing::Test {
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(server).value();
     Manager::Options options;
-    options.reload_interval = absl::Milliseconds(50);
     options.workers = 2;
     auto manager = Manager::Create(options, recorder_, registry_, logger_);
     ASSERT_TRUE(manager.ok()) << manager.status();
     manager_ = std::move(manager).value();
+    discovery_ = std::make_unique<discovery::Manager>(
+        discovery::Manager::Options{.reload_interval = absl::Milliseconds(50)},
+        [m = manager_.get()](const std::string& job,
+                             const std::vector<TargetGroup>& groups) {
+          m->SyncTargets(job, groups);
+        },
+        logger_);
   }
   void TearDown() override {
+    if (discovery_) discovery_->Stop();
     if (manager_) manager_->Stop();
   }
 
@@ -150,7 +158,9 @@ class ManagerTest : public ::testing::Test {
     absl::StatusOr<config::PrometheusConfig> cfg =
         config::ParsePrometheusConfig(yaml);
     if (!cfg.ok()) return cfg.status();
-    return manager_->ApplyConfig(*cfg).status();
+    absl::Status status = manager_->ApplyConfig(*cfg).status();
+    if (status.ok()) discovery_->ApplyConfig(*cfg);
+    return status;
   }
   std::string Address() const { return absl::StrCat("127.0.0.1:", server_->port()); }
 
@@ -163,6 +173,7 @@ class ManagerTest : public ::testing::Test {
   metrics::Registry registry_;
   Logger logger_{[](LogLevel, absl::string_view) {}};
   std::unique_ptr<Manager> manager_;
+  std::unique_ptr<discovery::Manager> discovery_;
 };
 
 TEST_F(ManagerTest, ScrapesStaticTargetsWithTargetLabelsAndReportSeries) {
@@ -239,13 +250,13 @@ scrape_configs:
     scrape_timeout: 100ms
 )"));
   TargetGroup group;
-  group.targets.push_back(labels::Labels::Of({{"__address__", Address()}}));
+  group.targets.push_back(model::Labels::Of({{"__address__", Address()}}));
   group.source = "test/0";
-  ASSERT_TRUE(manager_->UpdateTargets("sd", "test", {group}).ok());
+  ASSERT_TRUE(discovery_->UpdateTargets("sd", "test", {group}).ok());
   ASSERT_TRUE(recorder_.WaitFor("temperature", [](const auto& s) {
     return AtLeast(s, 2);
   }));
-  ASSERT_TRUE(manager_->UpdateTargets("sd", "test", {}).ok());
+  ASSERT_TRUE(discovery_->UpdateTargets("sd", "test", {}).ok());
   ASSERT_TRUE(recorder_.WaitFor("temperature", [](const auto& s) {
     return !s.empty() && s.back().stale();
   }));
@@ -258,7 +269,7 @@ scrape_configs:
     return !s.empty() && s.back().stale();
   }));
   EXPECT_TRUE(manager_->Pool("sd")->ActiveTargets().empty());
-  EXPECT_THAT(manager_->UpdateTargets("nope", "test", {}).status(),
+  EXPECT_THAT(discovery_->UpdateTargets("nope", "test", {}).status(),
               ::promscrape::testing::StatusIs(absl::StatusCode::kNotFound,
                                               HasSubstr("unknown job \"nope\"")));
 }

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "plugin/labels/labels.h"
+#include "plugin/model/labels.h"
 #include "plugin/relabel/rule.h"
-#include "plugin/scrape/sample_sink.h"
+#include "plugin/model/sample_sink.h"
 #include "plugin/scrape/scrape_append.h"
 #include "proto/io/prometheus/client/metrics.pb.h"
 
@@ -50,21 +50,21 @@ namespace {
 namespace pb = ::io::prometheus::client;
 
 // An appender that only counts and checksums: allocates nothing.
-class CountingAppender : public Appender {
+class CountingAppender : public model::Appender {
  public:
-  AppendStatus Append(const labels::SeriesLabels& series, int64_t timestamp_ms,
+  model::AppendStatus Append(const model::SeriesLabels& series, int64_t timestamp_ms,
                       double value) override {
     ++samples;
     label_count += series.size();
     sum += value;
-    return AppendStatus::kOk;
+    return model::AppendStatus::kOk;
   }
-  AppendStatus AppendHistogram(const labels::SeriesLabels& series,
+  model::AppendStatus AppendHistogram(const model::SeriesLabels& series,
                                int64_t timestamp_ms,
-                               const textparse::Histogram& histogram) override {
+                               const model::Histogram& histogram) override {
     ++histograms;
     label_count += series.size();
-    return AppendStatus::kOk;
+    return model::AppendStatus::kOk;
   }
   absl::Status Commit() override { return absl::OkStatus(); }
   void Rollback() override {}
@@ -106,7 +106,7 @@ AppendRun AppendCounting(ScrapeAppend& append, const std::string& body,
 
 AppendOptions Options(const std::vector<relabel::Rule>* rules) {
   AppendOptions o;
-  o.target_labels = labels::Labels::Of(
+  o.target_labels = model::Labels::Of(
       {{"instance", "host:9100"}, {"job", "node"}, {"zone", "a"}});
   o.metric_relabel_rules = rules;
   o.sample_limit = 1000;

@@ -15,7 +15,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "plugin/labels/labels.h"
+#include "plugin/model/labels.h"
 #include "plugin/relabel/relabel.h"
 #include "plugin/relabel/rule.h"
 #include "proto/io/prometheus/client/metrics.pb.h"
@@ -92,7 +92,7 @@ class Harness {
 
   AppendResult Scrape(std::string_view body, std::string_view content_type,
                       int64_t t, bool report = false) {
-    std::unique_ptr<Appender> app = sink_.NewAppender();
+    std::unique_ptr<model::Appender> app = sink_.NewAppender();
     AppendResult r = append_.Append(body, content_type, t, *app);
     if (!r.error.ok()) {
       app->Rollback();
@@ -177,37 +177,37 @@ TEST(ScrapeAppendTest, HonorLabelsAndExportedConflicts) {
   struct Case {
     std::string name;
     bool honor;
-    labels::Labels target;
+    model::Labels target;
     std::string body;
     std::string want;
   };
   const std::vector<Case> cases = {
-      {"conflict renamed", false, labels::Labels::Of({{"n", "2"}}),
+      {"conflict renamed", false, model::Labels::Of({{"n", "2"}}),
        "metric{n=\"1\"} 0\n", "{__name__=\"metric\", exported_n=\"1\", n=\"2\"}"},
       {"exported taken", false,
-       labels::Labels::Of({{"n", "2"}, {"exported_n", "2"}}),
+       model::Labels::Of({{"n", "2"}, {"exported_n", "2"}}),
        "metric{n=\"1\"} 0\n",
        "{__name__=\"metric\", exported_exported_n=\"1\", exported_n=\"2\", "
        "n=\"2\"}"},
-      {"empty label dropped", false, labels::Labels::Of({}),
+      {"empty label dropped", false, model::Labels::Of({}),
        "metric{n=\"\"} 0\n", "{__name__=\"metric\"}"},
-      {"honor keeps scraped", true, labels::Labels::Of({{"n", "2"}}),
+      {"honor keeps scraped", true, model::Labels::Of({{"n", "2"}}),
        "metric{n=\"1\"} 0\n", "{__name__=\"metric\", n=\"1\"}"},
       {"honor with scraped empty leaves label absent", true,
-       labels::Labels::Of({{"n", "2"}}), "metric{n=\"\"} 0\n",
+       model::Labels::Of({{"n", "2"}}), "metric{n=\"\"} 0\n",
        "{__name__=\"metric\"}"},
-      {"honor adds missing", true, labels::Labels::Of({{"job", "j"}}),
+      {"honor adds missing", true, model::Labels::Of({{"job", "j"}}),
        "metric{n=\"1\"} 0\n", "{__name__=\"metric\", job=\"j\", n=\"1\"}"},
       {"no conflict on empty scraped value", false,
-       labels::Labels::Of({{"n", "2"}}), "metric{n=\"\"} 0\n",
+       model::Labels::Of({{"n", "2"}}), "metric{n=\"\"} 0\n",
        "{__name__=\"metric\", n=\"2\"}"},
       {"prefixed conflicts", false,
-       labels::Labels::Of({{"foo", "3"}, {"exported_foo", "4"}}),
+       model::Labels::Of({{"foo", "3"}, {"exported_foo", "4"}}),
        "metric{foo=\"1\",exported_foo=\"2\"} 0\n",
        "{__name__=\"metric\", exported_exported_exported_foo=\"2\", "
        "exported_exported_foo=\"1\", exported_foo=\"4\", foo=\"3\"}"},
       {"extreme prefixed conflicts", false,
-       labels::Labels::Of({{"foo", "0"},
+       model::Labels::Of({{"foo", "0"},
                            {"exported_exported_foo", "1"},
                            {"exported_exported_exported_foo", "2"}}),
        "metric{foo=\"3\",exported_foo=\"4\",exported_exported_exported_foo="
@@ -257,7 +257,7 @@ TEST(ScrapeAppendTest, MetricRelabelSeesTargetLabels) {
   std::vector<relabel::Rule> rules = {
       MakeRule(relabel::Action::kDrop, {"job"}, "drop-me")};
   AppendOptions o;
-  o.target_labels = labels::Labels::Of({{"job", "drop-me"}});
+  o.target_labels = model::Labels::Of({{"job", "drop-me"}});
   o.metric_relabel_rules = &rules;
   Harness h(o);
   AppendResult r = h.Scrape("a 1\nb 2\n", kText, kT0, /*report=*/true);
@@ -269,7 +269,7 @@ TEST(ScrapeAppendTest, MetricRelabelSeesTargetLabels) {
 TEST(ScrapeAppendTest, InvalidSeriesFailTheScrape) {
   struct Case {
     std::string name;
-    labels::Labels target;
+    model::Labels target;
     std::vector<relabel::Rule> rules;
     std::string body;
     std::string content_type;
@@ -280,7 +280,7 @@ TEST(ScrapeAppendTest, InvalidSeriesFailTheScrape) {
        {MakeRule(relabel::Action::kLabelDrop, {}, "__name__")},
        "metric{a=\"1\"} 1\n", std::string(kText),
        "missing metric name (__name__ label)"},
-      {"invalid target label name", labels::Labels::Of({{"bad-name", "x"}}),
+      {"invalid target label name", model::Labels::Of({{"bad-name", "x"}}),
        {}, "metric 1\n", std::string(kText),
        "invalid metric name or label names: {__name__=\"metric\", "
        "\"bad-name\"=\"x\"}"},
@@ -328,7 +328,7 @@ TEST(ScrapeAppendTest, DuplicateLabelsErrorThenGoodScrapeStores) {
 TEST(ScrapeAppendTest, LabelLimits) {
   struct Case {
     std::string name;
-    labels::Labels target;
+    model::Labels target;
     std::string body;
     LabelLimits limits;
     std::string error;  // Empty: OK.
@@ -340,14 +340,14 @@ TEST(ScrapeAppendTest, LabelLimits) {
        "metric{l1=\"1\",l2=\"2\",l3=\"3\",l4=\"4\",l5=\"5\",l6=\"6\"} 0\n",
        {5, 0, 0},
        "label_limit exceeded (metric: metric, number of labels: 7, limit: 5)"},
-      {"label_limit with target labels", labels::Labels::Of({{"l5", "5"}, {"l6", "6"}}),
+      {"label_limit with target labels", model::Labels::Of({{"l5", "5"}, {"l6", "6"}}),
        "metric{l1=\"1\",l2=\"2\",l3=\"3\",l4=\"4\"} 0\n", {5, 0, 0},
        "label_limit exceeded (metric: metric, number of labels: 7, limit: 5)"},
       {"name length scraped", {}, "metric{label_name_too_long=\"x\"} 0\n",
        {0, 10, 0},
        "label_name_length_limit exceeded (metric: metric, label name: "
        "label_name_too_long, length: 19, limit: 10)"},
-      {"name length target", labels::Labels::Of({{"label_name_too_long", "x"}}),
+      {"name length target", model::Labels::Of({{"label_name_too_long", "x"}}),
        "metric 0\n", {0, 10, 0},
        "label_name_length_limit exceeded (metric: metric, label name: "
        "label_name_too_long, length: 19, limit: 10)"},
@@ -358,7 +358,7 @@ TEST(ScrapeAppendTest, LabelLimits) {
        {0, 0, 10},
        "label_value_length_limit exceeded (metric: metric, label name: l, "
        "value: \"label_value_too_long\", length: 20, limit: 10)"},
-      {"value length target", labels::Labels::Of({{"l", "label_value_too_long"}}),
+      {"value length target", model::Labels::Of({{"l", "label_value_too_long"}}),
        "m 0\n", {0, 0, 10},
        "label_value_length_limit exceeded (metric: m, label name: l, value: "
        "\"label_value_too_long\", length: 20, limit: 10)"},
@@ -642,7 +642,7 @@ TEST(ScrapeAppendTest, WarmScrapesKeepWholeLabelSetsWithTargetLabels) {
   // identical on the cold and the warm scrape.
   AppendOptions o;
   o.target_labels =
-      labels::Labels::Of({{"instance", "h:1"}, {"job", "j"}, {"zone", "z"}});
+      model::Labels::Of({{"instance", "h:1"}, {"job", "j"}, {"zone", "z"}});
   o.honor_labels = true;
   Harness h(o);
   const std::string body =
@@ -676,7 +676,7 @@ TEST(ScrapeAppendTest, SpellingsResolveToOneSeriesWithAndWithoutTargetLabels) {
   // scraped value wins): other spellings must find it either way, and a
   // set differing only in a shared label's value is another series.
   AppendOptions o;
-  o.target_labels = labels::Labels::Of({{"instance", "h:1"}, {"job", "j"}});
+  o.target_labels = model::Labels::Of({{"instance", "h:1"}, {"job", "j"}});
   o.honor_labels = true;
   Harness h(o);
   h.Scrape("a{x=\"1\",y=\"2\"} 1\n"
@@ -761,7 +761,7 @@ TEST(ScrapeAppendTest, ReportSeriesCarryTargetLabels) {
   std::vector<relabel::Rule> rules = {
       MakeRule(relabel::Action::kDrop, {"__name__"}, ".*")};
   AppendOptions o;
-  o.target_labels = labels::Labels::Of({{"instance", "h:9"}, {"job", "j"}});
+  o.target_labels = model::Labels::Of({{"instance", "h:9"}, {"job", "j"}});
   o.metric_relabel_rules = &rules;
   o.sample_limit = 1;
   Harness h(o);
@@ -785,28 +785,28 @@ TEST(ScrapeAppendTest, ReportSeriesCarryTargetLabels) {
 }
 
 TEST(ScrapeAppendTest, ReportSeriesLabelsFollowExportedRule) {
-  EXPECT_EQ(ReportSeriesLabels("up", labels::Labels::Of({{"job", "j"}})),
-            labels::Labels::Of({{"__name__", "up"}, {"job", "j"}}));
+  EXPECT_EQ(ReportSeriesLabels("up", model::Labels::Of({{"job", "j"}})),
+            model::Labels::Of({{"__name__", "up"}, {"job", "j"}}));
   // Prometheus' mutateReportSampleLabels sets exported_<n> to the report
   // series' own value of <n> (always empty), which deletes a target label
   // named exported_<n>: exported_job does not survive next to job.
-  EXPECT_EQ(ReportSeriesLabels("up", labels::Labels::Of({{"exported_job", "x"},
+  EXPECT_EQ(ReportSeriesLabels("up", model::Labels::Of({{"exported_job", "x"},
                                                           {"job", "j"}})),
-            labels::Labels::Of({{"__name__", "up"}, {"job", "j"}}));
-  EXPECT_EQ(ReportSeriesLabels("up", labels::Labels::Of({{"exported_x", "x"},
+            model::Labels::Of({{"__name__", "up"}, {"job", "j"}}));
+  EXPECT_EQ(ReportSeriesLabels("up", model::Labels::Of({{"exported_x", "x"},
                                                           {"job", "j"}})),
-            labels::Labels::Of(
+            model::Labels::Of(
                 {{"__name__", "up"}, {"exported_x", "x"}, {"job", "j"}}));
 }
 
 TEST(ScrapeAppendTest, StopWritesStaleMarkersForSeriesAndReport) {
   AppendOptions o;
-  o.target_labels = labels::Labels::Of({{"job", "j"}});
+  o.target_labels = model::Labels::Of({{"job", "j"}});
   Harness h(o);
   h.Scrape("metric_a 1\n", kText, kT0, true);
   h.Scrape("metric_a 2\n", kText, kT0 + 1000, true);
   h.TakeStored();
-  std::unique_ptr<Appender> app = h.sink().NewAppender();
+  std::unique_ptr<model::Appender> app = h.sink().NewAppender();
   h.append().AppendStaleMarkersOnStop(kT0 + 2000, *app);
   ASSERT_THAT(app->Commit(), IsOk());
   std::vector<RecordedSample> s = h.sink().Samples();
@@ -832,14 +832,14 @@ TEST(ScrapeAppendTest, MetadataCache) {
   std::vector<MetricMetadata> md = h.append().Metadata();
   ASSERT_EQ(md.size(), 3u);
   EXPECT_EQ(md[0].metric, "test_metric");
-  EXPECT_EQ(md[0].type, textparse::MetricType::kCounter);
+  EXPECT_EQ(md[0].type, model::MetricType::kCounter);
   EXPECT_EQ(md[0].help, "some help text");
   EXPECT_EQ(md[0].unit, "metric");
   EXPECT_EQ(md[1].metric, "test_metric_no_help");
-  EXPECT_EQ(md[1].type, textparse::MetricType::kGauge);
+  EXPECT_EQ(md[1].type, model::MetricType::kGauge);
   EXPECT_EQ(md[1].help, "");
   EXPECT_EQ(md[2].metric, "test_metric_no_type");
-  EXPECT_EQ(md[2].type, textparse::MetricType::kUnknown);
+  EXPECT_EQ(md[2].type, model::MetricType::kUnknown);
   EXPECT_EQ(md[2].help, "other help text");
 }
 
@@ -1033,9 +1033,9 @@ TEST(ScrapeAppendTest, StorageRejectionsSkipSamplesNotTheScrape_Sec9_4_55) {
   // (total, added, seriesAdded) = (4, 4, 1): rejected series count as
   // post-relabel samples but are neither cached nor "added".
   Harness h({});
-  h.sink().Reject(Rejection{"out_of_order", AppendStatus::kOutOfOrder});
-  h.sink().Reject(Rejection{"amend", AppendStatus::kDuplicateSample});
-  h.sink().Reject(Rejection{"out_of_bounds", AppendStatus::kOutOfBounds});
+  h.sink().Reject(Rejection{"out_of_order", model::AppendStatus::kOutOfOrder});
+  h.sink().Reject(Rejection{"amend", model::AppendStatus::kDuplicateSample});
+  h.sink().Reject(Rejection{"out_of_bounds", model::AppendStatus::kOutOfBounds});
   AppendResult r = h.Scrape(
       "out_of_order 1\namend 1\nnormal 1\nout_of_bounds 1\n", kText, kT0);
   EXPECT_THAT(r.error, IsOk());
@@ -1063,7 +1063,7 @@ TEST(ScrapeAppendTest, OutOfOrderRejectionWritesStaleMarker_Sec9_5_67) {
   // tracked in that scrape and gets a StaleNaN at its end.
   Harness h({});
   h.Scrape("metric_a 1\n", kText, kT0);
-  h.sink().Reject(Rejection{"metric_a", AppendStatus::kOutOfOrder, 1});
+  h.sink().Reject(Rejection{"metric_a", model::AppendStatus::kOutOfOrder, 1});
   AppendResult r = h.Scrape("metric_a 2\n", kText, kT0 + 1000);
   EXPECT_THAT(r.error, IsOk());
   EXPECT_EQ(CountsOf(r), (Counts{1, 1, 0}));
@@ -1079,7 +1079,7 @@ TEST(ScrapeAppendTest, RejectedStaleMarkersAreIgnored) {
   Harness h({});
   h.Scrape("a 1\nb 1\n", kText, kT0);
   h.TakeStored();
-  h.sink().Reject(Rejection{"{__name__=\"a\"}", AppendStatus::kOutOfOrder, -1,
+  h.sink().Reject(Rejection{"{__name__=\"a\"}", model::AppendStatus::kOutOfOrder, -1,
                             /*stale_markers=*/true});
   AppendResult r = h.Scrape("b 2\n", kText, kT0 + 1000);
   EXPECT_THAT(r.error, IsOk());
@@ -1103,9 +1103,9 @@ TEST(ScrapeAppendTest, RejectedOnceThenAcceptedIsCountedOnce_Sec9_4_58_59) {
   // A known series, rejected once.
   h.Scrape("known 1\n", kText, kT0);
   h.TakeStored();
-  h.sink().Reject(Rejection{"known", AppendStatus::kOutOfOrder, 1});
+  h.sink().Reject(Rejection{"known", model::AppendStatus::kOutOfOrder, 1});
   // A new series, rejected at its first sample.
-  h.sink().Reject(Rejection{"fresh", AppendStatus::kOutOfOrder, 1});
+  h.sink().Reject(Rejection{"fresh", model::AppendStatus::kOutOfOrder, 1});
   AppendResult r = h.Scrape("known 2\nfresh 1\n", kText, kT0 + 1000);
   EXPECT_THAT(r.error, IsOk());
   EXPECT_EQ(CountsOf(r), (Counts{2, 2, 0}));
@@ -1138,7 +1138,7 @@ TEST(ScrapeAppendTest, RejectedOnceThenAcceptedIsCountedOnce_Sec9_4_58_59) {
 TEST(ScrapeAppendTest, RejectedHistogramIsSkipped) {
   // AppendHistogram's status is honoured like Append's.
   Harness h({});
-  h.sink().Reject(Rejection{"i=\"1\"", AppendStatus::kOutOfOrder});
+  h.sink().Reject(Rejection{"i=\"1\"", model::AppendStatus::kOutOfOrder});
   AppendResult r =
       h.Scrape(Delimited({NativeHistogramFamily({1.0})}), kProtobuf, kT0);
   EXPECT_THAT(r.error, IsOk());

@@ -43,7 +43,7 @@ std::string Config(const std::string& extra = "", bool static_target = true) {
 TargetGroup Group(std::vector<std::string> addresses) {
   TargetGroup g;
   for (const std::string& a : addresses) {
-    g.targets.push_back(labels::Labels::Of({{"__address__", a}}));
+    g.targets.push_back(model::Labels::Of({{"__address__", a}}));
   }
   g.source = "sd";
   return g;
@@ -241,12 +241,12 @@ TEST(ScrapeLoopRuntime, EndOfRunStaleMarkersWhenTargetStops_Sec9_5_70) {
   FakeEngine e;
   e.scraper.SetBody(kUrl, "metric_a 1\n");
   PROMSCRAPE_ASSERT_OK(e.Apply(Config("", /*static_target=*/false)));
-  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
-  e.manager().ReloadNow();
+  PROMSCRAPE_ASSERT_OK(e.discovery().UpdateTargets("j", "sd", {Group({"a:80"})}));
+  e.discovery().ReloadNow();
   const absl::Time first = FirstScrape(e);
   e.Advance(kInterval);
-  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {}));
-  e.manager().ReloadNow();
+  PROMSCRAPE_ASSERT_OK(e.discovery().UpdateTargets("j", "sd", {}));
+  e.discovery().ReloadNow();
   const absl::Time stale_time = first + 2 * kInterval;
   e.Advance(stale_time + kInterval + kInterval / 10 - e.clock.Now() -
             absl::Milliseconds(1));
@@ -272,14 +272,14 @@ TEST(ScrapeLoopRuntime, NoEndOfRunMarkersWhenTargetReturns_Sec9_5_71) {
   FakeEngine e;
   e.scraper.SetBody(kUrl, "metric_a 1\n");
   PROMSCRAPE_ASSERT_OK(e.Apply(Config("", /*static_target=*/false)));
-  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
-  e.manager().ReloadNow();
+  PROMSCRAPE_ASSERT_OK(e.discovery().UpdateTargets("j", "sd", {Group({"a:80"})}));
+  e.discovery().ReloadNow();
   FirstScrape(e);
-  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {}));
-  e.manager().ReloadNow();
+  PROMSCRAPE_ASSERT_OK(e.discovery().UpdateTargets("j", "sd", {}));
+  e.discovery().ReloadNow();
   e.Advance(kInterval);
-  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
-  e.manager().ReloadNow();
+  PROMSCRAPE_ASSERT_OK(e.discovery().UpdateTargets("j", "sd", {Group({"a:80"})}));
+  e.discovery().ReloadNow();
   e.Advance(5 * kInterval);
   EXPECT_EQ(CountStale(e.sink.Samples()), 0);
 
@@ -296,15 +296,15 @@ TEST(ScrapeLoopRuntime, FlappingTargetWritesNoStaleMarkers_Sec9_5_72) {
   FakeEngine e;
   e.scraper.SetBody(kUrl, "metric_a 1\n");
   PROMSCRAPE_ASSERT_OK(e.Apply(Config("", /*static_target=*/false)));
-  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
-  e.manager().ReloadNow();
+  PROMSCRAPE_ASSERT_OK(e.discovery().UpdateTargets("j", "sd", {Group({"a:80"})}));
+  e.discovery().ReloadNow();
   FirstScrape(e);
   e.Advance(kInterval);
-  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {}));
-  e.manager().ReloadNow();
+  PROMSCRAPE_ASSERT_OK(e.discovery().UpdateTargets("j", "sd", {}));
+  e.discovery().ReloadNow();
   e.Advance(absl::Milliseconds(100));
-  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
-  e.manager().ReloadNow();
+  PROMSCRAPE_ASSERT_OK(e.discovery().UpdateTargets("j", "sd", {Group({"a:80"})}));
+  e.discovery().ReloadNow();
   e.Advance(6 * kInterval);
   EXPECT_GT(e.Find("metric_a").size(), 2u);
   EXPECT_EQ(CountStale(e.sink.Samples()), 0);
@@ -434,9 +434,9 @@ TEST(ScrapeLoopRuntime, StorageRejectionsCountedAndTargetStaysUp_Sec9_4_55) {
   FakeEngine e;
   e.scraper.SetBody(kUrl, "out_of_order 1\namend 1\nnormal 1\nout_of_bounds 1\n");
   using Rejection = testing::RecordingSink::Rejection;
-  e.sink.Reject(Rejection{"out_of_order", AppendStatus::kOutOfOrder});
-  e.sink.Reject(Rejection{"amend", AppendStatus::kDuplicateSample});
-  e.sink.Reject(Rejection{"out_of_bounds", AppendStatus::kOutOfBounds});
+  e.sink.Reject(Rejection{"out_of_order", model::AppendStatus::kOutOfOrder});
+  e.sink.Reject(Rejection{"amend", model::AppendStatus::kDuplicateSample});
+  e.sink.Reject(Rejection{"out_of_bounds", model::AppendStatus::kOutOfBounds});
   PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
   FirstScrape(e);
   std::vector<RecordedSample> up = e.Find(kUp);
@@ -463,7 +463,7 @@ TEST(ScrapeLoopRuntime, OutOfOrderAppendCreatesStaleMarker_Sec9_5_67) {
   PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
   const absl::Time first = FirstScrape(e);
   e.sink.Reject(testing::RecordingSink::Rejection{
-      "metric_a", AppendStatus::kOutOfOrder, 1});
+      "metric_a", model::AppendStatus::kOutOfOrder, 1});
   e.Advance(kInterval);
   std::vector<RecordedSample> a = e.Find("metric_a");
   ASSERT_THAT(a, SizeIs(2));

@@ -102,9 +102,9 @@ TEST(ScrapeMetricsTest, PoolLifecycle) {
   EXPECT_EQ(e.MetricValue("prometheus_target_sync_failed_total", kJob), 0);
   // A discovered target without an address fails its creation.
   TargetGroup broken;
-  broken.targets.push_back(labels::Labels::Of({{"foo", "bar"}}));
-  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {broken}));
-  e.manager().ReloadNow();
+  broken.targets.push_back(model::Labels::Of({{"foo", "bar"}}));
+  PROMSCRAPE_ASSERT_OK(e.discovery().UpdateTargets("j", "sd", {broken}));
+  e.discovery().ReloadNow();
   EXPECT_EQ(e.MetricValue("prometheus_target_scrape_pool_sync_total", kJob), 2);
   EXPECT_EQ(e.MetricValue("prometheus_target_sync_failed_total", kJob), 1);
   EXPECT_EQ(e.MetricValue("prometheus_target_sync_length_seconds_count", kJob),

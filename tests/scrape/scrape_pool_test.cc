@@ -48,7 +48,7 @@ TargetGroup Group(const std::vector<std::string>& addresses,
                   const std::string& source = "sd") {
   TargetGroup g;
   for (const std::string& a : addresses) {
-    g.targets.push_back(labels::Labels::Of({{"__address__", a}}));
+    g.targets.push_back(model::Labels::Of({{"__address__", a}}));
   }
   g.source = source;
   return g;
@@ -69,8 +69,8 @@ std::string Job(const std::string& extra) {
 
 void Sync(FakeEngine& e, const std::vector<TargetGroup>& groups,
           const std::string& provider = "sd") {
-  ASSERT_TRUE(e.manager().UpdateTargets("j", provider, groups).ok());
-  e.manager().ReloadNow();
+  ASSERT_TRUE(e.discovery().UpdateTargets("j", provider, groups).ok());
+  e.discovery().ReloadNow();
 }
 
 TEST(ScrapePool, TargetLimit_Sec9_2_21) {
@@ -162,7 +162,7 @@ TEST(ScrapePool, ReloadPreservesRelabeledIntervalAndTimeout_Sec9_2_23) {
       "scrape_configs:\n  - job_name: j\n    scrape_interval: 3s\n"
       "    scrape_timeout: 2s\n"));
   TargetGroup g;
-  g.targets.push_back(labels::Labels::Of({{"__address__", "a:80"},
+  g.targets.push_back(model::Labels::Of({{"__address__", "a:80"},
                                           {"__scrape_interval__", "5s"},
                                           {"__scrape_timeout__", "3s"}}));
   Sync(e, {g});
@@ -310,11 +310,11 @@ TEST(ScrapeManager, RapidTargetUpdatesNeverBlockAndLastWins_Sec9_2_27) {
   PROMSCRAPE_ASSERT_OK(e.Apply(Job("")));
   for (int i = 0; i < 10; ++i) {
     PROMSCRAPE_ASSERT_OK(
-        e.manager().UpdateTargets("j", "sd", {Group(Addresses(1, i))}));
+        e.discovery().UpdateTargets("j", "sd", {Group(Addresses(1, i))}));
   }
   EXPECT_EQ(e.manager().Pool("j")->Info().active_targets, 0);  // pending
   e.Advance(absl::Seconds(5));  // the reloader's first tick
-  e.manager().RunReloaderOnceForTest();
+  e.discovery().RunReloaderOnceForTest();
   std::vector<TargetState> t = e.manager().Pool("j")->ActiveTargets();
   ASSERT_THAT(t, SizeIs(1));
   EXPECT_EQ(t[0].url, "http://t9:80/metrics");
@@ -322,8 +322,8 @@ TEST(ScrapeManager, RapidTargetUpdatesNeverBlockAndLastWins_Sec9_2_27) {
 
 TEST(ScrapeManager, OffsetSeedSeparatesReplicas_Sec9_2_28) {
   // §9.2 #28 TestSetOffsetSeed.
-  labels::Labels ha1 = labels::Labels::Of({{"prometheus", "ha1"}});
-  labels::Labels ha2 = labels::Labels::Of({{"prometheus", "ha2"}});
+  model::Labels ha1 = model::Labels::Of({{"prometheus", "ha1"}});
+  model::Labels ha2 = model::Labels::Of({{"prometheus", "ha2"}});
   EXPECT_NE(OffsetSeed("host", ha1), OffsetSeed("host", ha2));
   EXPECT_EQ(OffsetSeed("host", ha1), OffsetSeed("host", ha1));
   EXPECT_NE(OffsetSeed("host-a", ha1), OffsetSeed("host-b", ha1));
@@ -334,10 +334,10 @@ TEST(ScrapeManager, OffsetSeedSeparatesReplicas_Sec9_2_28) {
 void RunWithReloader(FakeEngine& e, absl::Duration d) {
   const absl::Time end = e.clock.Now() + d;
   while (e.clock.Now() < end) {
-    e.manager().RunReloaderOnceForTest();
+    e.discovery().RunReloaderOnceForTest();
     e.Advance(std::min(absl::Seconds(1), end - e.clock.Now()));
   }
-  e.manager().RunReloaderOnceForTest();
+  e.discovery().RunReloaderOnceForTest();
 }
 
 // Non-stale samples of series `m`.
@@ -385,13 +385,12 @@ TEST(ScrapeManager, ReloaderFirstTickThenThrottle_Sec9_2_29) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     Manager::Options o = NoJitter();
-    o.reload_on_startup = c.reload_on_startup;
     o.scrape_on_shutdown = c.scrape_on_shutdown;
-    FakeEngine e(o);
+    FakeEngine e(o, {.reload_on_startup = c.reload_on_startup});
     const absl::Time t0 = e.clock.Now();
     e.scraper.SetBody(kUrl, "m 1\n");
     PROMSCRAPE_ASSERT_OK(e.Apply(Job("")));
-    PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
+    PROMSCRAPE_ASSERT_OK(e.discovery().UpdateTargets("j", "sd", {Group({"a:80"})}));
     RunWithReloader(e, c.run);
     e.manager().Stop();
     std::vector<RecordedSample> s = Samples(e);
@@ -408,24 +407,24 @@ TEST(ScrapeManager, LaterTargetUpdatesAtMostOncePerInterval_Sec9_2_29) {
   FakeEngine e;
   e.scraper.SetBody(kUrl, "m 1\n");
   PROMSCRAPE_ASSERT_OK(e.Apply(Job("")));
-  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
+  PROMSCRAPE_ASSERT_OK(e.discovery().UpdateTargets("j", "sd", {Group({"a:80"})}));
   for (int s = 0; s < 5; ++s) {
-    e.manager().RunReloaderOnceForTest();
+    e.discovery().RunReloaderOnceForTest();
     EXPECT_EQ(e.manager().Pool("j")->Info().active_targets, 0) << s;
     e.Advance(absl::Seconds(1));
   }
-  e.manager().RunReloaderOnceForTest();
+  e.discovery().RunReloaderOnceForTest();
   EXPECT_EQ(e.manager().Pool("j")->Info().active_targets, 1);
 
   PROMSCRAPE_ASSERT_OK(
-      e.manager().UpdateTargets("j", "sd", {Group({"a:80", "b:80"})}));
+      e.discovery().UpdateTargets("j", "sd", {Group({"a:80", "b:80"})}));
   for (int s = 1; s < 5; ++s) {
     e.Advance(absl::Seconds(1));
-    e.manager().RunReloaderOnceForTest();
+    e.discovery().RunReloaderOnceForTest();
     EXPECT_EQ(e.manager().Pool("j")->Info().active_targets, 1) << s;
   }
   e.Advance(absl::Seconds(1));
-  e.manager().RunReloaderOnceForTest();
+  e.discovery().RunReloaderOnceForTest();
   EXPECT_EQ(e.manager().Pool("j")->Info().active_targets, 2);
 }
 
@@ -481,15 +480,14 @@ TEST(ScrapeManager, ShutdownScrapeOfARemovedJobAndAVanishedTarget) {
   // (final scrape, then the end-of-run markers as usual).
   Manager::Options o = NoJitter();
   o.scrape_on_shutdown = true;
-  o.reload_on_startup = true;
-  FakeEngine e(o);
+  FakeEngine e(o, {.reload_on_startup = true});
   const absl::Time t0 = e.clock.Now();
   e.scraper.SetBody(kUrl, "m 1\n");
   PROMSCRAPE_ASSERT_OK(e.Apply(Job("")));
-  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
+  PROMSCRAPE_ASSERT_OK(e.discovery().UpdateTargets("j", "sd", {Group({"a:80"})}));
   e.Advance(absl::Seconds(3));
-  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {}));
-  e.manager().ReloadNow();
+  PROMSCRAPE_ASSERT_OK(e.discovery().UpdateTargets("j", "sd", {}));
+  e.discovery().ReloadNow();
   std::vector<RecordedSample> s = Samples(e);
   ASSERT_THAT(s, SizeIs(2));
   EXPECT_EQ(s[1].timestamp_ms, absl::ToUnixMillis(t0 + absl::Seconds(3)));
@@ -498,8 +496,8 @@ TEST(ScrapeManager, ShutdownScrapeOfARemovedJobAndAVanishedTarget) {
   EXPECT_TRUE(e.Find("{__name__=\"m\"").back().is_stale());
 
   e.sink.Clear();
-  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group({"a:80"})}));
-  e.manager().ReloadNow();
+  PROMSCRAPE_ASSERT_OK(e.discovery().UpdateTargets("j", "sd", {Group({"a:80"})}));
+  e.discovery().ReloadNow();
   e.Advance(absl::Seconds(1));
   PROMSCRAPE_ASSERT_OK(e.Apply("scrape_configs: []\n"));
   e.Advance(3 * kInterval);
@@ -531,9 +529,9 @@ TEST(ScrapeManager, StopRunsThousandsOfShutdownScrapesConcurrently) {
                                  addresses.begin() + kTargets / 2);
   std::vector<std::string> second(addresses.begin() + kTargets / 2,
                                   addresses.end());
-  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("j", "sd", {Group(first)}));
-  PROMSCRAPE_ASSERT_OK(e.manager().UpdateTargets("k", "sd", {Group(second)}));
-  e.manager().ReloadNow();
+  PROMSCRAPE_ASSERT_OK(e.discovery().UpdateTargets("j", "sd", {Group(first)}));
+  PROMSCRAPE_ASSERT_OK(e.discovery().UpdateTargets("k", "sd", {Group(second)}));
+  e.discovery().ReloadNow();
   e.Advance(absl::Minutes(1));
   ASSERT_EQ(e.scraper.pending(), 0);
 

@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "plugin/config/prometheus_config.h"
+#include "plugin/discovery/static_sd.h"
 #include "plugin/relabel/relabel.h"
 #include "tests/testutil/status_matchers.h"
 
@@ -15,7 +16,7 @@ namespace {
 
 using ::promscrape::testing::StatusIs;
 using ::testing::HasSubstr;
-using labels::Labels;
+using model::Labels;
 
 config::ScrapeConfig Config(const std::string& scheme = "https") {
   config::ScrapeConfig c;
@@ -447,7 +448,7 @@ scrape_configs:
   - targets: ['c:3']
 )");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
-  auto groups = StaticTargetGroups(cfg->scrape_configs[0]);
+  auto groups = discovery::StaticTargetGroups(cfg->scrape_configs[0]);
   ASSERT_EQ(groups.size(), 2u);
   EXPECT_EQ(groups[1].source, "1");
   GroupTargets got = TargetsFromGroup(groups[0], cfg->scrape_configs[0]);

@@ -9,7 +9,8 @@
 
 namespace promscrape::testing {
 
-FakeEngine::FakeEngine(scrape::Manager::Options options)
+FakeEngine::FakeEngine(scrape::Manager::Options options,
+                       discovery::Manager::Options discovery_options)
     : scheduler(Scheduler::CreateManualForTest(clock)) {
   // NOTE: a stopped Executor runs each submitted task inline on the caller
   // (executor.h), which is exactly the deterministic executor tests want.
@@ -18,22 +19,36 @@ FakeEngine::FakeEngine(scrape::Manager::Options options)
   options.scraper = &scraper;
   options.scheduler = scheduler.get();
   options.executor = &executor;
-  options.reloader_thread = false;
   absl::StatusOr<std::unique_ptr<scrape::Manager>> manager =
       scrape::Manager::Create(options, sink, registry, logger_);
   // Create fails only when the HTTP client cannot start; with a scraper
   // given there is none.
   manager_ = std::move(manager).value();
+  discovery_options.clock = &clock;
+  discovery_options.reloader_thread = false;
+  discovery_ = std::make_unique<discovery::Manager>(
+      discovery_options,
+      [m = manager_.get()](const std::string& job,
+                           const std::vector<discovery::TargetGroup>& groups) {
+        m->SyncTargets(job, groups);
+      },
+      logger_);
 }
 
-FakeEngine::~FakeEngine() { manager_->Stop(); }
+FakeEngine::~FakeEngine() {
+  discovery_->Stop();
+  manager_->Stop();
+}
 
 absl::StatusOr<scrape::Manager::ApplyResult> FakeEngine::Apply(
     const std::string& yaml) {
   absl::StatusOr<config::PrometheusConfig> cfg =
       config::ParsePrometheusConfig(yaml);
   if (!cfg.ok()) return cfg.status();
-  return manager_->ApplyConfig(*cfg);
+  absl::StatusOr<scrape::Manager::ApplyResult> result =
+      manager_->ApplyConfig(*cfg);
+  if (result.ok()) discovery_->ApplyConfig(*cfg);
+  return result;
 }
 
 void FakeEngine::RunDue() {

@@ -10,6 +10,7 @@
 #include "plugin/common/executor.h"
 #include "plugin/common/logging.h"
 #include "plugin/common/scheduler.h"
+#include "plugin/discovery/discovery_manager.h"
 #include "plugin/metrics/registry.h"
 #include "plugin/scrape/manager.h"
 #include "tests/testutil/fake_clock.h"
@@ -18,7 +19,8 @@
 
 namespace promscrape::testing {
 
-// The scrape engine (Manager -> pools -> loops) on fake services: a
+// The scrape engine (Manager -> pools -> loops) fed by discovery
+// (discovery::Manager, as the plugin wires them) on fake services: a
 // FakeClock, a manual Scheduler, an inline executor, a FakeScraper and a
 // RecordingSink, with no reloader thread. Nothing happens between calls:
 // Advance() moves the clock timer by timer and runs each scrape, request
@@ -29,10 +31,12 @@ namespace promscrape::testing {
 class FakeEngine {
  public:
   // `options`' services and clock are overridden with the fakes.
-  explicit FakeEngine(scrape::Manager::Options options = {});
+  explicit FakeEngine(scrape::Manager::Options options = {},
+                      discovery::Manager::Options discovery_options = {});
   ~FakeEngine();
 
-  // Parses prometheus.yml text and applies it.
+  // Parses prometheus.yml text and applies it to the engine, then to
+  // discovery (which syncs the jobs' static and file targets).
   absl::StatusOr<scrape::Manager::ApplyResult> Apply(const std::string& yaml);
 
   // Moves the clock forward by `d`, stopping at every timer and request
@@ -50,6 +54,7 @@ class FakeEngine {
                      std::vector<metrics::LabelPair> labels = {}) const;
 
   scrape::Manager& manager() { return *manager_; }
+  discovery::Manager& discovery() { return *discovery_; }
   // Samples of `sink` whose series string contains `needle`.
   std::vector<RecordedSample> Find(const std::string& needle) const;
 
@@ -63,6 +68,7 @@ class FakeEngine {
  private:
   Logger logger_{[](LogLevel, absl::string_view) {}};
   std::unique_ptr<scrape::Manager> manager_;
+  std::unique_ptr<discovery::Manager> discovery_;
 };
 
 }  // namespace promscrape::testing

@@ -18,7 +18,7 @@ std::ostream& operator<<(std::ostream& os, const RecordedSample& s) {
   return os;
 }
 
-std::unique_ptr<scrape::Appender> RecordingSink::NewAppender() {
+std::unique_ptr<model::Appender> RecordingSink::NewAppender() {
   return std::make_unique<RecordingAppender>(this);
 }
 
@@ -70,9 +70,9 @@ std::vector<RecordedSample> RecordingSink::Rejected() const {
   return rejected_;
 }
 
-scrape::AppendStatus RecordingSink::Check(const RecordedSample& sample) {
+model::AppendStatus RecordingSink::Check(const RecordedSample& sample) {
   MutexLock lock(&mu_);
-  if (rejections_.empty()) return scrape::AppendStatus::kOk;
+  if (rejections_.empty()) return model::AppendStatus::kOk;
   const std::string series = sample.SeriesString();
   for (Rejection& r : rejections_) {
     if (r.times == 0 || (sample.is_stale() && !r.stale_markers) ||
@@ -83,7 +83,7 @@ scrape::AppendStatus RecordingSink::Check(const RecordedSample& sample) {
     rejected_.push_back(sample);
     return r.status;
   }
-  return scrape::AppendStatus::kOk;
+  return model::AppendStatus::kOk;
 }
 
 void RecordingSink::Finish(std::vector<RecordedSample> samples,
@@ -98,15 +98,15 @@ RecordingAppender::~RecordingAppender() {
   if (!pending_.empty()) Rollback();
 }
 
-scrape::AppendStatus RecordingAppender::Add(RecordedSample sample) {
-  scrape::AppendStatus status =
-      sink_ != nullptr ? sink_->Check(sample) : scrape::AppendStatus::kOk;
-  if (status == scrape::AppendStatus::kOk) pending_.push_back(std::move(sample));
+model::AppendStatus RecordingAppender::Add(RecordedSample sample) {
+  model::AppendStatus status =
+      sink_ != nullptr ? sink_->Check(sample) : model::AppendStatus::kOk;
+  if (status == model::AppendStatus::kOk) pending_.push_back(std::move(sample));
   return status;
 }
 
-scrape::AppendStatus RecordingAppender::Append(
-    const labels::SeriesLabels& series, int64_t timestamp_ms, double value) {
+model::AppendStatus RecordingAppender::Append(
+    const model::SeriesLabels& series, int64_t timestamp_ms, double value) {
   RecordedSample s;
   s.series = series.ToLabels();
   s.timestamp_ms = timestamp_ms;
@@ -115,9 +115,9 @@ scrape::AppendStatus RecordingAppender::Append(
   return Add(std::move(s));
 }
 
-scrape::AppendStatus RecordingAppender::AppendHistogram(
-    const labels::SeriesLabels& series, int64_t timestamp_ms,
-    const textparse::Histogram& histogram) {
+model::AppendStatus RecordingAppender::AppendHistogram(
+    const model::SeriesLabels& series, int64_t timestamp_ms,
+    const model::Histogram& histogram) {
   RecordedSample s;
   s.series = series.ToLabels();
   s.timestamp_ms = timestamp_ms;

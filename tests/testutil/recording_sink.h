@@ -11,10 +11,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "plugin/common/mutex.h"
-#include "plugin/labels/compact_labels.h"
-#include "plugin/labels/labels.h"
-#include "plugin/scrape/sample_sink.h"
-#include "plugin/textparse/histogram.h"
+#include "plugin/model/compact_labels.h"
+#include "plugin/model/labels.h"
+#include "plugin/model/sample_sink.h"
+#include "plugin/model/histogram.h"
 
 namespace promscrape::testing {
 
@@ -23,11 +23,11 @@ inline constexpr uint64_t kNormalNaNBits = 0x7ff8000000000001ULL;
 
 // One sample as it reached an appender.
 struct RecordedSample {
-  labels::Labels series;
+  model::Labels series;
   int64_t timestamp_ms = 0;
   double value = 0;         // Float samples.
   uint64_t value_bits = 0;  // Bit pattern of `value` (NaN kinds differ).
-  std::optional<textparse::Histogram> histogram;  // Histogram samples.
+  std::optional<model::Histogram> histogram;  // Histogram samples.
 
   bool is_stale() const { return value_bits == kStaleNaNBits; }
   // `series` as Prometheus prints it, for readable expectations.
@@ -42,9 +42,9 @@ std::ostream& operator<<(std::ostream& os, const RecordedSample& s);
 //
 // Thread-safe: appenders may be opened, filled and committed from any
 // thread; each appender itself is thread-compatible like any Appender.
-class RecordingSink : public scrape::SampleSink {
+class RecordingSink : public model::SampleSink {
  public:
-  std::unique_ptr<scrape::Appender> NewAppender() override;
+  std::unique_ptr<model::Appender> NewAppender() override;
 
   // Committed samples, in commit order.
   std::vector<RecordedSample> Samples() const;
@@ -65,7 +65,7 @@ class RecordingSink : public scrape::SampleSink {
   // Rejected samples are not recorded; Rejected() lists them.
   struct Rejection {
     std::string series;
-    scrape::AppendStatus status = scrape::AppendStatus::kOutOfOrder;
+    model::AppendStatus status = model::AppendStatus::kOutOfOrder;
     int times = -1;
     bool stale_markers = false;
   };
@@ -78,7 +78,7 @@ class RecordingSink : public scrape::SampleSink {
   friend class RecordingAppender;
   void Finish(std::vector<RecordedSample> samples, bool committed);
   // The status for `sample` (consumes one use of a matching rejection).
-  scrape::AppendStatus Check(const RecordedSample& sample);
+  model::AppendStatus Check(const RecordedSample& sample);
 
   mutable Mutex mu_;
   std::vector<RecordedSample> samples_ ABSL_GUARDED_BY(mu_);
@@ -92,16 +92,16 @@ class RecordingSink : public scrape::SampleSink {
 
 // The appender RecordingSink hands out; usable alone (with a null sink it
 // just records into `pending()`).
-class RecordingAppender : public scrape::Appender {
+class RecordingAppender : public model::Appender {
  public:
   explicit RecordingAppender(RecordingSink* sink) : sink_(sink) {}
   ~RecordingAppender() override;
 
-  scrape::AppendStatus Append(const labels::SeriesLabels& series,
+  model::AppendStatus Append(const model::SeriesLabels& series,
                               int64_t timestamp_ms, double value) override;
-  scrape::AppendStatus AppendHistogram(
-      const labels::SeriesLabels& series, int64_t timestamp_ms,
-      const textparse::Histogram& histogram) override;
+  model::AppendStatus AppendHistogram(
+      const model::SeriesLabels& series, int64_t timestamp_ms,
+      const model::Histogram& histogram) override;
   absl::Status Commit() override;
   void Rollback() override;
 
@@ -109,7 +109,7 @@ class RecordingAppender : public scrape::Appender {
   const std::vector<RecordedSample>& pending() const { return pending_; }
 
  private:
-  scrape::AppendStatus Add(RecordedSample sample);
+  model::AppendStatus Add(RecordedSample sample);
 
   RecordingSink* sink_;
   std::vector<RecordedSample> pending_;

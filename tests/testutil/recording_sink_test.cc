@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "plugin/labels/labels.h"
+#include "plugin/model/labels.h"
 #include "tests/testutil/status_matchers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -16,8 +16,8 @@ namespace {
 
 TEST(RecordingSinkTest, KeepsCommittedAndRolledBackApart) {
   RecordingSink sink;
-  const labels::CompactLabels a(labels::Labels::Of({{"__name__", "a"}}));
-  std::unique_ptr<scrape::Appender> app = sink.NewAppender();
+  const model::CompactLabels a(model::Labels::Of({{"__name__", "a"}}));
+  std::unique_ptr<model::Appender> app = sink.NewAppender();
   app->Append(a, 1, 1.5);
   app->Append(a, 2, std::bit_cast<double>(kStaleNaNBits));
   PROMSCRAPE_EXPECT_OK(app->Commit());
@@ -25,7 +25,7 @@ TEST(RecordingSinkTest, KeepsCommittedAndRolledBackApart) {
   app->Append(a, 3, 7);
   app->Rollback();
   app = sink.NewAppender();
-  textparse::Histogram h;
+  model::Histogram h;
   h.schema = 2;
   h.count = 4;
   app->AppendHistogram(a, 4, h);
@@ -50,8 +50,8 @@ TEST(RecordingSinkTest, KeepsCommittedAndRolledBackApart) {
 TEST(RecordingSinkTest, FailedCommitDropsSamples) {
   RecordingSink sink;
   sink.FailCommitsWith(absl::UnavailableError("down"));
-  std::unique_ptr<scrape::Appender> app = sink.NewAppender();
-  app->Append(labels::CompactLabels(labels::Labels::Of({{"__name__", "a"}})), 1,
+  std::unique_ptr<model::Appender> app = sink.NewAppender();
+  app->Append(model::CompactLabels(model::Labels::Of({{"__name__", "a"}})), 1,
               1);
   EXPECT_THAT(app->Commit(), StatusIs(absl::StatusCode::kUnavailable,
                                       ::testing::HasSubstr("down")));
@@ -64,9 +64,9 @@ TEST(RecordingSinkTest, AppendersOnManyThreads) {
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&sink, i] {
       for (int j = 0; j < 100; ++j) {
-        std::unique_ptr<scrape::Appender> app = sink.NewAppender();
+        std::unique_ptr<model::Appender> app = sink.NewAppender();
         app->Append(
-            labels::CompactLabels(labels::Labels::Of({{"__name__", "t"}})), i,
+            model::CompactLabels(model::Labels::Of({{"__name__", "t"}})), i,
             j);
         (void)app->Commit();
         (void)sink.Samples().size();

@@ -20,34 +20,35 @@
 #include "absl/strings/str_cat.h"
 #include "plugin/common/logging.h"
 #include "plugin/config/prometheus_config.h"
+#include "plugin/discovery/discovery_manager.h"
 #include "plugin/metrics/registry.h"
 #include "plugin/scrape/manager.h"
-#include "plugin/scrape/sample_sink.h"
+#include "plugin/model/sample_sink.h"
 
 namespace promscrape::bench {
 namespace {
 
 // Counts committed samples; allocates nothing per sample.
-class CountingSink : public scrape::SampleSink {
+class CountingSink : public model::SampleSink {
  public:
-  std::unique_ptr<scrape::Appender> NewAppender() override {
+  std::unique_ptr<model::Appender> NewAppender() override {
     return std::make_unique<CountingAppender>(this);
   }
   int64_t committed() const { return committed_.load(); }
 
  private:
-  class CountingAppender : public scrape::Appender {
+  class CountingAppender : public model::Appender {
    public:
     explicit CountingAppender(CountingSink* sink) : sink_(sink) {}
-    scrape::AppendStatus Append(const labels::SeriesLabels&, int64_t,
+    model::AppendStatus Append(const model::SeriesLabels&, int64_t,
                                 double) override {
       ++n_;
-      return scrape::AppendStatus::kOk;
+      return model::AppendStatus::kOk;
     }
-    scrape::AppendStatus AppendHistogram(const labels::SeriesLabels&, int64_t,
-                                         const textparse::Histogram&) override {
+    model::AppendStatus AppendHistogram(const model::SeriesLabels&, int64_t,
+                                         const model::Histogram&) override {
       ++n_;
-      return scrape::AppendStatus::kOk;
+      return model::AppendStatus::kOk;
     }
     absl::Status Commit() override {
       sink_->committed_.fetch_add(n_, std::memory_order_relaxed);
@@ -103,17 +104,26 @@ int Run(int argc, char** argv) {
   metrics::Registry registry;
   CountingSink sink;
   scrape::Manager::Options options;
-  options.reload_interval = absl::Seconds(1);
   options.workers = workers;
   options.inline_completions = inline_completions;
   auto manager = scrape::Manager::Create(options, sink, registry, logger);
   if (!manager.ok()) return Fail(std::string(manager.status().message()));
   auto applied = (*manager)->ApplyConfig(*config);
   if (!applied.ok()) return Fail(std::string(applied.status().message()));
+  // The config's static and file targets, as the plugin feeds them.
+  discovery::Manager discovery(
+      {.reload_interval = absl::Seconds(1)},
+      [m = manager->get()](const std::string& job,
+                           const std::vector<discovery::TargetGroup>& groups) {
+        m->SyncTargets(job, groups);
+      },
+      logger);
+  discovery.ApplyConfig(*config);
   std::fprintf(stderr, "scrape_engine: running\n");
 
   int sig = 0;
   sigwait(&signals, &sig);
+  discovery.Stop();
   (*manager)->Stop();
   std::printf("%lld samples stored\n",
               static_cast<long long>(sink.committed()));

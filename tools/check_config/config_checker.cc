@@ -5,10 +5,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "plugin/common/go_quote.h"
 #include "plugin/common/status.h"
 #include "plugin/config/prometheus_config.h"
-#include "plugin/labels/labels.h"
-#include "plugin/scrape/file_sd.h"
+#include "plugin/model/labels.h"
+#include "plugin/discovery/file_sd.h"
+#include "plugin/discovery/static_sd.h"
 #include "plugin/scrape/target.h"
 
 namespace promscrape::tools {
@@ -32,7 +34,7 @@ std::vector<std::string> Glob(const std::string& pattern) {
 absl::Status FileMustExist(const std::string& path, absl::string_view what) {
   if (path.empty() || Exists(path)) return absl::OkStatus();
   return absl::InvalidArgumentError(
-      absl::StrCat("error checking ", what, " ", labels::GoQuote(path),
+      absl::StrCat("error checking ", what, " ", GoQuote(path),
                    ": stat ", path, ": no such file or directory"));
 }
 
@@ -51,17 +53,17 @@ absl::Status CheckScrapeConfig(const config::ScrapeConfig& sc,
   for (const auto& fsd : sc.file_sd_configs) {
     for (const auto& f : fsd.files) {
       if (Glob(f).empty()) {
-        warnings->push_back(absl::StrCat("file ", labels::GoQuote(f),
+        warnings->push_back(absl::StrCat("file ", GoQuote(f),
                                          " for file_sd in scrape job ",
-                                         labels::GoQuote(sc.job_name),
+                                         GoQuote(sc.job_name),
                                          " does not exist"));
         continue;
       }
       for (const auto& file : Glob(f)) {
-        auto groups = scrape::ReadFileSdFile(file);
+        auto groups = discovery::ReadFileSdFile(file);
         if (!groups.ok()) {
           return Annotate(groups.status(), absl::StrCat("checking SD file ",
-                                                        labels::GoQuote(f)));
+                                                        GoQuote(f)));
         }
         for (auto& group : *groups) {
           // promtool checks file groups without a source name.
@@ -72,7 +74,7 @@ absl::Status CheckScrapeConfig(const config::ScrapeConfig& sc,
       }
     }
   }
-  for (const auto& group : scrape::StaticTargetGroups(sc)) {
+  for (const auto& group : discovery::StaticTargetGroups(sc)) {
     scrape::GroupTargets targets = scrape::TargetsFromGroup(group, sc);
     if (!targets.failures.empty()) return targets.failures.front();
   }
@@ -91,7 +93,7 @@ CheckResult CheckConfigFile(const std::string& path) {
   for (const auto& rf : cfg->rule_files) {
     if (!absl::StrContains(rf, "*") && Glob(rf).empty()) {
       result.status = absl::InvalidArgumentError(
-          absl::StrCat(labels::GoQuote(rf), " does not point to an existing file"));
+          absl::StrCat(GoQuote(rf), " does not point to an existing file"));
       return result;
     }
   }
@@ -101,7 +103,7 @@ CheckResult CheckConfigFile(const std::string& path) {
     if (!s.ok()) {
       result.status = Annotate(
           s, absl::StrCat("scrape_configs[", i, "] job ",
-                          labels::GoQuote(sc.job_name)));
+                          GoQuote(sc.job_name)));
       return result;
     }
   }

@@ -1,0 +1,158 @@
+#include "plugin/remote/queue_sink.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "plugin/remote/wire_encoder.h"
+
+namespace promscrape::remote {
+
+v1::Histogram ToProtoHistogram(const model::Histogram& h) {
+  v1::Histogram out;
+  out.set_schema(h.schema);
+  out.set_zero_threshold(h.zero_threshold);
+  out.set_sum(h.sum);
+  if (h.is_float) {
+    out.set_count_float(h.count_float);
+    out.set_zero_count_float(h.zero_count_float);
+  } else {
+    out.set_count_int(h.count);
+    out.set_zero_count_int(h.zero_count);
+  }
+  for (const model::BucketSpan& s : h.positive_spans) {
+    v1::BucketSpan* span = out.add_positive_spans();
+    span->set_offset(s.offset);
+    span->set_length(s.length);
+  }
+  for (const model::BucketSpan& s : h.negative_spans) {
+    v1::BucketSpan* span = out.add_negative_spans();
+    span->set_offset(s.offset);
+    span->set_length(s.length);
+  }
+  for (int64_t d : h.positive_deltas) out.add_positive_deltas(d);
+  for (int64_t d : h.negative_deltas) out.add_negative_deltas(d);
+  for (double c : h.positive_counts) out.add_positive_counts(c);
+  for (double c : h.negative_counts) out.add_negative_counts(c);
+  if (h.is_gauge) out.set_reset_hint(v1::Histogram::GAUGE);
+  return out;
+}
+
+namespace {
+
+// Encodes each sample straight into WriteRequest wire records in one
+// reused buffer, and hands the whole scrape to the queue under one lock on
+// Commit: no per-sample allocation once the buffers have grown.
+class QueueAppender final : public model::Appender {
+ public:
+  QueueAppender(QueueSink& sink, WriteQueue& queue,
+                const Logger& logger, metrics::Metric& dropped_histograms)
+      : sink_(sink),
+        queue_(queue),
+        logger_(logger),
+        dropped_histograms_(dropped_histograms),
+        records_(sink.TakeBuffer()) {}
+
+  ~QueueAppender() override {
+    records_.clear();
+    sink_.ReturnBuffer(std::move(records_));
+  }
+
+  model::AppendStatus Append(const model::SeriesLabels& series,
+                              int64_t timestamp_ms, double value) override {
+    encoder_.Begin(&records_);
+    for (const model::LabelView l : series) encoder_.AddLabel(l.name, l.value);
+    encoder_.FinishWithSample(timestamp_ms, value);
+    ++samples_;
+    return model::AppendStatus::kOk;
+  }
+
+  model::AppendStatus AppendHistogram(
+      const model::SeriesLabels& series, int64_t timestamp_ms,
+      const model::Histogram& histogram) override {
+    v1::Histogram h = ToProtoHistogram(histogram);
+    h.set_timestamp(timestamp_ms);
+    h.SerializeToString(&histogram_bytes_);
+    encoder_.Begin(&records_);
+    for (const model::LabelView l : series) encoder_.AddLabel(l.name, l.value);
+    encoder_.FinishWithHistogram(histogram_bytes_);
+    histogram_indices_.push_back(samples_);
+    ++samples_;
+    return model::AppendStatus::kOk;
+  }
+
+  absl::Status Commit() override {
+    int64_t accepted = 0;
+    absl::Status status = queue_.AppendRecords(records_, samples_, &accepted);
+    const int64_t failed = samples_ - accepted;
+    // The queue takes a prefix; histograms past it were dropped.
+    for (int64_t i : histogram_indices_) {
+      if (i >= accepted) dropped_histograms_.Increment();
+    }
+    Rollback();
+    if (!status.ok()) {
+      logger_.Warning("remote write queue refused ", failed,
+                      " samples: ", status.message());
+    }
+    return status;
+  }
+
+  void Rollback() override {
+    records_.clear();
+    samples_ = 0;
+    histogram_indices_.clear();
+  }
+
+ private:
+  QueueSink& sink_;
+  WriteQueue& queue_;
+  const Logger& logger_;
+  metrics::Metric& dropped_histograms_;
+  remote::wire::RecordEncoder encoder_;
+  std::string records_;  // WriteRequest.timeseries records, one per sample.
+  int64_t samples_ = 0;
+  std::vector<int64_t> histogram_indices_;  // Sample indices of histograms.
+  std::string histogram_bytes_;
+};
+
+}  // namespace
+
+QueueSink::QueueSink(WriteQueue& queue, metrics::Registry& registry,
+                     const Logger& logger)
+    : queue_(queue),
+      logger_(logger),
+      dropped_histograms_(registry.Counter(
+          "promscrape_native_histograms_dropped_total",
+          "Native histogram samples the write queue refused.")) {}
+
+std::unique_ptr<model::Appender> QueueSink::NewAppender() {
+  return std::make_unique<QueueAppender>(*this, queue_, logger_,
+                                         dropped_histograms_);
+}
+
+namespace {
+
+// Enough for every executor thread's appender; larger ones (a huge scrape)
+// are given back to the allocator.
+constexpr size_t kMaxFreeBuffers = 64;
+constexpr size_t kMaxKeptBufferBytes = 4 << 20;
+
+}  // namespace
+
+std::string QueueSink::TakeBuffer() {
+  MutexLock lock(&mu_);
+  if (free_buffers_.empty()) return std::string();
+  std::string buffer = std::move(free_buffers_.back());
+  free_buffers_.pop_back();
+  return buffer;
+}
+
+void QueueSink::ReturnBuffer(std::string buffer) {
+  if (buffer.capacity() > kMaxKeptBufferBytes) return;
+  MutexLock lock(&mu_);
+  if (free_buffers_.size() < kMaxFreeBuffers) {
+    free_buffers_.push_back(std::move(buffer));
+  }
+}
+
+}  // namespace promscrape::remote

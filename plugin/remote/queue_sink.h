@@ -1,0 +1,48 @@
+#ifndef PLUGIN_REMOTE_QUEUE_SINK_H_
+#define PLUGIN_REMOTE_QUEUE_SINK_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plugin/common/logging.h"
+#include "plugin/common/mutex.h"
+#include "plugin/metrics/registry.h"
+#include "plugin/remote/write_queue.h"
+#include "plugin/model/sample_sink.h"
+#include "plugin/model/histogram.h"
+#include "proto/remote/v1/remote.pb.h"
+
+namespace promscrape::remote {
+
+// A parsed native histogram as the RemoteWrite (prompb) message.
+v1::Histogram ToProtoHistogram(const model::Histogram& histogram);
+
+// Connects the scrape engine to the remote-write queue: an appender encodes
+// one scrape's samples as RemoteWrite wire records and hands them to the
+// queue on Commit, so a rolled back scrape sends nothing.
+//
+// Thread-safe (appenders are independent). `queue` must outlive the sink,
+// and the sink must outlive its appenders.
+class QueueSink final : public model::SampleSink {
+ public:
+  QueueSink(WriteQueue& queue, metrics::Registry& registry,
+            const Logger& logger);
+  std::unique_ptr<model::Appender> NewAppender() override;
+
+  // Record buffers kept between scrapes, so a warm appender does not grow a
+  // fresh buffer each scrape.
+  std::string TakeBuffer() ABSL_LOCKS_EXCLUDED(mu_);
+  void ReturnBuffer(std::string buffer) ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  WriteQueue& queue_;
+  const Logger& logger_;
+  metrics::Metric& dropped_histograms_;
+  Mutex mu_;
+  std::vector<std::string> free_buffers_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace promscrape::remote
+
+#endif  // PLUGIN_REMOTE_QUEUE_SINK_H_

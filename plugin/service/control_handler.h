@@ -1,0 +1,78 @@
+#ifndef PLUGIN_SERVICE_CONTROL_HANDLER_H_
+#define PLUGIN_SERVICE_CONTROL_HANDLER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "plugin/common/clock.h"
+#include "plugin/common/mutex.h"
+#include "plugin/config/prometheus_config.h"
+#include "plugin/discovery/discovery_manager.h"
+#include "plugin/metrics/registry.h"
+#include "plugin/scrape/manager.h"
+#include "plugin/service/control_backend.h"
+
+namespace promscrape::service {
+
+// The ScrapeControl RPCs over the running components: requests are
+// translated from their protos into config, discovery and engine calls, and
+// the engine's state back into protos. A new prometheus.yml goes to the
+// scrape engine first (pools) and then to discovery (their targets).
+//
+// Thread-safe (the gRPC server calls it concurrently). The components must
+// outlive the handler.
+class ControlHandler final : public ControlBackend {
+ public:
+  ControlHandler(scrape::Manager& scrape, discovery::Manager& discovery,
+                 metrics::Registry& registry, const Clock& clock);
+
+  // Installs a validated prometheus.yml; `source` says where it came from
+  // (GetConfig shows it). On error the running config stays.
+  absl::StatusOr<scrape::Manager::ApplyResult> InstallConfig(
+      const config::PrometheusConfig& config, std::string source)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  absl::Status ApplyConfig(const v1::ApplyConfigRequest& request,
+                           v1::ApplyConfigResponse* response) override;
+  absl::Status GetConfig(const v1::GetConfigRequest& request,
+                         v1::GetConfigResponse* response) override;
+  absl::Status UpdateTargets(const v1::UpdateTargetsRequest& request,
+                             v1::UpdateTargetsResponse* response) override;
+  absl::Status Reload(const v1::ReloadRequest& request,
+                      v1::ReloadResponse* response) override;
+  absl::Status ListPools(const v1::ListPoolsRequest& request,
+                         v1::ListPoolsResponse* response) override;
+  absl::Status GetPool(const v1::GetPoolRequest& request,
+                       v1::Pool* response) override;
+  absl::Status ListTargets(const v1::ListTargetsRequest& request,
+                           v1::ListTargetsResponse* response) override;
+  absl::Status GetTargetMetadata(
+      const v1::GetTargetMetadataRequest& request,
+      v1::GetTargetMetadataResponse* response) override;
+  absl::Status GetStats(const v1::GetStatsRequest& request,
+                        v1::GetStatsResponse* response) override;
+  std::unique_ptr<Subscription> WatchTargets(
+      const v1::WatchTargetsRequest& request,
+      std::function<void(const v1::TargetEvent&)> on_event) override;
+
+ private:
+  scrape::Manager& scrape_;
+  discovery::Manager& discovery_;
+  metrics::Registry& registry_;
+  const Clock& clock_;
+
+  // Serializes config installs (engine, then discovery) and guards what
+  // GetConfig reports about the last one.
+  Mutex mu_;
+  std::string config_source_ ABSL_GUARDED_BY(mu_);
+  absl::Time config_applied_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace promscrape::service
+
+#endif  // PLUGIN_SERVICE_CONTROL_HANDLER_H_

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "plugin/textparse/histogram.h"
 
 // Reading of the protobuf wire format and decoding of the small
@@ -229,11 +230,12 @@ inline bool ExemplarHasTimestamp(std::string_view msg) {
 // `h` (schema, zero bucket, spans, deltas and counts) and the native
 // exemplars' messages. `h`, `buckets` and `exemplars` must be empty; `h`'s
 // totals are left to the caller. Returns false on malformed wire data.
-inline bool DecodeHistogramFields(std::string_view msg, Histogram* h,
-                                  uint64_t* count, double* sum,
-                                  double* count_float,
-                                  std::vector<std::string_view>* buckets,
-                                  std::vector<std::string_view>* exemplars) {
+// NOTE: always inlined, so ProtobufParser::DecodeHistogram compiles as it
+// did when this loop was written inside it.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool DecodeHistogramFields(
+    std::string_view msg, Histogram* h, uint64_t* count, double* sum,
+    double* count_float, std::vector<std::string_view>* buckets,
+    std::vector<std::string_view>* exemplars) {
   Wire w(msg);
   while (!w.done()) {
     uint32_t f, wt;

@@ -1,7 +1,12 @@
 #include "plugin/common/scheduler.h"
-#include "plugin/common/thread_name.h"
 
 #include <algorithm>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "absl/time/time.h"
+#include "plugin/common/thread_name.h"
 
 namespace promscrape {
 
@@ -25,59 +30,26 @@ Scheduler::~Scheduler() { Stop(); }
 int Scheduler::RunDueForTest() {
   int ran = 0;
   MutexLock lock(&mu_);
-  uint64_t id = 0;
-  absl::AnyInvocable<void()> task;
-  while (!stopping_ && PopDueLocked(clock_.Now(), &id, &task)) {
-    mu_.Unlock();
-    task();
-    task = nullptr;
-    mu_.Lock();
-    FinishRunLocked();
-    ++ran;
-  }
+  while (!stopping_ && heap_.RunOneDue(clock_.Now(), mu_)) ++ran;
   return ran;
 }
 
 absl::Time Scheduler::NextDueForTest() {
   MutexLock lock(&mu_);
-  while (!heap_.empty() && !tasks_.contains(heap_.top().id)) heap_.pop();
-  return heap_.empty() ? absl::InfiniteFuture() : heap_.top().when;
-}
-
-bool Scheduler::PopDueLocked(absl::Time now, uint64_t* id,
-                             absl::AnyInvocable<void()>* task) {
-  while (!heap_.empty() && !tasks_.contains(heap_.top().id)) heap_.pop();
-  if (heap_.empty() || heap_.top().when > now) return false;
-  *id = heap_.top().id;
-  heap_.pop();
-  auto it = tasks_.find(*id);
-  *task = std::move(it->second);
-  tasks_.erase(it);
-  running_id_ = *id;
-  return true;
-}
-
-void Scheduler::FinishRunLocked() {
-  running_id_ = 0;
-  done_cv_.SignalAll();
+  return heap_.NextDeadline().value_or(absl::InfiniteFuture());
 }
 
 uint64_t Scheduler::RunAt(absl::Time when, absl::AnyInvocable<void()> task) {
   MutexLock lock(&mu_);
   if (stopping_) return 0;
-  uint64_t id = next_id_++;
-  tasks_.emplace(id, std::move(task));
-  heap_.push(Entry{when, id});
-  if (heap_.top().id == id) cv_.Signal();
-  return id;
+  const TimerHeap<absl::Time>::Added added = heap_.Add(when, std::move(task));
+  if (added.earliest) cv_.Signal();
+  return added.id;
 }
 
 bool Scheduler::Cancel(uint64_t id) {
   MutexLock lock(&mu_);
-  // The heap entry stays; Run skips ids without a task.
-  if (tasks_.erase(id) > 0) return true;
-  while (id != 0 && running_id_ == id) done_cv_.Wait(&mu_);
-  return false;
+  return heap_.Cancel(id, mu_);
 }
 
 void Scheduler::Poke() {
@@ -94,32 +66,25 @@ void Scheduler::Stop() {
   }
   if (thread_.joinable()) thread_.join();
   MutexLock lock(&mu_);
-  tasks_.clear();
-  heap_ = {};
+  // Dropped under the lock, as before the heap was shared.
+  auto dropped = heap_.TakeAll();
 }
 
 void Scheduler::Run() {
   MutexLock lock(&mu_);
   while (!stopping_) {
-    while (!heap_.empty() && !tasks_.contains(heap_.top().id)) heap_.pop();
-    if (heap_.empty()) {
+    const std::optional<absl::Time> next = heap_.NextDeadline();
+    if (!next.has_value()) {
       cv_.Wait(&mu_);
       continue;
     }
     const absl::Time now = clock_.Now();
-    absl::Duration wait = heap_.top().when - now;
+    const absl::Duration wait = *next - now;
     if (wait > absl::ZeroDuration()) {
       cv_.WaitWithTimeout(&mu_, std::min(wait, max_wait_));
       continue;
     }
-    uint64_t id = 0;
-    absl::AnyInvocable<void()> task;
-    if (!PopDueLocked(now, &id, &task)) continue;
-    mu_.Unlock();
-    task();
-    task = nullptr;
-    mu_.Lock();
-    FinishRunLocked();
+    heap_.RunOneDue(now, mu_);
   }
 }
 

@@ -3,17 +3,15 @@
 
 #include <cstdint>
 #include <memory>
-#include <queue>
 #include <thread>
-#include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/time/time.h"
 #include "plugin/common/clock.h"
 #include "plugin/common/mutex.h"
 #include "plugin/common/task_scheduler.h"
+#include "plugin/common/timer_heap.h"
 
 namespace promscrape {
 
@@ -56,8 +54,8 @@ class Scheduler : public TaskScheduler {
 
   // Removes a pending task and returns true. If the task is running right
   // now, waits for it to finish and returns false, so after Cancel returns
-  // the task is not running and never will. Must not be called from the
-  // task itself.
+  // the task is not running and never will. From the task itself it returns
+  // false at once.
   bool Cancel(uint64_t id) override ABSL_LOCKS_EXCLUDED(mu_);
 
   // Wakes the timer to re-read the clock (tests advancing a fake clock).
@@ -67,36 +65,18 @@ class Scheduler : public TaskScheduler {
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  struct Entry {
-    absl::Time when;
-    uint64_t id;
-    bool operator>(const Entry& o) const {
-      return when != o.when ? when > o.when : id > o.id;
-    }
-  };
-
   struct ManualTag {};
   Scheduler(const Clock& clock, ManualTag);
 
   void Run();
-  // Pops the next task due at `now` (skipping cancelled entries) and marks
-  // it running; false if none.
-  bool PopDueLocked(absl::Time now, uint64_t* id,
-                    absl::AnyInvocable<void()>* task)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void FinishRunLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Clock& clock_;
   const absl::Duration max_wait_;
   Mutex mu_;
+  // Signalled when the earliest task changes or at Stop.
   CondVar cv_;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap_
-      ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<uint64_t, absl::AnyInvocable<void()>> tasks_
-      ABSL_GUARDED_BY(mu_);
-  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
-  uint64_t running_id_ ABSL_GUARDED_BY(mu_) = 0;
-  CondVar done_cv_;
+  // No early slack: a task runs at or after its time.
+  TimerHeap<absl::Time> heap_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

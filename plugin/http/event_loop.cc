@@ -1,287 +1,39 @@
 #include "plugin/http/event_loop.h"
 
-#include <arpa/inet.h>
-#include <curl/curl.h>
-#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "plugin/common/clock.h"
 #include "plugin/common/mutex.h"
-#include "plugin/http/body_decoder.h"
-#include "plugin/http/client_settings.h"
-#include "plugin/http/http1_request.h"
-#include "plugin/http/http1_transport.h"
-#include "plugin/http/request.h"
-#include "plugin/http/transport_errors.h"
 #include "plugin/common/thread_name.h"
+#include "plugin/http/curl_driver.h"
+#include "plugin/http/http1_transport.h"
+#include "plugin/http/transfer.h"
+#include "plugin/http/transport_errors.h"
 
 namespace promscrape::http::internal {
 namespace {
 
 constexpr int kMaxEvents = 256;
-// Free easy handles and gzip streams kept for reuse; beyond these, a burst's
-// extras are freed so a one-off spike does not pin memory.
-constexpr size_t kMaxFreeEasy = 1024;
+// Free gzip streams kept for reuse; beyond these, a burst's extras are freed
+// so a one-off spike does not pin memory.
 constexpr size_t kMaxFreeInflaters = 256;
-// Go's http.Client stops after 10 redirects.
-constexpr long kMaxRedirects = 10;
-// Tags of non-native descriptors in epoll data (the wakeup eventfd and
-// curl's sockets): `fd << 1 | 1`. Native connections are tagged with their
-// (even, aligned) `Http1Connection*`.
-uint64_t FdTag(int fd) { return (static_cast<uint64_t>(fd) << 1) | 1; }
-
-bool IsRedirect(int code) {
-  return code == 301 || code == 302 || code == 303 || code == 307 ||
-         code == 308;
-}
-
-const ClientSettings& DefaultSettings() {
-  static const ClientSettings* const kDefault = new ClientSettings();
-  return *kDefault;
-}
-
-std::string Lowercase(absl::string_view text) {
-  std::string out(text);
-  absl::AsciiStrToLower(&out);
-  return out;
-}
-
-struct UrlParts {
-  std::string scheme;
-  std::string host;  // IPv6 in brackets
-  std::string port;  // the scheme's default when absent
-};
-
-std::optional<UrlParts> ParseUrl(const std::string& url) {
-  CURLU* handle = curl_url();
-  if (handle == nullptr) return std::nullopt;
-  std::optional<UrlParts> parts;
-  if (curl_url_set(handle, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK) {
-    char* scheme = nullptr;
-    char* host = nullptr;
-    char* port = nullptr;
-    if (curl_url_get(handle, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-        curl_url_get(handle, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        curl_url_get(handle, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
-            CURLUE_OK) {
-      parts = UrlParts{scheme, host, port};
-    }
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(port);
-  }
-  curl_url_cleanup(handle);
-  return parts;
-}
-
-// Replaces the host of `url` (for tls_config.server_name).
-std::optional<std::string> ReplaceHost(const std::string& url,
-                                       const std::string& host) {
-  CURLU* handle = curl_url();
-  if (handle == nullptr) return std::nullopt;
-  std::optional<std::string> out;
-  char* result = nullptr;
-  if (curl_url_set(handle, CURLUPART_URL, url.c_str(), 0) == CURLUE_OK &&
-      curl_url_set(handle, CURLUPART_HOST, host.c_str(), 0) == CURLUE_OK &&
-      curl_url_get(handle, CURLUPART_URL, &result, 0) == CURLUE_OK) {
-    out = result;
-  }
-  curl_free(result);
-  curl_url_cleanup(handle);
-  return out;
-}
-
-long CurlTlsVersion(TlsVersion version) {
-  switch (version) {
-    case TlsVersion::kTls10: return CURL_SSLVERSION_TLSv1_0;
-    case TlsVersion::kTls11: return CURL_SSLVERSION_TLSv1_1;
-    case TlsVersion::kTls13: return CURL_SSLVERSION_TLSv1_3;
-    case TlsVersion::kTls12:
-    case TlsVersion::kDefault: return CURL_SSLVERSION_TLSv1_2;
-  }
-  return CURL_SSLVERSION_TLSv1_2;
-}
-
-long CurlMaxTlsVersion(TlsVersion version) {
-  switch (version) {
-    case TlsVersion::kTls10: return CURL_SSLVERSION_MAX_TLSv1_0;
-    case TlsVersion::kTls11: return CURL_SSLVERSION_MAX_TLSv1_1;
-    case TlsVersion::kTls12: return CURL_SSLVERSION_MAX_TLSv1_2;
-    case TlsVersion::kTls13: return CURL_SSLVERSION_MAX_TLSv1_3;
-    case TlsVersion::kDefault: return CURL_SSLVERSION_MAX_DEFAULT;
-  }
-  return CURL_SSLVERSION_MAX_DEFAULT;
-}
 
 }  // namespace
-
-// The state of one request from `Start` to its callback. Built on the
-// caller's thread, then owned by the loop thread.
-struct Transfer : Http1Exchange {
-  ~Transfer() override {
-    curl_slist_free_all(headers);
-    curl_slist_free_all(connect_to);
-  }
-
-  // curl's callbacks.
-  static size_t OnHeader(char* data, size_t size, size_t count, void* self);
-  static size_t OnBody(char* data, size_t size, size_t count, void* self);
-  void StartResponse(absl::string_view status_line);
-  void AddCurlHeader(absl::string_view name, absl::string_view value);
-
-  // Http1Exchange.
-  void OnResponseHead(const Http1ResponseParser& head) override;
-  bool OnResponseBody(absl::string_view data) override;
-  void OnResponseDone(absl::Status status) override;
-
-  void BeginBody() {
-    body.Begin(&response.body, body_size_limit, gzip, content_length,
-               &loop->inflaters_);
-  }
-
-  uint64_t id = 0;
-  std::string url;
-  std::string curl_url;
-  // curl's headers; built for the curl path only.
-  curl_slist* headers = nullptr;
-  bool has_accept = false;
-  curl_slist* connect_to = nullptr;
-  // Set when the native transport serves the request.
-  std::optional<Http1Target> target;
-  std::string http1_request;
-  absl::Duration timeout = absl::ZeroDuration();
-  int64_t body_size_limit = 0;
-  std::shared_ptr<const ClientSettings> settings;
-  EventLoop::DoneCallback done;
-  absl::Time start;
-  absl::Status prepare_error;
-
-  // Loop-thread state.
-  EventLoop* loop = nullptr;
-  CURL* easy = nullptr;
-  bool native = false;
-  std::optional<SteadyTime> native_deadline;
-  bool redirect = false;
-  Response response;
-  std::string reason;
-  bool gzip = false;
-  int64_t content_length = -1;
-  BodyDecoder body;
-  char error_buffer[CURL_ERROR_SIZE] = {0};
-};
-
-void Transfer::AddCurlHeader(absl::string_view name, absl::string_view value) {
-  if (absl::EqualsIgnoreCase(name, "Accept")) has_accept = true;
-  // "Name;" is curl's syntax for a header with an empty value.
-  std::string line = value.empty() ? absl::StrCat(name, ";")
-                                   : absl::StrCat(name, ": ", value);
-  headers = curl_slist_append(headers, line.c_str());
-}
-
-void Transfer::StartResponse(absl::string_view status_line) {
-  // Each response of a redirect chain starts afresh; only the last counts.
-  response.status_code = 0;
-  response.content_type.clear();
-  reason.clear();
-  gzip = false;
-  content_length = -1;
-  // "HTTP/1.1 404 Not Found" or "HTTP/2 404".
-  absl::string_view rest = status_line;
-  size_t space = rest.find(' ');
-  if (space == absl::string_view::npos) return;
-  rest.remove_prefix(space + 1);
-  space = rest.find(' ');
-  int code = 0;
-  if (absl::SimpleAtoi(rest.substr(0, space), &code)) {
-    response.status_code = code;
-  }
-  if (space != absl::string_view::npos) {
-    reason = std::string(absl::StripAsciiWhitespace(rest.substr(space + 1)));
-  }
-}
-
-size_t Transfer::OnHeader(char* data, size_t size, size_t count, void* self) {
-  auto* transfer = static_cast<Transfer*>(self);
-  size_t n = size * count;
-  absl::string_view line(data, n);
-  line = absl::StripTrailingAsciiWhitespace(line);
-  if (absl::StartsWith(line, "HTTP/")) {
-    transfer->StartResponse(line);
-    return n;
-  }
-  size_t colon = line.find(':');
-  if (colon == absl::string_view::npos) return n;
-  absl::string_view name = line.substr(0, colon);
-  absl::string_view value = absl::StripAsciiWhitespace(line.substr(colon + 1));
-  if (absl::EqualsIgnoreCase(name, "Content-Type")) {
-    transfer->response.content_type = std::string(value);
-  } else if (absl::EqualsIgnoreCase(name, "Content-Encoding")) {
-    // NOTE: only exactly "gzip" is decoded, as Prometheus' readResponse
-    // does; anything else is passed through raw.
-    transfer->gzip = value == "gzip";
-  } else if (absl::EqualsIgnoreCase(name, "Content-Length")) {
-    int64_t length = 0;
-    if (absl::SimpleAtoi(value, &length)) transfer->content_length = length;
-  }
-  return n;
-}
-
-size_t Transfer::OnBody(char* data, size_t size, size_t count, void* self) {
-  auto* transfer = static_cast<Transfer*>(self);
-  size_t n = size * count;
-  // A non-200 body is drained (so the connection stays reusable) and
-  // dropped, as Prometheus does.
-  if (transfer->response.status_code != 200) return n;
-  if (!transfer->body.started()) transfer->BeginBody();
-  // Returning a short count makes curl abort with CURLE_WRITE_ERROR.
-  return transfer->body.Write(data, n) ? n : 0;
-}
-
-void Transfer::OnResponseHead(const Http1ResponseParser& head) {
-  response.status_code = head.status_code();
-  response.content_type.assign(head.content_type().data(),
-                               head.content_type().size());
-  reason.assign(head.reason().data(), head.reason().size());
-  // NOTE: only exactly "gzip" is decoded, as on the curl path.
-  gzip = head.content_encoding() == "gzip";
-  content_length = head.content_length();
-  const bool follow = settings == nullptr || settings->follow_redirects;
-  redirect = follow && IsRedirect(head.status_code()) &&
-             !head.location().empty();
-  if (response.status_code == 200) BeginBody();
-}
-
-bool Transfer::OnResponseBody(absl::string_view data) {
-  // Non-200 bodies are drained and dropped, as on the curl path.
-  if (response.status_code != 200) return true;
-  return body.Write(data.data(), data.size());
-}
-
-void Transfer::OnResponseDone(absl::Status status) {
-  loop->OnNativeDone(this, std::move(status));
-}
 
 absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create(
     const HttpClientOptions& options) {
@@ -298,22 +50,18 @@ absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create(
   }
   epoll_event event{};
   event.events = EPOLLIN;
-  event.data.u64 = FdTag(wake_fd);
-  CURLM* multi = nullptr;
+  event.data.u64 = EpollFdTag(wake_fd);
+  absl::StatusOr<std::unique_ptr<CurlDriver>> curl =
+      absl::InternalError("not created");
   if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &event) != 0 ||
-      (multi = curl_multi_init()) == nullptr) {
+      !(curl = CurlDriver::Create(epoll_fd, options.max_idle_connections))
+           .ok()) {
     close(wake_fd);
     close(epoll_fd);
     return absl::InternalError("cannot set up the http event loop");
   }
   std::unique_ptr<EventLoop> loop(
-      new EventLoop(options, epoll_fd, wake_fd, multi));
-  curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &EventLoop::OnSocket);
-  curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, loop.get());
-  curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &EventLoop::OnTimer);
-  curl_multi_setopt(multi, CURLMOPT_TIMERDATA, loop.get());
-  curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS,
-                    static_cast<long>(options.max_idle_connections));
+      new EventLoop(options, epoll_fd, wake_fd, *std::move(curl)));
   loop->thread_ = std::thread([raw = loop.get()] {
     SetCurrentThreadName("ps-http");
     raw->Run();
@@ -322,101 +70,29 @@ absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create(
 }
 
 EventLoop::EventLoop(const HttpClientOptions& options, int epoll_fd,
-                     int wake_fd, CURLM* multi)
+                     int wake_fd, std::unique_ptr<CurlDriver> curl)
     : options_(options),
       epoll_fd_(epoll_fd),
       wake_fd_(wake_fd),
-      multi_(multi),
+      curl_(std::move(curl)),
       inflaters_(kMaxFreeInflaters),
-      http1_(epoll_fd,
-             Http1Transport::Options{
-                 .max_idle_connections = options.max_idle_connections,
-                 .max_response_header_bytes =
-                     options.max_response_header_bytes}) {}
+      http1_(epoll_fd, Http1Transport::Options{
+                           .max_idle_connections = options.max_idle_connections,
+                           .max_response_header_bytes =
+                               options.max_response_header_bytes}) {}
 
 EventLoop::~EventLoop() {
   Stop();
-  for (CURL* easy : free_easy_) curl_easy_cleanup(easy);
-  curl_multi_cleanup(multi_);
+  curl_.reset();
   close(wake_fd_);
   close(epoll_fd_);
 }
 
 void EventLoop::Start(uint64_t id, Request request, DoneCallback done) {
   const Clock& clock = options_.clock ? *options_.clock : Clock::Real();
-  auto transfer = std::make_unique<Transfer>();
-  transfer->id = id;
-  transfer->start = clock.Now();
-  transfer->url = std::move(request.url);
-  transfer->curl_url = transfer->url;
-  transfer->timeout = request.timeout;
-  transfer->body_size_limit = request.body_size_limit;
-  transfer->settings = std::move(request.settings);
-  transfer->done = std::move(done);
-  transfer->loop = this;
-  transfer->response.id = id;
-  transfer->response.body = std::move(request.buffer);
-  transfer->response.body.clear();
-
-  const ClientSettings& settings =
-      transfer->settings ? *transfer->settings : DefaultSettings();
-  absl::Status headers_status;
-  // The environment's proxies are ignored on both paths (see
-  // ClientSettings::proxy_url), so only a configured proxy needs curl.
-  if (options_.native_http1 && settings.proxy_url.empty()) {
-    transfer->target = ParseHttp1Target(transfer->url);
-  }
-  if (transfer->target.has_value()) {
-    auto names_host = [](const Headers& headers) {
-      return std::any_of(headers.begin(), headers.end(), [](const Header& h) {
-        return absl::EqualsIgnoreCase(h.name, "Host");
-      });
-    };
-    std::string& out = transfer->http1_request;
-    AppendHttp1RequestStart(
-        *transfer->target,
-        !names_host(settings.headers) && !names_host(request.headers), &out);
-    bool sendable = true;
-    headers_status = ForEachRequestHeader(
-        settings, request.headers,
-        [&](absl::string_view name, absl::string_view value) {
-          sendable = AppendHttp1Header(name, value, &out) && sendable;
-        });
-    out.append("\r\n");
-    if (!sendable) {
-      // Headers only curl would send as given; let it.
-      transfer->target.reset();
-      out.clear();
-    }
-  }
-  if (!transfer->target.has_value()) {
-    headers_status = ForEachRequestHeader(
-        settings, request.headers,
-        [&](absl::string_view name, absl::string_view value) {
-          transfer->AddCurlHeader(name, value);
-        });
-  }
-  if (!headers_status.ok()) transfer->prepare_error = headers_status;
-  if (!settings.tls.server_name.empty()) {
-    // Go's tls.Config.ServerName changes SNI and the verified name but not
-    // the address dialled nor the Host header. With curl: request the
-    // server name, CONNECT_TO the real host, and send the original Host.
-    std::optional<UrlParts> parts = ParseUrl(transfer->url);
-    std::optional<std::string> renamed =
-        parts ? ReplaceHost(transfer->url, settings.tls.server_name)
-              : std::nullopt;
-    if (parts && renamed && parts->scheme == "https") {
-      transfer->curl_url = *renamed;
-      std::string connect_to =
-          absl::StrCat(settings.tls.server_name, ":", parts->port, ":",
-                       parts->host, ":", parts->port);
-      transfer->connect_to =
-          curl_slist_append(transfer->connect_to, connect_to.c_str());
-      transfer->AddCurlHeader("Host",
-                              absl::StrCat(parts->host, ":", parts->port));
-    }
-  }
-
+  std::unique_ptr<Transfer> transfer =
+      NewTransfer(id, std::move(request), std::move(done), clock.Now(),
+                  options_.native_http1, this, &inflaters_);
   {
     MutexLock lock(&mu_);
     if (!stopping_) {
@@ -461,40 +137,10 @@ void EventLoop::Wake() {
   }
 }
 
-int EventLoop::OnSocket(CURL* easy, curl_socket_t fd, int what, void* self,
-                        void* socket_data) {
-  auto* loop = static_cast<EventLoop*>(self);
-  if (what == CURL_POLL_REMOVE) {
-    // curl may already have closed the descriptor; nothing to undo then.
-    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-    return 0;
-  }
-  epoll_event event{};
-  event.data.u64 = FdTag(fd);
-  if (what & CURL_POLL_IN) event.events |= EPOLLIN;
-  if (what & CURL_POLL_OUT) event.events |= EPOLLOUT;
-  if (epoll_ctl(loop->epoll_fd_, EPOLL_CTL_MOD, fd, &event) != 0 &&
-      errno == ENOENT) {
-    epoll_ctl(loop->epoll_fd_, EPOLL_CTL_ADD, fd, &event);
-  }
-  return 0;
-}
-
-int EventLoop::OnTimer(CURLM* multi, long timeout_ms, void* self) {
-  auto* loop = static_cast<EventLoop*>(self);
-  if (timeout_ms < 0) {
-    loop->timer_deadline_.reset();
-  } else {
-    loop->timer_deadline_ = std::chrono::steady_clock::now() +
-                            std::chrono::milliseconds(timeout_ms);
-  }
-  return 0;
-}
-
 int EventLoop::NextTimeoutMs() {
   std::optional<SteadyTime> next = http1_.NextTimer();
   for (const std::optional<SteadyTime>& other :
-       {timer_deadline_, NextTimerDeadline()}) {
+       {curl_->next_timer(), NextTimerDeadline()}) {
     if (other.has_value() && (!next.has_value() || *other < *next)) {
       next = other;
     }
@@ -526,65 +172,34 @@ uint64_t EventLoop::RunTimerAt(absl::Time when,
       std::chrono::nanoseconds(absl::ToInt64Nanoseconds(delay));
   MutexLock lock(&mu_);
   if (stopping_) return 0;
-  const uint64_t id = next_timer_id_++;
-  const bool earliest =
-      timer_heap_.empty() || deadline < timer_heap_.top().when;
-  timer_heap_.push(TimerEntry{deadline, id});
-  timer_tasks_.emplace(id, std::move(task));
+  const TimerHeap<SteadyTime>::Added added =
+      timer_heap_.Add(deadline, std::move(task));
   // The loop sleeps until its earliest deadline; an earlier one must wake
   // it (unless this is the loop thread, which recomputes before sleeping).
-  if (earliest && !OnLoopThreadLocked()) Wake();
-  return id;
+  if (added.earliest && !OnLoopThreadLocked()) Wake();
+  return added.id;
 }
 
 bool EventLoop::CancelTimer(uint64_t id) {
   MutexLock lock(&mu_);
-  if (timer_tasks_.erase(id) > 0) return true;
-  if (!OnLoopThreadLocked()) {
-    while (running_timer_ == id && id != 0) timer_done_cv_.Wait(&mu_);
-  }
-  return false;
+  return timer_heap_.Cancel(id, mu_);
 }
 
 void EventLoop::RunDueTimers() {
-  // Tasks due within the slack run now, with the one that woke the loop:
-  // thousands of scrape ticks a second then share wake-ups (a context
-  // switch costs more than the rest of a tick). ScrapeLoop stamps an early
-  // tick with its grid time, so 2 ms keeps the scrape within Prometheus'
-  // 2 ms timestamp tolerance of its stamp.
-  const SteadyTime now = std::chrono::steady_clock::now() + kTimerEarlySlack;
-  for (;;) {
-    absl::AnyInvocable<void()> task;
-    {
-      MutexLock lock(&mu_);
-      while (!timer_heap_.empty() &&
-             !timer_tasks_.contains(timer_heap_.top().id)) {
-        timer_heap_.pop();
-      }
-      if (timer_heap_.empty() || timer_heap_.top().when > now) return;
-      const uint64_t id = timer_heap_.top().id;
-      timer_heap_.pop();
-      auto it = timer_tasks_.find(id);
-      task = std::move(it->second);
-      timer_tasks_.erase(it);
-      running_timer_ = id;
-    }
-    task();
-    task = nullptr;  // Captures die before Cancel may return.
-    MutexLock lock(&mu_);
-    running_timer_ = 0;
-    timer_done_cv_.SignalAll();
+  // Tasks due within the slack (kTimerEarlySlack, the heap's) run now, with
+  // the one that woke the loop: thousands of scrape ticks a second then
+  // share wake-ups (a context switch costs more than the rest of a tick).
+  // ScrapeLoop stamps an early tick with its grid time, so 2 ms keeps the
+  // scrape within Prometheus' 2 ms timestamp tolerance of its stamp.
+  const SteadyTime now = std::chrono::steady_clock::now();
+  MutexLock lock(&mu_);
+  while (timer_heap_.RunOneDue(now, mu_)) {
   }
 }
 
-std::optional<EventLoop::SteadyTime> EventLoop::NextTimerDeadline() {
+std::optional<SteadyTime> EventLoop::NextTimerDeadline() {
   MutexLock lock(&mu_);
-  while (!timer_heap_.empty() &&
-         !timer_tasks_.contains(timer_heap_.top().id)) {
-    timer_heap_.pop();
-  }
-  if (timer_heap_.empty()) return std::nullopt;
-  return timer_heap_.top().when;
+  return timer_heap_.NextDeadline();
 }
 
 void EventLoop::TrackLoad(SteadyTime idle_from, SteadyTime woke) {
@@ -606,7 +221,6 @@ void EventLoop::Run() {
     loop_thread_ = std::this_thread::get_id();
   }
   epoll_event events[kMaxEvents];
-  int running = 0;
   while (true) {
     const int timeout_ms = NextTimeoutMs();
     const SteadyTime idle_from = std::chrono::steady_clock::now();
@@ -627,18 +241,11 @@ void EventLoop::Run() {
         }
         continue;
       }
-      int flags = 0;
-      if (events[i].events & (EPOLLIN | EPOLLHUP)) flags |= CURL_CSELECT_IN;
-      if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
-      if (events[i].events & EPOLLERR) flags |= CURL_CSELECT_ERR;
-      curl_multi_socket_action(multi_, fd, flags, &running);
+      curl_->OnSocketEvent(fd, events[i].events);
     }
     SteadyTime now = std::chrono::steady_clock::now();
     http1_.OnTimers(now);
-    if (timer_deadline_.has_value() && now >= *timer_deadline_) {
-      timer_deadline_.reset();
-      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
-    }
+    curl_->OnTimers(now);
     ReadCompletions();
     RunDueTimers();
     bool running_on = DrainQueue();
@@ -646,15 +253,15 @@ void EventLoop::Run() {
     if (!running_on) break;
   }
 
-  // Shutdown: every request still here is cancelled; timers are dropped.
+  // Shutdown: every request still here is cancelled; timers are dropped
+  // (outside the lock: their captures may do anything when destroyed).
   std::vector<std::unique_ptr<Transfer>> queued;
   absl::flat_hash_map<uint64_t, absl::AnyInvocable<void()>> timers;
   {
     MutexLock lock(&mu_);
     queued.swap(queued_);
     cancels_.clear();
-    timers.swap(timer_tasks_);
-    timer_heap_ = {};
+    timers = timer_heap_.TakeAll();
   }
   timers.clear();
   for (auto& transfer : queued) {
@@ -690,26 +297,6 @@ bool EventLoop::DrainQueue() {
     Finish(std::move(transfer), ContextCanceledError(url));
   }
   return true;
-}
-
-CURL* EventLoop::AcquireEasy() {
-  if (!free_easy_.empty()) {
-    CURL* easy = free_easy_.back();
-    free_easy_.pop_back();
-    return easy;
-  }
-  return curl_easy_init();
-}
-
-void EventLoop::ReleaseEasy(CURL* easy) {
-  if (free_easy_.size() >= kMaxFreeEasy) {
-    curl_easy_cleanup(easy);
-    return;
-  }
-  // Drops the options, keeps the allocation; connections live in the multi
-  // handle's cache, not in the easy handle.
-  curl_easy_reset(easy);
-  free_easy_.push_back(easy);
 }
 
 void EventLoop::AddTransfer(std::unique_ptr<Transfer> transfer) {
@@ -758,37 +345,10 @@ void EventLoop::OnNativeDone(Transfer* transfer, absl::Status status) {
 }
 
 void EventLoop::RestartOnCurl(std::unique_ptr<Transfer> transfer) {
-  Transfer& t = *transfer;
-  // The native exchange is over; curl starts from the original URL and
-  // follows the redirects itself, within what is left of the timeout.
-  t.native = false;
-  t.redirect = false;
-  t.target.reset();
-  t.response.status_code = 0;
-  t.response.content_type.clear();
-  t.response.body.clear();
-  t.reason.clear();
-  t.gzip = false;
-  t.content_length = -1;
-  if (t.native_deadline.has_value()) {
-    auto left = *t.native_deadline - std::chrono::steady_clock::now();
-    if (left <= std::chrono::steady_clock::duration::zero()) {
-      std::string url = t.url;
-      Finish(std::move(transfer), ContextDeadlineError(url));
-      return;
-    }
-    t.timeout = absl::FromChrono(left);
-  }
-  // The request's header lines, as already formatted for the wire.
-  absl::string_view head = t.http1_request;
-  head.remove_prefix(std::min(head.size(), head.find("\r\n") + 2));
-  for (absl::string_view line : absl::StrSplit(head, "\r\n")) {
-    size_t colon = line.find(':');
-    if (colon == absl::string_view::npos) continue;
-    absl::string_view name = line.substr(0, colon);
-    if (absl::EqualsIgnoreCase(name, "Host")) continue;
-    t.AddCurlHeader(name, absl::StripLeadingAsciiWhitespace(
-                              line.substr(colon + 1)));
+  if (!transfer->RewindForCurl()) {
+    std::string url = transfer->url;
+    Finish(std::move(transfer), ContextDeadlineError(url));
+    return;
   }
   StartCurl(std::move(transfer));
 }
@@ -800,313 +360,29 @@ void EventLoop::StartCurl(std::unique_ptr<Transfer> transfer) {
   if (!transfer->has_accept) {
     transfer->headers = curl_slist_append(transfer->headers, "Accept:");
   }
-  CURL* easy = AcquireEasy();
-  if (easy == nullptr) {
-    Finish(std::move(transfer),
-           absl::ResourceExhaustedError("cannot allocate a curl handle"));
+  absl::Status status = curl_->Start(*transfer);
+  if (!status.ok()) {
+    Finish(std::move(transfer), std::move(status));
     return;
   }
-  transfer->easy = easy;
-  Transfer* t = transfer.get();
-  const ClientSettings& settings =
-      t->settings ? *t->settings : DefaultSettings();
-
-  curl_easy_setopt(easy, CURLOPT_URL, t->curl_url.c_str());
-  curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
-  // Signals are process-wide; a multi-threaded plugin must not use them.
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
-  if (t->connect_to != nullptr) {
-    curl_easy_setopt(easy, CURLOPT_CONNECT_TO, t->connect_to);
-  }
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &Transfer::OnHeader);
-  curl_easy_setopt(easy, CURLOPT_HEADERDATA, t);
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::OnBody);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error_buffer);
-  // Raw bytes: gzip is decoded by us so the body limit counts decompressed
-  // bytes and only "Content-Encoding: gzip" is decoded, as in Prometheus.
-  curl_easy_setopt(easy, CURLOPT_HTTP_CONTENT_DECODING, 0L);
-  if (t->timeout > absl::ZeroDuration()) {
-    // The scrape timeout is the only deadline, covering connect too.
-    long ms = std::max<long>(1, absl::ToInt64Milliseconds(t->timeout));
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, ms);
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, ms);
-  }
-  curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-  // No DNS cache, as Go's dialer (Prometheus resolves on every new
-  // connection; kept-alive connections need no lookup). curl's cache also
-  // costs O(entries) per request: every transfer walks the whole cache to
-  // prune it, and one multi handle scraping 10,000 host:port pairs would
-  // walk 10,000 entries per scrape.
-  curl_easy_setopt(easy, CURLOPT_DNS_CACHE_TIMEOUT, 0L);
-  // Go's IdleConnTimeout in Prometheus is 5 min; curl's default (118 s)
-  // would reconnect every scrape of a job with a 2 min interval.
-  curl_easy_setopt(easy, CURLOPT_MAXAGE_CONN, 300L);
-  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION,
-                   settings.follow_redirects ? 1L : 0L);
-  curl_easy_setopt(easy, CURLOPT_MAXREDIRS, kMaxRedirects);
-  // An empty proxy disables curl's reading of http_proxy & co.
-  curl_easy_setopt(easy, CURLOPT_PROXY, settings.proxy_url.c_str());
-  if (!settings.no_proxy.empty()) {
-    curl_easy_setopt(easy, CURLOPT_NOPROXY, settings.no_proxy.c_str());
-  }
-  if (settings.enable_http2) {
-    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
-    // Over TLS, wait for a pending connection's ALPN answer instead of
-    // opening another that HTTP/2 would make redundant. NOTE: never for
-    // plain http: there curl learns the connection is HTTP/1.1 only from
-    // the response, so one hanging scrape would stall every other request
-    // to that host.
-    if (absl::StartsWithIgnoreCase(t->curl_url, "https://")) {
-      curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
-    }
-  } else {
-    curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
-  }
-  const TlsSettings& tls = settings.tls;
-  // Blobs point into the shared settings, which the transfer keeps alive;
-  // CURL_BLOB_NOCOPY avoids copying the PEM per request.
-  if (!tls.ca.empty()) {
-    curl_blob blob{const_cast<char*>(tls.ca.data()), tls.ca.size(),
-                   CURL_BLOB_NOCOPY};
-    curl_easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob);
-  } else if (!tls.ca_file.empty()) {
-    curl_easy_setopt(easy, CURLOPT_CAINFO, tls.ca_file.c_str());
-  }
-  if (!tls.cert.empty()) {
-    curl_blob blob{const_cast<char*>(tls.cert.data()), tls.cert.size(),
-                   CURL_BLOB_NOCOPY};
-    curl_easy_setopt(easy, CURLOPT_SSLCERT_BLOB, &blob);
-  } else if (!tls.cert_file.empty()) {
-    curl_easy_setopt(easy, CURLOPT_SSLCERT, tls.cert_file.c_str());
-  }
-  if (!tls.key.empty()) {
-    curl_blob blob{const_cast<char*>(tls.key.data()), tls.key.size(),
-                   CURL_BLOB_NOCOPY};
-    curl_easy_setopt(easy, CURLOPT_SSLKEY_BLOB, &blob);
-  } else if (!tls.key_file.empty()) {
-    curl_easy_setopt(easy, CURLOPT_SSLKEY, tls.key_file.c_str());
-  }
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER,
-                   tls.insecure_skip_verify ? 0L : 1L);
-  curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST,
-                   tls.insecure_skip_verify ? 0L : 2L);
-  curl_easy_setopt(
-      easy, CURLOPT_SSLVERSION,
-      CurlTlsVersion(tls.min_version) | CurlMaxTlsVersion(tls.max_version));
-  // Prometheus re-reads a changed CA file; curl caches the parsed store for
-  // 24 h by default, so cap that at a minute.
-  curl_easy_setopt(easy, CURLOPT_CA_CACHE_TIMEOUT, 60L);
-  if (absl::StartsWithIgnoreCase(t->curl_url, "https://")) {
-    // Keeps the peer's SANs so a name mismatch reads as Go's error. Costs
-    // a little per TLS handshake only, not per request on a kept-alive
-    // connection.
-    curl_easy_setopt(easy, CURLOPT_CERTINFO, 1L);
-  }
-
-  CURLMcode rc = curl_multi_add_handle(multi_, easy);
-  if (rc != CURLM_OK) {
-    Finish(std::move(transfer),
-           absl::InternalError(absl::StrCat("curl_multi_add_handle: ",
-                                            curl_multi_strerror(rc))));
-    return;
-  }
-  active_.emplace(t->id, std::move(transfer));
+  const uint64_t id = transfer->id;
+  active_.emplace(id, std::move(transfer));
 }
-
-namespace {
-
-// Go's x509.HostnameError text, from the SANs curl collected (CERTINFO).
-std::string HostnameMismatch(Transfer& t) {
-  std::string host = t.settings ? t.settings->tls.server_name : "";
-  if (host.empty()) {
-    std::optional<UrlParts> parts = ParseUrl(t.url);
-    if (parts) host = parts->host;
-  }
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  std::vector<std::string> dns_names;
-  std::vector<std::string> ips;
-  curl_certinfo* info = nullptr;
-  curl_easy_getinfo(t.easy, CURLINFO_CERTINFO, &info);
-  if (info != nullptr && info->num_of_certs > 0) {
-    for (curl_slist* item = info->certinfo[0]; item != nullptr;
-         item = item->next) {
-      absl::string_view line = item->data;
-      if (!absl::ConsumePrefix(&line, "X509v3 Subject Alternative Name:")) {
-        continue;
-      }
-      for (absl::string_view part : absl::StrSplit(line, ',')) {
-        part = absl::StripAsciiWhitespace(part);
-        if (absl::ConsumePrefix(&part, "DNS:")) {
-          dns_names.emplace_back(part);
-        } else if (absl::ConsumePrefix(&part, "IP Address:")) {
-          ips.emplace_back(part);
-        }
-      }
-    }
-  }
-  unsigned char addr[sizeof(in6_addr)];
-  bool is_ip = inet_pton(AF_INET, host.c_str(), addr) == 1 ||
-               inet_pton(AF_INET6, host.c_str(), addr) == 1;
-  std::string valid;
-  if (is_ip) {
-    if (ips.empty()) {
-      return absl::StrCat("x509: cannot validate certificate for ", host,
-                          " because it doesn't contain any IP SANs");
-    }
-    valid = absl::StrJoin(ips, ", ");
-  } else {
-    if (dns_names.empty()) {
-      return "x509: certificate relies on legacy Common Name field, use "
-             "SANs instead";
-    }
-    valid = absl::StrJoin(dns_names, ", ");
-  }
-  return absl::StrCat("x509: certificate is valid for ", valid, ", not ", host);
-}
-
-// Maps a failed transfer to the error Go's http.Client would give.
-absl::Status TransportError(CURLcode code, Transfer& t) {
-  std::string prefix = GetPrefix(t.url);
-  absl::string_view detail =
-      t.error_buffer[0] != '\0' ? t.error_buffer : curl_easy_strerror(code);
-  long os_errno = 0;
-  curl_easy_getinfo(t.easy, CURLINFO_OS_ERRNO, &os_errno);
-  switch (code) {
-    case CURLE_OPERATION_TIMEDOUT:
-      return ContextDeadlineError(t.url);
-    case CURLE_COULDNT_CONNECT: {
-      std::optional<UrlParts> parts = ParseUrl(t.url);
-      char* ip = nullptr;
-      curl_easy_getinfo(t.easy, CURLINFO_PRIMARY_IP, &ip);
-      std::string host = (ip != nullptr && ip[0] != '\0')
-                             ? std::string(ip)
-                             : (parts ? parts->host : "");
-      if (absl::StrContains(host, ':') && host[0] != '[') {
-        host = absl::StrCat("[", host, "]");
-      }
-      std::string port = parts ? parts->port : "";
-      std::string why = os_errno != 0 ? ErrnoText(static_cast<int>(os_errno))
-                                      : Lowercase(detail);
-      return DialError(t.url, absl::StrCat(host, ":", port), why);
-    }
-    case CURLE_COULDNT_RESOLVE_HOST: {
-      std::optional<UrlParts> parts = ParseUrl(t.url);
-      return absl::UnavailableError(absl::StrCat(prefix, "dial tcp: lookup ",
-                                                 parts ? parts->host : "",
-                                                 ": no such host"));
-    }
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_PROXY:
-      return absl::UnavailableError(
-          absl::StrCat(prefix, "proxyconnect tcp: ", Lowercase(detail)));
-    case CURLE_PEER_FAILED_VERIFICATION: {
-      std::string lower = Lowercase(detail);
-      if (absl::StrContains(lower, "subject name") ||
-          absl::StrContains(lower, "does not match")) {
-        return absl::UnavailableError(
-            absl::StrCat(prefix, HostnameMismatch(t)));
-      }
-      if (absl::StrContains(lower, "expired") ||
-          absl::StrContains(lower, "not yet valid")) {
-        return absl::UnavailableError(absl::StrCat(
-            prefix, "x509: certificate has expired or is not yet valid"));
-      }
-      if (absl::StrContains(lower, "issuer") ||
-          absl::StrContains(lower, "self-signed") ||
-          absl::StrContains(lower, "self signed")) {
-        return absl::UnavailableError(absl::StrCat(
-            prefix, "x509: certificate signed by unknown authority"));
-      }
-      // Anything else keeps OpenSSL's words.
-      return absl::UnavailableError(absl::StrCat(prefix, "x509: ", lower));
-    }
-    case CURLE_SSL_CACERT_BADFILE: {
-      // Name the OS error as Prometheus does ("open <file>: no such file or
-      // directory") when the file is unreadable, else curl's parse error.
-      std::string ca_file = t.settings ? t.settings->tls.ca_file : "";
-      std::string why = Lowercase(detail);
-      if (access(ca_file.c_str(), R_OK) != 0) {
-        why = absl::StrCat("open ", ca_file, ": ", ErrnoText(errno));
-      }
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unable to load specified CA cert ", ca_file, ": ", why));
-    }
-    case CURLE_SSL_CERTPROBLEM:
-      return absl::InvalidArgumentError(
-          absl::StrCat("unable to use specified client cert (",
-                       t.settings ? t.settings->tls.cert_file : "", ") & key (",
-                       t.settings ? t.settings->tls.key_file : "",
-                       "): ", Lowercase(detail)));
-    case CURLE_SSL_CONNECT_ERROR:
-      return absl::UnavailableError(absl::StrCat(
-          prefix, "tls: handshake failure (", Lowercase(detail), ")"));
-    case CURLE_GOT_NOTHING:
-      return absl::UnavailableError(absl::StrCat(prefix, "EOF"));
-    case CURLE_PARTIAL_FILE: return absl::UnavailableError("unexpected EOF");
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-      return absl::UnavailableError(absl::StrCat(
-          prefix, code == CURLE_RECV_ERROR ? "read: " : "write: ",
-          os_errno != 0 ? ErrnoText(static_cast<int>(os_errno)) : Lowercase(detail)));
-    case CURLE_TOO_MANY_REDIRECTS:
-      return absl::UnavailableError(
-          absl::StrCat(prefix, "stopped after 10 redirects"));
-    case CURLE_UNSUPPORTED_PROTOCOL: {
-      std::optional<UrlParts> parts = ParseUrl(t.url);
-      return absl::InvalidArgumentError(
-          absl::StrCat(prefix, "unsupported protocol scheme \"",
-                       parts ? parts->scheme : "", "\""));
-    }
-    case CURLE_URL_MALFORMAT:
-      return absl::InvalidArgumentError(
-          absl::StrCat("parse \"", t.url, "\": ", Lowercase(detail)));
-    default:
-      return absl::UnavailableError(absl::StrCat(prefix, Lowercase(detail)));
-  }
-}
-
-}  // namespace
 
 void EventLoop::ReadCompletions() {
-  int queued = 0;
-  while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
-    if (msg->msg != CURLMSG_DONE) continue;
-    Transfer* raw = nullptr;
-    curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &raw);
-    CURLcode code = msg->data.result;
+  curl_->ReadCompletions([this](Transfer* raw, CURLcode code) {
     auto it = active_.find(raw->id);
-    if (it == active_.end()) continue;  // Cannot happen; be defensive.
+    if (it == active_.end()) return;  // Cannot happen; be defensive.
     std::unique_ptr<Transfer> transfer = std::move(it->second);
     active_.erase(it);
-    Transfer& t = *transfer;
-    absl::Status status;
-    if (!t.body.error().ok()) {
-      status = t.body.error();
-    } else if (code != CURLE_OK) {
-      status = TransportError(code, t);
-    } else if (t.response.status_code != 200) {
-      status = HttpStatusError(t.response.status_code, t.reason);
-    } else {
-      if (!t.body.started()) t.BeginBody();
-      status = t.body.Finish();
-    }
+    absl::Status status = CurlDriver::CompletionStatus(*transfer, code);
     Finish(std::move(transfer), std::move(status));
-  }
+  });
 }
 
 void EventLoop::Finish(std::unique_ptr<Transfer> transfer,
                        absl::Status status) {
-  if (transfer->easy != nullptr) {
-    curl_multi_remove_handle(multi_, transfer->easy);
-    ReleaseEasy(transfer->easy);
-    transfer->easy = nullptr;
-  }
+  curl_->Release(*transfer);
   if (transfer->native) http1_.Abort(*transfer);
   transfer->body.ReleaseInflater();
   transfer->response.body_size_limit_exceeded = transfer->body.limit_exceeded();

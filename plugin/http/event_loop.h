@@ -1,62 +1,71 @@
 #ifndef PLUGIN_HTTP_EVENT_LOOP_H_
 #define PLUGIN_HTTP_EVENT_LOOP_H_
 
-#include <curl/curl.h>
-
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <functional>
 #include <optional>
-#include <queue>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "plugin/common/mutex.h"
 #include "plugin/common/task_scheduler.h"
+#include "plugin/common/timer_heap.h"
 #include "plugin/http/body_decoder.h"
+#include "plugin/http/curl_driver.h"
+#include "plugin/http/http1_connection.h"
 #include "plugin/http/http1_transport.h"
 #include "plugin/http/http_client_options.h"
 #include "plugin/http/request.h"
+#include "plugin/http/transfer.h"
 
 namespace promscrape::http::internal {
 
-struct Transfer;
+// The epoll_wait timeout (ms) for a deadline `left` from now: rounded up,
+// and for waits over kExactWaitMs cut short so that the kernel's timeout
+// slack cannot make the loop wake after the deadline (it waits again).
+// Never -1.
+inline constexpr int64_t kExactWaitMs = 50;
+int EpollTimeoutMs(std::chrono::nanoseconds left);
 
 // One thread running two transports over one epoll set: the native
 // HTTP/1.1 transport (`Http1Transport`) for plain-http requests it serves
 // exactly as Go's client would (see `ParseHttp1Target`; no proxy), and a
-// libcurl multi handle (curl_multi_socket_action) for everything else
-// (https, proxies, host names, redirects). Every request is non-blocking,
-// driven by socket readiness and deadlines, so a hanging target costs a
-// socket and a timer entry until its own timeout, nothing more. Keep-alive
-// connections are cached per loop and transport.
+// libcurl multi handle (`CurlDriver`) for everything else (https, proxies,
+// host names, redirects). Every request is non-blocking, driven by socket
+// readiness and deadlines, so a hanging target costs a socket and a timer
+// entry until its own timeout, nothing more. Keep-alive connections are
+// cached per loop and transport. The loop also runs timer tasks (`timers()`)
+// between its I/O events.
 //
 // NOTE: the native transport exists because libcurl 7.88's multi interface
 // costs O(cached connections) per transfer (curl_multi_remove_handle walks
 // the connection cache), 20% of the engine's CPU at 1,000 targets.
 //
-// Thread-safe: `Start`, `Cancel` and `Stop` may be called from any thread;
-// everything else runs on the loop thread. Completion callbacks run on the
-// loop thread (or on `options.callback_executor`) and must not block or call
-// `Stop`. Used by `HttpClient`; not a public API.
-// The epoll_wait timeout (ms) for a deadline `left` from now: rounded up,
-// and for long waits cut short so that the kernel's timeout slack cannot
-// make the loop wake after the deadline. -1 is never returned.
-inline constexpr int64_t kExactWaitMs = 50;
-int EpollTimeoutMs(std::chrono::nanoseconds left);
-
-class EventLoop {
+// Completion callbacks: without `options.callback_executor` every callback
+// runs on the loop thread. With one, a callback runs on the loop thread if
+// the loop is not busy (it worked, i.e. was outside epoll_wait, for at most
+// half of the last whole one-second window) and the response body it
+// carries is at most `options.inline_callback_max_body` bytes (so with 0,
+// only empty bodies, which includes failed requests other than a body size
+// limit); every other callback is handed to the executor from the loop
+// thread. Callbacks must not block or call `Stop`.
+//
+// Thread-safe: `Start`, `Cancel`, `Stop` and `timers()` may be called from
+// any thread; everything else runs on the loop thread. Used by
+// `HttpClient`; not a public API.
+class EventLoop final : private NativeDoneHandler {
  public:
-  using DoneCallback = absl::AnyInvocable<void(Response)>;
+  using DoneCallback = Transfer::DoneCallback;
 
-  // Creates the epoll set, the wakeup eventfd and the multi handle, and
-  // starts the thread.
+  // Creates the epoll set, the wakeup eventfd and the curl multi handle,
+  // and starts the thread. kInternal if the OS or libcurl refuses.
   static absl::StatusOr<std::unique_ptr<EventLoop>> Create(
       const HttpClientOptions& options);
 
@@ -78,44 +87,44 @@ class EventLoop {
   void Cancel(uint64_t id) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Cancels every queued and in-flight request (kCancelled), then joins the
-  // thread. Idempotent; returns after all callbacks have been invoked.
+  // thread. Idempotent; returns after all callbacks have been invoked (or
+  // handed to the callback executor).
   void Stop() ABSL_LOCKS_EXCLUDED(mu_, stop_mu_);
 
   // Timers run on this loop's thread (the scrape ticks of the targets whose
   // requests this loop serves): a tick that starts a request needs no
   // thread hand-off or wake-up, and ticks coalesce with I/O wake-ups.
-  // Tasks must be quick. Pending tasks are dropped at Stop. A task may run
-  // up to kTimerEarlySlack before its time, together with an earlier one.
+  // Tasks must be quick. `when` is read on the injected clock and turned
+  // into a monotonic deadline when scheduled. A task may run up to
+  // kTimerEarlySlack before its time, together with an earlier one.
+  // Cancel waits for a running task unless called on the loop thread.
+  // After Stop, RunAt returns 0; pending tasks are dropped when the loop
+  // thread exits.
   TaskScheduler& timers() { return timers_; }
   static constexpr std::chrono::milliseconds kTimerEarlySlack{2};
 
  private:
   EventLoop(const HttpClientOptions& options, int epoll_fd, int wake_fd,
-            CURLM* multi);
-
-  static int OnSocket(CURL* easy, curl_socket_t fd, int what, void* loop,
-                      void* socket_data);
-  static int OnTimer(CURLM* multi, long timeout_ms, void* loop);
+            std::unique_ptr<CurlDriver> curl);
 
   void Run();
   void Wake();
-  // Moves queued requests and cancellations into the multi handle. Returns
+  // Moves queued requests and cancellations into the transports. Returns
   // false once stopping.
   bool DrainQueue() ABSL_LOCKS_EXCLUDED(mu_);
   void AddTransfer(std::unique_ptr<Transfer> transfer);
   void StartNative(std::unique_ptr<Transfer> transfer);
   void StartCurl(std::unique_ptr<Transfer> transfer);
-  // The native transport ended `transfer`'s exchange.
-  void OnNativeDone(Transfer* transfer, absl::Status status);
+  // NativeDoneHandler: the native transport ended `transfer`'s exchange.
+  void OnNativeDone(Transfer* transfer, absl::Status status) override;
   // Re-runs a natively answered redirect through curl, which follows it.
   void RestartOnCurl(std::unique_ptr<Transfer> transfer);
   // The epoll_wait timeout in ms for the earliest curl, native or task
   // timer.
   int NextTimeoutMs();
   void ReadCompletions();
+  // Ends `transfer` with `status` and runs (or hands off) its callback.
   void Finish(std::unique_ptr<Transfer> transfer, absl::Status status);
-  CURL* AcquireEasy();
-  void ReleaseEasy(CURL* easy);
 
   // TaskScheduler over the loop's timer heap.
   class Timers final : public TaskScheduler {
@@ -129,17 +138,9 @@ class EventLoop {
    private:
     EventLoop* loop_;
   };
-  using SteadyTime = std::chrono::steady_clock::time_point;
   // Accounts one epoll_wait (idle from `idle_from` to `woke`) in the load
   // window behind busy_.
   void TrackLoad(SteadyTime idle_from, SteadyTime woke);
-  struct TimerEntry {
-    SteadyTime when;
-    uint64_t id;
-    bool operator>(const TimerEntry& o) const {
-      return when != o.when ? when > o.when : id > o.id;
-    }
-  };
 
   uint64_t RunTimerAt(absl::Time when, absl::AnyInvocable<void()> task)
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -161,7 +162,6 @@ class EventLoop {
   SteadyTime::duration idle_in_window_{};
   bool busy_ = false;
   const int wake_fd_;
-  CURLM* const multi_;
   std::thread thread_;
 
   Mutex stop_mu_;
@@ -172,27 +172,15 @@ class EventLoop {
   std::vector<uint64_t> cancels_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread::id loop_thread_ ABSL_GUARDED_BY(mu_);
-  std::priority_queue<TimerEntry, std::vector<TimerEntry>,
-                      std::greater<TimerEntry>>
-      timer_heap_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<uint64_t, absl::AnyInvocable<void()>> timer_tasks_
-      ABSL_GUARDED_BY(mu_);
-  uint64_t next_timer_id_ ABSL_GUARDED_BY(mu_) = 1;
-  uint64_t running_timer_ ABSL_GUARDED_BY(mu_) = 0;
-  CondVar timer_done_cv_;
+  // Monotonic deadlines; tasks run on the loop thread.
+  TimerHeap<SteadyTime> timer_heap_ ABSL_GUARDED_BY(mu_){kTimerEarlySlack};
   Timers timers_{this};
 
   // Loop-thread state.
+  std::unique_ptr<CurlDriver> curl_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Transfer>> active_;
-  // curl's next timeout. NOTE: the monotonic clock, not the injected
-  // `Clock`: curl itself times transfers monotonically, and this only sets
-  // how long epoll_wait may sleep.
-  std::optional<std::chrono::steady_clock::time_point> timer_deadline_;
-  std::vector<CURL*> free_easy_;
   InflaterPool inflaters_;
   Http1Transport http1_;
-
-  friend struct Transfer;
 };
 
 }  // namespace promscrape::http::internal

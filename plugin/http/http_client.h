@@ -26,9 +26,11 @@ namespace promscrape::http {
 // Thread-safe. `Start`, `Cancel` and `Stop` may be called from any thread,
 // including from a completion callback (except `Stop`).
 //
-// Completion callbacks run on the loop thread that served the request, or
-// on `HttpClientOptions::callback_executor` when set. They must be quick
-// and never block: hand parsing to a worker pool.
+// Completion callbacks run on the loop thread that served the request,
+// or, with `HttpClientOptions::callback_executor`, on that executor unless
+// the response is small and the loop idle (see
+// `HttpClientOptions::inline_callback_max_body`). On the loop thread they
+// must be quick and never block.
 class HttpClient {
  public:
   using DoneCallback = absl::AnyInvocable<void(Response)>;

@@ -22,15 +22,18 @@ struct HttpClientOptions {
   // called on a loop thread and must not block.
   std::function<void(absl::AnyInvocable<void()>)> callback_executor;
   // With a callback_executor: completions whose body is at most this many
-  // bytes run on the loop thread anyway while the loop is not busy (under
-  // half its time working over the last second). Handing a small response
-  // to another thread costs a thread wake-up, more than parsing it; large
-  // ones, and all of them on a saturated loop, still spread over the
-  // executor's threads. 0: every completion goes to the executor.
+  // bytes run on the loop thread anyway while the loop is not busy (it
+  // worked at most half of the last whole one-second window). Handing a
+  // small response to another thread costs a thread wake-up, more than
+  // parsing it; large ones, and all of them on a busy loop, still spread
+  // over the executor's threads. With 0, only completions with an empty
+  // body stay on an idle loop: empty responses and failures (whose body is
+  // cleared, except on the body size limit).
   size_t inline_callback_max_body = 0;
-  // Serve plain-http requests without a proxy to IP-literal targets with the native HTTP/1.1 transport instead of libcurl (whose
-  // multi interface costs O(cached connections) per request). Everything
-  // else always goes through libcurl. False sends everything through curl.
+  // Serve plain-http requests without a proxy to IP-literal targets with
+  // the native HTTP/1.1 transport instead of libcurl (whose multi interface
+  // costs O(cached connections) per request). Everything else always goes
+  // through libcurl. False sends everything through curl.
   bool native_http1 = true;
   // The native transport's bound on a response's status line and headers
   // (Go's default MaxResponseHeaderBytes); curl has its own 100 KiB.

@@ -9,206 +9,20 @@
 #include "absl/strings/str_cat.h"
 #include "plugin/textparse/go_float.h"
 #include "plugin/textparse/label_sort.h"
+#include "plugin/textparse/protobuf_wire.h"
 #include "plugin/textparse/text_util.h"
 
 namespace promscrape::textparse {
 namespace {
 
+using internal::DecodeLabelPair;
+using internal::ExemplarHasTimestamp;
+using internal::kFixed64;
+using internal::kLen;
+using internal::kVarint;
+using internal::Wire;
+
 constexpr char kSep = '\xff';
-
-enum WireType : uint32_t {
-  kVarint = 0,
-  kFixed64 = 1,
-  kLen = 2,
-  kFixed32 = 5,
-};
-
-// A bounds-checked cursor over protobuf wire data. Every read fails rather
-// than step past `end`.
-struct Wire {
-  const uint8_t* p;
-  const uint8_t* end;
-
-  explicit Wire(std::string_view s)
-      : p(reinterpret_cast<const uint8_t*>(s.data())), end(p + s.size()) {}
-
-  bool done() const { return p >= end; }
-
-  // Tags, lengths and most values are single-byte varints: that case is
-  // inline, the rest goes to VarintSlow.
-  bool Varint(uint64_t* v) {
-    if (p < end && *p < 0x80) [[likely]] {
-      *v = *p++;
-      return true;
-    }
-    return VarintSlow(v);
-  }
-  bool VarintSlow(uint64_t* v) {
-    uint64_t r = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p >= end) return false;
-      uint8_t b = *p++;
-      r |= static_cast<uint64_t>(b & 0x7f) << shift;
-      if (b < 0x80) {
-        *v = r;
-        return true;
-      }
-    }
-    return false;
-  }
-  bool Tag(uint32_t* field, uint32_t* wt) {
-    if (p < end && *p < 0x80 && *p >= 8) [[likely]] {
-      *field = *p >> 3;
-      *wt = *p++ & 7;
-      return true;
-    }
-    uint64_t t;
-    if (!Varint(&t) || (t >> 3) == 0 || (t >> 3) > UINT32_MAX) return false;
-    *field = static_cast<uint32_t>(t >> 3);
-    *wt = static_cast<uint32_t>(t & 7);
-    return true;
-  }
-  bool Double(double* d) {
-    if (end - p < 8) return false;
-    uint64_t bits;
-    std::memcpy(&bits, p, 8);
-    p += 8;
-    *d = std::bit_cast<double>(bits);
-    return true;
-  }
-  bool Bytes(std::string_view* s) {
-    uint64_t n;
-    if (!Varint(&n) || n > static_cast<uint64_t>(end - p)) return false;
-    *s = std::string_view(reinterpret_cast<const char*>(p), n);
-    p += n;
-    return true;
-  }
-  bool Skip(uint32_t wt) {
-    uint64_t v = 0;
-    std::string_view s;
-    switch (wt) {
-      case kVarint:
-        return Varint(&v);
-      case kFixed64:
-        if (end - p < 8) return false;
-        p += 8;
-        return true;
-      case kLen:
-        return Bytes(&s);
-      case kFixed32:
-        if (end - p < 4) return false;
-        p += 4;
-        return true;
-      default:
-        return false;  // groups are not used by metrics.proto
-    }
-  }
-  // Reads a double field that may be sent as fixed64 (the only encoding
-  // protoc emits for double).
-  bool DoubleField(uint32_t wt, double* d) {
-    if (wt != kFixed64) return false;
-    return Double(d);
-  }
-  bool VarintField(uint32_t wt, uint64_t* v) {
-    if (wt != kVarint) return false;
-    return Varint(v);
-  }
-  bool LenField(uint32_t wt, std::string_view* s) {
-    if (wt != kLen) return false;
-    return Bytes(s);
-  }
-};
-
-inline int64_t ZigZag64(uint64_t v) {
-  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
-}
-
-// Decodes a BucketSpan message.
-bool DecodeSpan(std::string_view msg, BucketSpan* span) {
-  Wire w(msg);
-  *span = BucketSpan{};
-  while (!w.done()) {
-    uint32_t f, wt;
-    uint64_t v = 0;
-    if (!w.Tag(&f, &wt)) return false;
-    if (f == 1 && wt == kVarint) {
-      if (!w.Varint(&v)) return false;
-      uint32_t u = static_cast<uint32_t>(v);
-      span->offset = static_cast<int32_t>((u >> 1) ^ -(u & 1));
-    } else if (f == 2 && wt == kVarint) {
-      if (!w.Varint(&v)) return false;
-      span->length = static_cast<uint32_t>(v);
-    } else if (!w.Skip(wt)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Appends a repeated sint64 field (packed or not) to `out`.
-bool AppendSint64s(Wire& w, uint32_t wt, std::vector<int64_t>* out) {
-  uint64_t v = 0;
-  if (wt == kVarint) {
-    if (!w.Varint(&v)) return false;
-    out->push_back(ZigZag64(v));
-    return true;
-  }
-  std::string_view packed;
-  if (!w.LenField(wt, &packed)) return false;
-  Wire pw(packed);
-  while (!pw.done()) {
-    if (!pw.Varint(&v)) return false;
-    out->push_back(ZigZag64(v));
-  }
-  return true;
-}
-
-// Appends a repeated double field (packed or not) to `out`.
-bool AppendDoubles(Wire& w, uint32_t wt, std::vector<double>* out) {
-  double d = 0;
-  if (wt == kFixed64) {
-    if (!w.Double(&d)) return false;
-    out->push_back(d);
-    return true;
-  }
-  std::string_view packed;
-  if (!w.LenField(wt, &packed) || packed.size() % 8 != 0) return false;
-  Wire pw(packed);
-  while (!pw.done()) {
-    pw.Double(&d);
-    out->push_back(d);
-  }
-  return true;
-}
-
-// Decodes a LabelPair message {1 name, 2 value}.
-inline bool DecodeLabelPair(std::string_view s, std::string_view* name,
-                            std::string_view* value) {
-  const auto* q = reinterpret_cast<const uint8_t*>(s.data());
-  size_t n = s.size() >= 2 ? q[1] : 0;
-  if (s.size() >= 4 && q[0] == 0x0a && n < 0x80 && n + 4 <= s.size() &&
-      q[n + 2] == 0x12 && q[n + 3] < 0x80 && q[n + 3] == s.size() - n - 4) {
-    // The usual encoding: name then value, single-byte lengths.
-    *name = std::string_view(s.data() + 2, n);
-    *value = std::string_view(s.data() + n + 4, s.size() - n - 4);
-    return true;
-  }
-  Wire w(s);
-  while (!w.done()) {
-    uint32_t f, wt;
-    if (!w.Tag(&f, &wt)) return false;
-    bool ok;
-    if (f == 1) {
-      ok = w.LenField(wt, name);
-    } else if (f == 2) {
-      ok = w.LenField(wt, value);
-    } else {
-      ok = w.Skip(wt);
-    }
-    if (!ok) return false;
-  }
-  return true;
-}
 
 // internal::IsValidUtf8 for long strings such as HELP texts: 32 bytes per
 // step in four independent accumulators.
@@ -236,18 +50,6 @@ inline bool NameLess(std::string_view a, std::string_view b) {
     return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]);
   }
   return a < b;
-}
-
-// Exemplar message: {1 labels, 2 value, 3 google.protobuf.Timestamp}.
-bool ExemplarHasTimestamp(std::string_view msg) {
-  Wire w(msg);
-  while (!w.done()) {
-    uint32_t f, wt;
-    if (!w.Tag(&f, &wt)) return false;
-    if (f == 3 && wt == kLen) return true;
-    if (!w.Skip(wt)) return false;
-  }
-  return false;
 }
 
 }  // namespace
@@ -365,70 +167,9 @@ absl::Status ProtobufParser::DecodeHistogram(std::string_view msg,
   h.Clear();
   items_.clear();
   native_exemplars_.clear();
-  Wire w(msg);
-  while (!w.done()) {
-    uint32_t f, wt;
-    uint64_t v = 0;
-    std::string_view s;
-    bool ok = w.Tag(&f, &wt);
-    if (!ok) return Fail(offset, "invalid Histogram message");
-    switch (f) {
-      case 1:
-        ok = w.VarintField(wt, &v);
-        count_ = v;
-        break;
-      case 2:
-        ok = w.DoubleField(wt, &sum_);
-        break;
-      case 3:
-        ok = w.LenField(wt, &s);
-        items_.push_back(s);
-        break;
-      case 4:
-        ok = w.DoubleField(wt, &count_float_);
-        break;
-      case 5:
-        ok = w.VarintField(wt, &v);
-        h.schema = static_cast<int32_t>((static_cast<uint32_t>(v) >> 1) ^
-                                        -(static_cast<uint32_t>(v) & 1));
-        break;
-      case 6:
-        ok = w.DoubleField(wt, &h.zero_threshold);
-        break;
-      case 7:
-        ok = w.VarintField(wt, &v);
-        h.zero_count = v;
-        break;
-      case 8:
-        ok = w.DoubleField(wt, &h.zero_count_float);
-        break;
-      case 9:
-      case 12: {
-        BucketSpan span;
-        ok = w.LenField(wt, &s) && DecodeSpan(s, &span);
-        (f == 9 ? h.negative_spans : h.positive_spans).push_back(span);
-        break;
-      }
-      case 10:
-        ok = AppendSint64s(w, wt, &h.negative_deltas);
-        break;
-      case 13:
-        ok = AppendSint64s(w, wt, &h.positive_deltas);
-        break;
-      case 11:
-        ok = AppendDoubles(w, wt, &h.negative_counts);
-        break;
-      case 14:
-        ok = AppendDoubles(w, wt, &h.positive_counts);
-        break;
-      case 16:
-        ok = w.LenField(wt, &s);
-        native_exemplars_.push_back(s);
-        break;
-      default:
-        ok = w.Skip(wt);
-    }
-    if (!ok) return Fail(offset, "invalid Histogram message");
+  if (!internal::DecodeHistogramFields(msg, &h, &count_, &sum_, &count_float_,
+                                       &items_, &native_exemplars_)) {
+    return Fail(offset, "invalid Histogram message");
   }
   h.count = count_;
   h.count_float = count_float_;

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -39,6 +41,17 @@ struct Label {
 struct LabelView {
   absl::string_view name;
   absl::string_view value;
+
+  constexpr LabelView() = default;
+  constexpr LabelView(absl::string_view n, absl::string_view v)
+      : name(n), value(v) {}
+  // The parsers scan with std::string_view, which Debian's abseil does not
+  // convert to absl::string_view implicitly. Exactly std::string_view only,
+  // so that literals and strings keep the constructor above unambiguously.
+  template <typename S,
+            std::enable_if_t<std::is_same_v<S, std::string_view>, int> = 0>
+  constexpr LabelView(S n, S v)
+      : name(n.data(), n.size()), value(v.data(), v.size()) {}
 
   friend bool operator==(const LabelView& a, const LabelView& b) {
     return a.name == b.name && a.value == b.value;

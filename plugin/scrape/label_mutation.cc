@@ -16,21 +16,17 @@ namespace {
 
 constexpr absl::string_view kExportedPrefix = "exported_";
 
-absl::string_view ToAbsl(std::string_view s) {
-  return absl::string_view(s.data(), s.size());
-}
-
 // The value of `name` in `scraped`, and whether it is present at all (an
 // empty value still counts as present for honor_labels).
-bool FindScraped(absl::Span<const textparse::Label> scraped,
+bool FindScraped(absl::Span<const model::LabelView> scraped,
                  absl::string_view name, absl::string_view* value) {
   auto it = std::lower_bound(
       scraped.begin(), scraped.end(), name,
-      [](const textparse::Label& l, absl::string_view n) {
-        return ToAbsl(l.name) < n;
+      [](const model::LabelView& l, absl::string_view n) {
+        return l.name < n;
       });
-  if (it == scraped.end() || ToAbsl(it->name) != name) return false;
-  *value = ToAbsl(it->value);
+  if (it == scraped.end() || it->name != name) return false;
+  *value = it->value;
   return true;
 }
 
@@ -67,11 +63,11 @@ SampleLabelMutator::SampleLabelMutator(model::Labels target_labels,
       honor_labels_(honor_labels),
       rules_(rules) {}
 
-bool SampleLabelMutator::Mutate(absl::Span<const textparse::Label> scraped,
+bool SampleLabelMutator::Mutate(absl::Span<const model::LabelView> scraped,
                                 model::Builder* out) {
   out->Reset(model::Labels());
-  for (const textparse::Label& l : scraped) {
-    out->Set(ToAbsl(l.name), ToAbsl(l.value));
+  for (const model::LabelView& l : scraped) {
+    out->Set(l.name, l.value);
   }
   if (honor_labels_) {
     for (const model::Label& t : target_labels_) {
@@ -175,11 +171,11 @@ absl::Status CheckLabelLimits(const std::vector<model::Label>& lset,
 }
 
 absl::Status CheckDuplicateLabelNames(
-    absl::Span<const textparse::Label> scraped) {
+    absl::Span<const model::LabelView> scraped) {
   for (size_t i = 1; i < scraped.size(); ++i) {
     if (scraped[i].name == scraped[i - 1].name) {
       return absl::InvalidArgumentError(
-          absl::StrCat("label name ", GoQuote(ToAbsl(scraped[i].name)),
+          absl::StrCat("label name ", GoQuote(scraped[i].name),
                        " is not unique: invalid sample"));
     }
   }

@@ -30,7 +30,7 @@ class SampleLabelMutator {
   // Fills `*out` with the final labels of the series whose parsed labels
   // (sorted, `__name__` included, empty values present) are `scraped`.
   // Returns false when relabeling dropped the series or left it empty.
-  bool Mutate(absl::Span<const textparse::Label> scraped,
+  bool Mutate(absl::Span<const model::LabelView> scraped,
               model::Builder* out);
 
  private:
@@ -68,7 +68,7 @@ absl::Status CheckLabelLimits(const std::vector<model::Label>& lset,
 // Checks `scraped` (sorted) for a repeated label name, which Prometheus'
 // TSDB rejects: `label name "le" is not unique: invalid sample`.
 absl::Status CheckDuplicateLabelNames(
-    absl::Span<const textparse::Label> scraped);
+    absl::Span<const model::LabelView> scraped);
 
 }  // namespace promscrape::scrape
 

@@ -38,7 +38,7 @@ size_t BucketCount(const model::Histogram& h) {
 struct AppendScratch {
   // Per format, per (scrape_classic_histograms, scrape_native_histograms).
   std::array<std::unique_ptr<textparse::Parser>, 3 * 4> parsers;
-  std::vector<textparse::Label> scraped;
+  std::vector<model::LabelView> scraped;
   model::Builder builder;
   PreparedSeries prepared;  // the builder's labels in the cache's form
   model::Histogram histogram;

@@ -8,7 +8,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "plugin/model/exemplar.h"
 #include "plugin/model/histogram.h"
+#include "plugin/model/labels.h"
 #include "plugin/model/metadata.h"
 
 namespace promscrape::textparse {
@@ -32,27 +34,22 @@ enum class Entry : int8_t {
   kEof = 6,  // Prometheus signals this with io.EOF instead of an entry.
 };
 
-// A label as views into the response body or into parser-owned scratch
-// memory. See `Parser::Labels()` for the lifetime.
-struct Label {
-  std::string_view name;
-  std::string_view value;
+// The parsers' labels are the model's label views, pointing into the
+// response body or into parser-owned scratch memory (see `Parser::Labels()`
+// for the lifetime).
+using Label = model::LabelView;
 
-  friend bool operator==(const Label& a, const Label& b) {
-    return a.name == b.name && a.value == b.value;
-  }
-};
+// Debian's abseil has its own string_view type; label views hold that one.
+inline absl::string_view ToAbsl(std::string_view s) {
+  return absl::string_view(s.data(), s.size());
+}
 
 // The metric name label, added first by `Parser::Labels()`.
 inline constexpr std::string_view kMetricNameLabel = "__name__";
 
-// An exemplar attached to the current series or histogram.
-struct Exemplar {
-  std::vector<Label> labels;  // Sorted by name. Views as for Labels().
-  double value = 0;
-  bool has_timestamp = false;
-  int64_t timestamp_ms = 0;
-};
+// An exemplar attached to the current series or histogram; its label views
+// live as long as those of `Labels()`.
+using model::Exemplar;
 
 // Per-scrape parser options.
 struct ParserOptions {

@@ -681,7 +681,7 @@ void ProtobufParser::Labels(std::vector<Label>* out) {
         sorted_magic_name_.size() != magic_name_.size()) {
       magic_pos_ = 0;
       for (const Label& l : sorted_labels_) {
-        if (l.name <= magic_name_) ++magic_pos_;
+        if (l.name <= ToAbsl(magic_name_)) ++magic_pos_;
       }
       sorted_magic_name_ = magic_name_;
     }
@@ -698,7 +698,7 @@ void ProtobufParser::Labels(std::vector<Label>* out) {
                                     series_.size() - magic_value_at_)};
     }
     *o = in[i];
-    if (i == name_pos_) o->value = MetricName();
+    if (i == name_pos_) o->value = ToAbsl(MetricName());
     ++o;
   }
   if (magic_pos == n && !magic_name_.empty()) {

@@ -36,7 +36,7 @@ inline void Exercise(Parser& parser) {
     if (labels.empty()) std::abort();
     bool has_name = false;
     for (size_t j = 0; j < labels.size(); ++j) {
-      if (labels[j].name == kMetricNameLabel) has_name = true;
+      if (labels[j].name == textparse::ToAbsl(kMetricNameLabel)) has_name = true;
       if (j > 0 && labels[j].name < labels[j - 1].name) std::abort();
       // Touch every byte so ASAN checks the views.
       for (char c : labels[j].value) sink = sink + static_cast<unsigned char>(c);

@@ -18,9 +18,9 @@ using ::promscrape::testing::StatusIs;
 using ::testing::Eq;
 using ::testing::HasSubstr;
 
-std::vector<textparse::Label> Scraped(
+std::vector<model::LabelView> Scraped(
     std::initializer_list<std::pair<std::string_view, std::string_view>> l) {
-  std::vector<textparse::Label> out;
+  std::vector<model::LabelView> out;
   for (const auto& [n, v] : l) out.push_back({n, v});
   return out;
 }

@@ -18,7 +18,7 @@ std::string Labels(const std::vector<Label>& labels) {
   std::string out = "{";
   for (size_t i = 0; i < labels.size(); ++i) {
     if (i > 0) out += ",";
-    absl::StrAppend(&out, AV(labels[i].name), "=\"");
+    absl::StrAppend(&out, labels[i].name, "=\"");
     for (char c : labels[i].value) {
       if (c == '\n') {
         out += "\\n";

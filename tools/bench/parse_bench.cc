@@ -31,7 +31,7 @@ namespace {
 
 using textparse::Entry;
 using textparse::Format;
-using textparse::Label;
+using model::LabelView;
 using textparse::Parser;
 
 const char* FormatName(Format f) {
@@ -61,7 +61,7 @@ Format Detect(const std::string& path, const std::string& body) {
 
 // Parses the whole body once; returns samples or -1 on a parse error.
 long ParseOnce(Parser& p, const std::string& body, bool labels,
-               std::vector<Label>* buf, uint64_t* sink) {
+               std::vector<LabelView>* buf, uint64_t* sink) {
   p.Reset(body);
   long samples = 0;
   for (;;) {
@@ -121,7 +121,7 @@ void BenchFile(const std::string& name, const std::string& body, Format format,
   std::vector<Format> formats = {format};
   if (format == Format::kPromText) formats.push_back(Format::kOpenMetrics);
   uint64_t sink = 0;
-  std::vector<Label> buf;
+  std::vector<LabelView> buf;
   double labels_mb_per_s = 0;
   for (Format f : formats) {
     auto parser = textparse::NewParser(f, body);

@@ -2,14 +2,17 @@
 
 #include "plugin/api/promscrape.h"
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <string>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "plugin/api/plugin.h"
+#include "plugin/checker/config_checker.h"
 #include "plugin/common/logging.h"
 #include "plugin/common/mutex.h"
 
@@ -50,6 +53,52 @@ promscrape::Logger HostLogger(const promscrape_host* host) {
     std::string line(message);
     log(user, static_cast<int>(level), line.c_str());
   });
+}
+
+// One report line; a newline inside `message` would split the diagnostic.
+void AppendLine(std::string& report, absl::string_view level,
+                absl::string_view message) {
+  const size_t start = report.size();
+  absl::StrAppend(&report, level, ": ", message);
+  for (size_t i = start; i < report.size(); ++i) {
+    if (report[i] == '\n' || report[i] == '\r') report[i] = ' ';
+  }
+  report.push_back('\n');
+}
+
+// Copies `text` snprintf-style; see promscrape_check_config.
+void WriteReport(absl::string_view text, char* report, size_t report_len,
+                 size_t* report_size) {
+  if (report_size != nullptr) *report_size = text.size() + 1;
+  if (report == nullptr || report_len == 0) return;
+  const size_t n = std::min(text.size(), report_len - 1);
+  std::memcpy(report, text.data(), n);
+  report[n] = '\0';
+}
+
+int CheckConfig(const char* path, const char* yaml, std::string& text) {
+  if (path == nullptr && yaml == nullptr) {
+    AppendLine(text, "error", "no config: path and yaml are both NULL");
+    return PROMSCRAPE_CHECK_ERROR;
+  }
+  promscrape::checker::CheckResult result;
+  if (yaml == nullptr) {
+    result = promscrape::checker::CheckConfigFile(path);
+  } else {
+    absl::string_view base_dir;
+    if (path != nullptr) {
+      absl::string_view p(path);
+      if (size_t slash = p.rfind('/'); slash != absl::string_view::npos) {
+        base_dir = slash == 0 ? p.substr(0, 1) : p.substr(0, slash);
+      }
+    }
+    result = promscrape::checker::CheckConfigText(yaml, base_dir);
+  }
+  for (const std::string& w : result.warnings) AppendLine(text, "warning", w);
+  for (const absl::Status& e : result.errors) {
+    AppendLine(text, "error", e.message());
+  }
+  return result.ok() ? PROMSCRAPE_CHECK_VALID : PROMSCRAPE_CHECK_INVALID;
 }
 
 }  // namespace
@@ -100,6 +149,29 @@ void promscrape_stop(promscrape_plugin* handle) {
     // Nothing may cross the C boundary; the handle is freed regardless.
   }
   delete handle;
+}
+
+int promscrape_check_config(const char* path, const char* yaml, char* report,
+                            size_t report_len, size_t* report_size) {
+  int verdict = PROMSCRAPE_CHECK_ERROR;
+  std::string text;
+  try {
+    if (report == nullptr && report_len != 0) {
+      AppendLine(text, "error", "report is NULL but report_len is not 0");
+    } else {
+      verdict = CheckConfig(path, yaml, text);
+    }
+  } catch (const std::exception& e) {
+    verdict = PROMSCRAPE_CHECK_ERROR;
+    text.clear();
+    AppendLine(text, "error", std::string("internal error: ") + e.what());
+  } catch (...) {
+    verdict = PROMSCRAPE_CHECK_ERROR;
+    text.clear();
+    AppendLine(text, "error", "internal error: unknown exception");
+  }
+  WriteReport(text, report, report_len, report_size);
+  return verdict;
 }
 
 }  // extern "C"

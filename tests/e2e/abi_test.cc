@@ -29,6 +29,7 @@ struct Api {
   promscrape_plugin* (*start)(const char*, const promscrape_host*, char*,
                               size_t);
   void (*stop)(promscrape_plugin*);
+  int (*check_config)(const char*, const char*, char*, size_t, size_t*);
 };
 
 const Api& LoadApi() {
@@ -46,6 +47,9 @@ const Api& LoadApi() {
             dlsym(lib, "promscrape_start")),
         reinterpret_cast<void (*)(promscrape_plugin*)>(
             dlsym(lib, "promscrape_stop")),
+        reinterpret_cast<int (*)(const char*, const char*, char*, size_t,
+                                 size_t*)>(
+            dlsym(lib, "promscrape_check_config")),
     };
   }();
   return api;
@@ -92,11 +96,147 @@ TEST(AbiTest, OnlyTheCAbiIsExportedAndVersionsMatch) {
   ASSERT_NE(api.version, nullptr);
   ASSERT_NE(api.start, nullptr);
   ASSERT_NE(api.stop, nullptr);
+  ASSERT_NE(api.check_config, nullptr);
   EXPECT_EQ(api.version(), PROMSCRAPE_ABI_VERSION);
   void* lib = dlopen("plugin/libpromscrape.so", RTLD_NOW | RTLD_NOLOAD);
   ASSERT_NE(lib, nullptr);
   // Internal C++ symbols stay hidden behind the version script.
   EXPECT_EQ(dlsym(lib, "_ZN10promscrape3api6Plugin4StopEv"), nullptr);
+  EXPECT_EQ(dlsym(lib,
+                  "_ZN10promscrape7checker15CheckConfigFileERKNSt7__"
+                  "cxx1112basic_stringIcSt11char_traitsIcESaIcEEE"),
+            nullptr);
+}
+
+std::string WriteTmpFile(const std::string& name, const std::string& text) {
+  std::string path = absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
+  std::ofstream(path) << text;
+  return path;
+}
+
+// promscrape_check_config into a buffer large enough for any report here.
+int CheckConfig(const char* path, const char* yaml, std::string* report) {
+  char buf[4096];
+  size_t size = 0;
+  int verdict = LoadApi().check_config(path, yaml, buf, sizeof buf, &size);
+  EXPECT_LE(size, sizeof buf);
+  *report = buf;
+  EXPECT_EQ(size, report->size() + 1);
+  return verdict;
+}
+
+TEST(AbiCheckConfigTest, ValidConfigIsValidWithAnEmptyReport) {
+  ASSERT_NE(LoadApi().check_config, nullptr);
+  const std::string path = WriteTmpFile("valid.yml", R"(
+scrape_configs:
+  - job_name: node
+    static_configs: [{targets: ["localhost:9100"]}]
+)");
+  std::string report;
+  EXPECT_EQ(CheckConfig(path.c_str(), nullptr, &report),
+            PROMSCRAPE_CHECK_VALID);
+  EXPECT_EQ(report, "");
+}
+
+TEST(AbiCheckConfigTest, MissingFileSdFileIsAWarningOfAValidConfig) {
+  ASSERT_NE(LoadApi().check_config, nullptr);
+  std::string report;
+  EXPECT_EQ(CheckConfig("/nonexistent/prometheus.yml", R"(
+scrape_configs:
+  - job_name: files
+    file_sd_configs: [{files: [targets.json]}]
+)",
+                        &report),
+            PROMSCRAPE_CHECK_VALID);
+  // Relative paths resolve against the directory of `path`.
+  EXPECT_EQ(report,
+            "warning: file \"/nonexistent/targets.json\" for file_sd in scrape "
+            "job \"files\" does not exist\n");
+}
+
+TEST(AbiCheckConfigTest, InvalidConfigNamesEveryError) {
+  ASSERT_NE(LoadApi().check_config, nullptr);
+  const std::string path = WriteTmpFile("two_errors.yml", R"(
+scrape_configs:
+  - job_name: a
+    tls_config: {cert_file: missing.crt, key_file: a.key}
+    static_configs: [{targets: ["localhost:9100"]}]
+  - job_name: b
+    authorization: {credentials_file: /nonexistent/token}
+    static_configs: [{targets: ["localhost:9100"]}]
+)");
+  std::string report;
+  EXPECT_EQ(CheckConfig(path.c_str(), nullptr, &report),
+            PROMSCRAPE_CHECK_INVALID);
+  EXPECT_THAT(report, HasSubstr("error: scrape_configs[0] job \"a\": error "
+                                "checking client cert file"));
+  EXPECT_THAT(report, HasSubstr("missing.crt"));
+  EXPECT_THAT(report, HasSubstr("error: scrape_configs[1] job \"b\": error "
+                                "checking authorization credentials or "
+                                "bearer token file \"/nonexistent/token\""));
+}
+
+TEST(AbiCheckConfigTest, LoadErrorIsTheOnlyError) {
+  ASSERT_NE(LoadApi().check_config, nullptr);
+  std::string report;
+  EXPECT_EQ(CheckConfig(nullptr, R"(
+scrape_configs:
+  - job_name: node
+    scrape_interval: 10s
+    scrape_timeout: 20s
+)",
+                        &report),
+            PROMSCRAPE_CHECK_INVALID);
+  EXPECT_EQ(report,
+            "error: scrape_configs[0] job \"node\": scrape_timeout 20s "
+            "greater than scrape_interval 10s\n");
+}
+
+TEST(AbiCheckConfigTest, SmallBufferIsTruncatedAndTheNeededSizeReported) {
+  const Api& api = LoadApi();
+  ASSERT_NE(api.check_config, nullptr);
+  const std::string path = WriteTmpFile("truncated.yml", "scrape_configs: [\n");
+  size_t size = 0;
+  // A size query: no buffer.
+  EXPECT_EQ(api.check_config(path.c_str(), nullptr, nullptr, 0, &size),
+            PROMSCRAPE_CHECK_INVALID);
+  ASSERT_GT(size, 16u);
+
+  char small[16];
+  std::memset(small, 'x', sizeof small);
+  size_t small_size = 0;
+  EXPECT_EQ(
+      api.check_config(path.c_str(), nullptr, small, sizeof small, &small_size),
+      PROMSCRAPE_CHECK_INVALID);
+  EXPECT_EQ(small_size, size);
+  EXPECT_GT(small_size, sizeof small);  // Truncated.
+  EXPECT_EQ(std::string(small), "error: yaml: li");
+
+  std::string full(size, 'x');
+  EXPECT_EQ(api.check_config(path.c_str(), nullptr, full.data(), full.size(),
+                             nullptr),
+            PROMSCRAPE_CHECK_INVALID);
+  EXPECT_EQ(full.back(), '\0');
+  EXPECT_EQ(std::strlen(full.c_str()), size - 1);
+  EXPECT_THAT(full, HasSubstr("yaml:"));
+  EXPECT_EQ(full[size - 2], '\n');
+}
+
+TEST(AbiCheckConfigTest, MissingFileIsInvalidAndBadArgumentsGiveNoVerdict) {
+  const Api& api = LoadApi();
+  ASSERT_NE(api.check_config, nullptr);
+  std::string report;
+  EXPECT_EQ(CheckConfig("/nonexistent/prometheus.yml", nullptr, &report),
+            PROMSCRAPE_CHECK_INVALID);
+  EXPECT_EQ(report,
+            "error: cannot read config file \"/nonexistent/prometheus.yml\"\n");
+
+  EXPECT_EQ(CheckConfig(nullptr, nullptr, &report), PROMSCRAPE_CHECK_ERROR);
+  EXPECT_THAT(report, HasSubstr("error: no config"));
+  size_t size = 0;
+  EXPECT_EQ(api.check_config("x.yml", nullptr, nullptr, 8, &size),
+            PROMSCRAPE_CHECK_ERROR);
+  EXPECT_GT(size, 1u);
 }
 
 TEST(AbiTest, BadConfigReturnsNullWithMessageNamingTheKey) {

@@ -142,6 +142,40 @@ scrape_configs:
   }
 }
 
+TEST(ScrapeHostTest, CheckConfigLoadsThePluginNamedByPluginFlag) {
+  const std::string two_errors = WriteFile("two_errors.yml", R"(
+scrape_configs:
+  - job_name: a
+    authorization: {credentials_file: /nonexistent/a}
+    static_configs: [{targets: ["localhost:9100"]}]
+  - job_name: b
+    authorization: {credentials_file: /nonexistent/b}
+    static_configs: [{targets: ["localhost:9100"]}]
+)");
+  {
+    auto check = Subprocess::Start(
+        {kHost, "--plugin", PluginPath(), "--check-config", two_errors});
+    ASSERT_TRUE(check.ok());
+    EXPECT_EQ((*check)->Wait(absl::Seconds(30)), 1);
+    EXPECT_THAT((*check)->output(),
+                HasSubstr("  FAILED: scrape_configs[0] job \"a\": error "
+                          "checking authorization credentials or bearer token "
+                          "file \"/nonexistent/a\""));
+    EXPECT_THAT((*check)->output(),
+                HasSubstr("\n          scrape_configs[1] job \"b\": error "
+                          "checking authorization credentials or bearer token "
+                          "file \"/nonexistent/b\""));
+  }
+  {
+    auto check = Subprocess::Start({kHost, "--check-config", two_errors,
+                                    "--plugin=/nonexistent/libpromscrape.so"});
+    ASSERT_TRUE(check.ok());
+    EXPECT_EQ((*check)->Wait(absl::Seconds(30)), 1);
+    EXPECT_THAT((*check)->output(),
+                HasSubstr("plugin \"/nonexistent/libpromscrape.so\": dlopen"));
+  }
+}
+
 TEST(ScrapeHostTest, PlainSinkStoresThenAcksEachRequest) {
   const std::string storage = TmpDir() + "/sink.jsonl";
   auto host = StartHost(WriteFile(

@@ -8,7 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "plugin/common/status.h"
+#include "tools/host/host_status.h"
 #include "yaml-cpp/yaml.h"
 
 namespace promscrape::host {
@@ -72,24 +72,25 @@ absl::StatusOr<HostConfig> ParseHostConfig(absl::string_view yaml,
   if (root.IsNull()) {
     return absl::InvalidArgumentError("storage.file: required");
   }
-  PROMSCRAPE_RETURN_IF_ERROR(
+  PROMSCRAPE_HOST_RETURN_IF_ERROR(
       CheckKeys(root, "config", {"listen", "storage", "plugins"}));
   if (root["listen"]) {
-    PROMSCRAPE_ASSIGN_OR_RETURN(config.listen, Scalar(root["listen"], "listen"));
-    PROMSCRAPE_RETURN_IF_ERROR(ValidateAddress(config.listen, "listen"));
+    PROMSCRAPE_HOST_ASSIGN_OR_RETURN(config.listen,
+                                     Scalar(root["listen"], "listen"));
+    PROMSCRAPE_HOST_RETURN_IF_ERROR(ValidateAddress(config.listen, "listen"));
   }
   if (const YAML::Node storage = root["storage"]) {
-    PROMSCRAPE_RETURN_IF_ERROR(CheckKeys(
+    PROMSCRAPE_HOST_RETURN_IF_ERROR(CheckKeys(
         storage, "storage",
         {"file", "fsync", "remote_write_url", "remote_write_timeout"}));
     if (storage["file"]) {
-      PROMSCRAPE_ASSIGN_OR_RETURN(config.storage_file,
-                                  Scalar(storage["file"], "storage.file"));
+      PROMSCRAPE_HOST_ASSIGN_OR_RETURN(config.storage_file,
+                                       Scalar(storage["file"], "storage.file"));
       config.storage_file = Resolve(base_dir, config.storage_file);
     }
     if (storage["fsync"]) {
-      PROMSCRAPE_ASSIGN_OR_RETURN(std::string v,
-                                  Scalar(storage["fsync"], "storage.fsync"));
+      PROMSCRAPE_HOST_ASSIGN_OR_RETURN(
+          std::string v, Scalar(storage["fsync"], "storage.fsync"));
       v = absl::AsciiStrToLower(v);
       if (v != "true" && v != "false") {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -98,7 +99,7 @@ absl::StatusOr<HostConfig> ParseHostConfig(absl::string_view yaml,
       config.storage_fsync = v == "true";
     }
     if (storage["remote_write_url"]) {
-      PROMSCRAPE_ASSIGN_OR_RETURN(
+      PROMSCRAPE_HOST_ASSIGN_OR_RETURN(
           config.remote_write_url,
           Scalar(storage["remote_write_url"], "storage.remote_write_url"));
       if (!absl::StartsWith(config.remote_write_url, "http://") &&
@@ -109,9 +110,9 @@ absl::StatusOr<HostConfig> ParseHostConfig(absl::string_view yaml,
       }
     }
     if (storage["remote_write_timeout"]) {
-      PROMSCRAPE_ASSIGN_OR_RETURN(
-          std::string v, Scalar(storage["remote_write_timeout"],
-                                "storage.remote_write_timeout"));
+      PROMSCRAPE_HOST_ASSIGN_OR_RETURN(std::string v,
+                                       Scalar(storage["remote_write_timeout"],
+                                              "storage.remote_write_timeout"));
       if (!absl::SimpleAtod(v, &config.remote_write_timeout_seconds) ||
           !(config.remote_write_timeout_seconds > 0)) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -130,13 +131,14 @@ absl::StatusOr<HostConfig> ParseHostConfig(absl::string_view yaml,
     for (size_t i = 0; i < plugins.size(); ++i) {
       const std::string path = absl::StrCat("plugins[", i, "]");
       const YAML::Node entry = plugins[i];
-      PROMSCRAPE_RETURN_IF_ERROR(CheckKeys(entry, path, {"path", "config"}));
+      PROMSCRAPE_HOST_RETURN_IF_ERROR(
+          CheckKeys(entry, path, {"path", "config"}));
       PluginEntry plugin;
       if (!entry["path"]) {
         return absl::InvalidArgumentError(absl::StrCat(path, ".path: required"));
       }
-      PROMSCRAPE_ASSIGN_OR_RETURN(plugin.path,
-                                  Scalar(entry["path"], path + ".path"));
+      PROMSCRAPE_HOST_ASSIGN_OR_RETURN(plugin.path,
+                                       Scalar(entry["path"], path + ".path"));
       plugin.path = Resolve(base_dir, plugin.path);
       YAML::Node plugin_config = entry["config"] ? YAML::Clone(entry["config"])
                                                  : YAML::Node(YAML::NodeType::Map);
@@ -180,7 +182,10 @@ absl::StatusOr<HostConfig> LoadHostConfig(const std::string& path) {
   size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "" : path.substr(0, slash);
   absl::StatusOr<HostConfig> config = ParseHostConfig(text.str(), dir);
-  if (!config.ok()) return Annotate(config.status(), path);
+  if (!config.ok()) {
+    return absl::Status(config.status().code(),
+                        absl::StrCat(path, ": ", config.status().message()));
+  }
   return config;
 }
 

@@ -3,11 +3,35 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "plugin/api/promscrape.h"
 
 namespace promscrape::host {
+
+// Where the host looks for libpromscrape.so when no path is given, in order:
+// the bazel-bin layout relative to the running binary
+// (<exe dir>/../../plugin/libpromscrape.so), then next to the binary.
+std::vector<std::string> DefaultPluginPaths();
+
+// The first of DefaultPluginPaths() that exists; the error lists every path
+// tried.
+absl::StatusOr<std::string> FindDefaultPlugin();
+
+// What promscrape_check_config reported for one prometheus.yml.
+struct ConfigCheckReport {
+  bool valid = false;
+  std::vector<std::string> warnings;
+  std::vector<std::string> errors;  // Empty when valid.
+};
+
+// Loads the shared object at `plugin_path` (never dlclose()d) and checks the
+// prometheus.yml at `config_path` with its promscrape_check_config. Errors
+// name the plugin path: dlopen failures, a library without the export (an
+// older plugin), an ABI version mismatch, or no verdict from the plugin.
+absl::StatusOr<ConfigCheckReport> CheckConfigWithPlugin(
+    const std::string& plugin_path, const std::string& config_path);
 
 // One plugin loaded through the C ABI: dlopen, version check, start; Stop
 // (or the destructor) calls promscrape_stop. The library is never

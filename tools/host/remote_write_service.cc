@@ -1,5 +1,6 @@
 #include "tools/host/remote_write_service.h"
 
+#include <cstdio>
 #include <string>
 
 namespace promscrape::host {
@@ -17,8 +18,11 @@ grpc::Status RemoteWriteService::Write(
       status = forwarder_->Send(request);
     }
     if (absl::IsUnavailable(status) || absl::IsInternal(status)) {
-      logger_.Error("storing request ", request.sequence(), ": ",
-                    status.ToString(), "; asking the sender to retry");
+      std::fprintf(stderr,
+                   "error: storing request %llu: %s; asking the sender to "
+                   "retry\n",
+                   static_cast<unsigned long long>(request.sequence()),
+                   status.ToString().c_str());
       return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                           std::string(status.message()));
     }

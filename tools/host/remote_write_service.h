@@ -2,7 +2,6 @@
 #define TOOLS_HOST_REMOTE_WRITE_SERVICE_H_
 
 #include "grpcpp/grpcpp.h"
-#include "plugin/common/logging.h"
 #include "proto/remote/v1/remote.grpc.pb.h"
 #include "tools/host/remote_write_forwarder.h"
 #include "tools/host/sample_file.h"
@@ -16,13 +15,12 @@ namespace promscrape::host {
 // receiver that is down) ends the stream with UNAVAILABLE and no ack, so
 // the plugin reconnects and resends.
 //
-// Thread-safe; one synchronous handler per stream. `file`, `forwarder`
-// (may be null) and `logger` must outlive the service.
+// Thread-safe; one synchronous handler per stream. `file` and `forwarder`
+// (may be null) must outlive the service. Failures are logged to stderr.
 class RemoteWriteService final : public v1::RemoteWrite::Service {
  public:
-  RemoteWriteService(SampleFile& file, RemoteWriteForwarder* forwarder,
-                     const Logger& logger)
-      : file_(file), forwarder_(forwarder), logger_(logger) {}
+  RemoteWriteService(SampleFile& file, RemoteWriteForwarder* forwarder)
+      : file_(file), forwarder_(forwarder) {}
 
   grpc::Status Write(
       grpc::ServerContext* context,
@@ -32,7 +30,6 @@ class RemoteWriteService final : public v1::RemoteWrite::Service {
  private:
   SampleFile& file_;
   RemoteWriteForwarder* const forwarder_;
-  const Logger& logger_;
 };
 
 }  // namespace promscrape::host

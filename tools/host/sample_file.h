@@ -8,8 +8,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "plugin/common/mutex.h"
 #include "proto/remote/v1/remote.pb.h"
+#include "tools/host/host_mutex.h"
 
 namespace promscrape::host {
 

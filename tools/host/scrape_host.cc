@@ -20,8 +20,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
-#include "plugin/common/logging.h"
-#include "tools/check_config/config_checker.h"
 #include "tools/host/host_config.h"
 #include "tools/host/plugin_loader.h"
 #include "tools/host/remote_write_forwarder.h"
@@ -33,7 +31,12 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: scrape_host --config host.yaml\n"
-    "       scrape_host --check-config prometheus.yml...  (like promtool)\n"
+    "       scrape_host [--plugin libpromscrape.so] --check-config "
+    "prometheus.yml...\n"
+    "           checks like `promtool check config`, through the plugin's\n"
+    "           promscrape_check_config; --plugin defaults to\n"
+    "           ../../plugin/libpromscrape.so from this binary (bazel-bin),\n"
+    "           then libpromscrape.so next to it\n"
     "\n"
     "host.yaml keys:\n"
     "  listen: 127.0.0.1:9902          RemoteWrite address served to plugins\n"
@@ -50,22 +53,34 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-// `promtool check config`: SUCCESS or every error; non-zero on error.
-int CheckConfigs(const std::vector<std::string>& paths) {
+// `promtool check config` through the plugin's C ABI: SUCCESS or every
+// error per file; non-zero on error. `plugin_path` "" means the default.
+int CheckConfigs(std::string plugin_path,
+                 const std::vector<std::string>& paths) {
+  if (plugin_path.empty()) {
+    absl::StatusOr<std::string> found = FindDefaultPlugin();
+    if (!found.ok()) return Fail(std::string(found.status().message()));
+    plugin_path = *std::move(found);
+  }
   int failed = 0;
   for (const std::string& path : paths) {
+    absl::StatusOr<ConfigCheckReport> report =
+        CheckConfigWithPlugin(plugin_path, path);
+    if (!report.ok()) return Fail(std::string(report.status().message()));
     std::printf("Checking %s\n", path.c_str());
-    tools::CheckResult result = tools::CheckConfigFile(path);
-    for (const std::string& w : result.warnings) {
+    for (const std::string& w : report->warnings) {
       std::printf("  WARNING: %s\n", w.c_str());
     }
-    if (result.status.ok()) {
+    if (report->valid) {
       std::printf(" SUCCESS: %s is valid prometheus config file syntax\n",
                   path.c_str());
-    } else {
-      std::printf("  FAILED: %s\n", std::string(result.status.message()).c_str());
-      ++failed;
+      continue;
     }
+    for (size_t e = 0; e < report->errors.size(); ++e) {
+      std::printf("%s%s\n", e == 0 ? "  FAILED: " : "          ",
+                  report->errors[e].c_str());
+    }
+    ++failed;
   }
   return failed == 0 ? 0 : 1;
 }
@@ -82,7 +97,6 @@ int Run(const std::string& config_path) {
   absl::StatusOr<HostConfig> config = LoadHostConfig(config_path);
   if (!config.ok()) return Fail(std::string(config.status().message()));
 
-  Logger logger;
   absl::StatusOr<std::unique_ptr<SampleFile>> file =
       SampleFile::Open(config->storage_file, config->storage_fsync);
   if (!file.ok()) return Fail(std::string(file.status().message()));
@@ -95,7 +109,7 @@ int Run(const std::string& config_path) {
     forwarder = std::move(f).value();
   }
 
-  RemoteWriteService service(**file, forwarder.get(), logger);
+  RemoteWriteService service(**file, forwarder.get());
   grpc::ServerBuilder builder;
   // gRPC sets SO_REUSEPORT by default; a second host must not share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -149,17 +163,21 @@ int Run(const std::string& config_path) {
 
 int main(int argc, char** argv) {
   std::string config_path;
+  std::string plugin_path;
+  bool check_config = false;
+  std::vector<std::string> check_paths;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--check-config") {
-      std::vector<std::string> paths(argv + i + 1, argv + argc);
-      if (paths.empty()) {
-        std::fputs(promscrape::host::kUsage, stderr);
-        return 2;
-      }
-      return promscrape::host::CheckConfigs(paths);
-    }
-    if (arg == "--config" && i + 1 < argc) {
+    if (arg == "--plugin" && i + 1 < argc) {
+      plugin_path = argv[++i];
+    } else if (arg.rfind("--plugin=", 0) == 0) {
+      plugin_path = arg.substr(std::strlen("--plugin="));
+    } else if (arg == "--check-config") {
+      check_config = true;
+    } else if (check_config) {
+      // Everything after --check-config but --plugin is a file to check.
+      check_paths.push_back(arg);
+    } else if (arg == "--config" && i + 1 < argc) {
       config_path = argv[++i];
     } else if (arg.rfind("--config=", 0) == 0) {
       config_path = arg.substr(std::strlen("--config="));
@@ -172,7 +190,15 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (config_path.empty()) {
+  if (check_config) {
+    if (check_paths.empty()) {
+      std::fputs(promscrape::host::kUsage, stderr);
+      return 2;
+    }
+    return promscrape::host::CheckConfigs(plugin_path, check_paths);
+  }
+  if (config_path.empty() || !plugin_path.empty()) {
+    // --plugin is for --check-config; --config names its plugins itself.
     std::fputs(promscrape::host::kUsage, stderr);
     return 2;
   }

@@ -117,28 +117,6 @@ absl::Status DecodeFileSdConfigs(const YAML::Node& node,
 
 }  // namespace
 
-bool operator==(const ScrapeConfig& a, const ScrapeConfig& b) {
-  return a.job_name == b.job_name && a.honor_labels == b.honor_labels &&
-         a.honor_timestamps == b.honor_timestamps &&
-         a.track_timestamps_staleness == b.track_timestamps_staleness &&
-         a.params == b.params && a.scrape_interval == b.scrape_interval &&
-         a.scrape_timeout == b.scrape_timeout &&
-         a.scrape_protocols == b.scrape_protocols &&
-         a.scrape_classic_histograms == b.scrape_classic_histograms &&
-         a.metrics_path == b.metrics_path && a.scheme == b.scheme &&
-         a.enable_compression == b.enable_compression &&
-         a.limits == b.limits &&
-         a.native_histogram_bucket_limit == b.native_histogram_bucket_limit &&
-         a.native_histogram_min_bucket_factor ==
-             b.native_histogram_min_bucket_factor &&
-         a.static_configs == b.static_configs &&
-         a.file_sd_configs == b.file_sd_configs &&
-         a.unsupported_sd_configs == b.unsupported_sd_configs &&
-         a.relabel_configs == b.relabel_configs &&
-         a.metric_relabel_configs == b.metric_relabel_configs &&
-         a.http_client == b.http_client;
-}
-
 absl::Status CheckTargetAddress(absl::string_view address) {
   if (absl::StrContains(address, "/")) {
     return Err(absl::StrCat(GoQuote(address),

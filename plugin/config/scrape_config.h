@@ -70,9 +70,11 @@ struct ScrapeConfig {
 
   HttpClientConfig http_client;
 
-  // Field-wise equality; the compiled rules are compared through their
-  // specs. The scrape pool uses it to decide whether a reload changed a job.
-  friend bool operator==(const ScrapeConfig& a, const ScrapeConfig& b);
+  // Member-wise equality over the parsed structure (defaulted, so a field
+  // added later takes part without anyone remembering to add it); compiled
+  // rules compare by their specs. The discovery and scrape managers use it to
+  // decide whether a reload changed a job.
+  friend bool operator==(const ScrapeConfig&, const ScrapeConfig&) = default;
 };
 
 // Decodes one `scrape_configs` entry and applies Prometheus'

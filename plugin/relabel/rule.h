@@ -61,7 +61,7 @@ struct RuleSpec {
 // builders.
 class Rule {
  public:
-  // Validates `spec` with Prometheus 2.x' rules (§7.3) and compiles it.
+  // Validates `spec` with Prometheus 2.x' rules (relabel.Config.Validate) and compiles it.
   // Errors (kInvalidArgument) carry Prometheus' wording, e.g.
   // `relabel configuration for hashmod requires non-zero modulus` or
   // `error parsing regexp: missing ): "^(?:()$"`.
@@ -72,6 +72,11 @@ class Rule {
   bool Apply(model::Builder& labels) const;
 
   const RuleSpec& spec() const { return spec_; }
+
+  // A compiled rule is fully determined by its spec.
+  friend bool operator==(const Rule& a, const Rule& b) {
+    return a.spec_ == b.spec_;
+  }
 
  private:
   Rule(RuleSpec spec, std::shared_ptr<const re2::RE2> regex)

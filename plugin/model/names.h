@@ -3,7 +3,7 @@
 
 #include "absl/strings/string_view.h"
 
-// Name and value validation (Prometheus `common:model/metric.go`, §0.2).
+// Name and value validation (Prometheus `common:model/metric.go`).
 namespace promscrape::model {
 
 // `[a-zA-Z_][a-zA-Z0-9_]*`: the label names Prometheus 2.x accepts.

@@ -7,7 +7,7 @@
 #include "plugin/model/histogram.h"
 
 // Native histogram resolution reduction for native_histogram_bucket_limit
-// (Prometheus' bucketLimitAppender and Histogram.ReduceResolution, §5.4 C).
+// (Prometheus' bucketLimitAppender and Histogram.ReduceResolution).
 // Stateless free functions; thread-safe.
 namespace promscrape::scrape {
 

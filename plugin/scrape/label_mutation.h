@@ -12,8 +12,8 @@
 #include "plugin/textparse/parser.h"
 
 // Label mutation of scraped series and report series (Prometheus'
-// mutateSampleLabels / mutateReportSampleLabels, §5.5) and the validation of
-// the result (§5.4 D.5, §5.7). Runs only on series-cache misses.
+// mutateSampleLabels / mutateReportSampleLabels) and the validation of
+// the result. Runs only on series-cache misses.
 namespace promscrape::scrape {
 
 // Attaches the target labels to a scraped series (honor_labels or the
@@ -42,7 +42,7 @@ class SampleLabelMutator {
 };
 
 // The labels of a report series named `name`: the target labels win, and a
-// clashing value would move to exported_<name> (§5.5 last paragraph).
+// clashing value would move to exported_<name>.
 model::Labels ReportSeriesLabels(absl::string_view name,
                                   const model::Labels& target_labels);
 

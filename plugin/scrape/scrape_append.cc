@@ -152,7 +152,7 @@ AppendResult ScrapeAppend::Append(std::string_view body,
                  kMaxAheadMs;
   samples_appended_ = 0;
 
-  // An empty body is a failed scrape: only stale markers (§5.4 A).
+  // An empty body is a failed scrape: only stale markers.
   if (body.empty()) {
     AppendStaleMarkers(timestamp_ms, app);
     result.cache_flush_forced = cache_.IterDone(/*flush=*/false);

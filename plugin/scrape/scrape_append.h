@@ -1,9 +1,8 @@
 #ifndef PLUGIN_SCRAPE_SCRAPE_APPEND_H_
 #define PLUGIN_SCRAPE_SCRAPE_APPEND_H_
 
-// CONTRACT (written before the implementation): the append step of a scrape
-// loop, Prometheus' scrapeLoop.append + scrapeCache + report
-// (PROMETHEUS_REFERENCE.md §5.3-§5.11). The loop runtime (scheduling, HTTP)
+// The append step of a scrape loop: Prometheus' scrapeLoop.append,
+// scrapeCache and report (scrape/scrape.go). The loop runtime (scheduling, HTTP)
 // lives in scrape_loop.h and calls only what is declared here.
 
 #include <array>
@@ -109,7 +108,7 @@ class ScrapeAppend {
   // detection, staleness markers for series that vanished since the last
   // successful scrape (an empty body marks every series stale). On error
   // the caller rolls `app` back and calls Append again with an empty body on
-  // a fresh appender (§5.3 step 8).
+  // a fresh appender.
   //
   // `result.error` (kInvalidArgument) carries parse errors, invalid or
   // missing names, label limits, "sample limit exceeded" and "histogram
@@ -124,14 +123,14 @@ class ScrapeAppend {
                       int64_t timestamp_ms, model::Appender& app);
 
   // Appends StaleNaN at `timestamp_ms` for every series of the last
-  // successful scrape and the report series (used when the target stops,
-  // §5.6). Prometheus skips this when the loop never scraped; that is the
+  // successful scrape and the report series (used when the target stops).
+  // Prometheus skips this when the loop never scraped; that is the
   // caller's call (the report markers are written regardless).
   void AppendStaleMarkersOnStop(int64_t timestamp_ms, model::Appender& app);
 
   // Appends the five report series (up, scrape_duration_seconds,
   // scrape_samples_scraped, scrape_samples_post_metric_relabeling,
-  // scrape_series_added) at `timestamp_ms` with the target labels (§5.11).
+  // scrape_series_added) at `timestamp_ms` with the target labels.
   void AppendReport(int64_t timestamp_ms, absl::Duration duration,
                     const AppendResult& result, bool up, model::Appender& app);
 

@@ -257,7 +257,7 @@ void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
     }
   }
   if (!result.error.ok()) {
-    // §5.3 step 8: drop what the failed append wrote, then mark every series
+    // drop what the failed append wrote, then mark every series
     // of the last good scrape stale on a fresh appender.
     app->Rollback();
     app = services_.sink->NewAppender();

@@ -9,8 +9,7 @@
 
 namespace promscrape::scrape {
 
-// Prometheus' scrape self-metrics (`scrape/metrics.go`, PROMETHEUS_REFERENCE
-// §1.7) with their exact names, help texts, types and labels, registered in
+// Prometheus' scrape self-metrics (`scrape/metrics.go`) with their exact names, help texts, types and labels, registered in
 // one place. The engine updates them at most once per scrape, sync or
 // reload, never per sample.
 //

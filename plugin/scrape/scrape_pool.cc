@@ -97,7 +97,7 @@ std::vector<absl::Status> ScrapePool::Sync(
 
 void ScrapePool::ScheduleEndOfRunStaleness(uint64_t hash, ScrapeLoop& loop) {
   if (!loop.has_scraped()) return;
-  // §5.6: markers carry the time of the next tick and are written one more
+  // markers carry the time of the next tick and are written one more
   // tick (plus a tenth) later, so a target that comes back in between
   // keeps its series without a gap.
   const absl::Time now = services_.clock->Now();

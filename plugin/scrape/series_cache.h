@@ -17,7 +17,7 @@
 #include "plugin/model/labels.h"
 #include "plugin/textparse/parser.h"
 
-// Prometheus' scrapeCache (§5.9, §5.10) for one target.
+// Prometheus' scrapeCache for one target.
 namespace promscrape::scrape {
 
 // One final label set of the target: what Prometheus' storage ref stands

@@ -44,16 +44,16 @@ class Target {
   // `__` (`job`, `instance`, user labels), sorted.
   model::Labels PublicLabels() const;
 
-  // The scrape URL (§3.4): scheme, address and path from the labels; the
+  // The scrape URL: scheme, address and path from the labels; the
   // config params with each `__param_<k>` label replacing the first value of
   // `k`; query keys sorted and escaped like Go's url.Values.Encode.
   std::string Url() const;
 
-  // Identity (§3.1): FNV-1a over the zero-padded decimal label hash and the
+  // Identity: FNV-1a over the zero-padded decimal label hash and the
   // URL, as Prometheus computes it. Equal hash means the same target.
   uint64_t Hash() const;
 
-  // Time from `now` until this target's first scrape (§3.2): in
+  // Time from `now` until this target's first scrape: in
   // (0, interval], a stable phase `(hash ^ offset_seed) % interval` within
   // each interval-aligned period.
   absl::Duration Offset(absl::Duration interval, uint64_t offset_seed,

@@ -84,7 +84,7 @@ relabel::Rule MakeRule(relabel::Action action, std::vector<std::string> src,
   return *std::move(rule);
 }
 
-// A scrape as the loop runs it (§5.3): one appender, on error rollback and
+// A scrape as the loop runs it: one appender, on error rollback and
 // an empty append on a fresh appender, optional report, commit.
 class Harness {
  public:
@@ -702,8 +702,8 @@ TEST(ScrapeAppendTest, SpellingsResolveToOneSeriesWithAndWithoutTargetLabels) {
   EXPECT_EQ(h.append().SeriesCacheSizeForTest(), 5u);
 }
 
-TEST(ScrapeAppendTest, FutureSamplesAreOutOfBounds_Sec9_4_56) {
-  // §9.4 #56 TestScrapeLoopOutOfBoundsTimeError: now + 20 min is beyond
+TEST(ScrapeAppendTest, FutureSamplesAreOutOfBounds) {
+  // TestScrapeLoopOutOfBoundsTimeError: now + 20 min is beyond
   // Prometheus' 10 minute bound: skipped and counted, no error, (1,1,0),
   // and the series is not cached.
   testing::FakeClock clock(absl::FromUnixMillis(kT0));
@@ -1026,8 +1026,8 @@ TEST(ScrapeAppendTest, MetadataMayBeReadWhileAppending) {
 
 using Rejection = RecordingSink::Rejection;
 
-TEST(ScrapeAppendTest, StorageRejectionsSkipSamplesNotTheScrape_Sec9_4_55) {
-  // §9.4 #55 TestScrapeLoopAppendGracefullyIfAmendOrOutOfOrderOrOutOfBounds:
+TEST(ScrapeAppendTest, StorageRejectionsSkipSamplesNotTheScrape) {
+  // TestScrapeLoopAppendGracefullyIfAmendOrOutOfOrderOrOutOfBounds:
   // the storage rejects three of four new series (out of order, duplicate,
   // out of bounds). The scrape succeeds, only `normal` is stored, and
   // (total, added, seriesAdded) = (4, 4, 1): rejected series count as
@@ -1057,8 +1057,8 @@ TEST(ScrapeAppendTest, StorageRejectionsSkipSamplesNotTheScrape_Sec9_4_55) {
                                      "stale")));
 }
 
-TEST(ScrapeAppendTest, OutOfOrderRejectionWritesStaleMarker_Sec9_5_67) {
-  // §9.5 #67 TestScrapeLoopCreatesStaleMarkersOnOOOAppend: the storage
+TEST(ScrapeAppendTest, OutOfOrderRejectionWritesStaleMarker) {
+  // TestScrapeLoopCreatesStaleMarkersOnOOOAppend: the storage
   // rejects the second scrape's sample as out of order, so the series is not
   // tracked in that scrape and gets a StaleNaN at its end.
   Harness h({});
@@ -1092,8 +1092,8 @@ TEST(ScrapeAppendTest, RejectedStaleMarkersAreIgnored) {
   EXPECT_THAT(h.sink().Rejected(), IsEmpty());
 }
 
-TEST(ScrapeAppendTest, RejectedOnceThenAcceptedIsCountedOnce_Sec9_4_58_59) {
-  // §9.4 #58 TestScrapeAddFast / #59 TestScrapeLoopSeriesRefChange. Their
+TEST(ScrapeAppendTest, RejectedOnceThenAcceptedIsCountedOnce) {
+  // TestScrapeAddFast / TestScrapeLoopSeriesRefChange. Their
   // storage-ref half does not apply here: our sink takes the full label set
   // with every sample (SeriesLabels), so there is no ref to go stale or to
   // change, and nothing to "fall back to labels" from. What does apply: a
@@ -1147,13 +1147,13 @@ TEST(ScrapeAppendTest, RejectedHistogramIsSkipped) {
   EXPECT_EQ(h.sink().Samples().size(), 2u);
 }
 
-TEST(ScrapeAppendTest, QuotedUtf8NameFailsTheScrape_Sec9_4_51) {
-  // §9.4 #51 TestScrapeLoopFailLegacyUnderUTF8: under legacy name rules a
+TEST(ScrapeAppendTest, QuotedUtf8NameFailsTheScrape) {
+  // TestScrapeLoopFailLegacyUnderUTF8: under legacy name rules a
   // quoted UTF-8 name fails the whole scrape and nothing is stored.
   //
   // NOTE: Prometheus 3.x parses the quoted name and its legacy validation
   // then fails with "invalid metric name or label names". Debian's 2.42,
-  // which wins where the two differ (PROMETHEUS_REFERENCE.md preamble), has
+  // which is our oracle where the two differ under compat 2.x, has
   // only legacy names and no quoted-name syntax: its parsers fail first.
   // Seen on 2.42 (/api/v1/targets lastError, 2026-11-24):
   //   text `{"test.metric"} 1`          "INVALID" is not a valid start token

@@ -1,4 +1,5 @@
-// Scrape loop runtime and staleness (PROMETHEUS_REFERENCE.md §9.5) on fake
+// Scrape loop runtime and staleness (Prometheus' scrape/scrape_test.go
+// scenarios, named by their upstream test) on fake
 // services: the whole engine (Manager -> pool -> loop) runs on a FakeClock
 // with a manual scheduler and a FakeScraper, so every scrape happens at its
 // exact tick on the test's thread. No sockets, no sleeps.
@@ -66,7 +67,7 @@ int CountStale(const std::vector<RecordedSample>& samples) {
 }
 
 TEST(ScrapeLoopRuntime, ScrapesOnAFixedGridAtTheTargetsOffset) {
-  // §5.2: the first scrape at the hashed offset within (0, interval], then
+  // the first scrape at the hashed offset within (0, interval], then
   // every interval exactly; samples carry the tick time.
   FakeEngine e;
   e.scraper.SetBody(kUrl, "metric_a 1\n");
@@ -128,8 +129,8 @@ TEST(ScrapeLoopRuntime, EarlyTicksAreStampedWithTheirGridTime) {
   e.manager().Stop();  // The loops cancel their ticks on `early`.
 }
 
-TEST(ScrapeLoopRuntime, StaleMarkerWhenSeriesVanishes_Sec9_5_63) {
-  // §9.5 #63 TestScrapeLoopAppendStaleness: `metric_a 1`, then an empty
+TEST(ScrapeLoopRuntime, StaleMarkerWhenSeriesVanishes) {
+  // TestScrapeLoopAppendStaleness: `metric_a 1`, then an empty
   // scrape → StaleNaN at the second scrape's timestamp.
   FakeEngine e;
   e.scraper.SetBody(kUrl, "metric_a 1\n");
@@ -144,8 +145,8 @@ TEST(ScrapeLoopRuntime, StaleMarkerWhenSeriesVanishes_Sec9_5_63) {
   EXPECT_EQ(a[1].timestamp_ms, Ms(first + kInterval));
 }
 
-TEST(ScrapeLoopRuntime, NoStaleMarkerForExplicitTimestamp_Sec9_5_64) {
-  // §9.5 #64 TestScrapeLoopAppendNoStalenessIfTimestamp: `metric_a 1 1000`
+TEST(ScrapeLoopRuntime, NoStaleMarkerForExplicitTimestamp) {
+  // TestScrapeLoopAppendNoStalenessIfTimestamp: `metric_a 1 1000`
   // then empty → no StaleNaN; with track_timestamps_staleness → StaleNaN at
   // the scrape time.
   for (bool track : {false, true}) {
@@ -167,8 +168,8 @@ TEST(ScrapeLoopRuntime, NoStaleMarkerForExplicitTimestamp_Sec9_5_64) {
   }
 }
 
-TEST(ScrapeLoopRuntime, StaleMarkersOnFailedScrape_Sec9_5_65) {
-  // §9.5 #65 TestScrapeLoopRunCreatesStaleMarkersOnFailedScrape: one
+TEST(ScrapeLoopRuntime, StaleMarkersOnFailedScrape) {
+  // TestScrapeLoopRunCreatesStaleMarkersOnFailedScrape: one
   // success then four failures → 27 samples: 1 value, 1 StaleNaN (index 6),
   // 5x5 report samples.
   FakeEngine e;
@@ -188,8 +189,8 @@ TEST(ScrapeLoopRuntime, StaleMarkersOnFailedScrape_Sec9_5_65) {
   EXPECT_EQ(CountStale(all), 1);
 }
 
-TEST(ScrapeLoopRuntime, StaleMarkersOnParseFailure_Sec9_5_66) {
-  // §9.5 #66 TestScrapeLoopRunCreatesStaleMarkersOnParseFailure: success,
+TEST(ScrapeLoopRuntime, StaleMarkersOnParseFailure) {
+  // TestScrapeLoopRunCreatesStaleMarkersOnParseFailure: success,
   // then a body that fails to parse → StaleNaN for metric_a at the failing
   // scrape; then a transport failure: 17 samples in all.
   FakeEngine e;
@@ -209,8 +210,8 @@ TEST(ScrapeLoopRuntime, StaleMarkersOnParseFailure_Sec9_5_66) {
   EXPECT_THAT(e.sink.Samples(), SizeIs(17));
 }
 
-TEST(ScrapeLoopRuntime, CacheAcrossFailures_Sec9_5_68) {
-  // §9.5 #68 TestScrapeLoopCache: a,b → fail → a → fail: 26 samples, 3
+TEST(ScrapeLoopRuntime, CacheAcrossFailures) {
+  // TestScrapeLoopCache: a,b → fail → a → fail: 26 samples, 3
   // values, 3 StaleNaN (a and b at the first failure, a at the second), 4x5
   // report samples. (That b leaves the series cache after the successful
   // scrape without it is pinned in scrape_append_test.cc,
@@ -233,11 +234,11 @@ TEST(ScrapeLoopRuntime, CacheAcrossFailures_Sec9_5_68) {
   EXPECT_THAT(e.Find("metric_b"), SizeIs(2));
 }
 
-TEST(ScrapeLoopRuntime, EndOfRunStaleMarkersWhenTargetStops_Sec9_5_70) {
-  // §9.5 #70 TestScrapeLoopStop: the target leaves discovery after two
+TEST(ScrapeLoopRuntime, EndOfRunStaleMarkersWhenTargetStops) {
+  // TestScrapeLoopStop: the target leaves discovery after two
   // scrapes → every batch has 6 samples (1 metric + 5 report) with one
   // timestamp; the end-of-run batch is all StaleNaN, stamped with the next
-  // tick and written one tick plus interval/10 later (§5.6).
+  // tick and written one tick plus interval/10 later.
   FakeEngine e;
   e.scraper.SetBody(kUrl, "metric_a 1\n");
   PROMSCRAPE_ASSERT_OK(e.Apply(Config("", /*static_target=*/false)));
@@ -264,8 +265,8 @@ TEST(ScrapeLoopRuntime, EndOfRunStaleMarkersWhenTargetStops_Sec9_5_70) {
   EXPECT_EQ(e.scraper.requests().size(), 2u);
 }
 
-TEST(ScrapeLoopRuntime, NoEndOfRunMarkersWhenTargetReturns_Sec9_5_71) {
-  // §9.5 #71 TestScrapeLoopDisableStalenessMarkerInjection. We have no
+TEST(ScrapeLoopRuntime, NoEndOfRunMarkersWhenTargetReturns) {
+  // TestScrapeLoopDisableStalenessMarkerInjection. We have no
   // DisableEndOfRunStalenessMarkers API; the markers are disabled when the
   // target comes back before they are due, and when the pool stops (job
   // removed), as on Prometheus' pool stop.
@@ -289,8 +290,8 @@ TEST(ScrapeLoopRuntime, NoEndOfRunMarkersWhenTargetReturns_Sec9_5_71) {
   EXPECT_EQ(CountStale(e.sink.Samples()), 0);
 }
 
-TEST(ScrapeLoopRuntime, FlappingTargetWritesNoStaleMarkers_Sec9_5_72) {
-  // §9.5 #72 TestSetOptionsHandlingStaleness: loop A stops at its 2nd
+TEST(ScrapeLoopRuntime, FlappingTargetWritesNoStaleMarkers) {
+  // TestSetOptionsHandlingStaleness: loop A stops at its 2nd
   // scrape and loop B starts shortly after for the same series → 0 StaleNaN
   // reach storage.
   FakeEngine e;
@@ -310,8 +311,8 @@ TEST(ScrapeLoopRuntime, FlappingTargetWritesNoStaleMarkers_Sec9_5_72) {
   EXPECT_EQ(CountStale(e.sink.Samples()), 0);
 }
 
-TEST(ScrapeLoopRuntime, StopDuringInitialOffsetNeverScrapes_Sec9_5_73) {
-  // §9.5 #73 TestScrapeLoopRun, first half: a loop stopped while waiting
+TEST(ScrapeLoopRuntime, StopDuringInitialOffsetNeverScrapes) {
+  // TestScrapeLoopRun, first half: a loop stopped while waiting
   // for its initial offset (1h interval) exits without a scrape.
   FakeEngine e;
   e.scraper.SetBody(kUrl, "metric_a 1\n");
@@ -325,8 +326,8 @@ TEST(ScrapeLoopRuntime, StopDuringInitialOffsetNeverScrapes_Sec9_5_73) {
   EXPECT_TRUE(e.sink.Samples().empty());
 }
 
-TEST(ScrapeLoopRuntime, HangingScrapeReportsDeadlineExceeded_Sec9_5_73) {
-  // §9.5 #73 TestScrapeLoopRun, second half: a scrape that hangs beyond
+TEST(ScrapeLoopRuntime, HangingScrapeReportsDeadlineExceeded) {
+  // TestScrapeLoopRun, second half: a scrape that hangs beyond
   // its timeout is reported as `context deadline exceeded`, up=0, at the
   // scrape's own timestamp, and the next tick scrapes again.
   FakeEngine e;
@@ -351,8 +352,8 @@ TEST(ScrapeLoopRuntime, HangingScrapeReportsDeadlineExceeded_Sec9_5_73) {
   EXPECT_EQ(e.scraper.requests().size(), 2u);
 }
 
-TEST(ScrapeLoopRuntime, ForcedErrorNeverCallsTheScraper_Sec9_5_74) {
-  // §9.5 #74 TestScrapeLoopForcedErr: with a forced error (target_limit
+TEST(ScrapeLoopRuntime, ForcedErrorNeverCallsTheScraper) {
+  // TestScrapeLoopForcedErr: with a forced error (target_limit
   // exceeded) the scraper is never called and the error is reported.
   FakeEngine e;
   e.scraper.SetBody(kUrl, "metric_a 1\n");
@@ -371,8 +372,8 @@ TEST(ScrapeLoopRuntime, ForcedErrorNeverCallsTheScraper_Sec9_5_74) {
   }
 }
 
-TEST(ScrapeLoopRuntime, TargetDownOnScrapeErrorOrInvalidUtf8_Sec9_5_75) {
-  // §9.5 #75 TestScrapeLoopRunReportsTargetDownOnScrapeError /
+TEST(ScrapeLoopRuntime, TargetDownOnScrapeErrorOrInvalidUtf8) {
+  // TestScrapeLoopRunReportsTargetDownOnScrapeError /
   // …OnInvalidUTF8: the first stored sample is up=0.
   FakeScraper::Reply error;
   error.status = absl::UnavailableError("scrape failed");
@@ -390,8 +391,8 @@ TEST(ScrapeLoopRuntime, TargetDownOnScrapeErrorOrInvalidUtf8_Sec9_5_75) {
   }
 }
 
-TEST(ScrapeLoopRuntime, ScrapeAndReportCommitTogether_Sec9_5_76) {
-  // §9.5 #76 TestScrapeReportSingleAppender / TestScrapeReportLimit: the
+TEST(ScrapeLoopRuntime, ScrapeAndReportCommitTogether) {
+  // TestScrapeReportSingleAppender / TestScrapeReportLimit: the
   // samples of a scrape and its report series are one commit (4 + 5), and a
   // sample_limit of 5 with 4 samples is up=1. (Report-series metadata,
   // TestScrapeReportMetadata, has no path through our SampleSink.)
@@ -427,8 +428,8 @@ TEST(ScrapeLoopRuntime, SlowScrapeSkipsTicksInsteadOfOverlapping) {
   EXPECT_LE(e.scraper.pending(), 1);
 }
 
-TEST(ScrapeLoopRuntime, StorageRejectionsCountedAndTargetStaysUp_Sec9_4_55) {
-  // §9.4 #55 through the loop: rejected samples leave the target up, the
+TEST(ScrapeLoopRuntime, StorageRejectionsCountedAndTargetStaysUp) {
+  // through the loop: rejected samples leave the target up, the
   // report series say 4 scraped / 4 post-relabeling / 1 added, and each
   // reason has its Prometheus counter.
   FakeEngine e;
@@ -456,8 +457,8 @@ TEST(ScrapeLoopRuntime, StorageRejectionsCountedAndTargetStaysUp_Sec9_4_55) {
   EXPECT_EQ(e.manager().Pool("j")->ActiveTargets()[0].health, TargetHealth::kUp);
 }
 
-TEST(ScrapeLoopRuntime, OutOfOrderAppendCreatesStaleMarker_Sec9_5_67) {
-  // §9.5 #67 TestScrapeLoopCreatesStaleMarkersOnOOOAppend through the loop.
+TEST(ScrapeLoopRuntime, OutOfOrderAppendCreatesStaleMarker) {
+  // TestScrapeLoopCreatesStaleMarkersOnOOOAppend through the loop.
   FakeEngine e;
   e.scraper.SetBody(kUrl, "metric_a 1\n");
   PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
@@ -475,8 +476,8 @@ TEST(ScrapeLoopRuntime, OutOfOrderAppendCreatesStaleMarker_Sec9_5_67) {
             1);
 }
 
-TEST(ScrapeLoopRuntime, LeQuantileRelabel_Sec9_5_77) {
-  // §9.5 #77 TestLeQuantileReLabel: metric_relabel_configs see the le and
+TEST(ScrapeLoopRuntime, LeQuantileRelabel) {
+  // TestLeQuantileReLabel: metric_relabel_configs see the le and
   // quantile values and `(\d+)\.0+` -> `$1` strips the trailing zeros.
   // Prometheus 3.x first normalises text-format le/quantile values (`1` ->
   // `1.0`); 2.42, which we follow, keeps them as written. The body mixes
@@ -536,8 +537,8 @@ test_summary_count 199
   EXPECT_EQ(e.Find(kUp)[0].value, 1);
 }
 
-TEST(ScrapeLoopRuntime, QuotedUtf8NameIsTargetDown_Sec9_4_51) {
-  // §9.4 #51 through the loop (details in scrape_append_test.cc): the
+TEST(ScrapeLoopRuntime, QuotedUtf8NameIsTargetDown) {
+  // through the loop (details in scrape_append_test.cc): the
   // scrape fails (up=0, the parse error as last error), nothing is stored.
   // Name validation is always the legacy scheme, as in 2.42, whose config
   // has no metric_name_validation_scheme field: the key is rejected like

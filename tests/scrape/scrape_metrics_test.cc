@@ -1,4 +1,4 @@
-// Prometheus' scrape self-metrics (PROMETHEUS_REFERENCE.md §1.7) after
+// Prometheus' scrape self-metrics (scrape/metrics.go) after
 // scenarios on the fake engine (tests/testutil/fake_engine.h).
 
 #include "plugin/scrape/scrape_metrics.h"
@@ -174,7 +174,7 @@ TEST(ScrapeMetricsTest, PerScrapeCounters) {
   };
   e.Advance(kInterval);  // the first scrape (404)
 
-  // §9.4 #39: duplicates counted per sample: 2, then 4.
+  // duplicates counted per sample: 2, then 4.
   scrape("test_metric 1\ntest_metric 2\ntest_metric 3\n");
   EXPECT_EQ(e.MetricValue(
                 "prometheus_target_scrapes_sample_duplicate_timestamp_total"),
@@ -184,26 +184,26 @@ TEST(ScrapeMetricsTest, PerScrapeCounters) {
                 "prometheus_target_scrapes_sample_duplicate_timestamp_total"),
             4);
 
-  // §9.4 #42: the sample-limit counter is +1 per scrape, not per sample.
+  // the sample-limit counter is +1 per scrape, not per sample.
   scrape("a 1\nb 1\nc 1\nd 1\ne 1\n");
   EXPECT_EQ(
       e.MetricValue("prometheus_target_scrapes_exceeded_sample_limit_total"),
       1);
 
-  // §9.4 #49: label limits (job + instance + __name__ + 1 label > 3).
+  // label limits (job + instance + __name__ + 1 label > 3).
   scrape("m{x=\"1\"} 1\n");
   EXPECT_EQ(e.MetricValue(
                 "prometheus_target_scrape_pool_exceeded_label_limits_total"),
             1);
 
-  // §9.4 #56: more than 10 minutes ahead is out of bounds.
+  // more than 10 minutes ahead is out of bounds.
   const int64_t future =
       absl::ToUnixMillis(e.clock.Now() + absl::Minutes(30));
   scrape(absl::StrCat("m 1 ", future, "\n"));
   EXPECT_EQ(
       e.MetricValue("prometheus_target_scrapes_sample_out_of_bounds_total"), 1);
 
-  // §4.3: body size limit.
+  // body size limit.
   FakeScraper::Reply big;
   big.status = absl::ResourceExhaustedError("body size limit exceeded");
   big.body_size_limit_exceeded = true;
@@ -216,8 +216,8 @@ TEST(ScrapeMetricsTest, PerScrapeCounters) {
       e.MetricValue("prometheus_target_scrapes_sample_out_of_order_total"), 0);
 }
 
-TEST(ScrapeMetricsTest, CacheFlushForcedWhileScrapesFail_Sec9_5_69) {
-  // §9.5 #69 TestScrapeLoopCacheMemoryExhaustionProtection: scrapes of 500
+TEST(ScrapeMetricsTest, CacheFlushForcedWhileScrapesFail) {
+  // TestScrapeLoopCacheMemoryExhaustionProtection: scrapes of 500
   // new series each that then fail to parse grow the cache until a flush
   // is forced.
   FakeEngine e;
@@ -237,7 +237,7 @@ TEST(ScrapeMetricsTest, CacheFlushForcedWhileScrapesFail_Sec9_5_69) {
 }
 
 TEST(ScrapeMetricsTest, BucketLimitCountsOncePerScrape) {
-  // §9.4 #46: the scrape-level flag becomes one increment. (The append
+  // the scrape-level flag becomes one increment. (The append
   // scenario itself is NativeHistogramBucketLimit in scrape_append_test.)
   metrics::Registry registry;
   ScrapeMetrics m(registry);

@@ -1,4 +1,5 @@
-// Pool and manager scenarios (PROMETHEUS_REFERENCE.md §9.2) on fake
+// Pool and manager scenarios (Prometheus' scrape/scrape_test.go and
+// manager_test.go, named by their upstream test) on fake
 // services (tests/testutil/fake_engine.h): FakeClock, manual scheduler,
 // FakeScraper. Deterministic; no sockets, no sleeps.
 //
@@ -73,8 +74,8 @@ void Sync(FakeEngine& e, const std::vector<TargetGroup>& groups,
   e.discovery().ReloadNow();
 }
 
-TEST(ScrapePool, TargetLimit_Sec9_2_21) {
-  // §9.2 #21 TestScrapePoolTargetLimit.
+TEST(ScrapePool, TargetLimit) {
+  // TestScrapePoolTargetLimit.
   FakeEngine e;
   PROMSCRAPE_ASSERT_OK(e.Apply(Job("    target_limit: 30\n")));
   Sync(e, {Group(Addresses(50))});
@@ -110,8 +111,8 @@ TEST(ScrapePool, TargetLimit_Sec9_2_21) {
   EXPECT_EQ(pool->Info().error, "");
 }
 
-TEST(ScrapePool, ReloadKeepsLoopsRunningOnTheirGrid_Sec9_2_22) {
-  // §9.2 #22 TestScrapePoolReload. Deliberate difference: Prometheus stops
+TEST(ScrapePool, ReloadKeepsLoopsRunningOnTheirGrid) {
+  // TestScrapePoolReload. Deliberate difference: Prometheus stops
   // every loop and starts a new one (a new phase, possibly a missed
   // scrape); we reconfigure the running loops, so across the reload every
   // target keeps its phase and misses nothing, and activeTargets are
@@ -154,8 +155,8 @@ TEST(ScrapePool, ReloadKeepsLoopsRunningOnTheirGrid_Sec9_2_22) {
   for (const RecordedSample& s : e.sink.Samples()) EXPECT_FALSE(s.is_stale());
 }
 
-TEST(ScrapePool, ReloadPreservesRelabeledIntervalAndTimeout_Sec9_2_23) {
-  // §9.2 #23 TestScrapePoolReloadPreserveRelabeledIntervalTimeout: a
+TEST(ScrapePool, ReloadPreservesRelabeledIntervalAndTimeout) {
+  // TestScrapePoolReloadPreserveRelabeledIntervalTimeout: a
   // target labelled 5s/3s keeps 5s/3s across a reload to config 3s/2s.
   FakeEngine e;
   PROMSCRAPE_ASSERT_OK(e.Apply(
@@ -180,8 +181,8 @@ TEST(ScrapePool, ReloadPreservesRelabeledIntervalAndTimeout_Sec9_2_23) {
   EXPECT_EQ(seen[0].timeout, absl::Seconds(3));
 }
 
-TEST(ScrapePool, ReusableConfigKeepsOrRenewsTheCache_Sec9_2_24) {
-  // §9.2 #24 TestReusableConfig / TestReuseScrapeCache. Observable through
+TEST(ScrapePool, ReusableConfigKeepsOrRenewsTheCache) {
+  // TestReusableConfig / TestReuseScrapeCache. Observable through
   // scrape_series_added after the reload: 0 when the cache was kept, 1 when
   // it was renewed.
   struct Case {
@@ -191,7 +192,7 @@ TEST(ScrapePool, ReusableConfigKeepsOrRenewsTheCache_Sec9_2_24) {
   };
   for (const Case& c : std::vector<Case>{
            {"identical", "", true},
-           // The interval and timeout are target labels (§2.3), so the
+           // The interval and timeout are target labels, so the
            // Sync that follows the reload sees a new target identity: a
            // new loop and cache, in Prometheus too. The reload alone keeps
            // the cache (CacheReusable below).
@@ -247,8 +248,8 @@ TEST(ScrapePool, ReusableConfigKeepsOrRenewsTheCache_Sec9_2_24) {
   EXPECT_FALSE(CacheReusable(a, b));
 }
 
-TEST(ScrapeManager, ApplyConfigReloadsOnlyChangedJobs_Sec9_2_25) {
-  // §9.2 #25 TestManagerApplyConfig. Our invalid case is a client setting
+TEST(ScrapeManager, ApplyConfigReloadsOnlyChangedJobs) {
+  // TestManagerApplyConfig. Our invalid case is a client setting
   // MakeJobSettings rejects (Prometheus: a missing TLS ca_file; we read
   // secret and CA files per request, so that is a scrape error instead):
   // the whole ApplyConfig fails and the pool keeps its old config.
@@ -278,8 +279,8 @@ TEST(ScrapeManager, ApplyConfigReloadsOnlyChangedJobs_Sec9_2_25) {
   EXPECT_THAT(r->reloaded, IsEmpty());
 }
 
-TEST(ScrapeManager, RemovedJobsAndProvidersDropOnlyTheirTargets_Sec9_2_26) {
-  // §9.2 #26 TestManagerScrapePools / TestTargetDisappearsAfterProviderRemoved
+TEST(ScrapeManager, RemovedJobsAndProvidersDropOnlyTheirTargets) {
+  // TestManagerScrapePools / TestTargetDisappearsAfterProviderRemoved
   // / TestOnlyStaleTargetsAreDropped.
   FakeEngine e;
   PROMSCRAPE_ASSERT_OK(e.Apply(
@@ -303,8 +304,8 @@ TEST(ScrapeManager, RemovedJobsAndProvidersDropOnlyTheirTargets_Sec9_2_26) {
   EXPECT_EQ(e.manager().Pool("k")->Info().active_targets, 1);
 }
 
-TEST(ScrapeManager, RapidTargetUpdatesNeverBlockAndLastWins_Sec9_2_27) {
-  // §9.2 #27 TestManagerTargetsUpdates: ten quick updates return at once;
+TEST(ScrapeManager, RapidTargetUpdatesNeverBlockAndLastWins) {
+  // TestManagerTargetsUpdates: ten quick updates return at once;
   // the next reload applies the last one.
   FakeEngine e;
   PROMSCRAPE_ASSERT_OK(e.Apply(Job("")));
@@ -320,8 +321,8 @@ TEST(ScrapeManager, RapidTargetUpdatesNeverBlockAndLastWins_Sec9_2_27) {
   EXPECT_EQ(t[0].url, "http://t9:80/metrics");
 }
 
-TEST(ScrapeManager, OffsetSeedSeparatesReplicas_Sec9_2_28) {
-  // §9.2 #28 TestSetOffsetSeed.
+TEST(ScrapeManager, OffsetSeedSeparatesReplicas) {
+  // TestSetOffsetSeed.
   model::Labels ha1 = model::Labels::Of({{"prometheus", "ha1"}});
   model::Labels ha2 = model::Labels::Of({{"prometheus", "ha2"}});
   EXPECT_NE(OffsetSeed("host", ha1), OffsetSeed("host", ha2));
@@ -355,8 +356,8 @@ Manager::Options NoJitter() {
   return o;
 }
 
-TEST(ScrapeManager, ReloaderFirstTickThenThrottle_Sec9_2_29) {
-  // §9.2 #29 TestManagerReloader: target interval 10s, no jitter, targets
+TEST(ScrapeManager, ReloaderFirstTickThenThrottle) {
+  // TestManagerReloader: target interval 10s, no jitter, targets
   // from discovery (UpdateTargets) at t=0, default 5s reload interval.
   struct Case {
     std::string name;
@@ -401,7 +402,7 @@ TEST(ScrapeManager, ReloaderFirstTickThenThrottle_Sec9_2_29) {
   }
 }
 
-TEST(ScrapeManager, LaterTargetUpdatesAtMostOncePerInterval_Sec9_2_29) {
+TEST(ScrapeManager, LaterTargetUpdatesAtMostOncePerInterval) {
   // After the first reload, updates are applied at most once per
   // reload_interval.
   FakeEngine e;
@@ -428,8 +429,8 @@ TEST(ScrapeManager, LaterTargetUpdatesAtMostOncePerInterval_Sec9_2_29) {
   EXPECT_EQ(e.manager().Pool("j")->Info().active_targets, 2);
 }
 
-TEST(ScrapeManager, InitialScrapeOffsetAndScrapeOnShutdown_Sec9_2_30) {
-  // §9.2 #30 TestManager_InitialScrapeOffset / TestManager_ScrapeOnShutdown:
+TEST(ScrapeManager, InitialScrapeOffsetAndScrapeOnShutdown) {
+  // TestManager_InitialScrapeOffset / TestManager_ScrapeOnShutdown:
   // a static target (interval 10s, no jitter) started at t=0.
   struct Case {
     std::string name;

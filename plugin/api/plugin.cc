@@ -47,6 +47,8 @@ absl::Status Plugin::StartComponents() {
   options.batch_send_deadline = config_.remote_write.batch_send_deadline;
   options.min_backoff = config_.remote_write.min_backoff;
   options.max_backoff = config_.remote_write.max_backoff;
+  options.max_in_flight = static_cast<int>(config_.remote_write.max_in_flight);
+  options.ack_timeout = config_.remote_write.ack_timeout;
   PROMSCRAPE_ASSIGN_OR_RETURN(
       queue_,
       remote::WriteQueue::Create(std::move(options), registry_, logger_));

@@ -25,6 +25,10 @@ struct RemoteWriteConfig {
   // Retry backoff after a failed stream, doubled up to max_backoff.
   absl::Duration min_backoff = absl::Milliseconds(30);
   absl::Duration max_backoff = absl::Seconds(5);
+  // Requests written to the stream and awaiting their ack.
+  int64_t max_in_flight = 8;
+  // An ack older than this ends the stream; unacked requests are resent.
+  absl::Duration ack_timeout = absl::Seconds(30);
   // How long promscrape_stop waits for queued samples to be acknowledged.
   absl::Duration flush_timeout = absl::Seconds(10);
 };

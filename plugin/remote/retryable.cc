@@ -7,6 +7,7 @@ bool IsRetryable(const absl::Status& status) {
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
     case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kAborted:
       return true;
     default:
       return false;

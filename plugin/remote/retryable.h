@@ -6,7 +6,7 @@
 namespace promscrape::remote {
 
 // The one place that decides which failures are worth retrying: transport
-// trouble (kUnavailable, kDeadlineExceeded, kResourceExhausted). Everything
+// trouble (kUnavailable, kDeadlineExceeded, kResourceExhausted, kAborted). Everything
 // else would fail the same way again.
 bool IsRetryable(const absl::Status& status);
 

@@ -27,9 +27,14 @@ namespace promscrape::remote {
 
 // Ships samples to the host's RemoteWrite service over one bidirectional
 // gRPC stream, in order: samples are batched into WriteRequests with
-// increasing sequence numbers, each request is kept until the host acks it,
-// and a broken stream is reopened with exponential backoff, resending every
-// unacknowledged request. A batch is kept as the request's protobuf wire
+// increasing sequence numbers and written with up to `max_in_flight`
+// requests awaiting their ack (a window, so the host's storage latency does
+// not cap throughput). Each request is kept until the host acks it. A broken
+// stream, an ack that does not come within `ack_timeout`, or an ack with a
+// retryable code (IsRetryable) reopens the stream after a jittered
+// exponential backoff (reset once a stream gets an ack) and resends every
+// unacknowledged request from the oldest; a request the host rejects for
+// good is dropped and counted by the ack's code. A batch is kept as the request's protobuf wire
 // bytes (see wire_encoder.h), appended to as samples arrive and sent as is,
 // so nothing builds or serializes messages on the way. Memory is bounded by
 // `capacity` samples; samples beyond it are dropped and counted (a durable
@@ -46,6 +51,11 @@ class WriteQueue {
     absl::Duration batch_send_deadline = absl::Seconds(1);
     absl::Duration min_backoff = absl::Milliseconds(30);
     absl::Duration max_backoff = absl::Seconds(5);
+    // Requests written and not yet acknowledged, per stream.
+    int max_in_flight = 8;
+    // An unacknowledged request older than this breaks the stream (the host
+    // or the network hangs); everything unacked is resent on a new one.
+    absl::Duration ack_timeout = absl::Seconds(30);
   };
 
   // Starts the sender thread; connects lazily. `registry` and `logger` must
@@ -106,6 +116,7 @@ class WriteQueue {
     std::shared_ptr<const std::string> bytes;  // Set when sealed.
     uint64_t sequence = 0;
     int64_t samples = 0;
+    bool resent = false;  // Written on a stream that broke before its ack.
   };
 
   WriteQueue(Options options, metrics::Registry& registry,
@@ -113,8 +124,17 @@ class WriteQueue {
 
   void Run();
   // Sends unacknowledged batches over one stream until it breaks or the
-  // queue stops; returns the stream's final status.
-  absl::Status RunStream();
+  // queue stops; returns the stream's final status. `*acked` tells whether
+  // the host acknowledged anything on it (which resets the backoff).
+  absl::Status RunStream(bool* acked);
+  // The stream's ack reader (its own thread while the stream lives): pops
+  // acknowledged batches and ends the stream on a retryable error ack.
+  void ReadAcks(grpc::ClientReaderWriter<grpc::ByteBuffer, v1::WriteAck>*
+                    stream,
+                bool* acked) ABSL_LOCKS_EXCLUDED(mu_);
+  // Handles one ack; returns the error that ends the stream, if any.
+  absl::Status HandleAckLocked(const v1::WriteAck& ack)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Moves the building batch onto `unacked_` when it is full, when `force`,
   // or when its deadline has passed.
   void SealLocked(bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -130,6 +150,7 @@ class WriteQueue {
   void CountAddedLocked(int64_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
+  metrics::Registry& registry_;
   const Logger& logger_;
   std::shared_ptr<grpc::Channel> channel_;
   const grpc::internal::RpcMethod write_method_;
@@ -138,6 +159,9 @@ class WriteQueue {
   metrics::Metric& dropped_samples_;
   metrics::Metric& failed_streams_;
   metrics::Metric& pending_gauge_;
+  metrics::Metric& in_flight_gauge_;
+  metrics::Metric& ack_timeouts_;
+  metrics::Metric& retried_requests_;
 
   mutable Mutex mu_;
   CondVar cv_;
@@ -155,6 +179,12 @@ class WriteQueue {
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ClientContext* active_context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // Leading batches of `unacked_` written on the active stream, and when
+  // each was written (parallel deque; the front is the oldest).
+  size_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<absl::Time> sent_at_ ABSL_GUARDED_BY(mu_);
+  // Why the active stream must end (set by the ack reader or the timeout).
+  absl::Status stream_error_ ABSL_GUARDED_BY(mu_);
 
   std::thread sender_;
 };

@@ -45,6 +45,8 @@ remote_write:
   min_backoff: 10ms
   max_backoff: 1m
   flush_timeout: 0s
+  max_in_flight: 3
+  ack_timeout: 2s
 self_metrics:
   enabled: false
   interval: 30s
@@ -64,6 +66,8 @@ self_metrics:
   EXPECT_EQ(c.remote_write.min_backoff, absl::Milliseconds(10));
   EXPECT_EQ(c.remote_write.max_backoff, absl::Minutes(1));
   EXPECT_EQ(c.remote_write.flush_timeout, absl::ZeroDuration());
+  EXPECT_EQ(c.remote_write.max_in_flight, 3);
+  EXPECT_EQ(c.remote_write.ack_timeout, absl::Seconds(2));
   EXPECT_FALSE(c.self_metrics.enabled);
   EXPECT_EQ(c.self_metrics.interval, absl::Seconds(30));
   EXPECT_EQ(c.self_metrics.job, "scraper");

@@ -1,5 +1,6 @@
 #include "plugin/remote/write_queue.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -326,6 +327,131 @@ TEST(WriteQueueTest, WireRequestMatchesTheProtoBuiltRequest) {
   std::vector<v1::WriteRequest> requests = host.requests();
   ASSERT_EQ(requests.size(), 1u);
   EXPECT_EQ(requests[0].SerializeAsString(), want.SerializeAsString());
+}
+
+double MetricValue(metrics::Registry& registry, const std::string& name,
+                   const std::string& label_value = "") {
+  double sum = 0;
+  for (const auto& m : registry.Collect()) {
+    if (m.name != name) continue;
+    if (!label_value.empty()) {
+      bool match = false;
+      for (const auto& l : m.labels) match |= l.second == label_value;
+      if (!match) continue;
+    }
+    sum += m.value;
+  }
+  return sum;
+}
+
+// The window: with acks held, the queue writes max_in_flight requests and
+// then waits; released, everything arrives once, in order.
+TEST(WriteQueueTest, KeepsAWindowOfRequestsInFlight) {
+  FakeRemoteWrite host;
+  host.HoldAcks(true);
+  metrics::Registry registry;
+  Logger logger = QuietLogger();
+  WriteQueue::Options options = FastOptions(host.address());
+  options.max_in_flight = 4;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue, WriteQueue::Create(options, registry, logger));
+  for (int i = 0; i < 100; ++i) AppendSample(*queue, i, i);  // 10 requests.
+  ASSERT_TRUE(host.WaitForSamples(40, absl::Seconds(10)));
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(host.samples(), 40);  // Four requests, no more, before any ack.
+  EXPECT_EQ(host.unacked_now(), 4);
+  host.HoldAcks(false);
+  ASSERT_TRUE(host.WaitForSamples(100, absl::Seconds(10)));
+  PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
+  EXPECT_EQ(host.max_unacked(), 4);
+  int next = 0;
+  uint64_t sequence = 0;
+  for (const v1::WriteRequest& r : host.requests()) {
+    EXPECT_EQ(r.sequence(), ++sequence);
+    for (const v1::TimeSeries& ts : r.timeseries()) {
+      EXPECT_EQ(ts.samples(0).value(), next++);
+    }
+  }
+  EXPECT_EQ(next, 100);
+}
+
+// A host that stops acknowledging (hung storage, half-open connection) is
+// detected by the ack timeout: the stream is dropped and everything unacked
+// goes again on a new one.
+TEST(WriteQueueTest, AckTimeoutReconnectsAndResends) {
+  FakeRemoteWrite host;
+  host.HoldAcks(true);
+  metrics::Registry registry;
+  Logger logger = QuietLogger();
+  WriteQueue::Options options = FastOptions(host.address());
+  options.ack_timeout = absl::Milliseconds(300);
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue, WriteQueue::Create(options, registry, logger));
+  for (int i = 0; i < 20; ++i) AppendSample(*queue, i, i);
+  ASSERT_TRUE(host.WaitForSamples(20, absl::Seconds(10)));
+  // Wait for the timeout to end the first stream, then let acks through.
+  for (int i = 0; i < 100 && host.streams_opened() < 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_GE(host.streams_opened(), 2);
+  host.HoldAcks(false);
+  PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(10)));
+  EXPECT_GE(MetricValue(registry, "promscrape_remote_ack_timeouts_total"), 1);
+  EXPECT_GE(MetricValue(registry, "promscrape_remote_requests_retried_total"),
+            1);
+  // At least once: the resent requests arrive again, in order.
+  EXPECT_GE(host.samples(), 40);
+  EXPECT_EQ(queue->PendingSamples(), 0);
+}
+
+// An error ack with a retryable code means "not stored": resent, not
+// dropped.
+TEST(WriteQueueTest, RetryableErrorAckIsResent) {
+  FakeRemoteWrite host;
+  host.FailNextWithRetryableAck(2);
+  metrics::Registry registry;
+  Logger logger = QuietLogger();
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue, WriteQueue::Create(FastOptions(host.address()), registry,
+                                     logger));
+  for (int i = 0; i < 30; ++i) AppendSample(*queue, i, i);
+  ASSERT_TRUE(host.WaitForSamples(30, absl::Seconds(10)));
+  PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
+  EXPECT_EQ(MetricValue(registry, "promscrape_remote_samples_dropped_total"),
+            0);
+  std::vector<double> values;
+  for (const v1::WriteRequest& r : host.requests()) {
+    for (const v1::TimeSeries& ts : r.timeseries()) {
+      values.push_back(ts.samples(0).value());
+    }
+  }
+  // Each sample at least once; the first time each value appears, in order.
+  std::vector<double> firsts;
+  for (double v : values) {
+    if (std::find(firsts.begin(), firsts.end(), v) == firsts.end()) {
+      firsts.push_back(v);
+    }
+  }
+  ASSERT_EQ(firsts.size(), 30u);
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(firsts[i], i);
+}
+
+// A permanent rejection is dropped and counted by its code.
+TEST(WriteQueueTest, PermanentRejectsAreCountedByCode) {
+  FakeRemoteWrite host;
+  host.RejectWith("label set too long",
+                  static_cast<int>(absl::StatusCode::kInvalidArgument));
+  metrics::Registry registry;
+  Logger logger = QuietLogger();
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue, WriteQueue::Create(FastOptions(host.address()), registry,
+                                     logger));
+  for (int i = 0; i < 10; ++i) AppendSample(*queue, i, i);
+  PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
+  EXPECT_EQ(MetricValue(registry, "promscrape_remote_samples_rejected_total",
+                        "INVALID_ARGUMENT"),
+            10);
+  EXPECT_EQ(host.streams_opened(), 1);
 }
 
 TEST(RetryableTest, OnlyTransportCodesAreRetried) {

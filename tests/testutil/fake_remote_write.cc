@@ -1,6 +1,9 @@
 #include "tests/testutil/fake_remote_write.h"
 
+#include <algorithm>
 #include <chrono>
+#include <deque>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -27,9 +30,31 @@ void FakeRemoteWrite::BreakNextStreams(int n) {
   break_next_ = n;
 }
 
-void FakeRemoteWrite::RejectWith(std::string error) {
+void FakeRemoteWrite::RejectWith(std::string error, int code) {
   MutexLock lock(&mu_);
   reject_ = std::move(error);
+  reject_code_ = code;
+}
+
+void FakeRemoteWrite::FailNextWithRetryableAck(int n) {
+  MutexLock lock(&mu_);
+  fail_retryable_ = n;
+}
+
+void FakeRemoteWrite::HoldAcks(bool hold) {
+  MutexLock lock(&mu_);
+  hold_ = hold;
+  cv_.SignalAll();
+}
+
+int FakeRemoteWrite::unacked_now() const {
+  MutexLock lock(&mu_);
+  return unacked_;
+}
+
+int FakeRemoteWrite::max_unacked() const {
+  MutexLock lock(&mu_);
+  return max_unacked_;
 }
 
 std::vector<v1::WriteRequest> FakeRemoteWrite::requests() const {
@@ -65,27 +90,69 @@ grpc::Status FakeRemoteWrite::Write(
     MutexLock lock(&mu_);
     ++streams_;
   }
+  // Acks go out from their own thread, in order, whenever not held.
+  std::deque<v1::WriteAck> pending;  // Guarded by mu_.
+  bool reading_done = false;         // Guarded by mu_.
+  std::thread acker([&] {
+    while (true) {
+      v1::WriteAck ack;
+      {
+        MutexLock lock(&mu_);
+        while (!reading_done && (pending.empty() || hold_)) cv_.Wait(&mu_);
+        if (pending.empty() || hold_) return;
+        ack = pending.front();
+        pending.pop_front();
+        --unacked_;
+      }
+      if (!stream->Write(ack)) return;
+    }
+  });
+  grpc::Status result = grpc::Status::OK;
   v1::WriteRequest request;
   while (stream->Read(&request)) {
     v1::WriteAck ack;
     ack.set_sequence(request.sequence());
-    {
-      MutexLock lock(&mu_);
-      if (break_next_ > 0) {
-        --break_next_;
-        return grpc::Status(grpc::StatusCode::UNAVAILABLE, "broken on purpose");
-      }
-      if (reject_.empty()) {
-        for (const auto& ts : request.timeseries()) samples_ += ts.samples_size();
-        requests_.push_back(request);
-      } else {
-        ack.set_error(reject_);
-      }
-      cv_.SignalAll();
+    MutexLock lock(&mu_);
+    if (break_next_ > 0) {
+      --break_next_;
+      result = grpc::Status(grpc::StatusCode::UNAVAILABLE, "broken on purpose");
+      break;
     }
-    if (!stream->Write(ack)) break;
+    if (fail_retryable_ > 0) {
+      --fail_retryable_;
+      ack.set_error("storage busy");
+      ack.set_code(static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+      // Nothing after it on this stream may be stored (order); the plugin
+      // ends the stream and resends.
+      pending.push_back(ack);
+      ++unacked_;
+      max_unacked_ = std::max(max_unacked_, unacked_);
+      cv_.SignalAll();
+      break;
+    } else if (reject_.empty()) {
+      for (const auto& ts : request.timeseries()) samples_ += ts.samples_size();
+      requests_.push_back(request);
+    } else {
+      ack.set_error(reject_);
+      ack.set_code(reject_code_);
+    }
+    pending.push_back(ack);
+    ++unacked_;
+    max_unacked_ = std::max(max_unacked_, unacked_);
+    cv_.SignalAll();
   }
-  return grpc::Status::OK;
+  {
+    MutexLock lock(&mu_);
+    reading_done = true;
+    // Acks still held when the stream ends are never sent.
+    if (!result.ok() || hold_) {
+      unacked_ -= static_cast<int>(pending.size());
+      pending.clear();
+    }
+    cv_.SignalAll();
+  }
+  acker.join();
+  return result;
 }
 
 }  // namespace promscrape::testing

@@ -13,8 +13,10 @@
 namespace promscrape::testing {
 
 // An in-process RemoteWrite server on 127.0.0.1:0 that records every
-// request and acknowledges it, with switches to misbehave: break the stream
-// before acking, or reject requests with an error ack.
+// request and acknowledges it (from a writer thread per stream, so acks can
+// be held while requests keep arriving), with switches to misbehave: break
+// the stream before acking, hold acks, answer with retryable error acks, or
+// reject requests with an error ack.
 //
 // Thread-safe.
 class FakeRemoteWrite final : public v1::RemoteWrite::Service {
@@ -27,8 +29,17 @@ class FakeRemoteWrite final : public v1::RemoteWrite::Service {
   // The next `n` requests end their stream with UNAVAILABLE instead of an
   // ack (the request is not recorded).
   void BreakNextStreams(int n);
-  // Acks carry this error from now on (empty: store normally).
-  void RejectWith(std::string error);
+  // Acks carry this error (and status code; 0 as hosts that predate the
+  // field) from now on (empty: store normally).
+  void RejectWith(std::string error, int code = 0);
+  // The next `n` requests are answered with an UNAVAILABLE error ack and
+  // not recorded (the host could not store them now).
+  void FailNextWithRetryableAck(int n);
+  // While held, requests are recorded but their acks wait.
+  void HoldAcks(bool hold);
+  // Requests received (recorded) and not yet acknowledged, now and at most.
+  int unacked_now() const;
+  int max_unacked() const;
 
   std::vector<v1::WriteRequest> requests() const;
   // Samples over all recorded requests.
@@ -52,6 +63,11 @@ class FakeRemoteWrite final : public v1::RemoteWrite::Service {
   int break_next_ ABSL_GUARDED_BY(mu_) = 0;
   int streams_ ABSL_GUARDED_BY(mu_) = 0;
   std::string reject_ ABSL_GUARDED_BY(mu_);
+  int reject_code_ ABSL_GUARDED_BY(mu_) = 0;
+  int fail_retryable_ ABSL_GUARDED_BY(mu_) = 0;
+  bool hold_ ABSL_GUARDED_BY(mu_) = false;
+  int unacked_ ABSL_GUARDED_BY(mu_) = 0;
+  int max_unacked_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace promscrape::testing

@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "plugin/model/compact_labels.h"
+#include "plugin/model/exemplar.h"
 #include "plugin/model/histogram.h"
 
 namespace promscrape::model {
@@ -40,6 +41,12 @@ class Appender {
   virtual AppendStatus AppendHistogram(
       const SeriesLabels& series, int64_t timestamp_ms,
       const Histogram& histogram) = 0;
+  // An exemplar of the sample just appended to `series` (with its
+  // timestamp filled in: the sample's when the exposition gave none). The
+  // exemplar's label views are valid only for the call. Sinks that keep no
+  // exemplars ignore it.
+  virtual void AppendExemplar(const SeriesLabels& series,
+                              const Exemplar& exemplar) {}
   // Hands the samples downstream. An error is logged by the caller; the
   // samples are lost (the downstream queue counts them).
   virtual absl::Status Commit() = 0;

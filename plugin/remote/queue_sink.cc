@@ -81,6 +81,16 @@ class QueueAppender final : public model::Appender {
     return model::AppendStatus::kOk;
   }
 
+  void AppendExemplar(const model::SeriesLabels& series,
+                      const model::Exemplar& exemplar) override {
+    encoder_.Begin(&records_);
+    for (const model::LabelView l : series) encoder_.AddLabel(l.name, l.value);
+    encoder_.FinishWithExemplar(exemplar.labels, exemplar.value,
+                                exemplar.timestamp_ms);
+    // The queue counts records; an exemplar is one.
+    ++samples_;
+  }
+
   absl::Status Commit() override {
     int64_t accepted = 0;
     absl::Status status = queue_.AppendRecords(records_, samples_, &accepted);

@@ -26,7 +26,11 @@ inline constexpr uint32_t kWriteRequestTimeseries = 1;
 inline constexpr uint32_t kWriteRequestSequence = 100;
 inline constexpr uint32_t kTimeSeriesLabels = 1;
 inline constexpr uint32_t kTimeSeriesSamples = 2;
+inline constexpr uint32_t kTimeSeriesExemplars = 3;
 inline constexpr uint32_t kTimeSeriesHistograms = 4;
+inline constexpr uint32_t kExemplarLabels = 1;
+inline constexpr uint32_t kExemplarValue = 2;
+inline constexpr uint32_t kExemplarTimestamp = 3;
 inline constexpr uint32_t kLabelName = 1;
 inline constexpr uint32_t kLabelValue = 2;
 inline constexpr uint32_t kSampleValue = 1;
@@ -59,20 +63,10 @@ class RecordEncoder {
   }
 
   void AddLabel(absl::string_view name, absl::string_view value) {
-    const size_t label_size = 1 + VarintSize(name.size()) + name.size() + 1 +
-                              VarintSize(value.size()) + value.size();
+    const size_t label_size = LabelSize(name.size(), value.size());
     const size_t old = out_->size();
     out_->resize(old + 1 + VarintSize(label_size) + label_size);
-    char* p = out_->data() + old;
-    *p++ = static_cast<char>(Tag(kTimeSeriesLabels, kWireLengthDelimited));
-    p = PutVarint(p, label_size);
-    *p++ = static_cast<char>(Tag(kLabelName, kWireLengthDelimited));
-    p = PutVarint(p, name.size());
-    if (!name.empty()) std::memcpy(p, name.data(), name.size());
-    p += name.size();
-    *p++ = static_cast<char>(Tag(kLabelValue, kWireLengthDelimited));
-    p = PutVarint(p, value.size());
-    if (!value.empty()) std::memcpy(p, value.data(), value.size());
+    PutLabel(out_->data() + old, kTimeSeriesLabels, name, value);
   }
 
   // Ends the record with one float sample; `value` is written bit for bit
@@ -96,6 +90,38 @@ class RecordEncoder {
     Finish();
   }
 
+  // Ends the record with one exemplar: its labels (name, value pairs, in
+  // order), value and timestamp. Prometheus sends exemplars in records of
+  // their own, with the series' labels and no samples.
+  template <typename LabelRange>
+  void FinishWithExemplar(const LabelRange& labels, double value,
+                          int64_t timestamp_ms) {
+    size_t body = 0;
+    for (const auto& l : labels) {
+      const size_t label_size = LabelSize(l.name.size(), l.value.size());
+      body += 1 + VarintSize(label_size) + label_size;
+    }
+    const uint64_t ts = static_cast<uint64_t>(timestamp_ms);
+    body += 1 + 8 + 1 + VarintSize(ts);
+    const size_t old = out_->size();
+    out_->resize(old + 1 + VarintSize(body) + body);
+    char* p = out_->data() + old;
+    *p++ = static_cast<char>(Tag(kTimeSeriesExemplars, kWireLengthDelimited));
+    p = PutVarint(p, body);
+    for (const auto& l : labels) {
+      p = PutLabel(p, kExemplarLabels, l.name, l.value);
+    }
+    *p++ = static_cast<char>(Tag(kExemplarValue, kWireFixed64));
+    uint64_t bits;
+    std::memcpy(&bits, &value, sizeof bits);
+    for (int i = 0; i < 8; ++i) {
+      *p++ = static_cast<char>(static_cast<uint8_t>(bits >> (8 * i)));
+    }
+    *p++ = static_cast<char>(Tag(kExemplarTimestamp, kWireVarint));
+    PutVarint(p, ts);
+    Finish();
+  }
+
   // Ends the record with `histogram`, already serialized
   // (v1::Histogram::SerializeToString).
   void FinishWithHistogram(absl::string_view serialized_histogram) {
@@ -113,6 +139,26 @@ class RecordEncoder {
 
  private:
   static constexpr size_t kReservedLengthBytes = 2;
+
+  // The size of a Label message body.
+  static size_t LabelSize(size_t name, size_t value) {
+    return 1 + VarintSize(name) + name + 1 + VarintSize(value) + value;
+  }
+
+  // Writes one Label message as field `field` at `p`; returns its end.
+  static char* PutLabel(char* p, uint32_t field, absl::string_view name,
+                        absl::string_view value) {
+    *p++ = static_cast<char>(Tag(field, kWireLengthDelimited));
+    p = PutVarint(p, LabelSize(name.size(), value.size()));
+    *p++ = static_cast<char>(Tag(kLabelName, kWireLengthDelimited));
+    p = PutVarint(p, name.size());
+    if (!name.empty()) std::memcpy(p, name.data(), name.size());
+    p += name.size();
+    *p++ = static_cast<char>(Tag(kLabelValue, kWireLengthDelimited));
+    p = PutVarint(p, value.size());
+    if (!value.empty()) std::memcpy(p, value.data(), value.size());
+    return p + value.size();
+  }
 
   void Finish() {
     const size_t body_start = start_ + 1 + kReservedLengthBytes;

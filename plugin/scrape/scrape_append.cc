@@ -42,6 +42,7 @@ struct AppendScratch {
   model::Builder builder;
   PreparedSeries prepared;  // the builder's labels in the cache's form
   model::Histogram histogram;
+  model::Exemplar exemplar;
 };
 
 AppendScratch& Scratch() {
@@ -242,6 +243,15 @@ AppendResult ScrapeAppend::Append(std::string_view body,
         }
         series->appended_iter = cache_.iter32();
         series->appended_ms = t;
+        // As Prometheus: the sample's exemplars go with it, stamped with
+        // the sample's time when the exposition gave them none.
+        while (parser.NextExemplar(&scratch.exemplar)) {
+          if (!scratch.exemplar.has_timestamp) {
+            scratch.exemplar.timestamp_ms = t;
+            scratch.exemplar.has_timestamp = true;
+          }
+          app.AppendExemplar(series_labels, scratch.exemplar);
+        }
         break;
       case AddResult::kDuplicate:
         ++result.duplicates;

@@ -80,6 +80,38 @@ TEST_F(QueueSinkTest, CommitSendsFloatsAndNativeHistograms) {
   EXPECT_EQ(series[1].samples_size(), 0);
 }
 
+TEST_F(QueueSinkTest, ExemplarsTravelInRecordsOfTheirOwn) {
+  auto app = sink_->NewAppender();
+  const model::CompactLabels series(
+      model::Labels::Of({{"__name__", "req_total"}, {"job", "a"}}));
+  app->Append(series, 1000, 5);
+  model::Exemplar ex;
+  ex.labels = {{"trace_id", "abc"}};
+  ex.value = 0.25;
+  ex.timestamp_ms = 999;
+  ex.has_timestamp = true;
+  app->AppendExemplar(series, ex);
+  PROMSCRAPE_ASSERT_OK(app->Commit());
+  ASSERT_TRUE(host_.WaitForSamples(1, absl::Seconds(10)));
+  PROMSCRAPE_ASSERT_OK(queue_->Stop(absl::Seconds(10)));
+  std::vector<v1::TimeSeries> series_got;
+  for (const auto& r : host_.requests()) {
+    for (const auto& ts : r.timeseries()) series_got.push_back(ts);
+  }
+  ASSERT_EQ(series_got.size(), 2u);
+  EXPECT_EQ(series_got[0].samples_size(), 1);
+  const v1::TimeSeries& e = series_got[1];
+  EXPECT_EQ(e.samples_size(), 0);
+  ASSERT_EQ(e.labels_size(), 2);
+  EXPECT_EQ(e.labels(0).value(), "req_total");
+  ASSERT_EQ(e.exemplars_size(), 1);
+  ASSERT_EQ(e.exemplars(0).labels_size(), 1);
+  EXPECT_EQ(e.exemplars(0).labels(0).name(), "trace_id");
+  EXPECT_EQ(e.exemplars(0).labels(0).value(), "abc");
+  EXPECT_EQ(e.exemplars(0).value(), 0.25);
+  EXPECT_EQ(e.exemplars(0).timestamp(), 999);
+}
+
 TEST_F(QueueSinkTest, RollbackSendsNothing) {
   auto app = sink_->NewAppender();
   app->Append(model::CompactLabels(model::Labels::Of({{"__name__", "up"}})),

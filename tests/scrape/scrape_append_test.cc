@@ -843,6 +843,43 @@ TEST(ScrapeAppendTest, MetadataCache) {
   EXPECT_EQ(md[2].help, "other help text");
 }
 
+// Prometheus' scrapeLoop.append hands each sample's exemplar to the
+// appender after the sample (TestScrapeLoopAppendExemplar): an exemplar
+// without a timestamp takes the sample's; the series labels are the final
+// (relabeled, target-labelled) ones.
+TEST(ScrapeAppendTest, ExemplarsFollowTheirSamples) {
+  AppendOptions o;
+  o.target_labels = model::Labels::Of({{"job", "j"}});
+  Harness h(o);
+  EXPECT_THAT(h.Scrape("# TYPE a counter\n"
+                       "a_total 1 # {trace_id=\"t1\"} 0.5\n"
+                       "# TYPE b histogram\n"
+                       "b_bucket{le=\"1\"} 2 # {span=\"s\",trace_id=\"t2\"} 0.7 "
+                       "123.456\n"
+                       "b_bucket{le=\"+Inf\"} 3\n"
+                       "b_count 3\n"
+                       "b_sum 1.5\n"
+                       "# EOF\n",
+                       kOpenMetrics, kT0)
+                  .error,
+              IsOk());
+  std::vector<testing::RecordedExemplar> ex = h.sink().Exemplars();
+  ASSERT_EQ(ex.size(), 2u);
+  EXPECT_EQ(ex[0].series.ToString(), "{__name__=\"a_total\", job=\"j\"}");
+  EXPECT_EQ(ex[0].labels.ToString(), "{trace_id=\"t1\"}");
+  EXPECT_EQ(ex[0].value, 0.5);
+  EXPECT_EQ(ex[0].timestamp_ms, kT0);
+  EXPECT_EQ(ex[1].series.ToString(),
+            "{__name__=\"b_bucket\", job=\"j\", le=\"1\"}");
+  EXPECT_EQ(ex[1].labels.ToString(), "{span=\"s\", trace_id=\"t2\"}");
+  EXPECT_EQ(ex[1].value, 0.7);
+  EXPECT_EQ(ex[1].timestamp_ms, 123456);
+  // A rolled-back (failed) scrape commits no exemplar.
+  h.sink().Clear();
+  h.Scrape("a_total 1 # {trace_id=\"t3\"} 1\nbroken\n", kOpenMetrics, kT0 + 1);
+  EXPECT_THAT(h.sink().Exemplars(), IsEmpty());
+}
+
 TEST(ScrapeAppendTest, OpenMetricsParseErrorThenRecovery) {
   Harness h({});
   AppendResult r = h.Scrape("metric_a 1\n", kOpenMetrics, kT0);

@@ -47,9 +47,15 @@ void RecordingSink::FailCommitsWith(absl::Status status) {
   commit_status_ = std::move(status);
 }
 
+std::vector<RecordedExemplar> RecordingSink::Exemplars() const {
+  MutexLock lock(&mu_);
+  return exemplars_;
+}
+
 void RecordingSink::Clear() {
   MutexLock lock(&mu_);
   samples_.clear();
+  exemplars_.clear();
   rolled_back_.clear();
   rejected_.clear();
   commits_ = rollbacks_ = 0;
@@ -87,8 +93,12 @@ model::AppendStatus RecordingSink::Check(const RecordedSample& sample) {
 }
 
 void RecordingSink::Finish(std::vector<RecordedSample> samples,
+                           std::vector<RecordedExemplar> exemplars,
                            bool committed) {
   MutexLock lock(&mu_);
+  if (committed) {
+    for (RecordedExemplar& e : exemplars) exemplars_.push_back(std::move(e));
+  }
   std::vector<RecordedSample>& into = committed ? samples_ : rolled_back_;
   (committed ? commits_ : rollbacks_)++;
   for (RecordedSample& s : samples) into.push_back(std::move(s));
@@ -125,6 +135,20 @@ model::AppendStatus RecordingAppender::AppendHistogram(
   return Add(std::move(s));
 }
 
+void RecordingAppender::AppendExemplar(const model::SeriesLabels& series,
+                                       const model::Exemplar& exemplar) {
+  RecordedExemplar e;
+  e.series = series.ToLabels();
+  std::vector<model::Label> labels;
+  for (const model::LabelView& l : exemplar.labels) {
+    labels.push_back({std::string(l.name), std::string(l.value)});
+  }
+  e.labels = model::Labels::FromUnsorted(std::move(labels));
+  e.value = exemplar.value;
+  e.timestamp_ms = exemplar.timestamp_ms;
+  pending_exemplars_.push_back(std::move(e));
+}
+
 absl::Status RecordingAppender::Commit() {
   absl::Status status;
   if (sink_ != nullptr) {
@@ -132,15 +156,20 @@ absl::Status RecordingAppender::Commit() {
       MutexLock lock(&sink_->mu_);
       status = sink_->commit_status_;
     }
-    sink_->Finish(std::move(pending_), status.ok());
+    sink_->Finish(std::move(pending_), std::move(pending_exemplars_),
+                  status.ok());
   }
   pending_.clear();
+  pending_exemplars_.clear();
   return status;
 }
 
 void RecordingAppender::Rollback() {
-  if (sink_ != nullptr) sink_->Finish(std::move(pending_), false);
+  if (sink_ != nullptr) {
+    sink_->Finish(std::move(pending_), std::move(pending_exemplars_), false);
+  }
   pending_.clear();
+  pending_exemplars_.clear();
 }
 
 }  // namespace promscrape::testing

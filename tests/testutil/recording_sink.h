@@ -36,6 +36,14 @@ struct RecordedSample {
 
 std::ostream& operator<<(std::ostream& os, const RecordedSample& s);
 
+// One exemplar as it reached an appender.
+struct RecordedExemplar {
+  model::Labels series;
+  model::Labels labels;
+  double value = 0;
+  int64_t timestamp_ms = 0;
+};
+
 // A SampleSink that keeps every committed sample in commit order and what
 // the rolled-back appenders held. It can play a storage that rejects chosen
 // samples (out of order, duplicate, out of bounds: Reject()).
@@ -48,6 +56,8 @@ class RecordingSink : public model::SampleSink {
 
   // Committed samples, in commit order.
   std::vector<RecordedSample> Samples() const;
+  // Committed exemplars, in commit order.
+  std::vector<RecordedExemplar> Exemplars() const;
   // Samples of appenders that were rolled back (or destroyed without
   // Commit), in order.
   std::vector<RecordedSample> RolledBack() const;
@@ -76,12 +86,14 @@ class RecordingSink : public model::SampleSink {
 
  private:
   friend class RecordingAppender;
-  void Finish(std::vector<RecordedSample> samples, bool committed);
+  void Finish(std::vector<RecordedSample> samples,
+              std::vector<RecordedExemplar> exemplars, bool committed);
   // The status for `sample` (consumes one use of a matching rejection).
   model::AppendStatus Check(const RecordedSample& sample);
 
   mutable Mutex mu_;
   std::vector<RecordedSample> samples_ ABSL_GUARDED_BY(mu_);
+  std::vector<RecordedExemplar> exemplars_ ABSL_GUARDED_BY(mu_);
   std::vector<RecordedSample> rolled_back_ ABSL_GUARDED_BY(mu_);
   int commits_ ABSL_GUARDED_BY(mu_) = 0;
   int rollbacks_ ABSL_GUARDED_BY(mu_) = 0;
@@ -102,6 +114,8 @@ class RecordingAppender : public model::Appender {
   model::AppendStatus AppendHistogram(
       const model::SeriesLabels& series, int64_t timestamp_ms,
       const model::Histogram& histogram) override;
+  void AppendExemplar(const model::SeriesLabels& series,
+                      const model::Exemplar& exemplar) override;
   absl::Status Commit() override;
   void Rollback() override;
 
@@ -113,6 +127,7 @@ class RecordingAppender : public model::Appender {
 
   RecordingSink* sink_;
   std::vector<RecordedSample> pending_;
+  std::vector<RecordedExemplar> pending_exemplars_;
 };
 
 }  // namespace promscrape::testing

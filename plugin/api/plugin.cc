@@ -104,6 +104,21 @@ absl::Status Plugin::StartComponents() {
         registry_, *sink_, clock_, logger_);
     self_metrics_->Start();
   }
+  if (config_.remote_write.metadata_send_interval > absl::ZeroDuration()) {
+    metadata_sender_ = std::make_unique<remote::MetadataSender>(
+        config_.remote_write.metadata_send_interval,
+        [scrape = scrape_.get()] {
+          std::vector<model::MetricMetadata> all;
+          for (const auto& pool : scrape->AllPools()) {
+            for (auto& [target, families] : pool->Metadata()) {
+              for (auto& m : families) all.push_back(std::move(m));
+            }
+          }
+          return all;
+        },
+        *queue_, registry_, logger_);
+    metadata_sender_->Start();
+  }
   logger_.Info("promscrape ", kVersion, " started; remote write to ",
                config_.remote_write.target);
   return absl::OkStatus();
@@ -121,6 +136,7 @@ absl::Status Plugin::Stop() {
   // feeding the engine, then scraping stops and what it appended is
   // flushed below.
   if (self_metrics_ != nullptr) self_metrics_->Stop();
+  if (metadata_sender_ != nullptr) metadata_sender_->Stop();
   if (server_ != nullptr) server_->Stop();
   if (discovery_ != nullptr) discovery_->Stop();
   if (scrape_ != nullptr) scrape_->Stop();

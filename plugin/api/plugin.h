@@ -15,6 +15,7 @@
 #include "plugin/discovery/discovery_manager.h"
 #include "plugin/metrics/registry.h"
 #include "plugin/metrics/self_metrics.h"
+#include "plugin/remote/metadata_sender.h"
 #include "plugin/remote/queue_sink.h"
 #include "plugin/remote/write_queue.h"
 #include "plugin/scrape/manager.h"
@@ -68,6 +69,7 @@ class Plugin {
   std::unique_ptr<service::ControlHandler> control_;
   std::unique_ptr<service::ControlServer> server_;
   std::unique_ptr<metrics::SelfMetrics> self_metrics_;
+  std::unique_ptr<remote::MetadataSender> metadata_sender_;
 
   Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;

@@ -85,7 +85,7 @@ absl::Status ParseRemoteWrite(const YAML::Node& node, RemoteWriteConfig& rw) {
       node, "remote_write",
       {"target", "wal_dir", "capacity", "max_samples_per_send",
        "batch_send_deadline", "min_backoff", "max_backoff", "flush_timeout",
-       "max_in_flight", "ack_timeout"}));
+       "max_in_flight", "ack_timeout", "metadata_send_interval"}));
   for (const auto& entry : node) {
     const std::string key = entry.first.Scalar();
     const std::string path = absl::StrCat("remote_write.", key);
@@ -108,6 +108,9 @@ absl::Status ParseRemoteWrite(const YAML::Node& node, RemoteWriteConfig& rw) {
       PROMSCRAPE_ASSIGN_OR_RETURN(rw.max_backoff, GetDuration(v, path));
     } else if (key == "max_in_flight") {
       PROMSCRAPE_ASSIGN_OR_RETURN(rw.max_in_flight, GetPositiveInt(v, path));
+    } else if (key == "metadata_send_interval") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(rw.metadata_send_interval,
+                                  GetDuration(v, path, /*allow_zero=*/true));
     } else if (key == "ack_timeout") {
       PROMSCRAPE_ASSIGN_OR_RETURN(rw.ack_timeout, GetDuration(v, path));
     } else if (key == "flush_timeout") {

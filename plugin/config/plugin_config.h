@@ -29,6 +29,8 @@ struct RemoteWriteConfig {
   int64_t max_in_flight = 8;
   // An ack older than this ends the stream; unacked requests are resent.
   absl::Duration ack_timeout = absl::Seconds(30);
+  // Every target's metric metadata is sent this often (0: never).
+  absl::Duration metadata_send_interval = absl::Minutes(1);
   // How long promscrape_stop waits for queued samples to be acknowledged.
   absl::Duration flush_timeout = absl::Seconds(10);
 };

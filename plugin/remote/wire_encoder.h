@@ -8,6 +8,7 @@
 
 #include "absl/strings/string_view.h"
 #include "plugin/common/varint.h"
+#include "plugin/model/metadata.h"
 #include "proto/remote/v1/remote.pb.h"
 
 // Writes promscrape.v1.WriteRequest (proto/remote/v1/remote.proto) in
@@ -23,6 +24,11 @@ namespace promscrape::remote::wire {
 // Field numbers from remote.proto; the encoder test checks them against the
 // generated messages.
 inline constexpr uint32_t kWriteRequestTimeseries = 1;
+inline constexpr uint32_t kWriteRequestMetadata = 3;
+inline constexpr uint32_t kMetadataType = 1;
+inline constexpr uint32_t kMetadataFamilyName = 2;
+inline constexpr uint32_t kMetadataHelp = 4;
+inline constexpr uint32_t kMetadataUnit = 5;
 inline constexpr uint32_t kWriteRequestSequence = 100;
 inline constexpr uint32_t kTimeSeriesLabels = 1;
 inline constexpr uint32_t kTimeSeriesSamples = 2;
@@ -212,11 +218,16 @@ void AppendHistogramRecord(std::string* out, const LabelRange& labels,
   e.FinishWithHistogram(serialized);
 }
 
+// Appends one `WriteRequest.metadata` record: a family's type (model and
+// proto enums share their numbering), name, help and unit.
+void AppendMetadataRecord(std::string* out, const model::MetricMetadata& md);
+
 // Appends the WriteRequest `sequence` field.
 void AppendSequence(std::string* out, uint64_t sequence);
 
-// Returns the byte length of the first `count` records of `records`, or -1
-// when `records` holds fewer than `count` well-formed record headers.
+// Returns the byte length of the first `count` records (timeseries or
+// metadata) of `records`, or -1 when `records` holds fewer than `count`
+// well-formed record headers.
 int64_t RecordsPrefixSize(absl::string_view records, int64_t count);
 
 }  // namespace promscrape::remote::wire

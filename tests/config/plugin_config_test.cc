@@ -47,6 +47,7 @@ remote_write:
   flush_timeout: 0s
   max_in_flight: 3
   ack_timeout: 2s
+  metadata_send_interval: 0s
 self_metrics:
   enabled: false
   interval: 30s
@@ -68,6 +69,7 @@ self_metrics:
   EXPECT_EQ(c.remote_write.flush_timeout, absl::ZeroDuration());
   EXPECT_EQ(c.remote_write.max_in_flight, 3);
   EXPECT_EQ(c.remote_write.ack_timeout, absl::Seconds(2));
+  EXPECT_EQ(c.remote_write.metadata_send_interval, absl::ZeroDuration());
   EXPECT_FALSE(c.self_metrics.enabled);
   EXPECT_EQ(c.self_metrics.interval, absl::Seconds(30));
   EXPECT_EQ(c.self_metrics.job, "scraper");

@@ -458,6 +458,16 @@ TEST(WriteAheadLogTest, UnwritableDirectoryIsPermissionDeniedWithThePath) {
   ::chmod(dir.c_str(), 0700);
 }
 
+TEST(WriteAheadLogTest, DirectoryThatCannotBeCreatedIsAnErrorWithThePath) {
+  FakeClock clock;
+  RecordingLogger log;
+  // sysfs refuses mkdir even to root (EPERM).
+  EXPECT_THAT(
+      WriteAheadLog::Open("/sys/promscrape-wal-test", {}, clock, log.logger()),
+      StatusIs(absl::StatusCode::kPermissionDenied,
+               HasSubstr("mkdir \"/sys/promscrape-wal-test\"")));
+}
+
 TEST(WriteAheadLogTest, BadOptionsAndUseAfterCloseAreErrors) {
   FakeClock clock;
   RecordingLogger log;

@@ -66,8 +66,7 @@ void CheckLog(absl::string_view data) {
     out.write(data.data(), static_cast<std::streamsize>(data.size()));
   }
   const uint64_t accepted = ScanSegment(data, 1).records;
-  static const Logger* quiet =
-      new Logger([](LogLevel, absl::string_view) {});
+  static const Logger* quiet = new Logger([](LogLevel, absl::string_view) {});
   WriteAheadLog::Options options;
   options.segment_bytes = 4096;
   auto wal = WriteAheadLog::Open(dir, options, Clock::Real(), *quiet);

@@ -45,8 +45,7 @@ TEST(RecoveryTest, CrashLosesNothingWritten) {
   RecordingLogger log;
   const std::string dir = CrashedLog(20, log.logger(), clock);
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-      auto wal,
-      WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
   EXPECT_THAT(Positions(ReadAll(*wal, 1)), ElementsAreArray(Range(1, 21)));
   EXPECT_EQ(wal->next_position(), 21u);
   WriteAheadLog::Stats stats = wal->stats();
@@ -58,8 +57,7 @@ TEST(RecoveryTest, AckedButNotCheckpointedRecordsAreDeliveredAgain) {
   RecordingLogger log;
   const std::string dir = TestDir();
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-      auto wal,
-      WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
   AppendN(*wal, 10);
   wal->Ack(4);
   PROMSCRAPE_ASSERT_OK(wal->Sync());
@@ -81,8 +79,7 @@ TEST(RecoveryTest, TornTailPartialRecordIsTruncated) {
   const uint64_t size = std::filesystem::file_size(last);
   std::filesystem::resize_file(last, size - 50);
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-      auto wal,
-      WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
   EXPECT_THAT(Positions(ReadAll(*wal, 1)), ElementsAreArray(Range(1, 20)));
   WriteAheadLog::Stats stats = wal->stats();
   EXPECT_EQ(stats.torn_tails, 1u);
@@ -105,8 +102,7 @@ TEST(RecoveryTest, TornTailBadChecksumOfLastRecordIsTruncated) {
   const std::string last = SegmentPath(dir, 17);
   FlipByte(last, FrameOffset(17, 20) + 4);  // The crc field.
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-      auto wal,
-      WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
   EXPECT_THAT(Positions(ReadAll(*wal, 1)), ElementsAreArray(Range(1, 20)));
   EXPECT_EQ(wal->stats().torn_tails, 1u);
   EXPECT_EQ(wal->stats().torn_tail_bytes, kFrame100);
@@ -119,8 +115,7 @@ TEST(RecoveryTest, CorruptMiddleRecordSkipsTheRestOfItsSegment) {
   const std::string dir = CrashedLog(24, log.logger(), clock);
   FlipByte(SegmentPath(dir, 1), FrameOffset(1, 4) + kFrameHeaderBytes + 5);
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-      auto wal,
-      WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
   uint64_t lost = 0;
   std::vector<uint64_t> want = {1, 2, 3};
   for (uint64_t p = 9; p <= 24; ++p) want.push_back(p);
@@ -131,9 +126,9 @@ TEST(RecoveryTest, CorruptMiddleRecordSkipsTheRestOfItsSegment) {
   EXPECT_EQ(stats.corrupt_bytes, 5 * kFrame100);
   EXPECT_EQ(stats.torn_tails, 0u);
   EXPECT_EQ(stats.records_replayed, 19u);
-  EXPECT_THAT(log.text(), HasSubstr("corrupt segment \"" +
-                                    SegmentPath(dir, 1) + "\" at offset " +
-                                    std::to_string(FrameOffset(1, 4))));
+  EXPECT_THAT(log.text(),
+              HasSubstr("corrupt segment \"" + SegmentPath(dir, 1) +
+                        "\" at offset " + std::to_string(FrameOffset(1, 4))));
 }
 
 TEST(RecoveryTest, CorruptRecordInTheLastSegmentKeepsPositionsMonotonic) {
@@ -143,8 +138,7 @@ TEST(RecoveryTest, CorruptRecordInTheLastSegmentKeepsPositionsMonotonic) {
   // Frames after the bad one still check out: corruption, not a torn tail.
   FlipByte(SegmentPath(dir, 17), FrameOffset(17, 18) + kFrameHeaderBytes);
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-      auto wal,
-      WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
   EXPECT_EQ(wal->stats().torn_tails, 0u);
   EXPECT_EQ(wal->stats().corrupt_records, 3u);  // 18, 19, 20
   EXPECT_EQ(wal->next_position(), 21u);
@@ -160,8 +154,7 @@ TEST(RecoveryTest, CorruptSegmentHeaderSkipsTheSegment) {
   const std::string dir = CrashedLog(24, log.logger(), clock);
   FlipByte(SegmentPath(dir, 9), 0);
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-      auto wal,
-      WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
   uint64_t lost = 0;
   std::vector<uint64_t> want = Range(1, 9);
   for (uint64_t p = 17; p <= 24; ++p) want.push_back(p);
@@ -178,8 +171,7 @@ TEST(RecoveryTest, EmptyNewestSegmentFromACrashDuringRollIsRemoved) {
   const std::string dir = CrashedLog(8, log.logger(), clock);
   WriteFile(SegmentPath(dir, 9), "");
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-      auto wal,
-      WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
   EXPECT_EQ(wal->next_position(), 9u);
   AppendN(*wal, 1);
   EXPECT_THAT(Positions(ReadAll(*wal, 1)), ElementsAreArray(Range(1, 10)));
@@ -191,8 +183,7 @@ TEST(RecoveryTest, MissingSegmentIsLoggedAndSkipped) {
   const std::string dir = CrashedLog(24, log.logger(), clock);
   std::filesystem::remove(SegmentPath(dir, 9));
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-      auto wal,
-      WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
   uint64_t lost = 0;
   EXPECT_THAT(ReadAll(*wal, 1, &lost), SizeIs(16));
   EXPECT_EQ(lost, 8u);
@@ -206,15 +197,14 @@ TEST(RecoveryTest, MissingCheckpointReplaysEverythingPresent) {
   const std::string dir = TestDir();
   {
     PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-        auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock,
-                                      log.logger()));
+        auto wal,
+        WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
     AppendN(*wal, 20);
     wal->Ack(12);
   }
   std::filesystem::remove(dir + "/checkpoint");
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-      auto wal,
-      WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
   EXPECT_EQ(wal->stats().checkpoint_errors, 0u);
   EXPECT_EQ(wal->acked_position(), 1u);
   EXPECT_THAT(Positions(ReadAll(*wal, wal->acked_position())),
@@ -227,15 +217,14 @@ TEST(RecoveryTest, CorruptCheckpointReplaysEverythingPresent) {
   const std::string dir = TestDir();
   {
     PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-        auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock,
-                                      log.logger()));
+        auto wal,
+        WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
     AppendN(*wal, 20);
     wal->Ack(12);
   }
   FlipByte(dir + "/checkpoint", 10);
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-      auto wal,
-      WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
   EXPECT_EQ(wal->stats().checkpoint_errors, 1u);
   EXPECT_THAT(Positions(ReadAll(*wal, wal->acked_position())),
               ElementsAreArray(Range(9, 21)));
@@ -243,8 +232,8 @@ TEST(RecoveryTest, CorruptCheckpointReplaysEverythingPresent) {
   // A good checkpoint is written again at once.
   Checkpoint checkpoint;
   const char* reason = nullptr;
-  EXPECT_TRUE(ParseCheckpoint(ReadFile(dir + "/checkpoint"), &checkpoint,
-                              &reason));
+  EXPECT_TRUE(
+      ParseCheckpoint(ReadFile(dir + "/checkpoint"), &checkpoint, &reason));
   EXPECT_EQ(checkpoint.next_index, 21u);
 }
 
@@ -254,8 +243,8 @@ TEST(RecoveryTest, PositionsStayMonotonicWhenEverySegmentIsGone) {
   const std::string dir = TestDir();
   {
     PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-        auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock,
-                                      log.logger()));
+        auto wal,
+        WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
     AppendN(*wal, 20);
     wal->Ack(21);
   }
@@ -264,15 +253,14 @@ TEST(RecoveryTest, PositionsStayMonotonicWhenEverySegmentIsGone) {
   }
   {
     PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-        auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock,
-                                      log.logger()));
+        auto wal,
+        WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
     EXPECT_EQ(wal->next_position(), 21u);
     EXPECT_EQ(wal->stats().records_replayed, 0u);
     AppendN(*wal, 3);
   }
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-      auto wal,
-      WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
   EXPECT_EQ(wal->next_position(), 24u);
   EXPECT_THAT(Positions(ReadAll(*wal, 1)), ElementsAre(21, 22, 23));
 }
@@ -282,8 +270,7 @@ TEST(RecoveryTest, ReaderSkipsASegmentCorruptedAfterOpen) {
   RecordingLogger log;
   const std::string dir = TestDir();
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-      auto wal,
-      WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
   AppendN(*wal, 24);
   FlipByte(SegmentPath(dir, 9), FrameOffset(9, 12) + kFrameHeaderBytes);
   uint64_t lost = 0;

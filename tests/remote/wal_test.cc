@@ -68,13 +68,12 @@ TEST(WriteAheadLogTest, ReplaysAcrossReopenAndPositionsContinue) {
   const std::string dir = TestDir();
   {
     PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-        auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock,
-                                      log.logger()));
+        auto wal,
+        WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
     AppendN(*wal, 20);
   }
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-      auto wal,
-      WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
   EXPECT_EQ(wal->stats().records_replayed, 20u);
   EXPECT_EQ(wal->next_position(), 21u);
   auto records = ReadAll(*wal, wal->acked_position());
@@ -91,18 +90,16 @@ TEST(WriteAheadLogTest, SegmentsRollAtSizeAndAreNamedByFirstPosition) {
   RecordingLogger log;
   const std::string dir = TestDir();
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-      auto wal,
-      WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
   AppendN(*wal, 20);
-  EXPECT_THAT(SegmentFiles(dir),
-              ElementsAre("00000000000000000001.seg",
-                          "00000000000000000009.seg",
-                          "00000000000000000017.seg"));
+  EXPECT_THAT(SegmentFiles(dir), ElementsAre("00000000000000000001.seg",
+                                             "00000000000000000009.seg",
+                                             "00000000000000000017.seg"));
   EXPECT_EQ(std::filesystem::file_size(SegmentPath(dir, 1)), kFullSegment);
   WriteAheadLog::Stats stats = wal->stats();
   EXPECT_EQ(stats.segments, 3u);
-  EXPECT_EQ(stats.bytes_on_disk, 2 * kFullSegment + kSegmentHeaderBytes +
-                                     4 * kFrame100);
+  EXPECT_EQ(stats.bytes_on_disk,
+            2 * kFullSegment + kSegmentHeaderBytes + 4 * kFrame100);
   EXPECT_GE(stats.fsyncs, 2u);  // One per roll.
 }
 
@@ -111,8 +108,7 @@ TEST(WriteAheadLogTest, RecordLargerThanBufferAndSegmentIsWrittenWhole) {
   RecordingLogger log;
   const std::string dir = TestDir();
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-      auto wal,
-      WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
   AppendN(*wal, 1);
   const std::string big = Payload(2, 5000);
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(uint64_t position, wal->Append(big));
@@ -130,8 +126,8 @@ TEST(WriteAheadLogTest, AckTruncatesSegmentsAndReopenReplaysFromAck) {
   const std::string dir = TestDir();
   {
     PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-        auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock,
-                                      log.logger()));
+        auto wal,
+        WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
     AppendN(*wal, 20);
     wal->Ack(12);
     EXPECT_THAT(SegmentFiles(dir), SizeIs(3));  // Ack alone does no I/O.
@@ -144,8 +140,7 @@ TEST(WriteAheadLogTest, AckTruncatesSegmentsAndReopenReplaysFromAck) {
     EXPECT_EQ(stats.first_position, 9u);
   }
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
-      auto wal,
-      WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
   EXPECT_EQ(wal->acked_position(), 12u);
   EXPECT_EQ(wal->stats().records_replayed, 9u);  // 12..20
   uint64_t lost = 0;
@@ -370,7 +365,8 @@ TEST(ReaderTest, ReadsConcurrentlyWithTheWriter) {
 }
 
 // Under --config=tsan: every record is either read once, in order, or
-// counted as lost, while max_bytes deletes segments under the reader.
+// counted as lost, while max_bytes deletes segments under the reader (how
+// many depends on timing; SkipsRecordsDeletedUnderIt pins the accounting).
 TEST(ReaderTest, AccountsForEveryRecordWhileBoundsDeleteConcurrently) {
   FakeClock clock;
   RecordingLogger log;
@@ -411,7 +407,6 @@ TEST(ReaderTest, AccountsForEveryRecordWhileBoundsDeleteConcurrently) {
   writer.join();
   EXPECT_EQ(last, kRecords);
   EXPECT_EQ(read + reader.lost_records(), kRecords);
-  EXPECT_GT(reader.lost_records(), 0u);
   EXPECT_LE(reader.lost_records(), wal->stats().dropped_records_max_bytes);
 }
 
@@ -481,9 +476,8 @@ TEST(WriteAheadLogTest, BadOptionsAndUseAfterCloseAreErrors) {
       auto wal, WriteAheadLog::Open(TestDir(), {}, clock, log.logger()));
   PROMSCRAPE_ASSERT_OK(wal->Close());
   PROMSCRAPE_ASSERT_OK(wal->Close());
-  EXPECT_THAT(wal->Append("x"),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("closed")));
+  EXPECT_THAT(wal->Append("x"), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                         HasSubstr("closed")));
 }
 
 }  // namespace

@@ -52,9 +52,9 @@ class RecordingLogger {
 // A fresh directory under TEST_TMPDIR named after the running test.
 inline std::string TestDir(absl::string_view suffix = "") {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string dir = absl::StrFormat("%s/%s.%s%s", ::testing::TempDir(),
-                                    info->test_suite_name(), info->name(),
-                                    suffix);
+  std::string dir =
+      absl::StrFormat("%s/%s.%s%s", ::testing::TempDir(),
+                      info->test_suite_name(), info->name(), suffix);
   std::filesystem::remove_all(dir);
   return dir;
 }

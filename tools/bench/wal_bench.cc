@@ -31,8 +31,7 @@ namespace {
 constexpr int kBatch = 100;
 
 const Logger& QuietLogger() {
-  static const Logger* logger =
-      new Logger([](LogLevel, absl::string_view) {});
+  static const Logger* logger = new Logger([](LogLevel, absl::string_view) {});
   return *logger;
 }
 
@@ -86,7 +85,8 @@ BENCHMARK(BM_WriteAheadLog_Append)
     ->Args({1024, 1000})
     ->Args({40, 0})
     ->Args({1024, 0})
-    ->Unit(benchmark::kMicrosecond);
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 // Args: record bytes. Replays 64 MiB of records per iteration.
 void BM_WriteAheadLog_Replay(benchmark::State& state) {
@@ -122,7 +122,8 @@ BENCHMARK(BM_WriteAheadLog_Replay)
     ->ArgName("bytes")
     ->Arg(40)
     ->Arg(1024)
-    ->Unit(benchmark::kMillisecond);
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace promscrape::remote::wal

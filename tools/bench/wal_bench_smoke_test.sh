@@ -7,7 +7,7 @@ echo "$out"
 for case in "BM_WriteAheadLog_Append/bytes:40/fsync_ms:1000" \
     "BM_WriteAheadLog_Append/bytes:1024/fsync_ms:0" \
     "BM_WriteAheadLog_Replay/bytes:40" "BM_WriteAheadLog_Replay/bytes:1024"; do
-  echo "$out" | grep -q "^$case " || {
+  echo "$out" | grep -q "^$case/real_time " || {
     echo "missing benchmark $case" >&2
     exit 1
   }

@@ -34,8 +34,7 @@ class FdCloser {
 
 absl::Status ErrnoError(int error_number, absl::string_view op,
                         absl::string_view path) {
-  return absl::ErrnoToStatus(error_number,
-                             absl::StrCat(op, " \"", path, "\""));
+  return absl::ErrnoToStatus(error_number, absl::StrCat(op, " \"", path, "\""));
 }
 
 absl::Status EnsureDirectory(const std::string& dir) {
@@ -178,8 +177,8 @@ absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return ErrnoError(errno, "stat", path);
   MappedFile file;
-  file.mtime_ns_ = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
-                   st.st_mtim.tv_nsec;
+  file.mtime_ns_ =
+      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   if (st.st_size == 0) return file;
   void* data = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ,
                       MAP_PRIVATE, fd, 0);

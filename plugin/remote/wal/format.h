@@ -30,6 +30,11 @@
 // Stateless; safe from any thread.
 namespace promscrape::remote::wal {
 
+// File names in the log's directory besides the segments. `lock` is empty;
+// Open holds an flock on it.
+inline constexpr absl::string_view kCheckpointFileName = "checkpoint";
+inline constexpr absl::string_view kLockFileName = "lock";
+
 inline constexpr uint32_t kSegmentMagic = 0x4c415750;     // "PWAL"
 inline constexpr uint32_t kCheckpointMagic = 0x4b435750;  // "PWCK"
 inline constexpr uint32_t kFormatVersion = 1;

@@ -50,9 +50,9 @@ absl::StatusOr<bool> Reader::OpenSegment(uint64_t first, uint64_t limit) {
   buffer_offset_ = 0;
   PROMSCRAPE_ASSIGN_OR_RETURN(bool have, Fill(kSegmentHeaderBytes, limit));
   const char* reason = "segment header truncated";
-  if (!have || !ParseSegmentHeader(
-                   absl::string_view(buffer_.get(), kSegmentHeaderBytes),
-                   first, &reason)) {
+  if (!have ||
+      !ParseSegmentHeader(absl::string_view(buffer_.get(), kSegmentHeaderBytes),
+                          first, &reason)) {
     MarkCorrupt(reason, limit);
     return false;
   }
@@ -149,8 +149,7 @@ absl::StatusOr<bool> Reader::Next(Record* record) {
         uint32_t length = 0;
         for (int i = 3; i >= 0; --i) {
           length = (length << 8) |
-                   static_cast<uint8_t>(
-                       buffer_[offset_ - buffer_offset_ + i]);
+                   static_cast<uint8_t>(buffer_[offset_ - buffer_offset_ + i]);
         }
         PROMSCRAPE_ASSIGN_OR_RETURN(
             have, Fill(kFrameHeaderBytes + std::min(length, kMaxRecordBytes),

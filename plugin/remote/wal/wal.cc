@@ -1,9 +1,7 @@
 #include "plugin/remote/wal/wal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,9 +18,6 @@
 
 namespace promscrape::remote::wal {
 namespace {
-
-constexpr absl::string_view kCheckpointName = "checkpoint";
-constexpr absl::string_view kLockName = "lock";
 
 absl::Status ValidateOptions(const WriteAheadLog::Options& o) {
   if (o.segment_bytes < 1024) {
@@ -47,14 +42,6 @@ absl::Status ValidateOptions(const WriteAheadLog::Options& o) {
 }
 
 }  // namespace
-
-// One segment file as Open found it.
-struct WriteAheadLog::Scanned {
-  uint64_t first = 0;
-  SegmentScan scan;
-  uint64_t file_bytes = 0;
-  absl::Time mtime;
-};
 
 absl::StatusOr<std::unique_ptr<WriteAheadLog>> WriteAheadLog::Open(
     std::string dir, Options options, Clock& clock, const Logger& logger) {
@@ -86,180 +73,14 @@ std::string WriteAheadLog::SegmentPath(uint64_t first) const {
   return absl::StrCat(dir_, "/", SegmentFileName(first));
 }
 
-absl::StatusOr<WriteAheadLog::Scanned> WriteAheadLog::ScanFile(uint64_t first,
-                                                               bool last) {
-  const std::string path = SegmentPath(first);
-  PROMSCRAPE_ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(path));
-  Scanned s;
-  s.first = first;
-  s.scan = ScanSegment(file.bytes(), first);
-  s.file_bytes = file.bytes().size();
-  s.mtime = absl::FromUnixNanos(file.mtime_ns());
-  if (!s.scan.corrupt) return s;
-
-  const uint64_t skipped = s.file_bytes - s.scan.valid_bytes;
-  if (last && s.scan.frames_after == 0) {
-    // Nothing valid follows the bad bytes in the newest segment: a write the
-    // crash cut short. Cut it off so the file ends on a frame boundary.
-    logger_.Warning("wal: torn tail in \"", path, "\" at offset ",
-                    s.scan.valid_bytes, " (", s.scan.reason, "): truncating ",
-                    skipped, " bytes");
-    if (::truncate(path.c_str(), s.scan.valid_bytes) != 0) {
-      return ErrnoError(errno, "truncate", path);
-    }
-    s.file_bytes = s.scan.valid_bytes;
-    s.scan.corrupt = false;
-    MutexLock lock(&mu_);
-    ++stats_.torn_tails;
-    stats_.torn_tail_bytes += skipped;
-  }
-  return s;
-}
-
-absl::Status WriteAheadLog::Recover() {
-  MutexLock writer_lock(&writer_mu_);
-  const std::string lock_path = absl::StrCat(dir_, "/", kLockName);
-  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd_ < 0) return ErrnoError(errno, "open", lock_path);
-  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("wal directory \"", dir_, "\" is in use by another log"));
-    }
-    return ErrnoError(errno, "flock", lock_path);
-  }
-
-  // The checkpoint. Anything wrong with it only costs redelivery.
-  const std::string checkpoint_path = absl::StrCat(dir_, "/", kCheckpointName);
-  Checkpoint checkpoint;
-  absl::StatusOr<std::string> data =
-      ReadSmallFile(checkpoint_path, kCheckpointBytes);
-  const char* reason = nullptr;
-  bool checkpoint_error = false;
-  if (!data.ok()) {
-    if (!absl::IsNotFound(data.status())) {
-      checkpoint_error = true;
-      logger_.Warning("wal: ", data.status().ToString(),
-                      "; reading from the oldest record");
-    }
-  } else if (!ParseCheckpoint(*data, &checkpoint, &reason)) {
-    checkpoint_error = true;
-    checkpoint = Checkpoint();
-    logger_.Warning("wal: checkpoint \"", checkpoint_path, "\" is unreadable (",
-                    reason, "); reading from the oldest record");
-  }
-
-  std::vector<uint64_t> firsts;
-  DIR* d = ::opendir(dir_.c_str());
-  if (d == nullptr) return ErrnoError(errno, "opendir", dir_);
-  while (struct dirent* e = ::readdir(d)) {
-    uint64_t first = 0;
-    if (ParseSegmentFileName(e->d_name, &first)) firsts.push_back(first);
-  }
-  ::closedir(d);
-  std::sort(firsts.begin(), firsts.end());
-
-  std::vector<Scanned> scans;
-  for (size_t i = 0; i < firsts.size(); ++i) {
-    PROMSCRAPE_ASSIGN_OR_RETURN(Scanned s,
-                                ScanFile(firsts[i], i + 1 == firsts.size()));
-    scans.push_back(s);
-  }
-
-  const absl::Time now = clock_.Now();
-  uint64_t next = std::max<uint64_t>(
-      {uint64_t{1}, checkpoint.next_index, checkpoint.ack});
-  std::deque<Segment> segments;
-  std::vector<uint64_t> empty;
-  uint64_t corrupt_records = 0, corrupt_bytes = 0, missing = 0;
-  for (size_t i = 0; i < scans.size(); ++i) {
-    const Scanned& s = scans[i];
-    const uint64_t end = s.first + s.scan.records;
-    const bool has_next = i + 1 < scans.size();
-    const uint64_t next_first = has_next ? scans[i + 1].first : 0;
-    next = std::max({next, end, s.first});
-    if (s.scan.frames_after > 0) {
-      next = std::max(next, s.scan.max_index_after + 1);
-    }
-    const std::string path = SegmentPath(s.first);
-    if (s.scan.corrupt) {
-      // Exact when a later segment exists (positions are contiguous across
-      // segments); otherwise what the resync still recognized.
-      uint64_t lost = 1;
-      if (has_next && next_first > end) {
-        lost = next_first - end;
-      } else if (s.scan.frames_after > 0 && s.scan.max_index_after >= end) {
-        lost = s.scan.max_index_after + 1 - end;
-      }
-      corrupt_records += lost;
-      corrupt_bytes += s.file_bytes - s.scan.valid_bytes;
-      logger_.Warning("wal: corrupt segment \"", path, "\" at offset ",
-                      s.scan.valid_bytes, " (", s.scan.reason,
-                      "): skipping the rest of the segment, ", lost,
-                      " records, ", s.file_bytes - s.scan.valid_bytes,
-                      " bytes");
-    } else if (has_next && next_first > end) {
-      missing += next_first - end;
-      logger_.Warning("wal: records [", end, ", ", next_first,
-                      ") are missing: no segment holds them after \"", path,
-                      "\"");
-    } else if (has_next && next_first < end) {
-      logger_.Warning("wal: segment \"", path, "\" overlaps the next one at ",
-                      next_first, "; reading continues in the next one");
-    }
-    if (s.scan.records == 0 && s.scan.frames_after == 0) {
-      // Nothing readable; the name's position is already in `next`.
-      empty.push_back(s.first);
-      continue;
-    }
-    Segment seg;
-    seg.first = s.first;
-    seg.end = end;
-    seg.readable_bytes = s.scan.valid_bytes;
-    seg.file_bytes = s.file_bytes;
-    seg.last_write = std::min(s.mtime, now);
-    segments.push_back(seg);
-  }
-  RemoveFiles(empty);
-
-  uint64_t replayed = 0;
-  // Positions start at 1, so an ack of 0 and of 1 both mean nothing acked.
-  const uint64_t ack = std::max<uint64_t>(1, std::min(checkpoint.ack, next));
-  for (const Segment& seg : segments) {
-    const uint64_t from = std::max(seg.first, ack);
-    if (seg.end > from) replayed += seg.end - from;
-  }
-  next_index_ = next;
-  written_end_ = next;
-  checkpoint_next_ = checkpoint.next_index;
-  {
-    MutexLock lock(&mu_);
-    segments_ = std::move(segments);
-    ack_ = ack;
-    checkpointed_ack_ = checkpoint_error ? 0 : checkpoint.ack;
-    stats_.records_replayed = replayed;
-    stats_.corrupt_records += corrupt_records;
-    stats_.corrupt_bytes += corrupt_bytes;
-    stats_.missing_records = missing;
-    stats_.checkpoint_errors = checkpoint_error ? 1 : 0;
-  }
-  logger_.Info("wal \"", dir_, "\": ", scans.size(), " segments, ", replayed,
-               " unacked records from position ", ack, ", next position ",
-               next);
-  last_sync_ = now;
-  last_checkpoint_ = now;
-  PROMSCRAPE_RETURN_IF_ERROR(StartSegmentLocked());
-  return CheckpointLocked(/*force=*/true);
-}
-
 absl::Status WriteAheadLog::StartSegmentLocked() {
   const std::string path = SegmentPath(next_index_);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoError(errno, "create", path);
   char header[kSegmentHeaderBytes];
   EncodeSegmentHeader(next_index_, header);
-  absl::Status status = PWriteAll(
-      fd, absl::string_view(header, sizeof header), {}, 0, path);
+  absl::Status status =
+      PWriteAll(fd, absl::string_view(header, sizeof header), {}, 0, path);
   // The new name must survive a crash before records rely on it.
   if (status.ok()) status = FsyncDirectory(dir_);
   if (!status.ok()) {
@@ -288,9 +109,8 @@ absl::StatusOr<uint64_t> WriteAheadLog::Append(absl::string_view record) {
   MutexLock lock(&writer_mu_);
   if (closed_) return absl::FailedPreconditionError("wal is closed");
   if (record.size() > kMaxRecordBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("wal record of ", record.size(), " bytes exceeds ",
-                     kMaxRecordBytes));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "wal record of ", record.size(), " bytes exceeds ", kMaxRecordBytes));
   }
   const size_t frame = kFrameHeaderBytes + record.size();
   if (next_index_ > active_first_ &&
@@ -472,15 +292,16 @@ absl::Status WriteAheadLog::CheckpointLocked(bool force) {
   {
     MutexLock lock(&mu_);
     ack = ack_;
-    if (ack == checkpointed_ack_ && (!force || checkpoint_next_ == next_index_)) {
+    if (ack == checkpointed_ack_ &&
+        (!force || checkpoint_next_ == next_index_)) {
       return absl::OkStatus();
     }
   }
   char bytes[kCheckpointBytes];
   EncodeCheckpoint(Checkpoint{ack, next_index_}, bytes);
-  PROMSCRAPE_RETURN_IF_ERROR(WriteFileAtomically(
-      dir_, absl::StrCat(dir_, "/", kCheckpointName),
-      absl::string_view(bytes, sizeof bytes)));
+  PROMSCRAPE_RETURN_IF_ERROR(
+      WriteFileAtomically(dir_, absl::StrCat(dir_, "/", kCheckpointFileName),
+                          absl::string_view(bytes, sizeof bytes)));
   checkpoint_next_ = next_index_;
   last_checkpoint_ = clock_.Now();
   // Only now may acked segments go: a crash before this point replays them.
@@ -530,11 +351,11 @@ void WriteAheadLog::EnforceBoundsLocked(absl::Time now) {
           stats_.dropped_records_max_bytes += unacked;
           stats_.dropped_bytes_max_bytes += s.file_bytes;
         }
-        messages.push_back(absl::StrCat(
-            "wal: ", by_age ? "max_age" : "max_bytes", " exceeded: deleting \"",
-            SegmentPath(s.first), "\" with ", unacked,
-            " unacked records (positions [", from, ", ", s.end, ")), ",
-            s.file_bytes, " bytes"));
+        messages.push_back(
+            absl::StrCat("wal: ", by_age ? "max_age" : "max_bytes",
+                         " exceeded: deleting \"", SegmentPath(s.first),
+                         "\" with ", unacked, " unacked records (positions [",
+                         from, ", ", s.end, ")), ", s.file_bytes, " bytes"));
       } else {
         ++stats_.segments_truncated;
       }
@@ -596,8 +417,8 @@ WriteAheadLog::Stats WriteAheadLog::stats() const {
   return s;
 }
 
-bool WriteAheadLog::FindSegment(uint64_t position, Segment* segment,
-                                bool* last, uint64_t* ack) const {
+bool WriteAheadLog::FindSegment(uint64_t position, Segment* segment, bool* last,
+                                uint64_t* ack) const {
   MutexLock lock(&mu_);
   *ack = ack_;
   auto it = std::upper_bound(

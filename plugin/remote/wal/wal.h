@@ -54,7 +54,9 @@ class Reader;
 // `max_age`, acked or not. Unacked records deleted this way are counted in
 // `Stats` by cause and logged, and readers positioned on them skip ahead and
 // report the loss. Sizes are checked at every roll; ages on `MaybeSync` and
-// `Sync`, which also close an idle active segment older than `max_age`.
+// `Sync`, which also close an idle active segment older than `max_age`. A
+// segment's age is that of its last write by the injected clock (for
+// segments found at Open, the file's mtime), not of the samples inside.
 //
 // Corruption never fails Open. On Open every segment is scanned: a bad record
 // or a checksum mismatch at the end of the newest segment is a torn write

@@ -1,0 +1,220 @@
+#include "plugin/remote/wal/format.h"
+
+#include <cstring>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "zlib.h"
+
+namespace promscrape::remote::wal {
+namespace {
+
+void Put32(char* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
+}
+
+void Put64(char* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
+}
+
+uint32_t Get32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+uint64_t Get64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+uint32_t FrameCrc(const char* header, absl::string_view payload) {
+  // Length and index, skipping the crc field itself.
+  uint32_t crc = Crc32(0, absl::string_view(header, 4));
+  crc = Crc32(crc, absl::string_view(header + 8, 8));
+  return Crc32(crc, payload);
+}
+
+constexpr size_t kSegmentNameDigits = 20;
+constexpr absl::string_view kSegmentSuffix = ".seg";
+
+}  // namespace
+
+uint32_t Crc32(uint32_t crc, absl::string_view data) {
+  return static_cast<uint32_t>(
+      crc32_z(crc, reinterpret_cast<const Bytef*>(data.data()), data.size()));
+}
+
+void EncodeSegmentHeader(uint64_t first, char* out) {
+  Put32(out, kSegmentMagic);
+  Put32(out + 4, kFormatVersion);
+  Put64(out + 8, first);
+  Put32(out + 16, Crc32(0, absl::string_view(out, 16)));
+  Put32(out + 20, 0);
+}
+
+bool ParseSegmentHeader(absl::string_view data, uint64_t first,
+                        const char** reason) {
+  if (data.size() < kSegmentHeaderBytes) {
+    *reason = "segment header truncated";
+    return false;
+  }
+  const char* p = data.data();
+  if (Get32(p) != kSegmentMagic) {
+    *reason = "bad segment magic";
+    return false;
+  }
+  if (Get32(p + 16) != Crc32(0, absl::string_view(p, 16))) {
+    *reason = "segment header checksum mismatch";
+    return false;
+  }
+  if (Get32(p + 4) != kFormatVersion) {
+    *reason = "unsupported segment version";
+    return false;
+  }
+  if (Get64(p + 8) != first) {
+    *reason = "segment header index does not match the file name";
+    return false;
+  }
+  return true;
+}
+
+void EncodeFrameHeader(uint64_t index, absl::string_view payload, char* out) {
+  Put32(out, static_cast<uint32_t>(payload.size()));
+  Put64(out + 8, index);
+  Put32(out + 4, FrameCrc(out, payload));
+}
+
+FrameStatus DecodeFrame(absl::string_view data, Frame* frame) {
+  if (data.size() < kFrameHeaderBytes) return FrameStatus::kTruncated;
+  const char* p = data.data();
+  const uint32_t length = Get32(p);
+  if (length > kMaxRecordBytes) return FrameStatus::kBadLength;
+  if (data.size() - kFrameHeaderBytes < length) return FrameStatus::kTruncated;
+  absl::string_view payload(p + kFrameHeaderBytes, length);
+  if (Get32(p + 4) != FrameCrc(p, payload)) return FrameStatus::kBadChecksum;
+  frame->index = Get64(p + 8);
+  frame->payload = payload;
+  frame->size = kFrameHeaderBytes + length;
+  return FrameStatus::kOk;
+}
+
+SegmentScan ScanSegment(absl::string_view data, uint64_t first) {
+  SegmentScan scan;
+  const char* reason = nullptr;
+  if (!ParseSegmentHeader(data, first, &reason)) {
+    scan.corrupt = true;
+    scan.reason = reason;
+  } else {
+    scan.valid_bytes = kSegmentHeaderBytes;
+    while (scan.valid_bytes < data.size()) {
+      Frame frame;
+      switch (DecodeFrame(data.substr(scan.valid_bytes), &frame)) {
+        case FrameStatus::kOk:
+          break;
+        case FrameStatus::kTruncated:
+          scan.reason = "record truncated at end of file";
+          break;
+        case FrameStatus::kBadLength:
+          scan.reason = "record length out of range";
+          break;
+        case FrameStatus::kBadChecksum:
+          scan.reason = "record checksum mismatch";
+          break;
+      }
+      if (scan.reason == nullptr && frame.index != first + scan.records) {
+        scan.reason = "record index out of sequence";
+      }
+      if (scan.reason != nullptr) {
+        scan.corrupt = true;
+        break;
+      }
+      ++scan.records;
+      scan.valid_bytes += frame.size;
+    }
+  }
+  if (!scan.corrupt) return scan;
+
+  // Resynchronize: look for frames with a good checksum and an index that
+  // can follow the last good one. NOTE: an index is plausible only within one
+  // header size per record of what is left, which rejects nearly every
+  // offset before the checksum is computed; the checksum budget bounds the
+  // work on adversarial input.
+  uint64_t expected = first + scan.records;
+  size_t offset = scan.valid_bytes + 1;
+  const size_t max_records = data.size() / kFrameHeaderBytes + 1;
+  size_t crc_budget = 2 * data.size() + (1 << 20);
+  while (offset < data.size() && data.size() - offset >= kFrameHeaderBytes) {
+    const char* p = data.data() + offset;
+    const uint32_t length = Get32(p);
+    const uint64_t index = Get64(p + 8);
+    if (length <= data.size() - offset - kFrameHeaderBytes &&
+        index >= expected && index - expected <= max_records &&
+        length + 12u <= crc_budget) {
+      crc_budget -= length + 12;
+      Frame frame;
+      if (DecodeFrame(data.substr(offset), &frame) == FrameStatus::kOk) {
+        ++scan.frames_after;
+        scan.max_index_after = index;
+        expected = index + 1;
+        offset += frame.size;
+        continue;
+      }
+    }
+    ++offset;
+  }
+  return scan;
+}
+
+std::string SegmentFileName(uint64_t first) {
+  return absl::StrFormat("%020u%s", first, kSegmentSuffix);
+}
+
+bool ParseSegmentFileName(absl::string_view name, uint64_t* first) {
+  if (name.size() != kSegmentNameDigits + kSegmentSuffix.size() ||
+      name.substr(kSegmentNameDigits) != kSegmentSuffix) {
+    return false;
+  }
+  absl::string_view digits = name.substr(0, kSegmentNameDigits);
+  for (char c : digits) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return absl::SimpleAtoi(digits, first);
+}
+
+void EncodeCheckpoint(const Checkpoint& checkpoint, char* out) {
+  Put32(out, kCheckpointMagic);
+  Put32(out + 4, kFormatVersion);
+  Put64(out + 8, checkpoint.ack);
+  Put64(out + 16, checkpoint.next_index);
+  Put32(out + 24, Crc32(0, absl::string_view(out, 24)));
+}
+
+bool ParseCheckpoint(absl::string_view data, Checkpoint* checkpoint,
+                     const char** reason) {
+  if (data.size() != kCheckpointBytes) {
+    *reason = "checkpoint has the wrong size";
+    return false;
+  }
+  const char* p = data.data();
+  if (Get32(p) != kCheckpointMagic) {
+    *reason = "bad checkpoint magic";
+    return false;
+  }
+  if (Get32(p + 24) != Crc32(0, absl::string_view(p, 24))) {
+    *reason = "checkpoint checksum mismatch";
+    return false;
+  }
+  if (Get32(p + 4) != kFormatVersion) {
+    *reason = "unsupported checkpoint version";
+    return false;
+  }
+  checkpoint->ack = Get64(p + 8);
+  checkpoint->next_index = Get64(p + 16);
+  return true;
+}
+
+}  // namespace promscrape::remote::wal

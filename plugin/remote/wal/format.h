@@ -1,0 +1,127 @@
+#ifndef PLUGIN_REMOTE_WAL_FORMAT_H_
+#define PLUGIN_REMOTE_WAL_FORMAT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+// The on-disk format of the write-ahead log (wal.h), as pure functions over
+// bytes: no I/O, so the segment scanner can be fuzzed on arbitrary input
+// (tests/fuzz/wal_segment_fuzz.cc). All integers are little-endian.
+//
+// Segment file `<first index, 20 decimal digits>.seg`:
+//
+//   header (24 bytes):
+//     u32 magic "PWAL"  u32 version (1)  u64 first index
+//     u32 crc32 of the 16 bytes before it  u32 zero
+//   frames, one per record, indices first, first+1, ...:
+//     u32 payload length  u32 crc32  u64 index  payload
+//     The crc covers the length, the index and the payload.
+//
+// Checkpoint file `checkpoint` (28 bytes):
+//   u32 magic "PWCK"  u32 version (1)  u64 ack  u64 next index
+//   u32 crc32 of the 24 bytes before it
+//
+// Checksums are zlib's crc32 (IEEE polynomial): this abseil has no
+// absl/crc and Debian ships no crc32c library, while zlib is already linked.
+//
+// Stateless; safe from any thread.
+namespace promscrape::remote::wal {
+
+// File names in the log's directory besides the segments. `lock` is empty;
+// Open holds an flock on it.
+inline constexpr absl::string_view kCheckpointFileName = "checkpoint";
+inline constexpr absl::string_view kLockFileName = "lock";
+
+inline constexpr uint32_t kSegmentMagic = 0x4c415750;     // "PWAL"
+inline constexpr uint32_t kCheckpointMagic = 0x4b435750;  // "PWCK"
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr size_t kSegmentHeaderBytes = 24;
+inline constexpr size_t kFrameHeaderBytes = 16;
+inline constexpr size_t kCheckpointBytes = 28;
+// Larger records are refused by Append; a frame claiming more is corrupt.
+// Bounds what a corrupt length can make a reader allocate.
+inline constexpr uint32_t kMaxRecordBytes = 128u << 20;
+
+// zlib crc32 of `data` continuing `crc` (0 to start).
+uint32_t Crc32(uint32_t crc, absl::string_view data);
+
+// Writes the 24-byte header of the segment whose first record is `first`.
+void EncodeSegmentHeader(uint64_t first, char* out);
+
+// Checks `data` (at least kSegmentHeaderBytes) is a version-1 segment header
+// for `first`. On failure returns false and sets `*reason` (static text).
+bool ParseSegmentHeader(absl::string_view data, uint64_t first,
+                        const char** reason);
+
+// Writes the 16-byte frame header of record `index` with `payload`.
+void EncodeFrameHeader(uint64_t index, absl::string_view payload, char* out);
+
+enum class FrameStatus {
+  kOk,
+  // `data` ends inside the frame (header or payload).
+  kTruncated,
+  // The length field exceeds kMaxRecordBytes.
+  kBadLength,
+  kBadChecksum,
+};
+
+struct Frame {
+  uint64_t index = 0;
+  // Points into the decoded bytes.
+  absl::string_view payload;
+  // Header plus payload.
+  size_t size = 0;
+};
+
+// Decodes the frame at the start of `data`. `frame` is set only on kOk.
+FrameStatus DecodeFrame(absl::string_view data, Frame* frame);
+
+// What a scan of one segment file's bytes found.
+struct SegmentScan {
+  // Valid records: indices [first, first + records), in order, starting right
+  // after a valid header.
+  uint64_t records = 0;
+  // Header plus the valid frames; where reading stops.
+  uint64_t valid_bytes = 0;
+  // True when bytes past `valid_bytes` are not valid frames (a bad header
+  // counts as corruption at offset 0).
+  bool corrupt = false;
+  // Why the scan stopped (static text), when `corrupt`.
+  const char* reason = nullptr;
+  // Frames with a good checksum and a plausible index found after the
+  // corruption by resynchronizing byte by byte; they are skipped all the
+  // same. Used to count what was lost and to keep indices monotonic.
+  uint64_t frames_after = 0;
+  uint64_t max_index_after = 0;
+};
+
+// Scans the bytes of the segment file named `first`. Never reads outside
+// `data`; any input is safe.
+SegmentScan ScanSegment(absl::string_view data, uint64_t first);
+
+// The file name of the segment whose first record is `first`.
+std::string SegmentFileName(uint64_t first);
+
+// Parses a segment file name; false for any other name.
+bool ParseSegmentFileName(absl::string_view name, uint64_t* first);
+
+struct Checkpoint {
+  // Every record below `ack` was delivered.
+  uint64_t ack = 0;
+  // The position the next appended record gets (at least).
+  uint64_t next_index = 0;
+};
+
+// Writes the 28-byte checkpoint.
+void EncodeCheckpoint(const Checkpoint& checkpoint, char* out);
+
+// Parses a checkpoint file's bytes; false with `*reason` when invalid.
+bool ParseCheckpoint(absl::string_view data, Checkpoint* checkpoint,
+                     const char** reason);
+
+}  // namespace promscrape::remote::wal
+
+#endif  // PLUGIN_REMOTE_WAL_FORMAT_H_

@@ -1,0 +1,443 @@
+#include "plugin/remote/wal/wal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "plugin/common/status.h"
+#include "plugin/remote/wal/file_io.h"
+#include "plugin/remote/wal/format.h"
+
+namespace promscrape::remote::wal {
+namespace {
+
+absl::Status ValidateOptions(const WriteAheadLog::Options& o) {
+  if (o.segment_bytes < 1024) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("segment_bytes ", o.segment_bytes, " is below 1024"));
+  }
+  if (o.write_buffer_bytes < 256) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "write_buffer_bytes ", o.write_buffer_bytes, " is below 256"));
+  }
+  if (o.max_bytes != 0 && o.max_bytes / 2 < o.segment_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_bytes ", o.max_bytes,
+                     " is below twice segment_bytes ", o.segment_bytes));
+  }
+  if (o.fsync_interval < absl::ZeroDuration() ||
+      o.checkpoint_interval < absl::ZeroDuration() ||
+      o.max_age < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("negative wal interval or max_age");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<WriteAheadLog>> WriteAheadLog::Open(
+    std::string dir, Options options, Clock& clock, const Logger& logger) {
+  PROMSCRAPE_RETURN_IF_ERROR(ValidateOptions(options));
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  PROMSCRAPE_RETURN_IF_ERROR(EnsureDirectory(dir));
+  auto wal = std::unique_ptr<WriteAheadLog>(
+      new WriteAheadLog(std::move(dir), options, clock, logger));
+  PROMSCRAPE_RETURN_IF_ERROR(wal->Recover());
+  return wal;
+}
+
+WriteAheadLog::WriteAheadLog(std::string dir, Options options, Clock& clock,
+                             const Logger& logger)
+    : dir_(std::move(dir)),
+      options_(options),
+      clock_(clock),
+      logger_(logger),
+      buffer_(new char[options.write_buffer_bytes]) {}
+
+WriteAheadLog::~WriteAheadLog() {
+  absl::Status status = Close();
+  if (!status.ok()) {
+    logger_.Error("wal \"", dir_, "\": close: ", status.ToString());
+  }
+}
+
+std::string WriteAheadLog::SegmentPath(uint64_t first) const {
+  return absl::StrCat(dir_, "/", SegmentFileName(first));
+}
+
+absl::Status WriteAheadLog::StartSegmentLocked() {
+  const std::string path = SegmentPath(next_index_);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError(errno, "create", path);
+  char header[kSegmentHeaderBytes];
+  EncodeSegmentHeader(next_index_, header);
+  absl::Status status =
+      PWriteAll(fd, absl::string_view(header, sizeof header), {}, 0, path);
+  // The new name must survive a crash before records rely on it.
+  if (status.ok()) status = FsyncDirectory(dir_);
+  if (!status.ok()) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    return status;
+  }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+  active_path_ = path;
+  active_first_ = next_index_;
+  written_bytes_ = kSegmentHeaderBytes;
+  unsynced_ = true;
+  Segment seg;
+  seg.first = next_index_;
+  seg.end = next_index_;
+  seg.readable_bytes = kSegmentHeaderBytes;
+  seg.file_bytes = kSegmentHeaderBytes;
+  seg.last_write = clock_.Now();
+  MutexLock lock(&mu_);
+  segments_.push_back(seg);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> WriteAheadLog::Append(absl::string_view record) {
+  MutexLock lock(&writer_mu_);
+  if (closed_) return absl::FailedPreconditionError("wal is closed");
+  if (record.size() > kMaxRecordBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "wal record of ", record.size(), " bytes exceeds ", kMaxRecordBytes));
+  }
+  const size_t frame = kFrameHeaderBytes + record.size();
+  if (next_index_ > active_first_ &&
+      written_bytes_ + buffered_bytes_ + frame > options_.segment_bytes) {
+    PROMSCRAPE_RETURN_IF_ERROR(RollLocked());
+  }
+  const size_t capacity = options_.write_buffer_bytes;
+  if (buffered_bytes_ + frame > capacity) {
+    PROMSCRAPE_RETURN_IF_ERROR(FlushBufferLocked());
+  }
+  const uint64_t index = next_index_;
+  if (frame > capacity) {
+    // Too big to buffer: header and payload in one pwritev, no copy.
+    char header[kFrameHeaderBytes];
+    EncodeFrameHeader(index, record, header);
+    absl::Status status =
+        PWriteAll(fd_, absl::string_view(header, sizeof header), record,
+                  written_bytes_, active_path_);
+    if (!status.ok()) {
+      if (::ftruncate(fd_, written_bytes_) != 0) {
+        // Best effort; the torn frame is found by the next Open.
+      }
+      return status;
+    }
+    written_bytes_ += frame;
+    next_index_ = index + 1;
+    written_end_ = next_index_;
+    unsynced_ = true;
+    PublishLocked();
+    return index;
+  }
+  char* p = buffer_.get() + buffered_bytes_;
+  EncodeFrameHeader(index, record, p);
+  if (!record.empty()) {
+    std::memcpy(p + kFrameHeaderBytes, record.data(), record.size());
+  }
+  buffered_bytes_ += frame;
+  next_index_ = index + 1;
+  return index;
+}
+
+absl::StatusOr<uint64_t> WriteAheadLog::AppendBatch(
+    absl::Span<const absl::string_view> records) {
+  uint64_t first = next_position();
+  for (size_t i = 0; i < records.size(); ++i) {
+    absl::StatusOr<uint64_t> index = Append(records[i]);
+    if (!index.ok()) return index.status();
+    if (i == 0) first = *index;
+  }
+  PROMSCRAPE_RETURN_IF_ERROR(Flush());
+  return first;
+}
+
+absl::Status WriteAheadLog::FlushBufferLocked() {
+  if (buffered_bytes_ == 0) return absl::OkStatus();
+  absl::Status status =
+      PWriteAll(fd_, absl::string_view(buffer_.get(), buffered_bytes_), {},
+                written_bytes_, active_path_);
+  if (!status.ok()) {
+    // Keep the buffer for the next try, and the file on a frame boundary.
+    if (::ftruncate(fd_, written_bytes_) != 0) {
+      // Best effort; the torn frame is found by the next Open.
+    }
+    return status;
+  }
+  written_bytes_ += buffered_bytes_;
+  buffered_bytes_ = 0;
+  written_end_ = next_index_;
+  unsynced_ = true;
+  PublishLocked();
+  return absl::OkStatus();
+}
+
+void WriteAheadLog::PublishLocked() {
+  const absl::Time now = clock_.Now();
+  MutexLock lock(&mu_);
+  Segment& active = segments_.back();
+  stats_.records_appended += written_end_ - active.end;
+  stats_.bytes_appended += written_bytes_ - active.file_bytes;
+  active.end = written_end_;
+  active.readable_bytes = written_bytes_;
+  active.file_bytes = written_bytes_;
+  active.last_write = now;
+}
+
+absl::Status WriteAheadLog::FsyncLocked() {
+  if (!unsynced_) return absl::OkStatus();
+  const absl::Time start = clock_.Now();
+  PROMSCRAPE_RETURN_IF_ERROR(Fsync(fd_, active_path_));
+  last_sync_ = clock_.Now();
+  unsynced_ = false;
+  MutexLock lock(&mu_);
+  ++stats_.fsyncs;
+  stats_.last_fsync_duration = last_sync_ - start;
+  return absl::OkStatus();
+}
+
+absl::Status WriteAheadLog::RollLocked() {
+  PROMSCRAPE_RETURN_IF_ERROR(FlushBufferLocked());
+  PROMSCRAPE_RETURN_IF_ERROR(FsyncLocked());
+  // On failure the old segment stays active and the append that asked for
+  // the roll fails; the next one tries again.
+  PROMSCRAPE_RETURN_IF_ERROR(StartSegmentLocked());
+  PROMSCRAPE_RETURN_IF_ERROR(CheckpointLocked(/*force=*/false));
+  EnforceBoundsLocked(clock_.Now());
+  return absl::OkStatus();
+}
+
+absl::Status WriteAheadLog::Flush() {
+  MutexLock lock(&writer_mu_);
+  if (closed_) return absl::FailedPreconditionError("wal is closed");
+  PROMSCRAPE_RETURN_IF_ERROR(FlushBufferLocked());
+  if (unsynced_ && clock_.Now() - last_sync_ >= options_.fsync_interval) {
+    return FsyncLocked();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteAheadLog::MaybeSync() {
+  MutexLock lock(&writer_mu_);
+  if (closed_) return absl::FailedPreconditionError("wal is closed");
+  PROMSCRAPE_RETURN_IF_ERROR(FlushBufferLocked());
+  const absl::Time now = clock_.Now();
+  if (unsynced_ && now - last_sync_ >= options_.fsync_interval) {
+    PROMSCRAPE_RETURN_IF_ERROR(FsyncLocked());
+  }
+  if (now - last_checkpoint_ >= options_.checkpoint_interval) {
+    PROMSCRAPE_RETURN_IF_ERROR(CheckpointLocked(/*force=*/false));
+  }
+  if (options_.max_age > absl::ZeroDuration() && next_index_ > active_first_) {
+    absl::Time last_write;
+    {
+      MutexLock meta(&mu_);
+      last_write = segments_.back().last_write;
+    }
+    // An idle active segment cannot age out; close it so it can.
+    if (now - last_write > options_.max_age) {
+      PROMSCRAPE_RETURN_IF_ERROR(RollLocked());
+    }
+  }
+  EnforceBoundsLocked(now);
+  return absl::OkStatus();
+}
+
+absl::Status WriteAheadLog::SyncLocked() {
+  PROMSCRAPE_RETURN_IF_ERROR(FlushBufferLocked());
+  PROMSCRAPE_RETURN_IF_ERROR(FsyncLocked());
+  PROMSCRAPE_RETURN_IF_ERROR(CheckpointLocked(/*force=*/false));
+  EnforceBoundsLocked(clock_.Now());
+  return absl::OkStatus();
+}
+
+absl::Status WriteAheadLog::Sync() {
+  MutexLock lock(&writer_mu_);
+  if (closed_) return absl::FailedPreconditionError("wal is closed");
+  return SyncLocked();
+}
+
+absl::Status WriteAheadLog::Close() {
+  MutexLock lock(&writer_mu_);
+  if (closed_) return absl::OkStatus();
+  closed_ = true;
+  absl::Status status;
+  if (fd_ >= 0) {
+    status = SyncLocked();
+    if (status.ok()) status = CheckpointLocked(/*force=*/true);
+    ::close(fd_);
+    fd_ = -1;
+  }
+  if (lock_fd_ >= 0) {
+    ::close(lock_fd_);  // Releases the flock.
+    lock_fd_ = -1;
+  }
+  return status;
+}
+
+absl::Status WriteAheadLog::CheckpointLocked(bool force) {
+  uint64_t ack;
+  {
+    MutexLock lock(&mu_);
+    ack = ack_;
+    if (ack == checkpointed_ack_ &&
+        (!force || checkpoint_next_ == next_index_)) {
+      return absl::OkStatus();
+    }
+  }
+  char bytes[kCheckpointBytes];
+  EncodeCheckpoint(Checkpoint{ack, next_index_}, bytes);
+  PROMSCRAPE_RETURN_IF_ERROR(
+      WriteFileAtomically(dir_, absl::StrCat(dir_, "/", kCheckpointFileName),
+                          absl::string_view(bytes, sizeof bytes)));
+  checkpoint_next_ = next_index_;
+  last_checkpoint_ = clock_.Now();
+  // Only now may acked segments go: a crash before this point replays them.
+  std::vector<uint64_t> removed;
+  {
+    MutexLock lock(&mu_);
+    checkpointed_ack_ = ack;
+    ++stats_.checkpoints;
+    while (segments_.size() > 1 && segments_.front().end <= ack) {
+      removed.push_back(segments_.front().first);
+      segments_.pop_front();
+      ++stats_.segments_truncated;
+    }
+  }
+  RemoveFiles(removed);
+  return absl::OkStatus();
+}
+
+void WriteAheadLog::EnforceBoundsLocked(absl::Time now) {
+  if (options_.max_bytes == 0 && options_.max_age <= absl::ZeroDuration()) {
+    return;
+  }
+  std::vector<uint64_t> removed;
+  std::vector<std::string> messages;
+  {
+    MutexLock lock(&mu_);
+    uint64_t closed_bytes = 0;
+    for (size_t i = 0; i + 1 < segments_.size(); ++i) {
+      closed_bytes += segments_[i].file_bytes;
+    }
+    while (segments_.size() > 1) {
+      const Segment& s = segments_.front();
+      const bool by_age = options_.max_age > absl::ZeroDuration() &&
+                          now - s.last_write > options_.max_age;
+      // The active segment may still grow to segment_bytes.
+      const bool by_bytes =
+          options_.max_bytes > 0 &&
+          closed_bytes + options_.segment_bytes > options_.max_bytes;
+      if (!by_age && !by_bytes) break;
+      const uint64_t from = std::max(s.first, ack_);
+      const uint64_t unacked = s.end > from ? s.end - from : 0;
+      if (unacked > 0) {
+        if (by_age) {
+          stats_.dropped_records_max_age += unacked;
+          stats_.dropped_bytes_max_age += s.file_bytes;
+        } else {
+          stats_.dropped_records_max_bytes += unacked;
+          stats_.dropped_bytes_max_bytes += s.file_bytes;
+        }
+        messages.push_back(
+            absl::StrCat("wal: ", by_age ? "max_age" : "max_bytes",
+                         " exceeded: deleting \"", SegmentPath(s.first),
+                         "\" with ", unacked, " unacked records (positions [",
+                         from, ", ", s.end, ")), ", s.file_bytes, " bytes"));
+      } else {
+        ++stats_.segments_truncated;
+      }
+      closed_bytes -= s.file_bytes;
+      removed.push_back(s.first);
+      segments_.pop_front();
+    }
+  }
+  RemoveFiles(removed);
+  for (const std::string& m : messages) logger_.Warning(m);
+}
+
+void WriteAheadLog::RemoveFiles(const std::vector<uint64_t>& firsts) {
+  for (uint64_t first : firsts) {
+    const std::string path = SegmentPath(first);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      logger_.Warning("wal: ", ErrnoError(errno, "unlink", path).ToString());
+    }
+  }
+}
+
+void WriteAheadLog::Ack(uint64_t position) {
+  MutexLock lock(&mu_);
+  const uint64_t written = segments_.empty() ? 0 : segments_.back().end;
+  position = std::min(position, written);
+  if (position > ack_) ack_ = position;
+}
+
+uint64_t WriteAheadLog::next_position() const {
+  MutexLock lock(&writer_mu_);
+  return next_index_;
+}
+
+uint64_t WriteAheadLog::written_position() const {
+  MutexLock lock(&mu_);
+  return segments_.empty() ? 0 : segments_.back().end;
+}
+
+uint64_t WriteAheadLog::acked_position() const {
+  MutexLock lock(&mu_);
+  return ack_;
+}
+
+uint64_t WriteAheadLog::first_position() const {
+  MutexLock lock(&mu_);
+  return segments_.empty() ? 0 : segments_.front().first;
+}
+
+WriteAheadLog::Stats WriteAheadLog::stats() const {
+  MutexLock lock(&mu_);
+  Stats s = stats_;
+  s.segments = segments_.size();
+  s.bytes_on_disk = 0;
+  for (const Segment& seg : segments_) s.bytes_on_disk += seg.file_bytes;
+  s.first_position = segments_.empty() ? 0 : segments_.front().first;
+  s.next_position = segments_.empty() ? 0 : segments_.back().end;
+  s.acked_position = ack_;
+  s.checkpointed_position = checkpointed_ack_;
+  return s;
+}
+
+bool WriteAheadLog::FindSegment(uint64_t position, Segment* segment, bool* last,
+                                uint64_t* ack) const {
+  MutexLock lock(&mu_);
+  *ack = ack_;
+  auto it = std::upper_bound(
+      segments_.begin(), segments_.end(), position,
+      [](uint64_t p, const Segment& s) { return p < s.first; });
+  if (it != segments_.begin()) --it;
+  while (it != segments_.end() && it->end <= std::max(position, it->first)) {
+    ++it;
+  }
+  if (it == segments_.end()) return false;
+  *segment = *it;
+  *last = it + 1 == segments_.end();
+  return true;
+}
+
+void WriteAheadLog::CountCorruption(uint64_t records, uint64_t bytes) {
+  MutexLock lock(&mu_);
+  stats_.corrupt_records += records;
+  stats_.corrupt_bytes += bytes;
+}
+
+}  // namespace promscrape::remote::wal

@@ -1,0 +1,277 @@
+#ifndef PLUGIN_REMOTE_WAL_WAL_H_
+#define PLUGIN_REMOTE_WAL_WAL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "plugin/common/clock.h"
+#include "plugin/common/logging.h"
+#include "plugin/common/mutex.h"
+
+namespace promscrape::remote::wal {
+
+class Reader;
+
+// A write-ahead log of opaque byte records (chunks of encoded remote-write
+// `timeseries` records; the log does not interpret them) in segment files in
+// one directory, under which the remote-write queue keeps what it has not yet
+// delivered. Each record gets a position: 1 for the first record ever, then
+// increasing by one, also across restarts. A Reader (reader.h) reads records
+// back from any position; `Ack(p)` says every record below p was delivered,
+// and segments holding only delivered records are deleted.
+//
+// Durability. Appended records are framed into a user-space buffer
+// (`write_buffer_bytes`) and written to the segment file with write(2) when
+// the buffer fills, on `AppendBatch`, `Flush`, `MaybeSync` and `Sync`; only
+// written records are visible to readers. Written records survive a crash of
+// the process. They survive power loss once fsynced, which happens when a
+// segment is closed (rolled), on `Sync`, and on `Flush`/`MaybeSync` once
+// `fsync_interval` has passed since the last fsync (every `Flush` when it is
+// zero). There is no timer thread: the owner calls `MaybeSync` periodically
+// (every `fsync_interval` or more often) so an idle tail is synced too.
+//
+// Acknowledgement and the at-least-once window. `Ack` only moves a position
+// in memory. `MaybeSync` (at most once per `checkpoint_interval`), `Sync`, a
+// segment roll and `Close` persist it in the `checkpoint` file (temporary
+// file, fsync, rename) and then delete the segments below it. After a
+// restart, reading starts at the persisted ack: records acked but not yet
+// checkpointed are delivered again. The checkpoint also keeps the next
+// position, so positions never go back even when every segment is gone.
+//
+// Bounds. With `max_bytes` or `max_age` set, the oldest closed segments are
+// deleted when the total size of the segments would exceed `max_bytes` once
+// the active segment is full, or when a segment's last write is older than
+// `max_age`, acked or not. Unacked records deleted this way are counted in
+// `Stats` by cause and logged, and readers positioned on them skip ahead and
+// report the loss. Sizes are checked at every roll; ages on `MaybeSync` and
+// `Sync`, which also close an idle active segment older than `max_age`. A
+// segment's age is that of its last write by the injected clock (for
+// segments found at Open, the file's mtime), not of the samples inside.
+//
+// Corruption never fails Open. On Open every segment is scanned: a bad record
+// or a checksum mismatch at the end of the newest segment is a torn write
+// from a crash and is truncated away; a bad record elsewhere or a bad segment
+// header makes the rest of that segment unreadable (skipped, counted and
+// logged with the file and offset); a gap between segments is logged; an
+// unreadable checkpoint means reading starts at the oldest record present.
+// Open always starts a new segment for appends.
+//
+// Thread-safety: thread-safe. The writer-side methods (Append, AppendBatch,
+// Flush, MaybeSync, Sync, Close) are serialized by one lock and do file I/O
+// under it; one writer thread is the intended use, and MaybeSync from another
+// thread waits for the writer. `Ack`, the accessors and `stats()` take only a
+// short metadata lock never held across I/O, as do readers, so the sender
+// thread reading and acking is not blocked by the writer's write or fsync.
+// One directory is used by one log at a time (an flock on `lock`).
+class WriteAheadLog {
+ public:
+  struct Options {
+    // A segment is closed and a new one started when the next record would
+    // take it past this size; a bigger record gets a segment to itself.
+    uint64_t segment_bytes = 64u << 20;
+    // Longest time a written record stays without fsync while the owner
+    // calls Flush or MaybeSync; zero fsyncs on every Flush.
+    absl::Duration fsync_interval = absl::Seconds(1);
+    // Least time between checkpoint writes by MaybeSync.
+    absl::Duration checkpoint_interval = absl::Seconds(1);
+    // Upper bound on the total size of the segment files; zero is unbounded.
+    // Must be zero or at least twice `segment_bytes`.
+    uint64_t max_bytes = 0;
+    // Segments whose last write is older are deleted; zero keeps them.
+    absl::Duration max_age = absl::ZeroDuration();
+    // Size of the user-space buffer between Append and write(2); records
+    // larger than it are written directly.
+    size_t write_buffer_bytes = 64u << 10;
+  };
+
+  // Counters since Open, except where a field says otherwise.
+  struct Stats {
+    // Now: segment files, their total size, and the positions.
+    uint64_t segments = 0;
+    uint64_t bytes_on_disk = 0;
+    uint64_t first_position = 0;  // Oldest record present.
+    uint64_t next_position = 0;   // Past the last written record.
+    uint64_t acked_position = 0;
+    uint64_t checkpointed_position = 0;
+
+    uint64_t records_appended = 0;  // Written to the file.
+    uint64_t bytes_appended = 0;    // Frames included.
+    // Unacked records found by Open.
+    uint64_t records_replayed = 0;
+    // Records skipped as unreadable (bad frame, bad segment header), by Open
+    // or by a reader, and the bytes skipped with them.
+    uint64_t corrupt_records = 0;
+    uint64_t corrupt_bytes = 0;
+    // Torn tails truncated away by Open, and their bytes.
+    uint64_t torn_tails = 0;
+    uint64_t torn_tail_bytes = 0;
+    // Records missing between consecutive segments at Open.
+    uint64_t missing_records = 0;
+    // Unreadable checkpoint at Open (reading starts at the oldest record).
+    uint64_t checkpoint_errors = 0;
+    // Unacked records and segment bytes deleted by `max_bytes` and `max_age`.
+    uint64_t dropped_records_max_bytes = 0;
+    uint64_t dropped_bytes_max_bytes = 0;
+    uint64_t dropped_records_max_age = 0;
+    uint64_t dropped_bytes_max_age = 0;
+    // Acked segments deleted.
+    uint64_t segments_truncated = 0;
+    uint64_t checkpoints = 0;
+    uint64_t fsyncs = 0;
+    absl::Duration last_fsync_duration;
+  };
+
+  // Opens the log in `dir`, creating the directory when missing, recovers
+  // what is there (see above) and starts a new segment. `clock` and `logger`
+  // must outlive the log. kInvalidArgument for bad options or when `dir` is
+  // not a directory; kFailedPrecondition when another log holds `dir`; an
+  // errno-derived code (kPermissionDenied, kResourceExhausted, ...) with the
+  // path for I/O errors.
+  static absl::StatusOr<std::unique_ptr<WriteAheadLog>> Open(
+      std::string dir, Options options, Clock& clock, const Logger& logger);
+
+  WriteAheadLog(const WriteAheadLog&) = delete;
+  WriteAheadLog& operator=(const WriteAheadLog&) = delete;
+
+  // Close(), logging an error. Readers must be destroyed first.
+  ~WriteAheadLog();
+
+  // Appends `record` to the buffer and returns its position. The record is
+  // written to the file at the latest on the next Flush. On error nothing is
+  // appended: kInvalidArgument when larger than kMaxRecordBytes,
+  // kFailedPrecondition after Close, or the I/O error of a write or roll this
+  // append needed. Allocation-free unless a segment rolls.
+  absl::StatusOr<uint64_t> Append(absl::string_view record)
+      ABSL_LOCKS_EXCLUDED(writer_mu_);
+
+  // Appends `records` in order, then Flush. Returns the position of the
+  // first. On error, the records before the failing one stay appended.
+  absl::StatusOr<uint64_t> AppendBatch(
+      absl::Span<const absl::string_view> records)
+      ABSL_LOCKS_EXCLUDED(writer_mu_);
+
+  // Writes the buffered records to the file (visible to readers from then
+  // on), and fsyncs when `fsync_interval` is zero or has passed. On a write
+  // error the records stay buffered and the next Flush retries them.
+  absl::Status Flush() ABSL_LOCKS_EXCLUDED(writer_mu_);
+
+  // Flush, plus what is due by time: an fsync when `fsync_interval` has
+  // passed, a checkpoint and deletion of acked segments when
+  // `checkpoint_interval` has passed and the ack moved, and `max_age`.
+  absl::Status MaybeSync() ABSL_LOCKS_EXCLUDED(writer_mu_);
+
+  // Flush, fsync, checkpoint and delete acked segments, enforce bounds, now.
+  absl::Status Sync() ABSL_LOCKS_EXCLUDED(writer_mu_);
+
+  // Sync and release the directory. Later appends fail with
+  // kFailedPrecondition; readers may still read. Idempotent.
+  absl::Status Close() ABSL_LOCKS_EXCLUDED(writer_mu_);
+
+  // Every record below `position` was delivered. Positions past the last
+  // written record are clamped; an ack never moves back. Cheap; no I/O.
+  void Ack(uint64_t position) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The position the next Append gets.
+  uint64_t next_position() const ABSL_LOCKS_EXCLUDED(writer_mu_);
+  // One past the last record written to the file (what readers can reach).
+  uint64_t written_position() const ABSL_LOCKS_EXCLUDED(mu_);
+  uint64_t acked_position() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Oldest record present on disk.
+  uint64_t first_position() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  Stats stats() const ABSL_LOCKS_EXCLUDED(mu_);
+  const std::string& dir() const { return dir_; }
+
+ private:
+  friend class Reader;
+  struct Scanned;
+
+  // One segment file. `end` and `readable_bytes` grow while it is active.
+  struct Segment {
+    uint64_t first = 0;           // First position; the file name.
+    uint64_t end = 0;             // One past the last readable record.
+    uint64_t readable_bytes = 0;  // Header plus the frames of [first, end).
+    uint64_t file_bytes = 0;      // Size on disk.
+    absl::Time last_write;
+  };
+
+  WriteAheadLog(std::string dir, Options options, Clock& clock,
+                const Logger& logger);
+
+  absl::Status Recover() ABSL_LOCKS_EXCLUDED(writer_mu_, mu_);
+  absl::StatusOr<Scanned> ScanFile(uint64_t first, bool last);
+  std::string SegmentPath(uint64_t first) const;
+
+  absl::Status StartSegmentLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  absl::Status RollLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  absl::Status FlushBufferLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Publishes the records and bytes written since the last call to readers.
+  void PublishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  absl::Status FsyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Persists the ack when it moved (or `force`), then deletes the segments
+  // below the persisted ack.
+  absl::Status CheckpointLocked(bool force)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Deletes the oldest closed segments beyond `max_bytes` / `max_age`.
+  void EnforceBoundsLocked(absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  absl::Status SyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  void RemoveFiles(const std::vector<uint64_t>& firsts)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+
+  // For readers: the segment holding `position`, or the first one after it
+  // with records, and the current ack. False when no written record is at or
+  // after `position`.
+  bool FindSegment(uint64_t position, Segment* segment, bool* last,
+                   uint64_t* ack) const ABSL_LOCKS_EXCLUDED(mu_);
+  void CountCorruption(uint64_t records, uint64_t bytes)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  const std::string dir_;
+  const Options options_;
+  Clock& clock_;
+  const Logger& logger_;
+
+  // Serializes the writer side and all file changes. Held across I/O.
+  mutable Mutex writer_mu_;
+  int lock_fd_ ABSL_GUARDED_BY(writer_mu_) = -1;
+  int fd_ ABSL_GUARDED_BY(writer_mu_) = -1;  // The active segment.
+  std::string active_path_ ABSL_GUARDED_BY(writer_mu_);
+  uint64_t active_first_ ABSL_GUARDED_BY(writer_mu_) = 0;
+  // Bytes of the active segment written to the file (frame boundary).
+  uint64_t written_bytes_ ABSL_GUARDED_BY(writer_mu_) = 0;
+  std::unique_ptr<char[]> buffer_ ABSL_GUARDED_BY(writer_mu_);
+  size_t buffered_bytes_ ABSL_GUARDED_BY(writer_mu_) = 0;
+  uint64_t next_index_ ABSL_GUARDED_BY(writer_mu_) = 1;
+  // Records and bytes written but not yet published to readers.
+  uint64_t written_end_ ABSL_GUARDED_BY(writer_mu_) = 1;
+  uint64_t unpublished_bytes_ ABSL_GUARDED_BY(writer_mu_) = 0;
+  bool unsynced_ ABSL_GUARDED_BY(writer_mu_) = false;
+  absl::Time last_sync_ ABSL_GUARDED_BY(writer_mu_);
+  absl::Time last_checkpoint_ ABSL_GUARDED_BY(writer_mu_);
+  uint64_t checkpoint_next_ ABSL_GUARDED_BY(writer_mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(writer_mu_) = false;
+
+  // Metadata shared with readers and Ack. Never held across I/O; taken
+  // after `writer_mu_` when both are held.
+  mutable Mutex mu_ ABSL_ACQUIRED_AFTER(writer_mu_);
+  // Oldest first; back() is the active segment.
+  std::deque<Segment> segments_ ABSL_GUARDED_BY(mu_);
+  uint64_t ack_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t checkpointed_ack_ ABSL_GUARDED_BY(mu_) = 0;
+  Stats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace promscrape::remote::wal
+
+#endif  // PLUGIN_REMOTE_WAL_WAL_H_

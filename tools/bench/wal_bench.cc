@@ -1,0 +1,131 @@
+// Write-ahead log (plugin/remote/wal) costs: appending records of a sample's
+// size (~40 bytes) and of 1 KiB in batches of 100 (Append x100 + Flush, as
+// the queue would per scrape), with fsync at most once a second and on every
+// flush; and replay: Open (which scans every segment) plus reading every
+// record back with a Reader.
+//
+//   bazel run -c opt //tools/bench:wal_bench -- [--benchmark_min_time=2]
+//
+// The log lives under $WAL_BENCH_DIR, else $TEST_TMPDIR, else /tmp: fsync
+// numbers are those of that file system. Appends ack as they go, so segments
+// are deleted at each roll and the disk use stays at a few segments.
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "benchmark/benchmark.h"
+#include "plugin/common/clock.h"
+#include "plugin/common/logging.h"
+#include "plugin/remote/wal/format.h"
+#include "plugin/remote/wal/reader.h"
+#include "plugin/remote/wal/wal.h"
+
+namespace promscrape::remote::wal {
+namespace {
+
+constexpr int kBatch = 100;
+
+const Logger& QuietLogger() {
+  static const Logger* logger = new Logger([](LogLevel, absl::string_view) {});
+  return *logger;
+}
+
+std::string BenchDir(absl::string_view name) {
+  const char* base = std::getenv("WAL_BENCH_DIR");
+  if (base == nullptr) base = std::getenv("TEST_TMPDIR");
+  if (base == nullptr) base = "/tmp";
+  std::string dir = absl::StrCat(base, "/wal_bench_", name);
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+std::unique_ptr<WriteAheadLog> OpenOrDie(const std::string& dir,
+                                         WriteAheadLog::Options options) {
+  auto wal = WriteAheadLog::Open(dir, options, Clock::Real(), QuietLogger());
+  if (!wal.ok()) {
+    std::fprintf(stderr, "ERROR %s\n", wal.status().ToString().c_str());
+    std::abort();
+  }
+  return *std::move(wal);
+}
+
+// Args: record bytes, fsync interval in ms (0 = every flush).
+void BM_WriteAheadLog_Append(benchmark::State& state) {
+  const size_t record_bytes = static_cast<size_t>(state.range(0));
+  WriteAheadLog::Options options;
+  options.fsync_interval = absl::Milliseconds(state.range(1));
+  const std::string dir = BenchDir("append");
+  auto wal = OpenOrDie(dir, options);
+  const std::string record(record_bytes, 'r');
+  for (auto _ : state) {
+    for (int i = 0; i < kBatch; ++i) {
+      if (!wal->Append(record).ok()) std::abort();
+    }
+    if (!wal->Flush().ok()) std::abort();
+    wal->Ack(wal->next_position());
+    if (!wal->MaybeSync().ok()) std::abort();
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.SetBytesProcessed(state.iterations() * kBatch * record_bytes);
+  const WriteAheadLog::Stats stats = wal->stats();
+  state.counters["fsyncs"] = static_cast<double>(stats.fsyncs);
+  state.counters["last_fsync_us"] =
+      absl::ToDoubleMicroseconds(stats.last_fsync_duration);
+  wal.reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_WriteAheadLog_Append)
+    ->ArgNames({"bytes", "fsync_ms"})
+    ->Args({40, 1000})
+    ->Args({1024, 1000})
+    ->Args({40, 0})
+    ->Args({1024, 0})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+// Args: record bytes. Replays 64 MiB of records per iteration.
+void BM_WriteAheadLog_Replay(benchmark::State& state) {
+  const size_t record_bytes = static_cast<size_t>(state.range(0));
+  const uint64_t records = (64u << 20) / (record_bytes + kFrameHeaderBytes);
+  const std::string dir = BenchDir("replay");
+  {
+    auto wal = OpenOrDie(dir, {});
+    const std::string record(record_bytes, 'r');
+    for (uint64_t i = 0; i < records; ++i) {
+      if (!wal->Append(record).ok()) std::abort();
+    }
+  }
+  for (auto _ : state) {
+    auto wal = OpenOrDie(dir, {});
+    Reader reader(*wal, 1);
+    Reader::Record record;
+    uint64_t read = 0;
+    for (;;) {
+      absl::StatusOr<bool> more = reader.Next(&record);
+      if (!more.ok()) std::abort();
+      if (!*more) break;
+      benchmark::DoNotOptimize(record.bytes.data());
+      ++read;
+    }
+    if (read != records) std::abort();
+  }
+  state.SetItemsProcessed(state.iterations() * records);
+  state.SetBytesProcessed(state.iterations() * records * record_bytes);
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_WriteAheadLog_Replay)
+    ->ArgName("bytes")
+    ->Arg(40)
+    ->Arg(1024)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+}  // namespace
+}  // namespace promscrape::remote::wal
+
+BENCHMARK_MAIN();

@@ -49,6 +49,14 @@ absl::Status Plugin::StartComponents() {
   options.max_backoff = config_.remote_write.max_backoff;
   options.max_in_flight = static_cast<int>(config_.remote_write.max_in_flight);
   options.ack_timeout = config_.remote_write.ack_timeout;
+  options.wal_dir = config_.remote_write.wal_dir;
+  options.wal_options.fsync_interval = config_.remote_write.wal_fsync_interval;
+  options.wal_options.segment_bytes =
+      static_cast<uint64_t>(config_.remote_write.wal_segment_bytes);
+  options.wal_options.max_bytes =
+      static_cast<uint64_t>(config_.remote_write.wal_max_bytes);
+  options.wal_options.max_age = config_.remote_write.wal_max_age;
+  options.clock = &Clock::Real();
   PROMSCRAPE_ASSIGN_OR_RETURN(
       queue_,
       remote::WriteQueue::Create(std::move(options), registry_, logger_));

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "plugin/common/status.h"
+#include "plugin/config/size.h"
 #include "yaml-cpp/yaml.h"
 
 namespace promscrape::config {
@@ -85,7 +86,9 @@ absl::Status ParseRemoteWrite(const YAML::Node& node, RemoteWriteConfig& rw) {
       node, "remote_write",
       {"target", "wal_dir", "capacity", "max_samples_per_send",
        "batch_send_deadline", "min_backoff", "max_backoff", "flush_timeout",
-       "max_in_flight", "ack_timeout", "metadata_send_interval"}));
+       "max_in_flight", "ack_timeout", "metadata_send_interval",
+       "wal_fsync_interval", "wal_segment_bytes", "wal_max_bytes",
+       "wal_max_age"}));
   for (const auto& entry : node) {
     const std::string key = entry.first.Scalar();
     const std::string path = absl::StrCat("remote_write.", key);
@@ -108,6 +111,18 @@ absl::Status ParseRemoteWrite(const YAML::Node& node, RemoteWriteConfig& rw) {
       PROMSCRAPE_ASSIGN_OR_RETURN(rw.max_backoff, GetDuration(v, path));
     } else if (key == "max_in_flight") {
       PROMSCRAPE_ASSIGN_OR_RETURN(rw.max_in_flight, GetPositiveInt(v, path));
+    } else if (key == "wal_fsync_interval") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(rw.wal_fsync_interval,
+                                  GetDuration(v, path, /*allow_zero=*/true));
+    } else if (key == "wal_max_age") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(rw.wal_max_age,
+                                  GetDuration(v, path, /*allow_zero=*/true));
+    } else if (key == "wal_segment_bytes" || key == "wal_max_bytes") {
+      if (!v.IsScalar()) return KeyError(path, "must be a size like 64MiB");
+      absl::StatusOr<int64_t> size = ParseSize(v.Scalar());
+      if (!size.ok()) return Annotate(size.status(), path);
+      (key == "wal_segment_bytes" ? rw.wal_segment_bytes : rw.wal_max_bytes) =
+          *size;
     } else if (key == "metadata_send_interval") {
       PROMSCRAPE_ASSIGN_OR_RETURN(rw.metadata_send_interval,
                                   GetDuration(v, path, /*allow_zero=*/true));
@@ -121,6 +136,18 @@ absl::Status ParseRemoteWrite(const YAML::Node& node, RemoteWriteConfig& rw) {
   if (rw.max_backoff < rw.min_backoff) {
     return KeyError("remote_write.max_backoff",
                     "must not be less than min_backoff");
+  }
+  if (rw.wal_segment_bytes < 4096) {
+    return KeyError("remote_write.wal_segment_bytes",
+                    absl::StrCat("must be at least 4KiB, got ",
+                                 FormatSize(rw.wal_segment_bytes)));
+  }
+  if (rw.wal_max_bytes != 0 && rw.wal_max_bytes < 2 * rw.wal_segment_bytes) {
+    return KeyError("remote_write.wal_max_bytes",
+                    absl::StrCat("must be 0 (unbounded) or at least twice "
+                                 "wal_segment_bytes (",
+                                 FormatSize(2 * rw.wal_segment_bytes), "), got ",
+                                 FormatSize(rw.wal_max_bytes)));
   }
   if (rw.max_samples_per_send > rw.capacity) {
     return KeyError("remote_write.max_samples_per_send",

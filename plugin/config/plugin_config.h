@@ -14,8 +14,17 @@ namespace promscrape::config {
 struct RemoteWriteConfig {
   // The host's RemoteWrite gRPC address ("host:port").
   std::string target;
-  // Directory of the write-ahead log; empty keeps the queue in memory only.
-  std::string wal_dir;
+  // Directory of the write-ahead log (relative to the host's working
+  // directory); explicitly empty keeps the queue in memory only (lossy).
+  std::string wal_dir = "promscrape-wal";
+  // The log is fsynced at segment rolls and at least this often.
+  absl::Duration wal_fsync_interval = absl::Seconds(1);
+  // Segment file size; the log rolls to a new file past it.
+  int64_t wal_segment_bytes = 64 << 20;
+  // Bounds on the log: past them the oldest segments go, delivered or not
+  // (counted and logged). 0 disables a bound.
+  int64_t wal_max_bytes = int64_t{2} << 30;
+  absl::Duration wal_max_age = absl::ZeroDuration();
   // Samples held in memory before the queue blocks or drops (see below).
   int64_t capacity = 100000;
   // Largest number of samples in one WriteRequest.

@@ -13,6 +13,7 @@
 #include "grpcpp/support/sync_stream.h"
 #include "plugin/common/status.h"
 #include "plugin/common/thread_name.h"
+#include "plugin/common/varint.h"
 #include "plugin/remote/retryable.h"
 #include "plugin/remote/wire_encoder.h"
 
@@ -41,6 +42,9 @@ absl::StatusOr<std::unique_ptr<WriteQueue>> WriteQueue::Create(
   }
   auto queue = std::unique_ptr<WriteQueue>(
       new WriteQueue(std::move(options), registry, logger));
+  if (!queue->options_.wal_dir.empty()) {
+    PROMSCRAPE_RETURN_IF_ERROR(queue->OpenWal(registry));
+  }
   queue->sender_ = std::thread([q = queue.get()] {
     SetCurrentThreadName("ps-remote-write");
     q->Run();
@@ -85,7 +89,80 @@ WriteQueue::WriteQueue(Options options, metrics::Registry& registry,
           "Requests sent again on a new stream after the previous one "
           "broke before acknowledging them.")) {}
 
-WriteQueue::~WriteQueue() { Stop(absl::ZeroDuration()).IgnoreError(); }
+WriteQueue::~WriteQueue() {
+  Stop(absl::ZeroDuration()).IgnoreError();
+  if (wal_collector_ != 0) registry_.RemoveCollector(wal_collector_);
+}
+
+absl::Status WriteQueue::OpenWal(metrics::Registry& registry) {
+  Clock& clock = options_.clock != nullptr ? *options_.clock : Clock::Real();
+  absl::StatusOr<std::unique_ptr<wal::WriteAheadLog>> opened =
+      wal::WriteAheadLog::Open(options_.wal_dir, options_.wal_options, clock,
+                               logger_);
+  if (!opened.ok()) {
+    return Annotate(opened.status(),
+                    absl::StrCat("remote_write.wal_dir \"", options_.wal_dir,
+                                 "\""));
+  }
+  wal_ = *std::move(opened);
+  wal_errors_ = &registry.Counter(
+      "promscrape_remote_wal_write_errors_total",
+      "Appends the write-ahead log failed (disk full, I/O error); their "
+      "samples were queued in memory only, or dropped when it was full.");
+  wal_lost_ = &registry.Counter(
+      "promscrape_remote_wal_records_lost_total",
+      "Unacknowledged write-ahead log records the sender could not read back "
+      "(deleted by wal_max_bytes / wal_max_age, or corrupt).");
+  const uint64_t acked = wal_->acked_position();
+  const uint64_t written = wal_->written_position();
+  {
+    MutexLock lock(&mu_);
+    wal_end_ = written;
+    building_ack_to_ = written;
+    if (written > acked) {
+      // What the last run did not get acknowledged goes first.
+      spilled_ = true;
+      spill_from_ = acked;
+      logger_.Info("remote write: ", written - acked,
+                   " unacknowledged write-ahead log records in ",
+                   options_.wal_dir, " will be sent first");
+    }
+  }
+  reader_ = std::make_unique<wal::Reader>(*wal_, acked);
+  using metrics::FamilyInfo;
+  using metrics::MetricType;
+  wal_collector_ = registry.AddCollector(
+      {
+          {"promscrape_remote_wal_bytes", "Size of the write-ahead log's segment files.", MetricType::kGauge},
+          {"promscrape_remote_wal_segments", "Segment files of the write-ahead log.", MetricType::kGauge},
+          {"promscrape_remote_wal_unacked_records", "Write-ahead log records not yet acknowledged by the host.", MetricType::kGauge},
+          {"promscrape_remote_wal_records_appended_total", "Records written to the write-ahead log.", MetricType::kCounter},
+          {"promscrape_remote_wal_records_replayed_total", "Unacknowledged records found in the write-ahead log at start.", MetricType::kCounter},
+          {"promscrape_remote_wal_corrupt_records_total", "Write-ahead log records skipped as unreadable (bad checksum, bad frame, bad segment header).", MetricType::kCounter},
+          {"promscrape_remote_wal_torn_tails_total", "Torn write-ahead log tails (a crash mid-write) truncated at start.", MetricType::kCounter},
+          {"promscrape_remote_wal_dropped_records_total", "Unacknowledged write-ahead log records deleted by a bound, by bound.", MetricType::kCounter},
+          {"promscrape_remote_wal_fsyncs_total", "fsync calls on write-ahead log segments.", MetricType::kCounter},
+      },
+      [wal = wal_.get()](std::vector<metrics::MetricSample>* out) {
+        const wal::WriteAheadLog::Stats s = wal->stats();
+        auto add = [&](const char* name, double v,
+                       std::vector<metrics::LabelPair> labels = {}) {
+          out->push_back({name, std::move(labels), v});
+        };
+        add("promscrape_remote_wal_bytes", static_cast<double>(s.bytes_on_disk));
+        add("promscrape_remote_wal_segments", static_cast<double>(s.segments));
+        add("promscrape_remote_wal_unacked_records",
+            static_cast<double>(s.next_position - std::min(s.next_position, s.acked_position)));
+        add("promscrape_remote_wal_records_appended_total", static_cast<double>(s.records_appended));
+        add("promscrape_remote_wal_records_replayed_total", static_cast<double>(s.records_replayed));
+        add("promscrape_remote_wal_corrupt_records_total", static_cast<double>(s.corrupt_records));
+        add("promscrape_remote_wal_torn_tails_total", static_cast<double>(s.torn_tails));
+        add("promscrape_remote_wal_dropped_records_total", static_cast<double>(s.dropped_records_max_age), {{"bound", "max_age"}});
+        add("promscrape_remote_wal_dropped_records_total", static_cast<double>(s.dropped_records_max_bytes), {{"bound", "max_bytes"}});
+        add("promscrape_remote_wal_fsyncs_total", static_cast<double>(s.fsyncs));
+      });
+  return absl::OkStatus();
+}
 
 absl::Status WriteQueue::CheckRoomLocked() {
   if (!accepting_) return absl::CancelledError("remote write queue stopped");
@@ -118,6 +195,11 @@ void WriteQueue::CountAddedLocked(int64_t n) {
 
 absl::Status WriteQueue::Append(absl::Span<const model::LabelView> labels,
                                 int64_t timestamp_ms, double value) {
+  if (wal_ != nullptr) {
+    std::string record;
+    wire::AppendSampleRecord(&record, labels, timestamp_ms, value);
+    return AppendRecords(record, 1);
+  }
   MutexLock lock(&mu_);
   PROMSCRAPE_RETURN_IF_ERROR(CheckRoomLocked());
   StartBatchLocked();
@@ -129,6 +211,11 @@ absl::Status WriteQueue::Append(absl::Span<const model::LabelView> labels,
 absl::Status WriteQueue::AppendHistogram(absl::Span<const model::LabelView> labels,
                                          int64_t timestamp_ms,
                                          const v1::Histogram& histogram) {
+  if (wal_ != nullptr) {
+    std::string record;
+    wire::AppendHistogramRecord(&record, labels, timestamp_ms, histogram);
+    return AppendRecords(record, 1);
+  }
   MutexLock lock(&mu_);
   PROMSCRAPE_RETURN_IF_ERROR(CheckRoomLocked());
   StartBatchLocked();
@@ -146,6 +233,7 @@ absl::Status WriteQueue::AppendRecords(absl::string_view records,
     return absl::InvalidArgumentError(absl::StrCat(
         "records do not hold exactly ", samples, " timeseries records"));
   }
+  if (wal_ != nullptr) return AppendRecordsWal(records, samples, accepted);
   MutexLock lock(&mu_);
   if (!accepting_) return absl::CancelledError("remote write queue stopped");
   int64_t queued = 0;
@@ -174,6 +262,200 @@ absl::Status WriteQueue::AppendRecords(absl::string_view records,
   return absl::OkStatus();
 }
 
+void WriteQueue::QueueInMemoryLocked(absl::string_view records,
+                                     int64_t samples, uint64_t wal_ack_to) {
+  int64_t queued = 0;
+  while (queued < samples) {
+    StartBatchLocked();
+    const int64_t n = std::min(samples - queued,
+                               options_.max_samples_per_send - building_samples_);
+    const bool last = queued + n == samples;
+    const int64_t bytes = last ? static_cast<int64_t>(records.size())
+                               : wire::RecordsPrefixSize(records, n);
+    building_.append(records.data(), static_cast<size_t>(bytes));
+    records.remove_prefix(static_cast<size_t>(bytes));
+    queued += n;
+    // Only the batch holding a log record's last part acknowledges it.
+    if (last) building_ack_to_ = wal_ack_to;
+    CountAddedLocked(n);
+  }
+}
+
+absl::Status WriteQueue::AppendRecordsWal(absl::string_view records,
+                                          int64_t samples, int64_t* accepted) {
+  MutexLock append_lock(&append_mu_);
+  {
+    MutexLock lock(&mu_);
+    if (!accepting_) return absl::CancelledError("remote write queue stopped");
+  }
+  // One log record per call: the sample count, then the records.
+  wal_payload_.clear();
+  char head[10];
+  wal_payload_.append(head, static_cast<size_t>(
+                                PutVarint(head, static_cast<uint64_t>(samples)) -
+                                head));
+  wal_payload_.append(records.data(), records.size());
+  const absl::string_view payload = wal_payload_;
+  absl::StatusOr<uint64_t> position =
+      wal_->AppendBatch(absl::MakeConstSpan(&payload, 1));
+  MutexLock lock(&mu_);
+  if (!position.ok()) {
+    wal_errors_->Increment();
+    logger_.Error("remote write: write-ahead log append failed (",
+                  position.status().ToString(),
+                  "); the samples are kept in memory only");
+    if (spilled_ || pending_samples_ + samples > options_.capacity) {
+      dropped_samples_.Add(static_cast<double>(samples));
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "remote write queue full (capacity ", options_.capacity,
+          " samples) and the write-ahead log failed: ",
+          position.status().message()));
+    }
+    // Memory alone: the batch acknowledges no more of the log than before.
+    QueueInMemoryLocked(records, samples, building_ack_to_);
+    if (accepted != nullptr) *accepted = samples;
+    return absl::OkStatus();
+  }
+  wal_end_ = *position + 1;
+  if (!spilled_ && pending_samples_ + samples > options_.capacity) {
+    // Memory is full: from here on the log is the queue until the sender
+    // catches up. What is being built goes first.
+    SealLocked(/*force=*/true);
+    spilled_ = true;
+    spill_from_ = *position;
+    reseek_ = true;
+  }
+  if (spilled_) {
+    wal_only_samples_ += samples;
+    pending_gauge_.Set(static_cast<double>(pending_samples_ + wal_only_samples_));
+    cv_.SignalAll();
+  } else {
+    QueueInMemoryLocked(records, samples, *position + 1);
+  }
+  if (accepted != nullptr) *accepted = samples;
+  return absl::OkStatus();
+}
+
+bool WriteQueue::NeedsRefillLocked() const {
+  if (!spilled_) return false;
+  // Keep about a window of requests ready beyond those in flight.
+  return unacked_.size() - std::min(unacked_.size(), in_flight_) <
+         static_cast<size_t>(options_.max_in_flight);
+}
+
+bool WriteQueue::RefillFromWal() {
+  {
+    MutexLock lock(&mu_);
+    if (reseek_) {
+      reader_->Seek(spill_from_);
+      reseek_ = false;
+    }
+  }
+  // Sealed batches read from the log, with their sample counts and the log
+  // position each acknowledges.
+  struct Read {
+    std::string bytes;
+    int64_t samples = 0;
+    uint64_t ack_to = 0;
+  };
+  std::vector<Read> batches;
+  Read current;
+  int64_t read_samples = 0;
+  const int64_t budget =
+      options_.max_samples_per_send * static_cast<int64_t>(options_.max_in_flight);
+  wal::Reader::Record record;
+  while (read_samples < budget) {
+    absl::StatusOr<bool> got = reader_->Next(&record);
+    if (!got.ok()) {
+      logger_.Error("remote write: reading the write-ahead log: ",
+                    got.status().ToString());
+      break;
+    }
+    if (!*got) break;
+    absl::string_view bytes = record.bytes;
+    uint64_t count = 0;
+    const char* p = bytes.data();
+    const char* end = bytes.data() + bytes.size();
+    int shift = 0;
+    bool ok = false;
+    while (p < end && shift <= 63) {
+      const uint8_t b = static_cast<uint8_t>(*p++);
+      count |= uint64_t{b & 0x7fu} << shift;
+      if (b < 0x80) {
+        ok = true;
+        break;
+      }
+      shift += 7;
+    }
+    bytes.remove_prefix(static_cast<size_t>(p - bytes.data()));
+    if (!ok || wire::RecordsPrefixSize(bytes, static_cast<int64_t>(count)) !=
+                   static_cast<int64_t>(bytes.size())) {
+      // The frame's checksum held, so this is not a torn write; a record we
+      // cannot split would poison every request it went into.
+      logger_.Error("remote write: write-ahead log record ", record.position,
+                    " does not hold remote-write records; skipped");
+      if (wal_lost_ != nullptr) wal_lost_->Increment();
+      current.ack_to = record.position + 1;
+      continue;
+    }
+    int64_t left = static_cast<int64_t>(count);
+    while (left > 0) {
+      const int64_t n =
+          std::min(left, options_.max_samples_per_send - current.samples);
+      const int64_t size = n == left ? static_cast<int64_t>(bytes.size())
+                                     : wire::RecordsPrefixSize(bytes, n);
+      current.bytes.append(bytes.data(), static_cast<size_t>(size));
+      bytes.remove_prefix(static_cast<size_t>(size));
+      current.samples += n;
+      left -= n;
+      if (left == 0) current.ack_to = record.position + 1;
+      if (current.samples >= options_.max_samples_per_send) {
+        read_samples += current.samples;
+        const uint64_t ack_to = current.ack_to;
+        batches.push_back(std::move(current));
+        current = Read();
+        current.ack_to = ack_to;
+      }
+    }
+  }
+  if (current.samples > 0) {
+    read_samples += current.samples;
+    batches.push_back(std::move(current));
+  }
+  const uint64_t lost = reader_->lost_records();
+  if (lost > reader_lost_seen_) {
+    if (wal_lost_ != nullptr) {
+      wal_lost_->Add(static_cast<double>(lost - reader_lost_seen_));
+    }
+    logger_.Warning("remote write: ", lost - reader_lost_seen_,
+                    " unacknowledged write-ahead log records were gone when "
+                    "read back (bounds or corruption); their samples are lost");
+    reader_lost_seen_ = lost;
+  }
+  MutexLock lock(&mu_);
+  for (Read& r : batches) {
+    Batch batch;
+    batch.sequence = next_sequence_++;
+    batch.samples = r.samples;
+    batch.wal_ack_to = r.ack_to;
+    wire::AppendSequence(&r.bytes, batch.sequence);
+    batch.bytes = std::make_shared<const std::string>(std::move(r.bytes));
+    pending_samples_ += batch.samples;
+    wal_only_samples_ = std::max<int64_t>(0, wal_only_samples_ - batch.samples);
+    unacked_.push_back(std::move(batch));
+  }
+  bool progress = !batches.empty();
+  if (spilled_ && reader_->position() >= wal_end_ && !reseek_) {
+    // Caught up: appends go to memory again (under mu_, so none is missed).
+    spilled_ = false;
+    wal_only_samples_ = 0;
+    progress = true;
+  }
+  pending_gauge_.Set(static_cast<double>(pending_samples_ + wal_only_samples_));
+  cv_.SignalAll();
+  return progress;
+}
+
 void WriteQueue::Flush() {
   MutexLock lock(&mu_);
   SealLocked(/*force=*/true);
@@ -187,6 +469,7 @@ void WriteQueue::SealLocked(bool force) {
   Batch batch;
   batch.sequence = next_sequence_++;
   batch.samples = building_samples_;
+  batch.wal_ack_to = building_ack_to_;
   wire::AppendSequence(&building_, batch.sequence);
   last_batch_bytes_ = building_.size();
   batch.bytes = std::make_shared<const std::string>(std::move(building_));
@@ -198,7 +481,7 @@ void WriteQueue::SealLocked(bool force) {
 
 int64_t WriteQueue::PendingSamples() const {
   MutexLock lock(&mu_);
-  return pending_samples_;
+  return pending_samples_ + wal_only_samples_;
 }
 
 absl::Status WriteQueue::Stop(absl::Duration flush_timeout) {
@@ -209,18 +492,33 @@ absl::Status WriteQueue::Stop(absl::Duration flush_timeout) {
     accepting_ = false;
     SealLocked(/*force=*/true);
     absl::Time deadline = absl::Now() + flush_timeout;
-    while (!unacked_.empty()) {
+    while (!unacked_.empty() || spilled_) {
       absl::Duration wait = deadline - absl::Now();
       if (wait <= absl::ZeroDuration()) break;
       cv_.WaitWithTimeout(&mu_, wait);
     }
-    left = pending_samples_;
+    left = pending_samples_ + wal_only_samples_;
     shutdown_ = true;
     stopped_ = true;
     if (active_context_ != nullptr) active_context_->TryCancel();
     cv_.SignalAll();
   }
   if (sender_.joinable()) sender_.join();
+  if (wal_ != nullptr) {
+    // Appends that passed the accepting check before Stop finish first.
+    MutexLock append_lock(&append_mu_);
+    absl::Status closed = wal_->Close();
+    if (!closed.ok()) {
+      logger_.Error("remote write: closing the write-ahead log: ",
+                    closed.ToString());
+    }
+    if (left > 0) {
+      logger_.Info("remote write: ", left,
+                   " samples not yet acknowledged stay in the write-ahead log ",
+                   options_.wal_dir, " and are sent at the next start");
+    }
+    return absl::OkStatus();
+  }
   if (left > 0) {
     dropped_samples_.Add(static_cast<double>(left));
     return absl::DeadlineExceededError(
@@ -231,7 +529,7 @@ absl::Status WriteQueue::Stop(absl::Duration flush_timeout) {
 }
 
 void WriteQueue::WaitForBatchLocked() {
-  while (!shutdown_ && unacked_.empty()) {
+  while (!shutdown_ && unacked_.empty() && !spilled_) {
     if (building_samples_ == 0) {
       cv_.Wait(&mu_);
       continue;
@@ -316,6 +614,7 @@ absl::Status WriteQueue::HandleAckLocked(const v1::WriteAck& ack) {
       sent_samples_.Add(static_cast<double>(done.samples));
     }
     pending_samples_ -= done.samples;
+    if (wal_ != nullptr && done.wal_ack_to > 0) wal_->Ack(done.wal_ack_to);
     unacked_.pop_front();
     if (in_flight_ > 0) {
       --in_flight_;
@@ -332,13 +631,28 @@ void WriteQueue::ReadAcks(
     grpc::ClientReaderWriter<grpc::ByteBuffer, v1::WriteAck>* stream,
     bool* acked) {
   v1::WriteAck ack;
+  absl::Time last_sync = absl::Now();
   while (stream->Read(&ack)) {
-    MutexLock lock(&mu_);
-    absl::Status error = HandleAckLocked(ack);
+    absl::Status error;
+    {
+      MutexLock lock(&mu_);
+      error = HandleAckLocked(ack);
+    }
     if (error.ok()) {
       *acked = true;
+      // Persist the log's ack (and delete delivered segments) now and then;
+      // the log decides what is due.
+      if (wal_ != nullptr && absl::Now() - last_sync >= absl::Milliseconds(100)) {
+        last_sync = absl::Now();
+        absl::Status synced = wal_->MaybeSync();
+        if (!synced.ok()) {
+          logger_.Warning("remote write: write-ahead log sync: ",
+                          synced.ToString());
+        }
+      }
       continue;
     }
+    MutexLock lock(&mu_);
     if (stream_error_.ok()) stream_error_ = error;
     if (active_context_ != nullptr) active_context_->TryCancel();
     cv_.SignalAll();
@@ -377,10 +691,15 @@ absl::Status WriteQueue::RunStream(bool* acked) {
   const size_t window = static_cast<size_t>(options_.max_in_flight);
   while (true) {
     const Batch* next = nullptr;
+    bool refill = false;
     {
       MutexLock lock(&mu_);
       while (true) {
         if (shutdown_ || !stream_error_.ok()) break;
+        if (NeedsRefillLocked()) {
+          refill = true;
+          break;
+        }
         // The oldest unacknowledged request decides the timeout.
         if (in_flight_ > 0) {
           const absl::Duration age = absl::Now() - sent_at_.front();
@@ -413,6 +732,24 @@ absl::Status WriteQueue::RunStream(bool* acked) {
           cv_.WaitWithTimeout(&mu_, wait);
         }
       }
+      if (refill) {
+        // Fall through to the read below, without the lock.
+      } else if (shutdown_ || !stream_error_.ok()) {
+        break;
+      }
+    }
+    if (refill) {
+      if (!RefillFromWal()) {
+        // Nothing readable yet (an I/O error is logged): try again shortly.
+        MutexLock lock(&mu_);
+        if (!shutdown_ && stream_error_.ok()) {
+          cv_.WaitWithTimeout(&mu_, absl::Milliseconds(100));
+        }
+      }
+      continue;
+    }
+    {
+      MutexLock lock(&mu_);
       if (shutdown_ || !stream_error_.ok()) break;
       // Stays valid: references into a deque survive push_back and the
       // ack reader's pop_front of other (older) elements, and a batch is

@@ -21,6 +21,8 @@
 #include "plugin/common/mutex.h"
 #include "plugin/metrics/registry.h"
 #include "plugin/model/labels.h"
+#include "plugin/remote/wal/reader.h"
+#include "plugin/remote/wal/wal.h"
 #include "proto/remote/v1/remote.pb.h"
 
 namespace promscrape::remote {
@@ -36,9 +38,17 @@ namespace promscrape::remote {
 // unacknowledged request from the oldest; a request the host rejects for
 // good is dropped and counted by the ack's code. A batch is kept as the request's protobuf wire
 // bytes (see wire_encoder.h), appended to as samples arrive and sent as is,
-// so nothing builds or serializes messages on the way. Memory is bounded by
-// `capacity` samples; samples beyond it are dropped and counted (a durable
-// queue replaces this later).
+// so nothing builds or serializes messages on the way.
+//
+// With a write-ahead log (`wal_dir`), every AppendRecords call (one scrape's
+// records) is first written to the log (wal/wal.h: written to the file
+// before the call returns, fsynced per the log's policy), and the in-memory
+// batches are only a cache in front of it: when `capacity` samples are
+// waiting, later records stay in the log alone and the sender reads them
+// back from there, in order, once the memory queue drains. Acked requests
+// acknowledge their records in the log. On start, whatever the log holds
+// unacknowledged is sent first. Without a log, memory is bounded by
+// `capacity` samples and samples beyond it are dropped and counted.
 //
 // Thread-safe: Append may be called from any thread. One internal thread
 // sends; Stop joins it.
@@ -56,6 +66,13 @@ class WriteQueue {
     // An unacknowledged request older than this breaks the stream (the host
     // or the network hangs); everything unacked is resent on a new one.
     absl::Duration ack_timeout = absl::Seconds(30);
+    // The write-ahead log's directory; empty keeps the queue in memory only
+    // (lossy when the host is away longer than `capacity` lasts, and on a
+    // crash).
+    std::string wal_dir;
+    wal::WriteAheadLog::Options wal_options;
+    // Time for the log (ages, fsync intervals); null means the real clock.
+    Clock* clock = nullptr;
   };
 
   // Starts the sender thread; connects lazily. `registry` and `logger` must
@@ -105,8 +122,12 @@ class WriteQueue {
   // Idempotent.
   absl::Status Stop(absl::Duration flush_timeout) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Samples queued and not yet acknowledged.
+  // Samples queued and not yet acknowledged (in memory, plus those only in
+  // the log that this process appended).
   int64_t PendingSamples() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The write-ahead log, or null without one (tests, stats).
+  const wal::WriteAheadLog* wal() const { return wal_.get(); }
 
  private:
   // One WriteRequest as wire bytes: `timeseries` records while building;
@@ -117,6 +138,9 @@ class WriteQueue {
     uint64_t sequence = 0;
     int64_t samples = 0;
     bool resent = false;  // Written on a stream that broke before its ack.
+    // With a log: every log record below this is wholly in this batch or
+    // an earlier one, so acking the batch acks the log up to here (0: none).
+    uint64_t wal_ack_to = 0;
   };
 
   WriteQueue(Options options, metrics::Registry& registry,
@@ -141,6 +165,25 @@ class WriteQueue {
   // Waits until a sealed batch is waiting to be sent (sealing the building
   // one when its deadline passes) or shutdown.
   void WaitForBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // AppendRecords with a log: the records go to the log, then to memory
+  // unless the queue has spilled over into the log.
+  absl::Status AppendRecordsWal(absl::string_view records, int64_t samples,
+                                int64_t* accepted)
+      ABSL_LOCKS_EXCLUDED(append_mu_, mu_);
+  // Queues `records` into the building batch, splitting at
+  // max_samples_per_send; every log record below `wal_ack_to` is then in
+  // memory. Returns the number queued (all without `capacity` check).
+  void QueueInMemoryLocked(absl::string_view records, int64_t samples,
+                           uint64_t wal_ack_to)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sender thread: reads records that are only in the log into sealed
+  // batches (up to a window's worth), and leaves spill mode once the reader
+  // has caught up with the log. Takes mu_ itself; I/O runs without it.
+  // Returns whether anything changed (batches queued or spill mode left).
+  bool RefillFromWal() ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Status OpenWal(metrics::Registry& registry);
+  // Whether the sender should read from the log now.
+  bool NeedsRefillLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Checks that the queue accepts one more sample; counts a drop when full.
   absl::Status CheckRoomLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts the building batch's deadline when it is empty.
@@ -163,8 +206,31 @@ class WriteQueue {
   metrics::Metric& ack_timeouts_;
   metrics::Metric& retried_requests_;
 
+  std::unique_ptr<wal::WriteAheadLog> wal_;
+  // Sender thread only: reads back what only the log holds.
+  std::unique_ptr<wal::Reader> reader_;
+  uint64_t reader_lost_seen_ = 0;  // Sender thread only.
+  metrics::Metric* wal_errors_ = nullptr;
+  metrics::Metric* wal_lost_ = nullptr;
+  uint64_t wal_collector_ = 0;
+
+  // Serializes appends with a log: log order and memory order agree. Held
+  // across the log's I/O, never by the sender.
+  Mutex append_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  std::string wal_payload_ ABSL_GUARDED_BY(append_mu_);
+
   mutable Mutex mu_;
   CondVar cv_;
+  // With a log: records from `spill_from_` on are in the log only (the
+  // memory queue was full, or they were there at start), until the sender's
+  // reader reaches `wal_end_`, one past the last record appended.
+  bool spilled_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t spill_from_ ABSL_GUARDED_BY(mu_) = 0;
+  bool reseek_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t wal_end_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t wal_only_samples_ ABSL_GUARDED_BY(mu_) = 0;
+  // The log position the building batch's content acknowledges.
+  uint64_t building_ack_to_ ABSL_GUARDED_BY(mu_) = 0;
   // The building batch's records and sample count.
   std::string building_ ABSL_GUARDED_BY(mu_);
   int64_t building_samples_ ABSL_GUARDED_BY(mu_) = 0;

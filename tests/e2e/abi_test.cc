@@ -425,10 +425,19 @@ TEST(AbiTest, BusyControlPortFailsTheSecondStart) {
   }
   ASSERT_FALSE(port.empty());
   std::string second_config = absl::StrFormat(
-      "control_listen: 127.0.0.1:%s\nremote_write: {target: %s}\n", port,
-      sink.address());
+      "control_listen: 127.0.0.1:%s\n"
+      "remote_write: {target: %s, wal_dir: second-wal}\n",
+      port, sink.address());
   EXPECT_EQ(api.start(second_config.c_str(), &host, err, sizeof err), nullptr);
   EXPECT_THAT(err, HasSubstr("cannot listen on \"127.0.0.1:" + port));
+  // Two plugins never share a write-ahead log: the second is refused with
+  // the directory named.
+  std::string same_wal = absl::StrFormat(
+      "control_listen: 127.0.0.1:0\nremote_write: {target: %s}\n",
+      sink.address());
+  EXPECT_EQ(api.start(same_wal.c_str(), &host, err, sizeof err), nullptr);
+  EXPECT_THAT(err, HasSubstr("remote_write.wal_dir \"promscrape-wal\""));
+  EXPECT_THAT(err, HasSubstr("in use by another log"));
   api.stop(first);
 }
 

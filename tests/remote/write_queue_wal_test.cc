@@ -1,0 +1,207 @@
+// The write queue on its write-ahead log: what the host has not acknowledged
+// survives a stop (or a crash) and is sent first by the next queue on the
+// same directory; a full memory queue spills into the log instead of
+// dropping; the log's bounds drop the oldest records, counted.
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "plugin/common/logging.h"
+#include "plugin/metrics/registry.h"
+#include "plugin/remote/write_queue.h"
+#include "tests/testutil/fake_remote_write.h"
+#include "tests/testutil/status_matchers.h"
+
+namespace promscrape::remote {
+namespace {
+
+using ::promscrape::testing::FakeRemoteWrite;
+
+std::string TempDir(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  return absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
+}
+
+WriteQueue::Options WalOptions(const std::string& target,
+                               const std::string& dir) {
+  WriteQueue::Options options;
+  options.target = target;
+  options.capacity = 1000;
+  options.max_samples_per_send = 10;
+  options.batch_send_deadline = absl::Milliseconds(20);
+  options.min_backoff = absl::Milliseconds(5);
+  options.max_backoff = absl::Milliseconds(50);
+  options.wal_dir = dir;
+  options.wal_options.segment_bytes = 4096;
+  return options;
+}
+
+Logger QuietLogger() {
+  return Logger([](LogLevel, absl::string_view) {});
+}
+
+void AppendSample(WriteQueue& queue, int i) {
+  std::string instance = "host-" + std::to_string(i % 7);
+  std::vector<model::LabelView> labels = {
+      {"__name__", "up"}, {"instance", instance}, {"job", "node"}};
+  PROMSCRAPE_ASSERT_OK(queue.Append(labels, 1000 + i, i));
+}
+
+// The values the host stored, in arrival order.
+std::vector<double> Values(const FakeRemoteWrite& host) {
+  std::vector<double> out;
+  for (const v1::WriteRequest& r : host.requests()) {
+    for (const v1::TimeSeries& ts : r.timeseries()) {
+      for (const v1::Sample& s : ts.samples()) out.push_back(s.value());
+    }
+  }
+  return out;
+}
+
+std::vector<double> Range(int from, int to) {
+  std::vector<double> out;
+  for (int i = from; i < to; ++i) out.push_back(i);
+  return out;
+}
+
+double MetricValue(metrics::Registry& registry, const std::string& name) {
+  double sum = 0;
+  for (const auto& m : registry.Collect()) {
+    if (m.name == name) sum += m.value;
+  }
+  return sum;
+}
+
+TEST(WriteQueueWalTest, UnacknowledgedSamplesSurviveARestart) {
+  const std::string dir = TempDir("restart");
+  Logger logger = QuietLogger();
+  {
+    metrics::Registry registry;
+    PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+        auto queue,
+        WriteQueue::Create(WalOptions("127.0.0.1:1", dir), registry, logger));
+    for (int i = 0; i < 55; ++i) AppendSample(*queue, i);
+    // The host never answered: nothing is lost, it stays in the log.
+    PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Milliseconds(50)));
+    EXPECT_EQ(MetricValue(registry, "promscrape_remote_samples_dropped_total"),
+              0);
+  }
+  FakeRemoteWrite host;
+  metrics::Registry registry;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue,
+      WriteQueue::Create(WalOptions(host.address(), dir), registry, logger));
+  for (int i = 55; i < 60; ++i) AppendSample(*queue, i);
+  ASSERT_TRUE(host.WaitForSamples(60, absl::Seconds(10)));
+  PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
+  // The old records first, then the new ones, each once.
+  EXPECT_EQ(Values(host), Range(0, 60));
+  EXPECT_GE(MetricValue(registry, "promscrape_remote_wal_records_replayed_total"),
+            1);
+}
+
+TEST(WriteQueueWalTest, AcknowledgedSamplesAreNotSentAgain) {
+  const std::string dir = TempDir("acked");
+  Logger logger = QuietLogger();
+  {
+    FakeRemoteWrite host;
+    metrics::Registry registry;
+    PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+        auto queue,
+        WriteQueue::Create(WalOptions(host.address(), dir), registry, logger));
+    for (int i = 0; i < 40; ++i) AppendSample(*queue, i);
+    ASSERT_TRUE(host.WaitForSamples(40, absl::Seconds(10)));
+    PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
+  }
+  FakeRemoteWrite host;
+  metrics::Registry registry;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue,
+      WriteQueue::Create(WalOptions(host.address(), dir), registry, logger));
+  AppendSample(*queue, 40);
+  ASSERT_TRUE(host.WaitForSamples(1, absl::Seconds(10)));
+  PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
+  EXPECT_EQ(Values(host), Range(40, 41));
+}
+
+// Memory holds `capacity` samples; beyond it the log alone keeps them and
+// the sender reads them back, in order, once the host answers again.
+TEST(WriteQueueWalTest, FullMemorySpillsIntoTheLogInsteadOfDropping) {
+  const std::string dir = TempDir("spill");
+  FakeRemoteWrite host;
+  host.HoldAcks(true);
+  metrics::Registry registry;
+  Logger logger = QuietLogger();
+  WriteQueue::Options options = WalOptions(host.address(), dir);
+  options.capacity = 30;
+  options.max_in_flight = 2;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue, WriteQueue::Create(options, registry, logger));
+  for (int i = 0; i < 500; ++i) AppendSample(*queue, i);
+  EXPECT_EQ(queue->PendingSamples(), 500);
+  host.HoldAcks(false);
+  ASSERT_TRUE(host.WaitForSamples(500, absl::Seconds(20)));
+  // Memory again once caught up.
+  for (int i = 500; i < 520; ++i) AppendSample(*queue, i);
+  ASSERT_TRUE(host.WaitForSamples(520, absl::Seconds(10)));
+  PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
+  EXPECT_EQ(Values(host), Range(0, 520));
+  EXPECT_EQ(MetricValue(registry, "promscrape_remote_samples_dropped_total"),
+            0);
+}
+
+// The log's size bound drops the oldest records (counted), never the
+// newest, and the queue keeps going.
+TEST(WriteQueueWalTest, SizeBoundDropsTheOldestAndCountsThem) {
+  const std::string dir = TempDir("bound");
+  Logger logger = QuietLogger();
+  {
+    metrics::Registry registry;
+    WriteQueue::Options options = WalOptions("127.0.0.1:1", dir);
+    options.wal_options.max_bytes = 3 * 4096;
+    PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+        auto queue, WriteQueue::Create(options, registry, logger));
+    for (int i = 0; i < 2000; ++i) AppendSample(*queue, i);
+    PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Milliseconds(20)));
+    EXPECT_GT(MetricValue(registry, "promscrape_remote_wal_dropped_records_total"),
+              0);
+    EXPECT_LE(MetricValue(registry, "promscrape_remote_wal_bytes"), 3 * 4096);
+  }
+  FakeRemoteWrite host;
+  metrics::Registry registry;
+  WriteQueue::Options options = WalOptions(host.address(), dir);
+  options.wal_options.max_bytes = 3 * 4096;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue, WriteQueue::Create(options, registry, logger));
+  // What is left is the newest, contiguous, ending with the last sample.
+  for (int i = 0; i < 500 && Values(host).empty(); ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
+  std::vector<double> got = Values(host);
+  ASSERT_FALSE(got.empty());
+  EXPECT_LT(got.size(), 2000u);
+  EXPECT_EQ(got.back(), 1999);
+  for (size_t i = 1; i < got.size(); ++i) EXPECT_EQ(got[i], got[i - 1] + 1);
+}
+
+TEST(WriteQueueWalTest, UnusableDirectoryIsAClearError) {
+  metrics::Registry registry;
+  Logger logger = QuietLogger();
+  const std::string file = TempDir("not-a-dir");
+  FILE* f = std::fopen(file.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
+  auto queue = WriteQueue::Create(WalOptions("127.0.0.1:1", file), registry,
+                                  logger);
+  ASSERT_FALSE(queue.ok());
+  EXPECT_THAT(std::string(queue.status().message()),
+              ::testing::HasSubstr("not-a-dir"));
+}
+
+}  // namespace
+}  // namespace promscrape::remote

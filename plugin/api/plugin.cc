@@ -85,6 +85,10 @@ absl::Status Plugin::StartComponents() {
 
   control_ = std::make_unique<service::ControlHandler>(*scrape_, *discovery_,
                                                        registry_, clock_);
+  control_->SetInstallListener(
+      [sink = sink_.get()](const config::PrometheusConfig& config) {
+        sink->SetExternalLabels(config.global.external_labels);
+      });
   if (!config_.scrape_config_file.empty()) {
     absl::StatusOr<config::PrometheusConfig> scrape_config =
         config::LoadPrometheusConfigFile(config_.scrape_config_file);

@@ -46,8 +46,10 @@ namespace {
 class QueueAppender final : public model::Appender {
  public:
   QueueAppender(QueueSink& sink, WriteQueue& queue,
-                const Logger& logger, metrics::Metric& dropped_histograms)
-      : sink_(sink),
+                const Logger& logger, metrics::Metric& dropped_histograms,
+                std::shared_ptr<const model::Labels> external)
+      : external_(std::move(external)),
+        sink_(sink),
         queue_(queue),
         logger_(logger),
         dropped_histograms_(dropped_histograms),
@@ -61,7 +63,7 @@ class QueueAppender final : public model::Appender {
   model::AppendStatus Append(const model::SeriesLabels& series,
                               int64_t timestamp_ms, double value) override {
     encoder_.Begin(&records_);
-    for (const model::LabelView l : series) encoder_.AddLabel(l.name, l.value);
+    AddLabels(series);
     encoder_.FinishWithSample(timestamp_ms, value);
     ++samples_;
     return model::AppendStatus::kOk;
@@ -74,7 +76,7 @@ class QueueAppender final : public model::Appender {
     h.set_timestamp(timestamp_ms);
     h.SerializeToString(&histogram_bytes_);
     encoder_.Begin(&records_);
-    for (const model::LabelView l : series) encoder_.AddLabel(l.name, l.value);
+    AddLabels(series);
     encoder_.FinishWithHistogram(histogram_bytes_);
     histogram_indices_.push_back(samples_);
     ++samples_;
@@ -84,7 +86,7 @@ class QueueAppender final : public model::Appender {
   void AppendExemplar(const model::SeriesLabels& series,
                       const model::Exemplar& exemplar) override {
     encoder_.Begin(&records_);
-    for (const model::LabelView l : series) encoder_.AddLabel(l.name, l.value);
+    AddLabels(series);
     encoder_.FinishWithExemplar(exemplar.labels, exemplar.value,
                                 exemplar.timestamp_ms);
     // The queue counts records; an exemplar is one.
@@ -114,6 +116,28 @@ class QueueAppender final : public model::Appender {
   }
 
  private:
+  // The series' labels merged with the external labels, in name order; on
+  // a name both have, the series' value wins (Prometheus'
+  // processExternalLabels).
+  void AddLabels(const model::SeriesLabels& series) {
+    if (external_->empty()) {
+      for (const model::LabelView l : series) encoder_.AddLabel(l.name, l.value);
+      return;
+    }
+    auto ext = external_->begin();
+    const auto ext_end = external_->end();
+    for (const model::LabelView l : series) {
+      while (ext != ext_end && absl::string_view(ext->name) < l.name) {
+        encoder_.AddLabel(ext->name, ext->value);
+        ++ext;
+      }
+      if (ext != ext_end && absl::string_view(ext->name) == l.name) ++ext;
+      encoder_.AddLabel(l.name, l.value);
+    }
+    for (; ext != ext_end; ++ext) encoder_.AddLabel(ext->name, ext->value);
+  }
+
+  const std::shared_ptr<const model::Labels> external_;
   QueueSink& sink_;
   WriteQueue& queue_;
   const Logger& logger_;
@@ -136,8 +160,20 @@ QueueSink::QueueSink(WriteQueue& queue, metrics::Registry& registry,
           "Native histogram samples the write queue refused.")) {}
 
 std::unique_ptr<model::Appender> QueueSink::NewAppender() {
+  std::shared_ptr<const model::Labels> external;
+  {
+    MutexLock lock(&mu_);
+    external = external_labels_;
+  }
   return std::make_unique<QueueAppender>(*this, queue_, logger_,
-                                         dropped_histograms_);
+                                         dropped_histograms_,
+                                         std::move(external));
+}
+
+void QueueSink::SetExternalLabels(model::Labels labels) {
+  auto next = std::make_shared<const model::Labels>(std::move(labels));
+  MutexLock lock(&mu_);
+  external_labels_ = std::move(next);
 }
 
 namespace {

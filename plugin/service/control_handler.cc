@@ -27,6 +27,7 @@ absl::StatusOr<scrape::Manager::ApplyResult> ControlHandler::InstallConfig(
   PROMSCRAPE_ASSIGN_OR_RETURN(scrape::Manager::ApplyResult result,
                               scrape_.ApplyConfig(config));
   discovery_.ApplyConfig(config);
+  if (listener_) listener_(config);
   config_source_ = std::move(source);
   config_applied_ = clock_.Now();
   return result;

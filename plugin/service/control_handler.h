@@ -31,6 +31,12 @@ class ControlHandler final : public ControlBackend {
   ControlHandler(scrape::Manager& scrape, discovery::Manager& discovery,
                  metrics::Registry& registry, const Clock& clock);
 
+  // Called with each prometheus.yml once the engine took it (for the parts
+  // that live outside the engine, e.g. external labels for remote write).
+  // Set before the first InstallConfig.
+  using InstallListener = std::function<void(const config::PrometheusConfig&)>;
+  void SetInstallListener(InstallListener listener) { listener_ = std::move(listener); }
+
   // Installs a validated prometheus.yml; `source` says where it came from
   // (GetConfig shows it). On error the running config stays.
   absl::StatusOr<scrape::Manager::ApplyResult> InstallConfig(
@@ -69,6 +75,7 @@ class ControlHandler final : public ControlBackend {
   // Serializes config installs (engine, then discovery) and guards what
   // GetConfig reports about the last one.
   Mutex mu_;
+  InstallListener listener_;
   std::string config_source_ ABSL_GUARDED_BY(mu_);
   absl::Time config_applied_ ABSL_GUARDED_BY(mu_);
 };

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -287,6 +288,20 @@ TEST(AbiTest, HostWithOtherAbiVersionIsRefused) {
   EXPECT_THAT(err, HasSubstr("abi_version"));
 }
 
+// Gives a plugin config its own write-ahead log directory, so that what one
+// test leaves unacknowledged is never replayed into the next one.
+std::string WithOwnWal(const std::string& config) {
+  static int next = 0;
+  const std::string marker = "remote_write: {";
+  const size_t at = config.find(marker);
+  if (at == std::string::npos) return config;
+  std::string out = config;
+  out.insert(at + marker.size(),
+             absl::StrCat("wal_dir: ", std::getenv("TEST_TMPDIR"), "/wal-",
+                          next++, ", "));
+  return out;
+}
+
 TEST(AbiTest, SelfMetricsReachTheHostOverRemoteWrite) {
   const Api& api = LoadApi();
   FakeRemoteWrite sink;
@@ -298,7 +313,7 @@ TEST(AbiTest, SelfMetricsReachTheHostOverRemoteWrite) {
       "self_metrics: {interval: 100ms, job: selftest}\n",
       sink.address());
   char err[256] = {0};
-  promscrape_plugin* plugin = api.start(config.c_str(), &host, err, sizeof err);
+  promscrape_plugin* plugin = api.start(WithOwnWal(config).c_str(), &host, err, sizeof err);
   ASSERT_NE(plugin, nullptr) << err;
   ASSERT_TRUE(sink.WaitForSamples(10, absl::Seconds(20)));
   api.stop(plugin);
@@ -322,6 +337,41 @@ TEST(AbiTest, SelfMetricsReachTheHostOverRemoteWrite) {
   EXPECT_TRUE(log.Contains("control service listening on 127.0.0.1:"));
 }
 
+// prometheus.yml's global.external_labels reach the host on every series,
+// the series' own labels winning (Prometheus' remote write).
+TEST(AbiTest, ExternalLabelsReachTheHost) {
+  const Api& api = LoadApi();
+  FakeRemoteWrite sink;
+  LogRecorder log;
+  promscrape_host host = HostFor(log);
+  const std::string yml = absl::StrCat(std::getenv("TEST_TMPDIR"), "/ext.yml");
+  std::ofstream(yml) << "global:\n  external_labels: {replica: r1, job: ignored}\n"
+                        "scrape_configs: []\n";
+  std::string config = absl::StrFormat(
+      "control_listen: 127.0.0.1:0\n"
+      "scrape_config_file: %s\n"
+      "remote_write: {target: %s, batch_send_deadline: 10ms}\n"
+      "self_metrics: {interval: 100ms, job: selftest}\n",
+      yml, sink.address());
+  char err[256] = {0};
+  promscrape_plugin* plugin =
+      api.start(WithOwnWal(config).c_str(), &host, err, sizeof err);
+  ASSERT_NE(plugin, nullptr) << err;
+  ASSERT_TRUE(sink.WaitForSamples(10, absl::Seconds(20)));
+  api.stop(plugin);
+  int checked = 0;
+  for (const auto& request : sink.requests()) {
+    for (const auto& ts : request.timeseries()) {
+      std::map<std::string, std::string> labels;
+      for (const auto& l : ts.labels()) labels[l.name()] = l.value();
+      EXPECT_EQ(labels["replica"], "r1");
+      EXPECT_EQ(labels["job"], "selftest");
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 0);
+}
+
 TEST(AbiTest, StopFlushesQueuedSamplesBeforeReturning) {
   const Api& api = LoadApi();
   FakeRemoteWrite sink;
@@ -335,7 +385,7 @@ TEST(AbiTest, StopFlushesQueuedSamplesBeforeReturning) {
   LogRecorder log;
   promscrape_host host = HostFor(log);
   char err[256] = {0};
-  promscrape_plugin* plugin = api.start(config.c_str(), &host, err, sizeof err);
+  promscrape_plugin* plugin = api.start(WithOwnWal(config).c_str(), &host, err, sizeof err);
   ASSERT_NE(plugin, nullptr) << err;
   // The first self scrape is queued before start returns.
   api.stop(plugin);
@@ -375,7 +425,7 @@ TEST(AbiTest, ShutdownScrapeReachesTheHostBeforeStopReturns) {
   LogRecorder log;
   promscrape_host host = HostFor(log);
   char err[256] = {0};
-  promscrape_plugin* plugin = api.start(config.c_str(), &host, err, sizeof err);
+  promscrape_plugin* plugin = api.start(WithOwnWal(config).c_str(), &host, err, sizeof err);
   ASSERT_NE(plugin, nullptr) << err;
   EXPECT_EQ(sink.samples(), 0);
   api.stop(plugin);
@@ -449,7 +499,7 @@ TEST(AbiTest, StopIsIdempotentAndIgnoresNull) {
       sink.address());
   char err[256] = {0};
   promscrape_plugin* plugin =
-      api.start(config.c_str(), nullptr, err, sizeof err);
+      api.start(WithOwnWal(config).c_str(), nullptr, err, sizeof err);
   ASSERT_NE(plugin, nullptr) << err;
   api.stop(plugin);
   api.stop(plugin);
@@ -469,12 +519,12 @@ TEST(AbiTest, HundredStartStopCyclesLeaveNoThreadsBehind) {
       sink.address());
   char err[256] = {0};
   // One warm-up cycle lets gRPC start its process-wide threads.
-  promscrape_plugin* plugin = api.start(config.c_str(), &host, err, sizeof err);
+  promscrape_plugin* plugin = api.start(WithOwnWal(config).c_str(), &host, err, sizeof err);
   ASSERT_NE(plugin, nullptr) << err;
   api.stop(plugin);
   const int baseline = ThreadCount();
   for (int i = 0; i < 100; ++i) {
-    plugin = api.start(config.c_str(), &host, err, sizeof err);
+    plugin = api.start(WithOwnWal(config).c_str(), &host, err, sizeof err);
     ASSERT_NE(plugin, nullptr) << "cycle " << i << ": " << err;
     api.stop(plugin);
   }

@@ -112,6 +112,25 @@ TEST_F(QueueSinkTest, ExemplarsTravelInRecordsOfTheirOwn) {
   EXPECT_EQ(e.exemplars(0).timestamp(), 999);
 }
 
+// Prometheus' processExternalLabels: external labels join every series in
+// name order; a label the series has keeps the series' value.
+TEST_F(QueueSinkTest, ExternalLabelsAreMergedSeriesWins) {
+  sink_->SetExternalLabels(model::Labels::Of(
+      {{"Zone", "z1"}, {"job", "external"}, {"region", "eu"}}));
+  auto app = sink_->NewAppender();
+  app->Append(model::CompactLabels(
+                  model::Labels::Of({{"__name__", "up"}, {"job", "a"}})),
+              1000, 1);
+  PROMSCRAPE_ASSERT_OK(app->Commit());
+  ASSERT_TRUE(host_.WaitForSamples(1, absl::Seconds(10)));
+  PROMSCRAPE_ASSERT_OK(queue_->Stop(absl::Seconds(10)));
+  const v1::TimeSeries ts = host_.requests()[0].timeseries(0);
+  std::vector<std::string> got;
+  for (const auto& l : ts.labels()) got.push_back(l.name() + "=" + l.value());
+  EXPECT_THAT(got, ::testing::ElementsAre("Zone=z1", "__name__=up", "job=a",
+                                          "region=eu"));
+}
+
 TEST_F(QueueSinkTest, RollbackSendsNothing) {
   auto app = sink_->NewAppender();
   app->Append(model::CompactLabels(model::Labels::Of({{"__name__", "up"}})),

@@ -1,5 +1,7 @@
 #include "plugin/api/plugin.h"
 
+#include <unistd.h>
+
 #include <utility>
 #include <vector>
 
@@ -66,6 +68,14 @@ absl::Status Plugin::StartComponents() {
   scrape_options.scrape_on_shutdown = config_.scrape_on_shutdown;
   scrape_options.initial_scrape_offset = config_.initial_scrape_offset;
   scrape_options.clock = &clock_;
+  // Replicas with distinct host names or external labels scrape a target
+  // at different phases, as Prometheus servers do.
+  char hostname[256] = {0};
+  if (gethostname(hostname, sizeof hostname - 1) == 0) {
+    scrape_options.offset_seed_hostname = std::string(hostname);
+  } else {
+    scrape_options.offset_seed_hostname = std::string();
+  }
   PROMSCRAPE_ASSIGN_OR_RETURN(
       scrape_,
       scrape::Manager::Create(scrape_options, *sink_, registry_, logger_));

@@ -131,7 +131,11 @@ absl::StatusOr<Manager::ApplyResult> Manager::ApplyConfig(
   services.sink = &sink_;
   services.buffers = &buffers_;
   services.clock = options_.clock;
-  services.offset_seed = options_.offset_seed;
+  services.offset_seed =
+      options_.offset_seed_hostname.has_value()
+          ? OffsetSeed(*options_.offset_seed_hostname,
+                       cfg.global.external_labels)
+          : options_.offset_seed;
   services.initial_scrape_offset = options_.initial_scrape_offset;
   services.skip_offsetting_for_test = options_.skip_offsetting_for_test;
   services.scrape_on_shutdown = options_.scrape_on_shutdown;

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,10 @@ class Manager {
     // Prometheus' offset seed (hostname + external labels), spreading HA
     // replicas; 0 is fine for a single instance.
     uint64_t offset_seed = 0;
+    // When set, the seed is derived as Prometheus derives it at every
+    // ApplyConfig: OffsetSeed(hostname, global.external_labels), replacing
+    // `offset_seed`. A job's loops take the seed when its pool is created.
+    std::optional<std::string> offset_seed_hostname;
 
     // Tests: services to use instead of the manager's own HTTP client,
     // timer and workers (a FakeScraper, Scheduler::CreateManualForTest, an

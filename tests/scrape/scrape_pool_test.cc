@@ -350,6 +350,36 @@ std::vector<RecordedSample> Samples(FakeEngine& e) {
   return out;
 }
 
+// The manager derives the seed from the host name and the config's
+// external labels (Prometheus' setOffsetSeed at ApplyConfig): replicas that
+// differ only in external labels scrape the same target at different
+// phases; the same labels on the same host give the same phase.
+TEST(ScrapeManager, ReplicasWithDistinctExternalLabelsScrapeAtDistinctPhases) {
+  auto first_scrape = [](const std::string& replica) {
+    Manager::Options o;
+    o.offset_seed_hostname = "node-1";
+    FakeEngine e(o);
+    const absl::Time t0 = e.clock.Now();
+    e.scraper.SetBody(kUrl, "m 1\n");
+    EXPECT_TRUE(e.Apply(absl::StrCat(
+                            "global: {external_labels: {replica: ", replica,
+                            "}}\n",
+                            Job("    static_configs: [{targets: [\"a:80\"]}]\n")))
+                    .ok());
+    e.Advance(kInterval + absl::Seconds(1));
+    e.manager().Stop();
+    std::vector<RecordedSample> s = Samples(e);
+    return s.empty() ? absl::InfiniteDuration()
+                     : absl::FromUnixMillis(s[0].timestamp_ms) - t0;
+  };
+  const absl::Duration a = first_scrape("a");
+  const absl::Duration b = first_scrape("b");
+  EXPECT_LE(a, kInterval);
+  EXPECT_LE(b, kInterval);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(first_scrape("a"), a);
+}
+
 Manager::Options NoJitter() {
   Manager::Options o;
   o.skip_offsetting_for_test = true;

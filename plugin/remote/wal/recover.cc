@@ -1,8 +1,6 @@
 // WriteAheadLog::Open's recovery: the lock, the checkpoint, and the scan of
 // every segment (torn tails, corruption, gaps). See wal.h.
 
-#include "plugin/remote/wal/wal.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +17,7 @@
 #include "plugin/common/status.h"
 #include "plugin/remote/wal/file_io.h"
 #include "plugin/remote/wal/format.h"
+#include "plugin/remote/wal/wal.h"
 
 namespace promscrape::remote::wal {
 

@@ -58,9 +58,10 @@ class Reader;
 // segment's age is that of its last write by the injected clock (for
 // segments found at Open, the file's mtime), not of the samples inside.
 //
-// Corruption never fails Open. On Open every segment is scanned: a bad record
-// or a checksum mismatch at the end of the newest segment is a torn write
-// from a crash and is truncated away; a bad record elsewhere or a bad segment
+// Corruption never fails Open. On Open every segment is scanned: a bad or
+// partial record in the newest segment with no valid record after it is a
+// torn write from a crash and is truncated away; a bad record elsewhere (a
+// valid one follows, or an older segment) or a bad segment
 // header makes the rest of that segment unreadable (skipped, counted and
 // logged with the file and offset); a gap between segments is logged; an
 // unreadable checkpoint means reading starts at the oldest record present.
@@ -69,9 +70,10 @@ class Reader;
 // Thread-safety: thread-safe. The writer-side methods (Append, AppendBatch,
 // Flush, MaybeSync, Sync, Close) are serialized by one lock and do file I/O
 // under it; one writer thread is the intended use, and MaybeSync from another
-// thread waits for the writer. `Ack`, the accessors and `stats()` take only a
-// short metadata lock never held across I/O, as do readers, so the sender
-// thread reading and acking is not blocked by the writer's write or fsync.
+// thread waits for the writer. `Ack`, `stats()` and the accessors other than
+// `next_position()` take only a short metadata lock never held across I/O,
+// as do readers, so the sender thread reading and acking is not blocked by
+// the writer's write or fsync.
 // One directory is used by one log at a time (an flock on `lock`).
 class WriteAheadLog {
  public:
@@ -181,7 +183,8 @@ class WriteAheadLog {
   // written record are clamped; an ack never moves back. Cheap; no I/O.
   void Ack(uint64_t position) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // The position the next Append gets.
+  // The position the next Append gets. Waits for a writer-side call in
+  // progress (it is the writer's state).
   uint64_t next_position() const ABSL_LOCKS_EXCLUDED(writer_mu_);
   // One past the last record written to the file (what readers can reach).
   uint64_t written_position() const ABSL_LOCKS_EXCLUDED(mu_);

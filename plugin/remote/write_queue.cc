@@ -45,6 +45,15 @@ absl::StatusOr<std::unique_ptr<WriteQueue>> WriteQueue::Create(
   if (!queue->options_.wal_dir.empty()) {
     PROMSCRAPE_RETURN_IF_ERROR(queue->OpenWal(registry));
   }
+  queue->lag_collector_ = registry.AddCollector(
+      {{"promscrape_remote_queue_lag_seconds",
+        "Age of the oldest sample the host has not acknowledged (0 when "
+        "none is waiting).",
+        metrics::MetricType::kGauge}},
+      [q = queue.get()](std::vector<metrics::MetricSample>* out) {
+        out->push_back({"promscrape_remote_queue_lag_seconds", {},
+                        absl::ToDoubleSeconds(q->Lag())});
+      });
   queue->sender_ = std::thread([q = queue.get()] {
     SetCurrentThreadName("ps-remote-write");
     q->Run();
@@ -91,6 +100,7 @@ WriteQueue::WriteQueue(Options options, metrics::Registry& registry,
 
 WriteQueue::~WriteQueue() {
   Stop(absl::ZeroDuration()).IgnoreError();
+  if (lag_collector_ != 0) registry_.RemoveCollector(lag_collector_);
   if (wal_collector_ != 0) registry_.RemoveCollector(wal_collector_);
 }
 
@@ -123,6 +133,7 @@ absl::Status WriteQueue::OpenWal(metrics::Registry& registry) {
       // What the last run did not get acknowledged goes first.
       spilled_ = true;
       spill_from_ = acked;
+      spilled_since_ = absl::Now();
       logger_.Info("remote write: ", written - acked,
                    " unacknowledged write-ahead log records in ",
                    options_.wal_dir, " will be sent first");
@@ -177,6 +188,7 @@ absl::Status WriteQueue::CheckRoomLocked() {
 void WriteQueue::StartBatchLocked() {
   if (building_samples_ != 0) return;
   building_since_ = absl::Now();
+  building_oldest_ = building_since_;
   if (building_.capacity() < last_batch_bytes_) {
     building_.reserve(last_batch_bytes_);
   }
@@ -324,6 +336,7 @@ absl::Status WriteQueue::AppendRecordsWal(absl::string_view records,
     spilled_ = true;
     spill_from_ = *position;
     reseek_ = true;
+    spilled_since_ = absl::Now();
   }
   if (spilled_) {
     wal_only_samples_ += samples;
@@ -438,6 +451,7 @@ bool WriteQueue::RefillFromWal() {
     batch.sequence = next_sequence_++;
     batch.samples = r.samples;
     batch.wal_ack_to = r.ack_to;
+    batch.oldest = spilled_since_;
     wire::AppendSequence(&r.bytes, batch.sequence);
     batch.bytes = std::make_shared<const std::string>(std::move(r.bytes));
     pending_samples_ += batch.samples;
@@ -470,6 +484,7 @@ void WriteQueue::SealLocked(bool force) {
   batch.sequence = next_sequence_++;
   batch.samples = building_samples_;
   batch.wal_ack_to = building_ack_to_;
+  batch.oldest = building_oldest_;
   wire::AppendSequence(&building_, batch.sequence);
   last_batch_bytes_ = building_.size();
   batch.bytes = std::make_shared<const std::string>(std::move(building_));
@@ -477,6 +492,16 @@ void WriteQueue::SealLocked(bool force) {
   building_samples_ = 0;
   unacked_.push_back(std::move(batch));
   cv_.SignalAll();
+}
+
+absl::Duration WriteQueue::Lag() const {
+  MutexLock lock(&mu_);
+  absl::Time oldest = absl::InfiniteFuture();
+  if (!unacked_.empty()) oldest = unacked_.front().oldest;
+  if (spilled_) oldest = std::min(oldest, spilled_since_);
+  if (building_samples_ > 0) oldest = std::min(oldest, building_oldest_);
+  if (oldest == absl::InfiniteFuture()) return absl::ZeroDuration();
+  return std::max(absl::ZeroDuration(), absl::Now() - oldest);
 }
 
 int64_t WriteQueue::PendingSamples() const {

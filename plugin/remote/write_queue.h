@@ -126,6 +126,9 @@ class WriteQueue {
   // the log that this process appended).
   int64_t PendingSamples() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Age of the oldest record not yet acknowledged; zero when none waits.
+  absl::Duration Lag() const ABSL_LOCKS_EXCLUDED(mu_);
+
   // The write-ahead log, or null without one (tests, stats).
   const wal::WriteAheadLog* wal() const { return wal_.get(); }
 
@@ -141,6 +144,8 @@ class WriteQueue {
     // With a log: every log record below this is wholly in this batch or
     // an earlier one, so acking the batch acks the log up to here (0: none).
     uint64_t wal_ack_to = 0;
+    // When its oldest record was queued (for the queue lag).
+    absl::Time oldest;
   };
 
   WriteQueue(Options options, metrics::Registry& registry,
@@ -229,6 +234,11 @@ class WriteQueue {
   bool reseek_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t wal_end_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t wal_only_samples_ ABSL_GUARDED_BY(mu_) = 0;
+  // When the building batch's first record, and the oldest record only in
+  // the log, were queued.
+  absl::Time building_oldest_ ABSL_GUARDED_BY(mu_);
+  absl::Time spilled_since_ ABSL_GUARDED_BY(mu_);
+  uint64_t lag_collector_ = 0;
   // The log position the building batch's content acknowledges.
   uint64_t building_ack_to_ ABSL_GUARDED_BY(mu_) = 0;
   // The building batch's records and sample count.

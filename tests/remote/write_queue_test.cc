@@ -454,6 +454,31 @@ TEST(WriteQueueTest, PermanentRejectsAreCountedByCode) {
   EXPECT_EQ(host.streams_opened(), 1);
 }
 
+TEST(WriteQueueTest, LagIsTheAgeOfTheOldestUnacknowledgedSample) {
+  metrics::Registry registry;
+  Logger logger = QuietLogger();
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue,
+      WriteQueue::Create(FastOptions("127.0.0.1:1"), registry, logger));
+  EXPECT_EQ(queue->Lag(), absl::ZeroDuration());
+  AppendSample(*queue, 0, 0);
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_GE(queue->Lag(), absl::Milliseconds(200));
+  EXPECT_GE(MetricValue(registry, "promscrape_remote_queue_lag_seconds"), 0.2);
+  queue->Stop(absl::ZeroDuration()).IgnoreError();
+
+  FakeRemoteWrite host;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto live, WriteQueue::Create(FastOptions(host.address()), registry,
+                                    logger));
+  AppendSample(*live, 0, 0);
+  ASSERT_TRUE(host.WaitForSamples(1, absl::Seconds(10)));
+  for (int i = 0; i < 100 && live->Lag() > absl::ZeroDuration(); ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(live->Lag(), absl::ZeroDuration());
+}
+
 TEST(RetryableTest, OnlyTransportCodesAreRetried) {
   EXPECT_TRUE(IsRetryable(absl::UnavailableError("")));
   EXPECT_TRUE(IsRetryable(absl::DeadlineExceededError("")));

@@ -336,6 +336,26 @@ std::set<LabelSet> EndedInSampleFile(const SeriesMap& series) {
   return out;
 }
 
+// Prometheus keeps global.external_labels out of its own TSDB and adds them
+// only to what leaves it (remote write, federation); the plugin's stream is
+// such an outgoing stream, so every series it sends carries them. Returns
+// `series` with `name` removed, and the series that lacked `name`="`value`"
+// in `missing`.
+SeriesMap WithoutExternalLabel(const SeriesMap& series, const std::string& name,
+                               const std::string& value,
+                               std::set<LabelSet>* missing) {
+  SeriesMap out;
+  for (const auto& [labels, samples] : series) {
+    auto it = labels.find(name);
+    if (it == labels.end() || it->second != value) missing->insert(labels);
+    LabelSet stripped = labels;
+    stripped.erase(name);
+    std::vector<StoredSample>& dst = out[stripped];
+    dst.insert(dst.end(), samples.begin(), samples.end());
+  }
+  return out;
+}
+
 std::set<LabelSet> Keys(const SeriesMap& m) {
   std::set<LabelSet> out;
   for (const auto& [labels, samples] : m) out.insert(labels);
@@ -495,8 +515,14 @@ TEST(PrometheusCompareTest, PluginStoresWhatPrometheusStores) {
   (*prometheus)->Signal(SIGTERM);
   (*prometheus)->Wait(absl::Seconds(30));
 
-  absl::StatusOr<SeriesMap> ours = ReadSampleFile(samples_path, cut_ms);
-  ASSERT_TRUE(ours.ok()) << ours.status();
+  absl::StatusOr<SeriesMap> sent = ReadSampleFile(samples_path, cut_ms);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  std::set<LabelSet> lacking_external;
+  absl::StatusOr<SeriesMap> ours = WithoutExternalLabel(
+      *sent, "ignored_by_scrape", "yes", &lacking_external);
+  EXPECT_TRUE(lacking_external.empty())
+      << "series sent without global.external_labels:\n"
+      << FormatSet(lacking_external);
 
   // The config took effect in Prometheus the way the comparison assumes.
   const std::set<LabelSet> prom_series = Keys(*prom_range);

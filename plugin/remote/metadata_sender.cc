@@ -7,6 +7,7 @@
 
 #include "absl/time/clock.h"
 #include "plugin/common/thread_name.h"
+#include "plugin/remote/record_kinds.h"
 #include "plugin/remote/wire_encoder.h"
 
 namespace promscrape::remote {
@@ -71,7 +72,9 @@ void MetadataSender::SendOnce() {
   }
   int64_t accepted = 0;
   absl::Status status = queue_.AppendRecords(
-      records_, static_cast<int64_t>(all.size()), &accepted);
+      records_,
+      RecordCounts::Of(RecordKind::kMetadata, static_cast<int64_t>(all.size())),
+      &accepted);
   sent_.Add(static_cast<double>(accepted));
   if (!status.ok()) {
     logger_.Warning("remote write queue refused ", all.size() - accepted,

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "plugin/remote/record_kinds.h"
 #include "plugin/remote/wire_encoder.h"
 
 namespace promscrape::remote {
@@ -66,6 +67,7 @@ class QueueAppender final : public model::Appender {
     AddLabels(series);
     encoder_.FinishWithSample(timestamp_ms, value);
     ++samples_;
+    ++kinds_.by_kind[static_cast<int>(RecordKind::kSample)];
     return model::AppendStatus::kOk;
   }
 
@@ -80,6 +82,7 @@ class QueueAppender final : public model::Appender {
     encoder_.FinishWithHistogram(histogram_bytes_);
     histogram_indices_.push_back(samples_);
     ++samples_;
+    ++kinds_.by_kind[static_cast<int>(RecordKind::kHistogram)];
     return model::AppendStatus::kOk;
   }
 
@@ -91,11 +94,12 @@ class QueueAppender final : public model::Appender {
                                 exemplar.timestamp_ms);
     // The queue counts records; an exemplar is one.
     ++samples_;
+    ++kinds_.by_kind[static_cast<int>(RecordKind::kExemplar)];
   }
 
   absl::Status Commit() override {
     int64_t accepted = 0;
-    absl::Status status = queue_.AppendRecords(records_, samples_, &accepted);
+    absl::Status status = queue_.AppendRecords(records_, kinds_, &accepted);
     const int64_t failed = samples_ - accepted;
     // The queue takes a prefix; histograms past it were dropped.
     for (int64_t i : histogram_indices_) {
@@ -112,6 +116,7 @@ class QueueAppender final : public model::Appender {
   void Rollback() override {
     records_.clear();
     samples_ = 0;
+    kinds_ = RecordCounts();
     histogram_indices_.clear();
   }
 
@@ -145,6 +150,7 @@ class QueueAppender final : public model::Appender {
   remote::wire::RecordEncoder encoder_;
   std::string records_;  // WriteRequest.timeseries records, one per sample.
   int64_t samples_ = 0;
+  RecordCounts kinds_;  // samples_ by kind.
   std::vector<int64_t> histogram_indices_;  // Sample indices of histograms.
   std::string histogram_bytes_;
 };

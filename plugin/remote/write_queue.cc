@@ -15,6 +15,7 @@
 #include "plugin/common/thread_name.h"
 #include "plugin/common/varint.h"
 #include "plugin/remote/retryable.h"
+#include "plugin/remote/wal_payload.h"
 #include "plugin/remote/wire_encoder.h"
 
 namespace promscrape::remote {
@@ -49,10 +50,16 @@ absl::StatusOr<std::unique_ptr<WriteQueue>> WriteQueue::Create(
       {{"promscrape_remote_queue_lag_seconds",
         "Age of the oldest sample the host has not acknowledged (0 when "
         "none is waiting).",
+        metrics::MetricType::kGauge},
+       {"promscrape_remote_memory_records",
+        "Records the queue holds in memory (with a write-ahead log, the "
+        "cache in front of it).",
         metrics::MetricType::kGauge}},
       [q = queue.get()](std::vector<metrics::MetricSample>* out) {
         out->push_back({"promscrape_remote_queue_lag_seconds", {},
                         absl::ToDoubleSeconds(q->Lag())});
+        out->push_back({"promscrape_remote_memory_records", {},
+                        static_cast<double>(q->MemorySamples())});
       });
   queue->sender_ = std::thread([q = queue.get()] {
     SetCurrentThreadName("ps-remote-write");
@@ -72,31 +79,7 @@ WriteQueue::WriteQueue(Options options, metrics::Registry& registry,
       // ByteBuffer as the request type: batches are already wire bytes.
       write_method_("/promscrape.v1.RemoteWrite/Write",
                     grpc::internal::RpcMethod::BIDI_STREAMING, channel_),
-      sent_samples_(registry.Counter(
-          "promscrape_remote_samples_sent_total",
-          "Samples acknowledged by the host's RemoteWrite service.")),
-      dropped_samples_(registry.Counter(
-          "promscrape_remote_samples_dropped_total",
-          "Samples dropped because the remote-write queue was full or the "
-          "host rejected them.")),
-      failed_streams_(registry.Counter(
-          "promscrape_remote_stream_failures_total",
-          "RemoteWrite streams that broke and were retried.")),
-      pending_gauge_(registry.Gauge(
-          "promscrape_remote_samples_pending",
-          "Samples queued and not yet acknowledged by the host.")),
-      in_flight_gauge_(registry.Gauge(
-          "promscrape_remote_requests_in_flight",
-          "Requests written to the RemoteWrite stream and not yet "
-          "acknowledged.")),
-      ack_timeouts_(registry.Counter(
-          "promscrape_remote_ack_timeouts_total",
-          "Streams ended because an acknowledgement did not come within "
-          "ack_timeout.")),
-      retried_requests_(registry.Counter(
-          "promscrape_remote_requests_retried_total",
-          "Requests sent again on a new stream after the previous one "
-          "broke before acknowledging them.")) {}
+      metrics_(registry) {}
 
 WriteQueue::~WriteQueue() {
   Stop(absl::ZeroDuration()).IgnoreError();
@@ -175,10 +158,10 @@ absl::Status WriteQueue::OpenWal(metrics::Registry& registry) {
   return absl::OkStatus();
 }
 
-absl::Status WriteQueue::CheckRoomLocked() {
+absl::Status WriteQueue::CheckRoomLocked(RecordKind kind) {
   if (!accepting_) return absl::CancelledError("remote write queue stopped");
   if (pending_samples_ >= options_.capacity) {
-    dropped_samples_.Increment();
+    metrics_.Dropped(RecordCounts::Of(kind, 1), DropReason::kQueueFull);
     return absl::ResourceExhaustedError(absl::StrCat(
         "remote write queue full (capacity ", options_.capacity, " samples)"));
   }
@@ -196,10 +179,13 @@ void WriteQueue::StartBatchLocked() {
   cv_.SignalAll();
 }
 
-void WriteQueue::CountAddedLocked(int64_t n) {
+void WriteQueue::CountAddedLocked(const RecordCounts& added) {
+  const int64_t n = added.total();
   building_samples_ += n;
+  building_kinds_ += added;
   pending_samples_ += n;
-  pending_gauge_.Set(static_cast<double>(pending_samples_));
+  metrics_.Queued(added);
+  metrics_.pending.Set(static_cast<double>(pending_samples_));
   if (building_samples_ >= options_.max_samples_per_send) {
     SealLocked(/*force=*/true);
   }
@@ -210,13 +196,13 @@ absl::Status WriteQueue::Append(absl::Span<const model::LabelView> labels,
   if (wal_ != nullptr) {
     std::string record;
     wire::AppendSampleRecord(&record, labels, timestamp_ms, value);
-    return AppendRecords(record, 1);
+    return AppendRecords(record, RecordCounts::Of(RecordKind::kSample, 1));
   }
   MutexLock lock(&mu_);
-  PROMSCRAPE_RETURN_IF_ERROR(CheckRoomLocked());
+  PROMSCRAPE_RETURN_IF_ERROR(CheckRoomLocked(RecordKind::kSample));
   StartBatchLocked();
   wire::AppendSampleRecord(&building_, labels, timestamp_ms, value);
-  CountAddedLocked(1);
+  CountAddedLocked(RecordCounts::Of(RecordKind::kSample, 1));
   return absl::OkStatus();
 }
 
@@ -226,13 +212,13 @@ absl::Status WriteQueue::AppendHistogram(absl::Span<const model::LabelView> labe
   if (wal_ != nullptr) {
     std::string record;
     wire::AppendHistogramRecord(&record, labels, timestamp_ms, histogram);
-    return AppendRecords(record, 1);
+    return AppendRecords(record, RecordCounts::Of(RecordKind::kHistogram, 1));
   }
   MutexLock lock(&mu_);
-  PROMSCRAPE_RETURN_IF_ERROR(CheckRoomLocked());
+  PROMSCRAPE_RETURN_IF_ERROR(CheckRoomLocked(RecordKind::kHistogram));
   StartBatchLocked();
   wire::AppendHistogramRecord(&building_, labels, timestamp_ms, histogram);
-  CountAddedLocked(1);
+  CountAddedLocked(RecordCounts::Of(RecordKind::kHistogram, 1));
   return absl::OkStatus();
 }
 
@@ -245,10 +231,25 @@ absl::Status WriteQueue::AppendRecords(absl::string_view records,
     return absl::InvalidArgumentError(absl::StrCat(
         "records do not hold exactly ", samples, " timeseries records"));
   }
-  if (wal_ != nullptr) return AppendRecordsWal(records, samples, accepted);
+  return AppendRecords(records, ClassifyRecords(records, samples), accepted);
+}
+
+absl::Status WriteQueue::AppendRecords(absl::string_view records,
+                                       const RecordCounts& kinds,
+                                       int64_t* accepted) {
+  if (accepted != nullptr) *accepted = 0;
+  const int64_t samples = kinds.total();
+  if (samples <= 0) return absl::OkStatus();
+  if (wire::RecordsPrefixSize(records, samples) !=
+      static_cast<int64_t>(records.size())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "records do not hold exactly ", samples, " timeseries records"));
+  }
+  if (wal_ != nullptr) return AppendRecordsWal(records, kinds, accepted);
   MutexLock lock(&mu_);
   if (!accepting_) return absl::CancelledError("remote write queue stopped");
   int64_t queued = 0;
+  RecordCounts left = kinds;
   while (queued < samples) {
     const int64_t room = options_.capacity - pending_samples_;
     if (room <= 0) break;
@@ -260,14 +261,17 @@ absl::Status WriteQueue::AppendRecords(absl::string_view records,
     const int64_t bytes = queued + n == samples
                               ? static_cast<int64_t>(records.size())
                               : wire::RecordsPrefixSize(records, n);
+    const RecordCounts chunk = CountRecordKinds(
+        records.substr(0, static_cast<size_t>(bytes)), n, left);
     building_.append(records.data(), static_cast<size_t>(bytes));
     records.remove_prefix(static_cast<size_t>(bytes));
     queued += n;
-    CountAddedLocked(n);
+    left -= chunk;
+    CountAddedLocked(chunk);
   }
   if (accepted != nullptr) *accepted = queued;
   if (queued < samples) {
-    dropped_samples_.Add(static_cast<double>(samples - queued));
+    metrics_.Dropped(left, DropReason::kQueueFull);
     return absl::ResourceExhaustedError(absl::StrCat(
         "remote write queue full (capacity ", options_.capacity, " samples)"));
   }
@@ -275,7 +279,10 @@ absl::Status WriteQueue::AppendRecords(absl::string_view records,
 }
 
 void WriteQueue::QueueInMemoryLocked(absl::string_view records,
-                                     int64_t samples, uint64_t wal_ack_to) {
+                                     const RecordCounts& kinds,
+                                     uint64_t wal_ack_to) {
+  const int64_t samples = kinds.total();
+  RecordCounts left = kinds;
   int64_t queued = 0;
   while (queued < samples) {
     StartBatchLocked();
@@ -284,28 +291,30 @@ void WriteQueue::QueueInMemoryLocked(absl::string_view records,
     const bool last = queued + n == samples;
     const int64_t bytes = last ? static_cast<int64_t>(records.size())
                                : wire::RecordsPrefixSize(records, n);
+    const RecordCounts chunk = CountRecordKinds(
+        records.substr(0, static_cast<size_t>(bytes)), n, left);
     building_.append(records.data(), static_cast<size_t>(bytes));
     records.remove_prefix(static_cast<size_t>(bytes));
     queued += n;
+    left -= chunk;
     // Only the batch holding a log record's last part acknowledges it.
     if (last) building_ack_to_ = wal_ack_to;
-    CountAddedLocked(n);
+    CountAddedLocked(chunk);
   }
 }
 
 absl::Status WriteQueue::AppendRecordsWal(absl::string_view records,
-                                          int64_t samples, int64_t* accepted) {
+                                          const RecordCounts& kinds,
+                                          int64_t* accepted) {
+  const int64_t samples = kinds.total();
   MutexLock append_lock(&append_mu_);
   {
     MutexLock lock(&mu_);
     if (!accepting_) return absl::CancelledError("remote write queue stopped");
   }
-  // One log record per call: the sample count, then the records.
+  // One log record per call: the record counts, then the records.
   wal_payload_.clear();
-  char head[10];
-  wal_payload_.append(head, static_cast<size_t>(
-                                PutVarint(head, static_cast<uint64_t>(samples)) -
-                                head));
+  AppendWalPayloadHeader(kinds, &wal_payload_);
   wal_payload_.append(records.data(), records.size());
   const absl::string_view payload = wal_payload_;
   absl::StatusOr<uint64_t> position =
@@ -317,14 +326,14 @@ absl::Status WriteQueue::AppendRecordsWal(absl::string_view records,
                   position.status().ToString(),
                   "); the samples are kept in memory only");
     if (spilled_ || pending_samples_ + samples > options_.capacity) {
-      dropped_samples_.Add(static_cast<double>(samples));
+      metrics_.Dropped(kinds, DropReason::kQueueFull);
       return absl::ResourceExhaustedError(absl::StrCat(
           "remote write queue full (capacity ", options_.capacity,
           " samples) and the write-ahead log failed: ",
           position.status().message()));
     }
     // Memory alone: the batch acknowledges no more of the log than before.
-    QueueInMemoryLocked(records, samples, building_ack_to_);
+    QueueInMemoryLocked(records, kinds, building_ack_to_);
     if (accepted != nullptr) *accepted = samples;
     return absl::OkStatus();
   }
@@ -340,10 +349,11 @@ absl::Status WriteQueue::AppendRecordsWal(absl::string_view records,
   }
   if (spilled_) {
     wal_only_samples_ += samples;
-    pending_gauge_.Set(static_cast<double>(pending_samples_ + wal_only_samples_));
+    metrics_.Queued(kinds);
+    metrics_.pending.Set(static_cast<double>(pending_samples_ + wal_only_samples_));
     cv_.SignalAll();
   } else {
-    QueueInMemoryLocked(records, samples, *position + 1);
+    QueueInMemoryLocked(records, kinds, *position + 1);
   }
   if (accepted != nullptr) *accepted = samples;
   return absl::OkStatus();
@@ -369,6 +379,7 @@ bool WriteQueue::RefillFromWal() {
   struct Read {
     std::string bytes;
     int64_t samples = 0;
+    RecordCounts kinds;
     uint64_t ack_to = 0;
   };
   std::vector<Read> batches;
@@ -385,24 +396,9 @@ bool WriteQueue::RefillFromWal() {
       break;
     }
     if (!*got) break;
-    absl::string_view bytes = record.bytes;
-    uint64_t count = 0;
-    const char* p = bytes.data();
-    const char* end = bytes.data() + bytes.size();
-    int shift = 0;
-    bool ok = false;
-    while (p < end && shift <= 63) {
-      const uint8_t b = static_cast<uint8_t>(*p++);
-      count |= uint64_t{b & 0x7fu} << shift;
-      if (b < 0x80) {
-        ok = true;
-        break;
-      }
-      shift += 7;
-    }
-    bytes.remove_prefix(static_cast<size_t>(p - bytes.data()));
-    if (!ok || wire::RecordsPrefixSize(bytes, static_cast<int64_t>(count)) !=
-                   static_cast<int64_t>(bytes.size())) {
+    absl::string_view bytes;
+    RecordCounts kinds;
+    if (!ParseWalPayload(record.bytes, &kinds, &bytes)) {
       // The frame's checksum held, so this is not a torn write; a record we
       // cannot split would poison every request it went into.
       logger_.Error("remote write: write-ahead log record ", record.position,
@@ -411,15 +407,19 @@ bool WriteQueue::RefillFromWal() {
       current.ack_to = record.position + 1;
       continue;
     }
-    int64_t left = static_cast<int64_t>(count);
+    int64_t left = kinds.total();
     while (left > 0) {
       const int64_t n =
           std::min(left, options_.max_samples_per_send - current.samples);
       const int64_t size = n == left ? static_cast<int64_t>(bytes.size())
                                      : wire::RecordsPrefixSize(bytes, n);
+      const RecordCounts chunk = CountRecordKinds(
+          bytes.substr(0, static_cast<size_t>(size)), n, kinds);
       current.bytes.append(bytes.data(), static_cast<size_t>(size));
       bytes.remove_prefix(static_cast<size_t>(size));
       current.samples += n;
+      current.kinds += chunk;
+      kinds -= chunk;
       left -= n;
       if (left == 0) current.ack_to = record.position + 1;
       if (current.samples >= options_.max_samples_per_send) {
@@ -450,6 +450,7 @@ bool WriteQueue::RefillFromWal() {
     Batch batch;
     batch.sequence = next_sequence_++;
     batch.samples = r.samples;
+    batch.kinds = r.kinds;
     batch.wal_ack_to = r.ack_to;
     batch.oldest = spilled_since_;
     wire::AppendSequence(&r.bytes, batch.sequence);
@@ -465,7 +466,7 @@ bool WriteQueue::RefillFromWal() {
     wal_only_samples_ = 0;
     progress = true;
   }
-  pending_gauge_.Set(static_cast<double>(pending_samples_ + wal_only_samples_));
+  metrics_.pending.Set(static_cast<double>(pending_samples_ + wal_only_samples_));
   cv_.SignalAll();
   return progress;
 }
@@ -483,6 +484,7 @@ void WriteQueue::SealLocked(bool force) {
   Batch batch;
   batch.sequence = next_sequence_++;
   batch.samples = building_samples_;
+  batch.kinds = building_kinds_;
   batch.wal_ack_to = building_ack_to_;
   batch.oldest = building_oldest_;
   wire::AppendSequence(&building_, batch.sequence);
@@ -490,6 +492,7 @@ void WriteQueue::SealLocked(bool force) {
   batch.bytes = std::make_shared<const std::string>(std::move(building_));
   building_ = std::string();
   building_samples_ = 0;
+  building_kinds_ = RecordCounts();
   unacked_.push_back(std::move(batch));
   cv_.SignalAll();
 }
@@ -504,6 +507,11 @@ absl::Duration WriteQueue::Lag() const {
   return std::max(absl::ZeroDuration(), absl::Now() - oldest);
 }
 
+int64_t WriteQueue::MemorySamples() const {
+  MutexLock lock(&mu_);
+  return pending_samples_;
+}
+
 int64_t WriteQueue::PendingSamples() const {
   MutexLock lock(&mu_);
   return pending_samples_ + wal_only_samples_;
@@ -511,6 +519,7 @@ int64_t WriteQueue::PendingSamples() const {
 
 absl::Status WriteQueue::Stop(absl::Duration flush_timeout) {
   int64_t left = 0;
+  RecordCounts left_kinds;
   {
     MutexLock lock(&mu_);
     if (stopped_) return absl::OkStatus();
@@ -523,6 +532,11 @@ absl::Status WriteQueue::Stop(absl::Duration flush_timeout) {
       cv_.WaitWithTimeout(&mu_, wait);
     }
     left = pending_samples_ + wal_only_samples_;
+    if (wal_ == nullptr) {
+      // Without a log, what the host has not acknowledged ends here.
+      for (const Batch& b : unacked_) left_kinds += b.kinds;
+      left_kinds += building_kinds_;
+    }
     shutdown_ = true;
     stopped_ = true;
     if (active_context_ != nullptr) active_context_->TryCancel();
@@ -545,7 +559,7 @@ absl::Status WriteQueue::Stop(absl::Duration flush_timeout) {
     return absl::OkStatus();
   }
   if (left > 0) {
-    dropped_samples_.Add(static_cast<double>(left));
+    metrics_.Dropped(left_kinds, DropReason::kStopped);
     return absl::DeadlineExceededError(
         absl::StrCat(left, " samples were not acknowledged by the host within ",
                      absl::FormatDuration(flush_timeout)));
@@ -589,7 +603,7 @@ void WriteQueue::Run() {
     // minimum so one hiccup after hours of success retries quickly.
     if (acked) backoff = options_.min_backoff;
     if (status.ok()) continue;
-    failed_streams_.Increment();
+    metrics_.failed_streams.Increment();
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
     const absl::Duration wait_for = backoff * jitter(rng);
     logger_.Warning("remote write to ", options_.target, " failed: ",
@@ -628,15 +642,9 @@ absl::Status WriteQueue::HandleAckLocked(const v1::WriteAck& ack) {
       logger_.Error("host rejected remote write request ", done.sequence,
                     " (", done.samples, " samples, dropped): ",
                     absl::StatusCodeToString(code), ": ", ack.error());
-      dropped_samples_.Add(static_cast<double>(done.samples));
-      registry_
-          .Counter("promscrape_remote_samples_rejected_total",
-                   "Samples in requests the host rejected for good, by the "
-                   "ack's status code.",
-                   {{"code", absl::StatusCodeToString(code)}})
-          .Add(static_cast<double>(done.samples));
+      metrics_.Rejected(done.kinds, code);
     } else {
-      sent_samples_.Add(static_cast<double>(done.samples));
+      metrics_.Acked(done.kinds);
     }
     pending_samples_ -= done.samples;
     if (wal_ != nullptr && done.wal_ack_to > 0) wal_->Ack(done.wal_ack_to);
@@ -646,8 +654,8 @@ absl::Status WriteQueue::HandleAckLocked(const v1::WriteAck& ack) {
       sent_at_.pop_front();
     }
   }
-  pending_gauge_.Set(static_cast<double>(pending_samples_));
-  in_flight_gauge_.Set(static_cast<double>(in_flight_));
+  metrics_.pending.Set(static_cast<double>(pending_samples_));
+  metrics_.in_flight.Set(static_cast<double>(in_flight_));
   cv_.SignalAll();
   return absl::OkStatus();
 }
@@ -729,7 +737,7 @@ absl::Status WriteQueue::RunStream(bool* acked) {
         if (in_flight_ > 0) {
           const absl::Duration age = absl::Now() - sent_at_.front();
           if (age >= options_.ack_timeout) {
-            ack_timeouts_.Increment();
+            metrics_.ack_timeouts.Increment();
             stream_error_ = absl::DeadlineExceededError(absl::StrCat(
                 "no acknowledgement of request ", unacked_.front().sequence,
                 " within ", absl::FormatDuration(options_.ack_timeout)));
@@ -781,13 +789,16 @@ absl::Status WriteQueue::RunStream(bool* acked) {
       // not popped before it was written.
       Batch& batch = unacked_[in_flight_];
       if (batch.resent) {
-        retried_requests_.Increment();
+        metrics_.Retried(batch.kinds);
         batch.resent = false;
+      } else if (!batch.sent) {
+        metrics_.Sent(batch.kinds);
+        batch.sent = true;
       }
       next = &batch;
       ++in_flight_;
       sent_at_.push_back(absl::Now());
-      in_flight_gauge_.Set(static_cast<double>(in_flight_));
+      metrics_.in_flight.Set(static_cast<double>(in_flight_));
     }
     // gRPC may hold the slice past Write (and past the ack that frees the
     // batch), so the slice owns a reference to the bytes.
@@ -826,7 +837,7 @@ absl::Status WriteQueue::RunStream(bool* acked) {
   active_context_ = nullptr;
   in_flight_ = 0;
   sent_at_.clear();
-  in_flight_gauge_.Set(0);
+  metrics_.in_flight.Set(0);
   if (shutdown_) return absl::OkStatus();
   if (!stream_error_.ok() &&
       stream_error_.message() != "stream closed by the host") {

@@ -21,6 +21,8 @@
 #include "plugin/common/mutex.h"
 #include "plugin/metrics/registry.h"
 #include "plugin/model/labels.h"
+#include "plugin/remote/queue_metrics.h"
+#include "plugin/remote/record_kinds.h"
 #include "plugin/remote/wal/reader.h"
 #include "plugin/remote/wal/wal.h"
 #include "proto/remote/v1/remote.pb.h"
@@ -112,6 +114,13 @@ class WriteQueue {
   absl::Status AppendRecords(absl::string_view records, int64_t samples,
                              int64_t* accepted = nullptr)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // As above, for callers that know what kinds of records they encoded
+  // (`kinds.total()` records): the queue then counts them by kind without
+  // reading them.
+  absl::Status AppendRecords(absl::string_view records,
+                             const RecordCounts& kinds,
+                             int64_t* accepted = nullptr)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Sends what is queued now without waiting for the batch deadline.
   void Flush() ABSL_LOCKS_EXCLUDED(mu_);
@@ -125,6 +134,11 @@ class WriteQueue {
   // Samples queued and not yet acknowledged (in memory, plus those only in
   // the log that this process appended).
   int64_t PendingSamples() const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Records held in memory (sealed, in flight and building): with a log,
+  // the cache in front of it, at most about `capacity` plus a window of
+  // requests read back from the log.
+  int64_t MemorySamples() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Age of the oldest record not yet acknowledged; zero when none waits.
   absl::Duration Lag() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -140,7 +154,9 @@ class WriteQueue {
     std::shared_ptr<const std::string> bytes;  // Set when sealed.
     uint64_t sequence = 0;
     int64_t samples = 0;
+    RecordCounts kinds;  // `samples` by kind.
     bool resent = false;  // Written on a stream that broke before its ack.
+    bool sent = false;    // Written at least once (counted as sent).
     // With a log: every log record below this is wholly in this batch or
     // an earlier one, so acking the batch acks the log up to here (0: none).
     uint64_t wal_ack_to = 0;
@@ -172,14 +188,14 @@ class WriteQueue {
   void WaitForBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // AppendRecords with a log: the records go to the log, then to memory
   // unless the queue has spilled over into the log.
-  absl::Status AppendRecordsWal(absl::string_view records, int64_t samples,
-                                int64_t* accepted)
+  absl::Status AppendRecordsWal(absl::string_view records,
+                                const RecordCounts& kinds, int64_t* accepted)
       ABSL_LOCKS_EXCLUDED(append_mu_, mu_);
   // Queues `records` into the building batch, splitting at
   // max_samples_per_send; every log record below `wal_ack_to` is then in
   // memory. Returns the number queued (all without `capacity` check).
-  void QueueInMemoryLocked(absl::string_view records, int64_t samples,
-                           uint64_t wal_ack_to)
+  void QueueInMemoryLocked(absl::string_view records,
+                           const RecordCounts& kinds, uint64_t wal_ack_to)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Sender thread: reads records that are only in the log into sealed
   // batches (up to a window's worth), and leaves spill mode once the reader
@@ -190,12 +206,14 @@ class WriteQueue {
   // Whether the sender should read from the log now.
   bool NeedsRefillLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Checks that the queue accepts one more sample; counts a drop when full.
-  absl::Status CheckRoomLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CheckRoomLocked(RecordKind kind)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts the building batch's deadline when it is empty.
   void StartBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Accounts `n` samples just encoded into the building batch and seals it
-  // when full.
-  void CountAddedLocked(int64_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Accounts `added` records just encoded into the building batch and seals
+  // it when full.
+  void CountAddedLocked(const RecordCounts& added)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
   metrics::Registry& registry_;
@@ -203,13 +221,7 @@ class WriteQueue {
   std::shared_ptr<grpc::Channel> channel_;
   const grpc::internal::RpcMethod write_method_;
 
-  metrics::Metric& sent_samples_;
-  metrics::Metric& dropped_samples_;
-  metrics::Metric& failed_streams_;
-  metrics::Metric& pending_gauge_;
-  metrics::Metric& in_flight_gauge_;
-  metrics::Metric& ack_timeouts_;
-  metrics::Metric& retried_requests_;
+  QueueMetrics metrics_;
 
   std::unique_ptr<wal::WriteAheadLog> wal_;
   // Sender thread only: reads back what only the log holds.
@@ -244,6 +256,7 @@ class WriteQueue {
   // The building batch's records and sample count.
   std::string building_ ABSL_GUARDED_BY(mu_);
   int64_t building_samples_ ABSL_GUARDED_BY(mu_) = 0;
+  RecordCounts building_kinds_ ABSL_GUARDED_BY(mu_);
   // Size of the last sealed batch, to reserve the next one at once.
   size_t last_batch_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time building_since_ ABSL_GUARDED_BY(mu_);

@@ -3,6 +3,7 @@
 // same directory; a full memory queue spills into the log instead of
 // dropping; the log's bounds drop the oldest records, counted.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -152,6 +153,56 @@ TEST(WriteQueueWalTest, FullMemorySpillsIntoTheLogInsteadOfDropping) {
   EXPECT_EQ(Values(host), Range(0, 520));
   EXPECT_EQ(MetricValue(registry, "promscrape_remote_samples_dropped_total"),
             0);
+}
+
+// A slow host (every ack 500 ms late) and a producer faster than it: memory
+// stays bounded at about `capacity` plus a window of requests, the log takes
+// the rest and grows, and once the producer stops everything drains, in
+// order, and the log empties.
+TEST(WriteQueueWalTest, SlowHostBoundsMemoryGrowsTheLogThenDrains) {
+  const std::string dir = TempDir("slow");
+  FakeRemoteWrite host;
+  host.SetAckDelay(absl::Milliseconds(500));
+  metrics::Registry registry;
+  Logger logger = QuietLogger();
+  WriteQueue::Options options = WalOptions(host.address(), dir);
+  options.capacity = 200;
+  options.max_samples_per_send = 50;
+  options.max_in_flight = 4;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue, WriteQueue::Create(options, registry, logger));
+  const int64_t memory_bound = options.capacity +
+                               options.max_samples_per_send *
+                                   (options.max_in_flight + 1);
+  int64_t most_in_memory = 0;
+  double most_in_log = 0;
+  constexpr int kSamples = 3000;
+  for (int i = 0; i < kSamples; ++i) {
+    AppendSample(*queue, i);
+    if (i % 100 == 0) {
+      most_in_memory = std::max(most_in_memory, queue->MemorySamples());
+      most_in_log = std::max(
+          most_in_log,
+          MetricValue(registry, "promscrape_remote_wal_unacked_records"));
+    }
+  }
+  // Appending does not wait for the host: nearly all of it is still queued.
+  EXPECT_GT(queue->PendingSamples(), kSamples / 2);
+  EXPECT_GT(most_in_log, kSamples / 2);
+  ASSERT_TRUE(host.WaitForSamples(kSamples, absl::Seconds(60)));
+  for (int i = 0; i < 200 && queue->PendingSamples() > 0; ++i) {
+    most_in_memory = std::max(most_in_memory, queue->MemorySamples());
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_LE(most_in_memory, memory_bound);
+  EXPECT_EQ(queue->PendingSamples(), 0);
+  EXPECT_EQ(queue->MemorySamples(), 0);
+  EXPECT_EQ(MetricValue(registry, "promscrape_remote_wal_unacked_records"), 0);
+  PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
+  EXPECT_EQ(Values(host), Range(0, kSamples));
+  EXPECT_EQ(MetricValue(registry, "promscrape_remote_samples_dropped_total"),
+            0);
+  EXPECT_LE(host.max_unacked(), options.max_in_flight);
 }
 
 // The log's size bound drops the oldest records (counted), never the

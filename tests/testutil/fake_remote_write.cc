@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <utility>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -39,6 +40,11 @@ void FakeRemoteWrite::RejectWith(std::string error, int code) {
 void FakeRemoteWrite::FailNextWithRetryableAck(int n) {
   MutexLock lock(&mu_);
   fail_retryable_ = n;
+}
+
+void FakeRemoteWrite::SetAckDelay(absl::Duration delay) {
+  MutexLock lock(&mu_);
+  ack_delay_ = delay;
 }
 
 void FakeRemoteWrite::HoldAcks(bool hold) {
@@ -91,16 +97,25 @@ grpc::Status FakeRemoteWrite::Write(
     ++streams_;
   }
   // Acks go out from their own thread, in order, whenever not held.
-  std::deque<v1::WriteAck> pending;  // Guarded by mu_.
+  // Acks and when each may go out.
+  std::deque<std::pair<v1::WriteAck, absl::Time>> pending;  // Guarded by mu_.
   bool reading_done = false;         // Guarded by mu_.
   std::thread acker([&] {
     while (true) {
       v1::WriteAck ack;
       {
         MutexLock lock(&mu_);
-        while (!reading_done && (pending.empty() || hold_)) cv_.Wait(&mu_);
-        if (pending.empty() || hold_) return;
-        ack = pending.front();
+        while (true) {
+          if (!reading_done && (pending.empty() || hold_)) {
+            cv_.Wait(&mu_);
+            continue;
+          }
+          if (pending.empty() || hold_) return;
+          const absl::Duration wait = pending.front().second - absl::Now();
+          if (wait <= absl::ZeroDuration()) break;
+          cv_.WaitWithTimeout(&mu_, wait);
+        }
+        ack = pending.front().first;
         pending.pop_front();
         --unacked_;
       }
@@ -124,7 +139,7 @@ grpc::Status FakeRemoteWrite::Write(
       ack.set_code(static_cast<int>(grpc::StatusCode::UNAVAILABLE));
       // Nothing after it on this stream may be stored (order); the plugin
       // ends the stream and resends.
-      pending.push_back(ack);
+      pending.push_back({ack, absl::Now() + ack_delay_});
       ++unacked_;
       max_unacked_ = std::max(max_unacked_, unacked_);
       cv_.SignalAll();
@@ -136,7 +151,7 @@ grpc::Status FakeRemoteWrite::Write(
       ack.set_error(reject_);
       ack.set_code(reject_code_);
     }
-    pending.push_back(ack);
+    pending.push_back({ack, absl::Now() + ack_delay_});
     ++unacked_;
     max_unacked_ = std::max(max_unacked_, unacked_);
     cv_.SignalAll();

@@ -37,6 +37,8 @@ class FakeRemoteWrite final : public v1::RemoteWrite::Service {
   void FailNextWithRetryableAck(int n);
   // While held, requests are recorded but their acks wait.
   void HoldAcks(bool hold);
+  // Each ack goes out `delay` after its request arrived (a slow storage).
+  void SetAckDelay(absl::Duration delay);
   // Requests received (recorded) and not yet acknowledged, now and at most.
   int unacked_now() const;
   int max_unacked() const;
@@ -66,6 +68,7 @@ class FakeRemoteWrite final : public v1::RemoteWrite::Service {
   int reject_code_ ABSL_GUARDED_BY(mu_) = 0;
   int fail_retryable_ ABSL_GUARDED_BY(mu_) = 0;
   bool hold_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Duration ack_delay_ ABSL_GUARDED_BY(mu_);
   int unacked_ ABSL_GUARDED_BY(mu_) = 0;
   int max_unacked_ ABSL_GUARDED_BY(mu_) = 0;
 };

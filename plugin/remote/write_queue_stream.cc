@@ -1,0 +1,294 @@
+// WriteQueue's sender side: the stream to the host, the window of requests
+// in flight, acknowledgements, timeouts and reconnects (see write_queue.h).
+// Appending, batching and the write-ahead log are in write_queue.cc.
+
+#include <algorithm>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/slice.h"
+#include "grpcpp/support/sync_stream.h"
+#include "plugin/common/thread_name.h"
+#include "plugin/remote/retryable.h"
+#include "plugin/remote/write_queue.h"
+
+namespace promscrape::remote {
+namespace {
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+}  // namespace
+
+void WriteQueue::Run() {
+  // Full jitter on the upper half: each wait is uniform in
+  // [backoff/2, backoff], so replicas that lost the host together do not
+  // reconnect in lockstep.
+  std::minstd_rand rng(std::random_device{}());
+  absl::Duration backoff = options_.min_backoff;
+  while (true) {
+    {
+      MutexLock lock(&mu_);
+      WaitForBatchLocked();
+      if (shutdown_) return;
+    }
+    bool acked = false;
+    absl::Status status = RunStream(&acked);
+    MutexLock lock(&mu_);
+    if (shutdown_) return;
+    // A stream that delivered something was healthy: start over from the
+    // minimum so one hiccup after hours of success retries quickly.
+    if (acked) backoff = options_.min_backoff;
+    if (status.ok()) continue;
+    metrics_.failed_streams.Increment();
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    const absl::Duration wait_for = backoff * jitter(rng);
+    logger_.Warning("remote write to ", options_.target, " failed: ",
+                    status.ToString(), "; retrying in ",
+                    absl::FormatDuration(wait_for));
+    absl::Time until = absl::Now() + wait_for;
+    while (!shutdown_) {
+      absl::Duration wait = until - absl::Now();
+      if (wait <= absl::ZeroDuration()) break;
+      cv_.WaitWithTimeout(&mu_, wait);
+    }
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+}
+
+absl::Status WriteQueue::HandleAckLocked(const v1::WriteAck& ack) {
+  if (!ack.error().empty()) {
+    const absl::StatusCode code =
+        ack.code() == 0 ? absl::StatusCode::kInvalidArgument
+                        : static_cast<absl::StatusCode>(ack.code());
+    absl::Status error(code, ack.error());
+    if (IsRetryable(error)) {
+      // Not stored: end the stream and resend from this request.
+      return absl::Status(code, absl::StrCat("host could not store request ",
+                                             ack.sequence(), ": ",
+                                             ack.error()));
+    }
+  }
+  // Everything up to the acked sequence is done with.
+  while (!unacked_.empty() && unacked_.front().sequence <= ack.sequence()) {
+    const Batch& done = unacked_.front();
+    if (!ack.error().empty() && done.sequence == ack.sequence()) {
+      const absl::StatusCode code =
+          ack.code() == 0 ? absl::StatusCode::kInvalidArgument
+                          : static_cast<absl::StatusCode>(ack.code());
+      logger_.Error("host rejected remote write request ", done.sequence,
+                    " (", done.samples, " samples, dropped): ",
+                    absl::StatusCodeToString(code), ": ", ack.error());
+      metrics_.Rejected(done.kinds, code);
+    } else {
+      metrics_.Acked(done.kinds);
+    }
+    pending_samples_ -= done.samples;
+    if (wal_ != nullptr && done.wal_ack_to > 0) wal_->Ack(done.wal_ack_to);
+    unacked_.pop_front();
+    if (in_flight_ > 0) {
+      --in_flight_;
+      sent_at_.pop_front();
+    }
+  }
+  metrics_.pending.Set(static_cast<double>(pending_samples_));
+  metrics_.in_flight.Set(static_cast<double>(in_flight_));
+  cv_.SignalAll();
+  return absl::OkStatus();
+}
+
+void WriteQueue::ReadAcks(
+    grpc::ClientReaderWriter<grpc::ByteBuffer, v1::WriteAck>* stream,
+    bool* acked) {
+  v1::WriteAck ack;
+  absl::Time last_sync = absl::Now();
+  while (stream->Read(&ack)) {
+    absl::Status error;
+    {
+      MutexLock lock(&mu_);
+      error = HandleAckLocked(ack);
+    }
+    if (error.ok()) {
+      *acked = true;
+      // Persist the log's ack (and delete delivered segments) now and then;
+      // the log decides what is due.
+      if (wal_ != nullptr && absl::Now() - last_sync >= absl::Milliseconds(100)) {
+        last_sync = absl::Now();
+        absl::Status synced = wal_->MaybeSync();
+        if (!synced.ok()) {
+          logger_.Warning("remote write: write-ahead log sync: ",
+                          synced.ToString());
+        }
+      }
+      continue;
+    }
+    MutexLock lock(&mu_);
+    if (stream_error_.ok()) stream_error_ = error;
+    if (active_context_ != nullptr) active_context_->TryCancel();
+    cv_.SignalAll();
+    return;
+  }
+  MutexLock lock(&mu_);
+  if (stream_error_.ok()) {
+    stream_error_ = absl::UnavailableError("stream closed by the host");
+  }
+  cv_.SignalAll();
+}
+
+absl::Status WriteQueue::RunStream(bool* acked) {
+  grpc::ClientContext context;
+  {
+    MutexLock lock(&mu_);
+    if (shutdown_) return absl::CancelledError("remote write queue stopped");
+    active_context_ = &context;
+    stream_error_ = absl::OkStatus();
+    // Everything unacknowledged goes again, from the oldest.
+    in_flight_ = 0;
+    sent_at_.clear();
+  }
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, v1::WriteAck>>
+      stream(grpc::internal::ClientReaderWriterFactory<
+             grpc::ByteBuffer, v1::WriteAck>::Create(channel_.get(),
+                                                     write_method_, &context));
+  // NOTE: gRPC's synchronous streams allow one reader and one writer
+  // concurrently; acks are read on their own thread so that writes never
+  // wait for them (the window).
+  std::thread reader([this, s = stream.get(), acked] {
+    SetCurrentThreadName("ps-rw-acks");
+    ReadAcks(s, acked);
+  });
+  bool write_failed = false;
+  const size_t window = static_cast<size_t>(options_.max_in_flight);
+  while (true) {
+    const Batch* next = nullptr;
+    bool refill = false;
+    {
+      MutexLock lock(&mu_);
+      while (true) {
+        if (shutdown_ || !stream_error_.ok()) break;
+        if (NeedsRefillLocked()) {
+          refill = true;
+          break;
+        }
+        // The oldest unacknowledged request decides the timeout.
+        if (in_flight_ > 0) {
+          const absl::Duration age = absl::Now() - sent_at_.front();
+          if (age >= options_.ack_timeout) {
+            metrics_.ack_timeouts.Increment();
+            stream_error_ = absl::DeadlineExceededError(absl::StrCat(
+                "no acknowledgement of request ", unacked_.front().sequence,
+                " within ", absl::FormatDuration(options_.ack_timeout)));
+            context.TryCancel();
+            break;
+          }
+        }
+        if (in_flight_ < window) {
+          // Seal the building batch when its deadline passed.
+          if (in_flight_ == unacked_.size()) SealLocked(/*force=*/false);
+          if (in_flight_ < unacked_.size()) break;
+        }
+        absl::Duration wait = absl::InfiniteDuration();
+        if (in_flight_ > 0) {
+          wait = sent_at_.front() + options_.ack_timeout - absl::Now();
+        }
+        if (building_samples_ > 0 && in_flight_ == unacked_.size()) {
+          wait = std::min(wait, building_since_ +
+                                    options_.batch_send_deadline -
+                                    absl::Now());
+        }
+        if (wait == absl::InfiniteDuration()) {
+          cv_.Wait(&mu_);
+        } else if (wait > absl::ZeroDuration()) {
+          cv_.WaitWithTimeout(&mu_, wait);
+        }
+      }
+      if (refill) {
+        // Fall through to the read below, without the lock.
+      } else if (shutdown_ || !stream_error_.ok()) {
+        break;
+      }
+    }
+    if (refill) {
+      if (!RefillFromWal()) {
+        // Nothing readable yet (an I/O error is logged): try again shortly.
+        MutexLock lock(&mu_);
+        if (!shutdown_ && stream_error_.ok()) {
+          cv_.WaitWithTimeout(&mu_, absl::Milliseconds(100));
+        }
+      }
+      continue;
+    }
+    {
+      MutexLock lock(&mu_);
+      if (shutdown_ || !stream_error_.ok()) break;
+      // Stays valid: references into a deque survive push_back and the
+      // ack reader's pop_front of other (older) elements, and a batch is
+      // not popped before it was written.
+      Batch& batch = unacked_[in_flight_];
+      if (batch.resent) {
+        metrics_.Retried(batch.kinds);
+        batch.resent = false;
+      } else if (!batch.sent) {
+        metrics_.Sent(batch.kinds);
+        batch.sent = true;
+      }
+      next = &batch;
+      ++in_flight_;
+      sent_at_.push_back(absl::Now());
+      metrics_.in_flight.Set(static_cast<double>(in_flight_));
+    }
+    // gRPC may hold the slice past Write (and past the ack that frees the
+    // batch), so the slice owns a reference to the bytes.
+    auto* owner = new std::shared_ptr<const std::string>(next->bytes);
+    grpc::Slice slice(
+        const_cast<char*>((*owner)->data()), (*owner)->size(),
+        [](void* p) {
+          delete static_cast<std::shared_ptr<const std::string>*>(p);
+        },
+        owner);
+    grpc::ByteBuffer request(&slice, 1);
+    if (!stream->Write(request)) {
+      write_failed = true;
+      break;
+    }
+  }
+  {
+    MutexLock lock(&mu_);
+    // Whatever was written and not acknowledged is resent on the next
+    // stream; mark it so the retry is counted once per request.
+    for (size_t i = 0; i < in_flight_ && i < unacked_.size(); ++i) {
+      unacked_[i].resent = true;
+    }
+  }
+  if (!write_failed) {
+    stream->WritesDone();
+  }
+  {
+    MutexLock lock(&mu_);
+    // Unblock the reader when we stop on shutdown or on our own error.
+    if (shutdown_ || !stream_error_.ok()) context.TryCancel();
+  }
+  reader.join();
+  grpc::Status finish = stream->Finish();
+  MutexLock lock(&mu_);
+  active_context_ = nullptr;
+  in_flight_ = 0;
+  sent_at_.clear();
+  metrics_.in_flight.Set(0);
+  if (shutdown_) return absl::OkStatus();
+  if (!stream_error_.ok() &&
+      stream_error_.message() != "stream closed by the host") {
+    return stream_error_;
+  }
+  if (!finish.ok()) return FromGrpc(finish);
+  return stream_error_;
+}
+
+}  // namespace promscrape::remote

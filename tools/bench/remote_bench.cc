@@ -302,6 +302,9 @@ struct StreamResult {
   double append_p99_us = 0;
   double append_max_us = 0;
   double dropped = 0;
+  // With a log: fsyncs over the whole case and how long the last one took.
+  uint64_t fsyncs = 0;
+  double last_fsync_ms = 0;
 };
 
 absl::StatusOr<StreamResult> RunStreamCase(const Flags& f,
@@ -366,6 +369,12 @@ absl::StatusOr<StreamResult> RunStreamCase(const Flags& f,
   measuring = false;
   stop = true;
   for (std::thread& t : producers) t.join();
+  StreamResult r;
+  if (queue.wal() != nullptr) {
+    const remote::wal::WriteAheadLog::Stats stats = queue.wal()->stats();
+    r.fsyncs = stats.fsyncs;
+    r.last_fsync_ms = absl::ToDoubleMilliseconds(stats.last_fsync_duration);
+  }
   absl::Status stopped = queue.Stop(absl::Seconds(60));
   if (!stopped.ok()) {
     std::fprintf(stderr, "remote_bench: %s: %s\n", c.name.c_str(),
@@ -377,7 +386,6 @@ absl::StatusOr<StreamResult> RunStreamCase(const Flags& f,
                c.name.c_str(),
                static_cast<long long>(SinkCount(sink_out, "grpc_samples")));
 
-  StreamResult r;
   r.name = c.name;
   const double samples = sent1 - sent0;
   r.samples_per_s = samples / absl::ToDoubleSeconds(t1 - t0);
@@ -615,12 +623,13 @@ int Run(int argc, char** argv) {
           "STREAM case=%s samples_per_s=%.0f cpu_us_per_sample=%.3f "
           "append_p50_us=%.1f append_p99_us=%.1f append_max_us=%.1f "
           "sink_cpu_us_per_sample=%.3f dropped=%.0f producers=%lld "
-          "records_per_append=%lld\n",
+          "records_per_append=%lld wal_fsyncs=%llu wal_last_fsync_ms=%.1f\n",
           r->name.c_str(), r->samples_per_s, r->cpu_us_per_sample,
           r->append_p50_us, r->append_p99_us, r->append_max_us,
           r->sink_cpu_us_per_sample, r->dropped,
           static_cast<long long>(f.producers),
-          static_cast<long long>(f.records_per_append));
+          static_cast<long long>(f.records_per_append),
+          static_cast<unsigned long long>(r->fsyncs), r->last_fsync_ms);
       std::fflush(stdout);
       stream.push_back(*r);
     }

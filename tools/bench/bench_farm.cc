@@ -28,8 +28,9 @@ std::string ScrapeConfigYaml(absl::Duration interval,
   const int64_t interval_ms = absl::ToInt64Milliseconds(interval);
   const int64_t timeout_ms = std::min<int64_t>(interval_ms, 10000);
   std::string yaml = absl::StrCat(
-      "global:\n  scrape_interval: ", interval_ms, "ms\n  scrape_timeout: ",
-      timeout_ms, "ms\nscrape_configs:\n  - job_name: node\n",
+      "global:\n  scrape_interval: ", interval_ms,
+      "ms\n  scrape_timeout: ", timeout_ms,
+      "ms\nscrape_configs:\n  - job_name: node\n",
       "    metrics_path: /metrics/", scraper,
       "\n    static_configs:\n      - labels:\n          env: bench\n",
       "        targets:\n");
@@ -47,8 +48,8 @@ void AddFarmStats(const std::string& stats, const std::string& scraper,
     std::vector<std::string> f = absl::StrSplit(line, ' ');
     int64_t requests = 0, first = 0, last = 0;
     if (f.size() != 5 || f[1] != scraper ||
-        !absl::SimpleAtoi(f[2], &requests) ||
-        !absl::SimpleAtoi(f[3], &first) || !absl::SimpleAtoi(f[4], &last)) {
+        !absl::SimpleAtoi(f[2], &requests) || !absl::SimpleAtoi(f[3], &first) ||
+        !absl::SimpleAtoi(f[4], &last)) {
       continue;
     }
     counts.scrapes += requests;

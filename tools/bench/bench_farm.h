@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -40,7 +41,7 @@ void AddFarmStats(const std::string& stats, const std::string& scraper,
 class TargetFarms {
  public:
   struct Options {
-    std::string binary;  // target_farm
+    std::string binary;   // target_farm
     std::string workdir;  // ports.<i> and stats.<i> go here
     int64_t targets = 1;
     int64_t series = 10;

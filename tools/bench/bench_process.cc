@@ -57,8 +57,7 @@ double CpuSeconds(pid_t pid) {
   size_t paren = stat.rfind(')');
   if (paren == std::string::npos) return -1;
   // Fields after "comm)": state is field 3; utime and stime are 14 and 15.
-  std::vector<std::string> fields =
-      absl::StrSplit(stat.substr(paren + 2), ' ');
+  std::vector<std::string> fields = absl::StrSplit(stat.substr(paren + 2), ' ');
   if (fields.size() < 13) return -1;
   double utime = 0, stime = 0;
   if (!absl::SimpleAtod(fields[11], &utime) ||

@@ -190,18 +190,17 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
 }
 
 const Logger& QuietLogger() {
-  static const Logger* logger = new Logger([](LogLevel level,
-                                              absl::string_view message) {
-    if (level >= LogLevel::kError) {
-      std::fprintf(stderr, "remote_bench: %.*s\n",
-                   static_cast<int>(message.size()), message.data());
-    }
-  });
+  static const Logger* logger =
+      new Logger([](LogLevel level, absl::string_view message) {
+        if (level >= LogLevel::kError) {
+          std::fprintf(stderr, "remote_bench: %.*s\n",
+                       static_cast<int>(message.size()), message.data());
+        }
+      });
   return *logger;
 }
 
-double MetricValue(const metrics::Registry& registry,
-                   absl::string_view name) {
+double MetricValue(const metrics::Registry& registry, absl::string_view name) {
   double sum = 0;
   for (const metrics::MetricSample& m : registry.Collect()) {
     if (m.name == name) sum += m.value;
@@ -212,7 +211,8 @@ double MetricValue(const metrics::Registry& registry,
 double ThreadCpuSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  return static_cast<double>(ts.tv_sec) +
+         static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 // A label of the synthetic series (what wire::AppendSampleRecord reads).
@@ -233,14 +233,15 @@ std::vector<std::string> EncodeChunks(int64_t chunks, int64_t per_chunk) {
   std::vector<std::string> out;
   for (int64_t c = 0; c < chunks; ++c) {
     std::string records;
-    const std::string instance = absl::StrCat("10.0.", c / 250, ".", c % 250,
-                                              ":9100");
+    const std::string instance =
+        absl::StrCat("10.0.", c / 250, ".", c % 250, ":9100");
     for (int64_t r = 0; r < per_chunk; ++r) {
       const std::string series = absl::StrCat(r);
-      const BenchLabel labels[] = {
-          {"__name__", kNames[r % 5]}, {"device", series},
-          {"env", "bench"},            {"instance", instance},
-          {"job", "node"}};
+      const BenchLabel labels[] = {{"__name__", kNames[r % 5]},
+                                   {"device", series},
+                                   {"env", "bench"},
+                                   {"instance", instance},
+                                   {"job", "node"}};
       remote::wire::AppendSampleRecord(&records, labels, timestamp_ms,
                                        static_cast<double>(c * per_chunk + r));
     }
@@ -253,8 +254,8 @@ std::vector<std::string> EncodeChunks(int64_t chunks, int64_t per_chunk) {
 double Quantile(std::vector<double>& values, double q) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
-  const size_t at = std::min(values.size() - 1,
-                             static_cast<size_t>(q * values.size()));
+  const size_t at =
+      std::min(values.size() - 1, static_cast<size_t>(q * values.size()));
   return values[at];
 }
 
@@ -307,8 +308,7 @@ struct StreamResult {
   double last_fsync_ms = 0;
 };
 
-absl::StatusOr<StreamResult> RunStreamCase(const Flags& f,
-                                           const StreamCase& c,
+absl::StatusOr<StreamResult> RunStreamCase(const Flags& f, const StreamCase& c,
                                            Subprocess& sink,
                                            const std::string& sink_address,
                                            int* sink_snapshots) {
@@ -325,7 +325,8 @@ absl::StatusOr<StreamResult> RunStreamCase(const Flags& f,
   if (!created.ok()) return created.status();
   remote::WriteQueue& queue = **created;
 
-  const std::vector<std::string> chunks = EncodeChunks(100, f.records_per_append);
+  const std::vector<std::string> chunks =
+      EncodeChunks(100, f.records_per_append);
   std::atomic<bool> stop{false};
   std::atomic<bool> measuring{false};
   std::vector<std::vector<double>> latencies(static_cast<size_t>(f.producers));
@@ -420,7 +421,8 @@ absl::StatusOr<WalResult> RunWalCase(const Flags& f, const std::string& name,
       remote::wal::WriteAheadLog::Open(dir, options, Clock::Real(),
                                        QuietLogger());
   if (!wal.ok()) return wal.status();
-  const std::vector<std::string> chunks = EncodeChunks(100, f.records_per_append);
+  const std::vector<std::string> chunks =
+      EncodeChunks(100, f.records_per_append);
   // As WriteQueue::AppendRecordsWal: one log record per call, the sample
   // count then the records.
   std::vector<std::string> payloads;
@@ -464,7 +466,10 @@ struct E2eResult {
   double cpu_cores = 0;
   int64_t peak_rss = 0;
   int64_t samples = 0;
-  int64_t delivered = 0;  // ours: samples the sink got in the window
+  // Samples the sink got in the window (ours; -1 for Prometheus, whose
+  // snappy bodies the sink does not decode) and requests it got.
+  int64_t delivered = -1;
+  int64_t sink_requests = 0;
 };
 
 struct E2eResults {
@@ -490,14 +495,13 @@ absl::StatusOr<E2eResults> RunEndToEnd(const Flags& f, Subprocess& sink,
   const std::string ours_yml = f.workdir + "/prometheus.promscrape.yml";
   const std::string ref_yml = f.workdir + "/prometheus.reference.yml";
   const std::string host_yml = f.workdir + "/host.yaml";
+  PROMSCRAPE_RETURN_IF_ERROR(
+      WriteFile(ours_yml, ScrapeConfigYaml(f.interval, ports, "promscrape")));
   PROMSCRAPE_RETURN_IF_ERROR(WriteFile(
-      ours_yml, ScrapeConfigYaml(f.interval, ports, "promscrape")));
-  PROMSCRAPE_RETURN_IF_ERROR(WriteFile(
-      ref_yml,
-      absl::StrCat(ScrapeConfigYaml(f.interval, ports, "prometheus"),
-                   "remote_write:\n  - url: http://", http_address,
-                   "/api/v1/write\n    queue_config:\n"
-                   "      max_samples_per_send: 2000\n")));
+      ref_yml, absl::StrCat(ScrapeConfigYaml(f.interval, ports, "prometheus"),
+                            "remote_write:\n  - url: http://", http_address,
+                            "/api/v1/write\n    queue_config:\n"
+                            "      max_samples_per_send: 2000\n")));
   // The plugin's defaults except the scrape file, the stream's target (the
   // sink, not the host) and the WAL directory.
   PROMSCRAPE_RETURN_IF_ERROR(WriteFile(
@@ -532,15 +536,16 @@ absl::StatusOr<E2eResults> RunEndToEnd(const Flags& f, Subprocess& sink,
   const absl::Time t0 = absl::Now();
   const double host_cpu0 = CpuSeconds((*host)->pid());
   const double prom_cpu0 = prometheus ? CpuSeconds(prometheus->pid()) : 0;
-  const int64_t delivered0 =
-      SinkCount(SinkSnapshot(sink, ++*sink_snapshots), "grpc_samples");
+  const std::string sink0 = SinkSnapshot(sink, ++*sink_snapshots);
   absl::SleepFor(f.e2e_duration);
   const std::string stats1 = (*farms)->Snapshot();
   const double seconds = absl::ToDoubleSeconds(absl::Now() - t0);
   const double host_cpu1 = CpuSeconds((*host)->pid());
   const double prom_cpu1 = prometheus ? CpuSeconds(prometheus->pid()) : 0;
-  const int64_t delivered1 =
-      SinkCount(SinkSnapshot(sink, ++*sink_snapshots), "grpc_samples");
+  const std::string sink1 = SinkSnapshot(sink, ++*sink_snapshots);
+  auto sink_delta = [&sink0, &sink1](absl::string_view key) {
+    return SinkCount(sink1, key) - SinkCount(sink0, key);
+  };
 
   E2eResults out;
   auto fill = [&](E2eResult& r, const std::string& scraper, double cpu,
@@ -558,12 +563,14 @@ absl::StatusOr<E2eResults> RunEndToEnd(const Flags& f, Subprocess& sink,
   };
   out.ours.engine = "promscrape";
   fill(out.ours, "promscrape", host_cpu1 - host_cpu0, (*host)->pid());
-  out.ours.delivered = delivered1 - delivered0;
+  out.ours.delivered = sink_delta("grpc_samples");
+  out.ours.sink_requests = sink_delta("grpc_requests");
   if (prometheus) {
     out.prometheus.emplace();
     out.prometheus->engine = "prometheus_agent";
     fill(*out.prometheus, "prometheus", prom_cpu1 - prom_cpu0,
          prometheus->pid());
+    out.prometheus->sink_requests = sink_delta("http_requests");
   }
   StopProcess(**host, absl::Seconds(60), "scrape_host");
   if (prometheus) StopProcess(*prometheus, absl::Seconds(60), "prometheus");
@@ -581,8 +588,8 @@ int Run(int argc, char** argv) {
   absl::StatusOr<Flags> flags = ParseFlags(argc, argv);
   if (!flags.ok()) return Fail(flags.status());
   Flags& f = *flags;
-  for (std::string* path : {&f.sink, &f.farm, &f.host, &f.plugin,
-                            &f.prometheus}) {
+  for (std::string* path :
+       {&f.sink, &f.farm, &f.host, &f.plugin, &f.prometheus}) {
     *path = Absolute(*path);
   }
   if (f.workdir.empty()) {
@@ -661,21 +668,21 @@ int Run(int argc, char** argv) {
       std::printf(
           "E2E engine=%s samples_per_s=%.0f cpu_us_per_sample=%.3f "
           "cpu_cores=%.3f peak_rss_bytes=%lld samples=%lld delivered=%lld "
-          "targets=%lld series=%lld interval_s=%g\n",
+          "sink_requests=%lld targets=%lld series=%lld interval_s=%g\n",
           e.engine.c_str(), e.samples_per_s, e.cpu_us_per_sample, e.cpu_cores,
           static_cast<long long>(e.peak_rss), static_cast<long long>(e.samples),
           static_cast<long long>(e.delivered),
+          static_cast<long long>(e.sink_requests),
           static_cast<long long>(f.targets), static_cast<long long>(f.series),
           absl::ToDoubleSeconds(f.interval));
     };
     print(e2e->ours);
     if (e2e->prometheus) {
       print(*e2e->prometheus);
-      std::printf("RATIO cpu=%.2f\n",
-                  e2e->ours.cpu_us_per_sample > 0
-                      ? e2e->prometheus->cpu_us_per_sample /
-                            e2e->ours.cpu_us_per_sample
-                      : 0.0);
+      std::printf("RATIO cpu=%.2f\n", e2e->ours.cpu_us_per_sample > 0
+                                          ? e2e->prometheus->cpu_us_per_sample /
+                                                e2e->ours.cpu_us_per_sample
+                                          : 0.0);
     }
     std::fflush(stdout);
   }
@@ -698,10 +705,11 @@ int Run(int argc, char** argv) {
     }
   }
   if (!wal.empty()) {
-    std::printf("\n(b) WAL write, one record per append of %lld samples\n"
-                "%-24s %14s %15s %8s\n",
-                static_cast<long long>(f.records_per_append), "case",
-                "CPU us/sample", "wall us/sample", "fsyncs");
+    std::printf(
+        "\n(b) WAL write, one record per append of %lld samples\n"
+        "%-24s %14s %15s %8s\n",
+        static_cast<long long>(f.records_per_append), "case", "CPU us/sample",
+        "wall us/sample", "fsyncs");
     for (const WalResult& r : wal) {
       std::printf("%-24s %14.3f %15.3f %8llu\n", r.name.c_str(),
                   r.cpu_us_per_sample, r.wall_us_per_sample,
@@ -724,9 +732,9 @@ int Run(int argc, char** argv) {
                   static_cast<double>(r->peak_rss) / 1e6);
     }
     if (e2e->prometheus && e2e->ours.cpu_us_per_sample > 0) {
-      std::printf("CPU ratio agent / ours: %.2f\n",
-                  e2e->prometheus->cpu_us_per_sample /
-                      e2e->ours.cpu_us_per_sample);
+      std::printf(
+          "CPU ratio agent / ours: %.2f\n",
+          e2e->prometheus->cpu_us_per_sample / e2e->ours.cpu_us_per_sample);
     }
   }
   std::fflush(stdout);

@@ -195,7 +195,8 @@ int Run(int argc, char** argv) {
                  grpc_port);
     return 1;
   }
-  std::fprintf(stderr, "remote_sink: ready grpc=127.0.0.1:%d http=127.0.0.1:%d\n",
+  std::fprintf(stderr,
+               "remote_sink: ready grpc=127.0.0.1:%d http=127.0.0.1:%d\n",
                bound_port, (*http)->port());
   std::fflush(stderr);
   for (;;) {

@@ -400,6 +400,7 @@ absl::StatusOr<StreamResult> RunStreamCase(const Flags& f, const StreamCase& c,
   r.append_p99_us = Quantile(all, 0.99);
   r.append_max_us = all.empty() ? 0 : all.back();
   r.dropped = MetricValue(registry, "promscrape_remote_samples_dropped_total");
+  created->reset();  // Closes the log before its directory goes.
   if (c.wal) std::filesystem::remove_all(options.wal_dir);
   return r;
 }
@@ -575,6 +576,9 @@ absl::StatusOr<E2eResults> RunEndToEnd(const Flags& f, Subprocess& sink,
   StopProcess(**host, absl::Seconds(60), "scrape_host");
   if (prometheus) StopProcess(*prometheus, absl::Seconds(60), "prometheus");
   (*farms)->Stop();
+  // The logs grow with the run (hundreds of MB at 10,000 targets).
+  std::filesystem::remove_all(f.workdir + "/plugin-wal");
+  std::filesystem::remove_all(f.workdir + "/agent");
   return out;
 }
 

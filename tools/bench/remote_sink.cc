@@ -77,7 +77,9 @@ uint64_t ScanRequest(absl::string_view bytes, int64_t* records) {
         pos += 8;
         break;
       case 2:
-        if (!ReadVarint(bytes, &pos, &value)) return 0;
+        if (!ReadVarint(bytes, &pos, &value) || value > bytes.size() - pos) {
+          return 0;
+        }
         pos += value;
         if ((tag >> 3) == kTimeseries) ++*records;
         break;

@@ -5,10 +5,13 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -52,10 +55,18 @@ absl::StatusOr<std::string> MakeWorkDir(absl::string_view name) {
   return tmpl;
 }
 
-double CpuSeconds(pid_t pid) {
-  std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
-  size_t paren = stat.rfind(')');
-  if (paren == std::string::npos) return -1;
+namespace {
+
+// utime + stime in seconds from the text of a /proc .../stat file, and the
+// comm field in `*name`; -1 when malformed.
+double StatCpuSeconds(const std::string& stat, std::string* name) {
+  const size_t open = stat.find('(');
+  const size_t paren = stat.rfind(')');
+  if (open == std::string::npos || paren == std::string::npos || paren < open ||
+      paren + 2 > stat.size()) {
+    return -1;
+  }
+  if (name != nullptr) *name = stat.substr(open + 1, paren - open - 1);
   // Fields after "comm)": state is field 3; utime and stime are 14 and 15.
   std::vector<std::string> fields = absl::StrSplit(stat.substr(paren + 2), ' ');
   if (fields.size() < 13) return -1;
@@ -65,6 +76,26 @@ double CpuSeconds(pid_t pid) {
     return -1;
   }
   return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+
+double CpuSeconds(pid_t pid) {
+  return StatCpuSeconds(ReadFile(absl::StrCat("/proc/", pid, "/stat")),
+                        nullptr);
+}
+
+std::map<std::string, double> CpuSecondsByThread(pid_t pid) {
+  std::map<std::string, double> out;
+  std::error_code error;
+  const std::string dir = absl::StrCat("/proc/", pid, "/task");
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    std::string name;
+    const double seconds =
+        StatCpuSeconds(ReadFile(entry.path().string() + "/stat"), &name);
+    if (seconds >= 0) out[name] += seconds;
+  }
+  return out;
 }
 
 int64_t StatusBytes(pid_t pid, absl::string_view field) {

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "absl/status/status.h"
@@ -34,6 +35,11 @@ absl::StatusOr<std::string> MakeWorkDir(absl::string_view name);
 // CPU seconds (user + system, every thread) of `pid` so far, from
 // /proc/<pid>/stat, or -1 when it cannot be read.
 double CpuSeconds(pid_t pid);
+
+// CPU seconds (user + system) of `pid`'s live threads so far, summed by
+// thread name (/proc/<pid>/task/*/stat; the plugin names its threads
+// "ps-..."). Threads that already exited are not counted.
+std::map<std::string, double> CpuSecondsByThread(pid_t pid);
 
 // A "Vm...:" field (e.g. "VmHWM:") of /proc/<pid>/status in bytes, or -1.
 int64_t StatusBytes(pid_t pid, absl::string_view field);

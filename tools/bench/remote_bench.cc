@@ -49,6 +49,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -477,6 +478,8 @@ struct E2eResult {
   // snappy bodies the sink does not decode) and requests it got.
   int64_t delivered = -1;
   int64_t sink_requests = 0;
+  // Ours: CPU seconds in the window by thread name.
+  std::map<std::string, double> threads;
 };
 
 struct E2eResults {
@@ -542,12 +545,16 @@ absl::StatusOr<E2eResults> RunEndToEnd(const Flags& f, Subprocess& sink,
   const std::string stats0 = (*farms)->Snapshot();
   const absl::Time t0 = absl::Now();
   const double host_cpu0 = CpuSeconds((*host)->pid());
+  const std::map<std::string, double> threads0 =
+      CpuSecondsByThread((*host)->pid());
   const double prom_cpu0 = prometheus ? CpuSeconds(prometheus->pid()) : 0;
   const std::string sink0 = SinkSnapshot(sink, ++*sink_snapshots);
   absl::SleepFor(f.e2e_duration);
   const std::string stats1 = (*farms)->Snapshot();
   const double seconds = absl::ToDoubleSeconds(absl::Now() - t0);
   const double host_cpu1 = CpuSeconds((*host)->pid());
+  const std::map<std::string, double> threads1 =
+      CpuSecondsByThread((*host)->pid());
   const double prom_cpu1 = prometheus ? CpuSeconds(prometheus->pid()) : 0;
   const std::string sink1 = SinkSnapshot(sink, ++*sink_snapshots);
   auto sink_delta = [&sink0, &sink1](absl::string_view key) {
@@ -572,6 +579,11 @@ absl::StatusOr<E2eResults> RunEndToEnd(const Flags& f, Subprocess& sink,
   fill(out.ours, "promscrape", host_cpu1 - host_cpu0, (*host)->pid());
   out.ours.delivered = sink_delta("grpc_samples");
   out.ours.sink_requests = sink_delta("grpc_requests");
+  for (const auto& [name, seconds] : threads1) {
+    const auto before = threads0.find(name);
+    out.ours.threads[name] =
+        seconds - (before == threads0.end() ? 0 : before->second);
+  }
   if (prometheus) {
     out.prometheus.emplace();
     out.prometheus->engine = "prometheus_agent";
@@ -669,6 +681,7 @@ int Run(int argc, char** argv) {
     }
   }
   std::optional<E2eResults> e2e;
+  std::string ours_threads;
   if (f.e2e) {
     absl::StatusOr<E2eResults> r =
         RunEndToEnd(f, **sink, grpc_address, http_address, &sink_snapshots);
@@ -687,6 +700,18 @@ int Run(int argc, char** argv) {
           absl::ToDoubleSeconds(f.interval));
     };
     print(e2e->ours);
+    // Where our process's CPU went, per thread name (ps-http: scrape, parse,
+    // append, WAL write; ps-remote-write: the stream's sender; ps-rw-acks:
+    // acks and WAL checkpoints; the rest: gRPC, the host's idle server).
+    for (const auto& [name, seconds] : e2e->ours.threads) {
+      if (seconds <= 0 || e2e->ours.samples <= 0) continue;
+      absl::StrAppendFormat(
+          &ours_threads, " %s=%.3f", name,
+          seconds * 1e6 / static_cast<double>(e2e->ours.samples));
+    }
+    std::printf(
+        "E2E_THREADS engine=promscrape cpu_us_per_sample_by_thread:%s\n",
+        ours_threads.c_str());
     if (e2e->prometheus) {
       print(*e2e->prometheus);
       std::printf("RATIO cpu=%.2f\n", e2e->ours.cpu_us_per_sample > 0
@@ -741,6 +766,7 @@ int Run(int argc, char** argv) {
                   r->samples_per_s, r->cpu_us_per_sample, r->cpu_cores,
                   static_cast<double>(r->peak_rss) / 1e6);
     }
+    std::printf("promscrape by thread, us/sample:%s\n", ours_threads.c_str());
     if (e2e->prometheus && e2e->ours.cpu_us_per_sample > 0) {
       std::printf(
           "CPU ratio agent / ours: %.2f\n",

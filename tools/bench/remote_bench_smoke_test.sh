@@ -22,6 +22,8 @@ for e in promscrape prometheus_agent; do
   grep -Eq "^E2E engine=$e samples_per_s=$num cpu_us_per_sample=$num " "$out" ||
     { echo "FAIL: no E2E line for $e"; exit 1; }
 done
+grep -q "^E2E_THREADS engine=promscrape " "$out" ||
+  { echo "FAIL: no E2E_THREADS line"; exit 1; }
 grep -Eq "^RATIO cpu=$num$" "$out" || { echo "FAIL: no RATIO line"; exit 1; }
 if grep -Eq "^STREAM case=wal_off samples_per_s=0 " "$out"; then
   echo "FAIL: the stream delivered nothing"

@@ -31,7 +31,6 @@
 // interval) are printed as well. --reference=false skips Prometheus.
 
 #include <signal.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,11 +38,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -59,6 +56,8 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "tests/testutil/subprocess.h"
+#include "tools/bench/bench_farm.h"
+#include "tools/bench/bench_process.h"
 
 namespace promscrape::bench {
 namespace {
@@ -155,105 +154,6 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   return f;
 }
 
-std::string Absolute(const std::string& path) {
-  if (path.empty() || path[0] == '/') return path;
-  char* cwd = getcwd(nullptr, 0);
-  std::string out = absl::StrCat(cwd, "/", path);
-  free(cwd);
-  return out;
-}
-
-absl::Status WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  out.close();
-  if (!out) {
-    return absl::InternalError(absl::StrCat("cannot write \"", path, "\""));
-  }
-  return absl::OkStatus();
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// CPU seconds (user + system) of `pid` so far, or -1.
-double CpuSeconds(pid_t pid) {
-  std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat"));
-  size_t paren = stat.rfind(')');
-  if (paren == std::string::npos) return -1;
-  // Fields after "comm)": state is field 3; utime and stime are 14 and 15.
-  std::vector<std::string> fields =
-      absl::StrSplit(stat.substr(paren + 2), ' ');
-  if (fields.size() < 13) return -1;
-  double utime = 0, stime = 0;
-  if (!absl::SimpleAtod(fields[11], &utime) ||
-      !absl::SimpleAtod(fields[12], &stime)) {
-    return -1;
-  }
-  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-// A "Vm...:" field of /proc/<pid>/status in bytes, or -1.
-int64_t StatusBytes(pid_t pid, absl::string_view field) {
-  std::string status = ReadFile(absl::StrCat("/proc/", pid, "/status"));
-  for (absl::string_view line : absl::StrSplit(status, '\n')) {
-    if (!absl::StartsWith(line, field)) continue;
-    line.remove_prefix(field.size());
-    int64_t kb = 0;
-    std::string digits;
-    for (char c : line) {
-      if (c >= '0' && c <= '9') digits += c;
-    }
-    if (absl::SimpleAtoi(digits, &kb)) return kb * 1024;
-  }
-  return -1;
-}
-
-std::string PrometheusYaml(const Flags& f, const std::vector<int>& ports,
-                           const std::string& scraper) {
-  const int64_t interval_ms = absl::ToInt64Milliseconds(f.interval);
-  const int64_t timeout_ms = std::min<int64_t>(interval_ms, 10000);
-  std::string yaml = absl::StrCat(
-      "global:\n  scrape_interval: ", interval_ms, "ms\n  scrape_timeout: ",
-      timeout_ms, "ms\nscrape_configs:\n  - job_name: node\n",
-      "    metrics_path: /metrics/", scraper,
-      "\n    static_configs:\n      - labels:\n          env: bench\n",
-      "        targets:\n");
-  for (int port : ports) absl::StrAppend(&yaml, "          - 127.0.0.1:", port, "\n");
-  return yaml;
-}
-
-// What the farm saw from one scraper.
-struct FarmCounts {
-  int64_t scrapes = 0;
-  int64_t missed = 0;
-  int64_t targets_scraped = 0;
-};
-
-// Adds the farm's stats file lines for `scraper` into `counts`.
-void AddFarmStats(const std::string& stats, const std::string& scraper,
-                  absl::Duration interval, FarmCounts& counts) {
-  const double interval_ms = absl::ToDoubleMilliseconds(interval);
-  for (absl::string_view line : absl::StrSplit(stats, '\n', absl::SkipEmpty())) {
-    std::vector<std::string> f = absl::StrSplit(line, ' ');
-    int64_t requests = 0, first = 0, last = 0;
-    if (f.size() != 5 || f[1] != scraper ||
-        !absl::SimpleAtoi(f[2], &requests) || !absl::SimpleAtoi(f[3], &first) ||
-        !absl::SimpleAtoi(f[4], &last)) {
-      continue;
-    }
-    counts.scrapes += requests;
-    ++counts.targets_scraped;
-    const int64_t want =
-        std::llround(static_cast<double>(last - first) / interval_ms) + 1;
-    counts.missed += std::max<int64_t>(0, want - requests);
-  }
-}
-
 struct EngineResult {
   std::string engine;
   double cpu_seconds = 0;
@@ -288,24 +188,6 @@ void PrintResult(const Flags& f, const EngineResult& r, double seconds) {
       static_cast<long long>(r.peak_rss));
 }
 
-// Stops `process` with SIGTERM and returns its output; kills it after
-// `timeout`.
-std::string StopProcess(Subprocess& process, absl::Duration timeout,
-                        const std::string& name) {
-  process.Signal(SIGTERM);
-  std::optional<int> code = process.Wait(timeout);
-  if (!code.has_value()) {
-    std::fprintf(stderr, "scrape_bench: %s did not stop in %s; killing\n",
-                 name.c_str(), absl::FormatDuration(timeout).c_str());
-    process.Signal(SIGKILL);
-    process.Wait(absl::Seconds(10));
-  } else if (*code != 0) {
-    std::fprintf(stderr, "scrape_bench: %s exited %d:\n%s\n", name.c_str(),
-                 *code, process.output().c_str());
-  }
-  return process.output();
-}
-
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "scrape_bench: %s\n",
                std::string(status.message()).c_str());
@@ -321,59 +203,34 @@ int Run(int argc, char** argv) {
     *path = Absolute(*path);
   }
 
-  // Children inherit the raised limit: the engines hold one connection per
-  // target.
-  rlimit limit{};
-  getrlimit(RLIMIT_NOFILE, &limit);
-  limit.rlim_cur = limit.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &limit);
-
   if (f.workdir.empty()) {
-    const char* base = std::getenv("TEST_TMPDIR");
-    std::string tmpl = absl::StrCat(base ? base : "/tmp", "/scrape_bench.XXXXXX");
-    if (mkdtemp(tmpl.data()) == nullptr) {
-      return Fail(absl::InternalError("mkdtemp failed"));
-    }
-    f.workdir = tmpl;
+    absl::StatusOr<std::string> dir = MakeWorkDir("scrape_bench");
+    if (!dir.ok()) return Fail(dir.status());
+    f.workdir = *dir;
   }
   std::fprintf(stderr, "scrape_bench: work directory %s\n", f.workdir.c_str());
 
   // Each farm target holds a listener plus one connection per scraper.
-  const int64_t scrapers = f.reference ? 2 : 1;
-  const int64_t per_farm = std::max<int64_t>(
-      1, (static_cast<int64_t>(limit.rlim_cur) - 200) / (1 + scrapers));
-  const int64_t farms = (f.targets + per_farm - 1) / per_farm;
-  std::vector<std::unique_ptr<Subprocess>> farm_processes;
-  std::vector<int> ports;
-  for (int64_t i = 0; i < farms; ++i) {
-    const int64_t n = std::min(per_farm, f.targets - i * per_farm);
-    const std::string ports_file = absl::StrCat(f.workdir, "/ports.", i);
-    auto farm = Subprocess::Start(
-        {f.farm, "--targets", absl::StrCat(n), "--series",
-         absl::StrCat(f.series), "--threads", absl::StrCat(f.farm_threads),
-         "--ports_file", ports_file, "--stats_file",
-         absl::StrCat(f.workdir, "/stats.", i)});
-    if (!farm.ok()) return Fail(farm.status());
-    if (!(*farm)->WaitForOutput("target_farm: ready", absl::Seconds(120))) {
-      return Fail(absl::UnavailableError(
-          absl::StrCat("target_farm did not start:\n", (*farm)->output())));
-    }
-    for (absl::string_view line :
-         absl::StrSplit(ReadFile(ports_file), '\n', absl::SkipEmpty())) {
-      int port = 0;
-      if (absl::SimpleAtoi(line, &port)) ports.push_back(port);
-    }
-    farm_processes.push_back(std::move(farm).value());
-  }
-  std::fprintf(stderr, "scrape_bench: %zu targets in %lld farm process(es)\n",
-               ports.size(), static_cast<long long>(farms));
+  TargetFarms::Options farm_options;
+  farm_options.binary = f.farm;
+  farm_options.workdir = f.workdir;
+  farm_options.targets = f.targets;
+  farm_options.series = f.series;
+  farm_options.threads = f.farm_threads;
+  farm_options.scrapers = f.reference ? 2 : 1;
+  absl::StatusOr<std::unique_ptr<TargetFarms>> farms =
+      TargetFarms::Start(farm_options);
+  if (!farms.ok()) return Fail(farms.status());
+  const std::vector<int>& ports = (*farms)->ports();
+  std::fprintf(stderr, "scrape_bench: %zu targets in %zu farm process(es)\n",
+               ports.size(), (*farms)->processes());
 
   const std::string ours_yml = f.workdir + "/prometheus.promscrape.yml";
   const std::string ref_yml = f.workdir + "/prometheus.reference.yml";
   const std::string host_yml = f.workdir + "/host.yaml";
-  absl::Status written = WriteFile(ours_yml, PrometheusYaml(f, ports, "promscrape"));
+  absl::Status written = WriteFile(ours_yml, ScrapeConfigYaml(f.interval, ports, "promscrape"));
   if (written.ok()) {
-    written = WriteFile(ref_yml, PrometheusYaml(f, ports, "prometheus"));
+    written = WriteFile(ref_yml, ScrapeConfigYaml(f.interval, ports, "prometheus"));
   }
   if (written.ok()) {
     written = WriteFile(
@@ -420,12 +277,7 @@ int Run(int argc, char** argv) {
     ref.peak_rss = StatusBytes(prometheus->pid(), "VmHWM:");
   }
   // The farms' counts end here, whatever the engines do while stopping.
-  for (auto& farm : farm_processes) farm->Signal(SIGUSR1);
-  for (auto& farm : farm_processes) {
-    if (!farm->WaitForOutput("target_farm: stats written", absl::Seconds(60))) {
-      std::fprintf(stderr, "scrape_bench: a target_farm wrote no stats\n");
-    }
-  }
+  const std::string stats = (*farms)->Snapshot();
   (*host)->Signal(SIGTERM);
   if (prometheus != nullptr) prometheus->Signal(SIGTERM);
   const std::string host_output =
@@ -448,12 +300,9 @@ int Run(int argc, char** argv) {
       ours.samples = 0;
     }
   }
-  for (size_t i = 0; i < farm_processes.size(); ++i) {
-    StopProcess(*farm_processes[i], absl::Seconds(60), "target_farm");
-    const std::string stats = ReadFile(absl::StrCat(f.workdir, "/stats.", i));
-    AddFarmStats(stats, "promscrape", f.interval, ours.farm);
-    AddFarmStats(stats, "prometheus", f.interval, ref.farm);
-  }
+  (*farms)->Stop();
+  AddFarmStats(stats, "promscrape", f.interval, ours.farm);
+  AddFarmStats(stats, "prometheus", f.interval, ref.farm);
   ref.samples = ref.farm.scrapes * (f.series + 5);
 
   PrintResult(f, ours, seconds);

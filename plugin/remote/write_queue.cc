@@ -51,6 +51,12 @@ absl::StatusOr<std::unique_ptr<WriteQueue>> WriteQueue::Create(
     SetCurrentThreadName("ps-remote-write");
     q->Run();
   });
+  if (queue->wal_ != nullptr) {
+    queue->syncer_ = std::thread([q = queue.get()] {
+      SetCurrentThreadName("ps-wal-sync");
+      q->SyncWal();
+    });
+  }
   return queue;
 }
 
@@ -76,7 +82,7 @@ WriteQueue::~WriteQueue() {
 absl::Status WriteQueue::OpenWal(metrics::Registry& registry) {
   Clock& clock = options_.clock != nullptr ? *options_.clock : Clock::Real();
   absl::StatusOr<std::unique_ptr<wal::WriteAheadLog>> opened =
-      wal::WriteAheadLog::Open(options_.wal_dir, options_.wal_options, clock,
+      wal::WriteAheadLog::Open(options_.wal_dir, WalOptions(), clock,
                                logger_);
   if (!opened.ok()) {
     return Annotate(opened.status(),
@@ -493,6 +499,35 @@ absl::Duration WriteQueue::Lag() const {
   return std::max(absl::ZeroDuration(), absl::Now() - oldest);
 }
 
+wal::WriteAheadLog::Options WriteQueue::WalOptions() const {
+  wal::WriteAheadLog::Options o = options_.wal_options;
+  // SyncWal fsyncs and checkpoints: appends (a scrape's Commit) never wait
+  // for the disk's flush.
+  o.background_sync = true;
+  return o;
+}
+
+void WriteQueue::SyncWal() {
+  // Often enough for the fsync interval and the checkpoint interval, each
+  // a second by default; the log decides what is due.
+  const absl::Duration every = std::clamp(
+      std::min(options_.wal_options.fsync_interval,
+               options_.wal_options.checkpoint_interval) / 4,
+      absl::Milliseconds(10), absl::Milliseconds(250));
+  std::string last_error;
+  MutexLock lock(&sync_mu_);
+  while (!sync_stop_) {
+    sync_cv_.WaitWithTimeout(&sync_mu_, every);
+    if (sync_stop_) break;
+    absl::Status synced = wal_->MaybeSync();
+    // One line per new error, not one per tick while the disk stays bad.
+    if (!synced.ok() && synced.ToString() != last_error) {
+      logger_.Warning("remote write: write-ahead log sync: ", synced.ToString());
+    }
+    last_error = synced.ok() ? "" : synced.ToString();
+  }
+}
+
 int64_t WriteQueue::MemorySamples() const {
   MutexLock lock(&mu_);
   return pending_samples_;
@@ -529,6 +564,12 @@ absl::Status WriteQueue::Stop(absl::Duration flush_timeout) {
     cv_.SignalAll();
   }
   if (sender_.joinable()) sender_.join();
+  {
+    MutexLock lock(&sync_mu_);
+    sync_stop_ = true;
+    sync_cv_.SignalAll();
+  }
+  if (syncer_.joinable()) syncer_.join();
   if (wal_ != nullptr) {
     // Appends that passed the accepting check before Stop finish first.
     MutexLock append_lock(&append_mu_);

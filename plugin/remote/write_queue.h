@@ -44,7 +44,8 @@ namespace promscrape::remote {
 //
 // With a write-ahead log (`wal_dir`), every AppendRecords call (one scrape's
 // records) is first written to the log (wal/wal.h: written to the file
-// before the call returns, fsynced per the log's policy), and the in-memory
+// before the call returns; fsynced every `fsync_interval` by a sync thread of
+// the queue, so no append waits for the disk's flush), and the in-memory
 // batches are only a cache in front of it: when `capacity` samples are
 // waiting, later records stay in the log alone and the sender reads them
 // back from there, in order, once the memory queue drains. Acked requests
@@ -53,7 +54,8 @@ namespace promscrape::remote {
 // `capacity` samples and samples beyond it are dropped and counted.
 //
 // Thread-safe: Append may be called from any thread. One internal thread
-// sends; Stop joins it.
+// sends (with an ack reader while a stream is open), one syncs the log; Stop
+// joins them.
 class WriteQueue {
  public:
   struct Options {
@@ -203,6 +205,10 @@ class WriteQueue {
   // Returns whether anything changed (batches queued or spill mode left).
   bool RefillFromWal() ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status OpenWal(metrics::Registry& registry);
+  // The log's options: the caller's, with background_sync (SyncWal).
+  wal::WriteAheadLog::Options WalOptions() const;
+  // The sync thread: calls the log's MaybeSync until Stop.
+  void SyncWal() ABSL_LOCKS_EXCLUDED(sync_mu_);
   // Whether the sender should read from the log now.
   bool NeedsRefillLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Checks that the queue accepts one more sample; counts a drop when full.
@@ -276,6 +282,12 @@ class WriteQueue {
   absl::Status stream_error_ ABSL_GUARDED_BY(mu_);
 
   std::thread sender_;
+
+  // With a log: its fsyncs and checkpoints, off the appending threads.
+  Mutex sync_mu_;
+  CondVar sync_cv_;
+  bool sync_stop_ ABSL_GUARDED_BY(sync_mu_) = false;
+  std::thread syncer_;
 };
 
 }  // namespace promscrape::remote

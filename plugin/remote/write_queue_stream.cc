@@ -108,7 +108,6 @@ void WriteQueue::ReadAcks(
     grpc::ClientReaderWriter<grpc::ByteBuffer, v1::WriteAck>* stream,
     bool* acked) {
   v1::WriteAck ack;
-  absl::Time last_sync = absl::Now();
   while (stream->Read(&ack)) {
     absl::Status error;
     {
@@ -116,17 +115,8 @@ void WriteQueue::ReadAcks(
       error = HandleAckLocked(ack);
     }
     if (error.ok()) {
+      // The log's ack is persisted by the sync thread (SyncWal).
       *acked = true;
-      // Persist the log's ack (and delete delivered segments) now and then;
-      // the log decides what is due.
-      if (wal_ != nullptr && absl::Now() - last_sync >= absl::Milliseconds(100)) {
-        last_sync = absl::Now();
-        absl::Status synced = wal_->MaybeSync();
-        if (!synced.ok()) {
-          logger_.Warning("remote write: write-ahead log sync: ",
-                          synced.ToString());
-        }
-      }
       continue;
     }
     MutexLock lock(&mu_);

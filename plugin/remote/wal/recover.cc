@@ -175,7 +175,7 @@ absl::Status WriteAheadLog::Recover() {
   }
   next_index_ = next;
   written_end_ = next;
-  checkpoint_next_ = checkpoint.next_index;
+  const uint64_t checkpoint_next = checkpoint.next_index;
   {
     MutexLock lock(&mu_);
     segments_ = std::move(segments);
@@ -191,8 +191,10 @@ absl::Status WriteAheadLog::Recover() {
                " unacked records from position ", ack, ", next position ",
                next);
   last_sync_ = now;
-  last_checkpoint_ = now;
   PROMSCRAPE_RETURN_IF_ERROR(StartSegmentLocked());
+  MutexLock maintenance(&maintenance_mu_);
+  checkpoint_next_ = checkpoint_next;
+  last_checkpoint_ = now;
   return CheckpointLocked(/*force=*/true);
 }
 

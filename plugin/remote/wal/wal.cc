@@ -196,8 +196,8 @@ void WriteAheadLog::PublishLocked() {
   active.last_write = now;
 }
 
-absl::Status WriteAheadLog::FsyncLocked() {
-  if (!unsynced_) return absl::OkStatus();
+absl::Status WriteAheadLog::FsyncLocked(bool force) {
+  if (!unsynced_ && !force) return absl::OkStatus();
   const absl::Time start = clock_.Now();
   PROMSCRAPE_RETURN_IF_ERROR(Fsync(fd_, active_path_));
   last_sync_ = clock_.Now();
@@ -214,6 +214,7 @@ absl::Status WriteAheadLog::RollLocked() {
   // On failure the old segment stays active and the append that asked for
   // the roll fails; the next one tries again.
   PROMSCRAPE_RETURN_IF_ERROR(StartSegmentLocked());
+  MutexLock maintenance(&maintenance_mu_);
   PROMSCRAPE_RETURN_IF_ERROR(CheckpointLocked(/*force=*/false));
   EnforceBoundsLocked(clock_.Now());
   return absl::OkStatus();
@@ -223,33 +224,72 @@ absl::Status WriteAheadLog::Flush() {
   MutexLock lock(&writer_mu_);
   if (closed_) return absl::FailedPreconditionError("wal is closed");
   PROMSCRAPE_RETURN_IF_ERROR(FlushBufferLocked());
-  if (unsynced_ && clock_.Now() - last_sync_ >= options_.fsync_interval) {
-    return FsyncLocked();
-  }
-  return absl::OkStatus();
+  if (!unsynced_) return absl::OkStatus();
+  const bool due = options_.fsync_interval <= absl::ZeroDuration() ||
+                   (!options_.background_sync &&
+                    clock_.Now() - last_sync_ >= options_.fsync_interval);
+  return due ? FsyncLocked() : absl::OkStatus();
 }
 
 absl::Status WriteAheadLog::MaybeSync() {
-  MutexLock lock(&writer_mu_);
-  if (closed_) return absl::FailedPreconditionError("wal is closed");
-  PROMSCRAPE_RETURN_IF_ERROR(FlushBufferLocked());
   const absl::Time now = clock_.Now();
-  if (unsynced_ && now - last_sync_ >= options_.fsync_interval) {
-    PROMSCRAPE_RETURN_IF_ERROR(FsyncLocked());
+  int sync_fd = -1;
+  std::string sync_path;
+  {
+    MutexLock lock(&writer_mu_);
+    if (closed_) return absl::FailedPreconditionError("wal is closed");
+    PROMSCRAPE_RETURN_IF_ERROR(FlushBufferLocked());
+    if (unsynced_ && now - last_sync_ >= options_.fsync_interval) {
+      // fsync a duplicate descriptor after letting go of the lock: a roll
+      // may close the segment's own meanwhile (and fsyncs it itself).
+      sync_fd = ::dup(fd_);
+      if (sync_fd < 0) {
+        PROMSCRAPE_RETURN_IF_ERROR(FsyncLocked());
+      } else {
+        sync_path = active_path_;
+        // Records written from here on make it unsynced again; a failed
+        // fsync below restores it.
+        unsynced_ = false;
+        last_sync_ = now;
+      }
+    }
+    if (options_.max_age > absl::ZeroDuration() &&
+        next_index_ > active_first_) {
+      absl::Time last_write;
+      {
+        MutexLock meta(&mu_);
+        last_write = segments_.back().last_write;
+      }
+      // An idle active segment cannot age out; close it so it can.
+      if (now - last_write > options_.max_age) {
+        absl::Status rolled = RollLocked();
+        if (!rolled.ok()) {
+          if (sync_fd >= 0) ::close(sync_fd);
+          return rolled;
+        }
+      }
+    }
   }
-  if (now - last_checkpoint_ >= options_.checkpoint_interval) {
+  if (sync_fd >= 0) {
+    absl::Status synced = Fsync(sync_fd, sync_path);
+    ::close(sync_fd);
+    if (!synced.ok()) {
+      MutexLock lock(&writer_mu_);
+      unsynced_ = true;
+      return synced;
+    }
+    const absl::Time done = clock_.Now();
+    MutexLock meta(&mu_);
+    ++stats_.fsyncs;
+    stats_.last_fsync_duration = done - now;
+  }
+  MutexLock maintenance(&maintenance_mu_);
+  return MaintainLocked(now, /*force=*/false);
+}
+
+absl::Status WriteAheadLog::MaintainLocked(absl::Time now, bool force) {
+  if (force || now - last_checkpoint_ >= options_.checkpoint_interval) {
     PROMSCRAPE_RETURN_IF_ERROR(CheckpointLocked(/*force=*/false));
-  }
-  if (options_.max_age > absl::ZeroDuration() && next_index_ > active_first_) {
-    absl::Time last_write;
-    {
-      MutexLock meta(&mu_);
-      last_write = segments_.back().last_write;
-    }
-    // An idle active segment cannot age out; close it so it can.
-    if (now - last_write > options_.max_age) {
-      PROMSCRAPE_RETURN_IF_ERROR(RollLocked());
-    }
   }
   EnforceBoundsLocked(now);
   return absl::OkStatus();
@@ -257,10 +297,10 @@ absl::Status WriteAheadLog::MaybeSync() {
 
 absl::Status WriteAheadLog::SyncLocked() {
   PROMSCRAPE_RETURN_IF_ERROR(FlushBufferLocked());
-  PROMSCRAPE_RETURN_IF_ERROR(FsyncLocked());
-  PROMSCRAPE_RETURN_IF_ERROR(CheckpointLocked(/*force=*/false));
-  EnforceBoundsLocked(clock_.Now());
-  return absl::OkStatus();
+  // Forced: a background fsync in flight may not have finished yet.
+  PROMSCRAPE_RETURN_IF_ERROR(FsyncLocked(/*force=*/true));
+  MutexLock maintenance(&maintenance_mu_);
+  return MaintainLocked(clock_.Now(), /*force=*/true);
 }
 
 absl::Status WriteAheadLog::Sync() {
@@ -276,7 +316,10 @@ absl::Status WriteAheadLog::Close() {
   absl::Status status;
   if (fd_ >= 0) {
     status = SyncLocked();
-    if (status.ok()) status = CheckpointLocked(/*force=*/true);
+    if (status.ok()) {
+      MutexLock maintenance(&maintenance_mu_);
+      status = CheckpointLocked(/*force=*/true);
+    }
     ::close(fd_);
     fd_ = -1;
   }
@@ -289,20 +332,23 @@ absl::Status WriteAheadLog::Close() {
 
 absl::Status WriteAheadLog::CheckpointLocked(bool force) {
   uint64_t ack;
+  // What is written (not what is buffered): a crash loses the buffer, and
+  // this needs no writer state.
+  uint64_t next;
   {
     MutexLock lock(&mu_);
     ack = ack_;
-    if (ack == checkpointed_ack_ &&
-        (!force || checkpoint_next_ == next_index_)) {
+    next = segments_.back().end;
+    if (ack == checkpointed_ack_ && (!force || checkpoint_next_ == next)) {
       return absl::OkStatus();
     }
   }
   char bytes[kCheckpointBytes];
-  EncodeCheckpoint(Checkpoint{ack, next_index_}, bytes);
+  EncodeCheckpoint(Checkpoint{ack, next}, bytes);
   PROMSCRAPE_RETURN_IF_ERROR(
       WriteFileAtomically(dir_, absl::StrCat(dir_, "/", kCheckpointFileName),
                           absl::string_view(bytes, sizeof bytes)));
-  checkpoint_next_ = next_index_;
+  checkpoint_next_ = next;
   last_checkpoint_ = clock_.Now();
   // Only now may acked segments go: a crash before this point replays them.
   std::vector<uint64_t> removed;

@@ -68,9 +68,11 @@ class Reader;
 // Open always starts a new segment for appends.
 //
 // Thread-safety: thread-safe. The writer-side methods (Append, AppendBatch,
-// Flush, MaybeSync, Sync, Close) are serialized by one lock and do file I/O
-// under it; one writer thread is the intended use, and MaybeSync from another
-// thread waits for the writer. `Ack`, `stats()` and the accessors other than
+// Flush, Sync, Close) are serialized by one lock and do file I/O under it;
+// one writer thread is the intended use. MaybeSync takes that lock only to
+// write out the buffer: its fsync (of a duplicate of the segment's file
+// descriptor) and its checkpoint run outside it, so with `background_sync`
+// an appender never waits for the disk's flush. `Ack`, `stats()` and the accessors other than
 // `next_position()` take only a short metadata lock never held across I/O,
 // as do readers, so the sender thread reading and acking is not blocked by
 // the writer's write or fsync.
@@ -94,6 +96,12 @@ class WriteAheadLog {
     // Size of the user-space buffer between Append and write(2); records
     // larger than it are written directly.
     size_t write_buffer_bytes = 64u << 10;
+    // The owner calls MaybeSync from a thread of its own at least every
+    // `fsync_interval`: Append, AppendBatch and Flush then never fsync
+    // (unless `fsync_interval` is zero), so appenders never wait for the
+    // disk's flush, and MaybeSync fsyncs and checkpoints without holding
+    // the writer lock.
+    bool background_sync = false;
   };
 
   // Counters since Open, except where a field says otherwise.
@@ -169,8 +177,10 @@ class WriteAheadLog {
 
   // Flush, plus what is due by time: an fsync when `fsync_interval` has
   // passed, a checkpoint and deletion of acked segments when
-  // `checkpoint_interval` has passed and the ack moved, and `max_age`.
-  absl::Status MaybeSync() ABSL_LOCKS_EXCLUDED(writer_mu_);
+  // `checkpoint_interval` has passed and the ack moved, and `max_age`. The
+  // fsync and the checkpoint run without the writer lock: appends go on
+  // meanwhile.
+  absl::Status MaybeSync() ABSL_LOCKS_EXCLUDED(writer_mu_, maintenance_mu_);
 
   // Flush, fsync, checkpoint and delete acked segments, enforce bounds, now.
   absl::Status Sync() ABSL_LOCKS_EXCLUDED(writer_mu_);
@@ -220,17 +230,22 @@ class WriteAheadLog {
   absl::Status FlushBufferLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Publishes the records and bytes written since the last call to readers.
   void PublishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
-  absl::Status FsyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // fsyncs the active segment when written records are not yet synced, or
+  // always when `force`.
+  absl::Status FsyncLocked(bool force = false)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Persists the ack when it moved (or `force`), then deletes the segments
   // below the persisted ack.
   absl::Status CheckpointLocked(bool force)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(maintenance_mu_);
   // Deletes the oldest closed segments beyond `max_bytes` / `max_age`.
   void EnforceBoundsLocked(absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(maintenance_mu_);
   absl::Status SyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
-  void RemoveFiles(const std::vector<uint64_t>& firsts)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Checkpoint (when due by time, or `force`) and bounds.
+  absl::Status MaintainLocked(absl::Time now, bool force)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(maintenance_mu_);
+  void RemoveFiles(const std::vector<uint64_t>& firsts);
 
   // For readers: the segment holding `position`, or the first one after it
   // with records, and the current ack. False when no written record is at or
@@ -261,13 +276,18 @@ class WriteAheadLog {
   uint64_t unpublished_bytes_ ABSL_GUARDED_BY(writer_mu_) = 0;
   bool unsynced_ ABSL_GUARDED_BY(writer_mu_) = false;
   absl::Time last_sync_ ABSL_GUARDED_BY(writer_mu_);
-  absl::Time last_checkpoint_ ABSL_GUARDED_BY(writer_mu_);
-  uint64_t checkpoint_next_ ABSL_GUARDED_BY(writer_mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(writer_mu_) = false;
 
+  // Serializes checkpoints and segment deletion (the log's upkeep), which
+  // need no writer state: MaybeSync does them without blocking appends.
+  // Taken after `writer_mu_` when both are held (a roll).
+  mutable Mutex maintenance_mu_ ABSL_ACQUIRED_AFTER(writer_mu_);
+  absl::Time last_checkpoint_ ABSL_GUARDED_BY(maintenance_mu_);
+  uint64_t checkpoint_next_ ABSL_GUARDED_BY(maintenance_mu_) = 0;
+
   // Metadata shared with readers and Ack. Never held across I/O; taken
-  // after `writer_mu_` when both are held.
-  mutable Mutex mu_ ABSL_ACQUIRED_AFTER(writer_mu_);
+  // after `writer_mu_` and `maintenance_mu_` when held together.
+  mutable Mutex mu_ ABSL_ACQUIRED_AFTER(writer_mu_, maintenance_mu_);
   // Oldest first; back() is the active segment.
   std::deque<Segment> segments_ ABSL_GUARDED_BY(mu_);
   uint64_t ack_ ABSL_GUARDED_BY(mu_) = 0;

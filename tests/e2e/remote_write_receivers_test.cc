@@ -240,10 +240,11 @@ TEST(RemoteWriteReceiversTest, ReceiversStoreExactlyWhatTheHostStored) {
     std::string write_url;
     std::unique_ptr<Subprocess> host;
   };
-  std::vector<Receiver> receivers = {
-      {"prometheus", prom_base + "/api/v1/write", nullptr},
-      {"victoriametrics", vm_base + "/api/v1/write", nullptr},
-  };
+  std::vector<Receiver> receivers(2);
+  receivers[0].name = "prometheus";
+  receivers[0].write_url = prom_base + "/api/v1/write";
+  receivers[1].name = "victoriametrics";
+  receivers[1].write_url = vm_base + "/api/v1/write";
   for (Receiver& r : receivers) {
     auto host = Subprocess::Start(
         {kHost, "--config", HostYaml(r.name, (*target)->port(), r.write_url)});
@@ -285,25 +286,39 @@ TEST(RemoteWriteReceiversTest, ReceiversStoreExactlyWhatTheHostStored) {
 
     const std::string selector =
         absl::StrCat("{replica=\"", r.name, "\"}");
-    absl::StatusOr<SeriesMap> got;
-    if (r.name == "prometheus") {
+    // What the receiver holds; VictoriaMetrics makes the last rows it took
+    // searchable after a flush, so poll for a while before calling it a
+    // difference.
+    auto fetch = [&]() -> absl::StatusOr<SeriesMap> {
+      if (r.name == "prometheus") {
+        absl::StatusOr<std::string> body = Get(absl::StrCat(
+            prom_base, "/api/v1/query?query=", UrlEncode(selector + "[15m]"),
+            "&time=",
+            absl::StrFormat("%.3f", absl::ToUnixMillis(absl::Now()) / 1000.0)));
+        if (!body.ok()) return body.status();
+        return ParsePrometheusMatrix(*body);
+      }
+      absl::StatusOr<std::string> flushed =
+          Get(vm_base + "/internal/force_flush");
+      if (!flushed.ok()) return flushed.status();
       absl::StatusOr<std::string> body = Get(absl::StrCat(
-          prom_base, "/api/v1/query?query=", UrlEncode(selector + "[15m]"),
-          "&time=", absl::StrFormat("%.3f", absl::ToUnixMillis(absl::Now()) /
-                                                1000.0)));
-      ASSERT_TRUE(body.ok()) << body.status();
-      got = ParsePrometheusMatrix(*body);
-    } else {
-      ASSERT_TRUE(Get(vm_base + "/internal/force_flush").ok());
-      absl::StatusOr<std::string> body =
-          Get(absl::StrCat(vm_base, "/api/v1/export?match[]=",
-                           UrlEncode(selector)));
-      ASSERT_TRUE(body.ok()) << body.status();
-      got = ParseVictoriaMetricsExport(*body);
-    }
-    ASSERT_TRUE(got.ok()) << got.status();
-    const std::string diff = Diff(want, WithoutStaleness(*got));
-    EXPECT_TRUE(diff.empty()) << r.name << " differs from the host's file:\n"
+          vm_base, "/api/v1/export?match[]=", UrlEncode(selector)));
+      if (!body.ok()) return body.status();
+      return ParseVictoriaMetricsExport(*body);
+    };
+    std::string diff = "not queried";
+    absl::Status last_error;
+    PollUntil(absl::Seconds(20), [&] {
+      absl::StatusOr<SeriesMap> got = fetch();
+      if (!got.ok()) {
+        last_error = got.status();
+        return false;
+      }
+      diff = Diff(want, WithoutStaleness(*got));
+      return diff.empty();
+    });
+    EXPECT_TRUE(diff.empty()) << r.name << " differs from the host's file ("
+                              << last_error << "):\n"
                               << diff;
   }
 }

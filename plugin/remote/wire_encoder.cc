@@ -12,6 +12,16 @@ void AppendSequence(std::string* out, uint64_t sequence) {
   PutVarint(p, sequence);
 }
 
+void AppendWriterId(std::string* out, uint64_t writer_id) {
+  if (writer_id == 0) return;
+  const uint64_t tag = (uint64_t{kWriteRequestWriterId} << 3) | kWireVarint;
+  const size_t old = out->size();
+  out->resize(old + VarintSize(tag) + VarintSize(writer_id));
+  char* p = out->data() + old;
+  p = PutVarint(p, tag);
+  PutVarint(p, writer_id);
+}
+
 namespace {
 
 // Appends a length-delimited string field.

@@ -30,6 +30,7 @@ inline constexpr uint32_t kMetadataFamilyName = 2;
 inline constexpr uint32_t kMetadataHelp = 4;
 inline constexpr uint32_t kMetadataUnit = 5;
 inline constexpr uint32_t kWriteRequestSequence = 100;
+inline constexpr uint32_t kWriteRequestWriterId = 101;
 inline constexpr uint32_t kTimeSeriesLabels = 1;
 inline constexpr uint32_t kTimeSeriesSamples = 2;
 inline constexpr uint32_t kTimeSeriesExemplars = 3;
@@ -224,6 +225,10 @@ void AppendMetadataRecord(std::string* out, const model::MetricMetadata& md);
 
 // Appends the WriteRequest `sequence` field.
 void AppendSequence(std::string* out, uint64_t sequence);
+
+// Appends the WriteRequest `writer_id` field (nothing for 0, proto3's
+// default).
+void AppendWriterId(std::string* out, uint64_t writer_id);
 
 // Returns the byte length of the first `count` records (timeseries or
 // metadata) of `records`, or -1 when `records` holds fewer than `count`

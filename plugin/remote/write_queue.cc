@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <random>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +14,18 @@
 #include "plugin/remote/wire_encoder.h"
 
 namespace promscrape::remote {
+namespace {
+
+uint64_t RandomWriterId() {
+  std::random_device device;
+  std::mt19937_64 rng((uint64_t{device()} << 32) ^ device() ^
+                      static_cast<uint64_t>(absl::GetCurrentTimeNanos()));
+  uint64_t id = 0;
+  while (id == 0) id = rng();  // 0 means "no writer id" on the wire.
+  return id;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<WriteQueue>> WriteQueue::Create(
     Options options, metrics::Registry& registry, const Logger& logger) {
@@ -65,6 +78,7 @@ WriteQueue::WriteQueue(Options options, metrics::Registry& registry,
     : options_(std::move(options)),
       registry_(registry),
       logger_(logger),
+      writer_id_(RandomWriterId()),
       channel_(grpc::CreateChannel(options_.target,
                                    grpc::InsecureChannelCredentials())),
       // NOTE: the method the generated RemoteWrite::Stub calls, with a raw
@@ -446,6 +460,7 @@ bool WriteQueue::RefillFromWal() {
     batch.wal_ack_to = r.ack_to;
     batch.oldest = spilled_since_;
     wire::AppendSequence(&r.bytes, batch.sequence);
+    wire::AppendWriterId(&r.bytes, writer_id_);
     batch.bytes = std::make_shared<const std::string>(std::move(r.bytes));
     pending_samples_ += batch.samples;
     wal_only_samples_ = std::max<int64_t>(0, wal_only_samples_ - batch.samples);
@@ -480,6 +495,7 @@ void WriteQueue::SealLocked(bool force) {
   batch.wal_ack_to = building_ack_to_;
   batch.oldest = building_oldest_;
   wire::AppendSequence(&building_, batch.sequence);
+  wire::AppendWriterId(&building_, writer_id_);
   last_batch_bytes_ = building_.size();
   batch.bytes = std::make_shared<const std::string>(std::move(building_));
   building_ = std::string();

@@ -145,6 +145,11 @@ class WriteQueue {
   // Age of the oldest record not yet acknowledged; zero when none waits.
   absl::Duration Lag() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The random non-zero id every request of this queue carries
+  // (WriteRequest.writer_id): with `sequence` it names a request, so the
+  // host stores a resent one only once.
+  uint64_t writer_id() const { return writer_id_; }
+
   // The write-ahead log, or null without one (tests, stats).
   const wal::WriteAheadLog* wal() const { return wal_.get(); }
 
@@ -224,6 +229,9 @@ class WriteQueue {
   const Options options_;
   metrics::Registry& registry_;
   const Logger& logger_;
+  // NOTE: per instance, not persisted: sequences restart at 1 with a new
+  // queue, so a reused id would make the host drop new requests as resends.
+  const uint64_t writer_id_;
   std::shared_ptr<grpc::Channel> channel_;
   const grpc::internal::RpcMethod write_method_;
 

@@ -8,9 +8,12 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace promscrape::testing {
 namespace {
@@ -409,6 +412,40 @@ absl::StatusOr<std::set<LabelSet>> ParsePrometheusSeries(
     absl::StatusOr<LabelSet> labels = ToLabels(entry);
     if (!labels.ok()) return labels.status();
     out.insert(*std::move(labels));
+  }
+  return out;
+}
+
+absl::StatusOr<SeriesMap> ParseVictoriaMetricsExport(absl::string_view body) {
+  SeriesMap out;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(body, '\n')) {
+    ++line_number;
+    if (absl::StripAsciiWhitespace(line).empty()) continue;
+    auto fail = [&](absl::string_view why) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("export line ", line_number, ": ", why));
+    };
+    absl::StatusOr<Json> root = ParseJson(line);
+    if (!root.ok()) return fail(root.status().message());
+    const Json* metric = root->Get("metric");
+    const Json* values = root->Get("values");
+    const Json* timestamps = root->Get("timestamps");
+    if (metric == nullptr || values == nullptr || timestamps == nullptr ||
+        values->list.size() != timestamps->list.size()) {
+      return fail("want metric, values and timestamps of equal length");
+    }
+    absl::StatusOr<LabelSet> labels = ToLabels(*metric);
+    if (!labels.ok()) return fail(labels.status().message());
+    std::vector<StoredSample>& samples = out[*std::move(labels)];
+    for (size_t i = 0; i < values->list.size(); ++i) {
+      StoredSample s;
+      s.t_ms = std::llround(timestamps->list[i].number);
+      s.value = values->list[i].kind == Json::Kind::kNumber
+                    ? CanonicalValue(values->list[i].number)
+                    : "NaN";
+      samples.push_back(std::move(s));
+    }
   }
   return out;
 }

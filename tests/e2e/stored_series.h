@@ -57,6 +57,12 @@ absl::StatusOr<SeriesMap> ParsePrometheusVector(absl::string_view json);
 absl::StatusOr<std::set<LabelSet>> ParsePrometheusSeries(
     absl::string_view json);
 
+// Parses the body of a VictoriaMetrics /api/v1/export answer: one JSON
+// object a line, {"metric":{...},"values":[...],"timestamps":[...]}. A
+// value that is not a number (VictoriaMetrics' staleness markers) reads as
+// "NaN".
+absl::StatusOr<SeriesMap> ParseVictoriaMetricsExport(absl::string_view body);
+
 }  // namespace promscrape::testing
 
 #endif  // TESTS_E2E_STORED_SERIES_H_

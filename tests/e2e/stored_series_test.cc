@@ -99,5 +99,25 @@ TEST(StoredSeriesTest, ParsesPrometheusMatrixAndVector) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(StoredSeriesTest, ParsesVictoriaMetricsExport) {
+  absl::StatusOr<SeriesMap> got = ParseVictoriaMetricsExport(
+      R"({"metric":{"__name__":"up","job":"a"},"values":[1,0],"timestamps":[1000,2000]}
+{"metric":{"__name__":"g","q":"x \"y\""},"values":[-0.25],"timestamps":[3000]}
+)");
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_THAT(*got, SizeIs(2));
+  const std::vector<StoredSample>& up = got->at({{"__name__", "up"},
+                                                 {"job", "a"}});
+  ASSERT_THAT(up, SizeIs(2));
+  EXPECT_EQ(up[1].t_ms, 2000);
+  EXPECT_EQ(up[1].value, "0");
+  EXPECT_EQ(got->at({{"__name__", "g"}, {"q", "x \"y\""}})[0].value,
+            CanonicalValue(-0.25));
+  EXPECT_THAT(ParseVictoriaMetricsExport(R"({"metric":{},"values":[1]})")
+                  .status()
+                  .message(),
+              HasSubstr("export line 1"));
+}
+
 }  // namespace
 }  // namespace promscrape::testing

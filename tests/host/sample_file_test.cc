@@ -1,5 +1,8 @@
 #include "tools/host/sample_file.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -187,6 +190,57 @@ TEST(SampleFileTest, FullDiskFailsTheAppend) {
   request.mutable_timeseries(0)->add_samples()->set_value(1);
   EXPECT_THAT(file->Append(request),
               StatusIs(absl::StatusCode::kInternal, HasSubstr("/dev/full")));
+}
+
+v1::WriteRequest OneSampleRequest() {
+  v1::WriteRequest request;
+  *request.add_timeseries() = Series();
+  request.mutable_timeseries(0)->add_samples()->set_value(1);
+  return request;
+}
+
+TEST(SampleFileTest, FsyncSyncsTheDirectoryOnOpenAndTheFileOnEveryAppend) {
+  const std::string path =
+      std::string(std::getenv("TEST_TMPDIR")) + "/fsync/samples.jsonl";
+  int syncs = 0;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto file, SampleFile::Open(path, true, [&](int fd) {
+        ++syncs;
+        return ::fsync(fd);
+      }));
+  EXPECT_EQ(syncs, 1);  // The parent directory.
+  PROMSCRAPE_ASSERT_OK(file->Append(OneSampleRequest()));
+  PROMSCRAPE_ASSERT_OK(file->Append(OneSampleRequest()));
+  EXPECT_EQ(syncs, 3);
+}
+
+TEST(SampleFileTest, NoFsyncMeansNoSync) {
+  const std::string path =
+      std::string(std::getenv("TEST_TMPDIR")) + "/nofsync/samples.jsonl";
+  int syncs = 0;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(auto file,
+                                  SampleFile::Open(path, false, [&](int) {
+                                    ++syncs;
+                                    return 0;
+                                  }));
+  PROMSCRAPE_ASSERT_OK(file->Append(OneSampleRequest()));
+  EXPECT_EQ(syncs, 0);
+}
+
+TEST(SampleFileTest, FailedFsyncFailsTheAppend) {
+  const std::string path =
+      std::string(std::getenv("TEST_TMPDIR")) + "/eio/samples.jsonl";
+  bool fail = false;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(auto file,
+                                  SampleFile::Open(path, true, [&](int) {
+                                    if (!fail) return 0;
+                                    errno = EIO;
+                                    return -1;
+                                  }));
+  fail = true;
+  EXPECT_THAT(file->Append(OneSampleRequest()),
+              StatusIs(absl::StatusCode::kInternal,
+                       HasSubstr("Input/output error")));
 }
 
 }  // namespace

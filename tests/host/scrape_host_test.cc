@@ -295,13 +295,20 @@ TEST(ScrapeHostTest, ForwardsToRemoteWriteUrlBeforeAcking) {
     ASSERT_TRUE(stream->Read(&ack));
     EXPECT_EQ(ack.sequence(), 6u);
     EXPECT_THAT(ack.error(), HasSubstr("out of order sample"));
+    EXPECT_EQ(ack.code(),
+              static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
     {
       MutexLock lock(&mu);
       status = 503;
     }
-    // A receiver that is down makes the host drop the stream unacked, so
-    // the sender retries.
+    // A receiver still down after the host's retries: the host acks with
+    // UNAVAILABLE (the sender resends from this request) and ends the
+    // stream so nothing after it is stored out of order.
     ASSERT_TRUE(stream->Write(OneSample(7, 1)));
+    ASSERT_TRUE(stream->Read(&ack));
+    EXPECT_EQ(ack.sequence(), 7u);
+    EXPECT_EQ(ack.code(), static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+    EXPECT_THAT(ack.error(), HasSubstr("HTTP 503"));
     EXPECT_FALSE(stream->Read(&ack));
     grpc::Status finish = stream->Finish();
     EXPECT_EQ(finish.error_code(), grpc::StatusCode::UNAVAILABLE);

@@ -75,6 +75,31 @@ TEST(WriteQueueTest, DeliversSamplesInOrderWithIncreasingSequences) {
   EXPECT_EQ(queue->PendingSamples(), 0);
 }
 
+TEST(WriteQueueTest, EveryRequestCarriesTheQueuesOwnWriterId) {
+  FakeRemoteWrite host;
+  metrics::Registry registry;
+  Logger logger = QuietLogger();
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue, WriteQueue::Create(FastOptions(host.address()), registry,
+                                     logger));
+  metrics::Registry other_registry;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto other, WriteQueue::Create(FastOptions(host.address()),
+                                     other_registry, logger));
+  EXPECT_NE(queue->writer_id(), 0u);
+  EXPECT_NE(queue->writer_id(), other->writer_id());
+  for (int i = 0; i < 25; ++i) AppendSample(*queue, i, i);
+  ASSERT_TRUE(host.WaitForSamples(25, absl::Seconds(10)));
+  PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
+  PROMSCRAPE_EXPECT_OK(other->Stop(absl::Seconds(5)));
+
+  std::vector<v1::WriteRequest> requests = host.requests();
+  ASSERT_FALSE(requests.empty());
+  for (const v1::WriteRequest& r : requests) {
+    EXPECT_EQ(r.writer_id(), queue->writer_id());
+  }
+}
+
 TEST(WriteQueueTest, StaleNaNBitPatternSurvivesTheStream) {
   FakeRemoteWrite host;
   metrics::Registry registry;
@@ -306,6 +331,7 @@ TEST(WriteQueueTest, WireRequestMatchesTheProtoBuiltRequest) {
 
   v1::WriteRequest want;
   want.set_sequence(1);
+  want.set_writer_id(queue->writer_id());
   auto add = [&](const std::vector<model::LabelView>& labels) {
     v1::TimeSeries* ts = want.add_timeseries();
     for (const model::LabelView& l : labels) {

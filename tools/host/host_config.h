@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "tools/host/forwarder_options.h"
 
 namespace promscrape::host {
 
@@ -25,15 +26,15 @@ struct HostConfig {
   std::string storage_file;
   // fsync the storage file before acknowledging each request.
   bool storage_fsync = false;
-  // Optional Prometheus remote-write 1.0 endpoint every request is also
-  // forwarded to before it is acknowledged.
-  std::string remote_write_url;
-  double remote_write_timeout_seconds = 30;
+  // Optional remote-write receiver every request is also forwarded to
+  // before it is acknowledged (storage.remote_write_*); no forwarding when
+  // `remote_write.url` is empty.
+  ForwarderOptions remote_write;
   std::vector<PluginEntry> plugins;
 };
 
-// Parses host.yaml text. Relative plugin and storage paths are resolved
-// against `base_dir` (the config file's directory). Errors are
+// Parses host.yaml text. Relative plugin, storage and credential paths are
+// resolved against `base_dir` (the config file's directory). Errors are
 // kInvalidArgument and name the key, e.g. `plugins[0].path: required`.
 absl::StatusOr<HostConfig> ParseHostConfig(absl::string_view yaml,
                                            absl::string_view base_dir);

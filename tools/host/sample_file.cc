@@ -1,5 +1,6 @@
 #include "tools/host/sample_file.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -200,7 +201,8 @@ void AppendHistogramJson(const v1::TimeSeries& series,
 }
 
 absl::StatusOr<std::unique_ptr<SampleFile>> SampleFile::Open(
-    const std::string& path, bool fsync) {
+    const std::string& path, bool fsync, SyncFunction sync) {
+  if (sync == nullptr) sync = [](int fd) { return ::fsync(fd); };
   size_t slash = path.rfind('/');
   if (slash != std::string::npos && slash > 0) {
     std::string dir = path.substr(0, slash);
@@ -222,7 +224,24 @@ absl::StatusOr<std::unique_ptr<SampleFile>> SampleFile::Open(
         absl::StrCat("storage.file: cannot open \"", path,
                      "\" for appending: ", std::strerror(errno)));
   }
-  return std::unique_ptr<SampleFile>(new SampleFile(file, path, fsync));
+  if (fsync) {
+    // The file's directory entry must be durable too, or a crash after the
+    // first acknowledged request can lose the whole (new) file.
+    const std::string dir = slash == std::string::npos ? "."
+                            : slash == 0               ? "/"
+                                                       : path.substr(0, slash);
+    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+    const int err = dir_fd < 0 || sync(dir_fd) != 0 ? errno : 0;
+    if (dir_fd >= 0) ::close(dir_fd);
+    if (err != 0) {
+      std::fclose(file);
+      return absl::InvalidArgumentError(
+          absl::StrCat("storage.fsync: cannot sync directory \"", dir,
+                       "\": ", std::strerror(err)));
+    }
+  }
+  return std::unique_ptr<SampleFile>(
+      new SampleFile(file, path, fsync, std::move(sync)));
 }
 
 SampleFile::~SampleFile() { std::fclose(file_); }
@@ -244,7 +263,7 @@ absl::Status SampleFile::Append(const v1::WriteRequest& request) {
     }
   }
   if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size() ||
-      std::fflush(file_) != 0 || (fsync_ && ::fsync(fileno(file_)) != 0)) {
+      std::fflush(file_) != 0 || (fsync_ && sync_(fileno(file_)) != 0)) {
     int err = errno;
     // Drop whatever part of this request stdio still holds so the next
     // request does not carry a torn line behind it.

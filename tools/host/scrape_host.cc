@@ -1,7 +1,7 @@
 // scrape_host: the reference host for the promscrape plugin. It stands in
 // for the time-series database that loads the plugin: it serves the
 // RemoteWrite stream, appends every received sample to storage.file as a
-// JSON line (and optionally forwards it to a remote-write 1.0 receiver),
+// JSON line (and optionally forwards it to a remote-write receiver),
 // and loads the plugins named in its config through the C ABI.
 //
 //   scrape_host --config host.yaml
@@ -20,6 +20,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/host/forwarder_options.h"
 #include "tools/host/host_config.h"
 #include "tools/host/plugin_loader.h"
 #include "tools/host/remote_write_forwarder.h"
@@ -43,7 +44,9 @@ constexpr char kUsage[] =
     "  storage:\n"
     "    file: samples.jsonl           every sample, one JSON object a line\n"
     "    fsync: false                  fsync before acknowledging\n"
-    "    remote_write_url: http://...  also forward (remote-write 1.0)\n"
+    "    remote_write_url: http://...  also forward to a remote-write receiver\n"
+    "    remote_write_protocol: \"1.0\"   or \"2.0\"; more remote_write_* keys\n"
+    "                                  in README.md\n"
     "  plugins:\n"
     "    - path: libpromscrape.so\n"
     "      config: {...}               the plugin config (YAML)\n";
@@ -101,12 +104,17 @@ int Run(const std::string& config_path) {
       SampleFile::Open(config->storage_file, config->storage_fsync);
   if (!file.ok()) return Fail(std::string(file.status().message()));
   std::unique_ptr<RemoteWriteForwarder> forwarder;
-  if (!config->remote_write_url.empty()) {
+  if (!config->remote_write.url.empty()) {
     absl::StatusOr<std::unique_ptr<RemoteWriteForwarder>> f =
-        RemoteWriteForwarder::Create(config->remote_write_url,
-                                     config->remote_write_timeout_seconds);
+        RemoteWriteForwarder::Create(config->remote_write);
     if (!f.ok()) return Fail(std::string(f.status().message()));
     forwarder = std::move(f).value();
+    std::fprintf(stderr,
+                 "scrape_host: forwarding to %s (remote write %s)\n",
+                 config->remote_write.url.c_str(),
+                 config->remote_write.protocol == RemoteWriteProtocol::kV2
+                     ? "2.0"
+                     : "1.0");
   }
 
   RemoteWriteService service(**file, forwarder.get());
@@ -151,10 +159,23 @@ int Run(const std::string& config_path) {
                strsignal(signal_number));
   // Plugins first: they flush their queues into this host's storage.
   for (auto& plugin : plugins) plugin->Stop();
+  // A forward still backing off gives up now (the plugin resends from its
+  // write-ahead log next time) rather than holding the shutdown.
+  if (forwarder != nullptr) forwarder->Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server->Wait();
-  std::fprintf(stderr, "scrape_host: stopped; %lld samples stored\n",
-               static_cast<long long>((*file)->samples_written()));
+  std::fprintf(stderr,
+               "scrape_host: stopped; %lld samples stored, %lld resent "
+               "requests acknowledged without storing\n",
+               static_cast<long long>((*file)->samples_written()),
+               static_cast<long long>(service.duplicates()));
+  if (forwarder != nullptr && forwarder->dropped_requests() > 0) {
+    std::fprintf(stderr,
+                 "scrape_host: the receiver rejected %lld requests (%lld "
+                 "samples)\n",
+                 static_cast<long long>(forwarder->dropped_requests()),
+                 static_cast<long long>(forwarder->dropped_samples()));
+  }
   return 0;
 }
 

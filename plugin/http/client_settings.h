@@ -117,7 +117,9 @@ struct ClientSettings {
   bool follow_redirects = true;
   // HTTP/2 is negotiated over TLS only (ALPN), like Go's transport.
   bool enable_http2 = true;
-  // Extra headers sent with every request (`http_headers`).
+  // Extra headers sent with every request. NOTE: not reachable from
+  // prometheus.yml: Prometheus 2.42 has no `http_headers`, and the config
+  // loader refuses it.
   Headers headers;
 };
 

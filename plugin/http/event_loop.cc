@@ -387,6 +387,12 @@ void EventLoop::ServiceTokenWaiters() {
         it->second->settings_or_default().oauth2->Poll(
             it->second->token_wait_from, &authorization, &error);
     if (result == OAuth2TokenSource::PollResult::kPending) continue;
+    if (result == OAuth2TokenSource::PollResult::kStartFetch) {
+      // The fetch's second attempt; the transfer waits on for it.
+      StartTokenFetch(it->second->settings_or_default().oauth2,
+                      it->second->timeout);
+      continue;
+    }
     std::unique_ptr<Transfer> transfer = std::move(it->second);
     awaiting_token_.erase(it);
     if (result == OAuth2TokenSource::PollResult::kReady) {

@@ -100,6 +100,10 @@ OAuth2TokenSource::Acquired OAuth2TokenSource::Acquire(
 OAuth2TokenSource::PollResult OAuth2TokenSource::Poll(
     uint64_t wait_from, std::string* authorization, absl::Status* error) {
   MutexLock lock(&mu_);
+  if (retry_pending_) {
+    retry_pending_ = false;
+    return PollResult::kStartFetch;
+  }
   if (completed_ <= wait_from) return PollResult::kPending;
   if (!last_error_.ok()) {
     *error = last_error_;
@@ -135,31 +139,42 @@ absl::StatusOr<Request> OAuth2TokenSource::MakeTokenRequest(
     }
     form[key] = value;
   }
+  AuthStyle style;
+  {
+    MutexLock lock(&mu_);
+    style = retrying_ || style_ == AuthStyle::kInParams ? AuthStyle::kInParams
+                                                         : AuthStyle::kInHeader;
+  }
   Request request;
   request.url = settings_.token_url;
   request.method = "POST";
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  if (style == AuthStyle::kInHeader) {
+    // Go's AuthStyleInHeader escapes both halves before encoding them.
+    request.headers.push_back(
+        {"Authorization",
+         absl::StrCat("Basic ", absl::Base64Escape(absl::StrCat(
+                                    QueryEscape(settings_.client_id), ":",
+                                    QueryEscape(secret))))});
+  } else {
+    form["client_id"] = settings_.client_id;
+    if (!secret.empty()) form["client_secret"] = secret;
+  }
   request.body = EncodeForm(form);
-  request.headers = {
-      {"Content-Type", "application/x-www-form-urlencoded"},
-      // Go's AuthStyleInHeader escapes both halves before encoding them.
-      {"Authorization",
-       absl::StrCat("Basic ",
-                    absl::Base64Escape(absl::StrCat(
-                        QueryEscape(settings_.client_id), ":",
-                        QueryEscape(secret))))},
-  };
   request.timeout =
       timeout > absl::ZeroDuration() ? timeout : kDefaultFetchTimeout;
   request.body_size_limit = kMaxTokenResponseBytes + 1;
   request.settings = settings_.transport;
   MutexLock lock(&mu_);
   fetch_secret_ = std::move(secret);
+  fetch_style_ = style;
   ++started_;
   return request;
 }
 
 void OAuth2TokenSource::FinishLocked(absl::StatusOr<OAuth2Token> token,
                                      absl::Time now) {
+  retrying_ = false;
   fetching_ = false;
   ++completed_;
   if (!token.ok()) {
@@ -167,6 +182,7 @@ void OAuth2TokenSource::FinishLocked(absl::StatusOr<OAuth2Token> token,
     return;
   }
   last_error_ = absl::OkStatus();
+  if (style_ == AuthStyle::kUnknown) style_ = fetch_style_;
   has_token_ = true;
   authorization_ = token->AuthorizationValue();
   expiry_ = token->expires_in > absl::ZeroDuration() ? now + token->expires_in
@@ -184,11 +200,24 @@ void OAuth2TokenSource::CompleteFetch(absl::Time now,
     token = absl::Status(token.status().code(),
                          absl::StrCat(kCannotFetch, token.status().message()));
   }
+  bool retry = false;
   {
     MutexLock lock(&mu_);
-    FinishLocked(std::move(token), now);
+    // Go's AuthStyleAutoDetect: any failure of the first, header-style
+    // request is retried at once with the credentials in the form. The
+    // fetch stays in flight; a waiting loop sends the retry (Poll).
+    if (!token.ok() && style_ == AuthStyle::kUnknown &&
+        fetch_style_ == AuthStyle::kInHeader && !retrying_ &&
+        response.status.code() != absl::StatusCode::kCancelled) {
+      retrying_ = true;
+      retry_pending_ = true;
+    } else {
+      FinishLocked(std::move(token), now);
+    }
+    retry = retry_pending_;
   }
-  WakeWaiters();
+  // Waiters stay registered for the retry's completion.
+  WakeWaiters(/*keep=*/retry);
 }
 
 void OAuth2TokenSource::FailFetch(absl::Status error) {
@@ -196,14 +225,18 @@ void OAuth2TokenSource::FailFetch(absl::Status error) {
     MutexLock lock(&mu_);
     FinishLocked(std::move(error), absl::Time());
   }
-  WakeWaiters();
+  WakeWaiters(/*keep=*/false);
 }
 
-void OAuth2TokenSource::WakeWaiters() {
+void OAuth2TokenSource::WakeWaiters(bool keep) {
   std::vector<std::weak_ptr<internal::LoopWaker>> waiters;
   {
     MutexLock lock(&mu_);
-    waiters.swap(waiters_);
+    if (keep) {
+      waiters = waiters_;
+    } else {
+      waiters.swap(waiters_);
+    }
   }
   for (const std::weak_ptr<internal::LoopWaker>& weak : waiters) {
     if (std::shared_ptr<internal::LoopWaker> waker = weak.lock()) {

@@ -76,21 +76,25 @@ class OAuth2TokenSource {
   Acquired Acquire(absl::Time now, const std::shared_ptr<internal::LoopWaker>&
                                        waker) ABSL_LOCKS_EXCLUDED(mu_);
 
-  enum class PollResult { kPending, kReady, kFailed };
+  enum class PollResult { kPending, kReady, kFailed, kStartFetch };
   // For a request that waits since `wait_from`: kReady with the header
   // value in `*authorization` once a fetch completed with a token (even one
   // that is already expired, as Go hands out a fresh token), kFailed with
-  // the fetch's error in `*error` ("oauth2: cannot fetch token: ..."), or
-  // kPending while the fetch runs.
+  // the fetch's error in `*error` ("oauth2: cannot fetch token: ..."),
+  // kPending while the fetch runs, or kStartFetch when the caller must send
+  // the fetch's second attempt (see `MakeTokenRequest`) and then poll on.
   PollResult Poll(uint64_t wait_from, std::string* authorization,
                   absl::Status* error) ABSL_LOCKS_EXCLUDED(mu_);
 
   // The token request: a POST of the form grant_type=client_credentials,
   // `scope` (the scopes joined by spaces) and the endpoint params to
-  // `token_url`, with client id and secret as HTTP basic auth (Go's
-  // AuthStyleInHeader: both URL-query-escaped first), within `timeout`.
-  // Reads `client_secret_file`. kInvalidArgument when the secret file is
-  // unreadable or an endpoint param overrides `scope`.
+  // `token_url`, within `timeout`. The client id and secret go as HTTP
+  // basic auth (Go's AuthStyleInHeader: both URL-query-escaped first) or,
+  // once that failed, in the form (AuthStyleInParams): like Go's
+  // AuthStyleAutoDetect, a failed header attempt is retried at once with
+  // params, and the style that worked is kept. Reads `client_secret_file`.
+  // kInvalidArgument when the secret file is unreadable or an endpoint
+  // param overrides `scope`.
   absl::StatusOr<Request> MakeTokenRequest(absl::Duration timeout)
       ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -112,7 +116,9 @@ class OAuth2TokenSource {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FinishLocked(absl::StatusOr<OAuth2Token> token, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void WakeWaiters() ABSL_LOCKS_EXCLUDED(mu_);
+  // Wakes the loops waiting on the fetch; unless `keep`, they are then
+  // forgotten (they register again if they wait on).
+  void WakeWaiters(bool keep) ABSL_LOCKS_EXCLUDED(mu_);
 
   const OAuth2Settings settings_;
 
@@ -125,6 +131,15 @@ class OAuth2TokenSource {
   // The secret of the fetch in flight.
   std::string fetch_secret_ ABSL_GUARDED_BY(mu_);
   bool fetching_ ABSL_GUARDED_BY(mu_) = false;
+  // Go's auth style probe: unknown until a token request succeeds.
+  enum class AuthStyle { kUnknown, kInHeader, kInParams };
+  AuthStyle style_ ABSL_GUARDED_BY(mu_) = AuthStyle::kUnknown;
+  // The style of the request in flight.
+  AuthStyle fetch_style_ ABSL_GUARDED_BY(mu_) = AuthStyle::kInHeader;
+  // The header attempt failed; the params attempt waits for a loop to send
+  // it.
+  bool retry_pending_ ABSL_GUARDED_BY(mu_) = false;
+  bool retrying_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t started_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t completed_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status last_error_ ABSL_GUARDED_BY(mu_);

@@ -53,7 +53,8 @@ class TokenEndpoint {
       requests_.push_back(request);
       got_request_.Notify();
       TestHttpResponse response;
-      if (status_ != 200) {
+      if (status_ != 200 ||
+          (params_only_ && !request.Header("Authorization").empty())) {
         response.status = status_;
         response.reason = "Unauthorized";
         response.body = R"({"error":"invalid_client"})";
@@ -87,6 +88,11 @@ class TokenEndpoint {
     MutexLock lock(&mu_);
     status_ = status;
   }
+  // Refuses credentials in an Authorization header (client_secret_post).
+  void set_params_only(bool params_only) {
+    MutexLock lock(&mu_);
+    params_only_ = params_only;
+  }
   void set_hold(bool hold) {
     MutexLock lock(&mu_);
     hold_ = hold;
@@ -100,6 +106,7 @@ class TokenEndpoint {
   std::vector<TestHttpRequest> requests_ ABSL_GUARDED_BY(mu_);
   int status_ ABSL_GUARDED_BY(mu_) = 200;
   bool hold_ ABSL_GUARDED_BY(mu_) = false;
+  bool params_only_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // A target that answers 200 only to the Authorization it was last told to
@@ -317,10 +324,39 @@ TEST_P(OAuth2Test, RejectedTokenRequestFailsWithItsStatus) {
                        HasSubstr("oauth2: cannot fetch token: 401 "
                                  "Unauthorized")));
 
+  // Go's auth style probe tried the form too.
+  EXPECT_EQ(endpoint.requests(), 2);
+
   // The next request tries again, and recovers.
   endpoint.set_status(200);
   PROMSCRAPE_EXPECT_OK(Fetch(*client, Get(target.url(), settings)).status);
-  EXPECT_EQ(endpoint.requests(), 2);
+  EXPECT_EQ(endpoint.requests(), 3);
+}
+
+TEST_P(OAuth2Test, FallsBackToCredentialsInTheFormAndKeepsThatStyle) {
+  TokenEndpoint endpoint(/*expires_in=*/60);
+  endpoint.set_params_only(true);
+  ProtectedTarget target;
+  auto client = NewClient();
+  auto settings = WithOAuth2(BasicOAuth2(endpoint.url()));
+
+  PROMSCRAPE_EXPECT_OK(Fetch(*client, Get(target.url(), settings)).status);
+  clock_.Advance(absl::Seconds(51));
+  PROMSCRAPE_EXPECT_OK(Fetch(*client, Get(target.url(), settings)).status);
+
+  ASSERT_EQ(endpoint.requests(), 3);
+  EXPECT_NE(endpoint.request(0).Header("Authorization"), "");
+  for (int i : {1, 2}) {
+    SCOPED_TRACE(i);
+    TestHttpRequest request = endpoint.request(i);
+    EXPECT_EQ(request.Header("Authorization"), "");
+    std::map<std::string, std::string> form = ParseForm(request.body);
+    EXPECT_EQ(form["client_id"], "client");
+    EXPECT_EQ(form["client_secret"], "secret");
+    EXPECT_EQ(form["grant_type"], "client_credentials");
+  }
+  EXPECT_THAT(target.seen(),
+              ::testing::ElementsAre("Bearer token-2", "Bearer token-3"));
 }
 
 TEST_P(OAuth2Test, ChangedClientSecretFileFetchesANewToken) {

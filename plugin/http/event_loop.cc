@@ -410,6 +410,17 @@ void EventLoop::ServiceTokenWaiters() {
 void EventLoop::ResumeWithToken(std::unique_ptr<Transfer> transfer,
                                 const std::string& authorization) {
   transfer->awaiting_token = false;
+  if (transfer->timeout > absl::ZeroDuration()) {
+    // One deadline covers token and scrape, as Go's request context does.
+    const Clock& clock = options_.clock ? *options_.clock : Clock::Real();
+    const absl::Duration waited = clock.Now() - transfer->start;
+    if (waited >= transfer->timeout) {
+      std::string url = transfer->url;
+      Finish(std::move(transfer), ContextDeadlineError(url));
+      return;
+    }
+    transfer->timeout -= std::max(absl::ZeroDuration(), waited);
+  }
   Headers headers = std::move(transfer->pending_headers);
   BuildRequestHeaders(*transfer, headers, authorization);
   if (!transfer->prepare_error.ok()) {

@@ -206,9 +206,12 @@ void OAuth2TokenSource::CompleteFetch(absl::Time now,
     // Go's AuthStyleAutoDetect: any failure of the first, header-style
     // request is retried at once with the credentials in the form. The
     // fetch stays in flight; a waiting loop sends the retry (Poll).
+    // Not after a cancel or a timeout: Go's retry shares the request's
+    // context, which is over by then.
     if (!token.ok() && style_ == AuthStyle::kUnknown &&
         fetch_style_ == AuthStyle::kInHeader && !retrying_ &&
-        response.status.code() != absl::StatusCode::kCancelled) {
+        response.status.code() != absl::StatusCode::kCancelled &&
+        response.status.code() != absl::StatusCode::kDeadlineExceeded) {
       retrying_ = true;
       retry_pending_ = true;
     } else {

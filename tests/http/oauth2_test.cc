@@ -66,6 +66,7 @@ class TokenEndpoint {
                                    R"(","token_type":"bearer","expires_in":)",
                                    expires_in_, "}");
       response.hold = hold_;
+      response.hang = hang_;
       return response;
     });
   }
@@ -93,6 +94,10 @@ class TokenEndpoint {
     MutexLock lock(&mu_);
     params_only_ = params_only;
   }
+  void set_hang(bool hang) {
+    MutexLock lock(&mu_);
+    hang_ = hang;
+  }
   void set_hold(bool hold) {
     MutexLock lock(&mu_);
     hold_ = hold;
@@ -107,6 +112,7 @@ class TokenEndpoint {
   int status_ ABSL_GUARDED_BY(mu_) = 200;
   bool hold_ ABSL_GUARDED_BY(mu_) = false;
   bool params_only_ ABSL_GUARDED_BY(mu_) = false;
+  bool hang_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // A target that answers 200 only to the Authorization it was last told to
@@ -331,6 +337,26 @@ TEST_P(OAuth2Test, RejectedTokenRequestFailsWithItsStatus) {
   endpoint.set_status(200);
   PROMSCRAPE_EXPECT_OK(Fetch(*client, Get(target.url(), settings)).status);
   EXPECT_EQ(endpoint.requests(), 3);
+}
+
+TEST_P(OAuth2Test, HangingTokenEndpointFailsWithinTheScrapeTimeout) {
+  TokenEndpoint endpoint;
+  endpoint.set_hang(true);
+  ProtectedTarget target;
+  auto client = NewClient();
+  Request request =
+      Get(target.url(), WithOAuth2(BasicOAuth2(endpoint.url())));
+  request.timeout = absl::Milliseconds(300);
+
+  Response response = Fetch(*client, std::move(request));
+
+  EXPECT_THAT(response.status,
+              StatusIs(absl::StatusCode::kDeadlineExceeded,
+                       AllOf(HasSubstr("oauth2: cannot fetch token"),
+                             HasSubstr("context deadline exceeded"))));
+  // No second, form-style attempt: the deadline is spent.
+  EXPECT_EQ(endpoint.requests(), 1);
+  EXPECT_TRUE(target.seen().empty());
 }
 
 TEST_P(OAuth2Test, FallsBackToCredentialsInTheFormAndKeepsThatStyle) {

@@ -4,13 +4,18 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "plugin/common/status.h"
 
@@ -24,8 +29,35 @@ std::string ErrnoText(int err) {
   return text;
 }
 
-// Reads a secret file and trims it; `what` names the setting in errors
-// ("basic auth password file"), in Prometheus' words.
+
+// Go's httpproxy getEnvAny: the first of the names that is set non-empty.
+std::string GetEnvAny(const char* upper, const char* lower) {
+  for (const char* name : {upper, lower}) {
+    const char* value = std::getenv(name);
+    if (value != nullptr && value[0] != '\0') return value;
+  }
+  return std::string();
+}
+
+// `list` (comma-separated) extended so loopback destinations never use the
+// proxy: Go's httpproxy useProxy() answers false for "localhost" and any
+// loopback IP before it looks at NO_PROXY. A "*" entry already matches
+// everything, and curl honours "*" only as the whole list.
+std::string WithLoopback(absl::string_view list) {
+  std::vector<absl::string_view> entries;
+  for (absl::string_view entry : absl::StrSplit(list, ',')) {
+    entry = absl::StripAsciiWhitespace(entry);
+    if (entry == "*") return "*";
+    if (!entry.empty()) entries.push_back(entry);
+  }
+  entries.push_back("localhost");
+  entries.push_back("127.0.0.0/8");
+  entries.push_back("::1");
+  return absl::StrJoin(entries, ",");
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
                                            absl::string_view what) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -53,7 +85,40 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
   return std::string(absl::StripAsciiWhitespace(contents));
 }
 
-}  // namespace
+EnvironmentProxy ProxyFromEnvironment() {
+  EnvironmentProxy proxy;
+  proxy.http_proxy = GetEnvAny("HTTP_PROXY", "http_proxy");
+  proxy.https_proxy = GetEnvAny("HTTPS_PROXY", "https_proxy");
+  proxy.no_proxy = GetEnvAny("NO_PROXY", "no_proxy");
+  return proxy;
+}
+
+ProxyChoice ChooseProxy(const ClientSettings& settings, absl::string_view url) {
+  ProxyChoice choice;
+  if (settings.environment_proxy.has_value()) {
+    const EnvironmentProxy& env = *settings.environment_proxy;
+    choice.proxy = absl::StartsWithIgnoreCase(url, "https://")
+                       ? env.https_proxy
+                       : env.http_proxy;
+    if (!choice.proxy.empty()) choice.no_proxy = WithLoopback(env.no_proxy);
+    return choice;
+  }
+  choice.proxy = settings.proxy_url;
+  // Prometheus uses http.ProxyURL (which proxies everything, loopback
+  // included) unless no_proxy is set; then httpproxy.Config, as above.
+  if (!choice.proxy.empty() && !settings.no_proxy.empty()) {
+    choice.no_proxy = WithLoopback(settings.no_proxy);
+  }
+  return choice;
+}
+
+bool UsesProxy(const ClientSettings& settings) {
+  if (settings.environment_proxy.has_value()) {
+    return !settings.environment_proxy->http_proxy.empty() ||
+           !settings.environment_proxy->https_proxy.empty();
+  }
+  return !settings.proxy_url.empty();
+}
 
 absl::StatusOr<std::string> AuthorizationHeaderValue(
     const ClientSettings& settings) {
@@ -91,9 +156,13 @@ absl::StatusOr<std::string> AuthorizationHeaderValue(
 
 absl::Status ForEachRequestHeader(
     const ClientSettings& settings, const Headers& request_headers,
+    absl::string_view oauth2_authorization,
     absl::FunctionRef<void(absl::string_view, absl::string_view)> visit) {
-  PROMSCRAPE_ASSIGN_OR_RETURN(std::string authorization,
-                              AuthorizationHeaderValue(settings));
+  std::string authorization(oauth2_authorization);
+  if (authorization.empty()) {
+    PROMSCRAPE_ASSIGN_OR_RETURN(authorization,
+                                AuthorizationHeaderValue(settings));
+  }
   for (const Header& header : settings.headers) {
     visit(header.name, header.value);
   }

@@ -1,6 +1,7 @@
 #ifndef PLUGIN_HTTP_CLIENT_SETTINGS_H_
 #define PLUGIN_HTTP_CLIENT_SETTINGS_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -12,6 +13,8 @@
 #include "absl/strings/string_view.h"
 
 namespace promscrape::http {
+
+class OAuth2TokenSource;
 
 // One request header. Names are sent as given; values must not contain
 // CR or LF.
@@ -41,6 +44,25 @@ struct Authorization {
   std::string credentials_file;
 };
 
+// The proxies Go's http.ProxyFromEnvironment would use: HTTP_PROXY for
+// http targets, HTTPS_PROXY for https ones, NO_PROXY for the exceptions
+// (each also in lowercase; the uppercase name wins when both are set). An
+// empty proxy means none for that scheme.
+struct EnvironmentProxy {
+  std::string http_proxy;
+  std::string https_proxy;
+  std::string no_proxy;
+};
+
+// Reads `EnvironmentProxy` from the process environment now.
+// Thread-compatible with anything calling setenv().
+EnvironmentProxy ProxyFromEnvironment();
+
+// The proxy a request to `url` uses under `settings` ("" for none before
+// the no-proxy list is applied) and the no-proxy list curl applies to it
+// (curl's NOPROXY syntax). Go never proxies localhost or loopback addresses
+// when a no-proxy list is in play (environment, or `no_proxy` with
+// `proxy_url`), so those are appended to the list then.
 // `tls_config.min_version`. kDefault is TLS 1.2, Go's client default.
 enum class TlsVersion { kDefault, kTls10, kTls11, kTls12, kTls13 };
 
@@ -76,14 +98,52 @@ struct ClientSettings {
   // `proxy_from_environment`.
   std::string proxy_url;
   // Comma-separated hosts that bypass `proxy_url` (curl's NOPROXY syntax).
+  // When set, localhost and loopback addresses bypass it too, as Go's
+  // httpproxy.Config does.
   std::string no_proxy;
+  // `proxy_from_environment`: the proxies of the environment, read once
+  // when the settings were built (`ProxyFromEnvironment()`). Exclusive
+  // with `proxy_url`.
+  std::optional<EnvironmentProxy> environment_proxy;
+  // `proxy_connect_header`: sent in the CONNECT request that opens a
+  // tunnel through the proxy to an https target, and nowhere else (Go's
+  // Transport.ProxyConnectHeader).
+  Headers proxy_connect_headers;
+  // `oauth2`: when set, requests carry `Authorization: Bearer <token>`
+  // from this source instead of `basic_auth` / `authorization`. Thread-safe
+  // and shared by every request of the job.
+  std::shared_ptr<OAuth2TokenSource> oauth2;
   // When false a 3xx response is returned as is, and so fails the scrape.
   bool follow_redirects = true;
   // HTTP/2 is negotiated over TLS only (ALPN), like Go's transport.
   bool enable_http2 = true;
-  // Extra headers sent with every request (`http_headers`).
+  // Extra headers sent with every request. NOTE: not reachable from
+  // prometheus.yml: Prometheus 2.42 has no `http_headers`, and the config
+  // loader refuses it.
   Headers headers;
 };
+
+// What `ChooseProxy` returns.
+struct ProxyChoice {
+  std::string proxy;
+  std::string no_proxy;
+};
+
+// The proxy a request to `url` uses under `settings` ("" for none; hosts
+// matching `no_proxy` bypass it) and the no-proxy list curl applies (curl's
+// NOPROXY syntax). Go never proxies localhost or loopback addresses when a
+// no-proxy list is in play (the environment, or `no_proxy` with
+// `proxy_url`), so those are added to the list then.
+ProxyChoice ChooseProxy(const ClientSettings& settings, absl::string_view url);
+
+// True when some request under `settings` may go through a proxy.
+bool UsesProxy(const ClientSettings& settings);
+
+// Reads the secret file at `path` and trims surrounding whitespace (Go's
+// strings.TrimSpace). kInvalidArgument "unable to read <what> <path>: ..."
+// when it cannot; `what` names the setting ("basic auth password file").
+absl::StatusOr<std::string> ReadSecretFile(const std::string& path,
+                                           absl::string_view what);
 
 // Returns the `Authorization` header value `settings` asks for, reading
 // `password_file`, `username_file` or `credentials_file` now, or "" when the
@@ -96,10 +156,13 @@ absl::StatusOr<std::string> AuthorizationHeaderValue(
 // Calls `visit(name, value)` for each header a request sends besides the
 // transport's own (Host), in order: `settings.headers`, then
 // `request_headers`, then `Authorization` when the settings carry
-// authentication. Both transports send exactly these. Reads secret files
-// first and fails like `AuthorizationHeaderValue`, visiting nothing.
+// authentication (`oauth2_authorization`, the token source's header value,
+// when the settings use `oauth2`). Both transports send exactly these.
+// Reads secret files first and fails like `AuthorizationHeaderValue`,
+// visiting nothing.
 absl::Status ForEachRequestHeader(
     const ClientSettings& settings, const Headers& request_headers,
+    absl::string_view oauth2_authorization,
     absl::FunctionRef<void(absl::string_view, absl::string_view)> visit);
 
 }  // namespace promscrape::http

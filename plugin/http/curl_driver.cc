@@ -91,6 +91,8 @@ absl::Status CurlDriver::Start(Transfer& t) {
   if (!t.has_accept) {
     t.headers = curl_slist_append(t.headers, "Accept:");
   }
+  // Go never waits for "100 Continue"; curl would for larger bodies.
+  if (t.post) t.headers = curl_slist_append(t.headers, "Expect:");
   CURL* easy = AcquireEasy();
   if (easy == nullptr) {
     return absl::ResourceExhaustedError("cannot allocate a curl handle");
@@ -135,10 +137,34 @@ absl::Status CurlDriver::Start(Transfer& t) {
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION,
                    settings.follow_redirects ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_MAXREDIRS, kMaxRedirects);
-  // An empty proxy disables curl's reading of http_proxy & co.
-  curl_easy_setopt(easy, CURLOPT_PROXY, settings.proxy_url.c_str());
-  if (!settings.no_proxy.empty()) {
-    curl_easy_setopt(easy, CURLOPT_NOPROXY, settings.no_proxy.c_str());
+  if (t.post) {
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(t.post_body.size()));
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, t.post_body.data());
+  }
+  // The proxy is chosen here rather than left to curl: curl would read the
+  // environment's proxies with rules of its own (no HTTP_PROXY, but
+  // ALL_PROXY), and an empty proxy turns that off.
+  const ProxyChoice proxy = ChooseProxy(settings, t.url);
+  curl_easy_setopt(easy, CURLOPT_PROXY, proxy.proxy.c_str());
+  if (!proxy.no_proxy.empty()) {
+    curl_easy_setopt(easy, CURLOPT_NOPROXY, proxy.no_proxy.c_str());
+  }
+  // Go sends ProxyConnectHeader in the CONNECT that tunnels to an https
+  // target and nowhere else; a proxied plain-http request carries only the
+  // request's own headers. CURLHEADER_SEPARATE keeps the two lists apart
+  // (so the target's Authorization never reaches the proxy either).
+  if (!proxy.proxy.empty() && !settings.proxy_connect_headers.empty() &&
+      absl::StartsWithIgnoreCase(t.url, "https://")) {
+    for (const Header& header : settings.proxy_connect_headers) {
+      std::string line = header.value.empty()
+                             ? absl::StrCat(header.name, ";")
+                             : absl::StrCat(header.name, ": ", header.value);
+      t.proxy_headers = curl_slist_append(t.proxy_headers, line.c_str());
+    }
+    curl_easy_setopt(easy, CURLOPT_HEADEROPT, CURLHEADER_SEPARATE);
+    curl_easy_setopt(easy, CURLOPT_PROXYHEADER, t.proxy_headers);
   }
   if (settings.enable_http2) {
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);

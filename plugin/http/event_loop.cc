@@ -22,6 +22,8 @@
 #include "plugin/common/thread_name.h"
 #include "plugin/http/curl_driver.h"
 #include "plugin/http/http1_transport.h"
+#include "plugin/http/loop_waker.h"
+#include "plugin/http/oauth2_token_source.h"
 #include "plugin/http/transfer.h"
 #include "plugin/http/transport_errors.h"
 
@@ -74,6 +76,7 @@ EventLoop::EventLoop(const HttpClientOptions& options, int epoll_fd,
     : options_(options),
       epoll_fd_(epoll_fd),
       wake_fd_(wake_fd),
+      waker_(std::make_shared<LoopWaker>(wake_fd)),
       curl_(std::move(curl)),
       inflaters_(kMaxFreeInflaters),
       http1_(epoll_fd, Http1Transport::Options{
@@ -83,6 +86,7 @@ EventLoop::EventLoop(const HttpClientOptions& options, int epoll_fd,
 
 EventLoop::~EventLoop() {
   Stop();
+  waker_->Close();
   curl_.reset();
   close(wake_fd_);
   close(epoll_fd_);
@@ -249,6 +253,7 @@ void EventLoop::Run() {
     ReadCompletions();
     RunDueTimers();
     bool running_on = DrainQueue();
+    if (running_on && !awaiting_token_.empty()) ServiceTokenWaiters();
     http1_.EndOfBatch();
     if (!running_on) break;
   }
@@ -265,6 +270,13 @@ void EventLoop::Run() {
   }
   timers.clear();
   for (auto& transfer : queued) {
+    std::string url = transfer->url;
+    Finish(std::move(transfer), ContextCanceledError(url));
+  }
+  while (!awaiting_token_.empty()) {
+    auto it = awaiting_token_.begin();
+    std::unique_ptr<Transfer> transfer = std::move(it->second);
+    awaiting_token_.erase(it);
     std::string url = transfer->url;
     Finish(std::move(transfer), ContextCanceledError(url));
   }
@@ -289,10 +301,15 @@ bool EventLoop::DrainQueue() {
   }
   for (auto& transfer : queued) AddTransfer(std::move(transfer));
   for (uint64_t id : cancels) {
-    auto it = active_.find(id);
-    if (it == active_.end()) continue;
+    auto* map = &active_;
+    auto it = map->find(id);
+    if (it == map->end()) {
+      map = &awaiting_token_;
+      it = map->find(id);
+      if (it == map->end()) continue;
+    }
     std::unique_ptr<Transfer> transfer = std::move(it->second);
-    active_.erase(it);
+    map->erase(it);
     std::string url = transfer->url;
     Finish(std::move(transfer), ContextCanceledError(url));
   }
@@ -305,11 +322,113 @@ void EventLoop::AddTransfer(std::unique_ptr<Transfer> transfer) {
     Finish(std::move(transfer), std::move(status));
     return;
   }
+  if (transfer->awaiting_token) {
+    AwaitToken(std::move(transfer));
+    return;
+  }
+  StartOnTransport(std::move(transfer));
+}
+
+void EventLoop::StartOnTransport(std::unique_ptr<Transfer> transfer) {
   if (transfer->target.has_value()) {
     StartNative(std::move(transfer));
   } else {
     StartCurl(std::move(transfer));
   }
+}
+
+void EventLoop::AwaitToken(std::unique_ptr<Transfer> transfer) {
+  const std::shared_ptr<OAuth2TokenSource>& source =
+      transfer->settings_or_default().oauth2;
+  const Clock& clock = options_.clock ? *options_.clock : Clock::Real();
+  OAuth2TokenSource::Acquired acquired = source->Acquire(clock.Now(), waker_);
+  if (!acquired.authorization.empty()) {
+    ResumeWithToken(std::move(transfer), acquired.authorization);
+    return;
+  }
+  transfer->token_wait_from = acquired.wait_from;
+  const uint64_t id = transfer->id;
+  const absl::Duration timeout = transfer->timeout;
+  // Keeps the source alive while its fetch starts, whatever the transfer.
+  std::shared_ptr<OAuth2TokenSource> keep = source;
+  awaiting_token_.emplace(id, std::move(transfer));
+  // A fetch that fails at once is seen by ServiceTokenWaiters later in this
+  // iteration.
+  if (acquired.start_fetch) StartTokenFetch(keep, timeout);
+}
+
+void EventLoop::StartTokenFetch(
+    const std::shared_ptr<OAuth2TokenSource>& source, absl::Duration timeout) {
+  absl::StatusOr<Request> request = source->MakeTokenRequest(timeout);
+  if (!request.ok()) {
+    source->FailFetch(request.status());
+    return;
+  }
+  const Clock* clock = options_.clock ? options_.clock : &Clock::Real();
+  std::unique_ptr<Transfer> transfer = NewTransfer(
+      next_token_request_id_++, *std::move(request),
+      [source, clock](Response response) {
+        source->CompleteFetch(clock->Now(), response);
+      },
+      clock->Now(), /*native_http1=*/false, this, &inflaters_);
+  AddTransfer(std::move(transfer));
+}
+
+void EventLoop::ServiceTokenWaiters() {
+  std::vector<uint64_t> ids;
+  ids.reserve(awaiting_token_.size());
+  for (const auto& [id, transfer] : awaiting_token_) ids.push_back(id);
+  for (uint64_t id : ids) {
+    auto it = awaiting_token_.find(id);
+    if (it == awaiting_token_.end()) continue;
+    std::string authorization;
+    absl::Status error;
+    const OAuth2TokenSource::PollResult result =
+        it->second->settings_or_default().oauth2->Poll(
+            it->second->token_wait_from, &authorization, &error);
+    if (result == OAuth2TokenSource::PollResult::kPending) continue;
+    if (result == OAuth2TokenSource::PollResult::kStartFetch) {
+      // The fetch's second attempt; the transfer waits on for it.
+      StartTokenFetch(it->second->settings_or_default().oauth2,
+                      it->second->timeout);
+      continue;
+    }
+    std::unique_ptr<Transfer> transfer = std::move(it->second);
+    awaiting_token_.erase(it);
+    if (result == OAuth2TokenSource::PollResult::kReady) {
+      ResumeWithToken(std::move(transfer), authorization);
+    } else {
+      // Go wraps the token error in the scrape request's url.Error.
+      absl::Status status(error.code(),
+                          absl::StrCat(GetPrefix(transfer->url),
+                                       error.message()));
+      Finish(std::move(transfer), std::move(status));
+    }
+  }
+}
+
+void EventLoop::ResumeWithToken(std::unique_ptr<Transfer> transfer,
+                                const std::string& authorization) {
+  transfer->awaiting_token = false;
+  if (transfer->timeout > absl::ZeroDuration()) {
+    // One deadline covers token and scrape, as Go's request context does.
+    const Clock& clock = options_.clock ? *options_.clock : Clock::Real();
+    const absl::Duration waited = clock.Now() - transfer->start;
+    if (waited >= transfer->timeout) {
+      std::string url = transfer->url;
+      Finish(std::move(transfer), ContextDeadlineError(url));
+      return;
+    }
+    transfer->timeout -= std::max(absl::ZeroDuration(), waited);
+  }
+  Headers headers = std::move(transfer->pending_headers);
+  BuildRequestHeaders(*transfer, headers, authorization);
+  if (!transfer->prepare_error.ok()) {
+    absl::Status status = transfer->prepare_error;
+    Finish(std::move(transfer), std::move(status));
+    return;
+  }
+  StartOnTransport(std::move(transfer));
 }
 
 void EventLoop::StartNative(std::unique_ptr<Transfer> transfer) {

@@ -22,6 +22,8 @@
 #include "plugin/http/http1_connection.h"
 #include "plugin/http/http1_transport.h"
 #include "plugin/http/http_client_options.h"
+#include "plugin/http/loop_waker.h"
+#include "plugin/http/oauth2_token_source.h"
 #include "plugin/http/request.h"
 #include "plugin/http/transfer.h"
 
@@ -43,6 +45,13 @@ int EpollTimeoutMs(std::chrono::nanoseconds left);
 // entry until its own timeout, nothing more. Keep-alive connections are
 // cached per loop and transport. The loop also runs timer tasks (`timers()`)
 // between its I/O events.
+//
+// OAuth2 jobs: a request whose job has no valid token is parked (no socket,
+// no thread) while the loop fetches the token with a non-blocking POST on
+// its own curl handle; one fetch per job at a time, whichever loop starts
+// it, and the job's token source wakes every loop waiting on it. A failed
+// fetch fails the parked requests with `Get "<url>": oauth2: cannot fetch
+// token: ...`.
 //
 // NOTE: the native transport exists because libcurl 7.88's multi interface
 // costs O(cached connections) per transfer (curl_multi_remove_handle walks
@@ -113,6 +122,21 @@ class EventLoop final : private NativeDoneHandler {
   // false once stopping.
   bool DrainQueue() ABSL_LOCKS_EXCLUDED(mu_);
   void AddTransfer(std::unique_ptr<Transfer> transfer);
+  // Starts `transfer` on the transport its headers were built for.
+  void StartOnTransport(std::unique_ptr<Transfer> transfer);
+  // OAuth2: sends `transfer` with the job's token, parking it (and, if no
+  // fetch is in flight, starting one on this loop) until there is one.
+  void AwaitToken(std::unique_ptr<Transfer> transfer);
+  // Sends the token request of `source` as a transfer of this loop, within
+  // `timeout` (the scrape's, as Go's request context covers the token
+  // fetch).
+  void StartTokenFetch(const std::shared_ptr<OAuth2TokenSource>& source,
+                       absl::Duration timeout);
+  // Resumes or fails the parked transfers whose token fetch has ended.
+  void ServiceTokenWaiters();
+  // Builds a parked transfer's headers with `authorization` and sends it.
+  void ResumeWithToken(std::unique_ptr<Transfer> transfer,
+                       const std::string& authorization);
   void StartNative(std::unique_ptr<Transfer> transfer);
   void StartCurl(std::unique_ptr<Transfer> transfer);
   // NativeDoneHandler: the native transport ended `transfer`'s exchange.
@@ -176,9 +200,16 @@ class EventLoop final : private NativeDoneHandler {
   TimerHeap<SteadyTime> timer_heap_ ABSL_GUARDED_BY(mu_){kTimerEarlySlack};
   Timers timers_{this};
 
+  // Lets OAuth2 token sources wake this loop; closed before wake_fd_ is.
+  const std::shared_ptr<LoopWaker> waker_;
+
   // Loop-thread state.
   std::unique_ptr<CurlDriver> curl_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Transfer>> active_;
+  // Requests of oauth2 jobs waiting for their token, by id.
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Transfer>> awaiting_token_;
+  // Ids of the loop's own token requests, apart from HttpClient's ids.
+  uint64_t next_token_request_id_ = uint64_t{1} << 63;
   InflaterPool inflaters_;
   Http1Transport http1_;
 };

@@ -50,8 +50,10 @@ class HttpClient {
   // Sends `request` and returns its id at once; `done` runs exactly once
   // with the response (see `Response::status` for the error texts). Never
   // blocks on the network; reads the job's secret files (password_file,
-  // credentials_file) on the calling thread. After `Stop()`, `done` runs
-  // immediately on the calling thread with kCancelled.
+  // credentials_file, oauth2's client_secret_file) on the calling thread.
+  // An `oauth2` job's request without a cached token waits on its loop for
+  // the token, which that loop fetches without blocking. After `Stop()`,
+  // `done` runs immediately on the calling thread with kCancelled.
   uint64_t Start(Request request, DoneCallback done);
 
   // Aborts request `id` if it has not completed: its callback then gets

@@ -11,9 +11,13 @@
 
 namespace promscrape::http {
 
-// One scrape: a GET of `url`. Plain data, moved into `HttpClient::Start`.
+// One scrape: a GET of `url` (or, for an OAuth2 token, a POST of `body`).
+// Plain data, moved into `HttpClient::Start`.
 struct Request {
   std::string url;
+  // "GET" when empty; "POST" sends `body` (always through libcurl).
+  std::string method;
+  std::string body;
   // Sent as given, after the job's `settings->headers`. Use
   // `ScrapeHeaders()` for Prometheus' Accept / User-Agent / timeout set.
   Headers headers;

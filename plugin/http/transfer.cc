@@ -21,6 +21,7 @@
 #include "plugin/http/client_settings.h"
 #include "plugin/http/curl_url.h"
 #include "plugin/http/http1_request.h"
+#include "plugin/http/oauth2_token_source.h"
 
 namespace promscrape::http::internal {
 namespace {
@@ -40,6 +41,7 @@ const ClientSettings& DefaultSettings() {
 Transfer::~Transfer() {
   curl_slist_free_all(headers);
   curl_slist_free_all(connect_to);
+  curl_slist_free_all(proxy_headers);
 }
 
 const ClientSettings& Transfer::settings_or_default() const {
@@ -168,6 +170,48 @@ bool Transfer::RewindForCurl() {
   return true;
 }
 
+void BuildRequestHeaders(Transfer& transfer, const Headers& request_headers,
+                         absl::string_view oauth2_authorization) {
+  const ClientSettings& settings = transfer.settings_or_default();
+  absl::Status headers_status;
+  // Only plain GETs without a proxy suit the native transport: it speaks
+  // neither request bodies nor proxies.
+  if (transfer.native_allowed && !transfer.post && !UsesProxy(settings)) {
+    transfer.target = ParseHttp1Target(transfer.url);
+  }
+  if (transfer.target.has_value()) {
+    auto names_host = [](const Headers& headers) {
+      return std::any_of(headers.begin(), headers.end(), [](const Header& h) {
+        return absl::EqualsIgnoreCase(h.name, "Host");
+      });
+    };
+    std::string& out = transfer.http1_request;
+    AppendHttp1RequestStart(
+        *transfer.target,
+        !names_host(settings.headers) && !names_host(request_headers), &out);
+    bool sendable = true;
+    headers_status = ForEachRequestHeader(
+        settings, request_headers, oauth2_authorization,
+        [&](absl::string_view name, absl::string_view value) {
+          sendable = AppendHttp1Header(name, value, &out) && sendable;
+        });
+    out.append("\r\n");
+    if (!sendable) {
+      // Headers only curl would send as given; let it.
+      transfer.target.reset();
+      out.clear();
+    }
+  }
+  if (!transfer.target.has_value()) {
+    headers_status = ForEachRequestHeader(
+        settings, request_headers, oauth2_authorization,
+        [&](absl::string_view name, absl::string_view value) {
+          transfer.AddCurlHeader(name, value);
+        });
+  }
+  if (!headers_status.ok()) transfer.prepare_error = headers_status;
+}
+
 std::unique_ptr<Transfer> NewTransfer(uint64_t id, Request request,
                                       Transfer::DoneCallback done,
                                       absl::Time start, bool native_http1,
@@ -178,54 +222,32 @@ std::unique_ptr<Transfer> NewTransfer(uint64_t id, Request request,
   transfer->start = start;
   transfer->url = std::move(request.url);
   transfer->curl_url = transfer->url;
+  transfer->post = request.method == "POST";
+  transfer->post_body = std::move(request.body);
   transfer->timeout = request.timeout;
   transfer->body_size_limit = request.body_size_limit;
   transfer->settings = std::move(request.settings);
   transfer->done = std::move(done);
   transfer->native_done = native_done;
   transfer->inflaters = inflaters;
+  transfer->native_allowed = native_http1;
   transfer->response.id = id;
   transfer->response.body = std::move(request.buffer);
   transfer->response.body.clear();
 
   const ClientSettings& settings = transfer->settings_or_default();
-  absl::Status headers_status;
-  // The environment's proxies are ignored on both paths (see
-  // ClientSettings::proxy_url), so only a configured proxy needs curl.
-  if (native_http1 && settings.proxy_url.empty()) {
-    transfer->target = ParseHttp1Target(transfer->url);
-  }
-  if (transfer->target.has_value()) {
-    auto names_host = [](const Headers& headers) {
-      return std::any_of(headers.begin(), headers.end(), [](const Header& h) {
-        return absl::EqualsIgnoreCase(h.name, "Host");
-      });
-    };
-    std::string& out = transfer->http1_request;
-    AppendHttp1RequestStart(
-        *transfer->target,
-        !names_host(settings.headers) && !names_host(request.headers), &out);
-    bool sendable = true;
-    headers_status = ForEachRequestHeader(
-        settings, request.headers,
-        [&](absl::string_view name, absl::string_view value) {
-          sendable = AppendHttp1Header(name, value, &out) && sendable;
-        });
-    out.append("\r\n");
-    if (!sendable) {
-      // Headers only curl would send as given; let it.
-      transfer->target.reset();
-      out.clear();
+  std::string oauth2_authorization;
+  if (settings.oauth2 != nullptr) {
+    oauth2_authorization = settings.oauth2->CachedAuthorization(start);
+    if (oauth2_authorization.empty()) {
+      // The loop gets a token first, without blocking (EventLoop).
+      transfer->awaiting_token = true;
+      transfer->pending_headers = std::move(request.headers);
     }
   }
-  if (!transfer->target.has_value()) {
-    headers_status = ForEachRequestHeader(
-        settings, request.headers,
-        [&](absl::string_view name, absl::string_view value) {
-          transfer->AddCurlHeader(name, value);
-        });
+  if (!transfer->awaiting_token) {
+    BuildRequestHeaders(*transfer, request.headers, oauth2_authorization);
   }
-  if (!headers_status.ok()) transfer->prepare_error = headers_status;
   if (!settings.tls.server_name.empty()) {
     // Go's tls.Config.ServerName changes SNI and the verified name but not
     // the address dialled nor the Host header. With curl: request the

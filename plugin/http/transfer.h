@@ -78,10 +78,22 @@ struct Transfer : Http1Exchange {
   uint64_t id = 0;
   std::string url;
   std::string curl_url;
+  // A POST (an OAuth2 token request) of `post_body`; curl only.
+  bool post = false;
+  std::string post_body;
   // curl's headers; built for the curl path only.
   curl_slist* headers = nullptr;
   bool has_accept = false;
   curl_slist* connect_to = nullptr;
+  // `proxy_connect_header` for curl's CONNECT; built by the curl driver.
+  curl_slist* proxy_headers = nullptr;
+  // Whether `HttpClientOptions::native_http1` lets the request go native.
+  bool native_allowed = false;
+  // Set while the job's OAuth2 token is being fetched: the headers are
+  // built (from `pending_headers`) once it is there.
+  bool awaiting_token = false;
+  Headers pending_headers;
+  uint64_t token_wait_from = 0;
   // Set when the native transport serves the request.
   std::optional<Http1Target> target;
   std::string http1_request;
@@ -112,11 +124,20 @@ struct Transfer : Http1Exchange {
   void StartResponse(absl::string_view status_line);
 };
 
+// Builds `transfer`'s request headers from the job's settings,
+// `request_headers` and, for an `oauth2` job, `oauth2_authorization`: for
+// the native transport when `transfer.native_allowed` and the request suits
+// it (a plain GET without proxy), else for curl. Reads the job's secret
+// files; an error is kept in `prepare_error`.
+void BuildRequestHeaders(Transfer& transfer, const Headers& request_headers,
+                         absl::string_view oauth2_authorization);
+
 // Prepares `request` for the loop: reads the job's secret files and builds
 // the headers (here, on the caller's thread, so the loop never blocks on
-// file I/O), for the native transport when `native_http1` allows and the
-// request suits it, else for curl. A header error is kept in
-// `prepare_error` and reported when the loop picks the transfer up.
+// file I/O) with `BuildRequestHeaders`. A header error is kept in
+// `prepare_error` and reported when the loop picks the transfer up. For an
+// `oauth2` job without a valid cached token the headers wait
+// (`awaiting_token`) until the loop has one.
 std::unique_ptr<Transfer> NewTransfer(uint64_t id, Request request,
                                       Transfer::DoneCallback done,
                                       absl::Time start, bool native_http1,

@@ -1,9 +1,12 @@
 #include "plugin/scrape/job_settings.h"
 
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "plugin/common/status.h"
+#include "plugin/http/oauth2_token_source.h"
 #include "plugin/textparse/content_type.h"
 #include "yaml-cpp/yaml.h"
 
@@ -18,7 +21,25 @@ absl::StatusOr<http::TlsVersion> TlsVersionFromConfig(const std::string& v,
   if (v == "TLS12") return http::TlsVersion::kTls12;
   if (v == "TLS13") return http::TlsVersion::kTls13;
   return absl::InvalidArgumentError(
-      absl::StrCat("tls_config.", key, ": unknown TLS version \"", v, "\""));
+      absl::StrCat(key, ": unknown TLS version \"", v, "\""));
+}
+
+absl::StatusOr<http::TlsSettings> TlsSettingsFromConfig(
+    const config::TlsConfig& t) {
+  http::TlsSettings tls;
+  tls.ca = t.ca;
+  tls.ca_file = t.ca_file;
+  tls.cert = t.cert;
+  tls.cert_file = t.cert_file;
+  tls.key = t.key;
+  tls.key_file = t.key_file;
+  tls.server_name = t.server_name;
+  tls.insecure_skip_verify = t.insecure_skip_verify;
+  PROMSCRAPE_ASSIGN_OR_RETURN(tls.min_version,
+                              TlsVersionFromConfig(t.min_version, "min_version"));
+  PROMSCRAPE_ASSIGN_OR_RETURN(tls.max_version,
+                              TlsVersionFromConfig(t.max_version, "max_version"));
+  return tls;
 }
 
 // The config rendered without the fields a reload may change in place.
@@ -52,21 +73,41 @@ absl::StatusOr<http::ClientSettings> ClientSettingsFromConfig(
     a.credentials_file = c.authorization->credentials_file;
     s.authorization = a;
   }
-  const config::TlsConfig& t = c.tls_config;
-  s.tls.ca = t.ca;
-  s.tls.ca_file = t.ca_file;
-  s.tls.cert = t.cert;
-  s.tls.cert_file = t.cert_file;
-  s.tls.key = t.key;
-  s.tls.key_file = t.key_file;
-  s.tls.server_name = t.server_name;
-  s.tls.insecure_skip_verify = t.insecure_skip_verify;
-  PROMSCRAPE_ASSIGN_OR_RETURN(s.tls.min_version,
-                              TlsVersionFromConfig(t.min_version, "min_version"));
-  PROMSCRAPE_ASSIGN_OR_RETURN(s.tls.max_version,
-                              TlsVersionFromConfig(t.max_version, "max_version"));
+  absl::StatusOr<http::TlsSettings> tls = TlsSettingsFromConfig(c.tls_config);
+  if (!tls.ok()) return Annotate(tls.status(), "tls_config");
+  s.tls = *std::move(tls);
   s.proxy_url = c.proxy_url;
   s.no_proxy = c.no_proxy;
+  if (c.proxy_from_environment) {
+    // Read once per config, as Prometheus' ProxyConfig caches its
+    // httpproxy.FromEnvironment().
+    s.environment_proxy = http::ProxyFromEnvironment();
+  }
+  for (const auto& [name, values] : c.proxy_connect_header) {
+    for (const std::string& value : values) {
+      s.proxy_connect_headers.push_back(http::Header{name, value});
+    }
+  }
+  if (c.oauth2.has_value()) {
+    const config::OAuth2Config& o = *c.oauth2;
+    http::OAuth2Settings oauth2;
+    oauth2.client_id = o.client_id;
+    oauth2.client_secret = o.client_secret;
+    oauth2.client_secret_file = o.client_secret_file;
+    oauth2.scopes = o.scopes;
+    oauth2.token_url = o.token_url;
+    oauth2.endpoint_params = o.endpoint_params;
+    auto transport = std::make_shared<http::ClientSettings>();
+    absl::StatusOr<http::TlsSettings> oauth2_tls =
+        TlsSettingsFromConfig(o.tls_config);
+    if (!oauth2_tls.ok()) {
+      return Annotate(oauth2_tls.status(), "oauth2: tls_config");
+    }
+    transport->tls = *std::move(oauth2_tls);
+    transport->proxy_url = o.proxy_url;
+    oauth2.transport = std::move(transport);
+    s.oauth2 = std::make_shared<http::OAuth2TokenSource>(std::move(oauth2));
+  }
   s.follow_redirects = c.follow_redirects;
   s.enable_http2 = c.enable_http2;
   return s;

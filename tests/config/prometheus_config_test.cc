@@ -274,6 +274,52 @@ TEST(PrometheusConfigTest, ErrorsNameJobAndField) {
        "configured"},
       {"no_proxy", "scrape_configs:\n- job_name: a\n  no_proxy: localhost\n",
        "if no_proxy is configured, proxy_url must also be configured"},
+      {"oauth2 secret both",
+       "scrape_configs:\n- job_name: a\n"
+       "  oauth2: {client_id: c, client_secret: s, client_secret_file: f,\n"
+       "           token_url: http://t}\n",
+       "at most one of oauth2 client_secret & client_secret_file must be "
+       "configured"},
+      {"oauth2 secret missing",
+       "scrape_configs:\n- job_name: a\n"
+       "  oauth2: {client_id: c, token_url: http://t}\n",
+       "either oauth2 client_secret or client_secret_file must be "
+       "configured"},
+      {"oauth2 unknown key",
+       "scrape_configs:\n- job_name: a\n"
+       "  oauth2: {client_id: c, client_secret: s, token_url: http://t,\n"
+       "           no_proxy: x}\n",
+       "field no_proxy not found"},
+      {"oauth2 proxy url",
+       "scrape_configs:\n- job_name: a\n"
+       "  oauth2: {client_id: c, client_secret: s, token_url: http://t,\n"
+       "           proxy_url: '://x'}\n",
+       "missing protocol scheme"},
+      {"oauth2 tls version",
+       "scrape_configs:\n- job_name: a\n"
+       "  oauth2: {client_id: c, client_secret: s, token_url: http://t,\n"
+       "           tls_config: {min_version: TLS9}}\n",
+       "unknown TLS version: TLS9"},
+      {"proxy env and url",
+       "scrape_configs:\n- job_name: a\n  proxy_from_environment: true\n"
+       "  proxy_url: http://p:3128\n",
+       "if proxy_from_environment is configured, proxy_url must not be "
+       "configured"},
+      {"proxy env and no_proxy",
+       "scrape_configs:\n- job_name: a\n  proxy_from_environment: true\n"
+       "  no_proxy: localhost\n",
+       "if proxy_from_environment is configured, no_proxy must not be "
+       "configured"},
+      {"proxy header list",
+       "scrape_configs:\n- job_name: a\n  proxy_url: http://p:3128\n"
+       "  proxy_connect_header: {a: b}\n",
+       "proxy_connect_header"},
+      // Prometheus 2.42's HTTPClientConfig has no http_headers (added in
+      // prometheus/common v0.49); refusing it beats ignoring it.
+      {"http_headers",
+       "scrape_configs:\n- job_name: a\n"
+       "  http_headers: {X-A: {values: [b]}}\n",
+       "field http_headers not found"},
       {"params", "scrape_configs:\n- job_name: a\n  params: {a: b}\n",
        "params: line 3: cannot unmarshal !!str `b` into []string"},
       {"yaml syntax", "global: {scrape_interval: 1s\n", "yaml: line"},

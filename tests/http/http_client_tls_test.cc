@@ -13,6 +13,7 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -52,23 +53,53 @@ class TlsServerTest : public ::testing::Test {
         "printf 'subjectAltName=DNS:prom.example\\n' > ext.cnf;",
         "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
         "-CAcreateserial -out server.pem -days 2 -extfile ext.cnf "
-        "2>/dev/null;");
+        "2>/dev/null;",
+        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+        "-keyout client.key -out client.csr -subj /CN=scraper 2>/dev/null;",
+        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -out client.pem -days 2 2>/dev/null;");
     ASSERT_EQ(std::system(script.c_str()), 0) << "openssl failed";
     std::ofstream(*dir_ + "/metrics.txt") << kMetrics;
 
+    Launch({}, &servers_[0]);
+    // One that wants a client certificate from our CA, one that speaks
+    // TLS 1.2 at most.
+    Launch({"-Verify", "1", "-CAfile", "ca.pem"}, &servers_[1]);
+    Launch({"-tls1_2"}, &servers_[2]);
+    port_ = servers_[0].port;
+    for (const Server& server : servers_) {
+      ASSERT_GT(server.port, 0) << "openssl s_server did not start";
+    }
+  }
+
+  struct Server {
+    pid_t pid = -1;
+    int port = 0;
+    FILE* out = nullptr;
+  };
+
+  // Starts `openssl s_server` with the server certificate and `extra`
+  // arguments in dir_, serving its files; fills `server` (port 0 when it
+  // did not start).
+  static void Launch(std::vector<std::string> extra, Server* server) {
     int out[2];
     ASSERT_EQ(pipe(out), 0);
-    pid_ = fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
+    std::vector<std::string> args = {"openssl", "s_server", "-accept", "0",
+                                     "-cert", "server.pem", "-key",
+                                     "server.key", "-WWW"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    server->pid = fork();
+    ASSERT_GE(server->pid, 0);
+    if (server->pid == 0) {
       // -WWW serves files of the working directory over HTTP/1.0.
       if (chdir(dir_->c_str()) != 0) _exit(1);
       dup2(out[1], STDOUT_FILENO);
       close(out[0]);
       close(out[1]);
-      execlp("openssl", "openssl", "s_server", "-accept", "0", "-cert",
-             "server.pem", "-key", "server.key", "-WWW",
-             static_cast<char*>(nullptr));
+      execvp("openssl", argv.data());
       _exit(127);
     }
     close(out[1]);
@@ -82,20 +113,22 @@ class TlsServerTest : public ::testing::Test {
       if (absl::StartsWith(text, "ACCEPT") &&
           colon != absl::string_view::npos &&
           absl::SimpleAtoi(absl::StripAsciiWhitespace(text.substr(colon + 1)),
-                           &port_)) {
+                           &server->port)) {
         break;
       }
     }
-    stdout_ = stream;
-    ASSERT_GT(port_, 0) << "openssl s_server did not start";
+    server->out = stream;
   }
 
   static void TearDownTestSuite() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
+    for (Server& server : servers_) {
+      if (server.pid > 0) {
+        kill(server.pid, SIGTERM);
+        waitpid(server.pid, nullptr, 0);
+      }
+      if (server.out != nullptr) fclose(server.out);
+      server = Server{};
     }
-    if (stdout_ != nullptr) fclose(stdout_);
     delete dir_;
   }
 
@@ -105,25 +138,29 @@ class TlsServerTest : public ::testing::Test {
     client_ = std::move(client).value();
   }
 
-  Request Get(std::shared_ptr<ClientSettings> settings) {
+  Request Get(std::shared_ptr<ClientSettings> settings, int server = 0) {
     Request request;
-    request.url = absl::StrCat("https://127.0.0.1:", port_, "/metrics.txt");
+    request.url = absl::StrCat("https://127.0.0.1:", servers_[server].port,
+                               "/metrics.txt");
     request.timeout = absl::Seconds(30);
     request.settings = std::move(settings);
     return request;
   }
 
   static std::string* dir_;
-  static pid_t pid_;
+  static Server servers_[3];
   static int port_;
-  static FILE* stdout_;
   std::unique_ptr<HttpClient> client_;
 };
 
 std::string* TlsServerTest::dir_ = nullptr;
-pid_t TlsServerTest::pid_ = -1;
+TlsServerTest::Server TlsServerTest::servers_[3];
 int TlsServerTest::port_ = 0;
-FILE* TlsServerTest::stdout_ = nullptr;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
 
 TEST_F(TlsServerTest, VerifiesWithCaFileAndServerName) {
   auto settings = std::make_shared<ClientSettings>();
@@ -200,6 +237,37 @@ TEST_F(TlsServerTest, MissingCaFileIsReported) {
                                  "/no-such-ca.pem: open " + *dir_ +
                                  "/no-such-ca.pem: no such file or "
                                  "directory")));
+}
+
+TEST_F(TlsServerTest, ClientCertificateFromFilesIsPresented) {
+  auto settings = std::make_shared<ClientSettings>();
+  settings->tls.ca_file = *dir_ + "/ca.pem";
+  settings->tls.server_name = "prom.example";
+  Response without = Fetch(*client_, Get(settings, /*server=*/1));
+  EXPECT_FALSE(without.status.ok());
+
+  settings->tls.cert_file = *dir_ + "/client.pem";
+  settings->tls.key_file = *dir_ + "/client.key";
+  Response with = Fetch(*client_, Get(settings, /*server=*/1));
+  PROMSCRAPE_EXPECT_OK(with.status);
+  EXPECT_EQ(with.body, kMetrics);
+}
+
+TEST_F(TlsServerTest, InlineClientCertificateIsPresented) {
+  auto settings = std::make_shared<ClientSettings>();
+  settings->tls.ca_file = *dir_ + "/ca.pem";
+  settings->tls.server_name = "prom.example";
+  settings->tls.cert = ReadFile(*dir_ + "/client.pem");
+  settings->tls.key = ReadFile(*dir_ + "/client.key");
+  PROMSCRAPE_EXPECT_OK(Fetch(*client_, Get(settings, /*server=*/1)).status);
+}
+
+TEST_F(TlsServerTest, MinVersionAboveTheServersFails) {
+  auto settings = std::make_shared<ClientSettings>();
+  settings->tls.insecure_skip_verify = true;
+  PROMSCRAPE_EXPECT_OK(Fetch(*client_, Get(settings, /*server=*/2)).status);
+  settings->tls.min_version = TlsVersion::kTls13;
+  EXPECT_FALSE(Fetch(*client_, Get(settings, /*server=*/2)).status.ok());
 }
 
 }  // namespace

@@ -126,6 +126,18 @@ class ManagerTest : public ::testing::Test {
         r.reason = "Internal Server Error";
         return r;
       }
+      // An OAuth2 token endpoint, and a path that wants its token.
+      if (req.target == "/token") {
+        r.headers.push_back({"Content-Type", "application/json"});
+        r.body = R"({"access_token":"tok","token_type":"Bearer"})";
+        return r;
+      }
+      if (req.target == "/protected" &&
+          req.Header("Authorization") != "Bearer tok") {
+        r.status = 401;
+        r.reason = "Unauthorized";
+        return r;
+      }
       r.headers.push_back({"Content-Type", "text/plain; version=0.0.4"});
       r.body = absl::StrCat(
           "# HELP requests_total Requests.\n# TYPE requests_total counter\n",
@@ -240,6 +252,62 @@ scrape_configs:
     absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_EQ(error, "server returned HTTP status 500 Internal Server Error");
+}
+
+TEST_F(ManagerTest, OAuth2JobScrapesWithOneCachedToken) {
+  PROMSCRAPE_ASSERT_OK(Apply(absl::StrFormat(R"(
+scrape_configs:
+  - job_name: secured
+    scrape_interval: 100ms
+    scrape_timeout: 80ms
+    metrics_path: /protected
+    oauth2:
+      client_id: scraper
+      client_secret: s3cret
+      token_url: http://%s/token
+    static_configs: [{targets: ["%s"]}]
+)", Address(), Address())));
+  ASSERT_TRUE(recorder_.WaitFor("requests_total", [](const auto& s) {
+    return AtLeast(s, 3);
+  }));
+  for (const Stored& up : recorder_.Find("{__name__=\"up\"")) {
+    EXPECT_EQ(up.v, 1);
+  }
+  MutexLock lock(&mu_);
+  EXPECT_EQ(hits_["/token"], 1);
+}
+
+TEST_F(ManagerTest, OAuth2TokenFailureReportsDownNamingOAuth2) {
+  PROMSCRAPE_ASSERT_OK(Apply(absl::StrFormat(R"(
+scrape_configs:
+  - job_name: secured
+    scrape_interval: 200ms
+    scrape_timeout: 100ms
+    metrics_path: /protected
+    oauth2:
+      client_id: scraper
+      client_secret: s3cret
+      token_url: http://127.0.0.1:1/token
+    static_configs: [{targets: ["%s"]}]
+)", Address())));
+  ASSERT_TRUE(recorder_.WaitFor("{__name__=\"up\"", [](const auto& s) {
+    return AtLeast(s, 1);
+  }));
+  EXPECT_EQ(recorder_.Find("{__name__=\"up\"")[0].v, 0);
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  std::string error;
+  while (absl::Now() < deadline) {
+    auto t = manager_->Pool("secured")->ActiveTargets();
+    if (!t.empty() && t[0].health == TargetHealth::kDown) {
+      error = t[0].last_error;
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_THAT(error, HasSubstr("oauth2: cannot fetch token: Post "
+                               "\"http://127.0.0.1:1/token\""));
+  MutexLock lock(&mu_);
+  EXPECT_EQ(hits_["/protected"], 0);
 }
 
 TEST_F(ManagerTest, VanishedTargetGetsStaleMarkersAfterTwoTicks) {

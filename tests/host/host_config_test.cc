@@ -27,8 +27,10 @@ plugins:
     config:
       control_listen: 127.0.0.1:0
       scrape_config_file: prometheus.yml
+      remote_write:
+        wal_dir: wal
   - path: /abs/libother.so
-    config: "control_listen: 127.0.0.1:1"
+    config: "{control_listen: 127.0.0.1:1, remote_write: {wal_dir: ''}}"
 )",
                                                             "/etc/host"));
   EXPECT_EQ(c.listen, "127.0.0.1:0");
@@ -42,9 +44,12 @@ plugins:
   YAML::Node first = YAML::Load(c.plugins[0].config_yaml);
   EXPECT_EQ(first["control_listen"].Scalar(), "127.0.0.1:0");
   EXPECT_EQ(first["scrape_config_file"].Scalar(), "/etc/host/prometheus.yml");
+  EXPECT_EQ(first["remote_write"]["wal_dir"].Scalar(), "/etc/host/wal");
   EXPECT_EQ(c.plugins[1].path, "/abs/libother.so");
-  EXPECT_EQ(YAML::Load(c.plugins[1].config_yaml)["control_listen"].Scalar(),
-            "127.0.0.1:1");
+  YAML::Node second = YAML::Load(c.plugins[1].config_yaml);
+  EXPECT_EQ(second["control_listen"].Scalar(), "127.0.0.1:1");
+  // An empty wal_dir (memory only) stays empty.
+  EXPECT_EQ(second["remote_write"]["wal_dir"].Scalar(), "");
 }
 
 TEST(HostConfigTest, ErrorsNameTheKey) {

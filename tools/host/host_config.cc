@@ -374,6 +374,14 @@ absl::StatusOr<HostConfig> ParseHostConfig(absl::string_view yaml,
         plugin_config["scrape_config_file"] = Resolve(
             base_dir, plugin_config["scrape_config_file"].Scalar());
       }
+      // So is the write-ahead log's directory ("" keeps meaning no log).
+      YAML::Node remote_write = plugin_config["remote_write"];
+      if (remote_write && remote_write.IsMap() && remote_write["wal_dir"] &&
+          remote_write["wal_dir"].IsScalar() &&
+          !remote_write["wal_dir"].Scalar().empty()) {
+        remote_write["wal_dir"] =
+            Resolve(base_dir, remote_write["wal_dir"].Scalar());
+      }
       YAML::Emitter out;
       out << plugin_config;
       plugin.config_yaml = out.c_str();

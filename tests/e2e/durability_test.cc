@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -76,14 +77,6 @@ std::unique_ptr<Subprocess> Start(const std::string& config) {
   return p.ok() ? std::move(p).value() : nullptr;
 }
 
-// Lines of the receiver's storage file so far.
-size_t StoredLines(const std::string& path) {
-  std::ifstream in(path);
-  size_t n = 0;
-  std::string line;
-  while (std::getline(in, line)) ++n;
-  return n;
-}
 
 TEST(DurabilityTest, OutageAndScraperCrashLoseNothingScraped) {
   int outage_s = 8;
@@ -181,16 +174,26 @@ TEST(DurabilityTest, OutageAndScraperCrashLoseNothingScraped) {
   ASSERT_NE(receiver, nullptr);
   ASSERT_TRUE(receiver->WaitForOutput("listening", absl::Seconds(30)));
   const int64_t outage_end_ms = NowMs();
-  size_t last = 0;
-  for (int stable = 0; stable < 3;) {
-    absl::SleepFor(absl::Seconds(1));
-    const size_t now = StoredLines(received);
-    // Still catching up while it grows by more than a second's scrapes.
-    stable = now - last <= static_cast<size_t>(kTargets * (kSeries + 5) * 2)
-                 ? stable + 1
-                 : 0;
-    last = now;
+  // Drained when every target's live scrapes (taken after the receiver came
+  // back, so queued behind the whole backlog) have arrived.
+  auto caught_up = [&] {
+    auto stored = testing::ReadSampleFile(received, INT64_MAX);
+    if (!stored.ok()) return false;
+    std::map<std::string, int64_t> newest_up;
+    for (const auto& [labels, samples] : *stored) {
+      if (labels.at("__name__") != "up") continue;
+      int64_t& newest = newest_up[labels.at("instance")];
+      for (const auto& s : samples) newest = std::max(newest, s.t_ms);
+    }
+    if (newest_up.size() < static_cast<size_t>(kTargets)) return false;
+    for (const auto& [instance, t] : newest_up) {
+      if (t < outage_end_ms + 2 * kIntervalMs) return false;
+    }
+    return true;
+  };
+  while (!caught_up()) {
     ASSERT_LT(NowMs() - outage_end_ms, 120000) << "backlog never drained";
+    absl::SleepFor(absl::Seconds(1));
   }
   scraper->Signal(SIGTERM);
   EXPECT_EQ(scraper->Wait(absl::Seconds(60)), 0) << scraper->output();

@@ -30,6 +30,24 @@ inline char* PutVarint(char* p, uint64_t v) {
   return p;
 }
 
+// Reads a varint from [*p, end) into `*out` and advances `*p` past it.
+// False (nothing advanced) when the bytes end first or it runs past ten
+// bytes: for bytes from outside (files, the network).
+inline bool GetVarint(const char** p, const char* end, uint64_t* out) {
+  uint64_t v = 0;
+  const char* q = *p;
+  for (int shift = 0; shift <= 63 && q < end; shift += 7) {
+    const uint8_t b = static_cast<uint8_t>(*q++);
+    v |= uint64_t{b & 0x7fu} << shift;
+    if (b < 0x80) {
+      *p = q;
+      *out = v;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace promscrape
 
 #endif  // PLUGIN_COMMON_VARINT_H_

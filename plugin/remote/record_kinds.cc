@@ -1,29 +1,16 @@
 #include "plugin/remote/record_kinds.h"
 
+#include "plugin/common/varint.h"
 #include "plugin/remote/wire_encoder.h"
 
 namespace promscrape::remote {
 namespace {
 
-// Reads a varint at *p (bounded by end); false when it runs off the end.
-bool ReadVarint(const char** p, const char* end, uint64_t* out) {
-  uint64_t v = 0;
-  for (int shift = 0; shift <= 63 && *p < end; shift += 7) {
-    const uint8_t b = static_cast<uint8_t>(*(*p)++);
-    v |= uint64_t{b & 0x7fu} << shift;
-    if (b < 0x80) {
-      *out = v;
-      return true;
-    }
-  }
-  return false;
-}
-
 // The kind of the one record at *p; advances *p past it.
 RecordKind ReadOne(const char** p, const char* end) {
   const uint8_t tag = static_cast<uint8_t>(*(*p)++);
   uint64_t length = 0;
-  if (!ReadVarint(p, end, &length) ||
+  if (!GetVarint(p, end, &length) ||
       length > static_cast<uint64_t>(end - *p)) {
     *p = end;
     return RecordKind::kSample;
@@ -37,7 +24,7 @@ RecordKind ReadOne(const char** p, const char* end) {
   // A TimeSeries: labels first, then what the record carries.
   while (body < body_end) {
     uint64_t field_tag = 0;
-    if (!ReadVarint(&body, body_end, &field_tag)) break;
+    if (!GetVarint(&body, body_end, &field_tag)) break;
     const uint64_t field = field_tag >> 3;
     if (field == wire::kTimeSeriesSamples) return RecordKind::kSample;
     if (field == wire::kTimeSeriesHistograms) return RecordKind::kHistogram;
@@ -49,7 +36,7 @@ RecordKind ReadOne(const char** p, const char* end) {
     switch (field_tag & 7) {
       case wire::kWireVarint: {
         uint64_t ignored = 0;
-        if (!ReadVarint(&body, body_end, &ignored)) return RecordKind::kSample;
+        if (!GetVarint(&body, body_end, &ignored)) return RecordKind::kSample;
         break;
       }
       case wire::kWireFixed64:
@@ -57,7 +44,7 @@ RecordKind ReadOne(const char** p, const char* end) {
         break;
       case wire::kWireLengthDelimited: {
         uint64_t skip = 0;
-        if (!ReadVarint(&body, body_end, &skip) ||
+        if (!GetVarint(&body, body_end, &skip) ||
             skip > static_cast<uint64_t>(body_end - body)) {
           return RecordKind::kSample;
         }

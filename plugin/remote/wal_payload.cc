@@ -6,24 +6,6 @@
 #include "plugin/remote/wire_encoder.h"
 
 namespace promscrape::remote {
-namespace {
-
-bool ReadVarint(absl::string_view* in, uint64_t* out) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < in->size() && i < 10; ++i) {
-    const uint8_t b = static_cast<uint8_t>((*in)[i]);
-    v |= uint64_t{b & 0x7fu} << (7 * i);
-    if (b < 0x80) {
-      in->remove_prefix(i + 1);
-      *out = v;
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace
-
 void AppendWalPayloadHeader(const RecordCounts& kinds, std::string* out) {
   char head[40];
   char* p = head;
@@ -37,10 +19,13 @@ void AppendWalPayloadHeader(const RecordCounts& kinds, std::string* out) {
 bool ParseWalPayload(absl::string_view payload, RecordCounts* kinds,
                      absl::string_view* records) {
   uint64_t total = 0, histograms = 0, exemplars = 0, metadata = 0;
-  if (!ReadVarint(&payload, &total) || !ReadVarint(&payload, &histograms) ||
-      !ReadVarint(&payload, &exemplars) || !ReadVarint(&payload, &metadata)) {
+  const char* p = payload.data();
+  const char* const end = payload.data() + payload.size();
+  if (!GetVarint(&p, end, &total) || !GetVarint(&p, end, &histograms) ||
+      !GetVarint(&p, end, &exemplars) || !GetVarint(&p, end, &metadata)) {
     return false;
   }
+  payload.remove_prefix(static_cast<size_t>(p - payload.data()));
   // Bounded by the payload's size (every record takes two bytes or more),
   // so the sums below cannot overflow.
   if (total > payload.size() || histograms > total || exemplars > total ||

@@ -72,14 +72,7 @@ int64_t RecordsPrefixSize(absl::string_view records, int64_t count) {
     }
     ++p;
     uint64_t length = 0;
-    int shift = 0;
-    while (true) {
-      if (p == end || shift > 63) return -1;
-      const uint8_t b = static_cast<uint8_t>(*p++);
-      length |= uint64_t{b & 0x7fu} << shift;
-      if (b < 0x80) break;
-      shift += 7;
-    }
+    if (!GetVarint(&p, end, &length)) return -1;
     if (length > static_cast<uint64_t>(end - p)) return -1;
     p += length;
   }

@@ -41,6 +41,16 @@ struct FileSdConfig {
 //
 // Thread-compatible value type; copies share the compiled relabel regexes.
 struct ScrapeConfig {
+  // Copied from the global config: which Prometheus this job behaves like.
+  // The engine decides scrape behaviour from it (see compat.h).
+  PrometheusCompat compat = kDefaultPrometheusCompat;
+  // 3.x only (2.x: kLegacy, "" and "", the keys refused). The validation and
+  // escaping default to the global ones; `fallback_scrape_protocol` names
+  // the parser for a missing or unknown Content-Type ("" fails the scrape).
+  model::NameValidation metric_name_validation_scheme =
+      model::NameValidation::kUtf8;
+  std::string metric_name_escaping_scheme = std::string(kEscapingAllowUtf8);
+  std::string fallback_scrape_protocol;
   std::string job_name;
   bool honor_labels = false;
   bool honor_timestamps = true;

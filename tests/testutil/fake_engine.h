@@ -37,7 +37,10 @@ class FakeEngine {
 
   // Parses prometheus.yml text and applies it to the engine, then to
   // discovery (which syncs the jobs' static and file targets).
-  absl::StatusOr<scrape::Manager::ApplyResult> Apply(const std::string& yaml);
+  // Parses `yaml` with `compat` (prometheus_compat) and applies it.
+  absl::StatusOr<scrape::Manager::ApplyResult> Apply(
+      const std::string& yaml,
+      config::PrometheusCompat compat = config::kDefaultPrometheusCompat);
 
   // Moves the clock forward by `d`, stopping at every timer and request
   // deadline on the way to run what is due then.

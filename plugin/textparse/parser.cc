@@ -17,7 +17,7 @@ std::unique_ptr<Parser> NewParser(Format format, std::string_view body,
     case Format::kPromText:
       break;
   }
-  return std::make_unique<PromParser>(body);
+  return std::make_unique<PromParser>(body, options.utf8_names);
 }
 
 }  // namespace promscrape::textparse

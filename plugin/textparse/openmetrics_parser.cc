@@ -81,7 +81,7 @@ absl::StatusOr<Entry> OpenMetricsParser::Next() {
   if (Is(kClassMetricStart, *p)) return ParseSample(p);
   if (*p == '#') return ParseMeta(p);
   // Prometheus 3.x: `{"name",...}`; 2.x has no such start token.
-  if (*p == '{' && utf8_names_) return ParseSample(p);
+  if (*p == '{' && utf8_names_) return ParseBracedSample(p);
   return Fail(p, p, "expected a valid start token");
 }
 
@@ -212,7 +212,11 @@ absl::Status OpenMetricsParser::ParseLabelSet(const char* line, const char** pp,
     const char* n0;
     const char* n1;
     bool name_escaped = false;
-    if (utf8_names_ && s < end && *s == '"') {
+    if (s < end && Is(kClassLabelStart, *s)) [[likely]] {
+      n0 = s;
+      s = internal::SkipNameChars(s + 1, end, /*colon=*/false);
+      n1 = s;
+    } else if (utf8_names_ && s < end && *s == '"') {
       // openmetricslex.l: series label names may span lines (sLabels),
       // exemplar ones may not (sExemplar).
       const char* after =
@@ -249,12 +253,8 @@ absl::Status OpenMetricsParser::ParseLabelSet(const char* line, const char** pp,
         }
         continue;
       }
-    } else if (s >= end || !Is(kClassLabelStart, *s)) {
-      return Fail(line, s, "expected label name");
     } else {
-      n0 = s;
-      s = internal::SkipNameChars(s + 1, end, /*colon=*/false);
-      n1 = s;
+      return Fail(line, s, "expected label name");
     }
     if (s >= end || *s != '=') return Fail(line, s, "expected equal");
     ++s;
@@ -315,34 +315,41 @@ absl::Status OpenMetricsParser::FailFloat(const char* line_begin,
 
 absl::StatusOr<Entry> OpenMetricsParser::ParseSample(const char* line) {
   const char* end = body_.data() + body_.size();
+  const char* p = internal::SkipNameChars(line + 1, end, /*colon=*/true);
+  name_ = std::string_view(line, p - line);
   labels_.clear();
   has_exemplar_ = false;
   exemplar_returned_ = false;
-  const char* p;
-  if (*line == '{') [[unlikely]] {
-    // utf8_names: the metric name is a quoted string inside the braces.
-    name_ = {};
-    bool name_set = false;
-    p = line + 1;
+  if (p < end && *p == '{') {
+    ++p;
+    bool name_set = true;
     if (absl::Status s = ParseLabelSet(line, &p, &labels_, &name_set);
         !s.ok()) {
       return s;
     }
-    if (!name_set) {
-      return Fail(line, p - 1, "metric name not set", /*show_token=*/false);
-    }
-  } else {
-    p = internal::SkipNameChars(line + 1, end, /*colon=*/true);
-    name_ = std::string_view(line, p - line);
-    if (p < end && *p == '{') {
-      ++p;
-      bool name_set = true;
-      if (absl::Status s = ParseLabelSet(line, &p, &labels_, &name_set);
-          !s.ok()) {
-        return s;
-      }
-    }
   }
+  return ParseSampleRest(line, p);
+}
+
+absl::StatusOr<Entry> OpenMetricsParser::ParseBracedSample(const char* line) {
+  name_ = {};
+  labels_.clear();
+  has_exemplar_ = false;
+  exemplar_returned_ = false;
+  bool name_set = false;
+  const char* p = line + 1;
+  if (absl::Status s = ParseLabelSet(line, &p, &labels_, &name_set); !s.ok()) {
+    return s;
+  }
+  if (!name_set) {
+    return Fail(line, p - 1, "metric name not set", /*show_token=*/false);
+  }
+  return ParseSampleRest(line, p);
+}
+
+absl::StatusOr<Entry> OpenMetricsParser::ParseSampleRest(const char* line,
+                                                         const char* p) {
+  const char* end = body_.data() + body_.size();
   series_ = std::string_view(line, p - line);
   if (p >= end || *p != ' ') return Fail(line, p, "expected value after metric");
   const char* v0 = ++p;

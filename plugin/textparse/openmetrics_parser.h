@@ -49,6 +49,12 @@ class OpenMetricsParser final : public Parser {
   };
 
   absl::StatusOr<Entry> ParseSample(const char* line);
+  // A sample line starting with '{' (utf8_names only): the metric name is a
+  // quoted string inside the braces.
+  [[gnu::noinline]] absl::StatusOr<Entry> ParseBracedSample(const char* line);
+  // The value, timestamp and exemplar after the series, `p` just past it.
+  [[gnu::always_inline]] inline absl::StatusOr<Entry> ParseSampleRest(
+      const char* line, const char* p);
   absl::StatusOr<Entry> ParseMeta(const char* line);
   // Parses `{...}` starting after '{' at `*p`; appends to `out`. With
   // `name_set` (series only, utf8_names) a quoted string followed by ',' or

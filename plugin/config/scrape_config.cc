@@ -35,7 +35,8 @@ absl::Status Err(absl::string_view msg) {
 
 absl::Status DecodeTargetGroupList(const YAML::Node& node,
                                    absl::string_view field,
-                                   std::vector<StaticConfig>* out) {
+                                   std::vector<StaticConfig>* out,
+                                   model::NameValidation names) {
   if (internal::IsNullNode(node)) return absl::OkStatus();
   if (!node.IsSequence()) {
     return Err(absl::StrCat(field, ": ", internal::LinePrefix(node),
@@ -60,7 +61,7 @@ absl::Status DecodeTargetGroupList(const YAML::Node& node,
     PROMSCRAPE_RETURN_IF_ERROR(Annotate(r.Finish(), where));
     std::vector<model::Label> v;
     for (auto& [name, value] : lbls) {
-      if (!model::IsValidLabelName(name)) {
+      if (!model::IsValidLabelName(name, names)) {
         return Err(absl::StrCat(where, " labels: ", GoQuote(name),
                                 " is not a valid label name"));
       }
@@ -194,7 +195,9 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
     if (validation.has_value()) c.metric_name_validation_scheme = *validation;
   }
   PROMSCRAPE_RETURN_IF_ERROR(DecodeTargetGroupList(
-      r.Take("static_configs"), "static_configs", &c.static_configs));
+      r.Take("static_configs"), "static_configs", &c.static_configs,
+      c.compat == PrometheusCompat::kV3 ? model::NameValidation::kUtf8
+                                        : model::NameValidation::kLegacy));
   PROMSCRAPE_RETURN_IF_ERROR(DecodeFileSdConfigs(
       r.Take("file_sd_configs"), base_dir, &c.file_sd_configs));
   for (absl::string_view sd : kKnownSd) {

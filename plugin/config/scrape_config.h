@@ -101,10 +101,13 @@ void EmitScrapeConfig(const ScrapeConfig& config, YAML::Emitter& out);
 
 // Decodes a list of target groups (`[{targets: [...], labels: {...}}]`), the
 // shape of `static_configs` and of file_sd target files. Errors name the
-// entry: `static_configs[1]: ...` (`field` is the prefix).
-absl::Status DecodeTargetGroupList(const YAML::Node& node,
-                                   absl::string_view field,
-                                   std::vector<StaticConfig>* out);
+// entry: `static_configs[1]: ...` (`field` is the prefix). Label names are
+// checked with `names`: Prometheus 3.x' model.LabelName accepts any UTF-8
+// name (common's global validation is utf8), 2.x only legacy names.
+absl::Status DecodeTargetGroupList(
+    const YAML::Node& node, absl::string_view field,
+    std::vector<StaticConfig>* out,
+    model::NameValidation names = model::NameValidation::kLegacy);
 
 // Prometheus `config.CheckTargetAddress`: an address must not contain "/".
 // Error: `"http://x:1" is not a valid hostname`.

@@ -179,6 +179,19 @@ scrape_configs:
                        HasSubstr("\"cluster.name\" is not a valid label name")));
 }
 
+// targetgroup.Group labels decode as model.LabelSet, whose names 3.x
+// validates as UTF-8 (common's global NameValidationScheme).
+TEST(Prometheus3ConfigTest, Utf8LabelNamesInStaticConfigs) {
+  const std::string yaml =
+      "scrape_configs: [{job_name: a, static_configs: [{targets: ['h:1'], "
+      "labels: {\"k8s.ns\": x}}]}]";
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(PrometheusConfig v3, Parse3(yaml));
+  EXPECT_EQ(v3.scrape_configs[0].static_configs[0].labels.Get("k8s.ns"), "x");
+  EXPECT_THAT(Parse2(yaml),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("\"k8s.ns\" is not a valid label name")));
+}
+
 // The rendering of a 3.x config loads again under 3.x with equal jobs.
 TEST(Prometheus3ConfigTest, ToYamlRoundTrips) {
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(

@@ -11,8 +11,9 @@
 
 namespace promscrape::textparse {
 
-// Content negotiation for scrapes, as Prometheus 2.x does it. Stateless free
-// functions; thread-safe.
+// Content negotiation for scrapes, as Prometheus 2.x does it (ChooseFormat)
+// and as 3.x does it (ChooseFormatStrict, the Accept header's escaping).
+// Stateless free functions; thread-safe.
 
 // Scrape protocols as named in `scrape_protocols` (case-sensitive).
 enum class ScrapeProtocol : int8_t {

@@ -93,15 +93,16 @@ absl::Status Plugin::StartComponents() {
       },
       logger_);
 
-  control_ = std::make_unique<service::ControlHandler>(*scrape_, *discovery_,
-                                                       registry_, clock_);
+  control_ = std::make_unique<service::ControlHandler>(
+      *scrape_, *discovery_, registry_, clock_, config_.prometheus_compat);
   control_->SetInstallListener(
       [sink = sink_.get()](const config::PrometheusConfig& config) {
         sink->SetExternalLabels(config.global.external_labels);
       });
   if (!config_.scrape_config_file.empty()) {
     absl::StatusOr<config::PrometheusConfig> scrape_config =
-        config::LoadPrometheusConfigFile(config_.scrape_config_file);
+        config::LoadPrometheusConfigFile(config_.scrape_config_file,
+                                         config_.prometheus_compat);
     if (!scrape_config.ok()) {
       return Annotate(scrape_config.status(),
                       absl::StrCat("scrape_config_file \"",

@@ -115,13 +115,15 @@ CheckResult Check(const absl::StatusOr<config::PrometheusConfig>& cfg) {
 
 }  // namespace
 
-CheckResult CheckConfigFile(const std::string& path) {
-  return Check(config::LoadPrometheusConfigFile(path));
+CheckResult CheckConfigFile(const std::string& path,
+                            config::PrometheusCompat compat) {
+  return Check(config::LoadPrometheusConfigFile(path, compat));
 }
 
 CheckResult CheckConfigText(const std::string& yaml,
-                            absl::string_view base_dir) {
-  return Check(config::ParsePrometheusConfig(yaml, base_dir));
+                            absl::string_view base_dir,
+                            config::PrometheusCompat compat) {
+  return Check(config::ParsePrometheusConfig(yaml, base_dir, compat));
 }
 
 }  // namespace promscrape::checker

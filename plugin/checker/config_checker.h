@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "plugin/config/compat.h"
 
 namespace promscrape::checker {
 
@@ -31,12 +32,17 @@ struct CheckResult {
 // (`instance 0 in group 0: no address`). Missing file_sd files are warnings,
 // as in promtool. Relative paths resolve against the file's directory.
 // Never fails itself: an unreadable file is an error in the result.
-CheckResult CheckConfigFile(const std::string& path);
+// `compat` is the semantics checked against (prometheus_compat): kV2 gives
+// Prometheus 2.42 promtool's verdicts.
+CheckResult CheckConfigFile(
+    const std::string& path,
+    config::PrometheusCompat compat = config::kDefaultPrometheusCompat);
 
 // As CheckConfigFile for prometheus.yml `yaml` already in memory; relative
 // paths in it resolve against `base_dir` ("" is the working directory).
-CheckResult CheckConfigText(const std::string& yaml,
-                            absl::string_view base_dir);
+CheckResult CheckConfigText(
+    const std::string& yaml, absl::string_view base_dir,
+    config::PrometheusCompat compat = config::kDefaultPrometheusCompat);
 
 }  // namespace promscrape::checker
 

@@ -21,13 +21,67 @@ using internal::MapReader;
 
 }  // namespace
 
-std::vector<std::string> DefaultScrapeProtocols() {
+std::vector<std::string> DefaultScrapeProtocols(PrometheusCompat compat) {
+  if (compat == PrometheusCompat::kV3) {
+    return {"OpenMetricsText1.0.0", "OpenMetricsText0.0.1",
+            "PrometheusText1.0.0", "PrometheusText0.0.4"};
+  }
   return {"OpenMetricsText1.0.0", "OpenMetricsText0.0.1",
           "PrometheusText0.0.4"};
 }
 
+absl::Status ValidateScrapeProtocolName(absl::string_view protocol,
+                                        PrometheusCompat compat) {
+  if (compat == PrometheusCompat::kV3) {
+    for (absl::string_view k : kScrapeProtocolsV3) {
+      if (k == protocol) return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown scrape protocol ", protocol, ", supported: [",
+                     absl::StrJoin(kScrapeProtocolsV3, " "), "]"));
+  }
+  for (absl::string_view k : kScrapeProtocols) {
+    if (k == protocol) return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown scrape protocol ", protocol, ", supported: [",
+                   absl::StrJoin(kScrapeProtocols, " "), "]"));
+}
+
+bool IsKnownEscapingScheme(absl::string_view scheme) {
+  return scheme == kEscapingAllowUtf8 || scheme == kEscapingUnderscores ||
+         scheme == kEscapingDots || scheme == kEscapingValues;
+}
+
+absl::Status DecodeNameValidationScheme(
+    const YAML::Node& node, std::optional<model::NameValidation>* out) {
+  std::string text;
+  PROMSCRAPE_RETURN_IF_ERROR(internal::DecodeString(node, &text));
+  if (text.empty()) return absl::OkStatus();
+  if (text == "legacy") {
+    *out = model::NameValidation::kLegacy;
+  } else if (text == "utf8") {
+    *out = model::NameValidation::kUtf8;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unrecognized ValidationScheme: ", GoQuote(text)));
+  }
+  return absl::OkStatus();
+}
+
+GlobalConfig DefaultGlobalConfig(PrometheusCompat compat) {
+  GlobalConfig g;
+  g.compat = compat;
+  if (compat == PrometheusCompat::kV2) {
+    g.metric_name_validation_scheme = model::NameValidation::kLegacy;
+    g.metric_name_escaping_scheme.clear();
+  }
+  return g;
+}
+
 absl::Status ValidateScrapeProtocols(const std::vector<std::string>& protocols,
-                                     absl::string_view where) {
+                                     absl::string_view where,
+                                     PrometheusCompat compat) {
   if (protocols.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("scrape_protocols cannot be empty", where));
@@ -39,23 +93,25 @@ absl::Status ValidateScrapeProtocols(const std::vector<std::string>& protocols,
           absl::StrCat("duplicated protocol in scrape_protocols, got [",
                        absl::StrJoin(protocols, " "), "]", where));
     }
-    bool known = false;
-    for (absl::string_view k : kScrapeProtocols) known = known || k == p;
-    if (!known) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "scrape_protocols: unknown scrape protocol ", p, ", supported: [",
-          absl::StrJoin(kScrapeProtocols, " "), "]", where));
+    absl::Status known = ValidateScrapeProtocolName(p, compat);
+    if (!known.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("scrape_protocols: ", known.message(), where));
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status DecodeGlobalConfig(const YAML::Node& node, GlobalConfig* out) {
-  if (internal::IsNullNode(node)) return absl::OkStatus();
+absl::Status DecodeGlobalConfig(const YAML::Node& node,
+                                PrometheusCompat compat, GlobalConfig* out) {
+  if (internal::IsNullNode(node)) {
+    *out = DefaultGlobalConfig(compat);
+    return absl::OkStatus();
+  }
   PROMSCRAPE_ASSIGN_OR_RETURN(MapReader r,
                               MapReader::Create(node, "config.GlobalConfig"));
   // Zero means "unset" for the durations, as in Prometheus.
-  GlobalConfig g;
+  GlobalConfig g = DefaultGlobalConfig(compat);
   g.scrape_interval = g.scrape_timeout = g.evaluation_interval =
       absl::ZeroDuration();
   auto field = [](absl::Status s, absl::string_view name) {
@@ -77,8 +133,8 @@ absl::Status DecodeGlobalConfig(const YAML::Node& node, GlobalConfig* out) {
     PROMSCRAPE_RETURN_IF_ERROR(field(
         internal::DecodeStringList(protocols, &*g.scrape_protocols),
         "scrape_protocols"));
-    PROMSCRAPE_RETURN_IF_ERROR(
-        ValidateScrapeProtocols(*g.scrape_protocols, " for global config"));
+    PROMSCRAPE_RETURN_IF_ERROR(ValidateScrapeProtocols(
+        *g.scrape_protocols, " for global config", compat));
   }
   std::map<std::string, std::string> external;
   PROMSCRAPE_RETURN_IF_ERROR(field(
@@ -106,11 +162,41 @@ absl::Status DecodeGlobalConfig(const YAML::Node& node, GlobalConfig* out) {
     PROMSCRAPE_RETURN_IF_ERROR(
         field(internal::DecodeUint(r.Take(u.name), u.out), u.name));
   }
+  if (compat == PrometheusCompat::kV3) {
+    // Prometheus 2.42 has no such keys: r.Finish() refuses them there.
+    std::optional<model::NameValidation> validation;
+    PROMSCRAPE_RETURN_IF_ERROR(
+        field(DecodeNameValidationScheme(
+                  r.Take("metric_name_validation_scheme"), &validation),
+              "metric_name_validation_scheme"));
+    if (validation.has_value()) {
+      g.metric_name_validation_scheme = *validation;
+    }
+    std::string escaping;
+    PROMSCRAPE_RETURN_IF_ERROR(
+        field(internal::DecodeString(r.Take("metric_name_escaping_scheme"),
+                                     &escaping),
+              "metric_name_escaping_scheme"));
+    // config.ScrapeConfig.Validate: a blank escaping follows validation.
+    if (escaping.empty()) {
+      escaping = std::string(
+          g.metric_name_validation_scheme == model::NameValidation::kLegacy
+              ? kEscapingUnderscores
+              : kEscapingAllowUtf8);
+    } else if (!IsKnownEscapingScheme(escaping)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown global name escaping method specified, must be one of '",
+          kEscapingAllowUtf8, "', '", kEscapingUnderscores, "', '",
+          kEscapingDots, "', or '", kEscapingValues, "', got ",
+          GoQuote(escaping)));
+    }
+    g.metric_name_escaping_scheme = std::move(escaping);
+  }
   PROMSCRAPE_RETURN_IF_ERROR(r.Finish());
 
   std::vector<model::Label> ext;
   for (auto& [name, value] : external) {
-    if (!model::IsValidLabelName(name)) {
+    if (!model::IsValidLabelName(name, g.metric_name_validation_scheme)) {
       return absl::InvalidArgumentError(
           absl::StrCat(GoQuote(name), " is not a valid label name"));
     }
@@ -122,7 +208,7 @@ absl::Status DecodeGlobalConfig(const YAML::Node& node, GlobalConfig* out) {
   }
   g.external_labels = model::Labels::FromUnsorted(std::move(ext));
 
-  const GlobalConfig defaults;
+  const GlobalConfig defaults = DefaultGlobalConfig(compat);
   if (g.scrape_interval == absl::ZeroDuration()) {
     g.scrape_interval = defaults.scrape_interval;
   }
@@ -150,6 +236,12 @@ void EmitGlobalConfig(const GlobalConfig& g, YAML::Emitter& out) {
       << FormatPromDuration(g.scrape_timeout);
   out << YAML::Key << "evaluation_interval" << YAML::Value
       << FormatPromDuration(g.evaluation_interval);
+  if (g.compat == PrometheusCompat::kV3) {
+    out << YAML::Key << "metric_name_validation_scheme" << YAML::Value
+        << std::string(model::NameValidationName(g.metric_name_validation_scheme));
+    out << YAML::Key << "metric_name_escaping_scheme" << YAML::Value
+        << g.metric_name_escaping_scheme;
+  }
   if (g.scrape_protocols) {
     out << YAML::Key << "scrape_protocols" << YAML::Value << YAML::Flow
         << *g.scrape_protocols;

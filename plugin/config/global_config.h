@@ -9,7 +9,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "plugin/config/compat.h"
 #include "plugin/model/labels.h"
+#include "plugin/model/names.h"
 #include "yaml-cpp/yaml.h"
 
 namespace promscrape::config {
@@ -26,24 +28,59 @@ struct ScrapeLimits {
   friend bool operator==(const ScrapeLimits&, const ScrapeLimits&) = default;
 };
 
-// Exposition formats a scrape may negotiate (`scrape_protocols`).
+// Exposition formats a scrape may negotiate (`scrape_protocols`) with
+// Prometheus 2.x semantics.
 inline constexpr absl::string_view kScrapeProtocols[] = {
     "PrometheusProto", "OpenMetricsText0.0.1", "OpenMetricsText1.0.0",
     "PrometheusText0.0.4"};
-// Prometheus 2.x' default order.
-std::vector<std::string> DefaultScrapeProtocols();
+// Prometheus 3.x adds PrometheusText1.0.0 (config.ScrapeProtocolsHeaders),
+// listed sorted as its error messages list them.
+inline constexpr absl::string_view kScrapeProtocolsV3[] = {
+    "OpenMetricsText0.0.1", "OpenMetricsText1.0.0", "PrometheusProto",
+    "PrometheusText0.0.4", "PrometheusText1.0.0"};
+// The default order: Prometheus 2.x', or 3.x' config.DefaultScrapeProtocols
+// (OpenMetrics 1.0.0, 0.0.1, text 1.0.0, 0.0.4).
+std::vector<std::string> DefaultScrapeProtocols(PrometheusCompat compat);
 
-// Validates a `scrape_protocols` list: non-empty, known names, no
-// case-insensitive duplicates. `where` ends the message, e.g.
+// Validates a `scrape_protocols` list: non-empty, names known to `compat`,
+// no case-insensitive duplicates. `where` ends the message, e.g.
 // ` for global config`.
 absl::Status ValidateScrapeProtocols(const std::vector<std::string>& protocols,
-                                     absl::string_view where);
+                                     absl::string_view where,
+                                     PrometheusCompat compat);
+
+// Validates one protocol name as 3.x' ScrapeProtocol.Validate does:
+// `unknown scrape protocol foo, supported: [OpenMetricsText0.0.1 ...]`.
+absl::Status ValidateScrapeProtocolName(absl::string_view protocol,
+                                        PrometheusCompat compat);
+
+// `metric_name_escaping_scheme` values (common's model.EscapingScheme names).
+inline constexpr absl::string_view kEscapingAllowUtf8 = "allow-utf-8";
+inline constexpr absl::string_view kEscapingUnderscores = "underscores";
+inline constexpr absl::string_view kEscapingDots = "dots";
+inline constexpr absl::string_view kEscapingValues = "values";
+bool IsKnownEscapingScheme(absl::string_view scheme);
+
+// Decodes a `metric_name_validation_scheme` value as common's
+// ValidationScheme.UnmarshalYAML: "legacy" or "utf8"; absent, null and ""
+// leave `*out` unset. Error: `unrecognized ValidationScheme: "x"`.
+absl::Status DecodeNameValidationScheme(
+    const YAML::Node& node, std::optional<model::NameValidation>* out);
 
 // The `global` section: defaults for every scrape config. Values are already
 // defaulted after decoding (interval 1m, timeout min(10s, interval)).
 //
 // Thread-compatible value type.
 struct GlobalConfig {
+  // Set by the parser from the plugin config, never read from YAML; the
+  // fields below only take values `compat` allows.
+  PrometheusCompat compat = kDefaultPrometheusCompat;
+  // 3.x only (2.x refuses the keys, so they stay at the 2.x behaviour:
+  // legacy names and no escaping parameter). Defaults: utf8, and the escaping
+  // derived from validation (allow-utf-8 for utf8, underscores for legacy).
+  model::NameValidation metric_name_validation_scheme =
+      model::NameValidation::kUtf8;
+  std::string metric_name_escaping_scheme = std::string(kEscapingAllowUtf8);
   absl::Duration scrape_interval = absl::Minutes(1);
   absl::Duration scrape_timeout = absl::Seconds(10);
   absl::Duration evaluation_interval = absl::Minutes(1);
@@ -55,10 +92,15 @@ struct GlobalConfig {
   friend bool operator==(const GlobalConfig&, const GlobalConfig&) = default;
 };
 
-// Decodes and validates `global` (null or absent gives the defaults).
+// The defaults of `global` under `compat`.
+GlobalConfig DefaultGlobalConfig(PrometheusCompat compat);
+
+// Decodes and validates `global` (null or absent gives the defaults) with
+// the keys and defaults of `compat`.
 // Errors: `global scrape timeout greater than scrape interval`,
 // `"a-b" is not a valid label name`, ...
-absl::Status DecodeGlobalConfig(const YAML::Node& node, GlobalConfig* out);
+absl::Status DecodeGlobalConfig(const YAML::Node& node,
+                                PrometheusCompat compat, GlobalConfig* out);
 
 void EmitGlobalConfig(const GlobalConfig& config, YAML::Emitter& out);
 

@@ -254,7 +254,8 @@ absl::StatusOr<PluginConfig> ParsePluginConfig(absl::string_view yaml) {
       root, "",
       {"control_listen", "control_auth_token", "scrape_config_file",
        "reload_interval", "reload_on_startup", "scrape_on_shutdown",
-       "initial_scrape_offset", "remote_write", "self_metrics"}));
+       "initial_scrape_offset", "prometheus_compat", "remote_write",
+       "self_metrics"}));
   try {
     for (const auto& entry : root.IsMap() ? root : YAML::Node()) {
       const std::string key = entry.first.Scalar();
@@ -280,6 +281,12 @@ absl::StatusOr<PluginConfig> ParsePluginConfig(absl::string_view yaml) {
         PROMSCRAPE_ASSIGN_OR_RETURN(
             config.initial_scrape_offset,
             GetDuration(v, key, /*allow_zero=*/true));
+      } else if (key == "prometheus_compat") {
+        // Quoted or not, YAML gives the scalar "2" / "3".
+        PROMSCRAPE_ASSIGN_OR_RETURN(std::string text, GetString(v, key));
+        absl::StatusOr<PrometheusCompat> compat = ParsePrometheusCompat(text);
+        if (!compat.ok()) return Annotate(compat.status(), key);
+        config.prometheus_compat = *compat;
       } else if (key == "remote_write") {
         PROMSCRAPE_RETURN_IF_ERROR(ParseRemoteWrite(v, config.remote_write));
       } else if (key == "self_metrics") {

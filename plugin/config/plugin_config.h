@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "plugin/config/compat.h"
 
 namespace promscrape::config {
 
@@ -70,6 +71,10 @@ struct PluginConfig {
   bool reload_on_startup = false;
   bool scrape_on_shutdown = false;
   absl::Duration initial_scrape_offset;
+  // `prometheus_compat`: "3" (default) for Prometheus 3.x semantics, "2" to
+  // keep every behaviour pinned against Prometheus 2.42. Applies to the
+  // scrape_config_file and to every config applied later (ApplyConfig).
+  PrometheusCompat prometheus_compat = kDefaultPrometheusCompat;
   RemoteWriteConfig remote_write;
   SelfMetricsConfig self_metrics;
 };

@@ -58,11 +58,13 @@ std::string JobNameOf(const YAML::Node& node) {
 }
 
 absl::StatusOr<PrometheusConfig> Decode(const YAML::Node& root,
-                                        absl::string_view base_dir) {
+                                        absl::string_view base_dir,
+                                        PrometheusCompat compat) {
   PrometheusConfig cfg;
+  cfg.global = DefaultGlobalConfig(compat);
   PROMSCRAPE_ASSIGN_OR_RETURN(MapReader r, MapReader::Create(root, "config.Config"));
-  PROMSCRAPE_RETURN_IF_ERROR(
-      Annotate(DecodeGlobalConfig(r.Take("global"), &cfg.global), "global"));
+  PROMSCRAPE_RETURN_IF_ERROR(Annotate(
+      DecodeGlobalConfig(r.Take("global"), compat, &cfg.global), "global"));
   PROMSCRAPE_RETURN_IF_ERROR(
       DecodeRuleFiles(r.Take("rule_files"), base_dir, &cfg.rule_files));
   PROMSCRAPE_RETURN_IF_ERROR(
@@ -114,11 +116,12 @@ const ScrapeConfig* PrometheusConfig::FindJob(
 }
 
 absl::StatusOr<PrometheusConfig> ParsePrometheusConfig(
-    const std::string& yaml, absl::string_view base_dir) {
+    const std::string& yaml, absl::string_view base_dir,
+    PrometheusCompat compat) {
   PROMSCRAPE_ASSIGN_OR_RETURN(YAML::Node root, internal::ParseYaml(yaml));
   // yaml-cpp reports misuse by exception; no exception leaves this function.
   try {
-    return Decode(root, base_dir);
+    return Decode(root, base_dir, compat);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("yaml: line ", e.mark.line + 1, ": ", e.msg));
@@ -128,7 +131,7 @@ absl::StatusOr<PrometheusConfig> ParsePrometheusConfig(
 }
 
 absl::StatusOr<PrometheusConfig> LoadPrometheusConfigFile(
-    const std::string& path) {
+    const std::string& path, PrometheusCompat compat) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::InvalidArgumentError(
@@ -140,7 +143,7 @@ absl::StatusOr<PrometheusConfig> LoadPrometheusConfigFile(
   if (size_t slash = path.rfind('/'); slash != std::string::npos) {
     dir = slash == 0 ? "/" : path.substr(0, slash);
   }
-  auto cfg = ParsePrometheusConfig(ss.str(), dir);
+  auto cfg = ParsePrometheusConfig(ss.str(), dir, compat);
   if (!cfg.ok()) return cfg.status();
   cfg->source_path = path;
   return cfg;

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "plugin/config/compat.h"
 #include "plugin/config/global_config.h"
 #include "plugin/config/scrape_config.h"
 
@@ -24,9 +25,16 @@ namespace promscrape::config {
 // `proxy_from_environment`, inline TLS `ca`/`cert`/`key`, basic_auth
 // `username_file`), which 2.42 rejects as unknown fields. Discovery sections
 // other than static and file SD (those in Debian's build) are accepted but
-// not validated inside and not run. 2.x semantics are kept where 3.x differs:
-// regexes are anchored `^(?:re)$` without the `s` flag, the default port is
-// added to targets, and `__param_*` labels are set unconditionally.
+// not validated inside and not run.
+//
+// `compat` (the plugin config's `prometheus_compat`) picks the semantics.
+// kV2 keeps everything above exactly as pinned against 2.42 (3.x-only keys
+// such as `metric_name_validation_scheme` are unknown fields). kV3 follows
+// Prometheus 3.x where this plugin implements it: UTF-8 name validation and
+// escaping keys, PrometheusText1.0.0 and 3.x' default protocol order,
+// `fallback_scrape_protocol`, no default port on targets. Still 2.x under
+// both: regexes are anchored `^(?:re)$` without the `s` flag, and
+// `__param_*` labels are set unconditionally.
 //
 // Thread-compatible value type.
 struct PrometheusConfig {
@@ -46,11 +54,13 @@ struct PrometheusConfig {
 // `scrape_configs[2] job "node": scrape_timeout 20s greater than
 // scrape_interval 10s`. Never throws.
 absl::StatusOr<PrometheusConfig> ParsePrometheusConfig(
-    const std::string& yaml, absl::string_view base_dir = "");
+    const std::string& yaml, absl::string_view base_dir = "",
+    PrometheusCompat compat = kDefaultPrometheusCompat);
 
 // Reads `path` and calls ParsePrometheusConfig with its directory.
 absl::StatusOr<PrometheusConfig> LoadPrometheusConfigFile(
-    const std::string& path);
+    const std::string& path,
+    PrometheusCompat compat = kDefaultPrometheusCompat);
 
 // Renders the effective (defaulted) configuration as YAML; every secret
 // value shows as `<secret>`.

@@ -53,6 +53,7 @@ absl::Status DecodeOne(const YAML::Node& node, relabel::RuleSpec* spec) {
 absl::Status DecodeRelabelConfigs(const YAML::Node& node,
                                   absl::string_view field,
                                   absl::string_view null_error,
+                                  model::NameValidation name_validation,
                                   std::vector<relabel::RuleSpec>* specs,
                                   std::vector<relabel::Rule>* rules) {
   if (internal::IsNullNode(node)) return absl::OkStatus();
@@ -68,6 +69,7 @@ absl::Status DecodeRelabelConfigs(const YAML::Node& node,
       return absl::InvalidArgumentError(absl::StrCat(where, ": ", null_error));
     }
     relabel::RuleSpec spec;
+    spec.name_validation = name_validation;
     PROMSCRAPE_RETURN_IF_ERROR(Annotate(DecodeOne(item, &spec), where));
     auto rule = relabel::Rule::Create(spec);
     if (!rule.ok()) return Annotate(rule.status(), where);

@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "plugin/model/names.h"
 #include "plugin/relabel/rule.h"
 #include "yaml-cpp/yaml.h"
 
@@ -14,10 +15,12 @@ namespace promscrape::config {
 // Decodes a list of `<relabel_config>` and compiles it. `null_error` is
 // Prometheus' message for a null list element ("empty or null target
 // relabeling rule in scrape config"). Errors name the entry:
-// `relabel_configs[1]: ...` (`field` is the list's key).
+// `relabel_configs[1]: ...` (`field` is the list's key). Names are
+// validated with `name_validation` (the job's metric_name_validation_scheme).
 absl::Status DecodeRelabelConfigs(const YAML::Node& node,
                                   absl::string_view field,
                                   absl::string_view null_error,
+                                  model::NameValidation name_validation,
                                   std::vector<relabel::RuleSpec>* specs,
                                   std::vector<relabel::Rule>* rules);
 

@@ -35,7 +35,8 @@ absl::Status Err(absl::string_view msg) {
 
 absl::Status DecodeTargetGroupList(const YAML::Node& node,
                                    absl::string_view field,
-                                   std::vector<StaticConfig>* out) {
+                                   std::vector<StaticConfig>* out,
+                                   model::NameValidation names) {
   if (internal::IsNullNode(node)) return absl::OkStatus();
   if (!node.IsSequence()) {
     return Err(absl::StrCat(field, ": ", internal::LinePrefix(node),
@@ -60,7 +61,7 @@ absl::Status DecodeTargetGroupList(const YAML::Node& node,
     PROMSCRAPE_RETURN_IF_ERROR(Annotate(r.Finish(), where));
     std::vector<model::Label> v;
     for (auto& [name, value] : lbls) {
-      if (!model::IsValidLabelName(name)) {
+      if (!model::IsValidLabelName(name, names)) {
         return Err(absl::StrCat(where, " labels: ", GoQuote(name),
                                 " is not a valid label name"));
       }
@@ -132,6 +133,9 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
   PROMSCRAPE_ASSIGN_OR_RETURN(MapReader r,
                               MapReader::Create(node, "config.ScrapeConfig"));
   ScrapeConfig c;
+  c.compat = global.compat;
+  c.metric_name_validation_scheme = global.metric_name_validation_scheme;
+  c.metric_name_escaping_scheme = global.metric_name_escaping_scheme;
   c.scrape_interval = c.scrape_timeout = absl::ZeroDuration();
   auto field = [](absl::Status s, absl::string_view name) {
     return Annotate(s, name);
@@ -172,8 +176,28 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
   PROMSCRAPE_FIELD_(DecodeDouble, "native_histogram_min_bucket_factor",
                     &c.native_histogram_min_bucket_factor);
 #undef PROMSCRAPE_FIELD_
+  // Prometheus 2.42 has none of these keys: r.Finish() refuses them there.
+  std::optional<model::NameValidation> validation;
+  std::string escaping;
+  if (c.compat == PrometheusCompat::kV3) {
+    PROMSCRAPE_RETURN_IF_ERROR(
+        field(internal::DecodeString(r.Take("fallback_scrape_protocol"),
+                                     &c.fallback_scrape_protocol),
+              "fallback_scrape_protocol"));
+    PROMSCRAPE_RETURN_IF_ERROR(
+        field(DecodeNameValidationScheme(
+                  r.Take("metric_name_validation_scheme"), &validation),
+              "metric_name_validation_scheme"));
+    PROMSCRAPE_RETURN_IF_ERROR(
+        field(internal::DecodeString(r.Take("metric_name_escaping_scheme"),
+                                     &escaping),
+              "metric_name_escaping_scheme"));
+    if (validation.has_value()) c.metric_name_validation_scheme = *validation;
+  }
   PROMSCRAPE_RETURN_IF_ERROR(DecodeTargetGroupList(
-      r.Take("static_configs"), "static_configs", &c.static_configs));
+      r.Take("static_configs"), "static_configs", &c.static_configs,
+      c.compat == PrometheusCompat::kV3 ? model::NameValidation::kUtf8
+                                        : model::NameValidation::kLegacy));
   PROMSCRAPE_RETURN_IF_ERROR(DecodeFileSdConfigs(
       r.Take("file_sd_configs"), base_dir, &c.file_sd_configs));
   for (absl::string_view sd : kKnownSd) {
@@ -189,11 +213,12 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
   PROMSCRAPE_RETURN_IF_ERROR(DecodeRelabelConfigs(
       r.Take("relabel_configs"), "relabel_configs",
       "empty or null target relabeling rule in scrape config",
-      &c.relabel_configs, &c.relabel_rules));
+      c.metric_name_validation_scheme, &c.relabel_configs, &c.relabel_rules));
   PROMSCRAPE_RETURN_IF_ERROR(DecodeRelabelConfigs(
       r.Take("metric_relabel_configs"), "metric_relabel_configs",
       "empty or null metric relabeling rule in scrape config",
-      &c.metric_relabel_configs, &c.metric_relabel_rules));
+      c.metric_name_validation_scheme, &c.metric_relabel_configs,
+      &c.metric_relabel_rules));
   PROMSCRAPE_RETURN_IF_ERROR(
       DecodeHttpClientConfig(r, base_dir, &c.http_client));
   PROMSCRAPE_RETURN_IF_ERROR(r.Finish());
@@ -226,11 +251,49 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
   }
   if (protocols_set) {
     PROMSCRAPE_RETURN_IF_ERROR(ValidateScrapeProtocols(
-        c.scrape_protocols, absl::StrCat(" for scrape config with job name ",
-                                         GoQuote(c.job_name))));
+        c.scrape_protocols,
+        absl::StrCat(" for scrape config with job name ", GoQuote(c.job_name)),
+        c.compat));
   } else {
     c.scrape_protocols =
-        global.scrape_protocols.value_or(DefaultScrapeProtocols());
+        global.scrape_protocols.value_or(DefaultScrapeProtocols(c.compat));
+  }
+  if (!c.fallback_scrape_protocol.empty()) {
+    absl::Status known =
+        ValidateScrapeProtocolName(c.fallback_scrape_protocol, c.compat);
+    if (!known.ok()) {
+      return Err(absl::StrCat(
+          "invalid fallback_scrape_protocol for scrape config with job name ",
+          GoQuote(c.job_name), ": ", known.message()));
+    }
+  }
+  if (c.compat == PrometheusCompat::kV3) {
+    // config.ScrapeConfig.Validate: a blank escaping follows the job's own
+    // validation when it set one, else the global escaping.
+    if (escaping.empty()) {
+      if (!validation.has_value()) {
+        escaping = global.metric_name_escaping_scheme;
+      } else if (*validation == model::NameValidation::kLegacy) {
+        escaping = std::string(kEscapingUnderscores);
+      } else {
+        escaping = std::string(kEscapingAllowUtf8);
+      }
+    }
+    if (escaping == kEscapingAllowUtf8) {
+      if (c.metric_name_validation_scheme != model::NameValidation::kUtf8) {
+        return Err(
+            "utf8 metric names requested but validation scheme is not set to "
+            "UTF8");
+      }
+    } else if (!IsKnownEscapingScheme(escaping)) {
+      return Err(absl::StrCat(
+          "unknown scrape config name escaping method specified, must be one "
+          "of '",
+          kEscapingAllowUtf8, "', '", kEscapingUnderscores, "', '",
+          kEscapingDots, "', or '", kEscapingValues, "', got ",
+          GoQuote(escaping)));
+    }
+    c.metric_name_escaping_scheme = std::move(escaping);
   }
   ScrapeLimits& l = c.limits;
   const ScrapeLimits& g = global.limits;
@@ -271,6 +334,17 @@ void EmitScrapeConfig(const ScrapeConfig& c, YAML::Emitter& out) {
       << FormatPromDuration(c.scrape_timeout);
   out << YAML::Key << "scrape_protocols" << YAML::Value << YAML::Flow
       << c.scrape_protocols;
+  if (c.compat == PrometheusCompat::kV3) {
+    if (!c.fallback_scrape_protocol.empty()) {
+      out << YAML::Key << "fallback_scrape_protocol" << YAML::Value
+          << c.fallback_scrape_protocol;
+    }
+    out << YAML::Key << "metric_name_validation_scheme" << YAML::Value
+        << std::string(
+               model::NameValidationName(c.metric_name_validation_scheme));
+    out << YAML::Key << "metric_name_escaping_scheme" << YAML::Value
+        << c.metric_name_escaping_scheme;
+  }
   out << YAML::Key << "metrics_path" << YAML::Value << c.metrics_path;
   out << YAML::Key << "scheme" << YAML::Value << c.scheme;
   out << YAML::Key << "enable_compression" << YAML::Value

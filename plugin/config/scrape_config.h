@@ -41,6 +41,16 @@ struct FileSdConfig {
 //
 // Thread-compatible value type; copies share the compiled relabel regexes.
 struct ScrapeConfig {
+  // Copied from the global config: which Prometheus this job behaves like.
+  // The engine decides scrape behaviour from it (see compat.h).
+  PrometheusCompat compat = kDefaultPrometheusCompat;
+  // 3.x only (2.x: kLegacy, "" and "", the keys refused). The validation and
+  // escaping default to the global ones; `fallback_scrape_protocol` names
+  // the parser for a missing or unknown Content-Type ("" fails the scrape).
+  model::NameValidation metric_name_validation_scheme =
+      model::NameValidation::kUtf8;
+  std::string metric_name_escaping_scheme = std::string(kEscapingAllowUtf8);
+  std::string fallback_scrape_protocol;
   std::string job_name;
   bool honor_labels = false;
   bool honor_timestamps = true;
@@ -91,10 +101,13 @@ void EmitScrapeConfig(const ScrapeConfig& config, YAML::Emitter& out);
 
 // Decodes a list of target groups (`[{targets: [...], labels: {...}}]`), the
 // shape of `static_configs` and of file_sd target files. Errors name the
-// entry: `static_configs[1]: ...` (`field` is the prefix).
-absl::Status DecodeTargetGroupList(const YAML::Node& node,
-                                   absl::string_view field,
-                                   std::vector<StaticConfig>* out);
+// entry: `static_configs[1]: ...` (`field` is the prefix). Label names are
+// checked with `names`: Prometheus 3.x' model.LabelName accepts any UTF-8
+// name (common's global validation is utf8), 2.x only legacy names.
+absl::Status DecodeTargetGroupList(
+    const YAML::Node& node, absl::string_view field,
+    std::vector<StaticConfig>* out,
+    model::NameValidation names = model::NameValidation::kLegacy);
 
 // Prometheus `config.CheckTargetAddress`: an address must not contain "/".
 // Error: `"http://x:1" is not a valid hostname`.

@@ -1,5 +1,7 @@
 #include "plugin/model/names.h"
 
+#include "plugin/common/utf8.h"
+
 namespace promscrape::model {
 namespace {
 
@@ -24,6 +26,24 @@ bool IsValidMetricName(absl::string_view name) {
     if (!IsAlpha(c) && !IsDigit(c) && c != ':') return false;
   }
   return true;
+}
+
+}  // namespace promscrape::model
+
+namespace promscrape::model {
+
+absl::string_view NameValidationName(NameValidation scheme) {
+  return scheme == NameValidation::kUtf8 ? "utf8" : "legacy";
+}
+
+bool IsValidLabelName(absl::string_view name, NameValidation scheme) {
+  if (scheme == NameValidation::kLegacy) return IsValidLabelName(name);
+  return !name.empty() && IsValidUtf8(name);
+}
+
+bool IsValidMetricName(absl::string_view name, NameValidation scheme) {
+  if (scheme == NameValidation::kLegacy) return IsValidMetricName(name);
+  return !name.empty() && IsValidUtf8(name);
 }
 
 }  // namespace promscrape::model

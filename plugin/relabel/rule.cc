@@ -41,7 +41,12 @@ const re2::RE2& RelabelTargetRegex() {
   return *re;
 }
 
-bool IsValidTarget(absl::string_view s) {
+// Prometheus 3.x' isValidLabelNameWithRegexVarFn: with UTF-8 names any
+// non-empty UTF-8 template is a valid target.
+bool IsValidTarget(absl::string_view s, model::NameValidation scheme) {
+  if (scheme == model::NameValidation::kUtf8) {
+    return model::IsValidLabelName(s, scheme);
+  }
   return re2::RE2::FullMatch(re2::StringPiece(s.data(), s.size()),
                              RelabelTargetRegex());
 }
@@ -68,7 +73,7 @@ absl::Status Validate(const RuleSpec& c) {
                                 a == Action::kUppercase ||
                                 a == Action::kKeepEqual ||
                                 a == Action::kDropEqual;
-  if (templated_target && !IsValidTarget(c.target_label)) {
+  if (templated_target && !IsValidTarget(c.target_label, c.name_validation)) {
     return absl::InvalidArgumentError(
         absl::StrCat(quoted(c.target_label), " is invalid 'target_label' for ",
                      name, " action"));
@@ -80,12 +85,14 @@ absl::Status Validate(const RuleSpec& c) {
     return absl::InvalidArgumentError(absl::StrCat(
         "'replacement' can not be set for ", name, " action"));
   }
-  if (a == Action::kLabelMap && !IsValidTarget(c.replacement)) {
+  if (a == Action::kLabelMap &&
+      !IsValidTarget(c.replacement, c.name_validation)) {
     return absl::InvalidArgumentError(
         absl::StrCat(quoted(c.replacement), " is invalid 'replacement' for ",
                      name, " action"));
   }
-  if (a == Action::kHashMod && !model::IsValidLabelName(c.target_label)) {
+  if (a == Action::kHashMod &&
+      !model::IsValidLabelName(c.target_label, c.name_validation)) {
     return absl::InvalidArgumentError(
         absl::StrCat(quoted(c.target_label), " is invalid 'target_label' for ",
                      name, " action"));
@@ -111,7 +118,7 @@ absl::Status Validate(const RuleSpec& c) {
     }
   }
   for (const auto& l : c.source_labels) {
-    if (!model::IsValidLabelName(l)) {
+    if (!model::IsValidLabelName(l, c.name_validation)) {
       return absl::InvalidArgumentError(
           absl::StrCat(quoted(l), " is not a valid label name"));
     }
@@ -216,7 +223,7 @@ bool Rule::Apply(model::Builder& lb) const {
       } else {
         target = spec_.target_label;
       }
-      if (!model::IsValidLabelName(target)) {
+      if (!model::IsValidLabelName(target, spec_.name_validation)) {
         // Prometheus 2.x deletes the label named by the raw template here;
         // a valid template without `$` always expands to itself, so this
         // only ever deletes a label literally named like the template.

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "plugin/model/builder.h"
+#include "plugin/model/names.h"
 #include "re2/re2.h"
 
 namespace promscrape::relabel {
@@ -50,6 +51,11 @@ struct RuleSpec {
   std::string target_label;
   std::string replacement = std::string(kDefaultReplacement);
   Action action = Action::kReplace;
+  // The job's `metric_name_validation_scheme` (Prometheus 3.x' per-config
+  // NameValidationScheme, not a YAML field of the rule): which target label
+  // and labelmap replacement names validation accepts, and which expanded
+  // target names `replace` writes. Prometheus 2.x: always kLegacy.
+  model::NameValidation name_validation = model::NameValidation::kLegacy;
 
   friend bool operator==(const RuleSpec&, const RuleSpec&) = default;
 };

@@ -124,7 +124,18 @@ absl::StatusOr<std::shared_ptr<const JobSettings>> MakeJobSettings(
     if (!p.ok()) return Annotate(p.status(), "scrape_protocols");
     protocols.push_back(*p);
   }
-  settings->accept_header = textparse::BuildAcceptHeader(protocols);
+  // Prometheus 3.x' acceptHeader adds `escaping=<scheme>` to the 1.0.0
+  // text formats; 2.x sends no escaping parameter.
+  const bool v3 = config.compat == config::PrometheusCompat::kV3;
+  settings->accept_header = textparse::BuildAcceptHeader(
+      protocols, v3 ? std::string_view(config.metric_name_escaping_scheme)
+                    : std::string_view());
+  if (!config.fallback_scrape_protocol.empty()) {
+    absl::StatusOr<textparse::ScrapeProtocol> p =
+        textparse::ParseScrapeProtocol(config.fallback_scrape_protocol);
+    if (!p.ok()) return Annotate(p.status(), "fallback_scrape_protocol");
+    settings->fallback_protocol = *p;
+  }
   PROMSCRAPE_ASSIGN_OR_RETURN(http::ClientSettings client,
                               ClientSettingsFromConfig(config.http_client));
   settings->client =

@@ -2,12 +2,14 @@
 #define PLUGIN_SCRAPE_JOB_SETTINGS_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "plugin/config/http_client_config.h"
 #include "plugin/config/scrape_config.h"
 #include "plugin/http/client_settings.h"
+#include "plugin/textparse/content_type.h"
 
 namespace promscrape::scrape {
 
@@ -18,6 +20,8 @@ namespace promscrape::scrape {
 struct JobSettings {
   config::ScrapeConfig config;
   std::string accept_header;
+  // fallback_scrape_protocol, parsed (3.x only).
+  std::optional<textparse::ScrapeProtocol> fallback_protocol;
   std::shared_ptr<const http::ClientSettings> client;
 };
 

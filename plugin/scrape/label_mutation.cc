@@ -114,14 +114,15 @@ model::Labels ReportSeriesLabels(absl::string_view name,
   return b.Build();
 }
 
-absl::Status ValidateSeriesLabels(const std::vector<model::Label>& lset) {
+absl::Status ValidateSeriesLabels(const std::vector<model::Label>& lset,
+                                  model::NameValidation scheme) {
   bool has_name = false;
   bool valid = true;
   for (const model::Label& l : lset) {
     if (l.name == model::kMetricName) {
       has_name = true;
-      if (!model::IsValidMetricName(l.value)) valid = false;
-    } else if (!model::IsValidLabelName(l.name)) {
+      if (!model::IsValidMetricName(l.value, scheme)) valid = false;
+    } else if (!model::IsValidLabelName(l.name, scheme)) {
       valid = false;
     }
     if (!IsValidUtf8(l.value)) valid = false;

@@ -8,6 +8,7 @@
 #include "absl/types/span.h"
 #include "plugin/model/builder.h"
 #include "plugin/model/labels.h"
+#include "plugin/model/names.h"
 #include "plugin/relabel/rule.h"
 #include "plugin/textparse/parser.h"
 
@@ -55,8 +56,11 @@ struct LabelLimits {
 
 // Checks a final label set: `__name__` present ("missing metric name
 // (__name__ label)"), then names and values valid ("invalid metric name or
-// label names: {...}"). kInvalidArgument.
-absl::Status ValidateSeriesLabels(const std::vector<model::Label>& lset);
+// label names: {...}"), names with `scheme` (labels.Labels.IsValid).
+// kInvalidArgument.
+absl::Status ValidateSeriesLabels(
+    const std::vector<model::Label>& lset,
+    model::NameValidation scheme = model::NameValidation::kLegacy);
 
 // Checks a valid final label set against `limits` with Prometheus' messages,
 // e.g. "label_limit exceeded (metric: m, number of labels: 6, limit: 5)";

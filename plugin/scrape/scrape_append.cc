@@ -36,8 +36,9 @@ size_t BucketCount(const model::Histogram& h) {
 // costing memory per target (about 1.5 KB each, 15 MB at 10,000 targets).
 // Append never runs re-entrantly on one thread.
 struct AppendScratch {
-  // Per format, per (scrape_classic_histograms, scrape_native_histograms).
-  std::array<std::unique_ptr<textparse::Parser>, 3 * 4> parsers;
+  // Per format, per (scrape_classic_histograms, scrape_native_histograms,
+  // utf8_names).
+  std::array<std::unique_ptr<textparse::Parser>, 3 * 8> parsers;
   std::vector<model::LabelView> scraped;
   model::Builder builder;
   PreparedSeries prepared;  // the builder's labels in the cache's form
@@ -67,24 +68,43 @@ ScrapeAppend::ScrapeAppend(AppendOptions options)
   parser_options_.scrape_classic_histograms =
       options_.scrape_classic_histograms;
   parser_options_.scrape_native_histograms = options_.scrape_native_histograms;
+  parser_options_.utf8_names = options_.utf8_names;
 }
 
 ScrapeAppend::~ScrapeAppend() = default;
 
 textparse::Parser* ScrapeAppend::ParserFor(std::string_view content_type,
-                                           std::string_view body) {
+                                           std::string_view body,
+                                           absl::Status* error) {
   // Content types repeat from scrape to scrape; remembering the last one
   // keeps media type parsing (and its allocations) off the warm path.
   if (!have_format_ || content_type != last_content_type_) {
-    format_ = textparse::ChooseFormat(content_type).format;
+    format_error_ = absl::OkStatus();
+    if (options_.strict_content_type) {
+      absl::StatusOr<textparse::FormatChoice> choice =
+          textparse::ChooseFormatStrict(content_type,
+                                        options_.fallback_protocol);
+      if (choice.ok()) {
+        format_ = choice->format;
+      } else {
+        format_error_ = choice.status();
+      }
+    } else {
+      format_ = textparse::ChooseFormat(content_type).format;
+    }
     last_content_type_.assign(content_type.data(), content_type.size());
     have_format_ = true;
   }
+  if (!format_error_.ok()) {
+    *error = format_error_;
+    return nullptr;
+  }
   const size_t variant =
       (parser_options_.scrape_classic_histograms ? 1 : 0) +
-      (parser_options_.scrape_native_histograms ? 2 : 0);
+      (parser_options_.scrape_native_histograms ? 2 : 0) +
+      (parser_options_.utf8_names ? 4 : 0);
   std::unique_ptr<textparse::Parser>& parser =
-      Scratch().parsers[static_cast<size_t>(format_) * 4 + variant];
+      Scratch().parsers[static_cast<size_t>(format_) * 8 + variant];
   if (parser == nullptr) {
     parser = textparse::NewParser(format_, body, parser_options_);
   } else {
@@ -160,7 +180,13 @@ AppendResult ScrapeAppend::Append(std::string_view body,
     return result;
   }
 
-  textparse::Parser& parser = *ParserFor(content_type, body);
+  textparse::Parser* chosen = ParserFor(content_type, body, &result.error);
+  if (chosen == nullptr) {
+    // Prometheus 3.x: no parser for this Content-Type, the scrape fails
+    // before any sample (the caller rolls back and appends stale markers).
+    return result;
+  }
+  textparse::Parser& parser = *chosen;
   AppendScratch& scratch = Scratch();
   bool sample_limit_hit = false;
   bool bucket_limit_hit = false;
@@ -206,7 +232,8 @@ AppendResult ScrapeAppend::Append(std::string_view body,
         cache_.AddDropped(key);
         continue;
       }
-      error = ValidateSeriesLabels(scratch.builder.current());
+      error = ValidateSeriesLabels(scratch.builder.current(),
+                                   options_.name_validation);
       if (error.ok()) {
         error = CheckLabelLimits(scratch.builder.current(), limits_);
         result.label_limits_exceeded = !error.ok();

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "plugin/model/sample_sink.h"
 #include "plugin/scrape/series_cache.h"
 #include "plugin/model/histogram.h"
+#include "plugin/textparse/content_type.h"
 #include "plugin/textparse/parser.h"
 
 namespace promscrape::scrape {
@@ -50,6 +52,17 @@ struct AppendOptions {
   // Protobuf: false exposes native histograms as classic series only.
   bool scrape_native_histograms = true;
   const std::vector<relabel::Rule>* metric_relabel_rules = nullptr;
+  // Prometheus 3.x semantics (prometheus_compat "3"); the defaults are 2.x'.
+  // How final metric and label names are validated
+  // (metric_name_validation_scheme): a name invalid under it fails the scrape.
+  model::NameValidation name_validation = model::NameValidation::kLegacy;
+  // The parser accepts the quoted-name syntax (ParserOptions::utf8_names).
+  bool utf8_names = false;
+  // 3.x textparse.New: a blank, unparsable or unknown Content-Type fails the
+  // scrape unless `fallback_protocol` (fallback_scrape_protocol) is set.
+  // False: 2.x, which parses such bodies as Prometheus text.
+  bool strict_content_type = false;
+  std::optional<textparse::ScrapeProtocol> fallback_protocol;
   // "Now" for the out-of-bounds check (samples more than 10 minutes in the
   // future are skipped). Null uses the scrape timestamp as now. Must outlive
   // the ScrapeAppend.
@@ -144,8 +157,10 @@ class ScrapeAppend {
   enum class AddResult { kOk, kDuplicate, kOutOfBounds, kOutOfOrder,
                          kSampleLimit, kBucketLimit };
 
+  // The parser for this body, or nullptr with `*error` set when the
+  // Content-Type fails the scrape (strict_content_type).
   textparse::Parser* ParserFor(std::string_view content_type,
-                               std::string_view body);
+                               std::string_view body, absl::Status* error);
   AddResult AppendLimited(const model::SeriesLabels& series, int64_t t,
                           bool is_histogram, textparse::Parser& parser,
                           model::Appender& app);
@@ -165,6 +180,7 @@ class ScrapeAppend {
   bool have_format_ = false;
   std::string last_content_type_;
   textparse::Format format_ = textparse::Format::kPromText;
+  absl::Status format_error_;  // The strict choice's error for last_content_type_.
   uint64_t samples_appended_ = 0;  // Against sample_limit (limitAppender).
   int64_t max_time_ms_ = 0;        // timeLimitAppender's bound.
   int32_t max_schema_;             // From native_histogram_min_bucket_factor.

@@ -35,6 +35,12 @@ AppendOptions MakeAppendOptions(const Target& target, const JobSettings& job) {
   o.native_histogram_bucket_limit = c.native_histogram_bucket_limit;
   o.scrape_classic_histograms = c.scrape_classic_histograms;
   o.metric_relabel_rules = &c.metric_relabel_rules;
+  if (c.compat == config::PrometheusCompat::kV3) {
+    o.name_validation = c.metric_name_validation_scheme;
+    o.utf8_names = true;
+    o.strict_content_type = true;
+    o.fallback_protocol = job.fallback_protocol;
+  }
   return o;
 }
 

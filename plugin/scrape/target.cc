@@ -202,8 +202,10 @@ absl::StatusOr<PopulatedLabels> PopulateLabels(
   std::string addr(lb.Get(model::kAddressLabel));
   if (addr.empty()) return Err("no address");
   // 2.x appends the scheme's default port when the address has none and
-  // adding one makes it a valid host:port.
-  if (!SplitHostPort(addr, nullptr, nullptr) &&
+  // adding one makes it a valid host:port. 3.x dropped this (and with it the
+  // `invalid scheme` error): `__address__` and `instance` stay as written.
+  if (cfg.compat == config::PrometheusCompat::kV2 &&
+      !SplitHostPort(addr, nullptr, nullptr) &&
       SplitHostPort(absl::StrCat(addr, ":1234"), nullptr, nullptr)) {
     const absl::string_view scheme = lb.Get(model::kSchemeLabel);
     if (scheme == "http" || scheme.empty()) {

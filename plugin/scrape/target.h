@@ -77,12 +77,13 @@ struct PopulatedLabels {
   model::Labels discovered;
 };
 
-// Prometheus 2.42 `PopulateLabels`: adds `job`, `__scrape_interval__`,
+// Prometheus `PopulateLabels` (2.42, or 3.x when `config.compat` is kV3,
+// which adds no default port): adds `job`, `__scrape_interval__`,
 // `__scrape_timeout__`, `__metrics_path__`, `__scheme__` where unset and
 // `__param_<k>` for every config param; applies `relabel_configs`; then
 // checks the address (`no address`, `"a/b" is not a valid hostname`), adds
-// the default port (:80 for http, :443 for https; `invalid scheme: "ftp"`
-// otherwise) when the address has none, validates the interval/timeout
+// the default port under 2.x (:80 for http, :443 for https; `invalid
+// scheme: "ftp"` otherwise) when the address has none, validates the interval/timeout
 // labels, deletes `__meta_*`, defaults `instance` to `__address__` and
 // checks values are UTF-8. Errors are kInvalidArgument.
 absl::StatusOr<PopulatedLabels> PopulateLabels(

@@ -15,11 +15,13 @@ namespace promscrape::service {
 
 ControlHandler::ControlHandler(scrape::Manager& scrape,
                                discovery::Manager& discovery,
-                               metrics::Registry& registry, const Clock& clock)
+                               metrics::Registry& registry, const Clock& clock,
+                               config::PrometheusCompat compat)
     : scrape_(scrape),
       discovery_(discovery),
       registry_(registry),
-      clock_(clock) {}
+      clock_(clock),
+      compat_(compat) {}
 
 absl::StatusOr<scrape::Manager::ApplyResult> ControlHandler::InstallConfig(
     const config::PrometheusConfig& config, std::string source) {
@@ -36,7 +38,7 @@ absl::StatusOr<scrape::Manager::ApplyResult> ControlHandler::InstallConfig(
 absl::Status ControlHandler::ApplyConfig(const v1::ApplyConfigRequest& request,
                                  v1::ApplyConfigResponse* response) {
   absl::StatusOr<config::PrometheusConfig> parsed =
-      config::ParsePrometheusConfig(request.config_yaml());
+      config::ParsePrometheusConfig(request.config_yaml(), "", compat_);
   if (!parsed.ok()) return Annotate(parsed.status(), "ApplyConfig");
   PROMSCRAPE_ASSIGN_OR_RETURN(scrape::Manager::ApplyResult result,
                               InstallConfig(*parsed, "ApplyConfig"));

@@ -28,8 +28,12 @@ namespace promscrape::service {
 // outlive the handler.
 class ControlHandler final : public ControlBackend {
  public:
+  // `compat` (the plugin config's prometheus_compat) is the semantics every
+  // prometheus.yml applied through ApplyConfig is parsed with.
   ControlHandler(scrape::Manager& scrape, discovery::Manager& discovery,
-                 metrics::Registry& registry, const Clock& clock);
+                 metrics::Registry& registry, const Clock& clock,
+                 config::PrometheusCompat compat =
+                     config::kDefaultPrometheusCompat);
 
   // Called with each prometheus.yml once the engine took it (for the parts
   // that live outside the engine, e.g. external labels for remote write).
@@ -71,6 +75,7 @@ class ControlHandler final : public ControlBackend {
   discovery::Manager& discovery_;
   metrics::Registry& registry_;
   const Clock& clock_;
+  const config::PrometheusCompat compat_;
 
   // Serializes config installs (engine, then discovery) and guards what
   // GetConfig reports about the last one.

@@ -195,6 +195,82 @@ FormatChoice ChooseFormat(std::string_view content_type) {
   return choice;
 }
 
+Format FormatOfProtocol(ScrapeProtocol protocol) {
+  switch (protocol) {
+    case ScrapeProtocol::kPrometheusProto:
+      return Format::kProtobuf;
+    case ScrapeProtocol::kOpenMetricsText0_0_1:
+    case ScrapeProtocol::kOpenMetricsText1_0_0:
+      return Format::kOpenMetrics;
+    case ScrapeProtocol::kPrometheusText0_0_4:
+    case ScrapeProtocol::kPrometheusText1_0_0:
+      return Format::kPromText;
+  }
+  return Format::kPromText;
+}
+
+absl::StatusOr<FormatChoice> ChooseFormatStrict(
+    std::string_view content_type, std::optional<ScrapeProtocol> fallback) {
+  const absl::string_view ct(content_type.data(), content_type.size());
+  FormatChoice choice;
+  // 3.x quotes the fallback's media type (ScrapeProtocol.HeaderMediaType).
+  std::string fallback_media;
+  if (fallback.has_value()) {
+    std::string_view mt = ScrapeProtocolMediaType(*fallback);
+    mt = mt.substr(0, mt.find(';'));
+    fallback_media.assign(mt.data(), mt.size());
+    choice.format = FormatOfProtocol(*fallback);
+  }
+  if (content_type.empty()) {
+    if (!fallback.has_value()) {
+      return absl::InvalidArgumentError(
+          "non-compliant scrape target sending blank Content-Type and no "
+          "fallback_scrape_protocol specified for target");
+    }
+    choice.warning = absl::StrCat(
+        "non-compliant scrape target sending blank Content-Type, using "
+        "fallback_scrape_protocol \"",
+        fallback_media, "\"");
+    return choice;
+  }
+  absl::StatusOr<std::string> media = ParseMediaType(content_type);
+  if (!media.ok()) {
+    // errors.Join puts the mime error on a line of its own.
+    if (!fallback.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot parse Content-Type \"", ct,
+                       "\" and no fallback_scrape_protocol for target\n",
+                       media.status().message()));
+    }
+    choice.warning = absl::StrCat(
+        "could not parse received Content-Type \"", ct,
+        "\", using fallback_scrape_protocol \"", fallback_media, "\"\n",
+        media.status().message());
+    return choice;
+  }
+  if (*media == "application/openmetrics-text") {
+    choice.format = Format::kOpenMetrics;
+    return choice;
+  }
+  if (*media == "application/vnd.google.protobuf") {
+    choice.format = Format::kProtobuf;
+    return choice;
+  }
+  if (*media == "text/plain") {
+    choice.format = Format::kPromText;
+    return choice;
+  }
+  if (!fallback.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("received unsupported Content-Type \"", ct,
+                     "\" and no fallback_scrape_protocol specified for target"));
+  }
+  choice.warning =
+      absl::StrCat("received unsupported Content-Type \"", ct,
+                   "\", using fallback_scrape_protocol \"", fallback_media, "\"");
+  return choice;
+}
+
 std::unique_ptr<Parser> NewParserForContentType(std::string_view content_type,
                                                 std::string_view body,
                                                 const ParserOptions& options,

@@ -1,6 +1,7 @@
 #ifndef PLUGIN_TEXTPARSE_CONTENT_TYPE_H_
 #define PLUGIN_TEXTPARSE_CONTENT_TYPE_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,8 +11,9 @@
 
 namespace promscrape::textparse {
 
-// Content negotiation for scrapes, as Prometheus 2.x does it. Stateless free
-// functions; thread-safe.
+// Content negotiation for scrapes, as Prometheus 2.x does it (ChooseFormat)
+// and as 3.x does it (ChooseFormatStrict, the Accept header's escaping).
+// Stateless free functions; thread-safe.
 
 // Scrape protocols as named in `scrape_protocols` (case-sensitive).
 enum class ScrapeProtocol : int8_t {
@@ -54,6 +56,20 @@ struct FormatChoice {
 // application/vnd.google.protobuf -> protobuf, anything else (including a
 // blank, unknown or unparsable Content-Type) -> the Prometheus text parser.
 FormatChoice ChooseFormat(std::string_view content_type);
+
+// The parser format for a scrape protocol's media type (text 0.0.4 and
+// 1.0.0 -> kPromText, OpenMetrics -> kOpenMetrics, proto -> kProtobuf).
+Format FormatOfProtocol(ScrapeProtocol protocol);
+
+// Prometheus 3.x textparse.New (extractMediaType): application/openmetrics-
+// text, application/vnd.google.protobuf and text/plain pick their parser; a
+// blank, unparsable or unrecognised Content-Type fails the scrape
+// (kInvalidArgument with 3.x' message, e.g. `non-compliant scrape target
+// sending blank Content-Type and no fallback_scrape_protocol specified for
+// target`) unless `fallback` is set, in which case the fallback's parser is
+// chosen and `warning` says why.
+absl::StatusOr<FormatChoice> ChooseFormatStrict(
+    std::string_view content_type, std::optional<ScrapeProtocol> fallback);
 
 // ChooseFormat plus NewParser.
 std::unique_ptr<Parser> NewParserForContentType(

@@ -80,6 +80,8 @@ absl::StatusOr<Entry> OpenMetricsParser::Next() {
   }
   if (Is(kClassMetricStart, *p)) return ParseSample(p);
   if (*p == '#') return ParseMeta(p);
+  // Prometheus 3.x: `{"name",...}`; 2.x has no such start token.
+  if (*p == '{' && utf8_names_) return ParseBracedSample(p);
   return Fail(p, p, "expected a valid start token");
 }
 
@@ -116,14 +118,25 @@ absl::StatusOr<Entry> OpenMetricsParser::ParseMeta(const char* line) {
                                             : "UNIT";
   const char* p = line + 7;
   const char* n0 = p;
+  bool quoted_name = false;
   if (p < eol && Is(kClassMetricStart, *p)) {
     ++p;
     while (p < eol && Is(kClassMetric, *p)) ++p;
+  } else if (utf8_names_ && p < eol && *p == '"') {
+    // openmetricslex.l sMeta1: a quoted name, kept as written between the
+    // quotes (openmetricsparse.go strips only the quotes).
+    bool escaped = false;
+    const char* after = ScanQuoted(p, eol, /*stop_newline=*/true, &escaped);
+    if (after != nullptr) {
+      quoted_name = true;
+      p = after;
+    }
   }
   if (p == n0) {
     return Fail(line, p, absl::StrCat("expected metric name after ", what));
   }
-  metadata_name_ = std::string_view(n0, p - n0);
+  metadata_name_ = quoted_name ? std::string_view(n0 + 1, p - n0 - 2)
+                               : std::string_view(n0, p - n0);
   if (p == eol) return Fail(line, p, absl::StrCat("expected text in ", what));
   if (*p != ' ') return Fail(line, p, absl::StrCat("expected text in ", what));
   std::string_view text(p + 1, eol - p - 1);
@@ -169,8 +182,26 @@ absl::StatusOr<Entry> OpenMetricsParser::ParseMeta(const char* line) {
   return kind;
 }
 
+const char* OpenMetricsParser::ScanQuoted(const char* s, const char* end,
+                                          bool stop_newline, bool* escaped) {
+  ++s;
+  for (;;) {
+    s = internal::FindQuoteEscapeOrHigh(s, end, stop_newline);
+    if (s >= end || *s == '\n') return nullptr;
+    if (*s == '"') return s + 1;
+    if (*s == '\\') {
+      *escaped = true;
+      if (s + 1 >= end || (stop_newline && s[1] == '\n')) return nullptr;
+      s += 2;
+    } else {
+      ++s;
+    }
+  }
+}
+
 absl::Status OpenMetricsParser::ParseLabelSet(const char* line, const char** pp,
-                                              std::vector<RawLabel>* out) {
+                                              std::vector<RawLabel>* out,
+                                              bool* name_set) {
   const char* end = body_.data() + body_.size();
   const char* s = *pp;
   if (s < end && *s == '}') {
@@ -178,12 +209,53 @@ absl::Status OpenMetricsParser::ParseLabelSet(const char* line, const char** pp,
     return absl::OkStatus();
   }
   for (;;) {
-    if (s >= end || !Is(kClassLabelStart, *s)) {
+    const char* n0;
+    const char* n1;
+    bool name_escaped = false;
+    if (s < end && Is(kClassLabelStart, *s)) [[likely]] {
+      n0 = s;
+      s = internal::SkipNameChars(s + 1, end, /*colon=*/false);
+      n1 = s;
+    } else if (utf8_names_ && s < end && *s == '"') {
+      // openmetricslex.l: series label names may span lines (sLabels),
+      // exemplar ones may not (sExemplar).
+      const char* after =
+          ScanQuoted(s, end, /*stop_newline=*/name_set == nullptr,
+                     &name_escaped);
+      if (after == nullptr) return Fail(line, s, "expected label name");
+      n0 = s + 1;
+      n1 = after - 1;
+      s = after;
+      if (s < end && (*s == ',' || *s == '}')) {
+        // openmetricsparse.go parseLVals: a quoted string followed by a comma
+        // or brace is the metric name; exemplars have none.
+        if (name_set == nullptr) return Fail(line, s, "expected label name");
+        if (*name_set) {
+          return Fail(line, s, "metric name already set", /*show_token=*/false);
+        }
+        *name_set = true;
+        const std::string_view raw(n0, n1 - n0);
+        if (name_escaped) {
+          name_scratch_.clear();
+          internal::AppendUnescapedLabelValue(raw, &name_scratch_);
+          name_ = name_scratch_;
+        } else {
+          name_ = raw;
+        }
+        if (*s == '}') {
+          *pp = s + 1;
+          return absl::OkStatus();
+        }
+        ++s;
+        if (s < end && *s == '}') {
+          *pp = s + 1;
+          return absl::OkStatus();
+        }
+        continue;
+      }
+    } else {
       return Fail(line, s, "expected label name");
     }
-    const char* n0 = s;
-    s = internal::SkipNameChars(s + 1, end, /*colon=*/false);
-    const char* n1 = s;
     if (s >= end || *s != '=') return Fail(line, s, "expected equal");
     ++s;
     if (s >= end || *s != '"') return Fail(line, s, "expected label value");
@@ -214,7 +286,8 @@ absl::Status OpenMetricsParser::ParseLabelSet(const char* line, const char** pp,
     out->push_back(RawLabel{static_cast<uint32_t>(n0 - body_.data()),
                             static_cast<uint32_t>(n1 - n0),
                             static_cast<uint32_t>(v0 - body_.data()),
-                            static_cast<uint32_t>(v1 - v0), escaped});
+                            static_cast<uint32_t>(v1 - v0), escaped,
+                            name_escaped});
     if (s < end && *s == ',') {
       ++s;
       if (s < end && *s == '}') {
@@ -249,8 +322,34 @@ absl::StatusOr<Entry> OpenMetricsParser::ParseSample(const char* line) {
   exemplar_returned_ = false;
   if (p < end && *p == '{') {
     ++p;
-    if (absl::Status s = ParseLabelSet(line, &p, &labels_); !s.ok()) return s;
+    bool name_set = true;
+    if (absl::Status s = ParseLabelSet(line, &p, &labels_, &name_set);
+        !s.ok()) {
+      return s;
+    }
   }
+  return ParseSampleRest(line, p);
+}
+
+absl::StatusOr<Entry> OpenMetricsParser::ParseBracedSample(const char* line) {
+  name_ = {};
+  labels_.clear();
+  has_exemplar_ = false;
+  exemplar_returned_ = false;
+  bool name_set = false;
+  const char* p = line + 1;
+  if (absl::Status s = ParseLabelSet(line, &p, &labels_, &name_set); !s.ok()) {
+    return s;
+  }
+  if (!name_set) {
+    return Fail(line, p - 1, "metric name not set", /*show_token=*/false);
+  }
+  return ParseSampleRest(line, p);
+}
+
+absl::StatusOr<Entry> OpenMetricsParser::ParseSampleRest(const char* line,
+                                                         const char* p) {
+  const char* end = body_.data() + body_.size();
   series_ = std::string_view(line, p - line);
   if (p >= end || *p != ' ') return Fail(line, p, "expected value after metric");
   const char* v0 = ++p;
@@ -349,7 +448,13 @@ void OpenMetricsParser::AppendLabels(const std::vector<RawLabel>& raw,
       internal::AppendUnescapedLabelValue(value, scratch);
       value = std::string_view(scratch->data() + at, scratch->size() - at);
     }
-    out->push_back(Label{std::string_view(b + l.name_begin, l.name_len), value});
+    std::string_view name(b + l.name_begin, l.name_len);
+    if (l.name_escaped) [[unlikely]] {
+      size_t at = scratch->size();
+      internal::AppendUnescapedLabelValue(name, scratch);
+      name = std::string_view(scratch->data() + at, scratch->size() - at);
+    }
+    out->push_back(Label{name, value});
   }
 }
 

@@ -19,10 +19,17 @@ namespace promscrape::textparse {
 // are ordinary series (2.42 stores them as such). The UNIT must be a suffix
 // of the family name.
 //
+// With `utf8_names` it also reads Prometheus 3.x' quoted names
+// (openmetricslex.l's tQString rules): `{"my.metric","a.b"="x"} 1`,
+// `m{"a.b"="x"} 1`, quoted label names in exemplars and `# HELP "m.x" text`.
+//
 // Thread-compatible: one per scrape (reusable with Reset()).
 class OpenMetricsParser final : public Parser {
  public:
-  explicit OpenMetricsParser(std::string_view body) { Reset(body); }
+  explicit OpenMetricsParser(std::string_view body, bool utf8_names = false)
+      : utf8_names_(utf8_names) {
+    Reset(body);
+  }
 
   void Reset(std::string_view body) override;
   absl::StatusOr<Entry> Next() override;
@@ -38,13 +45,28 @@ class OpenMetricsParser final : public Parser {
     uint32_t value_begin;
     uint32_t value_len;
     bool escaped;
+    bool name_escaped;  // A quoted name with backslash escapes.
   };
 
   absl::StatusOr<Entry> ParseSample(const char* line);
+  // A sample line starting with '{' (utf8_names only): the metric name is a
+  // quoted string inside the braces.
+  [[gnu::noinline]] absl::StatusOr<Entry> ParseBracedSample(const char* line);
+  // The value, timestamp and exemplar after the series, `p` just past it.
+  [[gnu::always_inline]] inline absl::StatusOr<Entry> ParseSampleRest(
+      const char* line, const char* p);
   absl::StatusOr<Entry> ParseMeta(const char* line);
-  // Parses `{...}` starting after '{' at `*p`; appends to `out`.
+  // Parses `{...}` starting after '{' at `*p`; appends to `out`. With
+  // `name_set` (series only, utf8_names) a quoted string followed by ',' or
+  // '}' is the metric name: it becomes name_ and sets *name_set.
   absl::Status ParseLabelSet(const char* line, const char** p,
-                             std::vector<RawLabel>* out);
+                             std::vector<RawLabel>* out,
+                             bool* name_set = nullptr);
+  // A quoted string starting at `s` ('"'); returns the position past the
+  // closing quote, or nullptr when there is none (a newline ends the search
+  // when `stop_newline`), and whether it had escapes.
+  static const char* ScanQuoted(const char* s, const char* end,
+                                bool stop_newline, bool* escaped);
   // Fail() with ParseGoFloatStatus()'s message for the token.
   [[gnu::cold, gnu::noinline]] absl::Status FailFloat(const char* line_begin,
                                                       const char* token_begin,
@@ -56,6 +78,8 @@ class OpenMetricsParser final : public Parser {
 
   std::string_view body_;
   size_t pos_ = 0;
+  const bool utf8_names_;
+  std::string name_scratch_;  // An unescaped quoted metric name.
   absl::Status status_;
   bool eof_ = false;
   std::string_view series_;

@@ -11,13 +11,13 @@ std::unique_ptr<Parser> NewParser(Format format, std::string_view body,
                                   const ParserOptions& options) {
   switch (format) {
     case Format::kOpenMetrics:
-      return std::make_unique<OpenMetricsParser>(body);
+      return std::make_unique<OpenMetricsParser>(body, options.utf8_names);
     case Format::kProtobuf:
       return std::make_unique<ProtobufParser>(body, options);
     case Format::kPromText:
       break;
   }
-  return std::make_unique<PromParser>(body);
+  return std::make_unique<PromParser>(body, options.utf8_names);
 }
 
 }  // namespace promscrape::textparse

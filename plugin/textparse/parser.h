@@ -61,6 +61,11 @@ struct ParserOptions {
   // Protobuf only: when false, native buckets are ignored and every histogram
   // is exposed as classic series (at least `_count`, `_sum` and `+Inf`).
   bool scrape_native_histograms = true;
+  // Text and OpenMetrics: accept Prometheus 3.x' quoted names, a metric name
+  // as a quoted string inside the braces (`{"my.metric","a.b"="x"} 1`) and
+  // quoted label names (`m{"a.b"="x"} 1`), also in HELP/TYPE/UNIT lines.
+  // False is Prometheus 2.x' grammar, where they are syntax errors.
+  bool utf8_names = false;
 };
 
 // Parses one scrape response body, entry by entry, in the manner of

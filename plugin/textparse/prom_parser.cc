@@ -140,7 +140,8 @@ const char* PromParser::ScanLabelsFast(const char* w, internal::LabelWindow win,
     labels_.push_back(RawLabel{static_cast<uint32_t>(w + i - b),
                                static_cast<uint32_t>(n1 - i),
                                static_cast<uint32_t>(w + v0 - b),
-                               static_cast<uint32_t>(v1 - v0), false});
+                               static_cast<uint32_t>(v1 - v0), false,
+                               false});
     char c = w[v1 + 1];
     if (c == '}') return w + v1 + 2;
     if (c != ',') return nullptr;
@@ -158,13 +159,38 @@ const char* PromParser::ParseLabels(const char* line, const char* s,
       return nullptr;
     }
     if (*s == '}') return s + 1;
-    if (!Is(kClassLabelStart, *s)) {
+    const char* n0;
+    const char* n1;
+    bool name_escaped = false;
+    if (*s == '"' && utf8_names_) {
+      const char* after = ScanQuoted(s, end, &name_escaped);
+      if (after == nullptr) {
+        Fail(line, end, "unterminated quoted name");
+        return nullptr;
+      }
+      n0 = s + 1;
+      n1 = after - 1;
+      s = SkipBlanks(after, end);
+      if (s < end && (*s == ',' || *s == '}')) {
+        // promparse.go parseLVals: a quoted string followed by a comma or
+        // brace is the metric name.
+        if (name_set_) {
+          Fail(line, s, "metric name already set", /*show_token=*/false);
+          return nullptr;
+        }
+        SetQuotedName(n0, n1, name_escaped);
+        if (*s == '}') return s + 1;
+        ++s;
+        continue;
+      }
+    } else if (!Is(kClassLabelStart, *s)) {
       Fail(line, s, "expected label name");
       return nullptr;
+    } else {
+      n0 = s;
+      s = internal::SkipNameChars(s + 1, end, /*colon=*/false);
+      n1 = s;
     }
-    const char* n0 = s;
-    s = internal::SkipNameChars(s + 1, end, /*colon=*/false);
-    const char* n1 = s;
     s = SkipBlanks(s, end);
     if (s >= end || *s != '=') {
       Fail(line, s, "expected equal");
@@ -204,10 +230,60 @@ const char* PromParser::ParseLabels(const char* line, const char* s,
     labels_.push_back(RawLabel{static_cast<uint32_t>(n0 - body_.data()),
                                static_cast<uint32_t>(n1 - n0),
                                static_cast<uint32_t>(v0 - body_.data()),
-                               static_cast<uint32_t>(v1 - v0), escaped});
+                               static_cast<uint32_t>(v1 - v0), escaped,
+                               name_escaped});
     s = SkipBlanks(s, end);
     if (s < end && *s == ',') ++s;
   }
+}
+
+const char* PromParser::ScanQuoted(const char* s, const char* end,
+                                   bool* escaped) {
+  // promlex.l: \"(\\.|[^\\"])*\" (which may span lines, as label values do).
+  ++s;
+  for (;;) {
+    s = internal::FindQuoteEscapeOrHigh(s, end, /*stop_newline=*/false);
+    if (s >= end) return nullptr;
+    if (*s == '"') return s + 1;
+    if (*s == '\\') {
+      *escaped = true;
+      s += 2;
+      if (s > end) return nullptr;
+    } else {
+      ++s;
+    }
+  }
+}
+
+void PromParser::SetQuotedName(const char* n0, const char* n1, bool escaped) {
+  name_set_ = true;
+  const std::string_view raw(n0, n1 - n0);
+  if (!escaped) {
+    name_ = raw;
+    return;
+  }
+  // promparse.go unreplace: \" \\ \n, as in label values.
+  name_scratch_.clear();
+  internal::AppendUnescapedLabelValue(raw, &name_scratch_);
+  name_ = name_scratch_;
+}
+
+Entry PromParser::ParseBracedSample(const char* line) {
+  const char* end = body_.data() + body_.size();
+  name_ = {};
+  name_set_ = false;
+  labels_.clear();
+  const char* s = ParseLabels(line, line + 1, end);
+  if (s == nullptr) return kFailed;
+  if (!name_set_) {
+    // promparse.go parseMetricSuffix checks this after lexing the value, so
+    // the message shows the line through the value token.
+    const char* v = SkipBlanks(s, end);
+    while (v < end && *v != '{' && *v != ' ' && *v != '\t' && *v != '\n') ++v;
+    return Fail(line, v - 1, "metric name not set", /*show_token=*/false);
+  }
+  series_ = std::string_view(line, s - line);
+  return ParseSampleSuffix(line, SkipBlanks(s, end), end);
 }
 
 Entry PromParser::FailNumber(const char* line_begin, const char* func,
@@ -255,6 +331,7 @@ Entry PromParser::ParseSample(const char* line) {
         fast ? ScanLabelsFast(line, win, q + 1 - line, end) : nullptr;
     if (s == nullptr) [[unlikely]] {
       labels_.clear();
+      name_set_ = true;
       s = ParseLabels(line, q + 1, end);
       if (s == nullptr) return kFailed;
     }
@@ -262,6 +339,11 @@ Entry PromParser::ParseSample(const char* line) {
     q = SkipBlanks(s, end);
   }
   series_ = std::string_view(line, series_end - line);
+  return ParseSampleSuffix(line, q, end);
+}
+
+Entry PromParser::ParseSampleSuffix(const char* line, const char* q,
+                                    const char* end) {
   // Value: [^{ \t\n]+ as the 2.42 lexer cuts it, scanned and parsed in one
   // pass.
   const char* v = q;
@@ -309,6 +391,7 @@ Entry PromParser::ParseComment(const char* line) {
   const char* end = body_.data() + body_.size();
   bool help = false, type = false;
   bool backslash = false, high = false;
+  bool quoted_name = false;
   const char* n0;
   const char* p;
   const char* eol;
@@ -343,6 +426,15 @@ Entry PromParser::ParseComment(const char* line) {
     n0 = p;
     if (p < end && Is(kClassMetricStart, *p)) {
       p = internal::SkipNameChars(p + 1, end, /*colon=*/true);
+    } else if (utf8_names_ && p < end && *p == '"') {
+      // promlex.l sMeta1: a quoted name; promparse.go strips the quotes and
+      // keeps any escapes as written.
+      bool escaped = false;
+      const char* after = ScanQuoted(p, end, &escaped);
+      if (after != nullptr) {
+        quoted_name = true;
+        p = after;
+      }
     }
     if (p == n0) {
       return Fail(line, p,
@@ -354,7 +446,8 @@ Entry PromParser::ParseComment(const char* line) {
       eol = internal::ScanLine(p + 1, end, &backslash, &high);
     }
   }
-  metadata_name_ = std::string_view(n0, p - n0);
+  metadata_name_ = quoted_name ? std::string_view(n0 + 1, p - n0 - 2)
+                               : std::string_view(n0, p - n0);
   // NOTE: promlex takes the rest of the line as the text and drops its
   // first byte, whatever it is: `# HELP foo{x` has help "x".
   std::string_view text;
@@ -405,6 +498,13 @@ absl::StatusOr<Entry> PromParser::Next() {
           // promlex treats a NUL where a line starts as the end of input.
           pos_ = body_.size();
           return Entry::kEof;
+        case '{':
+          // Prometheus 3.x: `{"name",...}`; 2.x has no such start token.
+          if (utf8_names_) {
+            e = ParseBracedSample(p);
+            break;
+          }
+          [[fallthrough]];
         default:
           e = Fail(p, p, "expected a valid start token");
       }
@@ -431,7 +531,13 @@ void PromParser::Labels(std::vector<Label>* out) {
       internal::AppendUnescapedLabelValue(value, &scratch_);
       value = std::string_view(scratch_.data() + at, scratch_.size() - at);
     }
-    out->push_back(Label{std::string_view(b + l.name_begin, l.name_len), value});
+    std::string_view name(b + l.name_begin, l.name_len);
+    if (l.name_escaped) [[unlikely]] {
+      size_t at = scratch_.size();
+      internal::AppendUnescapedLabelValue(name, &scratch_);
+      name = std::string_view(scratch_.data() + at, scratch_.size() - at);
+    }
+    out->push_back(Label{name, value});
   }
   internal::SortLabels(out);
 }

@@ -19,10 +19,18 @@ namespace promscrape::textparse {
 // as written. Validates each line fully in Next(); Labels() only copies the
 // label positions recorded then, unescaping into a reused scratch buffer.
 //
+// With `utf8_names` it also reads Prometheus 3.x' quoted names (promlex.l's
+// tQString rules): `{"my.metric","a.b"="x"} 1`, `m{"a.b"="x"} 1` and
+// `# HELP "my.metric" text`. Quoted names take the byte-by-byte path; lines
+// without them run exactly the code they ran before.
+//
 // Thread-compatible: one per scrape (reusable with Reset()).
 class PromParser final : public Parser {
  public:
-  explicit PromParser(std::string_view body) { Reset(body); }
+  explicit PromParser(std::string_view body, bool utf8_names = false)
+      : utf8_names_(utf8_names) {
+    Reset(body);
+  }
 
   void Reset(std::string_view body) override;
   absl::StatusOr<Entry> Next() override;
@@ -42,6 +50,7 @@ class PromParser final : public Parser {
     uint32_t value_begin;
     uint32_t value_len;
     bool escaped;
+    bool name_escaped;  // A quoted name with backslash escapes.
   };
 
   // Internal result meaning "failed, see status_": keeps absl::StatusOr off
@@ -62,6 +71,20 @@ class PromParser final : public Parser {
   // is just past '{'. Returns the position past '}', or nullptr after Fail().
   [[gnu::noinline]] const char* ParseLabels(const char* line, const char* s,
                                             const char* end);
+  // A sample line starting with '{' (utf8_names only): the metric name is a
+  // quoted string inside the braces.
+  [[gnu::noinline]] Entry ParseBracedSample(const char* line);
+  // The value, timestamp and line end after a series' name and labels;
+  // `q` is past the series (blanks skipped).
+  [[gnu::always_inline]] inline Entry ParseSampleSuffix(const char* line,
+                                                        const char* q,
+                                                        const char* end);
+  // A quoted string starting at `s` ('"'); returns the position past the
+  // closing quote (nullptr when there is none) and whether it had escapes.
+  static const char* ScanQuoted(const char* s, const char* end,
+                                bool* escaped);
+  // Makes name_ the unescaped quoted name [n0, n1).
+  void SetQuotedName(const char* n0, const char* n1, bool escaped);
   // Records the failure in status_ (sticky) and returns kFailed.
   // `line_begin` starts the offending line, `at` is where the problem is.
   [[gnu::cold, gnu::noinline]] Entry Fail(const char* line_begin,
@@ -82,12 +105,17 @@ class PromParser final : public Parser {
   std::string_view body_;
   size_t pos_ = 0;
   bool fast_paths_ = true;
+  const bool utf8_names_;
+  // Whether the current series has its metric name (before the braces or as
+  // a quoted string inside them).
+  bool name_set_ = false;
   absl::Status status_;
   std::string_view series_;
   std::string_view name_;
   std::vector<RawLabel> labels_;
   std::string scratch_;       // Unescaped label values (Labels()).
   std::string help_scratch_;  // Unescaped HELP text.
+  std::string name_scratch_;  // An unescaped quoted metric name.
 };
 
 }  // namespace promscrape::textparse

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testutil/status_matchers.h"
@@ -131,6 +132,46 @@ TEST(PluginConfigTest, ErrorsNameTheKey) {
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          HasSubstr(c.error)));
   }
+}
+
+TEST(PluginConfigTest, PrometheusCompatDefaultsToThree) {
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PluginConfig c, ParsePluginConfig("remote_write: {target: 127.0.0.1:9902}"));
+  EXPECT_EQ(c.prometheus_compat, PrometheusCompat::kV3);
+}
+
+TEST(PluginConfigTest, PrometheusCompatAcceptsTwoAndThreeQuotedOrNot) {
+  struct Case {
+    const char* value;
+    PrometheusCompat want;
+  } const cases[] = {{"\"2\"", PrometheusCompat::kV2},
+                     {"2", PrometheusCompat::kV2},
+                     {"\"3\"", PrometheusCompat::kV3},
+                     {"3", PrometheusCompat::kV3}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.value);
+    PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+        PluginConfig config,
+        ParsePluginConfig(absl::StrCat("prometheus_compat: ", c.value,
+                                       "\nremote_write: {target: h:1}")));
+    EXPECT_EQ(config.prometheus_compat, c.want);
+  }
+}
+
+TEST(PluginConfigTest, PrometheusCompatRejectsOtherValuesNamingTheKey) {
+  for (const char* value : {"4", "\"2.42\"", "\"\"", "[2]", "v3"}) {
+    SCOPED_TRACE(value);
+    EXPECT_THAT(
+        ParsePluginConfig(absl::StrCat("prometheus_compat: ", value,
+                                       "\nremote_write: {target: h:1}")),
+        StatusIs(absl::StatusCode::kInvalidArgument,
+                 HasSubstr("prometheus_compat: ")));
+  }
+  EXPECT_THAT(ParsePluginConfig("prometheus_compat: 4\n"
+                                "remote_write: {target: h:1}"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("prometheus_compat: must be \"2\" or \"3\", "
+                                 "got \"4\"")));
 }
 
 TEST(PluginDurationTest, PrometheusSyntax) {

@@ -16,9 +16,11 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// These tests pin Prometheus 2.42's behaviour (prometheus_compat "2");
+// prometheus3_config_test covers "3".
 PrometheusConfig MustParse(const std::string& yaml,
                            const std::string& dir = "/etc/prom") {
-  auto cfg = ParsePrometheusConfig(yaml, dir);
+  auto cfg = ParsePrometheusConfig(yaml, dir, PrometheusCompat::kV2);
   EXPECT_TRUE(cfg.ok()) << cfg.status();
   return cfg.ok() ? *std::move(cfg) : PrometheusConfig{};
 }
@@ -326,7 +328,7 @@ TEST(PrometheusConfigTest, ErrorsNameJobAndField) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    EXPECT_THAT(ParsePrometheusConfig(c.yaml),
+    EXPECT_THAT(ParsePrometheusConfig(c.yaml, "", PrometheusCompat::kV2),
                 StatusIs(absl::StatusCode::kInvalidArgument,
                          HasSubstr(c.error)));
   }
@@ -375,7 +377,7 @@ scrape_configs:
   EXPECT_THAT(yaml, HasSubstr("<secret>"));
   EXPECT_THAT(yaml, HasSubstr("username: user"));
   // The rendering is itself a loadable config with the same jobs.
-  auto again = ParsePrometheusConfig(yaml);
+  auto again = ParsePrometheusConfig(yaml, "", PrometheusCompat::kV2);
   ASSERT_TRUE(again.ok()) << again.status() << "\n" << yaml;
   EXPECT_EQ(again->scrape_configs.size(), 4u);
 }

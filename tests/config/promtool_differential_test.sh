@@ -9,6 +9,9 @@ set -u
 
 checker="$1"
 shift
+# The checker's semantics flag: "--prometheus-compat=2" pins it to 2.42.
+compat="$1"
+shift
 promtool="${PROMTOOL:-/usr/bin/promtool}"
 if [ ! -x "$promtool" ]; then
   echo "FAIL: $promtool not found; install the Debian 'prometheus' package" >&2
@@ -32,7 +35,7 @@ for file in "$@"; do
     *) echo "FAIL: corpus file $base must start with valid_ or invalid_"; exit 1 ;;
   esac
   if "$promtool" check config "$file" >/dev/null 2>&1; then p=accept; else p=reject; fi
-  if "$checker" config "$file" >/dev/null 2>"$tmp/err"; then o=accept; else o=reject; fi
+  if "$checker" "$compat" config "$file" >/dev/null 2>"$tmp/err"; then o=accept; else o=reject; fi
   if [ "$p" != "$o" ] || [ "$p" != "$want" ]; then
     mismatches=$((mismatches + 1))
     echo "MISMATCH $base: expected=$want promtool=$p promscrape=$o"

@@ -339,6 +339,42 @@ TEST(AbiTest, SelfMetricsReachTheHostOverRemoteWrite) {
 
 // prometheus.yml's global.external_labels reach the host on every series,
 // the series' own labels winning (Prometheus' remote write).
+// The plugin config's prometheus_compat reaches the prometheus.yml loader:
+// a 3.x-only key loads under "3" (the default) and is refused under "2", as
+// Prometheus 2.42 refuses an unknown field; a bad value names the key.
+TEST(AbiTest, PrometheusCompatDecidesWhichPrometheusYmlLoads) {
+  const Api& api = LoadApi();
+  const std::string yml =
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/compat.yml");
+  std::ofstream(yml) << "global:\n  metric_name_validation_scheme: utf8\n"
+                        "scrape_configs: []\n";
+  auto config = [&](absl::string_view compat_line) {
+    return WithOwnWal(absl::StrFormat(
+        "control_listen: 127.0.0.1:0\n%sscrape_config_file: %s\n"
+        "remote_write: {target: 127.0.0.1:1}\n"
+        "self_metrics: {enabled: false}\n",
+        compat_line, yml));
+  };
+  char err[512] = {0};
+  EXPECT_EQ(api.start(config("prometheus_compat: \"2\"\n").c_str(), nullptr,
+                      err, sizeof err),
+            nullptr);
+  EXPECT_THAT(err, HasSubstr("metric_name_validation_scheme"));
+
+  for (absl::string_view compat : {"", "prometheus_compat: \"3\"\n"}) {
+    SCOPED_TRACE(compat);
+    promscrape_plugin* plugin =
+        api.start(config(compat).c_str(), nullptr, err, sizeof err);
+    ASSERT_NE(plugin, nullptr) << err;
+    api.stop(plugin);
+  }
+
+  EXPECT_EQ(api.start(config("prometheus_compat: \"2.42\"\n").c_str(),
+                      nullptr, err, sizeof err),
+            nullptr);
+  EXPECT_THAT(err, HasSubstr("prometheus_compat: must be \"2\" or \"3\""));
+}
+
 TEST(AbiTest, ExternalLabelsReachTheHost) {
   const Api& api = LoadApi();
   FakeRemoteWrite sink;

@@ -453,6 +453,8 @@ TEST(PrometheusCompareTest, PluginStoresWhatPrometheusStores) {
                    PickUnusedPort(), "\n      scrape_config_file: ",
                    prometheus_yml,
                    "\n      reload_interval: 1s"
+                   // The oracle is Debian's Prometheus 2.42.
+                   "\n      prometheus_compat: \"2\""
                    "\n      self_metrics:\n        enabled: false"
                    "\n      remote_write:\n        batch_send_deadline: "
                    "100ms\n"));

@@ -11,5 +11,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data), size);
   promscrape::textparse::OpenMetricsParser parser(body);
   promscrape::textparse::fuzz::Exercise(parser);
+  // Prometheus 3.x' grammar (prometheus_compat "3").
+  promscrape::textparse::OpenMetricsParser utf8(body, /*utf8_names=*/true);
+  promscrape::textparse::fuzz::Exercise(utf8);
+  promscrape::textparse::OpenMetricsParser v2(body);
+  promscrape::textparse::OpenMetricsParser v3(body, true);
+  promscrape::textparse::fuzz::CheckGrammarsAgree(v2, v3);
   return 0;
 }

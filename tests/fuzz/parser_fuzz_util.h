@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "plugin/textparse/parser.h"
+#include "tests/textparse/parser_test_util.h"
 
 namespace promscrape::textparse::fuzz {
 
@@ -48,6 +49,20 @@ inline void Exercise(Parser& parser) {
       }
     }
   }
+}
+
+// Prometheus 3.x' grammar (quoted names) only adds syntax: up to the first
+// error of the 2.x grammar, both give the same entries. Aborts otherwise.
+inline void CheckGrammarsAgree(Parser& v2, Parser& v3) {
+  std::vector<std::string> a = testing::ParseAll(v2);
+  std::vector<std::string> b = testing::ParseAll(v3);
+  size_t agree = a.size();
+  if (!a.empty() && a.back().rfind("ERROR", 0) == 0) agree = a.size() - 1;
+  if (b.size() < agree) std::abort();
+  for (size_t i = 0; i < agree; ++i) {
+    if (a[i] != b[i]) std::abort();
+  }
+  if (agree == a.size() && a != b) std::abort();
 }
 
 }  // namespace promscrape::textparse::fuzz

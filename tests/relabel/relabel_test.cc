@@ -229,6 +229,64 @@ TEST(ProcessTest, LabelMapIteratesOverSnapshot) {
   EXPECT_EQ(got->ToString(), R"({a="1", x_a="1"})");
 }
 
+RuleSpec Utf8(RuleSpec s) {
+  s.name_validation = model::NameValidation::kUtf8;
+  return s;
+}
+
+// Prometheus 3.x TestRelabelValidate / TestRelabel "utf-8" cases
+// (model/relabel/relabel_test.go): with the utf8 scheme, dotted target
+// labels, labelmap replacements and hashmod targets are valid names; with
+// the legacy scheme (2.x) they are not.
+TEST(RuleTest, Utf8NameValidationAcceptsDottedNames) {
+  RuleSpec replace = Replace({"a"}, "(.*)", "service.name", "$1");
+  RuleSpec templ = Replace({"a"}, "(.*)", "ns.${1}", "x");
+  RuleSpec labelmap = Spec(Action::kLabelMap);
+  labelmap.regex = "__meta_(.+)";
+  labelmap.replacement = "meta.$1";
+  RuleSpec hashmod = Spec(Action::kHashMod);
+  hashmod.source_labels = {"a.b"};
+  hashmod.target_label = "shard.id";
+  hashmod.modulus = 4;
+  RuleSpec lower = Spec(Action::kLowercase);
+  lower.source_labels = {"a"};
+  lower.target_label = "lower.a";
+  for (const RuleSpec& spec : {replace, templ, labelmap, hashmod, lower}) {
+    SCOPED_TRACE(std::string(ActionName(spec.action)) + " " +
+                 spec.target_label + spec.replacement);
+    EXPECT_TRUE(Rule::Create(Utf8(spec)).ok());
+    EXPECT_THAT(Rule::Create(spec),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("invalid")));
+  }
+  // Still invalid under utf8: an empty or non-UTF-8 name.
+  RuleSpec bad = Replace({"a"}, "(.*)", "\xff", "$1");
+  EXPECT_THAT(Rule::Create(Utf8(bad)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("is invalid 'target_label'")));
+}
+
+TEST(ProcessTest, Utf8NamesAreWrittenByReplaceAndLabelMap) {
+  RuleSpec replace = Utf8(Replace({"a"}, "(.+)", "svc.${1}", "$1"));
+  RuleSpec labelmap = Utf8(Spec(Action::kLabelMap));
+  labelmap.regex = "__meta_(.+)";
+  labelmap.replacement = "meta.$1";
+  auto rules = CompileRules({replace, labelmap});
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  auto got = Process(Labels::Of({{"__meta_x", "1"}, {"a", "v"}}), *rules);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->ToString(),
+            R"({__meta_x="1", a="v", "meta.x"="1", "svc.v"="v"})");
+  // Legacy validation (2.x): an expanded target that is no legacy name is
+  // not written.
+  RuleSpec legacy = Replace({"a"}, "(.+)", "svc_${1}", "$1");
+  auto legacy_rules = CompileRules({legacy});
+  ASSERT_TRUE(legacy_rules.ok());
+  auto kept = Process(Labels::Of({{"a", "v.w"}}), *legacy_rules);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->ToString(), R"({a="v.w"})");
+}
+
 struct ErrorCase {
   std::string name;
   RuleSpec spec;

@@ -173,6 +173,58 @@ TEST(ScrapeAppendAllocTest, WarmOpenMetricsScrapeAllocatesNothing) {
   EXPECT_EQ(warm.samples, 50);
 }
 
+// prometheus_compat "3": UTF-8 validation, quoted-name grammar and the
+// strict Content-Type choice keep the warm path allocation-free, for the
+// common unquoted body and for quoted names (escaped ones included).
+AppendOptions Options3(const std::vector<relabel::Rule>* rules) {
+  AppendOptions o = Options(rules);
+  o.name_validation = model::NameValidation::kUtf8;
+  o.utf8_names = true;
+  o.strict_content_type = true;
+  return o;
+}
+
+TEST(ScrapeAppendAllocTest, WarmTextScrapeAllocatesNothingUnderThree) {
+  const std::vector<relabel::Rule> rules = {
+      Rule(relabel::Action::kDrop, "dropped_.*", "", "$1"),
+      Rule(relabel::Action::kReplace, "(temp)", "renamed", "${1}_c")};
+  ScrapeAppend append(Options3(&rules));
+  std::string body = TextBody();
+  for (int i = 0; i < 50; ++i) {
+    body += "{\"http.server.duration\",\"http.route\"=\"/r" +
+            std::to_string(i) + "\",\"esc\\\"aped\"=\"v\"} 1\n";
+  }
+  body += "# HELP \"a.b\" quoted help\n{\"a.b\"} 2\n";
+  const std::string ct = "text/plain; version=1.0.0; escaping=allow-utf-8";
+  AppendRun first = AppendCounting(append, body, ct, 1700000000000);
+  ASSERT_TRUE(first.result.error.ok()) << first.result.error;
+  EXPECT_EQ(first.result.series_added, 203 + 51);
+  for (int i = 1; i <= 3; ++i) {
+    AppendRun warm =
+        AppendCounting(append, body, ct, 1700000000000 + i * 15000);
+    ASSERT_TRUE(warm.result.error.ok()) << warm.result.error;
+    EXPECT_EQ(warm.allocations, 0) << "scrape " << i;
+    EXPECT_EQ(warm.samples, 203 + 51);
+  }
+}
+
+TEST(ScrapeAppendAllocTest, WarmOpenMetricsQuotedNamesAllocateNothing) {
+  ScrapeAppend append(Options3(nullptr));
+  std::string body = "# TYPE \"foo.seconds\" counter\n";
+  for (int i = 0; i < 50; ++i) {
+    body += "{\"foo.seconds_total\",\"a.b\"=\"" + std::to_string(i) +
+            "\"} 1.5\n";
+  }
+  body += "# EOF\n";
+  const std::string ct = "application/openmetrics-text; version=1.0.0";
+  AppendRun first = AppendCounting(append, body, ct, 1000);
+  ASSERT_TRUE(first.result.error.ok()) << first.result.error;
+  AppendRun warm = AppendCounting(append, body, ct, 16000);
+  ASSERT_TRUE(warm.result.error.ok()) << warm.result.error;
+  EXPECT_EQ(warm.allocations, 0);
+  EXPECT_EQ(warm.samples, 50);
+}
+
 void AppendVarint(uint64_t v, std::string* out) {
   while (v >= 0x80) {
     out->push_back(static_cast<char>(v | 0x80));

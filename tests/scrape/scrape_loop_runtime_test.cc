@@ -537,15 +537,15 @@ test_summary_count 199
   EXPECT_EQ(e.Find(kUp)[0].value, 1);
 }
 
-TEST(ScrapeLoopRuntime, QuotedUtf8NameIsTargetDown) {
-  // through the loop (details in scrape_append_test.cc): the
-  // scrape fails (up=0, the parse error as last error), nothing is stored.
-  // Name validation is always the legacy scheme, as in 2.42, whose config
-  // has no metric_name_validation_scheme field: the key is rejected like
-  // any unknown field.
+TEST(ScrapeLoopRuntime, QuotedUtf8NameIsTargetDownUnderTwo) {
+  // prometheus_compat "2", through the loop (details in
+  // scrape_append_test.cc): the scrape fails (up=0, the parse error as last
+  // error), nothing is stored. Name validation is always the legacy scheme,
+  // as in 2.42, whose config has no metric_name_validation_scheme field: the
+  // key is rejected like any unknown field.
   FakeEngine e;
   e.scraper.SetBody(kUrl, "{\"test.metric\"} 1\n");
-  PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config(), config::PrometheusCompat::kV2));
   FirstScrape(e);
   EXPECT_TRUE(e.Find("test").empty());
   ASSERT_THAT(e.Find(kUp), SizeIs(1));
@@ -554,10 +554,135 @@ TEST(ScrapeLoopRuntime, QuotedUtf8NameIsTargetDown) {
               HasSubstr("valid start token"));
 
   FakeEngine f;
-  EXPECT_THAT(f.Apply(Config("    metric_name_validation_scheme: legacy\n")),
+  EXPECT_THAT(f.Apply(Config("    metric_name_validation_scheme: legacy\n"),
+                      config::PrometheusCompat::kV2),
               testing::StatusIs(
                   absl::StatusCode::kInvalidArgument,
                   HasSubstr("field metric_name_validation_scheme not found")));
+}
+
+// Prometheus 3.x (scrape_test.go TestScrapeLoopAppendUTF8 /
+// TestUTF8TargetScrape): a quoted dotted name is stored as written.
+TEST(ScrapeLoopRuntime, QuotedUtf8NameIsStoredUnderThree) {
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "{\"test.metric\",\"a.b\"=\"x\"} 1\n");
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config()));
+  FirstScrape(e);
+  ASSERT_THAT(e.Find("test.metric"), SizeIs(1));
+  EXPECT_EQ(e.Find("test.metric")[0].value, 1);
+  EXPECT_EQ(e.Find(kUp)[0].value, 1);
+}
+
+// Prometheus 3.x scrapeLoop.append: lset.IsValid(legacy) fails the scrape.
+TEST(ScrapeLoopRuntime, Utf8NameFailsScrapeUnderLegacyValidation) {
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "{\"test.metric\"} 1\n");
+  PROMSCRAPE_ASSERT_OK(
+      e.Apply(Config("    metric_name_validation_scheme: legacy\n")));
+  FirstScrape(e);
+  EXPECT_TRUE(e.Find("test.metric").empty());
+  EXPECT_EQ(e.Find(kUp)[0].value, 0);
+  EXPECT_THAT(e.manager().Pool("j")->ActiveTargets()[0].last_error,
+              HasSubstr("invalid metric name or label names"));
+}
+
+std::string AcceptOf(const FakeScraper::Seen& seen) {
+  for (const auto& h : seen.headers) {
+    if (h.name == "Accept") return h.value;
+  }
+  return "";
+}
+
+// scrape.go acceptHeader: 3.x asks for the 1.0.0 text formats with
+// `escaping=<metric_name_escaping_scheme>`, in 3.x' default order.
+TEST(ScrapeLoopRuntime, AcceptHeaderFollowsCompat) {
+  struct Case {
+    const char* name;
+    const char* extra;
+    config::PrometheusCompat compat;
+    const char* accept;
+  } const cases[] = {
+      {"2", "", config::PrometheusCompat::kV2,
+       "application/openmetrics-text;version=1.0.0;q=0.6,"
+       "application/openmetrics-text;version=0.0.1;q=0.5,"
+       "text/plain;version=0.0.4;q=0.4,*/*;q=0.3"},
+      {"3 utf8", "", config::PrometheusCompat::kV3,
+       "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
+       "application/openmetrics-text;version=0.0.1;q=0.5,"
+       "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,"
+       "text/plain;version=0.0.4;q=0.3,*/*;q=0.2"},
+      {"3 legacy", "    metric_name_validation_scheme: legacy\n",
+       config::PrometheusCompat::kV3,
+       "application/openmetrics-text;version=1.0.0;escaping=underscores;q=0.6,"
+       "application/openmetrics-text;version=0.0.1;q=0.5,"
+       "text/plain;version=1.0.0;escaping=underscores;q=0.4,"
+       "text/plain;version=0.0.4;q=0.3,*/*;q=0.2"},
+      {"3 dots", "    metric_name_escaping_scheme: dots\n",
+       config::PrometheusCompat::kV3,
+       "application/openmetrics-text;version=1.0.0;escaping=dots;q=0.6,"
+       "application/openmetrics-text;version=0.0.1;q=0.5,"
+       "text/plain;version=1.0.0;escaping=dots;q=0.4,"
+       "text/plain;version=0.0.4;q=0.3,*/*;q=0.2"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    FakeEngine e;
+    e.scraper.SetBody(kUrl, "m 1\n");
+    PROMSCRAPE_ASSERT_OK(e.Apply(Config(c.extra), c.compat));
+    FirstScrape(e);
+    std::vector<FakeScraper::Seen> seen = e.scraper.requests();
+    ASSERT_FALSE(seen.empty());
+    EXPECT_EQ(AcceptOf(seen[0]), c.accept);
+  }
+}
+
+// Prometheus 3.x textparse.New / extractMediaType: without
+// fallback_scrape_protocol a blank or unknown Content-Type fails the scrape;
+// with it, the fallback's parser is used. Under "2" the text parser is used.
+TEST(ScrapeLoopRuntime, ContentTypeStrictUnderThreeOnly) {
+  struct Case {
+    const char* name;
+    const char* content_type;
+    const char* extra;
+    config::PrometheusCompat compat;
+    double up;
+    const char* error;
+  } const cases[] = {
+      {"blank, 3", "", "", config::PrometheusCompat::kV3, 0,
+       "non-compliant scrape target sending blank Content-Type and no "
+       "fallback_scrape_protocol specified for target"},
+      {"unknown, 3", "application/json", "", config::PrometheusCompat::kV3, 0,
+       "received unsupported Content-Type \"application/json\" and no "
+       "fallback_scrape_protocol specified for target"},
+      {"unparsable, 3", "text/", "", config::PrometheusCompat::kV3, 0,
+       "cannot parse Content-Type \"text/\" and no fallback_scrape_protocol"},
+      {"blank with fallback, 3", "",
+       "    fallback_scrape_protocol: PrometheusText0.0.4\n",
+       config::PrometheusCompat::kV3, 1, ""},
+      {"unknown with fallback, 3", "application/json",
+       "    fallback_scrape_protocol: PrometheusText1.0.0\n",
+       config::PrometheusCompat::kV3, 1, ""},
+      {"blank, 2", "", "", config::PrometheusCompat::kV2, 1, ""},
+      {"unknown, 2", "application/json", "", config::PrometheusCompat::kV2, 1,
+       ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    FakeEngine e;
+    FakeScraper::Reply reply;
+    reply.body = "ct_probe 1\n";
+    reply.content_type = c.content_type;
+    e.scraper.SetReply(kUrl, reply);
+    PROMSCRAPE_ASSERT_OK(e.Apply(Config(c.extra), c.compat));
+    FirstScrape(e);
+    ASSERT_THAT(e.Find(kUp), SizeIs(1));
+    EXPECT_EQ(e.Find(kUp)[0].value, c.up);
+    EXPECT_EQ(e.Find("ct_probe").size(), c.up == 1 ? 1u : 0u);
+    if (*c.error != '\0') {
+      EXPECT_THAT(e.manager().Pool("j")->ActiveTargets()[0].last_error,
+                  HasSubstr(c.error));
+    }
+  }
 }
 
 }  // namespace

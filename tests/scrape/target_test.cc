@@ -18,8 +18,13 @@ using ::promscrape::testing::StatusIs;
 using ::testing::HasSubstr;
 using model::Labels;
 
-config::ScrapeConfig Config(const std::string& scheme = "https") {
+// Most cases pin Prometheus 2.42's TestPopulateLabels (prometheus_compat
+// "2"); the 3.x differences have tests of their own below.
+config::ScrapeConfig Config(const std::string& scheme = "https",
+                            config::PrometheusCompat compat =
+                                config::PrometheusCompat::kV2) {
   config::ScrapeConfig c;
+  c.compat = compat;
   c.job_name = "job";
   c.scheme = scheme;
   c.metrics_path = "/metrics";
@@ -277,6 +282,7 @@ TEST(TargetsFromGroupTest, LabelKeepOrDropOfAddressFails) {
 TEST(TargetsFromGroupTest, DroppedTargetKeepsDiscoveredLabels) {
   // TestDroppedTargetsList, 2.x flavour: a config with no scheme or path.
   config::ScrapeConfig cfg;
+  cfg.compat = config::PrometheusCompat::kV2;
   cfg.job_name = "dropMe";
   cfg.scheme = "";
   cfg.metrics_path = "";
@@ -293,6 +299,43 @@ TEST(TargetsFromGroupTest, DroppedTargetKeepsDiscoveredLabels) {
   EXPECT_EQ(got.targets[0].discovered_labels().ToString(),
             "{__address__=\"127.0.0.1:9090\", __scrape_interval__=\"0s\", "
             "__scrape_timeout__=\"0s\", job=\"dropMe\"}");
+}
+
+// Prometheus 3.x TestPopulateLabels ("Address label without port" cases,
+// scrape/target_test.go): PopulateLabels no longer adds :80 / :443, and an
+// unknown scheme is no error there.
+TEST(PopulateLabelsTest, NoDefaultPortUnderThree) {
+  struct Case {
+    std::string scheme;
+    std::string address;
+  } const cases[] = {{"http", "1.2.3.4"},
+                     {"https", "1.2.3.4"},
+                     {"http", "[::1]"},
+                     {"ftp", "example.com"}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.scheme + " " + c.address);
+    auto got = PopulateLabels(Labels::Of({{"__address__", c.address}}),
+                              Config(c.scheme, config::PrometheusCompat::kV3));
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->labels.Get("__address__"), c.address);
+    EXPECT_EQ(got->labels.Get("instance"), c.address);
+  }
+  // The same addresses under "2" get the scheme's port, or fail.
+  auto v2 = PopulateLabels(Labels::Of({{"__address__", "1.2.3.4"}}),
+                           Config("https", config::PrometheusCompat::kV2));
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(v2->labels.Get("instance"), "1.2.3.4:443");
+  EXPECT_THAT(PopulateLabels(Labels::Of({{"__address__", "example.com"}}),
+                             Config("ftp", config::PrometheusCompat::kV2)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("invalid scheme: \"ftp\"")));
+}
+
+TEST(TargetTest, UrlWithoutPortUnderThree) {
+  auto got = PopulateLabels(Labels::Of({{"__address__", "example.com"}}),
+                            Config("https", config::PrometheusCompat::kV3));
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(Target(got->labels, {}, {}).Url(), "https://example.com/metrics");
 }
 
 TEST(TargetTest, UrlMergesParamsLikePrometheus) {
@@ -446,7 +489,7 @@ scrape_configs:
   - targets: ['a:1', 'b']
     labels: {env: prod}
   - targets: ['c:3']
-)");
+)", "", config::PrometheusCompat::kV2);
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   auto groups = discovery::StaticTargetGroups(cfg->scrape_configs[0]);
   ASSERT_EQ(groups.size(), 2u);

@@ -41,9 +41,9 @@ FakeEngine::~FakeEngine() {
 }
 
 absl::StatusOr<scrape::Manager::ApplyResult> FakeEngine::Apply(
-    const std::string& yaml) {
+    const std::string& yaml, config::PrometheusCompat compat) {
   absl::StatusOr<config::PrometheusConfig> cfg =
-      config::ParsePrometheusConfig(yaml);
+      config::ParsePrometheusConfig(yaml, "", compat);
   if (!cfg.ok()) return cfg.status();
   absl::StatusOr<scrape::Manager::ApplyResult> result =
       manager_->ApplyConfig(*cfg);

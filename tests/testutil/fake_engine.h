@@ -35,9 +35,12 @@ class FakeEngine {
                       discovery::Manager::Options discovery_options = {});
   ~FakeEngine();
 
-  // Parses prometheus.yml text and applies it to the engine, then to
-  // discovery (which syncs the jobs' static and file targets).
-  absl::StatusOr<scrape::Manager::ApplyResult> Apply(const std::string& yaml);
+  // Parses prometheus.yml text with `compat` (prometheus_compat) and applies
+  // it to the engine, then to discovery (which syncs the jobs' static and
+  // file targets).
+  absl::StatusOr<scrape::Manager::ApplyResult> Apply(
+      const std::string& yaml,
+      config::PrometheusCompat compat = config::kDefaultPrometheusCompat);
 
   // Moves the clock forward by `d`, stopping at every timer and request
   // deadline on the way to run what is due then.

@@ -22,6 +22,70 @@ TEST(AcceptHeaderTest, DefaultProtocolsWithEscaping) {
             "text/plain;version=0.0.4;q=0.3,*/*;q=0.2");
 }
 
+// Prometheus 3.x extractMediaType (model/textparse/interface.go) and its
+// TestNewParser cases: the three known media types pick their parser;
+// anything else fails without a fallback and uses it with one.
+TEST(ChooseFormatStrictTest, KnownMediaTypes) {
+  struct Case {
+    const char* content_type;
+    Format want;
+  } const cases[] = {
+      {"text/plain; version=0.0.4", Format::kPromText},
+      {"text/plain;version=1.0.0;escaping=allow-utf-8", Format::kPromText},
+      {"application/openmetrics-text; version=1.0.0", Format::kOpenMetrics},
+      {"application/vnd.google.protobuf;proto=io.prometheus.client."
+       "MetricFamily;encoding=delimited",
+       Format::kProtobuf},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.content_type);
+    absl::StatusOr<FormatChoice> got =
+        ChooseFormatStrict(c.content_type, std::nullopt);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->format, c.want);
+    EXPECT_EQ(got->warning, "");
+  }
+}
+
+TEST(ChooseFormatStrictTest, UnknownFailsWithoutFallback) {
+  EXPECT_THAT(ChooseFormatStrict("", std::nullopt),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "non-compliant scrape target sending blank "
+                       "Content-Type and no fallback_scrape_protocol "
+                       "specified for target"));
+  EXPECT_THAT(ChooseFormatStrict("application/json", std::nullopt),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "received unsupported Content-Type "
+                       "\"application/json\" and no fallback_scrape_protocol "
+                       "specified for target"));
+  EXPECT_THAT(ChooseFormatStrict("text/", std::nullopt),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "cannot parse Content-Type \"text/\" and no "
+                       "fallback_scrape_protocol for target\n"
+                       "mime: expected token after slash"));
+}
+
+TEST(ChooseFormatStrictTest, FallbackIsUsedWithAWarning) {
+  absl::StatusOr<FormatChoice> blank =
+      ChooseFormatStrict("", ScrapeProtocol::kPrometheusText0_0_4);
+  ASSERT_TRUE(blank.ok());
+  EXPECT_EQ(blank->format, Format::kPromText);
+  EXPECT_EQ(blank->warning,
+            "non-compliant scrape target sending blank Content-Type, using "
+            "fallback_scrape_protocol \"text/plain\"");
+  absl::StatusOr<FormatChoice> unknown = ChooseFormatStrict(
+      "application/json", ScrapeProtocol::kOpenMetricsText1_0_0);
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_EQ(unknown->format, Format::kOpenMetrics);
+  EXPECT_THAT(unknown->warning,
+              HasSubstr("using fallback_scrape_protocol "
+                        "\"application/openmetrics-text\""));
+  absl::StatusOr<FormatChoice> bad =
+      ChooseFormatStrict("text/", ScrapeProtocol::kPrometheusProto);
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->format, Format::kProtobuf);
+}
+
 TEST(AcceptHeaderTest, ProtoFirst) {
   EXPECT_EQ(
       BuildAcceptHeader({ScrapeProtocol::kPrometheusProto,

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testutil/status_matchers.h"
@@ -289,6 +290,83 @@ TEST(OpenMetricsParserTest, Errors) {
     }
     EXPECT_THAT(status,
                 StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.want)));
+  }
+}
+
+std::vector<std::string> ParseUtf8(const std::string& body) {
+  OpenMetricsParser p(body, /*utf8_names=*/true);
+  return ParseAll(p);
+}
+
+// Prometheus 3.x TestOpenMetricsParse_UTF8 (openmetricsparse_test.go),
+// without 3.x' quantile float normalisation and _created handling.
+TEST(OpenMetricsParserTest, QuotedUtf8Names) {
+  const std::string body =
+      "# HELP \"go.gc_duration_seconds\" A summary of the GC invocation "
+      "durations.\n"
+      "# TYPE \"go.gc_duration_seconds\" summary\n"
+      "# UNIT \"go.gc_duration_seconds\" seconds\n"
+      "{\"go.gc_duration_seconds\",quantile=\"0\"} 4.9351e-05\n"
+      "{\"go.gc_duration_seconds\",quantile=\"0.5\",a=\"b\"} 8.3835e-05\n"
+      "{q=\"0.9\",\"http.status\",a=\"b\"} 8.3835e-05\n"
+      "{\"go.gc_duration_seconds_sum\"} 0.004304266\n"
+      "my_metric{\"label.with.dots\"=\"x\"} 7\n"
+      "{\"a \\\"b\\\"\",\"c\\nd\"=\"6\"} 10.0\n"
+      "quotedexemplar_count 1 # {\"id.thing\"=\"histogram-count-test\","
+      "other=\"hello\"} 4\n"
+      "# EOF\n";
+  EXPECT_THAT(
+      ParseUtf8(body),
+      ElementsAre(
+          "HELP go.gc_duration_seconds A summary of the GC invocation "
+          "durations.",
+          "TYPE go.gc_duration_seconds summary",
+          "UNIT go.gc_duration_seconds seconds",
+          "SERIES {__name__=\"go.gc_duration_seconds\",quantile=\"0\"} "
+          "4.9351e-05",
+          "SERIES {__name__=\"go.gc_duration_seconds\",a=\"b\",quantile="
+          "\"0.5\"} 8.3835e-05",
+          "SERIES {__name__=\"http.status\",a=\"b\",q=\"0.9\"} 8.3835e-05",
+          "SERIES {__name__=\"go.gc_duration_seconds_sum\"} 0.004304266",
+          "SERIES {__name__=\"my_metric\",label.with.dots=\"x\"} 7",
+          "SERIES {__name__=\"a \\\"b\\\"\",c\nd=\"6\"} 10",
+          "SERIES {__name__=\"quotedexemplar_count\"} 1 # "
+          "{id.thing=\"histogram-count-test\",other=\"hello\"} 4"));
+}
+
+// TestOpenMetricsParseErrors' quoted-name cases; under 2.x' grammar
+// (utf8_names false) the same lines are 2.42's syntax errors.
+TEST(OpenMetricsParserTest, QuotedNameErrors) {
+  struct Case {
+    std::string body;
+    const char* want3;
+    const char* want2;
+  };
+  const Case cases[] = {
+      {"{a=\"ok\"} 1\n# EOF\n", "metric name not set",
+       "expected a valid start token"},
+      {"a{\"b\",c=\"d\"} 1\n# EOF\n", "metric name already set",
+       "expected label name"},
+      {"{\"a\",\"b\"} 1\n# EOF\n", "metric name already set",
+       "expected a valid start token"},
+      {"m 1 # {\"id\"} 4\n# EOF\n", "expected label name",
+       "expected label name"},
+      {"m{\"a.b\"=\"c\"} 1\n# EOF\n", "", "expected label name"},
+      {"# UNIT \"m.x\" seconds\n# EOF\n", "not a suffix of metric",
+       "expected metric name after UNIT"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.body);
+    std::vector<std::string> v3 = ParseUtf8(c.body);
+    ASSERT_FALSE(v3.empty());
+    if (*c.want3 == '\0') {
+      EXPECT_THAT(absl::StrJoin(v3, "|"), ::testing::Not(HasSubstr("ERROR")));
+    } else {
+      EXPECT_THAT(v3.back(), HasSubstr(c.want3));
+    }
+    std::vector<std::string> v2 = Parse(c.body);
+    ASSERT_FALSE(v2.empty());
+    EXPECT_THAT(v2.back(), HasSubstr(c.want2));
   }
 }
 

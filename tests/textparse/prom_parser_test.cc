@@ -18,6 +18,7 @@ using ::promscrape::textparse::testing::ParseAll;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using namespace std::string_literals;
 
 std::vector<std::string> Parse(const std::string& body) {
@@ -238,6 +239,106 @@ TEST(PromParserTest, NullBytesInsideValuesAreAccepted) {
     std::vector<std::string> got = Parse(body);
     ASSERT_EQ(got.size(), 1u);
     EXPECT_THAT(got[0], HasSubstr("SERIES"));
+  }
+}
+
+std::vector<std::string> ParseUtf8(const std::string& body) {
+  PromParser p(body, /*utf8_names=*/true);
+  return ParseAll(p);
+}
+
+// Prometheus 3.x TestUTF8PromParse (model/textparse/promparse_test.go),
+// without 3.x' quantile/le float normalisation ("0" stays "0").
+TEST(PromParserTest, QuotedUtf8Names) {
+  const std::string body =
+      "# HELP \"go.gc_duration_seconds\" A summary of the GC invocation "
+      "durations.\n"
+      "# \tTYPE \"go.gc_duration_seconds\" summary\n"
+      "{\"go.gc_duration_seconds\",quantile=\"0\"} 4.9351e-05\n"
+      "{\"go.gc_duration_seconds\",quantile=\"0.25\",} 7.4241e-05\n"
+      "{\"go.gc_duration_seconds\",quantile=\"0.5\",a=\"b\"} 8.3835e-05\n"
+      "{\"go.gc_duration_seconds\", quantile=\"0.9\", a=\"b\"} 8.3835e-05\n"
+      "{ \"go.gc_duration_seconds\", quantile= \"1.0\", a= \"b\", } 1\n"
+      "{ \"go.gc_duration_seconds\", quantile = \"1.0\", a = \"b\" } 2\n"
+      "{\"go.gc_duration_seconds_count\"} 99\n"
+      "my_metric{\"label.with.dots\"=\"x\"} 7 1000\n"
+      "{\"my.dotted.metric\",\"http.route\"=\"/a\"} 7\n"
+      "{\"Heiz\xc3\xb6l 10\xe2\x82\xac with \\\"q\\\" {c\\nd}\","
+      "\"strange \\\"name\\\"\"=\"6\"} 10.0\n";
+  EXPECT_THAT(
+      ParseUtf8(body),
+      ElementsAre(
+          "HELP go.gc_duration_seconds A summary of the GC invocation "
+          "durations.",
+          "TYPE go.gc_duration_seconds summary",
+          "SERIES {__name__=\"go.gc_duration_seconds\",quantile=\"0\"} "
+          "4.9351e-05",
+          "SERIES {__name__=\"go.gc_duration_seconds\",quantile=\"0.25\"} "
+          "7.4241e-05",
+          "SERIES {__name__=\"go.gc_duration_seconds\",a=\"b\",quantile="
+          "\"0.5\"} 8.3835e-05",
+          "SERIES {__name__=\"go.gc_duration_seconds\",a=\"b\",quantile="
+          "\"0.9\"} 8.3835e-05",
+          "SERIES {__name__=\"go.gc_duration_seconds\",a=\"b\",quantile="
+          "\"1.0\"} 1",
+          "SERIES {__name__=\"go.gc_duration_seconds\",a=\"b\",quantile="
+          "\"1.0\"} 2",
+          "SERIES {__name__=\"go.gc_duration_seconds_count\"} 99",
+          "SERIES {__name__=\"my_metric\",label.with.dots=\"x\"} 7 @1000",
+          "SERIES {__name__=\"my.dotted.metric\",http.route=\"/a\"} 7",
+          "SERIES {__name__=\"Heiz\xc3\xb6l 10\xe2\x82\xac with \\\"q\\\" "
+          "{c\\nd}\",strange \"name\"=\"6\"} 10"));
+}
+
+TEST(PromParserTest, QuotedNameSeriesBytesAndMetricName) {
+  PromParser p("{\"a.b\",\"c.d\"=\"e\"} 1\nx{\"y\\\"z\"=\"1\"} 2\n",
+               /*utf8_names=*/true);
+  ASSERT_EQ(p.Next().value_or(Entry::kEof), Entry::kSeries);
+  EXPECT_EQ(p.Series(), "{\"a.b\",\"c.d\"=\"e\"}");
+  EXPECT_EQ(p.MetricName(), "a.b");
+  ASSERT_EQ(p.Next().value_or(Entry::kEof), Entry::kSeries);
+  EXPECT_EQ(p.Series(), "x{\"y\\\"z\"=\"1\"}");
+  std::vector<Label> labels;
+  p.Labels(&labels);
+  ASSERT_EQ(labels.size(), 2u);
+  EXPECT_EQ(labels[1].name, "y\"z");  // Unescaped as label values are.
+}
+
+// Prometheus 3.x TestPromParseErrors cases for quoted names; under 2.x'
+// grammar (utf8_names false) the same lines are the 2.42 syntax errors.
+TEST(PromParserTest, QuotedNameErrors) {
+  struct Case {
+    std::string body;
+    const char* want3;
+    const char* want2;
+  };
+  const Case cases[] = {
+      {"{a=\"ok\"} 1",
+       "line 1: metric name not set while parsing: \"{a=\\\"ok\\\"} 1\"",
+       "expected a valid start token"},
+      {"{\"a\", \"b = \"c\"}", "expected equal", "expected a valid start token"},
+      {"{\"a\",b\\nc=\"d\"} 1", "expected equal",
+       "expected a valid start token"},
+      {"a{\"b\",c=\"d\"} 1", "metric name already set",
+       "expected label name"},
+      {"{\"a\",\"b\"} 1", "metric name already set",
+       "expected a valid start token"},
+      {"{\"a} 1", "unterminated quoted name", "expected a valid start token"},
+      {"m{\"a.b\"=\"c\"} 1", "", "expected label name"},
+      {"# HELP \"a.b\" text", "", "expected metric name after HELP"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.body);
+    std::vector<std::string> v3 = ParseUtf8(c.body);
+    ASSERT_FALSE(v3.empty());
+    if (*c.want3 == '\0') {
+      EXPECT_THAT(v3.back(), Not(HasSubstr("ERROR")));
+    } else {
+      EXPECT_THAT(v3.back(), HasSubstr(c.want3));
+    }
+    std::vector<std::string> v2 = Parse(c.body);
+    ASSERT_FALSE(v2.empty());
+    EXPECT_THAT(v2.back(), HasSubstr(c.want2));
   }
 }
 

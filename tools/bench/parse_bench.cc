@@ -1,6 +1,11 @@
 // Exposition parser throughput: one RESULT line per parser, mode and file.
 //
-//   bazel run -c opt //tools/bench:parse_bench -- [--min_time=SECONDS] FILE...
+//   bazel run -c opt //tools/bench:parse_bench -- [--min_time=SECONDS]
+//       [--utf8_names] FILE...
+//
+// --utf8_names builds the text parsers with Prometheus 3.x' quoted-name
+// grammar (ParserOptions::utf8_names, what prometheus_compat "3" scrapes
+// with), to check that the unquoted common case costs the same.
 //
 // With no FILE it measures built-in generated payloads (text, OpenMetrics,
 // protobuf) and every file in ../shared/testdata next to the workspace, if
@@ -116,6 +121,9 @@ void Report(const char* parser, const char* mode, const std::string& file,
       m.seconds_per_pass * 1e9 / (m.samples > 0 ? m.samples : 1));
 }
 
+// Parser options of every run (--utf8_names).
+textparse::ParserOptions g_options;
+
 void BenchFile(const std::string& name, const std::string& body, Format format,
                double min_time) {
   std::vector<Format> formats = {format};
@@ -124,7 +132,7 @@ void BenchFile(const std::string& name, const std::string& body, Format format,
   std::vector<LabelView> buf;
   double labels_mb_per_s = 0;
   for (Format f : formats) {
-    auto parser = textparse::NewParser(f, body);
+    auto parser = textparse::NewParser(f, body, g_options);
     for (bool labels : {false, true}) {
       Measurement m = Measure(min_time, [&] {
         return ParseOnce(*parser, body, labels, &buf, &sink);
@@ -185,6 +193,8 @@ int Main(int argc, char** argv) {
     std::string a = argv[i];
     if (a.rfind("--min_time=", 0) == 0) {
       min_time = std::atof(a.c_str() + 11);
+    } else if (a == "--utf8_names") {
+      g_options.utf8_names = true;
     } else {
       files.push_back(a);
     }

@@ -240,6 +240,8 @@ int Run(int argc, char** argv) {
                      f.plugin, "\n    config:\n      control_listen: 127.0.0.1:",
                      PickUnusedPort(), "\n      scrape_config_file: ", ours_yml,
                      "\n      reload_interval: 1s"
+                     // Compared with Prometheus 2.42's agent: same semantics.
+                     "\n      prometheus_compat: \"2\""
                      "\n      self_metrics:\n        enabled: false"
                      "\n      remote_write:\n        capacity: 10000000"
                      "\n        max_samples_per_send: 10000\n"));

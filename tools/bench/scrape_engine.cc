@@ -89,7 +89,10 @@ int Run(int argc, char** argv) {
     return Fail("usage: scrape_engine --config prometheus.yml [--workers N]");
   }
   absl::StatusOr<config::PrometheusConfig> config =
-      config::LoadPrometheusConfigFile(config_path);
+      // scrape_bench compares with Prometheus 2.42's agent: same semantics
+      // (the plugin config's prometheus_compat "2").
+      config::LoadPrometheusConfigFile(config_path,
+                                       config::PrometheusCompat::kV2);
   if (!config.ok()) return Fail(std::string(config.status().message()));
 
   // Block the stop signals before any thread starts, so they reach only

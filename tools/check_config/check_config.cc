@@ -1,7 +1,11 @@
 // promscrape_check: validates prometheus.yml files the way
 // `promtool check config` does, with promscrape's config loader.
 //
-//   promscrape_check config FILE...
+//   promscrape_check [--prometheus-compat=2|3] config FILE...
+//
+// --prometheus-compat picks the semantics as the plugin config's
+// prometheus_compat does ("3" by default; "2" gives Prometheus 2.42
+// promtool's verdicts).
 //
 // Prints `SUCCESS` or the errors per file (the first after `FAILED:`, any
 // further ones aligned below it); exits 1 if any file failed and 2 on bad
@@ -9,19 +13,39 @@
 
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "plugin/checker/config_checker.h"
+#include "plugin/config/compat.h"
 
 int main(int argc, char** argv) {
-  if (argc < 3 || std::string(argv[1]) != "config") {
-    std::fprintf(stderr, "usage: %s config FILE...\n", argv[0]);
+  promscrape::config::PrometheusCompat compat =
+      promscrape::config::kDefaultPrometheusCompat;
+  int first = 1;
+  constexpr std::string_view kCompatFlag = "--prometheus-compat=";
+  if (argc > 1 && std::string_view(argv[1]).starts_with(kCompatFlag)) {
+    const std::string value =
+        std::string(std::string_view(argv[1]).substr(kCompatFlag.size()));
+    auto parsed = promscrape::config::ParsePrometheusCompat(value);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "--prometheus-compat: %s\n",
+                   std::string(parsed.status().message()).c_str());
+      return 2;
+    }
+    compat = *parsed;
+    first = 2;
+  }
+  if (argc < first + 2 || std::string(argv[first]) != "config") {
+    std::fprintf(stderr,
+                 "usage: %s [--prometheus-compat=2|3] config FILE...\n",
+                 argv[0]);
     return 2;
   }
   int failed = 0;
-  for (int i = 2; i < argc; ++i) {
+  for (int i = first + 1; i < argc; ++i) {
     const std::string path = argv[i];
     std::printf("Checking %s\n", path.c_str());
-    const auto result = promscrape::checker::CheckConfigFile(path);
+    const auto result = promscrape::checker::CheckConfigFile(path, compat);
     for (const auto& w : result.warnings) {
       std::printf("  WARNING: %s\n", w.c_str());
     }

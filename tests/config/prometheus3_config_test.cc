@@ -1,0 +1,207 @@
+// prometheus.yml under prometheus_compat "3" against "2": the keys and
+// defaults Prometheus 3.x' config package (config/config.go) has and 2.42
+// does not. Each test names the upstream function or test it mirrors.
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "plugin/config/prometheus_config.h"
+#include "tests/testutil/status_matchers.h"
+
+namespace promscrape::config {
+namespace {
+
+using ::promscrape::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+absl::StatusOr<PrometheusConfig> Parse3(const std::string& yaml) {
+  return ParsePrometheusConfig(yaml, "", PrometheusCompat::kV3);
+}
+absl::StatusOr<PrometheusConfig> Parse2(const std::string& yaml) {
+  return ParsePrometheusConfig(yaml, "", PrometheusCompat::kV2);
+}
+
+// config.DefaultScrapeProtocols (3.x) vs 2.x' list.
+TEST(Prometheus3ConfigTest, DefaultProtocolOrderIncludesText100) {
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(PrometheusConfig v3,
+                                  Parse3("scrape_configs: [{job_name: a}]"));
+  EXPECT_THAT(v3.scrape_configs[0].scrape_protocols,
+              ElementsAre("OpenMetricsText1.0.0", "OpenMetricsText0.0.1",
+                          "PrometheusText1.0.0", "PrometheusText0.0.4"));
+  EXPECT_EQ(v3.scrape_configs[0].compat, PrometheusCompat::kV3);
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(PrometheusConfig v2,
+                                  Parse2("scrape_configs: [{job_name: a}]"));
+  EXPECT_THAT(v2.scrape_configs[0].scrape_protocols,
+              ElementsAre("OpenMetricsText1.0.0", "OpenMetricsText0.0.1",
+                          "PrometheusText0.0.4"));
+  EXPECT_EQ(v2.scrape_configs[0].compat, PrometheusCompat::kV2);
+}
+
+// ScrapeProtocol.Validate: PrometheusText1.0.0 is a 3.x protocol.
+TEST(Prometheus3ConfigTest, PrometheusText100OnlyUnderThree) {
+  const std::string yaml =
+      "scrape_configs: [{job_name: a, scrape_protocols: "
+      "[PrometheusText1.0.0]}]";
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(PrometheusConfig v3, Parse3(yaml));
+  EXPECT_THAT(v3.scrape_configs[0].scrape_protocols,
+              ElementsAre("PrometheusText1.0.0"));
+  EXPECT_THAT(Parse2(yaml),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("unknown scrape protocol PrometheusText1.0.0")));
+  EXPECT_THAT(
+      Parse3("global: {scrape_protocols: [Foo]}"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("unknown scrape protocol Foo, supported: "
+                         "[OpenMetricsText0.0.1 OpenMetricsText1.0.0 "
+                         "PrometheusProto PrometheusText0.0.4 "
+                         "PrometheusText1.0.0]")));
+}
+
+// ScrapeConfig.Validate: fallback_scrape_protocol (3.x only).
+TEST(Prometheus3ConfigTest, FallbackScrapeProtocol) {
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PrometheusConfig v3,
+      Parse3("scrape_configs: [{job_name: a, fallback_scrape_protocol: "
+             "PrometheusText0.0.4}]"));
+  EXPECT_EQ(v3.scrape_configs[0].fallback_scrape_protocol,
+            "PrometheusText0.0.4");
+  EXPECT_THAT(
+      Parse3("scrape_configs: [{job_name: a, fallback_scrape_protocol: "
+             "text}]"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("invalid fallback_scrape_protocol for scrape config "
+                         "with job name \"a\": unknown scrape protocol text")));
+  EXPECT_THAT(Parse2("scrape_configs: [{job_name: a, "
+                     "fallback_scrape_protocol: PrometheusText0.0.4}]"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("fallback_scrape_protocol")));
+}
+
+// TestGetScrapeConfigs / TestValidationScheme* in config_test.go: the job
+// inherits the global scheme; escaping follows validation when blank.
+TEST(Prometheus3ConfigTest, NameValidationDefaultsAndInheritance) {
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(PrometheusConfig d,
+                                  Parse3("scrape_configs: [{job_name: a}]"));
+  EXPECT_EQ(d.global.metric_name_validation_scheme,
+            model::NameValidation::kUtf8);
+  EXPECT_EQ(d.scrape_configs[0].metric_name_validation_scheme,
+            model::NameValidation::kUtf8);
+  EXPECT_EQ(d.scrape_configs[0].metric_name_escaping_scheme, "allow-utf-8");
+
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PrometheusConfig g,
+      Parse3("global: {metric_name_validation_scheme: legacy}\n"
+             "scrape_configs: [{job_name: a}, {job_name: b, "
+             "metric_name_validation_scheme: utf8}]"));
+  EXPECT_EQ(g.scrape_configs[0].metric_name_validation_scheme,
+            model::NameValidation::kLegacy);
+  EXPECT_EQ(g.scrape_configs[0].metric_name_escaping_scheme, "underscores");
+  EXPECT_EQ(g.scrape_configs[1].metric_name_validation_scheme,
+            model::NameValidation::kUtf8);
+  EXPECT_EQ(g.scrape_configs[1].metric_name_escaping_scheme, "allow-utf-8");
+
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PrometheusConfig e,
+      Parse3("scrape_configs: [{job_name: a, metric_name_validation_scheme: "
+             "legacy, metric_name_escaping_scheme: dots}]"));
+  EXPECT_EQ(e.scrape_configs[0].metric_name_escaping_scheme, "dots");
+}
+
+TEST(Prometheus3ConfigTest, NameValidationErrors) {
+  struct Case {
+    const char* name;
+    const char* yaml;
+    const char* error;
+  } const cases[] = {
+      // common's ValidationScheme.Set.
+      {"unknown validation",
+       "scrape_configs: [{job_name: a, metric_name_validation_scheme: x}]",
+       "unrecognized ValidationScheme: \"x\""},
+      {"unknown global validation",
+       "global: {metric_name_validation_scheme: strict}",
+       "unrecognized ValidationScheme: \"strict\""},
+      // ScrapeConfig.Validate.
+      {"allow-utf-8 with legacy",
+       "scrape_configs: [{job_name: a, metric_name_validation_scheme: legacy, "
+       "metric_name_escaping_scheme: allow-utf-8}]",
+       "utf8 metric names requested but validation scheme is not set to UTF8"},
+      {"unknown escaping",
+       "scrape_configs: [{job_name: a, metric_name_escaping_scheme: x}]",
+       "unknown scrape config name escaping method specified"},
+      {"unknown global escaping",
+       "global: {metric_name_escaping_scheme: x}",
+       "unknown global name escaping method specified"},
+      // relabel.Config.Validate with the legacy scheme.
+      {"legacy target_label",
+       "scrape_configs: [{job_name: a, metric_name_validation_scheme: legacy, "
+       "relabel_configs: [{target_label: a.b, replacement: x}]}]",
+       "\"a.b\" is invalid 'target_label' for replace action"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_THAT(Parse3(c.yaml), StatusIs(absl::StatusCode::kInvalidArgument,
+                                         HasSubstr(c.error)));
+  }
+}
+
+// 2.42 has no such keys: promtool refuses them as unknown fields.
+TEST(Prometheus3ConfigTest, TwoRefusesThreeOnlyKeys) {
+  for (const char* yaml :
+       {"global: {metric_name_validation_scheme: utf8}",
+        "global: {metric_name_escaping_scheme: dots}",
+        "scrape_configs: [{job_name: a, metric_name_validation_scheme: utf8}]",
+        "scrape_configs: [{job_name: a, metric_name_escaping_scheme: dots}]"}) {
+    SCOPED_TRACE(yaml);
+    EXPECT_THAT(Parse2(yaml), StatusIs(absl::StatusCode::kInvalidArgument,
+                                       HasSubstr("not found in type")));
+  }
+}
+
+// relabel.Config.Validate(UTF8Validation) and GlobalConfig.UnmarshalYAML:
+// dotted names are valid label names under utf8.
+TEST(Prometheus3ConfigTest, Utf8NamesInRelabelAndExternalLabels) {
+  const std::string yaml = R"yaml(
+global:
+  external_labels: {"cluster.name": eu}
+scrape_configs:
+- job_name: a
+  relabel_configs:
+  - {source_labels: ["__meta_x.y"], target_label: "service.name"}
+  - {action: labelmap, regex: "__meta_(.+)", replacement: "meta.$1"}
+  - {action: hashmod, source_labels: [a], target_label: "shard.id", modulus: 4}
+)yaml";
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(PrometheusConfig v3, Parse3(yaml));
+  EXPECT_EQ(v3.global.external_labels.Get("cluster.name"), "eu");
+  EXPECT_EQ(v3.scrape_configs[0].relabel_rules.size(), 3u);
+  EXPECT_THAT(Parse2(yaml),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("\"cluster.name\" is not a valid label name")));
+}
+
+// targetgroup.Group labels decode as model.LabelSet, whose names 3.x
+// validates as UTF-8 (common's global NameValidationScheme).
+TEST(Prometheus3ConfigTest, Utf8LabelNamesInStaticConfigs) {
+  const std::string yaml =
+      "scrape_configs: [{job_name: a, static_configs: [{targets: ['h:1'], "
+      "labels: {\"k8s.ns\": x}}]}]";
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(PrometheusConfig v3, Parse3(yaml));
+  EXPECT_EQ(v3.scrape_configs[0].static_configs[0].labels.Get("k8s.ns"), "x");
+  EXPECT_THAT(Parse2(yaml),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("\"k8s.ns\" is not a valid label name")));
+}
+
+// The rendering of a 3.x config loads again under 3.x with equal jobs.
+TEST(Prometheus3ConfigTest, ToYamlRoundTrips) {
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PrometheusConfig cfg,
+      Parse3("scrape_configs: [{job_name: a, metric_name_validation_scheme: "
+             "legacy, fallback_scrape_protocol: PrometheusText0.0.4}]"));
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(PrometheusConfig again,
+                                  Parse3(ToYaml(cfg)));
+  EXPECT_EQ(again.scrape_configs[0], cfg.scrape_configs[0]);
+}
+
+}  // namespace
+}  // namespace promscrape::config

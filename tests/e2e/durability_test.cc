@@ -30,10 +30,16 @@
 #include "gtest/gtest.h"
 #include "tests/e2e/stored_series.h"
 #include "tests/testutil/subprocess.h"
+#include "tests/testutil/test_files.h"
 #include "tests/testutil/test_http_server.h"
 
 namespace promscrape {
 namespace {
+
+using ::promscrape::testing::TmpDir;
+using ::promscrape::testing::WriteTmpFile;
+using ::promscrape::testing::PluginPath;
+using ::promscrape::testing::NowMs;
 
 using ::promscrape::testing::LabelSet;
 using ::promscrape::testing::SeriesMap;
@@ -53,23 +59,6 @@ constexpr int kTargets = 20;
 constexpr int kSeries = 500;
 #endif
 constexpr int64_t kIntervalMs = 1000;
-
-std::string TmpDir() { return std::getenv("TEST_TMPDIR"); }
-
-std::string WriteFile(const std::string& name, const std::string& text) {
-  std::string path = TmpDir() + "/" + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
-std::string PluginPath() {
-  char* cwd = getcwd(nullptr, 0);
-  std::string path = absl::StrCat(cwd, "/plugin/libpromscrape.so");
-  free(cwd);
-  return path;
-}
-
-int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
 std::unique_ptr<Subprocess> Start(const std::string& config) {
   auto p = Subprocess::Start({kHost, "--config", config});
@@ -102,7 +91,7 @@ TEST(DurabilityTest, OutageAndScraperCrashLoseNothingScraped) {
                     (*farm)->Url("", i).substr(strlen("http://127.0.0.1:")),
                     "'");
   }
-  const std::string scrape_config = WriteFile(
+  const std::string scrape_config = WriteTmpFile(
       "prometheus.yml",
       absl::StrCat("scrape_configs:\n"
                    "  - job_name: farm\n"
@@ -113,10 +102,10 @@ TEST(DurabilityTest, OutageAndScraperCrashLoseNothingScraped) {
 
   const int receiver_port = testing::PickUnusedPort();
   const std::string received = TmpDir() + "/received.jsonl";
-  const std::string receiver_config = WriteFile(
+  const std::string receiver_config = WriteTmpFile(
       "receiver.yaml", absl::StrCat("listen: 127.0.0.1:", receiver_port,
                                     "\nstorage: {file: ", received, "}\n"));
-  const std::string scraper_config = WriteFile(
+  const std::string scraper_config = WriteTmpFile(
       "scraper.yaml",
       absl::StrCat("listen: 127.0.0.1:0\n"
                    "storage: {file: ",

@@ -58,31 +58,20 @@
 #include "tests/e2e/stored_series.h"
 #include "tests/testutil/http_get.h"
 #include "tests/testutil/subprocess.h"
+#include "tests/testutil/test_files.h"
 #include "tests/testutil/test_http_server.h"
 
 namespace promscrape::testing {
 namespace {
 
+using ::promscrape::testing::TmpDir;
+using ::promscrape::testing::WriteTmpFile;
+using ::promscrape::testing::PluginPath;
+using ::promscrape::testing::NowMs;
+
 constexpr char kPrometheus[] = "/usr/bin/prometheus";
 constexpr char kHost[] = "tools/host/scrape_host";
 constexpr absl::Duration kPhaseTimeout = absl::Seconds(45);
-
-std::string TmpDir() { return std::getenv("TEST_TMPDIR"); }
-
-std::string WriteFile(const std::string& name, const std::string& text) {
-  std::string path = TmpDir() + "/" + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
-std::string PluginPath() {
-  char* cwd = getcwd(nullptr, 0);
-  std::string path = absl::StrCat(cwd, "/plugin/libpromscrape.so");
-  free(cwd);
-  return path;
-}
-
-int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
 // Calls `done` every 200 ms until it returns true or `timeout` passes.
 bool PollUntil(absl::Duration timeout, const std::function<bool()>& done) {
@@ -440,12 +429,12 @@ TEST(PrometheusCompareTest, PluginStoresWhatPrometheusStores) {
   // Privileged and never listened on: connection refused, no port race.
   const int down_port = 1;
 
-  const std::string prometheus_yml = WriteFile(
+  const std::string prometheus_yml = WriteTmpFile(
       "prometheus.yml",
       PrometheusYaml(app->port(), conflict->port(), stopper->port(),
                      vanish->port(), error500->port(), down_port));
   const std::string samples_path = TmpDir() + "/plugin_samples.jsonl";
-  const std::string host_yaml = WriteFile(
+  const std::string host_yaml = WriteTmpFile(
       "host.yaml",
       absl::StrCat("listen: 127.0.0.1:0\nstorage:\n  file: ", samples_path,
                    "\nplugins:\n  - path: ", PluginPath(),

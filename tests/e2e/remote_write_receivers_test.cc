@@ -32,10 +32,15 @@
 #include "tests/e2e/stored_series.h"
 #include "tests/testutil/http_get.h"
 #include "tests/testutil/subprocess.h"
+#include "tests/testutil/test_files.h"
 #include "tests/testutil/test_http_server.h"
 
 namespace promscrape::testing {
 namespace {
+
+using ::promscrape::testing::TmpDir;
+using ::promscrape::testing::WriteTmpFile;
+using ::promscrape::testing::PluginPath;
 
 constexpr char kPrometheus[] = "/usr/bin/prometheus";
 constexpr char kVictoriaMetrics[] = "/usr/bin/victoria-metrics";
@@ -44,21 +49,6 @@ constexpr char kHost[] = "tools/host/scrape_host";
 // e2e_vanishing, and before the test stops the hosts.
 constexpr int kVanishAfterHits = 8;
 constexpr int kStopAfterHits = 16;
-
-std::string TmpDir() { return std::getenv("TEST_TMPDIR"); }
-
-std::string WriteFile(const std::string& name, const std::string& text) {
-  std::string path = TmpDir() + "/" + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
-std::string PluginPath() {
-  char* cwd = getcwd(nullptr, 0);
-  std::string path = absl::StrCat(cwd, "/plugin/libpromscrape.so");
-  free(cwd);
-  return path;
-}
 
 bool PollUntil(absl::Duration timeout, const std::function<bool()>& done) {
   const absl::Time deadline = absl::Now() + timeout;
@@ -107,7 +97,7 @@ std::string Payload(int hit) {
 // scrape_host with the plugin, forwarding to `receiver_url`.
 std::string HostYaml(const std::string& name, int target_port,
                      const std::string& receiver_url) {
-  const std::string prometheus_yml = WriteFile(
+  const std::string prometheus_yml = WriteTmpFile(
       name + "-prometheus.yml",
       absl::StrCat("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n"
                    "  external_labels:\n    replica: ",
@@ -115,7 +105,7 @@ std::string HostYaml(const std::string& name, int target_port,
                    "\nscrape_configs:\n  - job_name: e2e\n    static_configs:\n"
                    "      - targets: [\"127.0.0.1:",
                    target_port, "\"]\n"));
-  return WriteFile(
+  return WriteTmpFile(
       name + "-host.yaml",
       absl::StrCat("listen: 127.0.0.1:0\nstorage:\n  file: ", TmpDir(), "/",
                    name, "-samples.jsonl\n  remote_write_url: ", receiver_url,
@@ -215,7 +205,7 @@ TEST(RemoteWriteReceiversTest, ReceiversStoreExactlyWhatTheHostStored) {
   const int prom_port = PickUnusedPort();
   const std::string prom_base = absl::StrCat("http://127.0.0.1:", prom_port);
   auto prometheus = Subprocess::Start(
-      {kPrometheus, "--config.file=" + WriteFile("empty.yml", "global: {}\n"),
+      {kPrometheus, "--config.file=" + WriteTmpFile("empty.yml", "global: {}\n"),
        "--web.enable-remote-write-receiver",
        "--storage.tsdb.path=" + TmpDir() + "/prometheus-data",
        absl::StrCat("--web.listen-address=127.0.0.1:", prom_port),

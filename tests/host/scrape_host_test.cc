@@ -24,9 +24,15 @@
 #include "tests/testutil/reflection_client.h"
 #include "tests/testutil/test_http_server.h"
 #include "tests/testutil/subprocess.h"
+#include "tests/testutil/test_files.h"
 
 namespace promscrape {
 namespace {
+
+using ::promscrape::testing::TmpDir;
+using ::promscrape::testing::WriteTmpFile;
+using ::promscrape::testing::ReadWholeFile;
+using ::promscrape::testing::PluginPath;
 
 using ::promscrape::testing::ReflectionClient;
 using ::promscrape::testing::Subprocess;
@@ -34,28 +40,6 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 
 constexpr char kHost[] = "tools/host/scrape_host";
-
-std::string TmpDir() { return std::getenv("TEST_TMPDIR"); }
-
-std::string WriteFile(const std::string& name, const std::string& text) {
-  std::string path = TmpDir() + "/" + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string PluginPath() {
-  char* cwd = getcwd(nullptr, 0);
-  std::string path = absl::StrCat(cwd, "/plugin/libpromscrape.so");
-  free(cwd);
-  return path;
-}
 
 std::unique_ptr<Subprocess> StartHost(const std::string& config_path) {
   auto host = Subprocess::Start({kHost, "--config", config_path});
@@ -88,12 +72,12 @@ TEST(ScrapeHostTest, UsageAndConfigErrorsExitNonZeroNamingTheProblem) {
                 HasSubstr("cannot read config file \"/nonexistent/host.yaml\""));
   }
   {
-    auto host = StartHost(WriteFile("typo.yaml", "storage: {flie: x}\n"));
+    auto host = StartHost(WriteTmpFile("typo.yaml", "storage: {flie: x}\n"));
     EXPECT_EQ(host->Wait(absl::Seconds(30)), 1);
     EXPECT_THAT(host->output(), HasSubstr("unknown key \"flie\""));
   }
   {
-    auto host = StartHost(WriteFile(
+    auto host = StartHost(WriteTmpFile(
         "badplugin.yaml",
         absl::StrCat("listen: 127.0.0.1:0\nstorage: {file: ", TmpDir(),
                      "/bad.jsonl}\nplugins:\n  - path: ", PluginPath(),
@@ -103,7 +87,7 @@ TEST(ScrapeHostTest, UsageAndConfigErrorsExitNonZeroNamingTheProblem) {
     EXPECT_THAT(host->output(), HasSubstr("unknown key \"capasity\""));
   }
   {
-    auto host = StartHost(WriteFile(
+    auto host = StartHost(WriteTmpFile(
         "missing.yaml",
         absl::StrCat("listen: 127.0.0.1:0\nstorage: {file: ", TmpDir(),
                      "/m.jsonl}\nplugins: [{path: /nonexistent/lib.so}]\n")));
@@ -113,12 +97,12 @@ TEST(ScrapeHostTest, UsageAndConfigErrorsExitNonZeroNamingTheProblem) {
 }
 
 TEST(ScrapeHostTest, CheckConfigActsLikePromtool) {
-  const std::string good = WriteFile("good.yml", R"(
+  const std::string good = WriteTmpFile("good.yml", R"(
 scrape_configs:
   - job_name: node
     static_configs: [{targets: ["localhost:9100"]}]
 )");
-  const std::string bad = WriteFile("bad.yml", R"(
+  const std::string bad = WriteTmpFile("bad.yml", R"(
 scrape_configs:
   - job_name: node
     scrape_interval: 10s
@@ -143,7 +127,7 @@ scrape_configs:
 }
 
 TEST(ScrapeHostTest, CheckConfigLoadsThePluginNamedByPluginFlag) {
-  const std::string two_errors = WriteFile("two_errors.yml", R"(
+  const std::string two_errors = WriteTmpFile("two_errors.yml", R"(
 scrape_configs:
   - job_name: a
     authorization: {credentials_file: /nonexistent/a}
@@ -178,7 +162,7 @@ scrape_configs:
 
 TEST(ScrapeHostTest, PlainSinkStoresThenAcksEachRequest) {
   const std::string storage = TmpDir() + "/sink.jsonl";
-  auto host = StartHost(WriteFile(
+  auto host = StartHost(WriteTmpFile(
       "sink.yaml",
       absl::StrCat("listen: 127.0.0.1:0\nstorage: {file: ", storage, "}\n")));
   std::string address =
@@ -208,7 +192,7 @@ TEST(ScrapeHostTest, PlainSinkStoresThenAcksEachRequest) {
     EXPECT_EQ(ack.sequence(), seq);
     EXPECT_EQ(ack.error(), "");
     // Acked means stored: the line is in the file already.
-    EXPECT_THAT(ReadFile(storage),
+    EXPECT_THAT(ReadWholeFile(storage),
                 HasSubstr(absl::StrCat(R"("t":)", 1000 * seq, R"(,"v":)",
                                        seq * 1.5)));
   }
@@ -219,7 +203,7 @@ TEST(ScrapeHostTest, PlainSinkStoresThenAcksEachRequest) {
   EXPECT_EQ(host->Wait(absl::Seconds(30)), 0);
   EXPECT_THAT(host->output(), HasSubstr("3 samples stored"));
   std::vector<std::string> lines =
-      absl::StrSplit(ReadFile(storage), '\n', absl::SkipEmpty());
+      absl::StrSplit(ReadWholeFile(storage), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0],
             R"({"labels":{"__name__":"requests_total","job":"api"},"t":7000,"v":10.5})");
@@ -254,7 +238,7 @@ TEST(ScrapeHostTest, ForwardsToRemoteWriteUrlBeforeAcking) {
       });
   ASSERT_TRUE(receiver.ok());
   const std::string storage = TmpDir() + "/forward.jsonl";
-  auto host = StartHost(WriteFile(
+  auto host = StartHost(WriteTmpFile(
       "forward.yaml",
       absl::StrCat("listen: 127.0.0.1:0\nstorage:\n  file: ", storage,
                    "\n  remote_write_url: ",
@@ -319,7 +303,7 @@ TEST(ScrapeHostTest, ForwardsToRemoteWriteUrlBeforeAcking) {
 
 TEST(ScrapeHostTest, HostLoadsPluginAndStoresItsSamplesUntilSigterm) {
   const std::string storage = TmpDir() + "/plugin.jsonl";
-  auto host = StartHost(WriteFile(
+  auto host = StartHost(WriteTmpFile(
       "plugin.yaml",
       absl::StrCat("listen: 127.0.0.1:0\n"
                    "storage: {file: ",
@@ -350,11 +334,11 @@ TEST(ScrapeHostTest, HostLoadsPluginAndStoresItsSamplesUntilSigterm) {
 
   // The self-metrics scrape reaches storage.file through the host.
   absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (ReadFile(storage).find(R"("__name__":"up")") == std::string::npos &&
+  while (ReadWholeFile(storage).find(R"("__name__":"up")") == std::string::npos &&
          absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(50));
   }
-  EXPECT_THAT(ReadFile(storage),
+  EXPECT_THAT(ReadWholeFile(storage),
               HasSubstr(absl::StrCat(R"({"labels":{"__name__":"up","instance":")",
                                      control, R"(","job":"promscrape"},"t":)")));
 

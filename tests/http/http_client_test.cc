@@ -34,6 +34,7 @@ namespace promscrape::http {
 namespace {
 
 using ::promscrape::http::testing::Fetch;
+using ::promscrape::http::testing::StartServer;
 using ::promscrape::testing::IsOk;
 using ::promscrape::testing::StatusIs;
 using ::promscrape::testing::TestHttpRequest;
@@ -72,12 +73,6 @@ int ThreadCount() {
   }
   closedir(dir);
   return count;
-}
-
-std::unique_ptr<TestHttpServer> StartServer(TestHttpServer::Handler handler) {
-  auto server = TestHttpServer::Start(std::move(handler));
-  EXPECT_TRUE(server.ok()) << server.status();
-  return std::move(server).value();
 }
 
 std::unique_ptr<HttpClient> NewClientWith(HttpClientOptions options) {

@@ -10,6 +10,7 @@
 #include "plugin/common/mutex.h"
 #include "plugin/http/http_client.h"
 #include "plugin/http/request.h"
+#include "tests/testutil/test_http_server.h"
 
 namespace promscrape::http::testing {
 
@@ -30,6 +31,15 @@ inline Response Fetch(HttpClient& client, Request request,
       << "no response within " << wait;
   if (!state->done.HasBeenNotified()) return Response{};
   return std::move(state->response);
+}
+
+// Starts a loopback test server with `handler`; fails the test (and returns
+// null) when it cannot.
+inline std::unique_ptr<::promscrape::testing::TestHttpServer> StartServer(
+    ::promscrape::testing::TestHttpServer::Handler handler) {
+  auto server = ::promscrape::testing::TestHttpServer::Start(std::move(handler));
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? std::move(server).value() : nullptr;
 }
 
 }  // namespace promscrape::http::testing

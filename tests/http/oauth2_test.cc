@@ -27,6 +27,7 @@ namespace promscrape::http {
 namespace {
 
 using ::promscrape::http::testing::Fetch;
+using ::promscrape::http::testing::StartServer;
 using ::promscrape::testing::FakeClock;
 using ::promscrape::testing::StatusIs;
 using ::promscrape::testing::TestHttpRequest;
@@ -36,12 +37,6 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 constexpr char kMetrics[] = "metric_a 1\n";
-
-std::unique_ptr<TestHttpServer> StartServer(TestHttpServer::Handler handler) {
-  auto server = TestHttpServer::Start(std::move(handler));
-  EXPECT_TRUE(server.ok()) << server.status();
-  return std::move(server).value();
-}
 
 // A client-credentials token endpoint: hands out "token-<n>" for the n-th
 // request with `expires_in`, and records what it was sent.

@@ -20,6 +20,7 @@ namespace promscrape::http {
 namespace {
 
 using ::promscrape::http::testing::Fetch;
+using ::promscrape::http::testing::StartServer;
 using ::promscrape::testing::TestHttpRequest;
 using ::promscrape::testing::TestHttpResponse;
 using ::promscrape::testing::TestHttpServer;
@@ -27,12 +28,6 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 constexpr char kMetrics[] = "metric_a 1\n";
-
-std::unique_ptr<TestHttpServer> StartServer(TestHttpServer::Handler handler) {
-  auto server = TestHttpServer::Start(std::move(handler));
-  EXPECT_TRUE(server.ok()) << server.status();
-  return std::move(server).value();
-}
 
 TestHttpResponse Metrics() {
   TestHttpResponse response;

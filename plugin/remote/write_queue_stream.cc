@@ -188,15 +188,21 @@ absl::Status WriteQueue::RunStream(bool* acked) {
         if (in_flight_ > 0) {
           wait = sent_at_.front() + options_.ack_timeout - absl::Now();
         }
-        if (building_samples_ > 0 && in_flight_ == unacked_.size()) {
+        // The building batch's deadline matters only while the window has
+        // room to send it; with a full window an ack wakes us.
+        if (building_samples_ > 0 && in_flight_ == unacked_.size() &&
+            in_flight_ < window) {
           wait = std::min(wait, building_since_ +
                                     options_.batch_send_deadline -
                                     absl::Now());
         }
         if (wait == absl::InfiniteDuration()) {
           cv_.Wait(&mu_);
-        } else if (wait > absl::ZeroDuration()) {
-          cv_.WaitWithTimeout(&mu_, wait);
+        } else {
+          // Never loop without letting go of mu_: the ack reader and every
+          // appender need it to make the progress this loop waits for.
+          cv_.WaitWithTimeout(&mu_,
+                              std::max(wait, absl::Milliseconds(1)));
         }
       }
       if (refill) {

@@ -4,11 +4,13 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "plugin/common/logging.h"
+#include "plugin/common/mutex.h"
 #include "plugin/metrics/registry.h"
 #include "plugin/remote/retryable.h"
 #include "plugin/remote/wire_encoder.h"
@@ -399,6 +401,42 @@ TEST(WriteQueueTest, KeepsAWindowOfRequestsInFlight) {
     }
   }
   EXPECT_EQ(next, 100);
+}
+
+// A full window with a partial batch past its send deadline: the sender has
+// nothing to do until an ack comes, and must wait for it without holding the
+// queue's lock, or neither the acks nor the scrapes' appends get through
+// until the ack timeout (found by the durability test: 30 s of scrapes
+// stalled after an outage).
+TEST(WriteQueueTest, FullWindowWithAnOverdueBatchLetsAcksAndAppendsThrough) {
+  FakeRemoteWrite host;
+  host.HoldAcks(true);
+  metrics::Registry registry;
+  Logger logger = QuietLogger();
+  WriteQueue::Options options = FastOptions(host.address());
+  options.max_in_flight = 2;
+  options.ack_timeout = absl::Seconds(40);
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue, WriteQueue::Create(options, registry, logger));
+  for (int i = 0; i < 20; ++i) AppendSample(*queue, i, i);  // The window.
+  ASSERT_TRUE(host.WaitForSamples(20, absl::Seconds(10)));
+  for (int i = 20; i < 23; ++i) AppendSample(*queue, i, i);  // Overdue.
+  absl::SleepFor(options.batch_send_deadline * 5);
+
+  Notification appended;
+  std::thread appender([&] {
+    AppendSample(*queue, 23, 23);
+    appended.Notify();
+  });
+  EXPECT_TRUE(appended.WaitForNotificationWithTimeout(absl::Seconds(10)))
+      << "an append waited for the sender";
+  host.HoldAcks(false);
+  EXPECT_TRUE(host.WaitForSamples(24, absl::Seconds(10)))
+      << "acks were not taken before the ack timeout";
+  appender.join();
+  PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(10)));
+  EXPECT_EQ(MetricValue(registry, "promscrape_remote_ack_timeouts_total"), 0);
+  EXPECT_EQ(queue->PendingSamples(), 0);
 }
 
 // A host that stops acknowledging (hung storage, half-open connection) is

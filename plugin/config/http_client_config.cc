@@ -1,5 +1,6 @@
 #include "plugin/config/http_client_config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <sstream>
@@ -340,8 +341,106 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& path) {
   return std::string(absl::StripAsciiWhitespace(ss.str()));
 }
 
+namespace {
+
+// Headers Prometheus sets itself or that change the connection
+// (prometheus/common config.reservedHeaders).
+constexpr absl::string_view kReservedHeaders[] = {
+    "Authorization",
+    "Host",
+    "Content-Encoding",
+    "Content-Length",
+    "Content-Type",
+    "User-Agent",
+    "Connection",
+    "Keep-Alive",
+    "Proxy-Authenticate",
+    "Proxy-Authorization",
+    "Www-Authenticate",
+    "Accept-Encoding",
+    "X-Prometheus-Remote-Write-Version",
+    "X-Prometheus-Remote-Read-Version",
+    "X-Prometheus-Scrape-Timeout-Seconds",
+    "X-Amz-Date",
+    "X-Amz-Security-Token",
+    "X-Amz-Content-Sha256",
+};
+
+bool IsHeaderTokenChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+         absl::string_view("!#$%&'*+-.^_`|~").find(c) !=
+             absl::string_view::npos;
+}
+
+absl::Status DecodeHttpHeaders(const YAML::Node& node,
+                               absl::string_view base_dir,
+                               std::map<std::string, HttpHeaderConfig>* out) {
+  if (internal::IsNullNode(node)) return absl::OkStatus();
+  if (!node.IsMap()) {
+    return Err("http_headers must be a map of header names to "
+               "{values, secrets, files}");
+  }
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string raw = it->first.as<std::string>("");
+    if (raw.empty() || !std::all_of(raw.begin(), raw.end(), IsHeaderTokenChar)) {
+      return Err(absl::StrCat("invalid header name ", GoQuote(raw)));
+    }
+    const std::string name = CanonicalHeaderKey(raw);
+    for (absl::string_view reserved : kReservedHeaders) {
+      if (name == reserved) {
+        return Err(absl::StrCat("setting header ", GoQuote(name),
+                                " is not allowed"));
+      }
+    }
+    if (out->contains(name)) {
+      return Err(absl::StrCat("header ", GoQuote(name),
+                              " is defined more than once"));
+    }
+    HttpHeaderConfig header;
+    PROMSCRAPE_ASSIGN_OR_RETURN(
+        MapReader r, MapReader::Create(it->second, "config.Header"));
+    PROMSCRAPE_RETURN_IF_ERROR(
+        Annotate(DecodeStringList(r.Take("values"), &header.values), name));
+    PROMSCRAPE_RETURN_IF_ERROR(
+        Annotate(DecodeStringList(r.Take("secrets"), &header.secrets), name));
+    PROMSCRAPE_RETURN_IF_ERROR(
+        Annotate(DecodeStringList(r.Take("files"), &header.files), name));
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(r.Finish(), name));
+    for (std::string& file : header.files) {
+      file = ResolvePath(base_dir, file);
+      std::ifstream in(file, std::ios::binary);
+      if (!in) {
+        return Err(absl::StrCat("unable to read header ", GoQuote(name),
+                                " from file ", file));
+      }
+    }
+    (*out)[name] = std::move(header);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string CanonicalHeaderKey(absl::string_view name) {
+  std::string out(name);
+  if (!std::all_of(out.begin(), out.end(), IsHeaderTokenChar)) return out;
+  bool upper = true;
+  for (char& c : out) {
+    c = upper ? absl::ascii_toupper(static_cast<unsigned char>(c))
+              : absl::ascii_tolower(static_cast<unsigned char>(c));
+    upper = c == '-';
+  }
+  return out;
+}
+
 absl::Status DecodeHttpClientConfig(MapReader& r, absl::string_view base_dir,
-                                    HttpClientConfig* c) {
+                                    HttpClientConfig* c,
+                                    bool accept_http_headers) {
+  if (accept_http_headers) {
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(
+        DecodeHttpHeaders(r.Take("http_headers"), base_dir, &c->http_headers),
+        "http_headers"));
+  }
   std::string bearer_token, bearer_token_file;
   YAML::Node n = r.Take("basic_auth");
   if (!internal::IsNullNode(n)) {
@@ -428,6 +527,9 @@ std::vector<std::string> HttpClientConfig::ReferencedFiles() const {
   add(tls_config.ca_file);
   add(tls_config.cert_file);
   add(tls_config.key_file);
+  for (const auto& [name, header] : http_headers) {
+    for (const std::string& f : header.files) add(f);
+  }
   return files;
 }
 
@@ -514,6 +616,24 @@ void EmitHttpClientConfig(const HttpClientConfig& c, YAML::Emitter& out) {
   }
   out << YAML::Key << "follow_redirects" << YAML::Value << c.follow_redirects;
   out << YAML::Key << "enable_http2" << YAML::Value << c.enable_http2;
+  if (!c.http_headers.empty()) {
+    out << YAML::Key << "http_headers" << YAML::Value << YAML::BeginMap;
+    for (const auto& [name, h] : c.http_headers) {
+      out << YAML::Key << name << YAML::Value << YAML::BeginMap;
+      if (!h.values.empty()) {
+        out << YAML::Key << "values" << YAML::Value << h.values;
+      }
+      if (!h.secrets.empty()) {
+        out << YAML::Key << "secrets" << YAML::Value
+            << std::vector<std::string>(h.secrets.size(), secret);
+      }
+      if (!h.files.empty()) {
+        out << YAML::Key << "files" << YAML::Value << h.files;
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+  }
 }
 
 }  // namespace promscrape::config

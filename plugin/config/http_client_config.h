@@ -64,6 +64,18 @@ struct OAuth2Config {
   friend bool operator==(const OAuth2Config&, const OAuth2Config&) = default;
 };
 
+// One `http_headers` entry (Prometheus 3.x, prometheus/common's Header):
+// each value is sent, `files` read at every request.
+struct HttpHeaderConfig {
+  std::vector<std::string> values;
+  std::vector<std::string> secrets;
+  // Resolved against the config's directory.
+  std::vector<std::string> files;
+
+  friend bool operator==(const HttpHeaderConfig&,
+                         const HttpHeaderConfig&) = default;
+};
+
 struct HttpClientConfig {
   std::optional<BasicAuth> basic_auth;
   // After validation a legacy `bearer_token`/`bearer_token_file` lives here
@@ -77,6 +89,8 @@ struct HttpClientConfig {
   std::map<std::string, std::vector<std::string>> proxy_connect_header;
   bool follow_redirects = true;
   bool enable_http2 = true;
+  // `http_headers`, by canonical header name (Go's CanonicalHeaderKey).
+  std::map<std::string, HttpHeaderConfig> http_headers;
 
   // The `Authorization` header value for a request ("" when none), reading
   // `credentials_file` now. Errors: kInvalidArgument when the file cannot be
@@ -99,9 +113,16 @@ struct HttpClientConfig {
 // into `out`, resolving relative files against `base_dir`, then validates
 // like `HTTPClientConfig.Validate()`: e.g. `at most one of basic_auth,
 // oauth2, bearer_token & bearer_token_file must be configured`.
+// `http_headers` is read only when `accept_http_headers` (Prometheus 3.x
+// has it, 2.42 refuses it as an unknown field).
 absl::Status DecodeHttpClientConfig(internal::MapReader& reader,
                                     absl::string_view base_dir,
-                                    HttpClientConfig* out);
+                                    HttpClientConfig* out,
+                                    bool accept_http_headers = true);
+
+// Go's http.CanonicalHeaderKey: "x-my-header" -> "X-My-Header"; a name with
+// a character outside HTTP's token set is returned unchanged.
+std::string CanonicalHeaderKey(absl::string_view name);
 
 // Appends the config's keys to an open YAML map, secrets as `<secret>`.
 void EmitHttpClientConfig(const HttpClientConfig& config, YAML::Emitter& out);

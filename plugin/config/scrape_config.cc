@@ -220,7 +220,9 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
       c.metric_name_validation_scheme, &c.metric_relabel_configs,
       &c.metric_relabel_rules));
   PROMSCRAPE_RETURN_IF_ERROR(
-      DecodeHttpClientConfig(r, base_dir, &c.http_client));
+      DecodeHttpClientConfig(r, base_dir, &c.http_client,
+                             /*accept_http_headers=*/c.compat ==
+                                 PrometheusCompat::kV3));
   PROMSCRAPE_RETURN_IF_ERROR(r.Finish());
 
   // ScrapeConfig.UnmarshalYAML checks.

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -163,10 +164,32 @@ absl::Status ForEachRequestHeader(
     PROMSCRAPE_ASSIGN_OR_RETURN(authorization,
                                 AuthorizationHeaderValue(settings));
   }
+  // Files are read before anything is visited: a failure visits nothing.
+  std::vector<std::string> file_values;
+  file_values.reserve(settings.header_files.size());
+  for (const Header& file : settings.header_files) {
+    PROMSCRAPE_ASSIGN_OR_RETURN(
+        std::string value,
+        ReadSecretFile(file.value, absl::StrCat("header ", file.name, " file")));
+    file_values.push_back(std::move(value));
+  }
+  auto configured = [&](absl::string_view name) {
+    auto same = [&](const Header& h) {
+      return absl::EqualsIgnoreCase(h.name, name);
+    };
+    return std::any_of(settings.headers.begin(), settings.headers.end(),
+                       same) ||
+           std::any_of(settings.header_files.begin(),
+                       settings.header_files.end(), same);
+  };
   for (const Header& header : settings.headers) {
     visit(header.name, header.value);
   }
+  for (size_t i = 0; i < settings.header_files.size(); ++i) {
+    visit(settings.header_files[i].name, file_values[i]);
+  }
   for (const Header& header : request_headers) {
+    if (configured(header.name)) continue;
     visit(header.name, header.value);
   }
   if (!authorization.empty()) visit("Authorization", authorization);

@@ -117,10 +117,13 @@ struct ClientSettings {
   bool follow_redirects = true;
   // HTTP/2 is negotiated over TLS only (ALPN), like Go's transport.
   bool enable_http2 = true;
-  // Extra headers sent with every request. NOTE: not reachable from
-  // prometheus.yml: Prometheus 2.42 has no `http_headers`, and the config
-  // loader refuses it.
+  // `http_headers` (Prometheus 3.x): `values` and `secrets`, sent with
+  // every request; a request header of the same name (Accept, say) is
+  // replaced, as Go's headers round tripper replaces it.
   Headers headers;
+  // `http_headers` `files`: (name, path) pairs; each file is read at every
+  // request and its content, trimmed, sent as a value of the header.
+  Headers header_files;
 };
 
 // What `ChooseProxy` returns.
@@ -154,8 +157,9 @@ absl::StatusOr<std::string> AuthorizationHeaderValue(
     const ClientSettings& settings);
 
 // Calls `visit(name, value)` for each header a request sends besides the
-// transport's own (Host), in order: `settings.headers`, then
-// `request_headers`, then `Authorization` when the settings carry
+// transport's own (Host), in order: `settings.headers` and
+// `settings.header_files`, then `request_headers` (but those named by the
+// former), then `Authorization` when the settings carry
 // authentication (`oauth2_authorization`, the token source's header value,
 // when the settings use `oauth2`). Both transports send exactly these.
 // Reads secret files first and fails like `AuthorizationHeaderValue`,

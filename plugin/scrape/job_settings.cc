@@ -110,6 +110,17 @@ absl::StatusOr<http::ClientSettings> ClientSettingsFromConfig(
   }
   s.follow_redirects = c.follow_redirects;
   s.enable_http2 = c.enable_http2;
+  for (const auto& [name, header] : c.http_headers) {
+    for (const std::string& v : header.values) {
+      s.headers.push_back(http::Header{name, v});
+    }
+    for (const std::string& v : header.secrets) {
+      s.headers.push_back(http::Header{name, v});
+    }
+    for (const std::string& path : header.files) {
+      s.header_files.push_back(http::Header{name, path});
+    }
+  }
   return s;
 }
 

@@ -1,10 +1,13 @@
 // prometheus.yml under prometheus_compat "3" against "2": the keys and
 // defaults Prometheus 3.x' config package (config/config.go) has and 2.42
 // does not. Each test names the upstream function or test it mirrors.
+#include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "plugin/config/http_client_config.h"
 #include "plugin/config/prometheus_config.h"
 #include "tests/testutil/status_matchers.h"
 
@@ -156,6 +159,58 @@ TEST(Prometheus3ConfigTest, TwoRefusesThreeOnlyKeys) {
     EXPECT_THAT(Parse2(yaml), StatusIs(absl::StatusCode::kInvalidArgument,
                                        HasSubstr("not found in type")));
   }
+}
+
+// prometheus/common config.Headers (3.x' HTTPClientConfig.HTTPHeaders):
+// names canonicalised, reserved names refused, files must be readable.
+TEST(Prometheus3ConfigTest, HttpHeaders) {
+  const std::string file =
+      std::string(std::getenv("TEST_TMPDIR")) + "/tenant_header";
+  std::ofstream(file) << "t1\n";
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PrometheusConfig c,
+      Parse3("scrape_configs: [{job_name: a, http_headers: {"
+             "x-scope-orgid: {values: [a, b], secrets: [s]}, "
+             "X-Tenant: {files: [" + file + "]}}}]"));
+  ASSERT_EQ(c.scrape_configs.size(), 1u);
+  const auto& headers = c.scrape_configs[0].http_client.http_headers;
+  ASSERT_EQ(headers.size(), 2u);
+  EXPECT_THAT(headers.at("X-Scope-Orgid").values, ElementsAre("a", "b"));
+  EXPECT_THAT(headers.at("X-Scope-Orgid").secrets, ElementsAre("s"));
+  EXPECT_THAT(headers.at("X-Tenant").files, ElementsAre(file));
+  // The secret never comes back out.
+  EXPECT_THAT(ToYaml(c), ::testing::Not(HasSubstr(": s\n")));
+  EXPECT_THAT(ToYaml(c), HasSubstr("<secret>"));
+
+  EXPECT_THAT(
+      Parse3("scrape_configs: [{job_name: a, http_headers: "
+             "{user-agent: {values: [x]}}}]"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("setting header \"User-Agent\" is not allowed")));
+  EXPECT_THAT(
+      Parse3("scrape_configs: [{job_name: a, http_headers: "
+             "{X-A: {files: [/nonexistent/header]}}}]"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("unable to read header \"X-A\" from file")));
+  EXPECT_THAT(Parse3("scrape_configs: [{job_name: a, http_headers: "
+                     "{X-A: {value: [x]}}}]"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not found in type config.Header")));
+  EXPECT_THAT(Parse3("scrape_configs: [{job_name: a, http_headers: "
+                     "{\"bad header\": {values: [x]}}}]"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("invalid header name")));
+  // 2.42 has no http_headers.
+  EXPECT_THAT(Parse2("scrape_configs: [{job_name: a, http_headers: "
+                     "{X-A: {values: [x]}}}]"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not found in type")));
+}
+
+TEST(Prometheus3ConfigTest, CanonicalHeaderKey) {
+  EXPECT_EQ(CanonicalHeaderKey("x-scope-orgID"), "X-Scope-Orgid");
+  EXPECT_EQ(CanonicalHeaderKey("accept"), "Accept");
+  EXPECT_EQ(CanonicalHeaderKey("bad header"), "bad header");
 }
 
 // relabel.Config.Validate(UTF8Validation) and GlobalConfig.UnmarshalYAML:

@@ -295,8 +295,17 @@ TEST(RemoteWriteForwarderTest, UnreadableCredentialFileIsAConfigError) {
 TEST(RemoteWriteForwarderTest, RetryAfterParsing) {
   EXPECT_EQ(ParseRetryAfterSeconds(" 120\r\n"), 120);
   EXPECT_EQ(ParseRetryAfterSeconds("0"), 0);
-  EXPECT_LT(ParseRetryAfterSeconds("Wed, 21 Oct 2015 07:28:00 GMT"), 0);
   EXPECT_LT(ParseRetryAfterSeconds("-3"), 0);
+  EXPECT_LT(ParseRetryAfterSeconds("soon"), 0);
+  EXPECT_LT(ParseRetryAfterSeconds(""), 0);
+  // HTTP-dates, in each of the three forms RFC 9110 allows, from `now`.
+  const absl::Time now = absl::FromUnixSeconds(1445412400);  // 07:26:40 GMT
+  EXPECT_EQ(ParseRetryAfterSeconds("Wed, 21 Oct 2015 07:28:00 GMT", now), 80);
+  EXPECT_EQ(ParseRetryAfterSeconds("Wednesday, 21-Oct-15 07:28:00 GMT", now),
+            80);
+  EXPECT_EQ(ParseRetryAfterSeconds("Wed Oct 21 07:28:00 2015", now), 80);
+  // A date already past: retry at once.
+  EXPECT_EQ(ParseRetryAfterSeconds("Wed, 21 Oct 2015 07:00:00 GMT", now), 0);
 }
 
 }  // namespace

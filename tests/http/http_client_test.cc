@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -494,6 +495,58 @@ TEST_P(HttpClientTest, BearerTokenFileIsReadForEveryRequest) {
   MutexLock lock(&mu);
   EXPECT_THAT(seen, ::testing::ElementsAre("Bearer first-token",
                                            "Bearer second-token"));
+}
+
+// Prometheus 3.x `http_headers` (prometheus/common headersRoundTripper):
+// values, secrets and files are all sent; a file is read at every request;
+// a configured header replaces the request's own of the same name.
+TEST_P(HttpClientTest, HttpHeadersAreSentAndReplaceRequestHeaders) {
+  Mutex mu;
+  std::vector<TestHttpRequest> seen;
+  auto server = StartServer([&](const TestHttpRequest& request) {
+    MutexLock lock(&mu);
+    seen.push_back(request);
+    return Text(kMetrics);
+  });
+  auto client = NewClient();
+  std::string header_file = TempPath("tenant");
+  std::ofstream(header_file) << "tenant-1\n";
+  auto settings = std::make_shared<ClientSettings>();
+  settings->headers = {{"X-Scope", "a"}, {"X-Scope", "b"},
+                       {"Accept", "application/openmetrics-text"}};
+  settings->header_files = {{"X-Tenant", header_file}};
+  Request request = Get(server->Url("/metrics"));
+  request.headers = ScrapeHeaders("text/plain;version=0.0.4", absl::Seconds(1),
+                                  true);
+  request.settings = settings;
+
+  PROMSCRAPE_EXPECT_OK(Fetch(*client, request).status);
+  std::ofstream(header_file, std::ios::trunc) << "tenant-2";
+  PROMSCRAPE_EXPECT_OK(Fetch(*client, request).status);
+
+  MutexLock lock(&mu);
+  ASSERT_EQ(seen.size(), 2u);
+  std::vector<std::string> scopes, accepts;
+  for (const auto& [name, value] : seen[0].headers) {
+    if (absl::EqualsIgnoreCase(name, "X-Scope")) scopes.push_back(value);
+    if (absl::EqualsIgnoreCase(name, "Accept")) accepts.push_back(value);
+  }
+  EXPECT_THAT(scopes, ::testing::ElementsAre("a", "b"));
+  EXPECT_THAT(accepts, ::testing::ElementsAre("application/openmetrics-text"));
+  EXPECT_EQ(seen[0].Header("X-Tenant"), "tenant-1");
+  EXPECT_EQ(seen[1].Header("X-Tenant"), "tenant-2");
+  EXPECT_EQ(seen[0].Header("User-Agent"), "Prometheus/2.42.0");
+}
+
+TEST_P(HttpClientTest, MissingHeaderFileFailsTheScrape) {
+  auto client = NewClient();
+  auto settings = std::make_shared<ClientSettings>();
+  settings->header_files = {{"X-Tenant", TempPath("no-such-header-file")}};
+  Request request = Get("http://127.0.0.1:1/metrics");
+  request.settings = settings;
+  EXPECT_THAT(Fetch(*client, request).status,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("header X-Tenant file")));
 }
 
 TEST_P(HttpClientTest, MissingTokenFileFailsTheScrape) {

@@ -79,11 +79,15 @@ int64_t SampleCount(const v1::WriteRequest& request) {
 
 }  // namespace
 
-double ParseRetryAfterSeconds(absl::string_view value) {
+double ParseRetryAfterSeconds(absl::string_view value, absl::Time now) {
   value = absl::StripAsciiWhitespace(value);
+  if (value.empty()) return -1;
   double seconds = -1;
-  if (!absl::SimpleAtod(value, &seconds) || !(seconds >= 0)) return -1;
-  return seconds;
+  if (absl::SimpleAtod(value, &seconds)) return seconds >= 0 ? seconds : -1;
+  // An HTTP-date; curl parses the three formats HTTP allows.
+  const time_t at = curl_getdate(std::string(value).c_str(), nullptr);
+  if (at == -1) return -1;
+  return std::max(0.0, absl::ToDoubleSeconds(absl::FromTimeT(at) - now));
 }
 
 absl::StatusOr<std::unique_ptr<RemoteWriteForwarder>>

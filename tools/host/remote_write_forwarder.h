@@ -13,6 +13,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "proto/remote/v1/remote.pb.h"
 #include "tools/host/forwarder_options.h"
@@ -103,9 +105,11 @@ class RemoteWriteForwarder {
   std::mt19937_64 rng_ ABSL_GUARDED_BY(mu_);
 };
 
-// The answer's Retry-After in seconds, or a negative value when `value` is
-// not a non-negative number of seconds (HTTP dates are not honoured).
-double ParseRetryAfterSeconds(absl::string_view value);
+// The answer's Retry-After in seconds from `now`: either form of RFC 9110,
+// delay-seconds or an HTTP-date (a date already past means 0). A negative
+// value when `value` is neither.
+double ParseRetryAfterSeconds(absl::string_view value,
+                              absl::Time now = absl::Now());
 
 }  // namespace promscrape::host
 

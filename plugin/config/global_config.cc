@@ -191,6 +191,10 @@ absl::Status DecodeGlobalConfig(const YAML::Node& node,
           GoQuote(escaping)));
     }
     g.metric_name_escaping_scheme = std::move(escaping);
+    PROMSCRAPE_RETURN_IF_ERROR(field(
+        internal::DecodeBool(r.Take("extra_scrape_metrics"),
+                             &g.extra_scrape_metrics),
+        "extra_scrape_metrics"));
   }
   PROMSCRAPE_RETURN_IF_ERROR(r.Finish());
 
@@ -241,6 +245,9 @@ void EmitGlobalConfig(const GlobalConfig& g, YAML::Emitter& out) {
         << std::string(model::NameValidationName(g.metric_name_validation_scheme));
     out << YAML::Key << "metric_name_escaping_scheme" << YAML::Value
         << g.metric_name_escaping_scheme;
+    if (g.extra_scrape_metrics) {
+      out << YAML::Key << "extra_scrape_metrics" << YAML::Value << true;
+    }
   }
   if (g.scrape_protocols) {
     out << YAML::Key << "scrape_protocols" << YAML::Value << YAML::Flow

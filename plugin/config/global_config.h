@@ -88,6 +88,8 @@ struct GlobalConfig {
   model::Labels external_labels;
   std::string query_log_file;
   ScrapeLimits limits;
+  // 3.x `extra_scrape_metrics`: the default of the jobs' own key.
+  bool extra_scrape_metrics = false;
 
   friend bool operator==(const GlobalConfig&, const GlobalConfig&) = default;
 };

@@ -193,6 +193,11 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
                                      &escaping),
               "metric_name_escaping_scheme"));
     if (validation.has_value()) c.metric_name_validation_scheme = *validation;
+    c.extra_scrape_metrics = global.extra_scrape_metrics;
+    PROMSCRAPE_RETURN_IF_ERROR(
+        field(internal::DecodeBool(r.Take("extra_scrape_metrics"),
+                                   &c.extra_scrape_metrics),
+              "extra_scrape_metrics"));
   }
   PROMSCRAPE_RETURN_IF_ERROR(DecodeTargetGroupList(
       r.Take("static_configs"), "static_configs", &c.static_configs,
@@ -346,6 +351,9 @@ void EmitScrapeConfig(const ScrapeConfig& c, YAML::Emitter& out) {
                model::NameValidationName(c.metric_name_validation_scheme));
     out << YAML::Key << "metric_name_escaping_scheme" << YAML::Value
         << c.metric_name_escaping_scheme;
+    // Always: a job's false must survive a global true.
+    out << YAML::Key << "extra_scrape_metrics" << YAML::Value
+        << c.extra_scrape_metrics;
   }
   out << YAML::Key << "metrics_path" << YAML::Value << c.metrics_path;
   out << YAML::Key << "scheme" << YAML::Value << c.scheme;

@@ -59,6 +59,10 @@ struct ScrapeConfig {
   absl::Duration scrape_interval;
   absl::Duration scrape_timeout;
   std::vector<std::string> scrape_protocols;
+  // 3.x `extra_scrape_metrics` (default: the global key): report
+  // scrape_timeout_seconds, scrape_sample_limit and scrape_body_size_bytes
+  // beside the five report series.
+  bool extra_scrape_metrics = false;
   bool scrape_classic_histograms = false;
   std::string metrics_path = "/metrics";
   std::string scheme = "http";

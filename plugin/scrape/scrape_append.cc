@@ -16,9 +16,12 @@ constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
 // Prometheus' maxAheadTime.
 constexpr int64_t kMaxAheadMs = 10 * 60 * 1000;
 
-constexpr std::array<absl::string_view, 5> kReportNames = {
+constexpr std::array<absl::string_view, 8> kReportNames = {
     "up", "scrape_duration_seconds", "scrape_samples_scraped",
-    "scrape_samples_post_metric_relabeling", "scrape_series_added"};
+    "scrape_samples_post_metric_relabeling", "scrape_series_added",
+    // extra_scrape_metrics (Prometheus' reportExtraMetrics).
+    "scrape_timeout_seconds", "scrape_sample_limit", "scrape_body_size_bytes"};
+constexpr size_t kBaseReportSeries = 5;
 
 double StaleNaN() { return std::bit_cast<double>(kStaleNaNBits); }
 
@@ -61,8 +64,11 @@ ScrapeAppend::ScrapeAppend(AppendOptions options)
                options_.metric_relabel_rules),
       cache_(options_.target_labels),
       max_schema_(PickSchema(options_.native_histogram_min_bucket_factor)) {
-  for (size_t i = 0; i < kReportNames.size(); ++i) {
-    report_labels_[i] = model::CompactLabels(
+  const size_t reported = options_.extra_scrape_metrics ? kReportNames.size()
+                                                        : kBaseReportSeries;
+  report_labels_.reserve(reported);
+  for (size_t i = 0; i < reported; ++i) {
+    report_labels_.emplace_back(
         ReportSeriesLabels(kReportNames[i], options_.target_labels));
   }
   parser_options_.scrape_classic_histograms =
@@ -329,10 +335,15 @@ void ScrapeAppend::AppendStaleMarkersOnStop(int64_t timestamp_ms,
 void ScrapeAppend::AppendReport(int64_t timestamp_ms, absl::Duration duration,
                                 const AppendResult& result, bool up,
                                 model::Appender& app) {
-  const double values[5] = {
-      up ? 1.0 : 0.0, absl::ToDoubleSeconds(duration),
-      static_cast<double>(result.total), static_cast<double>(result.added),
-      static_cast<double>(result.series_added)};
+  const double values[kReportNames.size()] = {
+      up ? 1.0 : 0.0,
+      absl::ToDoubleSeconds(duration),
+      static_cast<double>(result.total),
+      static_cast<double>(result.added),
+      static_cast<double>(result.series_added),
+      absl::ToDoubleSeconds(options_.scrape_timeout),
+      static_cast<double>(options_.sample_limit),
+      static_cast<double>(result.body_bytes)};
   for (size_t i = 0; i < report_labels_.size(); ++i) {
     app.Append(report_labels_[i], timestamp_ms, values[i]);
   }

@@ -67,6 +67,11 @@ struct AppendOptions {
   // future are skipped). Null uses the scrape timestamp as now. Must outlive
   // the ScrapeAppend.
   const Clock* clock = nullptr;
+  // 3.x `extra_scrape_metrics`: AppendReport adds scrape_timeout_seconds
+  // (`scrape_timeout`), scrape_sample_limit (`sample_limit`) and
+  // scrape_body_size_bytes (AppendResult::body_bytes).
+  bool extra_scrape_metrics = false;
+  absl::Duration scrape_timeout;
 };
 
 // Counts of one append, for the report series and the target state.
@@ -74,6 +79,10 @@ struct AppendResult {
   int64_t total = 0;        // scrape_samples_scraped
   int64_t added = 0;        // scrape_samples_post_metric_relabeling
   int64_t series_added = 0; // scrape_series_added
+  // scrape_body_size_bytes (with extra_scrape_metrics), set by the caller:
+  // the body's size, 0 when the scrape failed, -1 when it failed for
+  // exceeding body_size_limit (Prometheus' bytesRead).
+  int64_t body_bytes = 0;
   absl::Status error;       // parse error, limit exceeded, invalid labels...
   // Samples skipped without failing the scrape (Prometheus logs and counts
   // them: prometheus_target_scrapes_sample_{duplicate_timestamp,
@@ -143,7 +152,8 @@ class ScrapeAppend {
 
   // Appends the five report series (up, scrape_duration_seconds,
   // scrape_samples_scraped, scrape_samples_post_metric_relabeling,
-  // scrape_series_added) at `timestamp_ms` with the target labels.
+  // scrape_series_added), and the three of `extra_scrape_metrics` when set,
+  // at `timestamp_ms` with the target labels.
   void AppendReport(int64_t timestamp_ms, absl::Duration duration,
                     const AppendResult& result, bool up, model::Appender& app);
 
@@ -171,8 +181,10 @@ class ScrapeAppend {
   SampleLabelMutator mutator_;
   SeriesCache cache_;
   // up, scrape_duration_seconds, scrape_samples_scraped,
-  // scrape_samples_post_metric_relabeling, scrape_series_added.
-  std::array<model::CompactLabels, 5> report_labels_;
+  // scrape_samples_post_metric_relabeling, scrape_series_added; then
+  // scrape_timeout_seconds, scrape_sample_limit, scrape_body_size_bytes
+  // with extra_scrape_metrics.
+  std::vector<model::CompactLabels> report_labels_;
 
   // Per-target append state. (Parsers and miss-path buffers are per
   // thread, shared by all targets: see AppendScratch in the .cc.)

@@ -35,6 +35,13 @@ AppendOptions MakeAppendOptions(const Target& target, const JobSettings& job) {
   o.native_histogram_bucket_limit = c.native_histogram_bucket_limit;
   o.scrape_classic_histograms = c.scrape_classic_histograms;
   o.metric_relabel_rules = &c.metric_relabel_rules;
+  o.extra_scrape_metrics = c.extra_scrape_metrics;
+  o.scrape_timeout = c.scrape_timeout;
+  // The target's own timeout (__scrape_timeout__) is what it is scraped
+  // with, and what Prometheus reports.
+  if (auto it = target.IntervalAndTimeout(); it.ok()) {
+    o.scrape_timeout = it->second;
+  }
   if (c.compat == config::PrometheusCompat::kV3) {
     o.name_validation = c.metric_name_validation_scheme;
     o.utf8_names = true;
@@ -271,6 +278,9 @@ void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
     if (metrics != nullptr) metrics->RecordAppend(stale);
   }
   absl::Status error = scrape_error.ok() ? result.error : scrape_error;
+  result.body_bytes = scrape_error.ok() ? static_cast<int64_t>(body.size())
+                      : response.body_size_limit_exceeded ? -1
+                                                          : 0;
   absl::Duration duration = services_.clock->Now() - start;
   append->AppendReport(ts, duration, result, error.ok(), *app);
   app->Commit().IgnoreError();  // The sink counts what it loses.

@@ -207,6 +207,27 @@ TEST(Prometheus3ConfigTest, HttpHeaders) {
                        HasSubstr("not found in type")));
 }
 
+// GlobalConfig.ExtraScrapeMetrics, inherited by ScrapeConfig.Validate when
+// the job does not set it.
+TEST(Prometheus3ConfigTest, ExtraScrapeMetricsInheritsFromGlobal) {
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PrometheusConfig c,
+      Parse3("global: {extra_scrape_metrics: true}\n"
+             "scrape_configs: [{job_name: a}, "
+             "{job_name: b, extra_scrape_metrics: false}]"));
+  EXPECT_TRUE(c.scrape_configs[0].extra_scrape_metrics);
+  EXPECT_FALSE(c.scrape_configs[1].extra_scrape_metrics);
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PrometheusConfig d, Parse3("scrape_configs: [{job_name: a}]"));
+  EXPECT_FALSE(d.scrape_configs[0].extra_scrape_metrics);
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(PrometheusConfig again, Parse3(ToYaml(c)));
+  EXPECT_EQ(again.scrape_configs[0], c.scrape_configs[0]);
+  EXPECT_EQ(again.scrape_configs[1], c.scrape_configs[1]);
+  EXPECT_THAT(Parse2("global: {extra_scrape_metrics: true}"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not found in type")));
+}
+
 TEST(Prometheus3ConfigTest, CanonicalHeaderKey) {
   EXPECT_EQ(CanonicalHeaderKey("x-scope-orgID"), "X-Scope-Orgid");
   EXPECT_EQ(CanonicalHeaderKey("accept"), "Accept");

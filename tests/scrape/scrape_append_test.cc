@@ -818,6 +818,44 @@ TEST(ScrapeAppendTest, StopWritesStaleMarkersForSeriesAndReport) {
   }
 }
 
+// Prometheus 3.x scrapeLoop.report / reportStale with reportExtraMetrics:
+// three more report series, and their stale markers on stop.
+TEST(ScrapeAppendTest, ExtraScrapeMetricsReportTimeoutLimitAndBodySize) {
+  AppendOptions o;
+  o.target_labels = model::Labels::Of({{"job", "j"}});
+  o.extra_scrape_metrics = true;
+  o.scrape_timeout = absl::Milliseconds(2500);
+  o.sample_limit = 100;
+  Harness h(o);
+  std::unique_ptr<model::Appender> app = h.sink().NewAppender();
+  AppendResult r;
+  r.total = 3;
+  r.added = 3;
+  r.body_bytes = 1234;
+  h.append().AppendReport(kT0, absl::Milliseconds(1500), r, true, *app);
+  ASSERT_THAT(app->Commit(), IsOk());
+  EXPECT_THAT(
+      h.TakeStored(),
+      ElementsAre(
+          S("{__name__=\"up\", job=\"j\"}", kT0, "1"),
+          S("{__name__=\"scrape_duration_seconds\", job=\"j\"}", kT0, "1.5"),
+          S("{__name__=\"scrape_samples_scraped\", job=\"j\"}", kT0, "3"),
+          S("{__name__=\"scrape_samples_post_metric_relabeling\", "
+            "job=\"j\"}",
+            kT0, "3"),
+          S("{__name__=\"scrape_series_added\", job=\"j\"}", kT0, "0"),
+          S("{__name__=\"scrape_timeout_seconds\", job=\"j\"}", kT0, "2.5"),
+          S("{__name__=\"scrape_sample_limit\", job=\"j\"}", kT0, "100"),
+          S("{__name__=\"scrape_body_size_bytes\", job=\"j\"}", kT0,
+            "1234")));
+  app = h.sink().NewAppender();
+  h.append().AppendStaleMarkersOnStop(kT0 + 1000, *app);
+  ASSERT_THAT(app->Commit(), IsOk());
+  std::vector<RecordedSample> stale = h.sink().Samples();
+  EXPECT_EQ(stale.size(), 8u);
+  for (const RecordedSample& x : stale) EXPECT_TRUE(x.is_stale()) << x;
+}
+
 TEST(ScrapeAppendTest, MetadataCache) {
   Harness h({});
   h.Scrape(

@@ -195,6 +195,8 @@ absl::Status Plugin::StartCluster() {
         filter->SetMembers(members);
       },
       registry_, logger_);
+  control_->SetCluster(c.name, c.replication_factor, membership_.get(),
+                       ownership_.get());
   membership_->Start();
   return absl::OkStatus();
 }

@@ -23,6 +23,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/scrape/v1/scrape.grpc.pb.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/stored_series.h"
@@ -245,6 +247,19 @@ class ClusterTest : public ::testing::Test {
     }
   }
 
+  // The member's ScrapeControl stub (address from its log).
+  std::unique_ptr<v1::ScrapeControl::Stub> Control(Member& m) {
+    auto line = m.process->WaitForOutput("control service listening on ",
+                                         absl::Seconds(5));
+    if (!line.has_value()) return nullptr;
+    std::string address = line->substr(strlen("control service listening on "));
+    while (!address.empty() && (address.back() == '\n' || address.back() == '\r')) {
+      address.pop_back();
+    }
+    return v1::ScrapeControl::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  }
+
   void WaitForMembers(Member& m, int n) {
     ASSERT_TRUE(m.process->WaitForOutput(
         absl::StrCat("\"e2e\": ", n, " member(s) in force"), absl::Seconds(20)))
@@ -299,6 +314,40 @@ TEST_F(ClusterTest, ThreeMembersShareTargetsThroughFailureJoinAndEtcdRestart) {
     m3_share += by_member.count("m3");
   }
   EXPECT_GT(m3_share, 0);
+
+  // GetCluster and ListTargets' owners agree with what was scraped.
+  {
+    auto control = Control(members_[0]);
+    ASSERT_NE(control, nullptr);
+    grpc::ClientContext context;
+    v1::GetClusterResponse cluster;
+    ASSERT_TRUE(
+        control->GetCluster(&context, v1::GetClusterRequest(), &cluster).ok());
+    EXPECT_EQ(cluster.name(), "e2e");
+    EXPECT_EQ(cluster.member_id(), "m0");
+    EXPECT_TRUE(cluster.etcd_up());
+    EXPECT_TRUE(cluster.owning());
+    EXPECT_EQ(cluster.total_targets(), kTargets);
+    int64_t sum = 0;
+    std::set<std::string> live;
+    for (const auto& m : cluster.members()) {
+      sum += m.owned_targets();
+      if (m.live()) live.insert(m.id());
+    }
+    EXPECT_EQ(sum, kTargets);
+    EXPECT_EQ(live, (std::set<std::string>{"m0", "m1", "m3"}));
+    grpc::ClientContext list_context;
+    v1::ListTargetsResponse targets;
+    ASSERT_TRUE(control
+                    ->ListTargets(&list_context, v1::ListTargetsRequest(),
+                                  &targets)
+                    .ok());
+    EXPECT_EQ(targets.active_targets_size(), cluster.owned_targets());
+    for (const auto& t : targets.active_targets()) {
+      ASSERT_EQ(t.owners_size(), 1);
+      EXPECT_EQ(t.owners(0), "m0");
+    }
+  }
 
   // etcd goes away for less than the lease TTL: everyone keeps scraping.
   const int64_t etcd_stop_ms = NowMs();

@@ -96,12 +96,31 @@ absl::Status Plugin::StartComponents() {
         scrape->SyncTargets(job, groups);
       };
   if (config_.cluster.enabled) {
+    cluster_scheduler_ = std::make_unique<Scheduler>(clock_);
     ownership_ = std::make_unique<cluster::OwnershipFilter>(
         cluster::OwnershipFilter::Options{
             .replication_factor =
                 static_cast<int>(config_.cluster.replication_factor),
-            .replica_label = config_.cluster.replica_label},
-        std::move(to_engine), registry_);
+            .replica_label = config_.cluster.replica_label,
+            // A moved target is still scraped here for half an interval.
+            // Members learn of a change within a membership poll (250ms) of
+            // each other and share the scrape grid, so every grid point is
+            // scraped by the old or the new owner, and at most one by both.
+            .handover_delay =
+                [scrape = scrape_.get()](const std::string& job) {
+                  std::shared_ptr<scrape::ScrapePool> pool = scrape->Pool(job);
+                  return pool == nullptr ? absl::ZeroDuration()
+                                         : pool->Info().scrape_interval / 2;
+                },
+            .scheduler = cluster_scheduler_.get(),
+            .clock = &clock_},
+        [scrape = scrape_.get()](
+            const std::string& job,
+            const std::vector<discovery::TargetGroup>& groups,
+            bool stale_vanished) {
+          scrape->SyncTargets(job, groups, stale_vanished);
+        },
+        registry_);
     to_engine = [filter = ownership_.get()](
                     const std::string& job,
                     const std::vector<discovery::TargetGroup>& groups) {
@@ -218,6 +237,7 @@ absl::Status Plugin::Stop() {
   // Leaving the cluster first lets the others take this member's targets
   // while it still scrapes them.
   if (membership_ != nullptr) membership_->Stop();
+  if (cluster_scheduler_ != nullptr) cluster_scheduler_->Stop();
   if (discovery_ != nullptr) discovery_->Stop();
   if (scrape_ != nullptr) scrape_->Stop();
   absl::Status status;

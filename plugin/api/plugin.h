@@ -13,6 +13,7 @@
 #include "plugin/common/clock.h"
 #include "plugin/common/logging.h"
 #include "plugin/common/mutex.h"
+#include "plugin/common/scheduler.h"
 #include "plugin/config/plugin_config.h"
 #include "plugin/discovery/discovery_manager.h"
 #include "plugin/metrics/registry.h"
@@ -70,6 +71,9 @@ class Plugin {
   std::unique_ptr<remote::QueueSink> sink_;
   std::unique_ptr<scrape::Manager> scrape_;
   // Only with `cluster:`: between discovery and the engine.
+  // Runs the filter's hand-over timers (they sync the engine, so not on the
+  // engine's scheduler thread).
+  std::unique_ptr<Scheduler> cluster_scheduler_;
   std::unique_ptr<cluster::OwnershipFilter> ownership_;
   std::unique_ptr<cluster::Membership> membership_;
   std::unique_ptr<discovery::Manager> discovery_;

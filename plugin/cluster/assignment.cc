@@ -99,7 +99,19 @@ Assignment Assignment::Compute(std::vector<std::string> members,
           best = static_cast<int>(i);
         }
       }
-      // The bound leaves room for every replica: cap * m >= n * r.
+      if (best < 0) {
+        // Every member below the bound already holds a replica of this
+        // target: the bound yields (it can, with replication, near the end
+        // of the placement order); take the best member not chosen yet.
+        for (size_t i = 0; i < m; ++i) {
+          bool taken = false;
+          for (size_t j = 0; j < k; ++j) taken |= out[j] == i;
+          if (taken) continue;
+          if (best < 0 || scores[i] > scores[static_cast<size_t>(best)]) {
+            best = static_cast<int>(i);
+          }
+        }
+      }
       out[k] = static_cast<uint32_t>(best);
       ++load[static_cast<size_t>(best)];
     }

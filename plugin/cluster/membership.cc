@@ -10,8 +10,7 @@
 namespace promscrape::cluster {
 namespace {
 
-absl::Duration PollInterval(const Membership::Options& o) {
-  if (o.poll_interval > absl::ZeroDuration()) return o.poll_interval;
+absl::Duration KeepAliveInterval(const Membership::Options& o) {
   return std::min(o.lease_ttl / 3, absl::Seconds(1));
 }
 
@@ -77,7 +76,7 @@ Membership::View Membership::view() const {
 
 void Membership::Run() {
   SetCurrentThreadName("ps-cluster");
-  const absl::Duration interval = PollInterval(options_);
+  const absl::Duration interval = options_.poll_interval;
   while (true) {
     {
       MutexLock lock(&mu_);
@@ -109,7 +108,8 @@ absl::Status Membership::Register() {
 void Membership::Round() {
   const absl::Time now = clock_.Now();
   absl::Status status;
-  if (lease_ != 0) {
+  if (lease_ != 0 && now - keepalive_sent_ >= KeepAliveInterval(options_)) {
+    keepalive_sent_ = now;
     absl::StatusOr<int64_t> ttl = client_->LeaseKeepAlive(lease_);
     if (absl::IsNotFound(ttl.status())) {
       logger_.Warning("cluster: ", ttl.status().message(),
@@ -117,16 +117,22 @@ void Membership::Round() {
       lease_ = 0;
     } else {
       status = ttl.status();
+      if (status.ok()) last_keepalive_ = now;
     }
   }
-  if (status.ok() && lease_ == 0) status = Register();
+  if (status.ok() && lease_ == 0) {
+    status = Register();
+    if (status.ok()) {
+      last_keepalive_ = now;
+      keepalive_sent_ = now;
+    }
+  }
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> kvs;
   if (status.ok()) {
     kvs = client_->RangePrefix(prefix());
     status = kvs.status();
   }
   if (status.ok()) {
-    last_keepalive_ = now;
     std::vector<std::string> members;
     const std::string p = prefix();
     for (const auto& [key, value] : *kvs) {

@@ -4,11 +4,15 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/time/time.h"
 #include "plugin/cluster/assignment.h"
+#include "plugin/common/clock.h"
+#include "plugin/common/task_scheduler.h"
 #include "plugin/common/mutex.h"
 #include "plugin/discovery/target_group.h"
 #include "plugin/metrics/registry.h"
@@ -27,18 +31,37 @@ namespace promscrape::cluster {
 // With replication_factor > 1 every owned target gets `replica_label` set
 // to its replica rank ("0" for the primary owner).
 //
-// Thread-safe. `Sync` (discovery's thread) and `SetMembers` (membership's)
-// are serialized, and so are the downstream calls.
+// Hand-over: a target that moves to another member is kept here for
+// `handover_delay(job)` more (the api uses half a scrape interval: the new
+// owner, which starts at the same hashed offset, has scraped it by then) and
+// then dropped without end-of-run staleness, since the new owner carries its
+// series on. Targets that vanish from discovery stop at once, with
+// staleness.
+//
+// Thread-safe. `Sync` (discovery's thread), `SetMembers` (membership's) and
+// hand-over timers (the scheduler's) are serialized, and so are the
+// downstream calls.
 class OwnershipFilter {
  public:
   struct Options {
     int replication_factor = 1;
     std::string replica_label = "promscrape_replica";
+    // How long a target that moved away is still scraped here; zero (or no
+    // function): it stops at once.
+    std::function<absl::Duration(const std::string& job)> handover_delay;
+    // Runs the hand-over timers; required with handover_delay.
+    TaskScheduler* scheduler = nullptr;
+    const Clock* clock = nullptr;  // default Clock::Real()
   };
-  using SyncFn = std::function<void(const std::string& job,
-                                    const std::vector<discovery::TargetGroup>&)>;
+  // `stale_vanished`: whether targets missing from `groups` get end-of-run
+  // staleness (false when they were handed over).
+  using SyncFn =
+      std::function<void(const std::string& job,
+                         const std::vector<discovery::TargetGroup>& groups,
+                         bool stale_vanished)>;
 
-  // Owns nothing until the first SetMembers. `registry` must outlive it.
+  // Owns nothing until the first SetMembers. `registry`, the scheduler and
+  // the clock must outlive it; stop the scheduler before destroying it.
   OwnershipFilter(Options options, SyncFn downstream,
                   metrics::Registry& registry);
 
@@ -72,15 +95,23 @@ class OwnershipFilter {
  private:
   struct Job {
     std::vector<discovery::TargetGroup> groups;
+    // What was handed on last, and the keys (target key hash mixed with the
+    // replica rank) of its targets.
     std::vector<discovery::TargetGroup> owned;
+    std::set<uint64_t> owned_keys;
+    // Targets moved away, still handed on until their time.
+    std::map<uint64_t, absl::Time> leaving;
+    uint64_t timer = 0;
   };
   // Recomputes `job`'s owned part; hands it on if it changed (or `force`).
   void FilterLocked(const std::string& job, Job& state, bool force)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnHandoverTimer(const std::string& job) ABSL_LOCKS_EXCLUDED(mu_);
   void UpdateStatsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_)
       ABSL_LOCKS_EXCLUDED(stats_mu_);
 
   const Options options_;
+  const Clock& clock_;
   const SyncFn downstream_;
   metrics::Metric& owned_gauge_;
   metrics::Metric& total_gauge_;

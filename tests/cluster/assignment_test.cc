@@ -72,6 +72,22 @@ TEST(AssignmentTest, ReplicasAreDistinctMembers) {
   }
 }
 
+TEST(AssignmentTest, ReplicasStayDistinctWhenTheBoundBinds) {
+  // 3 members, 2 replicas: the bound (21 each) can leave only members that
+  // already hold a replica of the last targets; owners stay distinct.
+  for (int n = 1; n <= 60; ++n) {
+    std::vector<uint64_t> targets = Targets(n);
+    Assignment a = Assignment::Compute({"r0", "r1", "r2"}, targets,
+                                       {.replication_factor = 2});
+    for (size_t i = 0; i < targets.size(); ++i) {
+      ASSERT_EQ(a.owners(i).size(), 2u);
+      ASSERT_LT(a.owners(i)[0], 3u);
+      ASSERT_LT(a.owners(i)[1], 3u);
+      ASSERT_NE(a.owners(i)[0], a.owners(i)[1]) << n << " targets";
+    }
+  }
+}
+
 TEST(AssignmentTest, ReplicationIsCappedAtTheMemberCount) {
   std::vector<uint64_t> targets = Targets(5);
   Assignment a = Assignment::Compute(Members(2), targets,

@@ -10,7 +10,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "plugin/common/mutex.h"
+#include "plugin/common/scheduler.h"
 #include "plugin/metrics/registry.h"
+#include "tests/testutil/fake_clock.h"
 
 namespace promscrape::cluster {
 namespace {
@@ -35,12 +37,15 @@ struct Recorder {
   std::map<std::string, std::vector<discovery::TargetGroup>> last
       ABSL_GUARDED_BY(mu);
   int calls ABSL_GUARDED_BY(mu) = 0;
+  bool last_stale ABSL_GUARDED_BY(mu) = true;
 
   OwnershipFilter::SyncFn Fn() {
     return [this](const std::string& job,
-                  const std::vector<discovery::TargetGroup>& groups) {
+                  const std::vector<discovery::TargetGroup>& groups,
+                  bool stale_vanished) {
       MutexLock lock(&mu);
       last[job] = groups;
+      last_stale = stale_vanished;
       ++calls;
     };
   }
@@ -127,6 +132,43 @@ TEST(OwnershipFilterTest, ReplicasCarryTheReplicaLabel) {
   }
   EXPECT_EQ(targets, 20);  // two members, two replicas: a owns all
   EXPECT_EQ(ranks, (std::set<std::string>{"0", "1"}));
+}
+
+TEST(OwnershipFilterTest, MovedTargetsStayOneDelayAndLeaveWithoutStaleness) {
+  metrics::Registry registry;
+  testing::FakeClock clock;
+  std::unique_ptr<Scheduler> scheduler = Scheduler::CreateManualForTest(clock);
+  Recorder engine;
+  OwnershipFilter filter(
+      {.handover_delay = [](const std::string&) { return absl::Seconds(10); },
+       .scheduler = scheduler.get(),
+       .clock = &clock},
+      engine.Fn(), registry);
+  filter.SetSelf("a");
+  filter.Sync("node", Groups(30));
+  filter.SetMembers({"a"});
+  ASSERT_THAT(engine.Addresses("node"), SizeIs(30));
+
+  filter.SetMembers({"a", "b"});  // b takes about half
+  EXPECT_THAT(engine.Addresses("node"), SizeIs(30));  // still scraped here
+  const int64_t owned = filter.share().owned_targets;
+  EXPECT_LT(owned, 30);
+
+  clock.Advance(absl::Seconds(9));
+  scheduler->RunDueForTest();
+  EXPECT_THAT(engine.Addresses("node"), SizeIs(30));
+  clock.Advance(absl::Seconds(1));
+  scheduler->RunDueForTest();
+  EXPECT_THAT(engine.Addresses("node"), SizeIs(owned));
+  {
+    MutexLock lock(&engine.mu);
+    EXPECT_FALSE(engine.last_stale);  // b carries the series on
+  }
+
+  // A target gone from discovery stops at once, with staleness.
+  filter.Sync("node", Groups(1));
+  MutexLock lock(&engine.mu);
+  EXPECT_TRUE(engine.last_stale);
 }
 
 TEST(OwnershipFilterTest, ConcurrentSyncAndMemberChanges) {

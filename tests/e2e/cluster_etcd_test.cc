@@ -6,8 +6,8 @@
 // - every target is scraped by exactly one member;
 // - a member SIGKILLed: its targets are scraped by the others within lease
 //   TTL + two intervals;
-// - a member joins: its share moves with no missed scrape and at most one
-//   double scrape per target;
+// - a member joins: its share moves with no missed scrape, at most one
+//   double scrape per target and no staleness marker;
 // - etcd stopped and restarted (for less than the lease TTL): scraping goes
 //   on (fail static);
 // - replication_factor 2: every target twice, with the replica label.
@@ -260,6 +260,22 @@ class ClusterTest : public ::testing::Test {
         grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   }
 
+  // StaleNaN samples of `up` in [from_ms, to_ms), all members.
+  int StaleUps(int64_t from_ms, int64_t to_ms) {
+    int stale = 0;
+    for (const auto& m : members_) {
+      auto stored = testing::ReadSampleFile(m.samples, INT64_MAX);
+      if (!stored.ok()) continue;
+      for (const auto& [labels, samples] : *stored) {
+        if (labels.at("__name__") != "up") continue;
+        for (const auto& s : samples) {
+          stale += s.value == "StaleNaN" && s.t_ms >= from_ms && s.t_ms < to_ms;
+        }
+      }
+    }
+    return stale;
+  }
+
   void WaitForMembers(Member& m, int n) {
     ASSERT_TRUE(m.process->WaitForOutput(
         absl::StrCat("\"e2e\": ", n, " member(s) in force"), absl::Seconds(20)))
@@ -302,8 +318,11 @@ TEST_F(ClusterTest, ThreeMembersShareTargetsThroughFailureJoinAndEtcdRestart) {
   Member& m3 = StartMember("m3");
   WaitForMembers(m3, 3);
   absl::SleepFor(absl::Seconds(4));
-  const int64_t after_join_ms = NowMs() - kIntervalMs;
+  const int64_t after_join_ms = NowMs() - kIntervalMs / 2;
   ExpectContinuous(before_join_ms, after_join_ms, 1, "m3 joins");
+  // The old owners hand over without staleness markers: m3 carries the
+  // series on.
+  EXPECT_EQ(StaleUps(before_join_ms, after_join_ms + 3 * kIntervalMs), 0);
   ExpectOwners(after_join_ms - 2 * kIntervalMs, after_join_ms, 1,
                "after m3 joined");
   EXPECT_FALSE(ReadScrapes(after_join_ms - 2 * kIntervalMs, after_join_ms)

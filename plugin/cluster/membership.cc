@@ -177,7 +177,7 @@ void Membership::Round() {
     lost_ = true;
     lease_ = 0;  // expired in etcd by now
     lease_lost_.Increment();
-    logger_.Error("cluster \"", options_.name, "\": no answer from etcd for ",
+    logger_.Error("cluster \"", options_.name, "\": no successful call to etcd for ",
                   absl::FormatDuration(options_.lease_ttl),
                   " (lease TTL); this member stops owning targets: ",
                   status.ToString());

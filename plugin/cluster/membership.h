@@ -33,8 +33,10 @@ namespace promscrape::cluster {
 // nothing), logs it and counts it in promscrape_cluster_lease_lost_total.
 // Once etcd answers again it registers with a new lease.
 //
-// Thread-safe. One thread (started by Start) makes every etcd call;
-// `on_change` runs on it and must not call Stop().
+// Thread-safe. One thread (started by Start) makes every etcd call, after
+// Start's first round on the caller's thread; `on_change` runs there and
+// must not call Stop(). A call blocks for at most the client's deadline
+// (2s), so Start may too when etcd is unreachable.
 class Membership {
  public:
   struct Options {

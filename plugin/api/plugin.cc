@@ -71,7 +71,12 @@ absl::Status Plugin::StartComponents() {
   // Replicas with distinct host names or external labels scrape a target
   // at different phases, as Prometheus servers do.
   char hostname[256] = {0};
-  if (gethostname(hostname, sizeof hostname - 1) == 0) {
+  if (config_.cluster.enabled) {
+    // Members of a cluster share one seed: a target that moves keeps its
+    // phase, so the scrape grid does not shift at hand-over.
+    scrape_options.offset_seed_hostname =
+        absl::StrCat("promscrape-cluster/", config_.cluster.name);
+  } else if (gethostname(hostname, sizeof hostname - 1) == 0) {
     scrape_options.offset_seed_hostname = std::string(hostname);
   } else {
     scrape_options.offset_seed_hostname = std::string();
@@ -84,14 +89,46 @@ absl::Status Plugin::StartComponents() {
   discovery_options.reload_interval = config_.reload_interval;
   discovery_options.reload_on_startup = config_.reload_on_startup;
   discovery_options.clock = &clock_;
-  discovery_ = std::make_unique<discovery::Manager>(
-      discovery_options,
+  discovery::Manager::SyncFn to_engine =
       [scrape = scrape_.get()](
           const std::string& job,
           const std::vector<discovery::TargetGroup>& groups) {
         scrape->SyncTargets(job, groups);
-      },
-      logger_);
+      };
+  if (config_.cluster.enabled) {
+    cluster_scheduler_ = std::make_unique<Scheduler>(clock_);
+    ownership_ = std::make_unique<cluster::OwnershipFilter>(
+        cluster::OwnershipFilter::Options{
+            .replication_factor =
+                static_cast<int>(config_.cluster.replication_factor),
+            .replica_label = config_.cluster.replica_label,
+            // A moved target is still scraped here for half an interval.
+            // Members learn of a change within a membership poll (250ms) of
+            // each other and share the scrape grid, so every grid point is
+            // scraped by the old or the new owner, and at most one by both.
+            .handover_delay =
+                [scrape = scrape_.get()](const std::string& job) {
+                  std::shared_ptr<scrape::ScrapePool> pool = scrape->Pool(job);
+                  return pool == nullptr ? absl::ZeroDuration()
+                                         : pool->Info().scrape_interval / 2;
+                },
+            .scheduler = cluster_scheduler_.get(),
+            .clock = &clock_},
+        [scrape = scrape_.get()](
+            const std::string& job,
+            const std::vector<discovery::TargetGroup>& groups,
+            bool stale_vanished) {
+          scrape->SyncTargets(job, groups, stale_vanished);
+        },
+        registry_);
+    to_engine = [filter = ownership_.get()](
+                    const std::string& job,
+                    const std::vector<discovery::TargetGroup>& groups) {
+      filter->Sync(job, groups);
+    };
+  }
+  discovery_ = std::make_unique<discovery::Manager>(
+      discovery_options, std::move(to_engine), logger_);
 
   control_ = std::make_unique<service::ControlHandler>(
       *scrape_, *discovery_, registry_, clock_, config_.prometheus_compat);
@@ -119,6 +156,7 @@ absl::Status Plugin::StartComponents() {
       server_, service::ControlServer::Start(config_.control_listen,
                                              config_.control_auth_token,
                                              *control_, logger_));
+  PROMSCRAPE_RETURN_IF_ERROR(StartCluster());
   if (config_.self_metrics.enabled) {
     self_metrics_ = std::make_unique<metrics::SelfMetrics>(
         metrics::SelfMetrics::Options{.job = config_.self_metrics.job,
@@ -147,6 +185,41 @@ absl::Status Plugin::StartComponents() {
   return absl::OkStatus();
 }
 
+absl::Status Plugin::StartCluster() {
+  if (!config_.cluster.enabled) return absl::OkStatus();
+  const config::ClusterConfig& c = config_.cluster;
+  std::string member_id = c.member_id;
+  if (member_id.empty()) {
+    char hostname[256] = {0};
+    gethostname(hostname, sizeof hostname - 1);
+    member_id = absl::StrCat(hostname, "/", server_->address());
+  }
+  PROMSCRAPE_ASSIGN_OR_RETURN(
+      std::unique_ptr<cluster::EtcdClient> client,
+      cluster::EtcdClient::Create({.endpoints = c.etcd_endpoints,
+                                   .tls = c.tls,
+                                   .ca_file = c.tls_ca_file,
+                                   .cert_file = c.tls_cert_file,
+                                   .key_file = c.tls_key_file,
+                                   .username = c.username,
+                                   .password = c.password}));
+  ownership_->SetSelf(member_id);
+  membership_ = std::make_unique<cluster::Membership>(
+      cluster::Membership::Options{.name = c.name,
+                                   .member_id = member_id,
+                                   .lease_ttl = c.lease_ttl,
+                                   .clock = &clock_},
+      std::move(client),
+      [filter = ownership_.get()](const std::vector<std::string>& members) {
+        filter->SetMembers(members);
+      },
+      registry_, logger_);
+  control_->SetCluster(c.name, c.replication_factor, membership_.get(),
+                       ownership_.get());
+  membership_->Start();
+  return absl::OkStatus();
+}
+
 const std::string& Plugin::control_address() const {
   return server_->address();
 }
@@ -161,6 +234,10 @@ absl::Status Plugin::Stop() {
   if (self_metrics_ != nullptr) self_metrics_->Stop();
   if (metadata_sender_ != nullptr) metadata_sender_->Stop();
   if (server_ != nullptr) server_->Stop();
+  // Leaving the cluster first lets the others take this member's targets
+  // while it still scrapes them.
+  if (membership_ != nullptr) membership_->Stop();
+  if (cluster_scheduler_ != nullptr) cluster_scheduler_->Stop();
   if (discovery_ != nullptr) discovery_->Stop();
   if (scrape_ != nullptr) scrape_->Stop();
   absl::Status status;

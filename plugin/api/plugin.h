@@ -8,9 +8,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "plugin/cluster/membership.h"
+#include "plugin/cluster/ownership_filter.h"
 #include "plugin/common/clock.h"
 #include "plugin/common/logging.h"
 #include "plugin/common/mutex.h"
+#include "plugin/common/scheduler.h"
 #include "plugin/config/plugin_config.h"
 #include "plugin/discovery/discovery_manager.h"
 #include "plugin/metrics/registry.h"
@@ -57,6 +60,8 @@ class Plugin {
   Plugin(config::PluginConfig config, Logger logger);
 
   absl::Status StartComponents();
+  // With `cluster:`, registers in etcd and starts feeding the filter.
+  absl::Status StartCluster();
 
   const config::PluginConfig config_;
   const Logger logger_;
@@ -65,6 +70,12 @@ class Plugin {
   std::unique_ptr<remote::WriteQueue> queue_;
   std::unique_ptr<remote::QueueSink> sink_;
   std::unique_ptr<scrape::Manager> scrape_;
+  // Only with `cluster:`: between discovery and the engine.
+  // Runs the filter's hand-over timers (they sync the engine, so not on the
+  // engine's scheduler thread).
+  std::unique_ptr<Scheduler> cluster_scheduler_;
+  std::unique_ptr<cluster::OwnershipFilter> ownership_;
+  std::unique_ptr<cluster::Membership> membership_;
   std::unique_ptr<discovery::Manager> discovery_;
   std::unique_ptr<service::ControlHandler> control_;
   std::unique_ptr<service::ControlServer> server_;

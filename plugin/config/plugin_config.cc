@@ -175,6 +175,85 @@ absl::Status ParseSelfMetrics(const YAML::Node& node, SelfMetricsConfig& sm) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateListen(absl::string_view address, absl::string_view path);
+
+absl::Status ParseCluster(const YAML::Node& node, ClusterConfig& c) {
+  PROMSCRAPE_RETURN_IF_ERROR(CheckKeys(
+      node, "cluster",
+      {"etcd_endpoints", "name", "member_id", "replication_factor",
+       "lease_ttl", "replica_label", "tls_config", "username", "password"}));
+  c.enabled = true;
+  for (const auto& entry : node) {
+    const std::string key = entry.first.Scalar();
+    const std::string path = absl::StrCat("cluster.", key);
+    const YAML::Node& v = entry.second;
+    if (key == "etcd_endpoints") {
+      if (!v.IsSequence()) return KeyError(path, "must be a list of host:port");
+      for (size_t i = 0; i < v.size(); ++i) {
+        const std::string item_path = absl::StrCat(path, "[", i, "]");
+        PROMSCRAPE_ASSIGN_OR_RETURN(std::string endpoint,
+                                    GetString(v[i], item_path));
+        PROMSCRAPE_RETURN_IF_ERROR(ValidateListen(endpoint, item_path));
+        c.etcd_endpoints.push_back(std::move(endpoint));
+      }
+    } else if (key == "name") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(c.name, GetString(v, path));
+    } else if (key == "member_id") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(c.member_id, GetString(v, path));
+    } else if (key == "replication_factor") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(c.replication_factor,
+                                  GetPositiveInt(v, path));
+    } else if (key == "lease_ttl") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(c.lease_ttl, GetDuration(v, path));
+      if (c.lease_ttl < absl::Seconds(2) ||
+          c.lease_ttl % absl::Seconds(1) != absl::ZeroDuration()) {
+        return KeyError(path, absl::StrCat("must be whole seconds, at least "
+                                           "2s, got \"",
+                                           v.Scalar(), "\""));
+      }
+    } else if (key == "replica_label") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(c.replica_label, GetString(v, path));
+    } else if (key == "username") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(c.username, GetString(v, path));
+    } else if (key == "password") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(c.password, GetString(v, path));
+    } else if (key == "tls_config") {
+      PROMSCRAPE_RETURN_IF_ERROR(CheckKeys(v, path,
+                                           {"ca_file", "cert_file", "key_file"}));
+      c.tls = true;
+      for (const auto& t : v) {
+        const std::string tkey = t.first.Scalar();
+        const std::string tpath = absl::StrCat(path, ".", tkey);
+        PROMSCRAPE_ASSIGN_OR_RETURN(std::string file, GetString(t.second, tpath));
+        if (tkey == "ca_file") c.tls_ca_file = file;
+        if (tkey == "cert_file") c.tls_cert_file = file;
+        if (tkey == "key_file") c.tls_key_file = file;
+      }
+      if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+        return KeyError(path, "cert_file and key_file go together");
+      }
+    }
+  }
+  if (c.etcd_endpoints.empty()) {
+    return KeyError("cluster.etcd_endpoints", "required");
+  }
+  if (c.name.empty() || c.name.find('/') != std::string::npos) {
+    return KeyError("cluster.name",
+                    absl::StrCat("required, without \"/\", got \"", c.name,
+                                 "\""));
+  }
+  if (c.replica_label.empty() || c.replica_label.rfind("__", 0) == 0) {
+    return KeyError("cluster.replica_label",
+                    absl::StrCat("must be a label name not starting with "
+                                 "\"__\", got \"",
+                                 c.replica_label, "\""));
+  }
+  if (c.username.empty() != c.password.empty()) {
+    return KeyError("cluster.username", "username and password go together");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateListen(absl::string_view address,
                             absl::string_view path) {
   size_t colon = address.rfind(':');
@@ -255,7 +334,7 @@ absl::StatusOr<PluginConfig> ParsePluginConfig(absl::string_view yaml) {
       {"control_listen", "control_auth_token", "scrape_config_file",
        "reload_interval", "reload_on_startup", "scrape_on_shutdown",
        "initial_scrape_offset", "prometheus_compat", "remote_write",
-       "self_metrics"}));
+       "self_metrics", "cluster"}));
   try {
     for (const auto& entry : root.IsMap() ? root : YAML::Node()) {
       const std::string key = entry.first.Scalar();
@@ -291,6 +370,8 @@ absl::StatusOr<PluginConfig> ParsePluginConfig(absl::string_view yaml) {
         PROMSCRAPE_RETURN_IF_ERROR(ParseRemoteWrite(v, config.remote_write));
       } else if (key == "self_metrics") {
         PROMSCRAPE_RETURN_IF_ERROR(ParseSelfMetrics(v, config.self_metrics));
+      } else if (key == "cluster") {
+        PROMSCRAPE_RETURN_IF_ERROR(ParseCluster(v, config.cluster));
       }
     }
   } catch (const YAML::Exception& e) {

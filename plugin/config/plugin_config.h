@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -52,6 +53,37 @@ struct SelfMetricsConfig {
   std::string job = "promscrape";
 };
 
+// `cluster:`: several plugin instances share one target set through etcd;
+// each scrapes the targets it owns (plugin/cluster). Absent: the plugin
+// scrapes every target, as without clustering.
+struct ClusterConfig {
+  bool enabled = false;
+  // etcd's client addresses ("host:port"), tried in turn.
+  std::vector<std::string> etcd_endpoints;
+  // The cluster's key prefix in etcd; members with the same name share
+  // targets.
+  std::string name;
+  // This member's id; empty: "<host name>/<control address>".
+  std::string member_id;
+  // Distinct members scraping each target.
+  int64_t replication_factor = 1;
+  // TTL of the member's lease: a dead member's targets move after it, and a
+  // member cut off from etcd stops owning targets after it (fail static
+  // until then).
+  absl::Duration lease_ttl = absl::Seconds(10);
+  // With replication_factor > 1, each copy of a target carries this label
+  // with its replica rank ("0", "1", ...), so the database can deduplicate.
+  std::string replica_label = "promscrape_replica";
+  // TLS to etcd (https endpoints): CA, optional client certificate.
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // etcd authentication (etcd's Auth/Authenticate); empty: none.
+  std::string username;
+  std::string password;
+};
+
 // The YAML document a host hands to promscrape_start. Every key is optional;
 // unknown keys are errors so a typo never silently falls back to a default.
 struct PluginConfig {
@@ -77,6 +109,7 @@ struct PluginConfig {
   PrometheusCompat prometheus_compat = kDefaultPrometheusCompat;
   RemoteWriteConfig remote_write;
   SelfMetricsConfig self_metrics;
+  ClusterConfig cluster;
 };
 
 // Parses and validates the plugin config. An empty document gives the

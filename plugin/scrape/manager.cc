@@ -173,12 +173,13 @@ absl::StatusOr<Manager::ApplyResult> Manager::ApplyConfig(
 }
 
 void Manager::SyncTargets(const std::string& job,
-                          const std::vector<TargetGroup>& groups) {
+                          const std::vector<TargetGroup>& groups,
+                          bool stale_vanished) {
   MutexLock apply(&apply_mu_);
   std::shared_ptr<ScrapePool> pool = Pool(job);
   if (pool == nullptr) return;
   const absl::Time start = options_.clock->Now();
-  std::vector<absl::Status> failures = pool->Sync(groups);
+  std::vector<absl::Status> failures = pool->Sync(groups, stale_vanished);
   metrics_.SyncLength(job).Observe(
       absl::ToDoubleSeconds(options_.clock->Now() - start));
   for (const absl::Status& failure : failures) {

@@ -105,9 +105,11 @@ class Manager {
 
   // Makes `groups` the complete target set of `job` (Prometheus'
   // scrapePool.Sync): new targets start, vanished ones stop. Unknown jobs
-  // are ignored (the job was removed since).
+  // are ignored (the job was removed since). `stale_vanished`: as
+  // ScrapePool::Sync.
   void SyncTargets(const std::string& job,
-                   const std::vector<TargetGroup>& groups)
+                   const std::vector<TargetGroup>& groups,
+                   bool stale_vanished = true)
       ABSL_LOCKS_EXCLUDED(apply_mu_, mu_);
 
   // Stops every pool, then the services. Idempotent.

@@ -15,7 +15,7 @@ ScrapePool::ScrapePool(std::shared_ptr<const JobSettings> job,
 ScrapePool::~ScrapePool() { Stop(); }
 
 std::vector<absl::Status> ScrapePool::Sync(
-    const std::vector<TargetGroup>& groups) {
+    const std::vector<TargetGroup>& groups, bool stale_vanished) {
   MutexLock sync_lock(&sync_mu_);
   std::shared_ptr<const JobSettings> job;
   {
@@ -90,7 +90,7 @@ std::vector<absl::Status> ScrapePool::Sync(
   for (auto& [hash, loop] : removed) loop->RequestStop();
   for (auto& [hash, loop] : removed) {
     loop->Stop();
-    ScheduleEndOfRunStaleness(hash, *loop);
+    if (stale_vanished) ScheduleEndOfRunStaleness(hash, *loop);
   }
   return failures;
 }

@@ -55,7 +55,11 @@ class ScrapePool {
 
   // Makes the targets of `groups` the pool's targets. Per-target errors
   // (bad address, bad interval label) are returned; the other targets run.
-  std::vector<absl::Status> Sync(const std::vector<TargetGroup>& groups)
+  // With `stale_vanished` false, targets that vanish stop without
+  // end-of-run staleness: another scraper (a cluster member) carries their
+  // series on.
+  std::vector<absl::Status> Sync(const std::vector<TargetGroup>& groups,
+                                 bool stale_vanished = true)
       ABSL_LOCKS_EXCLUDED(sync_mu_, mu_);
 
   // Switches to `job`; loops keep running and their series caches when only

@@ -45,6 +45,12 @@ class ControlBackend {
       v1::GetTargetMetadataResponse* response) = 0;
   virtual absl::Status GetStats(const v1::GetStatsRequest& request,
                                 v1::GetStatsResponse* response) = 0;
+  // kFailedPrecondition unless the plugin runs with `cluster:`.
+  virtual absl::Status GetCluster(const v1::GetClusterRequest& request,
+                                  v1::GetClusterResponse* response) {
+    return absl::FailedPreconditionError(
+        "not clustered (no cluster: in the plugin config)");
+  }
 
   // Calls `on_event` with the current targets (ADDED) and then with every
   // change until the subscription is destroyed. `on_event` may run on any

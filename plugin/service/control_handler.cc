@@ -1,5 +1,8 @@
 #include "plugin/service/control_handler.h"
 
+#include <algorithm>
+#include <map>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -134,11 +137,32 @@ absl::Status ControlHandler::ListTargets(const v1::ListTargetsRequest& request,
   }
   const bool active = request.state() != v1::ListTargetsRequest::DROPPED;
   const bool dropped = request.state() != v1::ListTargetsRequest::ACTIVE;
+  // (job, discovered __address__) -> owners, with `cluster:`.
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>>
+      owners;
+  const cluster::OwnershipFilter* ownership;
+  {
+    MutexLock lock(&cluster_mu_);
+    ownership = ownership_;
+  }
+  if (ownership != nullptr && active) {
+    for (auto& t : ownership->share().targets) {
+      owners[{t.job, t.address}] = std::move(t.owners);
+    }
+  }
   for (const auto& pool : pools) {
     const std::string job = pool->Info().job;
     if (active) {
       for (const scrape::TargetState& s : pool->ActiveTargets()) {
-        ToProtoTarget(s, response->add_active_targets());
+        v1::Target* t = response->add_active_targets();
+        ToProtoTarget(s, t);
+        if (owners.empty()) continue;
+        auto address = t->discovered_labels().find(
+            std::string(model::kAddressLabel));
+        if (address == t->discovered_labels().end()) continue;
+        auto it = owners.find({job, address->second});
+        if (it == owners.end()) continue;
+        for (const std::string& o : it->second) t->add_owners(o);
       }
     }
     if (dropped) {
@@ -153,6 +177,63 @@ absl::Status ControlHandler::ListTargets(const v1::ListTargetsRequest& request,
                                           pool->dropped_total());
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status ControlHandler::GetCluster(const v1::GetClusterRequest& request,
+                                        v1::GetClusterResponse* response) {
+  const cluster::Membership* membership;
+  const cluster::OwnershipFilter* ownership;
+  int64_t replication_factor;
+  {
+    MutexLock lock(&cluster_mu_);
+    membership = membership_;
+    ownership = ownership_;
+    replication_factor = replication_factor_;
+    response->set_name(cluster_name_);
+  }
+  if (membership == nullptr || ownership == nullptr) {
+    return ControlBackend::GetCluster(request, response);
+  }
+  cluster::Membership::View view = membership->view();
+  cluster::OwnershipFilter::Share share = ownership->share();
+  response->set_member_id(membership->member_id());
+  response->set_replication_factor(replication_factor);
+  std::map<std::string, int64_t> owned;
+  for (const auto& t : share.targets) {
+    for (const std::string& o : t.owners) ++owned[o];
+  }
+  std::set<std::string> ids(view.members.begin(), view.members.end());
+  ids.insert(share.members.begin(), share.members.end());
+  ids.insert(membership->member_id());
+  for (const std::string& id : ids) {
+    v1::ClusterMember* m = response->add_members();
+    m->set_id(id);
+    m->set_live(std::binary_search(view.members.begin(), view.members.end(),
+                                   id));
+    m->set_self(id == membership->member_id());
+    m->set_owned_targets(owned[id]);
+  }
+  response->set_total_targets(share.total_targets);
+  response->set_owned_targets(share.owned_targets);
+  if (share.total_targets > 0 && !share.members.empty()) {
+    response->set_share_of_mean(
+        static_cast<double>(share.owned_targets) *
+        static_cast<double>(share.members.size()) /
+        (static_cast<double>(share.total_targets) *
+         static_cast<double>(std::min<int64_t>(
+             replication_factor,
+             static_cast<int64_t>(share.members.size())))));
+  }
+  response->set_etcd_up(view.etcd_up);
+  response->set_etcd_endpoint(view.etcd_endpoint);
+  if (view.last_contact != absl::InfinitePast()) {
+    const int64_t ms = absl::ToUnixMillis(view.last_contact);
+    response->mutable_last_etcd_contact()->set_seconds(ms / 1000);
+    response->mutable_last_etcd_contact()->set_nanos(
+        static_cast<int32_t>((ms % 1000) * 1000000));
+  }
+  response->set_owning(view.owning);
   return absl::OkStatus();
 }
 

@@ -9,6 +9,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "plugin/cluster/membership.h"
+#include "plugin/cluster/ownership_filter.h"
 #include "plugin/common/clock.h"
 #include "plugin/common/mutex.h"
 #include "plugin/config/prometheus_config.h"
@@ -66,6 +68,21 @@ class ControlHandler final : public ControlBackend {
       v1::GetTargetMetadataResponse* response) override;
   absl::Status GetStats(const v1::GetStatsRequest& request,
                         v1::GetStatsResponse* response) override;
+  absl::Status GetCluster(const v1::GetClusterRequest& request,
+                          v1::GetClusterResponse* response) override;
+
+  // With `cluster:`: where GetCluster and ListTargets' owners come from.
+  // Both must outlive the handler. May be set while serving.
+  void SetCluster(std::string name, int64_t replication_factor,
+                  const cluster::Membership* membership,
+                  const cluster::OwnershipFilter* ownership)
+      ABSL_LOCKS_EXCLUDED(cluster_mu_) {
+    MutexLock lock(&cluster_mu_);
+    cluster_name_ = std::move(name);
+    replication_factor_ = replication_factor;
+    membership_ = membership;
+    ownership_ = ownership;
+  }
   std::unique_ptr<Subscription> WatchTargets(
       const v1::WatchTargetsRequest& request,
       std::function<void(const v1::TargetEvent&)> on_event) override;
@@ -76,6 +93,14 @@ class ControlHandler final : public ControlBackend {
   metrics::Registry& registry_;
   const Clock& clock_;
   const config::PrometheusCompat compat_;
+  // Set once; never held while calling into the cluster room.
+  mutable Mutex cluster_mu_;
+  std::string cluster_name_ ABSL_GUARDED_BY(cluster_mu_);
+  int64_t replication_factor_ ABSL_GUARDED_BY(cluster_mu_) = 1;
+  const cluster::Membership* membership_ ABSL_GUARDED_BY(cluster_mu_) =
+      nullptr;
+  const cluster::OwnershipFilter* ownership_ ABSL_GUARDED_BY(cluster_mu_) =
+      nullptr;
 
   // Serializes config installs (engine, then discovery) and guards what
   // GetConfig reports about the last one.

@@ -183,6 +183,12 @@ grpc::ServerUnaryReactor* ControlService::GetStats(
   return Unary(context, request, response, &ControlBackend::GetStats);
 }
 
+grpc::ServerUnaryReactor* ControlService::GetCluster(
+    grpc::CallbackServerContext* context, const v1::GetClusterRequest* request,
+    v1::GetClusterResponse* response) {
+  return Unary(context, request, response, &ControlBackend::GetCluster);
+}
+
 grpc::ServerWriteReactor<v1::TargetEvent>* ControlService::WatchTargets(
     grpc::CallbackServerContext* context,
     const v1::WatchTargetsRequest* request) {

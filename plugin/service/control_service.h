@@ -52,6 +52,9 @@ class ControlService final : public v1::ScrapeControl::CallbackService {
   grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* context,
                                      const v1::GetStatsRequest* request,
                                      v1::GetStatsResponse* response) override;
+  grpc::ServerUnaryReactor* GetCluster(grpc::CallbackServerContext* context,
+                                       const v1::GetClusterRequest* request,
+                                       v1::GetClusterResponse* response) override;
   grpc::ServerWriteReactor<v1::TargetEvent>* WatchTargets(
       grpc::CallbackServerContext* context,
       const v1::WatchTargetsRequest* request) override;

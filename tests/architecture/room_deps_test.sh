@@ -19,9 +19,10 @@ declare -A ALLOWED=(
   [discovery]="common model config http"
   [scrape]="common model config relabel textparse http discovery metrics"
   [remote]="common model metrics proto/remote"
+  [cluster]="common model config discovery metrics proto/etcd"
   [checker]="common model config discovery scrape"
-  [service]="common model config discovery scrape metrics remote proto/scrape proto/remote"
-  [api]="common model config discovery scrape metrics remote service checker proto/scrape proto/remote"
+  [service]="common model config discovery scrape metrics remote cluster proto/scrape proto/remote"
+  [api]="common model config discovery scrape metrics remote service checker cluster proto/scrape proto/remote"
 )
 
 failures=0

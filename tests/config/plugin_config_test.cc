@@ -26,6 +26,43 @@ TEST(PluginConfigTest, MinimalConfigGetsDefaults) {
   EXPECT_FALSE(c.reload_on_startup);
   EXPECT_FALSE(c.scrape_on_shutdown);
   EXPECT_EQ(c.initial_scrape_offset, absl::ZeroDuration());
+  EXPECT_FALSE(c.cluster.enabled);
+}
+
+TEST(PluginConfigTest, ClusterKeysAreRead) {
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PluginConfig c,
+      ParsePluginConfig("remote_write: {target: 127.0.0.1:9902}\n"
+                        "cluster:\n"
+                        "  etcd_endpoints: [127.0.0.1:2379, 127.0.0.1:22379]\n"
+                        "  name: scrapers\n"
+                        "  member_id: m1\n"
+                        "  replication_factor: 2\n"
+                        "  lease_ttl: 5s\n"
+                        "  replica_label: rep\n"
+                        "  username: u\n"
+                        "  password: p\n"));
+  EXPECT_TRUE(c.cluster.enabled);
+  EXPECT_EQ(c.cluster.etcd_endpoints,
+            (std::vector<std::string>{"127.0.0.1:2379", "127.0.0.1:22379"}));
+  EXPECT_EQ(c.cluster.name, "scrapers");
+  EXPECT_EQ(c.cluster.member_id, "m1");
+  EXPECT_EQ(c.cluster.replication_factor, 2);
+  EXPECT_EQ(c.cluster.lease_ttl, absl::Seconds(5));
+  EXPECT_EQ(c.cluster.replica_label, "rep");
+  EXPECT_EQ(c.cluster.username, "u");
+  EXPECT_FALSE(c.cluster.tls);
+}
+
+TEST(PluginConfigTest, ClusterDefaults) {
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PluginConfig c,
+      ParsePluginConfig("remote_write: {target: 127.0.0.1:9902}\n"
+                        "cluster: {etcd_endpoints: [127.0.0.1:2379], name: s}"));
+  EXPECT_EQ(c.cluster.replication_factor, 1);
+  EXPECT_EQ(c.cluster.lease_ttl, absl::Seconds(10));
+  EXPECT_EQ(c.cluster.replica_label, "promscrape_replica");
+  EXPECT_TRUE(c.cluster.member_id.empty());
 }
 
 TEST(PluginConfigTest, EveryKeyIsRead) {
@@ -83,6 +120,22 @@ TEST(PluginConfigTest, ErrorsNameTheKey) {
     std::string error;
   };
   const std::vector<Case> cases = {
+      {"cluster without endpoints", "remote_write: {target: a:1}\ncluster: {name: s}",
+       "cluster.etcd_endpoints: required"},
+      {"cluster bad endpoint",
+       "remote_write: {target: a:1}\ncluster: {name: s, etcd_endpoints: [etcd]}",
+       "cluster.etcd_endpoints[0]: want \"host:port\", got \"etcd\""},
+      {"cluster without name",
+       "remote_write: {target: a:1}\ncluster: {etcd_endpoints: [a:1]}",
+       "cluster.name: required"},
+      {"cluster short lease",
+       "remote_write: {target: a:1}\ncluster: {etcd_endpoints: [a:1], name: s, "
+       "lease_ttl: 500ms}",
+       "cluster.lease_ttl: must be whole seconds, at least 2s, got \"500ms\""},
+      {"cluster reserved replica label",
+       "remote_write: {target: a:1}\ncluster: {etcd_endpoints: [a:1], name: s, "
+       "replica_label: __replica__}",
+       "cluster.replica_label: must be a label name"},
       {"unknown top-level key", "contrl_listen: x\nremote_write: {target: a:1}",
        "unknown key \"contrl_listen\""},
       {"unknown nested key", "remote_write: {target: a:1, capasity: 3}",

@@ -342,6 +342,30 @@ scrape_configs:
                                               HasSubstr("unknown job \"nope\"")));
 }
 
+TEST_F(ManagerTest, HandedOverTargetStopsWithoutStaleMarkers) {
+  PROMSCRAPE_ASSERT_OK(Apply(R"(
+scrape_configs:
+  - job_name: sd
+    scrape_interval: 200ms
+    scrape_timeout: 100ms
+)"));
+  TargetGroup group;
+  group.targets.push_back(model::Labels::Of({{"__address__", Address()}}));
+  group.source = "test/0";
+  manager_->SyncTargets("sd", {group});
+  ASSERT_TRUE(recorder_.WaitFor("temperature", [](const auto& s) {
+    return AtLeast(s, 2);
+  }));
+  // Another cluster member carries the series on (plugin/cluster).
+  manager_->SyncTargets("sd", {}, /*stale_vanished=*/false);
+  EXPECT_TRUE(manager_->Pool("sd")->ActiveTargets().empty());
+  // Markers would be written two ticks (400ms) after the stop.
+  EXPECT_FALSE(recorder_.WaitFor(
+      "{__name__=\"up\"",
+      [](const auto& s) { return !s.empty() && s.back().stale(); },
+      absl::Milliseconds(800)));
+}
+
 TEST_F(ManagerTest, SeriesMissingFromTheNextScrapeGoStale) {
   {
     MutexLock lock(&mu_);

@@ -40,7 +40,7 @@ if [ "${SKIP_SANITIZERS:-0}" != "1" ]; then
   run_bazel_tests asan --config=asan //tests/...
   # TSAN on the suites with threads of their own.
   tsan_targets=()
-  for d in tests/remote tests/service tests/e2e tests/host tests/http tests/scrape tests/discovery; do
+  for d in tests/remote tests/service tests/e2e tests/host tests/http tests/scrape tests/discovery tests/cluster; do
     [ -d "$d" ] && tsan_targets+=("//$d/...")
   done
   run_bazel_tests tsan --config=tsan "${tsan_targets[@]}"

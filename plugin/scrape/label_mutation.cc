@@ -172,9 +172,11 @@ absl::Status CheckLabelLimits(const std::vector<model::Label>& lset,
 }
 
 absl::Status CheckDuplicateLabelNames(
-    absl::Span<const model::LabelView> scraped) {
+    absl::Span<const model::LabelView> scraped,
+    const model::Labels* overridden) {
   for (size_t i = 1; i < scraped.size(); ++i) {
-    if (scraped[i].name == scraped[i - 1].name) {
+    if (scraped[i].name == scraped[i - 1].name &&
+        (overridden == nullptr || !overridden->Has(scraped[i].name))) {
       return absl::InvalidArgumentError(
           absl::StrCat("label name ", GoQuote(scraped[i].name),
                        " is not unique: invalid sample"));

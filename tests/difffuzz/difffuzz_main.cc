@@ -118,6 +118,7 @@ int main(int argc, char** argv) {
   std::cout << "payloads " << report->payloads << ", agreed "
             << report->agreed << ", prometheus up " << report->prometheus_up
             << ", storage-explained " << report->storage_explained
+            << ", retried " << report->retried
             << ", disagreements " << report->disagreements.size() << "\n";
   for (const auto& [cls, n] : report->classes) {
     std::cout << "  class " << cls << ": " << n << "\n";

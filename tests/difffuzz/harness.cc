@@ -210,8 +210,8 @@ absl::StatusOr<std::unique_ptr<PrometheusOracle>> PrometheusOracle::Start(
   {
     FILE* f = std::fopen(yml.c_str(), "w");
     if (f == nullptr) return absl::InternalError("cannot write " + yml);
-    std::fputs(absl::StrCat("global:\n  scrape_interval: 1s\n"
-                            "  scrape_timeout: 900ms\n"
+    std::fputs(absl::StrCat("global:\n  scrape_interval: 2s\n"
+                            "  scrape_timeout: 1900ms\n"
                             "scrape_configs:\n  - job_name: fuzz\n"
                             "    file_sd_configs:\n      - files: [\"",
                             targets, "\"]\n        refresh_interval: 1s\n")
@@ -403,10 +403,11 @@ std::vector<Payload> Candidates(const Payload& p) {
     return out;
   }
   std::vector<std::string> lines = absl::StrSplit(p.body, '\n');
-  if (lines.size() > 1) {
-    for (size_t i = 0; i < lines.size(); ++i) {
+  // Chunks of lines, halves first, down to single lines.
+  for (size_t chunk = lines.size() / 2; chunk >= 1; chunk /= 2) {
+    for (size_t at = 0; at + chunk <= lines.size(); at += chunk) {
       std::vector<std::string> l = lines;
-      l.erase(l.begin() + i);
+      l.erase(l.begin() + at, l.begin() + at + chunk);
       with_body(absl::StrJoin(l, "\n"));
     }
   }
@@ -435,12 +436,11 @@ absl::StatusOr<Payload> Minimise(PrometheusOracle& oracle, const Payload& p,
       Outcome ours = ScrapeWithPromscrape(candidates[i], r.scrape_ms,
                                           r.target, compat);
       const std::string diff = Compare(r.outcome, ours);
+      // The smallest candidate that still disagrees alike.
       if (!diff.empty() && ClassOf(diff) == cls &&
           candidates[i].body.size() < best.body.size()) {
         best = candidates[i];
         improved = true;
-        // Prefer removing lines: take the first (a line) candidate.
-        break;
       }
     }
     if (!improved) break;
@@ -463,6 +463,27 @@ absl::StatusOr<RunReport> RunDifferential(PrometheusOracle& oracle,
     for (int i = 0; i < n; ++i) batch.push_back(gen.Next());
     auto results = oracle.Scrape(batch);
     if (!results.ok()) return results.status();
+    // A loaded machine can time a scrape out (up 0 with nothing wrong with
+    // the payload): scrape those once more, alone.
+    std::vector<int> retry;
+    for (int i = 0; i < n; ++i) {
+      const auto& r = (*results)[i];
+      if (!r.outcome.up &&
+          ScrapeWithPromscrape(batch[i], r.scrape_ms, r.target, options.compat)
+              .up) {
+        retry.push_back(i);
+      }
+    }
+    if (!retry.empty()) {
+      std::vector<Payload> again;
+      for (int i : retry) again.push_back(batch[i]);
+      auto second = oracle.Scrape(again);
+      if (!second.ok()) return second.status();
+      for (size_t k = 0; k < retry.size(); ++k) {
+        if ((*second)[k].outcome.up) ++report.retried;
+        (*results)[retry[k]] = (*second)[k];
+      }
+    }
     for (int i = 0; i < n; ++i) {
       const auto& r = (*results)[i];
       Outcome ours = ScrapeWithPromscrape(batch[i], r.scrape_ms, r.target,
@@ -496,7 +517,8 @@ absl::StatusOr<RunReport> RunDifferential(PrometheusOracle& oracle,
     std::cerr << "difffuzz: " << done << "/" << options.payloads
               << " payloads, " << report.disagreements.size()
               << " disagreements, prometheus up " << report.prometheus_up
-              << ", storage-explained " << report.storage_explained << "\n";
+              << ", storage-explained " << report.storage_explained
+              << ", retried " << report.retried << "\n";
   }
   return report;
 }

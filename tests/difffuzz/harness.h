@@ -55,7 +55,7 @@ std::string Compare(const Outcome& prometheus, const Outcome& promscrape);
 // One Prometheus 2.42 (/usr/bin/prometheus) process scraping payloads
 // served on loopback: each batch becomes a file_sd target group per
 // payload (one path each on one TestHttpServer, served once, 404 after),
-// with scrape interval 1 s; results are read back through the HTTP API.
+// with scrape interval 2 s; results are read back through the HTTP API.
 //
 // Thread-compatible.
 class PrometheusOracle {
@@ -111,6 +111,9 @@ struct RunReport {
   // Payloads that agree once promscrape's side is put through Prometheus'
   // TSDB rules (out of bounds, out of order): storage, not parser.
   int64_t storage_explained = 0;
+  // Payloads Prometheus failed in the batch but scraped when asked again
+  // alone (a scrape timed out on the loaded machine).
+  int64_t retried = 0;
   std::vector<Disagreement> disagreements;
   // Counts by the first line of the diff.
   std::map<std::string, int64_t> classes;

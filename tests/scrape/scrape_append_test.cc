@@ -210,6 +210,10 @@ TEST(ScrapeAppendTest, RepeatedTargetLabelNameBecomesExported) {
   EXPECT_THAT(h.Scrape("m{a=\"b\",a=\"a\"} 1\n", kText, kT0 + 1).error,
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("label name \"a\" is not unique")));
+  // Too far ahead: skipped before the TSDB would see the repeated name.
+  r = h.Scrape("m{a=\"b\",a=\"a\"} 1 9700000000000\n", kText, kT0 + 2);
+  EXPECT_THAT(r.error, IsOk());
+  EXPECT_EQ(r.out_of_bounds, 1);
   o.honor_labels = true;
   Harness honor(o);
   EXPECT_THAT(honor.Scrape("m{job=\"b\",job=\"a\"} 1\n", kText, kT0).error,

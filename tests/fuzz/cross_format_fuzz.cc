@@ -149,9 +149,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string value = ValueText(r);
     std::string text_ts, om_ts;
     if (r.Byte() % 3 == 0) {
-      // Whole milliseconds; OpenMetrics writes seconds with 3 decimals.
-      const int64_t ms = static_cast<int64_t>(r.Byte()) << 32 |
-                         static_cast<int64_t>(r.Byte()) << 16 | r.Byte();
+      // Whole seconds: OpenMetrics' float seconds times 1000, truncated,
+      // is not exact for every millisecond (Prometheus' int64(ts*1000)).
+      const int64_t ms = (static_cast<int64_t>(r.Byte()) << 16 |
+                          static_cast<int64_t>(r.Byte()) << 8 | r.Byte()) *
+                         1000;
       text_ts = " " + std::to_string(ms);
       char buf[64];
       std::snprintf(buf, sizeof(buf), " %lld.%03lld",

@@ -172,13 +172,19 @@ absl::Status CheckLabelLimits(const std::vector<model::Label>& lset,
 }
 
 absl::Status CheckDuplicateLabelNames(
-    absl::Span<const model::LabelView> scraped) {
-  for (size_t i = 1; i < scraped.size(); ++i) {
-    if (scraped[i].name == scraped[i - 1].name) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("label name ", GoQuote(scraped[i].name),
-                       " is not unique: invalid sample"));
+    absl::Span<const model::LabelView> scraped,
+    const model::Labels* overridden) {
+  // The TSDB drops empty labels before it looks for repeated names
+  // (lset.WithoutEmpty()), so only non-empty values count.
+  const model::LabelView* previous = nullptr;
+  for (const model::LabelView& l : scraped) {
+    if (l.value.empty()) continue;
+    if (previous != nullptr && l.name == previous->name &&
+        (overridden == nullptr || !overridden->Has(l.name))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "label name ", GoQuote(l.name), " is not unique: invalid sample"));
     }
+    previous = &l;
   }
   return absl::OkStatus();
 }

@@ -70,9 +70,15 @@ absl::Status CheckLabelLimits(const std::vector<model::Label>& lset,
                               const LabelLimits& limits);
 
 // Checks `scraped` (sorted) for a repeated label name, which Prometheus'
-// TSDB rejects: `label name "le" is not unique: invalid sample`.
+// TSDB rejects: `label name "le" is not unique: invalid sample`. Names in
+// `overridden` (the target labels when honor_labels is false) are skipped:
+// the target's value replaces every copy and the first scraped one becomes
+// `exported_<name>`, so Prometheus stores the sample; and empty values do
+// not count (the TSDB drops empty labels first). tests/difffuzz found both
+// against 2.42.
 absl::Status CheckDuplicateLabelNames(
-    absl::Span<const model::LabelView> scraped);
+    absl::Span<const model::LabelView> scraped,
+    const model::Labels* overridden = nullptr);
 
 }  // namespace promscrape::scrape
 

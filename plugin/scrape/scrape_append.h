@@ -58,6 +58,13 @@ struct AppendOptions {
   model::NameValidation name_validation = model::NameValidation::kLegacy;
   // The parser accepts the quoted-name syntax (ParserOptions::utf8_names).
   bool utf8_names = false;
+  // 3.x' parsing and append rules where 2.42 differs (tests/difffuzz found
+  // them): the parsers' 3.x grammar (ParserOptions::prometheus3_grammar); a
+  // series repeated in one scrape without a timestamp is a duplicate even
+  // when its earlier sample had one (2.42 appends it at the scrape time);
+  // an empty body is an empty scrape whatever its Content-Type (2.42 fails
+  // an empty OpenMetrics body: no `# EOF`).
+  bool prometheus3_rules = false;
   // 3.x textparse.New: a blank, unparsable or unknown Content-Type fails the
   // scrape unless `fallback_protocol` (fallback_scrape_protocol) is set.
   // False: 2.x, which parses such bodies as Prometheus text.

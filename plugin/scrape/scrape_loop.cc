@@ -45,6 +45,7 @@ AppendOptions MakeAppendOptions(const Target& target, const JobSettings& job) {
   if (c.compat == config::PrometheusCompat::kV3) {
     o.name_validation = c.metric_name_validation_scheme;
     o.utf8_names = true;
+    o.prometheus3_rules = true;
     o.strict_content_type = true;
     o.fallback_protocol = job.fallback_protocol;
   }

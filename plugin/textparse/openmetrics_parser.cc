@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/textparse/go_float.h"
 #include "plugin/textparse/label_sort.h"
@@ -291,6 +292,8 @@ absl::Status OpenMetricsParser::ParseLabelSet(const char* line, const char** pp,
     if (s < end && *s == ',') {
       ++s;
       if (s < end && *s == '}') {
+        // 3.x: "Free trailing commas are allowed"; 2.42 wants a name.
+        if (!prometheus3_grammar_) return Fail(line, s, "expected label name");
         *pp = s + 1;
         return absl::OkStatus();
       }
@@ -384,6 +387,14 @@ absl::StatusOr<Entry> OpenMetricsParser::ParseSampleRest(const char* line,
   if (p < end && *p == ' ') {
     if (!(end - p >= 4 && std::memcmp(p, " # {", 4) == 0)) {
       return Fail(line, p, "expected next entry after timestamp");
+    }
+    if (!prometheus3_grammar_ && !absl::EndsWith(ToAbsl(name_), "_total") &&
+        !absl::EndsWith(ToAbsl(name_), "_bucket")) {
+      // 2.42's validateNameForExemplar, before the exemplar is read.
+      return Fail(line, p,
+                  absl::StrCat("metric name ", ToAbsl(name_),
+                               " does not support exemplars"),
+                  false);
     }
     p += 4;
     exemplar_labels_.clear();

@@ -19,6 +19,10 @@ namespace promscrape::textparse {
 // are ordinary series (2.42 stores them as such). The UNIT must be a suffix
 // of the family name.
 //
+// Under 2.42's grammar a label set may not end in a comma and exemplars may
+// follow only samples named `*_total` or `*_bucket`; 3.x' grammar
+// (`prometheus3_grammar`) accepts both.
+//
 // With `utf8_names` it also reads Prometheus 3.x' quoted names
 // (openmetricslex.l's tQString rules): `{"my.metric","a.b"="x"} 1`,
 // `m{"a.b"="x"} 1`, quoted label names in exemplars and `# HELP "m.x" text`.
@@ -26,8 +30,10 @@ namespace promscrape::textparse {
 // Thread-compatible: one per scrape (reusable with Reset()).
 class OpenMetricsParser final : public Parser {
  public:
-  explicit OpenMetricsParser(std::string_view body, bool utf8_names = false)
-      : utf8_names_(utf8_names) {
+  // `prometheus3_grammar`: see ParserOptions.
+  explicit OpenMetricsParser(std::string_view body, bool utf8_names = false,
+                             bool prometheus3_grammar = false)
+      : utf8_names_(utf8_names), prometheus3_grammar_(prometheus3_grammar) {
     Reset(body);
   }
 
@@ -79,6 +85,7 @@ class OpenMetricsParser final : public Parser {
   std::string_view body_;
   size_t pos_ = 0;
   const bool utf8_names_;
+  const bool prometheus3_grammar_;
   std::string name_scratch_;  // An unescaped quoted metric name.
   absl::Status status_;
   bool eof_ = false;

@@ -66,6 +66,14 @@ struct ParserOptions {
   // quoted label names (`m{"a.b"="x"} 1`), also in HELP/TYPE/UNIT lines.
   // False is Prometheus 2.x' grammar, where they are syntax errors.
   bool utf8_names = false;
+  // Text and OpenMetrics: Prometheus 3.x' grammar where it differs from
+  // 2.42's beyond names. False is 2.42 (tests/difffuzz found each): an
+  // OpenMetrics label set may not end in a comma (`a{b="1",} 1`), an
+  // exemplar may follow only a sample whose name ends in `_total` or
+  // `_bucket`, and an indented text sample's metric name starts with the
+  // indentation (so the scrape fails on the invalid name unless relabeling
+  // drops it). True accepts the first two and skips the indentation.
+  bool prometheus3_grammar = false;
 };
 
 // Parses one scrape response body, entry by entry, in the manner of

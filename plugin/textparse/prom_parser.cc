@@ -475,6 +475,9 @@ absl::StatusOr<Entry> PromParser::Next() {
   if (!status_.ok()) return status_;
   const char* b = body_.data();
   const char* end = b + body_.size();
+  // Where the blanks before this entry on its line start (2.42 keeps them
+  // in an indented sample's name).
+  const char* indent = nullptr;
   for (;;) {
     const char* p = b + pos_;
     if (p >= end) return Entry::kEof;
@@ -482,16 +485,24 @@ absl::StatusOr<Entry> PromParser::Next() {
     Entry e;
     if (Is(kClassMetricStart, c)) {
       e = ParseSample(p);
+      if (indent != nullptr && e == Entry::kSeries && !prometheus3_grammar_)
+          [[unlikely]] {
+        name_ = std::string_view(indent, name_.data() + name_.size() - indent);
+        series_ =
+            std::string_view(indent, series_.data() + series_.size() - indent);
+      }
     } else if (c == '#') {
       e = ParseComment(p);
     } else {
       switch (c) {
         case '\n':
           ++pos_;
+          indent = nullptr;
           continue;
         case ' ':
         case '\t':
           // The 2.42 lexer skips whitespace tokens between entries.
+          if (indent == nullptr) indent = p;
           ++pos_;
           continue;
         case '\0':

@@ -19,6 +19,10 @@ namespace promscrape::textparse {
 // as written. Validates each line fully in Next(); Labels() only copies the
 // label positions recorded then, unescaping into a reused scratch buffer.
 //
+// An indented sample keeps the indentation in its metric name, as 2.42's
+// promparse.go cuts the name from where the entry's tokens start (so the
+// name is invalid); 3.x' grammar (`prometheus3_grammar`) skips it.
+//
 // With `utf8_names` it also reads Prometheus 3.x' quoted names (promlex.l's
 // tQString rules): `{"my.metric","a.b"="x"} 1`, `m{"a.b"="x"} 1` and
 // `# HELP "my.metric" text`. Quoted names take the byte-by-byte path; lines
@@ -27,8 +31,10 @@ namespace promscrape::textparse {
 // Thread-compatible: one per scrape (reusable with Reset()).
 class PromParser final : public Parser {
  public:
-  explicit PromParser(std::string_view body, bool utf8_names = false)
-      : utf8_names_(utf8_names) {
+  // `prometheus3_grammar`: see ParserOptions.
+  explicit PromParser(std::string_view body, bool utf8_names = false,
+                      bool prometheus3_grammar = false)
+      : utf8_names_(utf8_names), prometheus3_grammar_(prometheus3_grammar) {
     Reset(body);
   }
 
@@ -106,6 +112,7 @@ class PromParser final : public Parser {
   size_t pos_ = 0;
   bool fast_paths_ = true;
   const bool utf8_names_;
+  const bool prometheus3_grammar_;
   // Whether the current series has its metric name (before the braces or as
   // a quoted string inside them).
   bool name_set_ = false;

@@ -55,6 +55,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/e2e/prometheus_api.h"
 #include "tests/e2e/stored_series.h"
 #include "tests/testutil/http_get.h"
 #include "tests/testutil/subprocess.h"
@@ -212,70 +213,6 @@ scrape_configs:
        {"$ERROR500", Address(error500)},
        {"$DOWN", Address(down)}});
 }
-
-// Prometheus' HTTP API on 127.0.0.1.
-class PrometheusApi {
- public:
-  explicit PrometheusApi(int port)
-      : base_(absl::StrCat("http://127.0.0.1:", port)) {}
-
-  bool Ready() const {
-    auto r = HttpGet(base_ + "/-/ready", absl::Seconds(2));
-    return r.ok() && r->status == 200;
-  }
-
-  // The raw samples of `selector` over the 5 minutes before `t_ms`.
-  absl::StatusOr<SeriesMap> Range(const std::string& selector,
-                                  int64_t t_ms) const {
-    absl::StatusOr<std::string> body =
-        Query(absl::StrCat(selector, "[5m]"), t_ms);
-    if (!body.ok()) return body.status();
-    return ParsePrometheusMatrix(*body);
-  }
-
-  // /api/v1/series: the series `selector` matches in [start_ms, end_ms].
-  absl::StatusOr<std::set<LabelSet>> Series(const std::string& selector,
-                                            int64_t start_ms,
-                                            int64_t end_ms) const {
-    absl::StatusOr<std::string> body = Get(absl::StrCat(
-        "/api/v1/series?match[]=", UrlEncode(selector), "&start=",
-        Seconds(start_ms), "&end=", Seconds(end_ms)));
-    if (!body.ok()) return body.status();
-    return ParsePrometheusSeries(*body);
-  }
-
-  // The series `selector` selects at `t_ms` (stale ones excluded).
-  absl::StatusOr<SeriesMap> Instant(const std::string& selector,
-                                    int64_t t_ms) const {
-    absl::StatusOr<std::string> body = Query(selector, t_ms);
-    if (!body.ok()) return body.status();
-    return ParsePrometheusVector(*body);
-  }
-
- private:
-  static std::string Seconds(int64_t t_ms) {
-    return absl::StrFormat("%.3f", static_cast<double>(t_ms) / 1000);
-  }
-
-  absl::StatusOr<std::string> Query(const std::string& expr,
-                                    int64_t t_ms) const {
-    return Get(absl::StrCat("/api/v1/query?query=", UrlEncode(expr),
-                            "&time=", Seconds(t_ms)));
-  }
-
-  absl::StatusOr<std::string> Get(const std::string& path_and_query) const {
-    const std::string url = base_ + path_and_query;
-    absl::StatusOr<HttpGetResponse> r = HttpGet(url, absl::Seconds(10));
-    if (!r.ok()) return r.status();
-    if (r->status != 200) {
-      return absl::UnavailableError(
-          absl::StrCat("GET \"", url, "\": status ", r->status, ": ", r->body));
-    }
-    return r->body;
-  }
-
-  std::string base_;
-};
 
 // The fewest `up` samples with t >= `since_ms` among `jobs` in `series`.
 int MinUpSamples(const SeriesMap& series, const std::vector<std::string>& jobs,

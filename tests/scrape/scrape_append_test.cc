@@ -173,6 +173,84 @@ TEST(ScrapeAppendTest, DuplicateSeriesWithoutTimestampIsSkippedAndCounted) {
                             "stale")));
 }
 
+// Found by tests/difffuzz: 2.42 has no "already scraped" check (its TSDB
+// alone rejects a second sample at the same time), so a series repeated
+// without a timestamp after a timestamped sample is stored at the scrape
+// time; 3.x' scrape loop skips it as a duplicate.
+TEST(ScrapeAppendTest, RepeatedSeriesAfterTimestampedSample2Vs3) {
+  const std::string body = "m 5 1000\nm 8\n";
+  Harness v2({});
+  AppendResult r = v2.Scrape(body, kText, kT0);
+  EXPECT_THAT(r.error, IsOk());
+  EXPECT_EQ(r.duplicates, 0);
+  EXPECT_THAT(v2.TakeStored(), ElementsAre(S("{__name__=\"m\"}", 1000, "5"),
+                                           S("{__name__=\"m\"}", kT0, "8")));
+  AppendOptions o3;
+  o3.prometheus3_rules = true;
+  Harness v3(o3);
+  r = v3.Scrape(body, kText, kT0);
+  EXPECT_THAT(r.error, IsOk());
+  EXPECT_EQ(r.duplicates, 1);
+  EXPECT_THAT(v3.TakeStored(), ElementsAre(S("{__name__=\"m\"}", 1000, "5")));
+}
+
+// Found by tests/difffuzz: repeated label names that are target labels are
+// replaced by the target's value, the first scraped one kept as exported_
+// (Prometheus 2.42 stores the sample); with honor_labels they stay repeated
+// and the TSDB rejects the sample.
+TEST(ScrapeAppendTest, RepeatedTargetLabelNameBecomesExported) {
+  AppendOptions o;
+  o.target_labels = model::Labels::Of({{"job", "j"}});
+  Harness h(o);
+  AppendResult r = h.Scrape("m{job=\"b\",job=\"a\"} 1\n", kText, kT0);
+  EXPECT_THAT(r.error, IsOk());
+  EXPECT_THAT(h.TakeStored(),
+              ElementsAre(S("{__name__=\"m\", exported_job=\"b\", job=\"j\"}",
+                            kT0, "1")));
+  EXPECT_THAT(h.Scrape("m{a=\"b\",a=\"a\"} 1\n", kText, kT0 + 1).error,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("label name \"a\" is not unique")));
+  // Empty values do not count: the TSDB drops empty labels first.
+  r = h.Scrape("e{a=\"\",a=\"\"} 3\nf{a=\"\",a=\"x\"} 4\n", kText, kT0 + 3);
+  EXPECT_THAT(r.error, IsOk());
+  // Too far ahead: skipped before the TSDB would see the repeated name.
+  r = h.Scrape("m{a=\"b\",a=\"a\"} 1 9700000000000\n", kText, kT0 + 2);
+  EXPECT_THAT(r.error, IsOk());
+  EXPECT_EQ(r.out_of_bounds, 1);
+  o.honor_labels = true;
+  Harness honor(o);
+  EXPECT_THAT(honor.Scrape("m{job=\"b\",job=\"a\"} 1\n", kText, kT0).error,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("label name \"job\" is not unique")));
+}
+
+// Found by tests/difffuzz: 2.42 parses an empty OpenMetrics body and fails
+// it for want of `# EOF`; 3.x skips parsing empty bodies.
+TEST(ScrapeAppendTest, EmptyOpenMetricsBodyFailsUnder2Only) {
+  Harness v2({});
+  EXPECT_THAT(v2.Scrape("", kOpenMetrics, kT0).error,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("data does not end with # EOF")));
+  EXPECT_THAT(v2.Scrape("", kText, kT0).error, IsOk());
+  AppendOptions o3;
+  o3.prometheus3_rules = true;
+  Harness v3(o3);
+  EXPECT_THAT(v3.Scrape("", kOpenMetrics, kT0).error, IsOk());
+}
+
+// Found by tests/difffuzz: under 2.42 an indented sample's name keeps the
+// indentation and fails validation; 3.x skips it.
+TEST(ScrapeAppendTest, IndentedSampleFailsUnder2Only) {
+  Harness v2({});
+  EXPECT_THAT(v2.Scrape("a 1\n b 2\n", kText, kT0).error,
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("invalid metric name")));
+  AppendOptions o3;
+  o3.prometheus3_rules = true;
+  Harness v3(o3);
+  EXPECT_THAT(v3.Scrape("a 1\n b 2\n", kText, kT0).error, IsOk());
+}
+
 TEST(ScrapeAppendTest, HonorLabelsAndExportedConflicts) {
   struct Case {
     std::string name;

@@ -164,8 +164,14 @@ TEST(PromParserTest, Grammar) {
       {"nul in help", "# HELP m foo\0bar\n"s, {"HELP m foo\0bar"s}},
       {"help text after a non-name byte drops that byte",
        "# HELP foo{bar baz\n", {"HELP foo bar baz"}},
+      // 2.42 keeps the indentation in the name (the scrape then fails on
+      // it); see Prometheus2And3GrammarDiffer.
       {"leading whitespace before a sample", "  a 1\n",
-       {"SERIES {__name__=\"a\"} 1"}},
+       {"SERIES {__name__=\"  a\"} 1"}},
+      {"whitespace-only line", "a 1\n \t\nb 2\n",
+       {"SERIES {__name__=\"a\"} 1", "SERIES {__name__=\"b\"} 2"}},
+      {"indented comment", "  # HELP a x\na 1\n",
+       {"HELP a x", "SERIES {__name__=\"a\"} 1"}},
       {"timestamp with trailing blanks", "a 1 5 \t\n",
        {"SERIES {__name__=\"a\"} 1 @5"}},
   };
@@ -243,8 +249,20 @@ TEST(PromParserTest, NullBytesInsideValuesAreAccepted) {
 }
 
 std::vector<std::string> ParseUtf8(const std::string& body) {
-  PromParser p(body, /*utf8_names=*/true);
+  PromParser p(body, /*utf8_names=*/true, /*prometheus3_grammar=*/true);
   return ParseAll(p);
+}
+
+// Found by tests/difffuzz against Prometheus 2.42; 3.x read from its
+// promparse.go (the name starts at the name token, not the entry).
+TEST(PromParserTest, Prometheus2And3GrammarDiffer) {
+  const std::string body = "  a{b=\"c\"} 1\n\tb 2\n";
+  PromParser v2(body);
+  EXPECT_THAT(ParseAll(v2), ElementsAre("SERIES {__name__=\"  a\",b=\"c\"} 1",
+                                        "SERIES {__name__=\"\tb\"} 2"));
+  PromParser v3(body, /*utf8_names=*/false, /*prometheus3_grammar=*/true);
+  EXPECT_THAT(ParseAll(v3), ElementsAre("SERIES {__name__=\"a\",b=\"c\"} 1",
+                                        "SERIES {__name__=\"b\"} 2"));
 }
 
 // Prometheus 3.x TestUTF8PromParse (model/textparse/promparse_test.go),

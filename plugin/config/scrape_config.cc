@@ -20,12 +20,18 @@ using internal::MapReader;
 
 // Service discoveries compiled into Debian's Prometheus 2.42 (the arbiter of
 // what a valid prometheus.yml is here); others are unknown fields there too.
+// file_sd and http_sd are run by the plugin and decoded on their own.
 constexpr absl::string_view kKnownSd[] = {
     "azure",     "digitalocean", "docker",   "dockerswarm", "dns",
-    "ec2",       "eureka",       "gce",      "hetzner",     "http",
-    "ionos",     "lightsail",    "marathon", "nerve",       "openstack",
-    "ovhcloud",  "puppetdb",     "scaleway", "serverset",   "triton",
-    "uyuni",     "vultr"};
+    "ec2",       "eureka",       "gce",      "hetzner",     "ionos",
+    "lightsail", "marathon",     "nerve",    "openstack",   "ovhcloud",
+    "puppetdb",  "scaleway",     "serverset", "triton",     "uyuni",
+    "vultr"};
+
+// Discoveries upstream Prometheus 3.x has beyond Debian's 2.42 build
+// (discovery/install): known under prometheus_compat "3" only.
+constexpr absl::string_view kKnownSdV3Only[] = {
+    "consul", "kubernetes", "kuma", "linode", "nomad", "stackit"};
 
 absl::Status Err(absl::string_view msg) {
   return absl::InvalidArgumentError(msg);
@@ -116,6 +122,51 @@ absl::Status DecodeFileSdConfigs(const YAML::Node& node,
   return absl::OkStatus();
 }
 
+absl::Status DecodeHttpSdConfigs(const YAML::Node& node,
+                                 absl::string_view base_dir,
+                                 std::vector<HttpSdConfig>* out) {
+  if (internal::IsNullNode(node)) return absl::OkStatus();
+  if (!node.IsSequence()) {
+    return Err(absl::StrCat("http_sd_configs: ", internal::LinePrefix(node),
+                            "cannot unmarshal into []*http.SDConfig"));
+  }
+  // Prometheus' http.SDConfig.UnmarshalYAML checks, in its order.
+  static const re2::RE2* const kUrl =
+      new re2::RE2(R"(^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*).*$)");
+  size_t i = 0;
+  for (const auto& item : node) {
+    const std::string where = absl::StrCat("http_sd_configs[", i++, "]");
+    if (internal::IsNullNode(item)) {
+      return Err(absl::StrCat(where, ": empty or null section"));
+    }
+    HttpSdConfig hc;
+    PROMSCRAPE_ASSIGN_OR_RETURN(MapReader r,
+                                MapReader::Create(item, "http.SDConfig"));
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(
+        internal::DecodeString(r.Take("url"), &hc.url), where));
+    PROMSCRAPE_RETURN_IF_ERROR(
+        Annotate(internal::DecodeDuration(r.Take("refresh_interval"),
+                                          &hc.refresh_interval),
+                 absl::StrCat(where, " refresh_interval")));
+    PROMSCRAPE_RETURN_IF_ERROR(
+        Annotate(DecodeHttpClientConfig(r, base_dir, &hc.http_client), where));
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(r.Finish(), where));
+    if (hc.url.empty()) return Err(absl::StrCat(where, ": URL is missing"));
+    std::string scheme, host;
+    if (!re2::RE2::FullMatch(hc.url, *kUrl, &scheme, &host)) {
+      return Err(absl::StrCat(where, ": invalid URL ", GoQuote(hc.url)));
+    }
+    if (scheme != "http" && scheme != "https") {
+      return Err(absl::StrCat(where, ": URL scheme must be 'http' or 'https'"));
+    }
+    if (host.empty()) {
+      return Err(absl::StrCat(where, ": host is missing in URL"));
+    }
+    out->push_back(std::move(hc));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CheckTargetAddress(absl::string_view address) {
@@ -200,7 +251,15 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
                                         : model::NameValidation::kLegacy));
   PROMSCRAPE_RETURN_IF_ERROR(DecodeFileSdConfigs(
       r.Take("file_sd_configs"), base_dir, &c.file_sd_configs));
-  for (absl::string_view sd : kKnownSd) {
+  PROMSCRAPE_RETURN_IF_ERROR(DecodeHttpSdConfigs(
+      r.Take("http_sd_configs"), base_dir, &c.http_sd_configs));
+  std::vector<absl::string_view> known(std::begin(kKnownSd),
+                                       std::end(kKnownSd));
+  if (c.compat == PrometheusCompat::kV3) {
+    known.insert(known.end(), std::begin(kKnownSdV3Only),
+                 std::end(kKnownSdV3Only));
+  }
+  for (absl::string_view sd : known) {
     const std::string key = absl::StrCat(sd, "_sd_configs");
     YAML::Node n = r.Take(key);
     if (internal::IsNullNode(n)) continue;
@@ -389,6 +448,25 @@ void EmitScrapeConfig(const ScrapeConfig& c, YAML::Emitter& out) {
           << FormatPromDuration(fc.refresh_interval) << YAML::EndMap;
     }
     out << YAML::EndSeq;
+  }
+  if (!c.http_sd_configs.empty()) {
+    out << YAML::Key << "http_sd_configs" << YAML::Value << YAML::BeginSeq;
+    for (const auto& hc : c.http_sd_configs) {
+      out << YAML::BeginMap << YAML::Key << "url" << YAML::Value << hc.url
+          << YAML::Key << "refresh_interval" << YAML::Value
+          << FormatPromDuration(hc.refresh_interval);
+      EmitHttpClientConfig(hc.http_client, out);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  for (const std::string& key : c.unsupported_sd_configs) {
+    // The sections' contents are not kept: the host runs them.
+    out << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq
+        << YAML::EndSeq
+        << YAML::Comment(absl::StrCat(
+               "targets from the host: UpdateTargets provider \"", key,
+               "\""));
   }
   if (!c.relabel_configs.empty()) {
     out << YAML::Key << "relabel_configs" << YAML::Value;

@@ -35,6 +35,17 @@ struct FileSdConfig {
   friend bool operator==(const FileSdConfig&, const FileSdConfig&) = default;
 };
 
+// One `http_sd_configs` entry (Prometheus' http.SDConfig): the plugin
+// GETs `url` every `refresh_interval` with the entry's own HTTP client
+// config and reads Prometheus' HTTP SD JSON (a list of {targets, labels}).
+// `url` is validated like Prometheus: http or https, with a host.
+struct HttpSdConfig {
+  std::string url;
+  absl::Duration refresh_interval = absl::Seconds(60);
+  HttpClientConfig http_client;
+  friend bool operator==(const HttpSdConfig&, const HttpSdConfig&) = default;
+};
+
 // One entry of `scrape_configs` with every Prometheus 2.x field, already
 // defaulted from `global` (interval, timeout, limits, protocols) once it
 // came out of `DecodeScrapeConfig`.
@@ -69,8 +80,12 @@ struct ScrapeConfig {
 
   std::vector<StaticConfig> static_configs;
   std::vector<FileSdConfig> file_sd_configs;
-  // Other `*_sd_configs` sections Prometheus 2.42 knows: accepted so that
-  // configs shared with a Prometheus server load, but not run here.
+  std::vector<HttpSdConfig> http_sd_configs;
+  // Every other `*_sd_configs` section the Prometheus of `compat` knows
+  // (2: Debian's 2.42 build; 3: upstream 3.x), by key, e.g.
+  // "kubernetes_sd_configs": the plugin does not run these itself; the job's
+  // targets come from the host through UpdateTargets, with the key as the
+  // provider name.
   std::vector<std::string> unsupported_sd_configs;
 
   std::vector<relabel::RuleSpec> relabel_configs;

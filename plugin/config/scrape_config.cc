@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/common/go_quote.h"
@@ -20,9 +21,10 @@ using internal::MapReader;
 
 // Service discoveries compiled into Debian's Prometheus 2.42 (the arbiter of
 // what a valid prometheus.yml is here); others are unknown fields there too.
-// file_sd and http_sd are run by the plugin and decoded on their own.
+// file_sd, http_sd and dns_sd are run by the plugin and decoded on their
+// own.
 constexpr absl::string_view kKnownSd[] = {
-    "azure",     "digitalocean", "docker",   "dockerswarm", "dns",
+    "azure",     "digitalocean", "docker",   "dockerswarm",
     "ec2",       "eureka",       "gce",      "hetzner",     "ionos",
     "lightsail", "marathon",     "nerve",    "openstack",   "ovhcloud",
     "puppetdb",  "scaleway",     "serverset", "triton",     "uyuni",
@@ -167,6 +169,62 @@ absl::Status DecodeHttpSdConfigs(const YAML::Node& node,
   return absl::OkStatus();
 }
 
+absl::Status DecodeDnsSdConfigs(const YAML::Node& node,
+                                PrometheusCompat compat,
+                                std::vector<DnsSdConfig>* out) {
+  if (internal::IsNullNode(node)) return absl::OkStatus();
+  if (!node.IsSequence()) {
+    return Err(absl::StrCat("dns_sd_configs: ", internal::LinePrefix(node),
+                            "cannot unmarshal into []*dns.SDConfig"));
+  }
+  size_t i = 0;
+  for (const auto& item : node) {
+    const std::string where = absl::StrCat("dns_sd_configs[", i++, "]");
+    if (internal::IsNullNode(item)) {
+      return Err(absl::StrCat(where, ": empty or null section"));
+    }
+    DnsSdConfig dc;
+    PROMSCRAPE_ASSIGN_OR_RETURN(MapReader r,
+                                MapReader::Create(item, "dns.SDConfig"));
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(
+        internal::DecodeStringList(r.Take("names"), &dc.names), where));
+    PROMSCRAPE_RETURN_IF_ERROR(
+        Annotate(internal::DecodeDuration(r.Take("refresh_interval"),
+                                          &dc.refresh_interval),
+                 absl::StrCat(where, " refresh_interval")));
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(
+        internal::DecodeString(r.Take("type"), &dc.type), where));
+    uint64_t port = 0;
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(
+        internal::DecodeUint(r.Take("port"), &port), absl::StrCat(where, " port")));
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(r.Finish(), where));
+    if (dc.names.empty()) {
+      return Err(absl::StrCat(
+          where, ": DNS-SD config must contain at least one SRV record name"));
+    }
+    if (port > 65535) {
+      return Err(absl::StrCat(where, ": port ", port, " out of range"));
+    }
+    dc.port = static_cast<int>(port);
+    dc.type = absl::AsciiStrToUpper(dc.type);
+    if (dc.type.empty()) dc.type = "SRV";
+    const bool known = dc.type == "SRV" || dc.type == "A" ||
+                       dc.type == "AAAA" || dc.type == "MX" ||
+                       (dc.type == "NS" && compat == PrometheusCompat::kV3);
+    if (!known) {
+      return Err(
+          absl::StrCat(where, ": invalid DNS-SD records type ", dc.type));
+    }
+    if (dc.type != "SRV" && dc.port == 0) {
+      return Err(absl::StrCat(where,
+                              ": a port is required in DNS-SD configs for "
+                              "all record types except SRV"));
+    }
+    out->push_back(std::move(dc));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CheckTargetAddress(absl::string_view address) {
@@ -253,6 +311,8 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
       r.Take("file_sd_configs"), base_dir, &c.file_sd_configs));
   PROMSCRAPE_RETURN_IF_ERROR(DecodeHttpSdConfigs(
       r.Take("http_sd_configs"), base_dir, &c.http_sd_configs));
+  PROMSCRAPE_RETURN_IF_ERROR(DecodeDnsSdConfigs(r.Take("dns_sd_configs"),
+                                                c.compat, &c.dns_sd_configs));
   std::vector<absl::string_view> known(std::begin(kKnownSd),
                                        std::end(kKnownSd));
   if (c.compat == PrometheusCompat::kV3) {
@@ -457,6 +517,17 @@ void EmitScrapeConfig(const ScrapeConfig& c, YAML::Emitter& out) {
           << FormatPromDuration(hc.refresh_interval);
       EmitHttpClientConfig(hc.http_client, out);
       out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  if (!c.dns_sd_configs.empty()) {
+    out << YAML::Key << "dns_sd_configs" << YAML::Value << YAML::BeginSeq;
+    for (const auto& dc : c.dns_sd_configs) {
+      out << YAML::BeginMap << YAML::Key << "names" << YAML::Value << dc.names
+          << YAML::Key << "refresh_interval" << YAML::Value
+          << FormatPromDuration(dc.refresh_interval) << YAML::Key << "type"
+          << YAML::Value << dc.type << YAML::Key << "port" << YAML::Value
+          << dc.port << YAML::EndMap;
     }
     out << YAML::EndSeq;
   }

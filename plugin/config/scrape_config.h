@@ -46,6 +46,17 @@ struct HttpSdConfig {
   friend bool operator==(const HttpSdConfig&, const HttpSdConfig&) = default;
 };
 
+// One `dns_sd_configs` entry (Prometheus' dns.SDConfig), validated like
+// Prometheus: at least one name; `type` (upper-cased) SRV, A, AAAA, MX, or
+// NS under prometheus_compat "3"; a port for every type but SRV.
+struct DnsSdConfig {
+  std::vector<std::string> names;
+  absl::Duration refresh_interval = absl::Seconds(30);
+  std::string type = "SRV";
+  int port = 0;
+  friend bool operator==(const DnsSdConfig&, const DnsSdConfig&) = default;
+};
+
 // One entry of `scrape_configs` with every Prometheus 2.x field, already
 // defaulted from `global` (interval, timeout, limits, protocols) once it
 // came out of `DecodeScrapeConfig`.
@@ -81,6 +92,7 @@ struct ScrapeConfig {
   std::vector<StaticConfig> static_configs;
   std::vector<FileSdConfig> file_sd_configs;
   std::vector<HttpSdConfig> http_sd_configs;
+  std::vector<DnsSdConfig> dns_sd_configs;
   // Every other `*_sd_configs` section the Prometheus of `compat` knows
   // (2: Debian's 2.42 build; 3: upstream 3.x), by key, e.g.
   // "kubernetes_sd_configs": the plugin does not run these itself; the job's

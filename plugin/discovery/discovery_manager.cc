@@ -24,6 +24,7 @@ namespace {
 constexpr char kStaticProvider[] = "static_configs";
 constexpr absl::string_view kFileSdPrefix = "file_sd/";
 constexpr absl::string_view kHttpSdPrefix = "http_sd/";
+constexpr absl::string_view kDnsSdPrefix = "dns_sd/";
 
 std::string FileSdProvider(size_t config_index, const std::string& path) {
   return absl::StrCat(kFileSdPrefix, config_index, "/", path);
@@ -37,7 +38,8 @@ std::string HttpSdProvider(size_t config_index, const std::string& url) {
 bool IsConfigProvider(absl::string_view provider) {
   return provider == kStaticProvider ||
          absl::StartsWith(provider, kFileSdPrefix) ||
-         absl::StartsWith(provider, kHttpSdPrefix);
+         absl::StartsWith(provider, kHttpSdPrefix) ||
+         absl::StartsWith(provider, kDnsSdPrefix);
 }
 
 }  // namespace
@@ -85,6 +87,13 @@ void Manager::ApplyConfig(const config::PrometheusConfig& cfg) {
       it = http_sd_.erase(it);
     }
   }
+  for (auto it = dns_sd_.begin(); it != dns_sd_.end();) {
+    if (jobs.contains(it->second.job)) {
+      ++it;
+    } else {
+      it = dns_sd_.erase(it);
+    }
+  }
   std::vector<std::string> changed;
   for (const auto& [job, sc] : jobs) {
     auto old = jobs_.find(job);
@@ -96,7 +105,8 @@ void Manager::ApplyConfig(const config::PrometheusConfig& cfg) {
     // provider and read them afresh.
     for (auto p = providers.begin(); p != providers.end();) {
       if (absl::StartsWith(p->first, kFileSdPrefix) ||
-          absl::StartsWith(p->first, kHttpSdPrefix)) {
+          absl::StartsWith(p->first, kHttpSdPrefix) ||
+          absl::StartsWith(p->first, kDnsSdPrefix)) {
         p = providers.erase(p);
       } else {
         ++p;
@@ -108,12 +118,91 @@ void Manager::ApplyConfig(const config::PrometheusConfig& cfg) {
   for (const std::string& job : changed) {
     waiting_warned_.erase(job);
     ResetHttpSdLocked(job, jobs_.at(job));
+    ResetDnsSdLocked(job, jobs_.at(job));
     RefreshFileSdLocked(job, /*force=*/true);
     SyncJobLocked(job);
   }
   pending = TakeDueHttpSdLocked();
+  RunDnsSdLocked();
   }
   StartHttpSd(std::move(pending));
+}
+
+void Manager::ResetDnsSdLocked(const std::string& job,
+                               const config::ScrapeConfig& sc) {
+  for (auto it = dns_sd_.begin(); it != dns_sd_.end();) {
+    if (it->second.job == job) {
+      it = dns_sd_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (sc.dns_sd_configs.empty()) return;
+  if (dns_ == nullptr) {
+    absl::StatusOr<std::unique_ptr<DnsResolver>> dns =
+        DnsResolver::Create(options_.dns_servers);
+    if (!dns.ok()) {
+      logger_.Error("dns_sd: cannot start the resolver: ",
+                    dns.status().message());
+      return;
+    }
+    dns_ = std::move(dns).value();
+  }
+  for (size_t i = 0; i < sc.dns_sd_configs.size(); ++i) {
+    DnsSdState state;
+    state.job = job;
+    state.provider = absl::StrCat(kDnsSdPrefix, i);
+    state.config = sc.dns_sd_configs[i];
+    state.generation = ++http_sd_generation_;
+    state.next_due = options_.clock->Now();
+    dns_sd_[absl::StrCat(job, "\n", state.provider)] = std::move(state);
+  }
+}
+
+void Manager::RunDnsSdLocked() {
+  if (dns_ == nullptr) return;
+  const absl::Time now = options_.clock->Now();
+  for (auto& [key, state] : dns_sd_) {
+    if (state.pending > 0 || now < state.next_due) continue;
+    state.next_due = now + state.config.refresh_interval;
+    state.pending = static_cast<int>(state.config.names.size());
+    for (const std::string& name : state.config.names) {
+      dns_->Lookup(
+          name, state.config.type, state.config.port,
+          [this, key = key, generation = state.generation,
+           name](absl::StatusOr<TargetGroup> group) {
+            // Runs inside dns_->Process() or Lookup(), both under mu_.
+            mu_.AssertHeld();
+            auto it = dns_sd_.find(key);
+            if (it == dns_sd_.end() || it->second.generation != generation) {
+              return;
+            }
+            DnsSdState& s = it->second;
+            --s.pending;
+            if (group.ok()) {
+              s.groups[name] = *std::move(group);
+            } else if (absl::IsNotFound(group.status())) {
+              // As Prometheus: a name that does not exist has no targets.
+              s.groups[name] = TargetGroup{.source = name};
+            } else {
+              // Keep the name's last good targets.
+              logger_.Warning("job \"", s.job,
+                              "\": dns_sd: error refreshing DNS targets: ",
+                              group.status().message());
+              return;
+            }
+            std::vector<TargetGroup> all;
+            for (const auto& [n, g] : s.groups) all.push_back(g);
+            std::vector<TargetGroup>& current =
+                target_sets_[s.job][s.provider];
+            if (current != all) {
+              current = std::move(all);
+              dirty_[s.job] = true;
+            }
+          });
+    }
+  }
+  dns_->Process();
 }
 
 void Manager::ResetHttpSdLocked(const std::string& job,
@@ -212,8 +301,12 @@ void Manager::OnHttpSdDone(const PendingRequest& request,
     job = state.job;
     state.in_flight = false;
     state.next_due = options_.clock->Now() + state.refresh_interval;
+    // A non-200 answer is reported by its status line (as Prometheus);
+    // a 200 whose body failed (timeout, size limit) by the transport error.
+    const bool http_error =
+        response.status_code != 0 && response.status_code != 200;
     absl::StatusOr<std::vector<TargetGroup>> groups =
-        response.status.ok() || response.status_code != 0
+        response.status.ok() || http_error
             ? ParseHttpSdResponse(state.url, response.status_code,
                                   response.content_type, response.body)
             : absl::StatusOr<std::vector<TargetGroup>>(response.status);
@@ -455,6 +548,7 @@ void Manager::ReloaderPass() {
     if (stopped_) return;
     RefreshChangedFileSdLocked();
     for (const auto& [job, sc] : jobs_) RefreshFileSdLocked(job, false);
+    RunDnsSdLocked();
     pending = TakeDueHttpSdLocked();
     // Before the first reload, Prometheus' reloader waits for its ticker's
     // first tick.

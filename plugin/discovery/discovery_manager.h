@@ -17,6 +17,7 @@
 #include "plugin/common/logging.h"
 #include "plugin/common/mutex.h"
 #include "plugin/config/prometheus_config.h"
+#include "plugin/discovery/dns_sd.h"
 #include "plugin/discovery/target_group.h"
 #include "plugin/http/client_settings.h"
 #include "plugin/http/http_client.h"
@@ -45,6 +46,11 @@ namespace promscrape::discovery {
 // (transport error, non-200, wrong Content-Type, bad JSON) keeps the last
 // good targets, is logged and reported to `Options::on_http_sd_refresh`.
 //
+// dns_sd_configs are looked up through c-ares on the reloader thread
+// (non-blocking: queries go out, answers are read at the next pass, within
+// a second); a name whose lookup fails keeps its last good targets, a name
+// that does not exist loses them, as in Prometheus.
+//
 // Jobs with discovery sections the plugin does not run itself (kubernetes,
 // consul, ...; `ScrapeConfig::unsupported_sd_configs`) take their targets
 // from the host through UpdateTargets; `HostTargetsOf` marks such a job waiting
@@ -70,6 +76,9 @@ class Manager {
     // call back into the manager.
     std::function<void(const std::string& job, const absl::Status& status)>
         on_http_sd_refresh;
+    // The DNS servers of dns_sd_configs in c-ares' CSV form
+    // ("127.0.0.1:5353"); "" uses /etc/resolv.conf. For tests.
+    std::string dns_servers;
   };
 
   // Receives `job`'s complete target set. Must not call back into the
@@ -141,6 +150,18 @@ class Manager {
     absl::Time next_due;
     bool in_flight = false;
   };
+  // One dns_sd_configs entry of one job: its names are looked up together
+  // every refresh_interval, answers handled by the reloader pass.
+  struct DnsSdState {
+    std::string job;
+    std::string provider;
+    config::DnsSdConfig config;
+    uint64_t generation = 0;
+    absl::Time next_due;
+    int pending = 0;
+    // The last good group of each name.
+    std::map<std::string, TargetGroup> groups;
+  };
   struct PendingRequest {
     std::string key;
     uint64_t generation;
@@ -167,6 +188,11 @@ class Manager {
   void OnHttpSdDone(const PendingRequest& request, http::Response response)
       ABSL_LOCKS_EXCLUDED(mu_);
   void WarnWaitingForHostLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ResetDnsSdLocked(const std::string& job,
+                        const config::ScrapeConfig& config)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts the due lookups and handles the answers that arrived.
+  void RunDnsSdLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Watches the directories of every file_sd pattern of jobs_.
   void WatchFileSdDirsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Drains the inotify events and re-reads the file_sd configs of every
@@ -198,6 +224,11 @@ class Manager {
   // job + "\n" + provider -> state.
   std::map<std::string, HttpSdState> http_sd_ ABSL_GUARDED_BY(mu_);
   uint64_t http_sd_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  // job + "\n" + provider -> state.
+  std::map<std::string, DnsSdState> dns_sd_ ABSL_GUARDED_BY(mu_);
+  // Created with the first dns_sd config; used only under mu_, so its
+  // callbacks (run inside Process) hold mu_ too.
+  std::unique_ptr<DnsResolver> dns_ ABSL_GUARDED_BY(mu_);
   // Jobs already warned about waiting for host targets.
   std::map<std::string, bool> waiting_warned_ ABSL_GUARDED_BY(mu_);
   // Created with the first http_sd config; its callbacks take mu_, so it is

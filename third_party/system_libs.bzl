@@ -23,6 +23,7 @@ _LIBS = {
         "absl_time",
     ], []),
     "benchmark": (["benchmark"], ["-lbenchmark", "-lpthread"]),
+    "cares": (["libcares"], ["-lcares"]),
     "curl": (["libcurl"], ["-lcurl"]),
     "gmock": (["gmock"], ["-lgmock"]),
     "grpcpp": (["grpc++"], ["-lgrpc++", "-lgrpc", "-lgpr"]),

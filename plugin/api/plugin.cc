@@ -89,6 +89,13 @@ absl::Status Plugin::StartComponents() {
   discovery_options.reload_interval = config_.reload_interval;
   discovery_options.reload_on_startup = config_.reload_on_startup;
   discovery_options.clock = &clock_;
+  discovery_options.on_http_sd_refresh =
+      [failures = &registry_.Counter(
+           "prometheus_sd_http_failures_total",
+           "Number of HTTP service discovery refresh failures.", {})](
+          const std::string& job, const absl::Status& status) {
+        if (!status.ok()) failures->Increment();
+      };
   discovery::Manager::SyncFn to_engine =
       [scrape = scrape_.get()](
           const std::string& job,

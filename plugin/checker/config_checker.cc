@@ -88,12 +88,15 @@ void CheckScrapeConfig(const config::ScrapeConfig& sc,
   }
 }
 
-CheckResult Check(const absl::StatusOr<config::PrometheusConfig>& cfg) {
+CheckResult Check(const absl::StatusOr<config::PrometheusConfig>& cfg,
+                  std::vector<absl::Status> job_errors) {
   CheckResult result;
   if (!cfg.ok()) {
     result.errors.push_back(cfg.status());
     return result;
   }
+  // promtool stops at the first bad job; the others are checked on.
+  result.errors = std::move(job_errors);
   for (const auto& rf : cfg->rule_files) {
     if (!absl::StrContains(rf, "*") && Glob(rf).empty()) {
       result.errors.push_back(absl::InvalidArgumentError(absl::StrCat(
@@ -117,13 +120,20 @@ CheckResult Check(const absl::StatusOr<config::PrometheusConfig>& cfg) {
 
 CheckResult CheckConfigFile(const std::string& path,
                             config::PrometheusCompat compat) {
-  return Check(config::LoadPrometheusConfigFile(path, compat));
+  std::vector<absl::Status> job_errors;
+  absl::StatusOr<config::PrometheusConfig> cfg =
+      config::LoadPrometheusConfigFileCollecting(path, compat, &job_errors);
+  return Check(cfg, std::move(job_errors));
 }
 
 CheckResult CheckConfigText(const std::string& yaml,
                             absl::string_view base_dir,
                             config::PrometheusCompat compat) {
-  return Check(config::ParsePrometheusConfig(yaml, base_dir, compat));
+  std::vector<absl::Status> job_errors;
+  absl::StatusOr<config::PrometheusConfig> cfg =
+      config::ParsePrometheusConfigCollecting(yaml, base_dir, compat,
+                                              &job_errors);
+  return Check(cfg, std::move(job_errors));
 }
 
 }  // namespace promscrape::checker

@@ -24,8 +24,10 @@ struct CheckResult {
 };
 
 // What `promtool check config` does for one file: load and validate the
-// config (config::LoadPrometheusConfigFile; a load error is the only error
-// reported, since nothing else can be checked), then the checks promtool
+// config (config::LoadPrometheusConfigFileCollecting: every bad
+// scrape_configs entry is an error and the valid ones are checked on; an
+// error outside scrape_configs is the only error reported, since nothing
+// else can be checked), then the checks promtool
 // adds: explicitly named rule files exist; authorization/bearer credential
 // files and TLS client cert/key files exist; every file_sd file parses and
 // every static or file_sd target passes target creation

@@ -57,9 +57,12 @@ std::string JobNameOf(const YAML::Node& node) {
   return "";
 }
 
+// With `job_errors`, a bad scrape_configs entry is recorded there and left
+// out instead of ending the decode.
 absl::StatusOr<PrometheusConfig> Decode(const YAML::Node& root,
                                         absl::string_view base_dir,
-                                        PrometheusCompat compat) {
+                                        PrometheusCompat compat,
+                                        std::vector<absl::Status>* job_errors) {
   PrometheusConfig cfg;
   cfg.global = DefaultGlobalConfig(compat);
   PROMSCRAPE_ASSIGN_OR_RETURN(MapReader r, MapReader::Create(root, "config.Config"));
@@ -93,12 +96,17 @@ absl::StatusOr<PrometheusConfig> Decode(const YAML::Node& root,
     const std::string job = JobNameOf(item);
     if (!job.empty()) absl::StrAppend(&where, " job ", GoQuote(job));
     ScrapeConfig sc;
-    PROMSCRAPE_RETURN_IF_ERROR(
-        Annotate(DecodeScrapeConfig(item, cfg.global, base_dir, &sc), where));
-    if (!jobs.insert(sc.job_name).second) {
-      return absl::InvalidArgumentError(
+    absl::Status status =
+        Annotate(DecodeScrapeConfig(item, cfg.global, base_dir, &sc), where);
+    if (status.ok() && !jobs.insert(sc.job_name).second) {
+      status = absl::InvalidArgumentError(
           absl::StrCat(where, ": found multiple scrape configs with job name ",
                        GoQuote(sc.job_name)));
+    }
+    if (!status.ok()) {
+      if (job_errors == nullptr) return status;
+      job_errors->push_back(std::move(status));
+      continue;
     }
     cfg.scrape_configs.push_back(std::move(sc));
   }
@@ -118,10 +126,16 @@ const ScrapeConfig* PrometheusConfig::FindJob(
 absl::StatusOr<PrometheusConfig> ParsePrometheusConfig(
     const std::string& yaml, absl::string_view base_dir,
     PrometheusCompat compat) {
+  return ParsePrometheusConfigCollecting(yaml, base_dir, compat, nullptr);
+}
+
+absl::StatusOr<PrometheusConfig> ParsePrometheusConfigCollecting(
+    const std::string& yaml, absl::string_view base_dir,
+    PrometheusCompat compat, std::vector<absl::Status>* job_errors) {
   PROMSCRAPE_ASSIGN_OR_RETURN(YAML::Node root, internal::ParseYaml(yaml));
   // yaml-cpp reports misuse by exception; no exception leaves this function.
   try {
-    return Decode(root, base_dir, compat);
+    return Decode(root, base_dir, compat, job_errors);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("yaml: line ", e.mark.line + 1, ": ", e.msg));
@@ -132,6 +146,12 @@ absl::StatusOr<PrometheusConfig> ParsePrometheusConfig(
 
 absl::StatusOr<PrometheusConfig> LoadPrometheusConfigFile(
     const std::string& path, PrometheusCompat compat) {
+  return LoadPrometheusConfigFileCollecting(path, compat, nullptr);
+}
+
+absl::StatusOr<PrometheusConfig> LoadPrometheusConfigFileCollecting(
+    const std::string& path, PrometheusCompat compat,
+    std::vector<absl::Status>* job_errors) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::InvalidArgumentError(
@@ -143,7 +163,7 @@ absl::StatusOr<PrometheusConfig> LoadPrometheusConfigFile(
   if (size_t slash = path.rfind('/'); slash != std::string::npos) {
     dir = slash == 0 ? "/" : path.substr(0, slash);
   }
-  auto cfg = ParsePrometheusConfig(ss.str(), dir, compat);
+  auto cfg = ParsePrometheusConfigCollecting(ss.str(), dir, compat, job_errors);
   if (!cfg.ok()) return cfg.status();
   cfg->source_path = path;
   return cfg;

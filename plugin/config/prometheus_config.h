@@ -62,6 +62,19 @@ absl::StatusOr<PrometheusConfig> LoadPrometheusConfigFile(
     const std::string& path,
     PrometheusCompat compat = kDefaultPrometheusCompat);
 
+// As ParsePrometheusConfig and LoadPrometheusConfigFile, but each
+// scrape_configs entry is decoded on its own: the error of every bad entry
+// (or duplicate job name) is appended to `job_errors` (if not null) and the
+// entry left out, so the result holds the valid jobs. Errors outside
+// scrape_configs (YAML syntax, global, rule_files, unknown top-level keys)
+// still end the load and are returned.
+absl::StatusOr<PrometheusConfig> ParsePrometheusConfigCollecting(
+    const std::string& yaml, absl::string_view base_dir,
+    PrometheusCompat compat, std::vector<absl::Status>* job_errors);
+absl::StatusOr<PrometheusConfig> LoadPrometheusConfigFileCollecting(
+    const std::string& path, PrometheusCompat compat,
+    std::vector<absl::Status>* job_errors);
+
 // Renders the effective (defaulted) configuration as YAML; every secret
 // value shows as `<secret>`.
 std::string ToYaml(const PrometheusConfig& config);

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/common/go_quote.h"
@@ -20,12 +21,19 @@ using internal::MapReader;
 
 // Service discoveries compiled into Debian's Prometheus 2.42 (the arbiter of
 // what a valid prometheus.yml is here); others are unknown fields there too.
+// file_sd, http_sd and dns_sd are run by the plugin and decoded on their
+// own.
 constexpr absl::string_view kKnownSd[] = {
-    "azure",     "digitalocean", "docker",   "dockerswarm", "dns",
-    "ec2",       "eureka",       "gce",      "hetzner",     "http",
-    "ionos",     "lightsail",    "marathon", "nerve",       "openstack",
-    "ovhcloud",  "puppetdb",     "scaleway", "serverset",   "triton",
-    "uyuni",     "vultr"};
+    "azure",     "digitalocean", "docker",   "dockerswarm",
+    "ec2",       "eureka",       "gce",      "hetzner",     "ionos",
+    "lightsail", "marathon",     "nerve",    "openstack",   "ovhcloud",
+    "puppetdb",  "scaleway",     "serverset", "triton",     "uyuni",
+    "vultr"};
+
+// Discoveries upstream Prometheus 3.x has beyond Debian's 2.42 build
+// (discovery/install): known under prometheus_compat "3" only.
+constexpr absl::string_view kKnownSdV3Only[] = {
+    "consul", "kubernetes", "kuma", "linode", "nomad", "stackit"};
 
 absl::Status Err(absl::string_view msg) {
   return absl::InvalidArgumentError(msg);
@@ -112,6 +120,107 @@ absl::Status DecodeFileSdConfigs(const YAML::Node& node,
       f = ResolvePath(base_dir, f);
     }
     out->push_back(std::move(fc));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecodeHttpSdConfigs(const YAML::Node& node,
+                                 absl::string_view base_dir,
+                                 std::vector<HttpSdConfig>* out) {
+  if (internal::IsNullNode(node)) return absl::OkStatus();
+  if (!node.IsSequence()) {
+    return Err(absl::StrCat("http_sd_configs: ", internal::LinePrefix(node),
+                            "cannot unmarshal into []*http.SDConfig"));
+  }
+  // Prometheus' http.SDConfig.UnmarshalYAML checks, in its order.
+  static const re2::RE2* const kUrl =
+      new re2::RE2(R"(^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*).*$)");
+  size_t i = 0;
+  for (const auto& item : node) {
+    const std::string where = absl::StrCat("http_sd_configs[", i++, "]");
+    if (internal::IsNullNode(item)) {
+      return Err(absl::StrCat(where, ": empty or null section"));
+    }
+    HttpSdConfig hc;
+    PROMSCRAPE_ASSIGN_OR_RETURN(MapReader r,
+                                MapReader::Create(item, "http.SDConfig"));
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(
+        internal::DecodeString(r.Take("url"), &hc.url), where));
+    PROMSCRAPE_RETURN_IF_ERROR(
+        Annotate(internal::DecodeDuration(r.Take("refresh_interval"),
+                                          &hc.refresh_interval),
+                 absl::StrCat(where, " refresh_interval")));
+    PROMSCRAPE_RETURN_IF_ERROR(
+        Annotate(DecodeHttpClientConfig(r, base_dir, &hc.http_client), where));
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(r.Finish(), where));
+    if (hc.url.empty()) return Err(absl::StrCat(where, ": URL is missing"));
+    std::string scheme, host;
+    if (!re2::RE2::FullMatch(hc.url, *kUrl, &scheme, &host)) {
+      return Err(absl::StrCat(where, ": invalid URL ", GoQuote(hc.url)));
+    }
+    if (scheme != "http" && scheme != "https") {
+      return Err(absl::StrCat(where, ": URL scheme must be 'http' or 'https'"));
+    }
+    if (host.empty()) {
+      return Err(absl::StrCat(where, ": host is missing in URL"));
+    }
+    out->push_back(std::move(hc));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecodeDnsSdConfigs(const YAML::Node& node,
+                                PrometheusCompat compat,
+                                std::vector<DnsSdConfig>* out) {
+  if (internal::IsNullNode(node)) return absl::OkStatus();
+  if (!node.IsSequence()) {
+    return Err(absl::StrCat("dns_sd_configs: ", internal::LinePrefix(node),
+                            "cannot unmarshal into []*dns.SDConfig"));
+  }
+  size_t i = 0;
+  for (const auto& item : node) {
+    const std::string where = absl::StrCat("dns_sd_configs[", i++, "]");
+    if (internal::IsNullNode(item)) {
+      return Err(absl::StrCat(where, ": empty or null section"));
+    }
+    DnsSdConfig dc;
+    PROMSCRAPE_ASSIGN_OR_RETURN(MapReader r,
+                                MapReader::Create(item, "dns.SDConfig"));
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(
+        internal::DecodeStringList(r.Take("names"), &dc.names), where));
+    PROMSCRAPE_RETURN_IF_ERROR(
+        Annotate(internal::DecodeDuration(r.Take("refresh_interval"),
+                                          &dc.refresh_interval),
+                 absl::StrCat(where, " refresh_interval")));
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(
+        internal::DecodeString(r.Take("type"), &dc.type), where));
+    uint64_t port = 0;
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(
+        internal::DecodeUint(r.Take("port"), &port), absl::StrCat(where, " port")));
+    PROMSCRAPE_RETURN_IF_ERROR(Annotate(r.Finish(), where));
+    if (dc.names.empty()) {
+      return Err(absl::StrCat(
+          where, ": DNS-SD config must contain at least one SRV record name"));
+    }
+    if (port > 65535) {
+      return Err(absl::StrCat(where, ": port ", port, " out of range"));
+    }
+    dc.port = static_cast<int>(port);
+    dc.type = absl::AsciiStrToUpper(dc.type);
+    if (dc.type.empty()) dc.type = "SRV";
+    const bool known = dc.type == "SRV" || dc.type == "A" ||
+                       dc.type == "AAAA" || dc.type == "MX" ||
+                       (dc.type == "NS" && compat == PrometheusCompat::kV3);
+    if (!known) {
+      return Err(
+          absl::StrCat(where, ": invalid DNS-SD records type ", dc.type));
+    }
+    if (dc.type != "SRV" && dc.port == 0) {
+      return Err(absl::StrCat(where,
+                              ": a port is required in DNS-SD configs for "
+                              "all record types except SRV"));
+    }
+    out->push_back(std::move(dc));
   }
   return absl::OkStatus();
 }
@@ -205,7 +314,17 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
                                         : model::NameValidation::kLegacy));
   PROMSCRAPE_RETURN_IF_ERROR(DecodeFileSdConfigs(
       r.Take("file_sd_configs"), base_dir, &c.file_sd_configs));
-  for (absl::string_view sd : kKnownSd) {
+  PROMSCRAPE_RETURN_IF_ERROR(DecodeHttpSdConfigs(
+      r.Take("http_sd_configs"), base_dir, &c.http_sd_configs));
+  PROMSCRAPE_RETURN_IF_ERROR(DecodeDnsSdConfigs(r.Take("dns_sd_configs"),
+                                                c.compat, &c.dns_sd_configs));
+  std::vector<absl::string_view> known(std::begin(kKnownSd),
+                                       std::end(kKnownSd));
+  if (c.compat == PrometheusCompat::kV3) {
+    known.insert(known.end(), std::begin(kKnownSdV3Only),
+                 std::end(kKnownSdV3Only));
+  }
+  for (absl::string_view sd : known) {
     const std::string key = absl::StrCat(sd, "_sd_configs");
     YAML::Node n = r.Take(key);
     if (internal::IsNullNode(n)) continue;
@@ -399,6 +518,36 @@ void EmitScrapeConfig(const ScrapeConfig& c, YAML::Emitter& out) {
           << FormatPromDuration(fc.refresh_interval) << YAML::EndMap;
     }
     out << YAML::EndSeq;
+  }
+  if (!c.http_sd_configs.empty()) {
+    out << YAML::Key << "http_sd_configs" << YAML::Value << YAML::BeginSeq;
+    for (const auto& hc : c.http_sd_configs) {
+      out << YAML::BeginMap << YAML::Key << "url" << YAML::Value << hc.url
+          << YAML::Key << "refresh_interval" << YAML::Value
+          << FormatPromDuration(hc.refresh_interval);
+      EmitHttpClientConfig(hc.http_client, out);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  if (!c.dns_sd_configs.empty()) {
+    out << YAML::Key << "dns_sd_configs" << YAML::Value << YAML::BeginSeq;
+    for (const auto& dc : c.dns_sd_configs) {
+      out << YAML::BeginMap << YAML::Key << "names" << YAML::Value << dc.names
+          << YAML::Key << "refresh_interval" << YAML::Value
+          << FormatPromDuration(dc.refresh_interval) << YAML::Key << "type"
+          << YAML::Value << dc.type << YAML::Key << "port" << YAML::Value
+          << dc.port << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+  }
+  for (const std::string& key : c.unsupported_sd_configs) {
+    // The sections' contents are not kept: the host runs them.
+    out << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq
+        << YAML::EndSeq
+        << YAML::Comment(absl::StrCat(
+               "targets from the host: UpdateTargets provider \"", key,
+               "\""));
   }
   if (!c.relabel_configs.empty()) {
     out << YAML::Key << "relabel_configs" << YAML::Value;

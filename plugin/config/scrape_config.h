@@ -35,6 +35,28 @@ struct FileSdConfig {
   friend bool operator==(const FileSdConfig&, const FileSdConfig&) = default;
 };
 
+// One `http_sd_configs` entry (Prometheus' http.SDConfig): the plugin
+// GETs `url` every `refresh_interval` with the entry's own HTTP client
+// config and reads Prometheus' HTTP SD JSON (a list of {targets, labels}).
+// `url` is validated like Prometheus: http or https, with a host.
+struct HttpSdConfig {
+  std::string url;
+  absl::Duration refresh_interval = absl::Seconds(60);
+  HttpClientConfig http_client;
+  friend bool operator==(const HttpSdConfig&, const HttpSdConfig&) = default;
+};
+
+// One `dns_sd_configs` entry (Prometheus' dns.SDConfig), validated like
+// Prometheus: at least one name; `type` (upper-cased) SRV, A, AAAA, MX, or
+// NS under prometheus_compat "3"; a port for every type but SRV.
+struct DnsSdConfig {
+  std::vector<std::string> names;
+  absl::Duration refresh_interval = absl::Seconds(30);
+  std::string type = "SRV";
+  int port = 0;
+  friend bool operator==(const DnsSdConfig&, const DnsSdConfig&) = default;
+};
+
 // One entry of `scrape_configs` with every Prometheus 2.x field, already
 // defaulted from `global` (interval, timeout, limits, protocols) once it
 // came out of `DecodeScrapeConfig`.
@@ -73,8 +95,13 @@ struct ScrapeConfig {
 
   std::vector<StaticConfig> static_configs;
   std::vector<FileSdConfig> file_sd_configs;
-  // Other `*_sd_configs` sections Prometheus 2.42 knows: accepted so that
-  // configs shared with a Prometheus server load, but not run here.
+  std::vector<HttpSdConfig> http_sd_configs;
+  std::vector<DnsSdConfig> dns_sd_configs;
+  // Every other `*_sd_configs` section the Prometheus of `compat` knows
+  // (2: Debian's 2.42 build; 3: upstream 3.x), by key, e.g.
+  // "kubernetes_sd_configs": the plugin does not run these itself; the job's
+  // targets come from the host through UpdateTargets, with the key as the
+  // provider name.
   std::vector<std::string> unsupported_sd_configs;
 
   std::vector<relabel::RuleSpec> relabel_configs;

@@ -45,7 +45,13 @@ absl::StatusOr<std::vector<TargetGroup>> ReadFileSdFile(
   for (size_t i = 0; i < groups.size(); ++i) {
     TargetGroup g;
     g.source = absl::StrCat(path, ":", i);
-    g.labels = groups[i].labels;
+    // Prometheus' file discovery labels every group with its file.
+    std::vector<model::Label> labels;
+    for (const auto& l : groups[i].labels) {
+      if (l.name != "__meta_filepath") labels.push_back(l);
+    }
+    labels.push_back({"__meta_filepath", path});
+    g.labels = model::Labels::FromUnsorted(std::move(labels));
     for (const auto& t : groups[i].targets) {
       g.targets.push_back(model::Labels::Of({{model::kAddressLabel, t}}));
     }

@@ -30,10 +30,6 @@ struct JobSettings {
 absl::StatusOr<std::shared_ptr<const JobSettings>> MakeJobSettings(
     const config::ScrapeConfig& config);
 
-// Maps prometheus.yml's <http_config> onto the HTTP client's settings.
-absl::StatusOr<http::ClientSettings> ClientSettingsFromConfig(
-    const config::HttpClientConfig& config);
-
 // True when a pool can keep its loops' series caches across a change from
 // `a` to `b`: they differ at most in interval, timeout, sample_limit and the
 // HTTP client (Prometheus' reusableCache).

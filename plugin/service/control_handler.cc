@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "plugin/common/status.h"
 #include "plugin/discovery/target_group.h"
 #include "plugin/model/labels.h"
@@ -106,9 +107,27 @@ absl::Status ControlHandler::Reload(const v1::ReloadRequest& request,
 absl::Status ControlHandler::ListPools(const v1::ListPoolsRequest& request,
                                v1::ListPoolsResponse* response) {
   for (const scrape::PoolInfo& p : scrape_.Pools()) {
-    ToProtoPool(p, response->add_pools());
+    v1::Pool* pool = response->add_pools();
+    ToProtoPool(p, pool);
+    AddHostTargets(pool);
   }
   return absl::OkStatus();
+}
+
+void ControlHandler::AddHostTargets(v1::Pool* pool) const {
+  const discovery::Manager::HostTargets host =
+      discovery_.HostTargetsOf(pool->job());
+  for (const std::string& provider : host.providers) {
+    pool->add_host_sd_providers(provider);
+  }
+  pool->set_waiting_for_host_targets(host.waiting);
+  if (host.waiting && pool->error().empty()) {
+    pool->set_error(absl::StrCat(
+        "waiting for targets from the host: ",
+        absl::StrJoin(host.providers, ", "),
+        " are not run by the plugin (UpdateTargets provider \"",
+        host.providers.front(), "\")"));
+  }
 }
 
 absl::Status ControlHandler::GetPool(const v1::GetPoolRequest& request,
@@ -119,6 +138,7 @@ absl::Status ControlHandler::GetPool(const v1::GetPoolRequest& request,
         absl::StrCat("unknown job \"", request.job(), "\""));
   }
   ToProtoPool(pool->Info(), response);
+  AddHostTargets(response);
   return absl::OkStatus();
 }
 

@@ -88,6 +88,10 @@ class ControlHandler final : public ControlBackend {
       std::function<void(const v1::TargetEvent&)> on_event) override;
 
  private:
+  // Fills the pool's host_sd_providers and waiting_for_host_targets from
+  // discovery (and its error while it waits).
+  void AddHostTargets(v1::Pool* pool) const;
+
   scrape::Manager& scrape_;
   discovery::Manager& discovery_;
   metrics::Registry& registry_;

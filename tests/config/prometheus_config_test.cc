@@ -222,8 +222,19 @@ TEST(PrometheusConfigTest, ErrorsNameJobAndField) {
        "file_sd_configs[0]: path name \"a.txt\" is not valid for file "
        "discovery"},
       {"unknown sd",
-       "scrape_configs:\n- job_name: a\n  kubernetes_sd_configs: []\n",
-       "field kubernetes_sd_configs not found"},
+       "scrape_configs:\n- job_name: a\n  bogus_sd_configs: []\n",
+       "field bogus_sd_configs not found"},
+      {"http sd without url",
+       "scrape_configs:\n- job_name: a\n  http_sd_configs:\n  - {}\n",
+       "http_sd_configs[0]: URL is missing"},
+      {"http sd bad scheme",
+       "scrape_configs:\n- job_name: a\n  http_sd_configs:\n"
+       "  - url: ftp://x/sd\n",
+       "http_sd_configs[0]: URL scheme must be 'http' or 'https'"},
+      {"http sd unknown key",
+       "scrape_configs:\n- job_name: a\n  http_sd_configs:\n"
+       "  - url: http://x/sd\n    foo: 1\n",
+       "field foo not found"},
       {"protocols",
        "scrape_configs:\n- job_name: a\n  scrape_protocols: [Foo]\n",
        "scrape_protocols: unknown scrape protocol Foo"},

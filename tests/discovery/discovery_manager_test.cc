@@ -1,5 +1,8 @@
 #include "plugin/discovery/discovery_manager.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <string>
@@ -203,6 +206,79 @@ scrape_configs:
   clock_.Advance(absl::Seconds(31));
   manager_->RunReloaderOnceForTest();
   EXPECT_THAT(TakeSyncs(), ElementsAre(Sync{"a", {"f:2"}}));
+}
+
+// Patterns are globbed, and a change in their directory is picked up at
+// the next reloader pass (inotify), long before refresh_interval.
+TEST_F(DiscoveryManagerTest, FileSdGlobsAndFollowsDirectoryChanges) {
+  const std::string dir = ::testing::TempDir() + "/dm_glob";
+  ASSERT_EQ(system(absl::StrCat("rm -rf '", dir, "' && mkdir -p '", dir,
+                                "'").c_str()),
+            0);
+  std::ofstream(dir + "/a.json") << R"([{"targets": ["a:1"]}])";
+  Start();
+  manager_->ApplyConfig(Config(absl::StrCat(R"(
+scrape_configs:
+- job_name: a
+  file_sd_configs: [{files: [')", dir, R"(/*.json'], refresh_interval: 1h}]
+)")));
+  EXPECT_THAT(TakeSyncs(), ElementsAre(Sync{"a", {"a:1"}}));
+
+  std::ofstream(dir + "/b.json") << R"([{"targets": ["b:1"]}])";
+  clock_.Advance(absl::Seconds(5));
+  manager_->RunReloaderOnceForTest();
+  EXPECT_THAT(TakeSyncs(), ElementsAre(Sync{"a", {"a:1", "b:1"}}));
+
+  ASSERT_EQ(unlink((dir + "/a.json").c_str()), 0);
+  std::ofstream(dir + "/b.json") << R"([{"targets": ["b:2"]}])";
+  clock_.Advance(absl::Seconds(5));
+  manager_->RunReloaderOnceForTest();
+  EXPECT_THAT(TakeSyncs(), ElementsAre(Sync{"a", {"b:2"}}));
+
+  // Nothing changed: no sync.
+  clock_.Advance(absl::Seconds(5));
+  manager_->RunReloaderOnceForTest();
+  EXPECT_THAT(TakeSyncs(), IsEmpty());
+}
+
+// A job whose targets come from the host (kubernetes_sd_configs, not run
+// by the plugin) says so until the host sends targets, and warns once.
+TEST_F(DiscoveryManagerTest, HostProvidedJobWaitsForHostTargets) {
+  std::vector<std::string> warnings;
+  logger_ = Logger([&](LogLevel level, absl::string_view message) {
+    if (level == LogLevel::kWarning) warnings.emplace_back(message);
+  });
+  Start();
+  manager_->ApplyConfig(Config(R"(
+scrape_configs:
+- job_name: k
+  kubernetes_sd_configs: [{role: pod}]
+- job_name: s
+  static_configs: [{targets: ['x:1']}]
+)"));
+  TakeSyncs();
+  Manager::HostTargets k = manager_->HostTargetsOf("k");
+  EXPECT_THAT(k.providers, ElementsAre("kubernetes_sd_configs"));
+  EXPECT_TRUE(k.waiting);
+  EXPECT_THAT(manager_->HostTargetsOf("s").providers, IsEmpty());
+  EXPECT_FALSE(manager_->HostTargetsOf("s").waiting);
+
+  clock_.Advance(absl::Seconds(5));
+  manager_->RunReloaderOnceForTest();
+  clock_.Advance(absl::Seconds(5));
+  manager_->RunReloaderOnceForTest();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0], HasSubstr("job \"k\": no targets from the host"));
+  EXPECT_THAT(warnings[0], HasSubstr("kubernetes_sd_configs"));
+
+  PROMSCRAPE_ASSERT_OK(manager_
+                           ->UpdateTargets("k", "kubernetes_sd_configs",
+                                           {Group({"pod:1"})})
+                           .status());
+  EXPECT_FALSE(manager_->HostTargetsOf("k").waiting);
+  clock_.Advance(absl::Seconds(5));
+  manager_->RunReloaderOnceForTest();
+  EXPECT_THAT(TakeSyncs(), ElementsAre(Sync{"k", {"pod:1"}}));
 }
 
 TEST_F(DiscoveryManagerTest, NothingIsSyncedAfterStop) {

@@ -28,6 +28,7 @@ TEST(FileSdTest, ReadsJsonAndYamlGroups) {
   ASSERT_EQ(groups->size(), 2u);
   EXPECT_EQ((*groups)[0].source, json + ":0");
   EXPECT_EQ((*groups)[0].labels.Get("env"), "prod");
+  EXPECT_EQ((*groups)[0].labels.Get("__meta_filepath"), json);
   ASSERT_EQ((*groups)[0].targets.size(), 2u);
   EXPECT_EQ((*groups)[0].targets[1].Get("__address__"), "b:2");
 

@@ -11,6 +11,7 @@
 #include "plugin/common/status.h"
 #include "plugin/config/scrape_config.h"
 #include "plugin/config/yaml_reader.h"
+#include "plugin/discovery/static_sd.h"
 #include "plugin/model/labels.h"
 
 namespace promscrape::discovery {
@@ -41,23 +42,7 @@ absl::StatusOr<std::vector<TargetGroup>> ReadFileSdFile(
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("yaml: ", e.what()));
   }
-  std::vector<TargetGroup> out;
-  for (size_t i = 0; i < groups.size(); ++i) {
-    TargetGroup g;
-    g.source = absl::StrCat(path, ":", i);
-    // Prometheus' file discovery labels every group with its file.
-    std::vector<model::Label> labels;
-    for (const auto& l : groups[i].labels) {
-      if (l.name != "__meta_filepath") labels.push_back(l);
-    }
-    labels.push_back({"__meta_filepath", path});
-    g.labels = model::Labels::FromUnsorted(std::move(labels));
-    for (const auto& t : groups[i].targets) {
-      g.targets.push_back(model::Labels::Of({{model::kAddressLabel, t}}));
-    }
-    out.push_back(std::move(g));
-  }
-  return out;
+  return DocumentTargetGroups(groups, path, "__meta_filepath");
 }
 
 }  // namespace promscrape::discovery

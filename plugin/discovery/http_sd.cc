@@ -8,6 +8,7 @@
 #include "plugin/common/status.h"
 #include "plugin/config/scrape_config.h"
 #include "plugin/config/yaml_reader.h"
+#include "plugin/discovery/static_sd.h"
 #include "plugin/http/status_text.h"
 #include "plugin/model/labels.h"
 #include "re2/re2.h"
@@ -45,22 +46,7 @@ absl::StatusOr<std::vector<TargetGroup>> ParseHttpSdResponse(
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("json: ", e.what()));
   }
-  std::vector<TargetGroup> out;
-  for (size_t i = 0; i < groups.size(); ++i) {
-    TargetGroup g;
-    g.source = absl::StrCat(url, ":", i);
-    std::vector<model::Label> labels;
-    for (const auto& l : groups[i].labels) {
-      if (l.name != kMetaUrlLabel) labels.push_back(l);
-    }
-    labels.push_back({std::string(kMetaUrlLabel), std::string(url)});
-    g.labels = model::Labels::FromUnsorted(std::move(labels));
-    for (const auto& t : groups[i].targets) {
-      g.targets.push_back(model::Labels::Of({{model::kAddressLabel, t}}));
-    }
-    out.push_back(std::move(g));
-  }
-  return out;
+  return DocumentTargetGroups(groups, url, kMetaUrlLabel);
 }
 
 }  // namespace promscrape::discovery

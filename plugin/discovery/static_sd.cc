@@ -1,6 +1,8 @@
 #include "plugin/discovery/static_sd.h"
 
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "plugin/model/labels.h"
@@ -21,6 +23,28 @@ std::vector<TargetGroup> StaticTargetGroups(
     groups.push_back(std::move(g));
   }
   return groups;
+}
+
+std::vector<TargetGroup> DocumentTargetGroups(
+    const std::vector<config::StaticConfig>& groups, absl::string_view origin,
+    absl::string_view meta_label) {
+  std::vector<TargetGroup> out;
+  out.reserve(groups.size());
+  for (size_t i = 0; i < groups.size(); ++i) {
+    TargetGroup g;
+    g.source = absl::StrCat(origin, ":", i);
+    std::vector<model::Label> labels;
+    for (const auto& l : groups[i].labels) {
+      if (l.name != meta_label) labels.push_back(l);
+    }
+    labels.push_back({std::string(meta_label), std::string(origin)});
+    g.labels = model::Labels::FromUnsorted(std::move(labels));
+    for (const auto& t : groups[i].targets) {
+      g.targets.push_back(model::Labels::Of({{model::kAddressLabel, t}}));
+    }
+    out.push_back(std::move(g));
+  }
+  return out;
 }
 
 }  // namespace promscrape::discovery

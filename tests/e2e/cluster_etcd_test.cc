@@ -63,19 +63,27 @@ class Etcd {
         client_port_(testing::PickUnusedPort()),
         peer_port_(testing::PickUnusedPort()) {}
 
+  // Starts etcd; the first start may retry on fresh ports, since a port
+  // picked free can be taken by a concurrent test before etcd binds it (etcd
+  // then exits at once). Restarts keep the ports the members already use.
   bool Start() {
-    const std::string peer = absl::StrCat("http://127.0.0.1:", peer_port_);
-    const std::string client = absl::StrCat("http://127.0.0.1:", client_port_);
-    auto p = Subprocess::Start(
-        {kEtcd, "--name", "default", "--data-dir", dir_,
-         "--listen-client-urls", client, "--advertise-client-urls", client,
-         "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-         "--initial-cluster", absl::StrCat("default=", peer)});
-    if (!p.ok()) return false;
-    process_ = std::move(p).value();
-    return process_->WaitForOutput("ready to serve client requests",
-                                   absl::Seconds(30))
-        .has_value();
+    const int attempts = started_once_ ? 1 : 5;
+    for (int i = 0; i < attempts; ++i) {
+      if (i > 0) {
+        client_port_ = testing::PickUnusedPort();
+        peer_port_ = testing::PickUnusedPort();
+      }
+      if (StartOnce()) {
+        started_once_ = true;
+        return true;
+      }
+      if (process_ != nullptr) {
+        process_->Signal(SIGKILL);
+        process_->Wait(absl::Seconds(10));
+        log_ += process_->output();
+      }
+    }
+    return false;
   }
   void Stop() {
     process_->Signal(SIGKILL);
@@ -84,12 +92,33 @@ class Etcd {
   std::string endpoint() const {
     return absl::StrCat("127.0.0.1:", client_port_);
   }
-  std::string output() const { return process_ ? process_->output() : ""; }
+  // Every attempt's output, for a failure message.
+  std::string output() const {
+    return log_ + (process_ ? process_->output() : "");
+  }
 
  private:
+  bool StartOnce() {
+    const std::string peer = absl::StrCat("http://127.0.0.1:", peer_port_);
+    const std::string client = absl::StrCat("http://127.0.0.1:", client_port_);
+    auto p = Subprocess::Start(
+        {kEtcd, "--name", "default", "--data-dir",
+         absl::StrCat(dir_, "-", client_port_), "--listen-client-urls", client,
+         "--advertise-client-urls", client, "--listen-peer-urls", peer,
+         "--initial-advertise-peer-urls", peer, "--initial-cluster",
+         absl::StrCat("default=", peer)});
+    if (!p.ok()) return false;
+    process_ = std::move(p).value();
+    return process_->WaitForOutput("ready to serve client requests",
+                                   absl::Seconds(30))
+        .has_value();
+  }
+
   const std::string dir_;
-  const int client_port_;
-  const int peer_port_;
+  int client_port_;
+  int peer_port_;
+  bool started_once_ = false;
+  std::string log_;
   std::unique_ptr<Subprocess> process_;
 };
 

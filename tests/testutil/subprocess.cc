@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -127,16 +128,25 @@ std::optional<int> Subprocess::Wait(absl::Duration timeout) {
 }
 
 int PickUnusedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
+  // Two picks in a row may get the same port back from the kernel once the
+  // first is released; a process-wide record keeps the picks of one test
+  // distinct (an etcd asked to listen twice on one port exits at once).
+  static Mutex* mu = new Mutex();
+  static auto* picked = new absl::flat_hash_set<int>();
+  for (int attempt = 0;; ++attempt) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    close(fd);
+    const int port = ntohs(addr.sin_port);
+    MutexLock lock(mu);
+    if (picked->insert(port).second || attempt >= 100) return port;
+  }
 }
 
 }  // namespace promscrape::testing

@@ -54,6 +54,7 @@ absl::Status DecodeRelabelConfigs(const YAML::Node& node,
                                   absl::string_view field,
                                   absl::string_view null_error,
                                   model::NameValidation name_validation,
+                                  bool dot_matches_newline,
                                   std::vector<relabel::RuleSpec>* specs,
                                   std::vector<relabel::Rule>* rules) {
   if (internal::IsNullNode(node)) return absl::OkStatus();
@@ -70,6 +71,7 @@ absl::Status DecodeRelabelConfigs(const YAML::Node& node,
     }
     relabel::RuleSpec spec;
     spec.name_validation = name_validation;
+    spec.dot_matches_newline = dot_matches_newline;
     PROMSCRAPE_RETURN_IF_ERROR(Annotate(DecodeOne(item, &spec), where));
     auto rule = relabel::Rule::Create(spec);
     if (!rule.ok()) return Annotate(rule.status(), where);

@@ -16,11 +16,14 @@ namespace promscrape::config {
 // Prometheus' message for a null list element ("empty or null target
 // relabeling rule in scrape config"). Errors name the entry:
 // `relabel_configs[1]: ...` (`field` is the list's key). Names are
-// validated with `name_validation` (the job's metric_name_validation_scheme).
+// validated with `name_validation` (the job's metric_name_validation_scheme);
+// `dot_matches_newline` is Prometheus 3.x' regex compilation (see
+// relabel::RuleSpec).
 absl::Status DecodeRelabelConfigs(const YAML::Node& node,
                                   absl::string_view field,
                                   absl::string_view null_error,
                                   model::NameValidation name_validation,
+                                  bool dot_matches_newline,
                                   std::vector<relabel::RuleSpec>* specs,
                                   std::vector<relabel::Rule>* rules);
 

@@ -337,12 +337,13 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
   PROMSCRAPE_RETURN_IF_ERROR(DecodeRelabelConfigs(
       r.Take("relabel_configs"), "relabel_configs",
       "empty or null target relabeling rule in scrape config",
-      c.metric_name_validation_scheme, &c.relabel_configs, &c.relabel_rules));
+      c.metric_name_validation_scheme, c.compat == PrometheusCompat::kV3,
+      &c.relabel_configs, &c.relabel_rules));
   PROMSCRAPE_RETURN_IF_ERROR(DecodeRelabelConfigs(
       r.Take("metric_relabel_configs"), "metric_relabel_configs",
       "empty or null metric relabeling rule in scrape config",
-      c.metric_name_validation_scheme, &c.metric_relabel_configs,
-      &c.metric_relabel_rules));
+      c.metric_name_validation_scheme, c.compat == PrometheusCompat::kV3,
+      &c.metric_relabel_configs, &c.metric_relabel_rules));
   PROMSCRAPE_RETURN_IF_ERROR(
       DecodeHttpClientConfig(r, base_dir, &c.http_client,
                              /*accept_http_headers=*/c.compat ==

@@ -149,10 +149,11 @@ absl::string_view ActionName(Action action) {
 }
 
 absl::StatusOr<std::shared_ptr<const re2::RE2>> CompileAnchored(
-    absl::string_view re) {
+    absl::string_view re, bool dot_matches_newline) {
   re2::RE2::Options options;
   options.set_log_errors(false);
-  const std::string anchored = absl::StrCat("^(?:", re, ")$");
+  const std::string anchored =
+      absl::StrCat(dot_matches_newline ? "^(?s:" : "^(?:", re, ")$");
   auto compiled = std::make_shared<const re2::RE2>(anchored, options);
   if (!compiled->ok()) {
     // RE2 appends ": <pattern>" to its message; quote the user's regex
@@ -177,7 +178,7 @@ uint64_t HashMod(absl::string_view value, uint64_t modulus) {
 
 absl::StatusOr<Rule> Rule::Create(RuleSpec spec) {
   PROMSCRAPE_RETURN_IF_ERROR(Validate(spec));
-  auto regex = CompileAnchored(spec.regex);
+  auto regex = CompileAnchored(spec.regex, spec.dot_matches_newline);
   if (!regex.ok()) return regex.status();
   return Rule(std::move(spec), *std::move(regex));
 }

@@ -56,12 +56,17 @@ struct RuleSpec {
   // and labelmap replacement names validation accepts, and which expanded
   // target names `replace` writes. Prometheus 2.x: always kLegacy.
   model::NameValidation name_validation = model::NameValidation::kLegacy;
+  // Whether `.` in `regex` matches a newline: Prometheus 3.x compiles
+  // `^(?s:<regex>)$`, 2.x `^(?:<regex>)$` (a label value with a newline
+  // then fails `(.*)`). Set from the job's prometheus_compat, not YAML.
+  bool dot_matches_newline = false;
 
   friend bool operator==(const RuleSpec&, const RuleSpec&) = default;
 };
 
 // A validated, compiled relabel rule. The regex is compiled once as
-// `^(?:<regex>)$` (Prometheus 2.x anchoring) and shared between copies.
+// `^(?:<regex>)$` (Prometheus 2.x anchoring) or `^(?s:<regex>)$` (3.x, see
+// RuleSpec::dot_matches_newline) and shared between copies.
 //
 // Thread-safe: `Apply` is const and may run concurrently on distinct
 // builders.
@@ -99,9 +104,10 @@ class Rule {
   bool target_is_template_;
 };
 
-// Compiles `re` anchored as Prometheus does. Exposed for tests and tools.
+// Compiles `re` anchored as Prometheus does: 2.x `^(?:re)$`, 3.x
+// (`dot_matches_newline`) `^(?s:re)$`. Exposed for tests and tools.
 absl::StatusOr<std::shared_ptr<const re2::RE2>> CompileAnchored(
-    absl::string_view re);
+    absl::string_view re, bool dot_matches_newline = false);
 
 // MD5-based hashmod exactly as Prometheus: the last 8 bytes of md5(value),
 // big-endian, modulo `modulus` (> 0).

@@ -191,9 +191,16 @@ absl::StatusOr<PopulatedLabels> PopulateLabels(
   for (const auto& [name, value] : scrape_labels) {
     if (lset.Get(name).empty()) lb.Set(name, value);
   }
-  // NOTE: Prometheus 2.x sets params unconditionally (3.x only when unset).
+  // Prometheus 2.x sets `__param_<k>` from the config's params
+  // unconditionally; 3.x only when discovery did not set it, so a target's
+  // own `__param_module` (e.g. from file_sd) beats the job's default.
   for (const auto& [k, v] : cfg.params) {
-    if (!v.empty()) lb.Set(absl::StrCat(model::kParamLabelPrefix, k), v[0]);
+    if (v.empty()) continue;
+    const std::string name = absl::StrCat(model::kParamLabelPrefix, k);
+    if (cfg.compat == config::PrometheusCompat::kV3 && !lb.Get(name).empty()) {
+      continue;
+    }
+    lb.Set(name, v[0]);
   }
   PopulatedLabels out;
   out.discovered = lb.Build();

@@ -1,6 +1,8 @@
 #include "plugin/textparse/go_float.h"
 
 #include <bit>
+#include <cerrno>
+#include <cstdlib>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -245,6 +247,89 @@ void AppendOpenMetricsFloat(double f, std::string* out) {
   if (std::isnan(f) || std::isinf(f)) return;
   std::string_view s(out->data() + start, out->size() - start);
   if (s.find_first_of(".e") == std::string_view::npos) out->append(".0");
+}
+
+namespace {
+
+bool IsHexDigit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+         (c >= 'A' && c <= 'F');
+}
+
+// Go's hexadecimal float form ([+-]0x mantissa p [+-] exponent), with Go's
+// underscoreOK rule: an underscore only between digits or right after the
+// base prefix. strtod reads the form once the underscores are gone.
+FloatParseResult ParseHexFloat(std::string_view s, double* out) {
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  if (s.size() - i < 2 || s[i] != '0' || (s[i + 1] != 'x' && s[i + 1] != 'X')) {
+    return FloatParseResult::kSyntax;
+  }
+  std::string clean(s.substr(0, i + 2));
+  bool mantissa_digit = false, dot = false, exp = false, exp_digit = false;
+  // What precedes the current byte: a digit, the base prefix, or other.
+  bool after_digit_or_prefix = true;
+  for (size_t j = i + 2; j < s.size(); ++j) {
+    const char c = s[j];
+    if (c == '_') {
+      if (!after_digit_or_prefix || j + 1 >= s.size() ||
+          !(exp ? (s[j + 1] >= '0' && s[j + 1] <= '9') : IsHexDigit(s[j + 1]))) {
+        return FloatParseResult::kSyntax;
+      }
+      after_digit_or_prefix = false;
+      continue;
+    }
+    if (!exp && IsHexDigit(c)) {
+      mantissa_digit = true;
+    } else if (!exp && c == '.' && !dot) {
+      dot = true;
+    } else if (!exp && (c == 'p' || c == 'P') && mantissa_digit) {
+      exp = true;
+      if (j + 1 < s.size() && (s[j + 1] == '+' || s[j + 1] == '-')) {
+        clean.push_back(c);
+        ++j;
+        clean.push_back(s[j]);
+        after_digit_or_prefix = false;
+        continue;
+      }
+    } else if (exp && c >= '0' && c <= '9') {
+      exp_digit = true;
+    } else {
+      return FloatParseResult::kSyntax;
+    }
+    after_digit_or_prefix = (c != '.' && c != 'p' && c != 'P');
+    clean.push_back(c);
+  }
+  if (!mantissa_digit || !exp || !exp_digit) return FloatParseResult::kSyntax;
+  errno = 0;
+  char* end = nullptr;
+  const double v = std::strtod(clean.c_str(), &end);
+  if (end != clean.c_str() + clean.size()) return FloatParseResult::kSyntax;
+  if (errno == ERANGE && std::isinf(v)) return FloatParseResult::kRange;
+  *out = v;
+  return FloatParseResult::kOk;
+}
+
+}  // namespace
+
+FloatParseResult ParseStrconvFloat(std::string_view s, double* out) {
+  const FloatParseResult r = ParseGoFloat(s, out);
+  if (r != FloatParseResult::kUnsupported) return r;
+  return ParseHexFloat(s, out);
+}
+
+std::string_view NormalizeFloatLabelValue(bool histogram, bool summary,
+                                          std::string_view name,
+                                          std::string_view value,
+                                          std::string* scratch) {
+  if (!((histogram && name == "le") || (summary && name == "quantile"))) {
+    return value;
+  }
+  double f;
+  if (ParseStrconvFloat(value, &f) != FloatParseResult::kOk) return value;
+  const size_t at = scratch->size();
+  AppendOpenMetricsFloat(f, scratch);
+  return std::string_view(scratch->data() + at, scratch->size() - at);
 }
 
 std::string FormatOpenMetricsFloat(double f) {

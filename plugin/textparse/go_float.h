@@ -61,6 +61,22 @@ std::string FormatGoFloatG(double f);
 void AppendOpenMetricsFloat(double f, std::string* out);
 std::string FormatOpenMetricsFloat(double f);
 
+// Go's strconv.ParseFloat(s, 64) itself, without Prometheus' sample-value
+// restrictions: also hexadecimal floats (`0x1.8p3`, a 'p' exponent
+// required) and underscores between the digits of a 0x-prefixed number.
+FloatParseResult ParseStrconvFloat(std::string_view s, double* out);
+
+// Prometheus 3.x' normalizeFloatsInLabelValues (model/textparse): the value
+// of `le` in a histogram family or of `quantile` in a summary family that
+// parses as a float (ParseStrconvFloat) is rewritten in OpenMetrics form
+// (`1` -> `1.0`, `1e3` -> `1000.0`, `+inf` -> `+Inf`). Returns `value` when
+// nothing changes, else a view of what was appended to `*scratch` (at most
+// 24 bytes).
+std::string_view NormalizeFloatLabelValue(bool histogram, bool summary,
+                                          std::string_view name,
+                                          std::string_view value,
+                                          std::string* scratch);
+
 // Converts OpenMetrics float seconds to int64 milliseconds the way Go's
 // int64(s * 1000) does on amd64 (truncation; out-of-range gives INT64_MIN).
 int64_t SecondsToMillis(double seconds);

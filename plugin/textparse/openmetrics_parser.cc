@@ -53,6 +53,9 @@ void OpenMetricsParser::Reset(std::string_view body) {
   status_ = absl::OkStatus();
   series_ = name_ = {};
   labels_.clear();
+  // A TYPE line's type holds until the next TYPE line (openmetricsparse.go
+  // mtype), within one body.
+  type_ = MetricType::kUnknown;
   exemplar_labels_.clear();
   has_exemplar_ = false;
   if (body.size() > UINT32_MAX) {
@@ -473,8 +476,22 @@ void OpenMetricsParser::Labels(std::vector<Label>* out) {
   out->clear();
   out->push_back(Label{kMetricNameLabel, name_});
   scratch_.clear();
-  scratch_.reserve(series_.size());
+  // 3.x' le/quantile normalisation (openmetricsparse.go) may lengthen a
+  // value: room for it too, so the views stay stable.
+  const bool histogram = prometheus3_grammar_ && type_ == MetricType::kHistogram;
+  const bool summary = prometheus3_grammar_ && type_ == MetricType::kSummary;
+  scratch_.reserve(series_.size() +
+                   (histogram || summary ? 32 * labels_.size() : 0));
   AppendLabels(labels_, &scratch_, out);
+  if (histogram || summary) [[unlikely]] {
+    for (size_t i = 1; i < out->size(); ++i) {
+      Label& l = (*out)[i];
+      const std::string_view v = NormalizeFloatLabelValue(
+          histogram, summary, std::string_view(l.name.data(), l.name.size()),
+          std::string_view(l.value.data(), l.value.size()), &scratch_);
+      l.value = absl::string_view(v.data(), v.size());
+    }
+  }
   internal::SortLabels(out);
 }
 

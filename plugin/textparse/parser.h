@@ -72,7 +72,9 @@ struct ParserOptions {
   // exemplar may follow only a sample whose name ends in `_total` or
   // `_bucket`, and an indented text sample's metric name starts with the
   // indentation (so the scrape fails on the invalid name unless relabeling
-  // drops it). True accepts the first two and skips the indentation.
+  // drops it). True accepts the first two and skips the indentation, and
+  // normalises `le` of histogram and `quantile` of summary families to
+  // OpenMetrics floats (`le="1"` -> `le="1.0"`), as 3.x' text parsers do.
   bool prometheus3_grammar = false;
 };
 

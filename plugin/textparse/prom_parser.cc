@@ -85,6 +85,9 @@ void PromParser::Reset(std::string_view body) {
   status_ = absl::OkStatus();
   series_ = name_ = {};
   labels_.clear();
+  // A TYPE line's type holds until the next TYPE line (promparse.go mtype),
+  // within one body.
+  type_ = MetricType::kUnknown;
   // Label positions are 32-bit offsets; scrape bodies are far smaller.
   if (body.size() > UINT32_MAX) {
     status_ = absl::InvalidArgumentError("body larger than 4 GiB");
@@ -533,7 +536,12 @@ void PromParser::Labels(std::vector<Label>* out) {
   // Unescaped values are never longer than the series bytes; reserving that
   // up front keeps views into scratch_ stable while it fills.
   scratch_.clear();
-  scratch_.reserve(series_.size());
+  // 3.x' le/quantile normalisation may lengthen a value (`1` -> `1.0`): room
+  // for it too, so the views stay stable.
+  const bool histogram = prometheus3_grammar_ && type_ == MetricType::kHistogram;
+  const bool summary = prometheus3_grammar_ && type_ == MetricType::kSummary;
+  scratch_.reserve(series_.size() +
+                   (histogram || summary ? 32 * labels_.size() : 0));
   const char* b = body_.data();
   for (const RawLabel& l : labels_) {
     std::string_view value(b + l.value_begin, l.value_len);
@@ -547,6 +555,10 @@ void PromParser::Labels(std::vector<Label>* out) {
       size_t at = scratch_.size();
       internal::AppendUnescapedLabelValue(name, &scratch_);
       name = std::string_view(scratch_.data() + at, scratch_.size() - at);
+    }
+    if (histogram || summary) [[unlikely]] {
+      value = NormalizeFloatLabelValue(histogram, summary, name, value,
+                                       &scratch_);
     }
     out->push_back(Label{name, value});
   }

@@ -218,6 +218,21 @@ TEST(ProcessTest, DotDoesNotMatchNewlineIn2x) {
   EXPECT_TRUE(Process(Labels::Of({{"a", "line1 line2"}}), *rules));
 }
 
+TEST(ProcessTest, DotMatchesNewlineIn3x) {
+  // 3.x compiles ^(?s:re)$ (model/relabel NewRegexp): `.` spans a newline,
+  // so the default `(.*)` copies a multi-line value whole.
+  RuleSpec keep = WithAction(Replace({"a"}, "line1.*line2", "", "$1"),
+                             Action::kKeep);
+  keep.dot_matches_newline = true;
+  RuleSpec copy = Replace({"a"}, "(.*)", "b", "$1");
+  copy.dot_matches_newline = true;
+  auto rules = CompileRules({keep, copy});
+  ASSERT_TRUE(rules.ok());
+  auto got = Process(Labels::Of({{"a", "line1\nline2"}}), *rules);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->Get("b"), "line1\nline2");
+}
+
 TEST(ProcessTest, LabelMapIteratesOverSnapshot) {
   RuleSpec s = Spec(Action::kLabelMap);
   s.regex = "(.*)";

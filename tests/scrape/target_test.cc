@@ -331,6 +331,25 @@ TEST(PopulateLabelsTest, NoDefaultPortUnderThree) {
                        HasSubstr("invalid scheme: \"ftp\"")));
 }
 
+// Prometheus 3.x (scrape/target.go, since "Target parameter labels should
+// not be overridden by config params"): a `__param_<k>` the target already
+// has wins over the job's `params`; an unset one still comes from params.
+TEST(PopulateLabelsTest, TargetParamLabelsWinUnderThree) {
+  config::ScrapeConfig cfg = Config("https", config::PrometheusCompat::kV3);
+  cfg.params = {{"module", {"m1"}}, {"target", {"t1"}}};
+  auto got = PopulateLabels(
+      Labels::Of({{"__address__", "h:1"}, {"__param_module", "mine"}}), cfg);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->labels.Get("__param_module"), "mine");
+  EXPECT_EQ(got->labels.Get("__param_target"), "t1");
+  // Under "2" the config's value overwrites the target's (2.42).
+  cfg.compat = config::PrometheusCompat::kV2;
+  got = PopulateLabels(
+      Labels::Of({{"__address__", "h:1"}, {"__param_module", "mine"}}), cfg);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->labels.Get("__param_module"), "m1");
+}
+
 TEST(TargetTest, UrlWithoutPortUnderThree) {
   auto got = PopulateLabels(Labels::Of({{"__address__", "example.com"}}),
                             Config("https", config::PrometheusCompat::kV3));

@@ -235,5 +235,57 @@ TEST(SecondsToMillisTest, TruncatesLikeGo) {
   EXPECT_EQ(SecondsToMillis(1e300), std::numeric_limits<int64_t>::min());
 }
 
+
+// Go's strconv.ParseFloat beyond Prometheus' sample rules: hexadecimal floats
+// with Go's underscore rule (strconv/atof.go, underscoreOK).
+TEST(ParseStrconvFloatTest, HexFloatsAndUnderscores) {
+  struct Case {
+    const char* in;
+    bool ok;
+    double want;
+  } const cases[] = {
+      {"0x1p-2", true, 0.25},   {"0X1.8P1", true, 3.0},
+      {"-0x1p0", true, -1.0},   {"0x_1p0", true, 1.0},
+      {"0x1_0p0", true, 16.0},  {"0x1p1_0", true, 1024.0},
+      {"0x.8p1", true, 1.0},    {"1.5", true, 1.5},
+      {"0x1", false, 0},        {"0x1p", false, 0},
+      {"0x1__0p0", false, 0},   {"0x1_p0", false, 0},
+      {"0x1p_1", false, 0},     {"1_0", false, 0},
+      {"0xp1", false, 0},       {"0x1p1x", false, 0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.in);
+    double got = 0;
+    const FloatParseResult r = ParseStrconvFloat(c.in, &got);
+    EXPECT_EQ(r == FloatParseResult::kOk, c.ok);
+    if (c.ok) {
+      EXPECT_EQ(got, c.want);
+    }
+  }
+  double got;
+  EXPECT_EQ(ParseStrconvFloat("0x1p99999", &got), FloatParseResult::kRange);
+}
+
+TEST(NormalizeFloatLabelValueTest, OnlyLeOfHistogramsAndQuantileOfSummaries) {
+  std::string scratch;
+  EXPECT_EQ(NormalizeFloatLabelValue(true, false, "le", "1", &scratch), "1.0");
+  EXPECT_EQ(NormalizeFloatLabelValue(true, false, "le", "1e-7", &scratch),
+            "1e-07");
+  EXPECT_EQ(NormalizeFloatLabelValue(true, false, "le", "100000", &scratch),
+            "100000.0");
+  EXPECT_EQ(NormalizeFloatLabelValue(true, false, "le", "1e6", &scratch),
+            "1e+06");
+  EXPECT_EQ(NormalizeFloatLabelValue(true, false, "le", "-0", &scratch),
+            "0.0");
+  EXPECT_EQ(NormalizeFloatLabelValue(true, false, "le", "nan", &scratch),
+            "NaN");
+  EXPECT_EQ(NormalizeFloatLabelValue(true, false, "le", "x", &scratch), "x");
+  EXPECT_EQ(NormalizeFloatLabelValue(true, false, "quantile", "1", &scratch),
+            "1");
+  EXPECT_EQ(NormalizeFloatLabelValue(false, true, "quantile", "1", &scratch),
+            "1.0");
+  EXPECT_EQ(NormalizeFloatLabelValue(false, true, "le", "1", &scratch), "1");
+}
+
 }  // namespace
 }  // namespace promscrape::textparse

@@ -85,7 +85,7 @@ TEST(OpenMetricsParserTest, PrometheusParseScenario) {
           "durations.",
           "TYPE go_gc_duration_seconds summary",
           "UNIT go_gc_duration_seconds seconds",
-          "SERIES {__name__=\"go_gc_duration_seconds\",quantile=\"0\"} "
+          "SERIES {__name__=\"go_gc_duration_seconds\",quantile=\"0.0\"} "
           "4.9351e-05",
           "SERIES {__name__=\"go_gc_duration_seconds\",quantile=\"0.25\"} "
           "7.424100000000001e-05",
@@ -299,6 +299,35 @@ std::vector<std::string> ParseUtf8(const std::string& body) {
   return ParseAll(p);
 }
 
+// Prometheus 3.x' normalizeFloatsInLabelValues in openmetricsparse.go: `le`
+// of a histogram and `quantile` of a summary become OpenMetrics floats; a
+// gaugehistogram's `le` and exemplar labels stay as written.
+TEST(OpenMetricsParserTest, LeAndQuantileNormalisedUnder3) {
+  const std::string body =
+      "# TYPE h histogram\n"
+      "h_bucket{le=\"1\"} 1 # {le=\"1\"} 2\n"
+      "h_bucket{le=\"+Inf\"} 3\n"
+      "# TYPE s summary\n"
+      "s{quantile=\"0.90\"} 4\n"
+      "# TYPE gh gaugehistogram\n"
+      "gh_bucket{le=\"1\"} 5\n"
+      "# EOF\n";
+  OpenMetricsParser v3(body, /*utf8_names=*/false,
+                       /*prometheus3_grammar=*/true);
+  EXPECT_THAT(ParseAll(v3),
+              ElementsAre("TYPE h histogram",
+                          "SERIES {__name__=\"h_bucket\",le=\"1.0\"} 1 # "
+                          "{le=\"1\"} 2",
+                          "SERIES {__name__=\"h_bucket\",le=\"+Inf\"} 3",
+                          "TYPE s summary",
+                          "SERIES {__name__=\"s\",quantile=\"0.9\"} 4",
+                          "TYPE gh gaugehistogram",
+                          "SERIES {__name__=\"gh_bucket\",le=\"1\"} 5"));
+  OpenMetricsParser v2(body);
+  EXPECT_THAT(ParseAll(v2),
+              ::testing::Contains("SERIES {__name__=\"s\",quantile=\"0.90\"} 4"));
+}
+
 // Found by tests/difffuzz against Prometheus 2.42 (which fails these
 // scrapes); 3.x read from its openmetricsparse.go (parseLVals: "Free
 // trailing commas are allowed"; parseComment without 2.42's
@@ -368,7 +397,7 @@ TEST(OpenMetricsParserTest, QuotedUtf8Names) {
           "durations.",
           "TYPE go.gc_duration_seconds summary",
           "UNIT go.gc_duration_seconds seconds",
-          "SERIES {__name__=\"go.gc_duration_seconds\",quantile=\"0\"} "
+          "SERIES {__name__=\"go.gc_duration_seconds\",quantile=\"0.0\"} "
           "4.9351e-05",
           "SERIES {__name__=\"go.gc_duration_seconds\",a=\"b\",quantile="
           "\"0.5\"} 8.3835e-05",

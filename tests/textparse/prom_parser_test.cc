@@ -265,8 +265,49 @@ TEST(PromParserTest, Prometheus2And3GrammarDiffer) {
                                         "SERIES {__name__=\"b\"} 2"));
 }
 
+// Prometheus 3.x' normalizeFloatsInLabelValues (model/textparse): `le` in a
+// histogram family and `quantile` in a summary family become OpenMetrics
+// floats; other labels, other types and unparsable values stay as written.
+// The type is the last TYPE line's, whichever family follows it.
+TEST(PromParserTest, LeAndQuantileNormalisedUnder3) {
+  const std::string body =
+      "# TYPE h histogram\n"
+      "h_bucket{le=\"1\"} 1\n"
+      "h_bucket{le=\"1e3\",quantile=\"1\"} 2\n"
+      "h_bucket{le=\"+inf\"} 3\n"
+      "h_bucket{le=\"0x1p-2\"} 4\n"
+      "h_bucket{le=\"abc\"} 5\n"
+      "other{le=\"2\"} 6\n"
+      "# TYPE s summary\n"
+      "s{quantile=\"0.50\",le=\"1\"} 7\n"
+      "# TYPE g gauge\n"
+      "g{le=\"1\",quantile=\"1\"} 8\n";
+  PromParser v3(body, /*utf8_names=*/false, /*prometheus3_grammar=*/true);
+  EXPECT_THAT(
+      ParseAll(v3),
+      ElementsAre("TYPE h histogram",
+                  "SERIES {__name__=\"h_bucket\",le=\"1.0\"} 1",
+                  "SERIES {__name__=\"h_bucket\",le=\"1000.0\",quantile=\"1\"} 2",
+                  "SERIES {__name__=\"h_bucket\",le=\"+Inf\"} 3",
+                  "SERIES {__name__=\"h_bucket\",le=\"0.25\"} 4",
+                  "SERIES {__name__=\"h_bucket\",le=\"abc\"} 5",
+                  "SERIES {__name__=\"other\",le=\"2.0\"} 6",
+                  "TYPE s summary",
+                  "SERIES {__name__=\"s\",le=\"1\",quantile=\"0.5\"} 7",
+                  "TYPE g gauge",
+                  "SERIES {__name__=\"g\",le=\"1\",quantile=\"1\"} 8"));
+  // 2.42 keeps every value as written.
+  PromParser v2(body);
+  EXPECT_THAT(ParseAll(v2),
+              ::testing::Contains("SERIES {__name__=\"h_bucket\",le=\"1\"} 1"));
+  // The type does not carry over to the next body.
+  v3.Reset("h_bucket{le=\"1\"} 1\n");
+  EXPECT_THAT(ParseAll(v3),
+              ElementsAre("SERIES {__name__=\"h_bucket\",le=\"1\"} 1"));
+}
+
 // Prometheus 3.x TestUTF8PromParse (model/textparse/promparse_test.go),
-// without 3.x' quantile/le float normalisation ("0" stays "0").
+// with 3.x' quantile/le float normalisation ("0" becomes "0.0").
 TEST(PromParserTest, QuotedUtf8Names) {
   const std::string body =
       "# HELP \"go.gc_duration_seconds\" A summary of the GC invocation "
@@ -289,7 +330,7 @@ TEST(PromParserTest, QuotedUtf8Names) {
           "HELP go.gc_duration_seconds A summary of the GC invocation "
           "durations.",
           "TYPE go.gc_duration_seconds summary",
-          "SERIES {__name__=\"go.gc_duration_seconds\",quantile=\"0\"} "
+          "SERIES {__name__=\"go.gc_duration_seconds\",quantile=\"0.0\"} "
           "4.9351e-05",
           "SERIES {__name__=\"go.gc_duration_seconds\",quantile=\"0.25\"} "
           "7.4241e-05",

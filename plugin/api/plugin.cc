@@ -144,26 +144,31 @@ absl::Status Plugin::StartComponents() {
         sink->SetExternalLabels(config.global.external_labels);
       });
   if (!config_.scrape_config_file.empty()) {
-    absl::StatusOr<config::PrometheusConfig> scrape_config =
-        config::LoadPrometheusConfigFile(config_.scrape_config_file,
-                                         config_.prometheus_compat);
-    if (!scrape_config.ok()) {
-      return Annotate(scrape_config.status(),
-                      absl::StrCat("scrape_config_file \"",
-                                   config_.scrape_config_file, "\""));
+    if (config_.scrape_config_reload_interval > absl::ZeroDuration()) {
+      reload_scheduler_ = std::make_unique<Scheduler>(clock_);
     }
-    PROMSCRAPE_RETURN_IF_ERROR(
-        control_
-            ->InstallConfig(*scrape_config,
-                            absl::StrCat("scrape_config_file:",
-                                         config_.scrape_config_file))
-            .status());
+    config_reloader_ = std::make_unique<service::ConfigFileReloader>(
+        service::ConfigFileReloader::Options{
+            .path = config_.scrape_config_file,
+            .compat = config_.prometheus_compat,
+            .interval = config_.scrape_config_reload_interval,
+            .scheduler = reload_scheduler_.get(),
+            .clock = &clock_},
+        [control = control_.get(),
+         source = absl::StrCat("scrape_config_file:",
+                               config_.scrape_config_file)](
+            const config::PrometheusConfig& config) {
+          return control->InstallConfig(config, source).status();
+        },
+        registry_, logger_);
+    PROMSCRAPE_RETURN_IF_ERROR(config_reloader_->LoadInitial());
   }
   PROMSCRAPE_ASSIGN_OR_RETURN(
       server_, service::ControlServer::Start(config_.control_listen,
                                              config_.control_auth_token,
                                              *control_, logger_));
   PROMSCRAPE_RETURN_IF_ERROR(StartCluster());
+  if (config_reloader_ != nullptr) config_reloader_->Start();
   if (config_.self_metrics.enabled) {
     self_metrics_ = std::make_unique<metrics::SelfMetrics>(
         metrics::SelfMetrics::Options{.job = config_.self_metrics.job,
@@ -241,6 +246,8 @@ absl::Status Plugin::Stop() {
   if (self_metrics_ != nullptr) self_metrics_->Stop();
   if (metadata_sender_ != nullptr) metadata_sender_->Stop();
   if (server_ != nullptr) server_->Stop();
+  if (config_reloader_ != nullptr) config_reloader_->Stop();
+  if (reload_scheduler_ != nullptr) reload_scheduler_->Stop();
   // Leaving the cluster first lets the others take this member's targets
   // while it still scrapes them.
   if (membership_ != nullptr) membership_->Stop();

@@ -22,6 +22,7 @@
 #include "plugin/remote/queue_sink.h"
 #include "plugin/remote/write_queue.h"
 #include "plugin/scrape/manager.h"
+#include "plugin/service/config_file_reloader.h"
 #include "plugin/service/control_handler.h"
 #include "plugin/service/control_server.h"
 
@@ -79,6 +80,10 @@ class Plugin {
   std::unique_ptr<discovery::Manager> discovery_;
   std::unique_ptr<service::ControlHandler> control_;
   std::unique_ptr<service::ControlServer> server_;
+  // scrape_config_file's auto-reload: one timer thread, only when the file
+  // is set and its reload interval is not zero.
+  std::unique_ptr<Scheduler> reload_scheduler_;
+  std::unique_ptr<service::ConfigFileReloader> config_reloader_;
   std::unique_ptr<metrics::SelfMetrics> self_metrics_;
   std::unique_ptr<remote::MetadataSender> metadata_sender_;
 

@@ -332,7 +332,7 @@ absl::StatusOr<PluginConfig> ParsePluginConfig(absl::string_view yaml) {
   if (!root.IsNull()) PROMSCRAPE_RETURN_IF_ERROR(CheckKeys(
       root, "",
       {"control_listen", "control_auth_token", "scrape_config_file",
-       "reload_interval", "reload_on_startup", "scrape_on_shutdown",
+       "scrape_config_reload_interval", "reload_interval", "reload_on_startup", "scrape_on_shutdown",
        "initial_scrape_offset", "prometheus_compat", "remote_write",
        "self_metrics", "cluster"}));
   try {
@@ -348,6 +348,10 @@ absl::StatusOr<PluginConfig> ParsePluginConfig(absl::string_view yaml) {
       } else if (key == "scrape_config_file") {
         PROMSCRAPE_ASSIGN_OR_RETURN(config.scrape_config_file,
                                     GetString(v, key));
+      } else if (key == "scrape_config_reload_interval") {
+        PROMSCRAPE_ASSIGN_OR_RETURN(
+            config.scrape_config_reload_interval,
+            GetDuration(v, key, /*allow_zero=*/true));
       } else if (key == "reload_interval") {
         PROMSCRAPE_ASSIGN_OR_RETURN(config.reload_interval,
                                     GetDuration(v, key));

@@ -92,6 +92,10 @@ struct PluginConfig {
   std::string control_auth_token;
   // A prometheus.yml whose global and scrape_configs are applied at start.
   std::string scrape_config_file;
+  // How often scrape_config_file is read again and, when its content
+  // changed, re-applied (Prometheus 3.x' config auto-reload and its
+  // --config.auto-reload-interval default). Zero: never.
+  absl::Duration scrape_config_reload_interval = absl::Seconds(30);
   // Minimum time between applying target updates (Prometheus: 5s); the
   // first update waits for the first reload_interval after start.
   absl::Duration reload_interval = absl::Seconds(5);

@@ -32,9 +32,9 @@ namespace promscrape::config {
 // such as `metric_name_validation_scheme` are unknown fields). kV3 follows
 // Prometheus 3.x where this plugin implements it: UTF-8 name validation and
 // escaping keys, PrometheusText1.0.0 and 3.x' default protocol order,
-// `fallback_scrape_protocol`, no default port on targets. Still 2.x under
-// both: regexes are anchored `^(?:re)$` without the `s` flag, and
-// `__param_*` labels are set unconditionally.
+// `fallback_scrape_protocol`, no default port on targets, relabel regexes
+// anchored as `^(?s:re)$`, a target's own `__param_*` labels kept over
+// `params`.
 //
 // Thread-compatible value type.
 struct PrometheusConfig {

@@ -408,6 +408,65 @@ TEST(AbiTest, ExternalLabelsReachTheHost) {
   EXPECT_GT(checked, 0);
 }
 
+// Prometheus 3.x' config auto-reload: the plugin re-reads scrape_config_file
+// every scrape_config_reload_interval and applies a changed one; a broken
+// edit keeps the running config.
+TEST(AbiTest, ChangedScrapeConfigFileIsReappliedAndABrokenOneIsNot) {
+  const Api& api = LoadApi();
+  FakeRemoteWrite sink;
+  LogRecorder log;
+  promscrape_host host = HostFor(log);
+  const std::string yml =
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/reload.yml");
+  std::ofstream(yml) << "global:\n  external_labels: {replica: r1}\n"
+                        "scrape_configs: []\n";
+  std::string config = absl::StrFormat(
+      "control_listen: 127.0.0.1:0\n"
+      "scrape_config_file: %s\n"
+      "scrape_config_reload_interval: 100ms\n"
+      "remote_write: {target: %s, batch_send_deadline: 10ms}\n"
+      "self_metrics: {interval: 100ms, job: selftest}\n",
+      yml, sink.address());
+  char err[256] = {0};
+  promscrape_plugin* plugin =
+      api.start(WithOwnWal(config).c_str(), &host, err, sizeof err);
+  ASSERT_NE(plugin, nullptr) << err;
+  // The replica label of the newest self-metrics sample the sink holds.
+  auto newest_replica = [&sink] {
+    std::string replica;
+    for (const auto& request : sink.requests()) {
+      for (const auto& ts : request.timeseries()) {
+        for (const auto& l : ts.labels()) {
+          if (l.name() == "replica") replica = l.value();
+        }
+      }
+    }
+    return replica;
+  };
+  auto wait_for = [&](const std::string& want) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (newest_replica() != want && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return newest_replica();
+  };
+  EXPECT_EQ(wait_for("r1"), "r1");
+  std::ofstream(yml) << "global:\n  external_labels: {replica: r2}\n"
+                        "scrape_configs: []\n";
+  EXPECT_EQ(wait_for("r2"), "r2");
+  // A broken edit: logged, the r2 config keeps running.
+  std::ofstream(yml) << "global:\n  external_labels: {replica: [}\n";
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!log.Contains("config auto-reload failed") &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(log.Contains("config auto-reload failed"));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(newest_replica(), "r2");
+  api.stop(plugin);
+}
+
 TEST(AbiTest, StopFlushesQueuedSamplesBeforeReturning) {
   const Api& api = LoadApi();
   FakeRemoteWrite sink;

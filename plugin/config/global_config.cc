@@ -195,6 +195,10 @@ absl::Status DecodeGlobalConfig(const YAML::Node& node,
         internal::DecodeBool(r.Take("extra_scrape_metrics"),
                              &g.extra_scrape_metrics),
         "extra_scrape_metrics"));
+    PROMSCRAPE_RETURN_IF_ERROR(field(
+        internal::DecodeString(r.Take("scrape_failure_log_file"),
+                               &g.scrape_failure_log_file),
+        "scrape_failure_log_file"));
   }
   PROMSCRAPE_RETURN_IF_ERROR(r.Finish());
 
@@ -247,6 +251,10 @@ void EmitGlobalConfig(const GlobalConfig& g, YAML::Emitter& out) {
         << g.metric_name_escaping_scheme;
     if (g.extra_scrape_metrics) {
       out << YAML::Key << "extra_scrape_metrics" << YAML::Value << true;
+    }
+    if (!g.scrape_failure_log_file.empty()) {
+      out << YAML::Key << "scrape_failure_log_file" << YAML::Value
+          << g.scrape_failure_log_file;
     }
   }
   if (g.scrape_protocols) {

@@ -90,6 +90,10 @@ struct GlobalConfig {
   ScrapeLimits limits;
   // 3.x `extra_scrape_metrics`: the default of the jobs' own key.
   bool extra_scrape_metrics = false;
+  // 3.x `scrape_failure_log_file`: the default of the jobs' own key. Kept as
+  // written here; PrometheusConfig resolves it against the config's
+  // directory.
+  std::string scrape_failure_log_file;
 
   friend bool operator==(const GlobalConfig&, const GlobalConfig&) = default;
 };

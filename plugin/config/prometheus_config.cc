@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "plugin/common/go_quote.h"
 #include "plugin/common/status.h"
+#include "plugin/config/http_client_config.h"
 #include "plugin/config/yaml_reader.h"
 #include "plugin/model/labels.h"
 #include "re2/re2.h"
@@ -68,6 +69,9 @@ absl::StatusOr<PrometheusConfig> Decode(const YAML::Node& root,
   PROMSCRAPE_ASSIGN_OR_RETURN(MapReader r, MapReader::Create(root, "config.Config"));
   PROMSCRAPE_RETURN_IF_ERROR(Annotate(
       DecodeGlobalConfig(r.Take("global"), compat, &cfg.global), "global"));
+  // config.GlobalConfig.SetDirectory.
+  cfg.global.scrape_failure_log_file =
+      ResolvePath(base_dir, cfg.global.scrape_failure_log_file);
   PROMSCRAPE_RETURN_IF_ERROR(
       DecodeRuleFiles(r.Take("rule_files"), base_dir, &cfg.rule_files));
   PROMSCRAPE_RETURN_IF_ERROR(

@@ -307,6 +307,15 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
         field(internal::DecodeBool(r.Take("extra_scrape_metrics"),
                                    &c.extra_scrape_metrics),
               "extra_scrape_metrics"));
+    PROMSCRAPE_RETURN_IF_ERROR(
+        field(internal::DecodeString(r.Take("scrape_failure_log_file"),
+                                     &c.scrape_failure_log_file),
+              "scrape_failure_log_file"));
+    // config.ScrapeConfig.SetDirectory, then Validate's inheritance.
+    c.scrape_failure_log_file =
+        c.scrape_failure_log_file.empty()
+            ? global.scrape_failure_log_file
+            : ResolvePath(base_dir, c.scrape_failure_log_file);
   }
   PROMSCRAPE_RETURN_IF_ERROR(DecodeTargetGroupList(
       r.Take("static_configs"), "static_configs", &c.static_configs,
@@ -474,6 +483,10 @@ void EmitScrapeConfig(const ScrapeConfig& c, YAML::Emitter& out) {
     // Always: a job's false must survive a global true.
     out << YAML::Key << "extra_scrape_metrics" << YAML::Value
         << c.extra_scrape_metrics;
+    if (!c.scrape_failure_log_file.empty()) {
+      out << YAML::Key << "scrape_failure_log_file" << YAML::Value
+          << c.scrape_failure_log_file;
+    }
   }
   out << YAML::Key << "metrics_path" << YAML::Value << c.metrics_path;
   out << YAML::Key << "scheme" << YAML::Value << c.scheme;

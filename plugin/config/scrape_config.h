@@ -85,6 +85,10 @@ struct ScrapeConfig {
   // scrape_timeout_seconds, scrape_sample_limit and scrape_body_size_bytes
   // beside the five report series.
   bool extra_scrape_metrics = false;
+  // 3.x `scrape_failure_log_file` (default: the global key), resolved
+  // against the config's directory: every failed scrape of the job appends
+  // a JSON line there (scrape/failure_log.h). Empty: none.
+  std::string scrape_failure_log_file;
   bool scrape_classic_histograms = false;
   std::string metrics_path = "/metrics";
   std::string scheme = "http";

@@ -105,6 +105,20 @@ absl::StatusOr<Manager::ApplyResult> Manager::ApplyConfig(
     }
     settings[sc.job_name] = *s;
   }
+  // scrape_failure_log_file: one log per distinct file, opened anew at every
+  // apply (so a rotated file is followed), as scrape.Manager.ApplyConfig.
+  std::map<std::string, std::shared_ptr<const ScrapeFailureLog>> failure_logs;
+  for (const config::ScrapeConfig& sc : cfg.scrape_configs) {
+    const std::string& path = sc.scrape_failure_log_file;
+    if (path.empty() || failure_logs.contains(path)) continue;
+    absl::StatusOr<std::shared_ptr<ScrapeFailureLog>> log =
+        ScrapeFailureLog::Open(path);
+    if (!log.ok()) {
+      return Annotate(log.status(),
+                      absl::StrCat("job \"", sc.job_name, "\""));
+    }
+    failure_logs[path] = *std::move(log);
+  }
 
   MutexLock apply(&apply_mu_);
   ApplyResult result;
@@ -165,6 +179,11 @@ absl::StatusOr<Manager::ApplyResult> Manager::ApplyConfig(
     MutexLock lock(&mu_);
     pools_ = pools;
     config_ = cfg;
+  }
+  for (const config::ScrapeConfig& sc : cfg.scrape_configs) {
+    auto log = failure_logs.find(sc.scrape_failure_log_file);
+    pools[sc.job_name]->SetFailureLog(
+        log == failure_logs.end() ? nullptr : log->second);
   }
   for (auto& pool : to_stop) pool->RequestStop();
   for (auto& pool : to_stop) pool->Stop();

@@ -228,6 +228,8 @@ bool ScrapeLoop::ClaimFinalScrapeLocked(http::Request* request,
 void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
                           absl::Time start, bool final_scrape) {
   std::shared_ptr<ScrapeAppend> append;
+  std::shared_ptr<const ScrapeFailureLog> failure_log;
+  std::string failure_job, failure_target;
   {
     http::Request final_request;
     absl::Status final_forced;
@@ -246,6 +248,11 @@ void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
         cv_.SignalAll();
       } else {
         append = append_;
+        if (!response.status.ok() && failure_log_ != nullptr) [[unlikely]] {
+          failure_log = failure_log_;
+          failure_job = job_->config.job_name;
+          failure_target = target_.Url();
+        }
       }
     }
     if (append == nullptr) {
@@ -279,6 +286,12 @@ void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
     if (metrics != nullptr) metrics->RecordAppend(stale);
   }
   absl::Status error = scrape_error.ok() ? result.error : scrape_error;
+  // scrape.go scrapeAndReport: only the scrape's own error (not a body that
+  // fails to append) goes to the scrape failure log.
+  if (failure_log != nullptr) {
+    failure_log->Write(services_.clock->Now(), failure_job, failure_target,
+                       scrape_error.message());
+  }
   result.body_bytes = scrape_error.ok() ? static_cast<int64_t>(body.size())
                       : response.body_size_limit_exceeded ? -1
                                                           : 0;
@@ -383,6 +396,11 @@ void ScrapeLoop::UpdateDiscoveredLabels(const model::Labels& discovered) {
 void ScrapeLoop::SetForcedError(absl::Status error) {
   MutexLock lock(&mu_);
   forced_error_ = std::move(error);
+}
+
+void ScrapeLoop::SetFailureLog(std::shared_ptr<const ScrapeFailureLog> log) {
+  MutexLock lock(&mu_);
+  failure_log_ = std::move(log);
 }
 
 TargetState ScrapeLoop::State() const {

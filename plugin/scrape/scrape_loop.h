@@ -16,6 +16,7 @@
 #include "plugin/common/scheduler.h"
 #include "plugin/http/request.h"
 #include "plugin/metrics/registry.h"
+#include "plugin/scrape/failure_log.h"
 #include "plugin/scrape/job_settings.h"
 #include "plugin/model/sample_sink.h"
 #include "plugin/scrape/scrape_append.h"
@@ -117,6 +118,10 @@ class ScrapeLoop {
   // OK clears it.
   void SetForcedError(absl::Status error) ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Where failed scrapes are logged (scrape_failure_log_file); null: not.
+  void SetFailureLog(std::shared_ptr<const ScrapeFailureLog> log)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   TargetState State() const ABSL_LOCKS_EXCLUDED(mu_);
   Target target() const ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<MetricMetadata> Metadata() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -161,6 +166,7 @@ class ScrapeLoop {
   absl::Duration timeout_ ABSL_GUARDED_BY(mu_);
   absl::Status interval_error_ ABSL_GUARDED_BY(mu_);
   absl::Status forced_error_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const ScrapeFailureLog> failure_log_ ABSL_GUARDED_BY(mu_);
   // The tick grid: the next scheduled tick and the alignment base.
   absl::Time next_tick_ ABSL_GUARDED_BY(mu_);
   absl::Time aligned_ ABSL_GUARDED_BY(mu_);

@@ -63,6 +63,7 @@ std::vector<absl::Status> ScrapePool::Sync(
         pending_stale_.erase(pending);
       }
       auto loop = std::make_unique<ScrapeLoop>(std::move(t), job, services_);
+      if (failure_log_ != nullptr) loop->SetFailureLog(failure_log_);
       started.push_back(loop.get());
       loops_.emplace(hash, std::move(loop));
     }
@@ -93,6 +94,12 @@ std::vector<absl::Status> ScrapePool::Sync(
     if (stale_vanished) ScheduleEndOfRunStaleness(hash, *loop);
   }
   return failures;
+}
+
+void ScrapePool::SetFailureLog(std::shared_ptr<const ScrapeFailureLog> log) {
+  MutexLock lock(&mu_);
+  failure_log_ = log;
+  for (auto& [hash, loop] : loops_) loop->SetFailureLog(log);
 }
 
 void ScrapePool::ScheduleEndOfRunStaleness(uint64_t hash, ScrapeLoop& loop) {

@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "plugin/common/mutex.h"
+#include "plugin/scrape/failure_log.h"
 #include "plugin/scrape/job_settings.h"
 #include "plugin/scrape/scrape_loop.h"
 #include "plugin/scrape/target.h"
@@ -68,6 +69,11 @@ class ScrapePool {
   void Reload(std::shared_ptr<const JobSettings> job)
       ABSL_LOCKS_EXCLUDED(sync_mu_, mu_);
 
+  // The job's scrape failure log (null: none), for its loops now and the
+  // loops Sync starts later. The manager sets it at every config apply.
+  void SetFailureLog(std::shared_ptr<const ScrapeFailureLog> log)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // Stops every loop and waits (for the final scrapes too, with
   // scrape_on_shutdown); no end-of-run staleness (as Prometheus on pool
   // stop). Idempotent.
@@ -99,6 +105,7 @@ class ScrapePool {
       ABSL_GUARDED_BY(sync_mu_);
   mutable Mutex mu_ ABSL_ACQUIRED_AFTER(sync_mu_);
   std::shared_ptr<const JobSettings> job_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const ScrapeFailureLog> failure_log_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, std::unique_ptr<ScrapeLoop>> loops_
       ABSL_GUARDED_BY(mu_);
   std::vector<DroppedTarget> dropped_ ABSL_GUARDED_BY(mu_);

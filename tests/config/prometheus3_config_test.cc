@@ -154,11 +154,36 @@ TEST(Prometheus3ConfigTest, TwoRefusesThreeOnlyKeys) {
        {"global: {metric_name_validation_scheme: utf8}",
         "global: {metric_name_escaping_scheme: dots}",
         "scrape_configs: [{job_name: a, metric_name_validation_scheme: utf8}]",
-        "scrape_configs: [{job_name: a, metric_name_escaping_scheme: dots}]"}) {
+        "scrape_configs: [{job_name: a, metric_name_escaping_scheme: dots}]",
+        "global: {scrape_failure_log_file: f.log}",
+        "scrape_configs: [{job_name: a, scrape_failure_log_file: f.log}]"}) {
     SCOPED_TRACE(yaml);
     EXPECT_THAT(Parse2(yaml), StatusIs(absl::StatusCode::kInvalidArgument,
                                        HasSubstr("not found in type")));
   }
+}
+
+// config.GlobalConfig/ScrapeConfig SetDirectory and Validate: the paths
+// resolve against the config's directory; a job without its own inherits
+// the global one.
+TEST(Prometheus3ConfigTest, ScrapeFailureLogFileResolvesAndInherits) {
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PrometheusConfig c,
+      ParsePrometheusConfig("global: {scrape_failure_log_file: all.log}\n"
+                            "scrape_configs:\n"
+                            "  - job_name: a\n"
+                            "  - job_name: b\n"
+                            "    scrape_failure_log_file: /var/log/b.log\n"
+                            "  - job_name: c\n"
+                            "    scrape_failure_log_file: sub/c.log\n",
+                            "/etc/prom", PrometheusCompat::kV3));
+  EXPECT_EQ(c.global.scrape_failure_log_file, "/etc/prom/all.log");
+  ASSERT_EQ(c.scrape_configs.size(), 3u);
+  EXPECT_EQ(c.scrape_configs[0].scrape_failure_log_file, "/etc/prom/all.log");
+  EXPECT_EQ(c.scrape_configs[1].scrape_failure_log_file, "/var/log/b.log");
+  EXPECT_EQ(c.scrape_configs[2].scrape_failure_log_file,
+            "/etc/prom/sub/c.log");
+  EXPECT_THAT(ToYaml(c), HasSubstr("scrape_failure_log_file: /etc/prom/all.log"));
 }
 
 // prometheus/common config.Headers (3.x' HTTPClientConfig.HTTPHeaders):

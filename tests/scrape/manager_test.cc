@@ -5,6 +5,9 @@
 #include "plugin/scrape/manager.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <cstring>
 #include <map>
 #include <set>
@@ -252,6 +255,81 @@ scrape_configs:
     absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_EQ(error, "server returned HTTP status 500 Internal Server Error");
+}
+
+std::vector<std::string> ReadLines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// Prometheus 3.x scrape_failure_log_file (scrape.Manager.ApplyConfig,
+// scrapeLoop.scrapeAndReport): failed scrapes of the jobs that set it (or
+// inherit it from global) append JSON lines; the file is reopened at every
+// apply, so a rotated file is followed.
+TEST_F(ManagerTest, FailedScrapesGoToTheScrapeFailureLogFile) {
+  const std::string dir = std::getenv("TEST_TMPDIR");
+  const std::string log = dir + "/failures.log";
+  const std::string config = absl::StrFormat(R"(
+global:
+  scrape_failure_log_file: %s
+scrape_configs:
+  - job_name: broken
+    scrape_interval: 100ms
+    scrape_timeout: 50ms
+    metrics_path: /fail
+    static_configs: [{targets: ["%s"]}]
+  - job_name: fine
+    scrape_interval: 100ms
+    scrape_timeout: 50ms
+    static_configs: [{targets: ["%s"]}]
+  - job_name: unlogged
+    scrape_interval: 100ms
+    scrape_timeout: 50ms
+    scrape_failure_log_file: %s
+    metrics_path: /fail
+    static_configs: [{targets: ["%s"]}]
+)", log, Address(), Address(), dir + "/other.log", Address());
+  PROMSCRAPE_ASSERT_OK(Apply(config));
+  absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (ReadLines(log).size() < 2 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  std::vector<std::string> lines = ReadLines(log);
+  ASSERT_GE(lines.size(), 2u);
+  for (const std::string& line : lines) {
+    EXPECT_THAT(line, ::testing::MatchesRegex(
+                          R"re(\{"time":"[0-9-]+T[0-9:]+\.[0-9]{3}(Z|[+-][0-9:]+)",)re"
+                          R"re("level":"ERROR",.*)re"));
+    EXPECT_THAT(line, HasSubstr(absl::StrCat(
+                          R"("msg":"server returned HTTP status 500 Internal )"
+                          R"(Server Error","job_name":"broken","target":"http://)",
+                          Address(), R"(/fail"})")));
+  }
+  EXPECT_FALSE(ReadLines(dir + "/other.log").empty());
+
+  // Rotated away: the next apply (unchanged config) opens a new file.
+  ASSERT_EQ(std::rename(log.c_str(), (log + ".1").c_str()), 0);
+  PROMSCRAPE_ASSERT_OK(Apply(config));
+  deadline = absl::Now() + absl::Seconds(20);
+  while (ReadLines(log).empty() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_FALSE(ReadLines(log).empty());
+
+  // A file that cannot be opened fails the apply; the running config stays.
+  EXPECT_THAT(Apply(absl::StrFormat(R"(
+scrape_configs:
+  - job_name: broken
+    scrape_failure_log_file: /nonexistent/dir/x.log
+    static_configs: [{targets: ["%s"]}]
+)", Address())),
+              ::promscrape::testing::StatusIs(
+                  absl::StatusCode::kInvalidArgument,
+                  HasSubstr("can't create json log file: open "
+                            "/nonexistent/dir/x.log: No such file")));
+  EXPECT_EQ(manager_->Pools().size(), 3u);
 }
 
 TEST_F(ManagerTest, OAuth2JobScrapesWithOneCachedToken) {

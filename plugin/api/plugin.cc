@@ -166,7 +166,8 @@ absl::Status Plugin::StartComponents() {
   PROMSCRAPE_ASSIGN_OR_RETURN(
       server_, service::ControlServer::Start(config_.control_listen,
                                              config_.control_auth_token,
-                                             *control_, logger_));
+                                             *control_, logger_,
+                                             config_.control_tls));
   PROMSCRAPE_RETURN_IF_ERROR(StartCluster());
   if (config_reloader_ != nullptr) config_reloader_->Start();
   if (config_.self_metrics.enabled) {

@@ -177,6 +177,29 @@ absl::Status ParseSelfMetrics(const YAML::Node& node, SelfMetricsConfig& sm) {
 
 absl::Status ValidateListen(absl::string_view address, absl::string_view path);
 
+// Only checks the keys; the files are read when the server starts, where a
+// missing one is reported with its key.
+absl::Status ParseControlTls(const YAML::Node& node, ControlTlsConfig& c) {
+  PROMSCRAPE_RETURN_IF_ERROR(CheckKeys(
+      node, "control_tls", {"cert_file", "key_file", "client_ca_file"}));
+  for (const auto& t : node) {
+    const std::string key = t.first.Scalar();
+    const std::string path = absl::StrCat("control_tls.", key);
+    PROMSCRAPE_ASSIGN_OR_RETURN(std::string file, GetString(t.second, path));
+    if (file.empty()) return KeyError(path, "must not be empty");
+    if (key == "cert_file") c.cert_file = std::move(file);
+    if (key == "key_file") c.key_file = std::move(file);
+    if (key == "client_ca_file") c.client_ca_file = std::move(file);
+  }
+  if (c.cert_file.empty()) {
+    return KeyError("control_tls.cert_file", "required with control_tls");
+  }
+  if (c.key_file.empty()) {
+    return KeyError("control_tls.key_file", "required with control_tls");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseCluster(const YAML::Node& node, ClusterConfig& c) {
   PROMSCRAPE_RETURN_IF_ERROR(CheckKeys(
       node, "cluster",
@@ -331,7 +354,8 @@ absl::StatusOr<PluginConfig> ParsePluginConfig(absl::string_view yaml) {
   PluginConfig config;
   if (!root.IsNull()) PROMSCRAPE_RETURN_IF_ERROR(CheckKeys(
       root, "",
-      {"control_listen", "control_auth_token", "scrape_config_file",
+      {"control_listen", "control_auth_token", "control_tls",
+       "scrape_config_file",
        "scrape_config_reload_interval", "reload_interval", "reload_on_startup", "scrape_on_shutdown",
        "initial_scrape_offset", "prometheus_compat", "remote_write",
        "self_metrics", "cluster"}));
@@ -345,6 +369,8 @@ absl::StatusOr<PluginConfig> ParsePluginConfig(absl::string_view yaml) {
       } else if (key == "control_auth_token") {
         PROMSCRAPE_ASSIGN_OR_RETURN(config.control_auth_token,
                                     GetString(v, key));
+      } else if (key == "control_tls") {
+        PROMSCRAPE_RETURN_IF_ERROR(ParseControlTls(v, config.control_tls));
       } else if (key == "scrape_config_file") {
         PROMSCRAPE_ASSIGN_OR_RETURN(config.scrape_config_file,
                                     GetString(v, key));

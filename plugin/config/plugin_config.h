@@ -84,12 +84,25 @@ struct ClusterConfig {
   std::string password;
 };
 
+// `control_tls`: the control API served over TLS. With `client_ca_file`, a
+// client must present a certificate signed by that CA (mutual TLS) before
+// any RPC, health checks and reflection included.
+struct ControlTlsConfig {
+  // PEM files; cert_file and key_file go together. All empty: plaintext.
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;
+
+  bool enabled() const { return !cert_file.empty(); }
+};
+
 // The YAML document a host hands to promscrape_start. Every key is optional;
 // unknown keys are errors so a typo never silently falls back to a default.
 struct PluginConfig {
   std::string control_listen = "127.0.0.1:9901";
   // When set, ScrapeControl calls must carry "authorization: Bearer <token>".
   std::string control_auth_token;
+  ControlTlsConfig control_tls;
   // A prometheus.yml whose global and scrape_configs are applied at start.
   std::string scrape_config_file;
   // How often scrape_config_file is read again and, when its content

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "plugin/common/logging.h"
+#include "plugin/config/plugin_config.h"
 #include "plugin/service/control_backend.h"
 #include "plugin/service/control_service.h"
 
@@ -20,11 +21,16 @@ namespace promscrape::service {
 // Thread-safe. `backend` must outlive the server.
 class ControlServer {
  public:
-  // Listens on `listen` ("host:port"; port 0 picks a free one). Returns
-  // kUnavailable naming the address when it cannot bind.
+  // Listens on `listen` ("host:port"; port 0 picks a free one), over TLS
+  // when `tls.enabled()` (mutual TLS with `tls.client_ca_file`). A non-empty
+  // `auth_token` is required on every ScrapeControl call; health and
+  // reflection stay open to probes. Returns kUnavailable naming the address
+  // when it cannot bind, kInvalidArgument naming the control_tls key when a
+  // certificate file cannot be read.
   static absl::StatusOr<std::unique_ptr<ControlServer>> Start(
       absl::string_view listen, std::string auth_token,
-      ControlBackend& backend, const Logger& logger);
+      ControlBackend& backend, const Logger& logger,
+      const config::ControlTlsConfig& tls = {});
 
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;

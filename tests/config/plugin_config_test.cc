@@ -113,6 +113,21 @@ self_metrics:
   EXPECT_EQ(c.self_metrics.job, "scraper");
 }
 
+TEST(PluginConfigTest, ControlTlsIsRead) {
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PluginConfig config,
+      ParsePluginConfig("remote_write: {target: a:1}\n"
+                        "control_tls: {cert_file: /c.pem, key_file: /k.pem, "
+                        "client_ca_file: /ca.pem}\n"));
+  EXPECT_TRUE(config.control_tls.enabled());
+  EXPECT_EQ(config.control_tls.cert_file, "/c.pem");
+  EXPECT_EQ(config.control_tls.key_file, "/k.pem");
+  EXPECT_EQ(config.control_tls.client_ca_file, "/ca.pem");
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PluginConfig plain, ParsePluginConfig("remote_write: {target: a:1}\n"));
+  EXPECT_FALSE(plain.control_tls.enabled());
+}
+
 TEST(PluginConfigTest, ErrorsNameTheKey) {
   struct Case {
     std::string name;
@@ -136,6 +151,16 @@ TEST(PluginConfigTest, ErrorsNameTheKey) {
        "remote_write: {target: a:1}\ncluster: {etcd_endpoints: [a:1], name: s, "
        "replica_label: __replica__}",
        "cluster.replica_label: must be a label name"},
+      {"control_tls key without cert",
+       "remote_write: {target: a:1}\ncontrol_tls: {key_file: k.pem}",
+       "control_tls.cert_file: required with control_tls"},
+      {"control_tls cert without key",
+       "remote_write: {target: a:1}\ncontrol_tls: {cert_file: c.pem}",
+       "control_tls.key_file: required with control_tls"},
+      {"control_tls unknown key",
+       "remote_write: {target: a:1}\ncontrol_tls: {cert_file: c, key_file: k, "
+       "ca_file: x}",
+       "unknown key \"ca_file\" in control_tls"},
       {"unknown top-level key", "contrl_listen: x\nremote_write: {target: a:1}",
        "unknown key \"contrl_listen\""},
       {"unknown nested key", "remote_write: {target: a:1, capasity: 3}",

@@ -1,14 +1,20 @@
 #include "plugin/service/control_server.h"
 
+#include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "plugin/common/logging.h"
 #include "plugin/common/mutex.h"
+#include "plugin/config/plugin_config.h"
 #include "proto/scrape/v1/scrape.grpc.pb.h"
 #include "tests/testutil/reflection_client.h"
 #include "tests/testutil/status_matchers.h"
@@ -237,6 +243,165 @@ TEST_F(ControlServerTest, StopIsIdempotentAndEndsOpenWatches) {
   while (reader->Read(&event)) {
   }
   EXPECT_FALSE(reader->Finish().ok());
+}
+
+// grpc.health.v1.Health/Check with an empty request (the whole server),
+// as a load balancer's probe sends it.
+grpc::Status HealthCheck(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  grpc::CompletionQueue cq;
+  // An empty HealthCheckRequest serializes to no bytes.
+  grpc::Slice empty("");
+  grpc::ByteBuffer request(&empty, 1);
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  auto call = stub.PrepareUnaryCall(&context, "/grpc.health.v1.Health/Check",
+                                    request, &cq);
+  call->StartCall();
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag = nullptr;
+  bool ok = false;
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
+absl::Status ToAbsl(const grpc::Status& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+std::string TlsDir() {
+  return std::string(std::getenv("TEST_TMPDIR")) + "/control_tls";
+}
+
+std::string ReadTlsFile(const std::string& name) {
+  std::ifstream in(TlsDir() + "/" + name);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// A CA, a server certificate for 127.0.0.1 and a client certificate, made
+// with the openssl CLI as in tests/http/http_client_tls_test.cc.
+bool MakeCertificates() {
+  const std::string script = absl::StrCat(
+      "set -e; mkdir -p ", TlsDir(), "; cd ", TlsDir(),
+      "; exec >openssl.log 2>&1"
+      "; openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
+      " -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out ca.pem"
+      "; openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+      " -subj /CN=localhost -keyout server.key -out server.csr"
+      "; printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > server.ext"
+      "; openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key"
+      " -CAcreateserial -days 2 -extfile server.ext -out server.pem"
+      "; openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+      " -subj /CN=promscrape-host -keyout client.key -out client.csr"
+      "; openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key"
+      " -CAcreateserial -days 2 -out client.pem");
+  return std::system(script.c_str()) == 0;
+}
+
+class ControlServerTlsTest : public ControlServerTest {
+ protected:
+  static void SetUpTestSuite() {
+    ASSERT_TRUE(MakeCertificates())
+        << "openssl failed; see " << TlsDir() << "/openssl.log";
+  }
+
+  config::ControlTlsConfig ServerTls(bool mutual) {
+    config::ControlTlsConfig tls;
+    tls.cert_file = TlsDir() + "/server.pem";
+    tls.key_file = TlsDir() + "/server.key";
+    if (mutual) tls.client_ca_file = TlsDir() + "/ca.pem";
+    return tls;
+  }
+
+  void StartTls(bool mutual, std::string token = "") {
+    absl::StatusOr<std::unique_ptr<ControlServer>> server =
+        ControlServer::Start("127.0.0.1:0", std::move(token), backend_,
+                             logger_, ServerTls(mutual));
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(server).value();
+  }
+
+  std::shared_ptr<grpc::Channel> TlsChannel(bool client_cert) {
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = ReadTlsFile("ca.pem");
+    if (client_cert) {
+      options.pem_private_key = ReadTlsFile("client.key");
+      options.pem_cert_chain = ReadTlsFile("client.pem");
+    }
+    return grpc::CreateChannel(server_->address(),
+                               grpc::SslCredentials(options));
+  }
+};
+
+TEST_F(ControlServerTlsTest, TlsServesCallsAndHealth) {
+  StartTls(/*mutual=*/false);
+  std::shared_ptr<grpc::Channel> channel = TlsChannel(/*client_cert=*/false);
+  ReflectionClient client(channel);
+  PROMSCRAPE_EXPECT_OK(
+      client.CallJson("promscrape.v1.ScrapeControl", "GetStats", "{}").status());
+  PROMSCRAPE_EXPECT_OK(ToAbsl(HealthCheck(channel)));
+}
+
+TEST_F(ControlServerTlsTest, PlaintextClientCannotTalkToTls) {
+  StartTls(/*mutual=*/false);
+  ReflectionClient client(grpc::CreateChannel(
+      server_->address(), grpc::InsecureChannelCredentials()));
+  EXPECT_FALSE(
+      client.CallJson("promscrape.v1.ScrapeControl", "GetStats", "{}").ok());
+}
+
+TEST_F(ControlServerTlsTest, MutualTlsRefusesAClientWithoutCertificate) {
+  StartTls(/*mutual=*/true);
+  ReflectionClient anonymous(TlsChannel(/*client_cert=*/false));
+  EXPECT_THAT(
+      anonymous.CallJson("promscrape.v1.ScrapeControl", "GetStats", "{}"),
+      StatusIs(absl::StatusCode::kUnavailable, HasSubstr("")));
+  std::shared_ptr<grpc::Channel> channel = TlsChannel(/*client_cert=*/true);
+  ReflectionClient client(channel);
+  PROMSCRAPE_EXPECT_OK(
+      client.CallJson("promscrape.v1.ScrapeControl", "GetStats", "{}").status());
+  PROMSCRAPE_EXPECT_OK(ToAbsl(HealthCheck(channel)));
+}
+
+TEST_F(ControlServerTlsTest, TokenStillRequiredOverTlsButNotForHealth) {
+  StartTls(/*mutual=*/true, "s3cret");
+  std::shared_ptr<grpc::Channel> channel = TlsChannel(/*client_cert=*/true);
+  ReflectionClient anonymous(channel);
+  EXPECT_THAT(
+      anonymous.CallJson("promscrape.v1.ScrapeControl", "ApplyConfig", "{}"),
+      StatusIs(absl::StatusCode::kUnauthenticated,
+               HasSubstr("control_auth_token")));
+  PROMSCRAPE_EXPECT_OK(ToAbsl(HealthCheck(channel)));
+  ReflectionClient right(channel, "s3cret");
+  PROMSCRAPE_EXPECT_OK(
+      right.CallJson("promscrape.v1.ScrapeControl", "GetStats", "{}").status());
+}
+
+TEST_F(ControlServerTest, HealthNeedsNoToken) {
+  StartServer("s3cret");
+  PROMSCRAPE_EXPECT_OK(ToAbsl(HealthCheck(channel_)));
+}
+
+TEST_F(ControlServerTlsTest, UnreadableCertificateNamesTheKey) {
+  config::ControlTlsConfig tls = ServerTls(/*mutual=*/true);
+  tls.cert_file = TlsDir() + "/missing.pem";
+  EXPECT_THAT(ControlServer::Start("127.0.0.1:0", "", backend_, logger_, tls),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("control_tls.cert_file: cannot read")));
+  tls = ServerTls(/*mutual=*/true);
+  tls.client_ca_file = TlsDir() + "/openssl.log";
+  EXPECT_THAT(ControlServer::Start("127.0.0.1:0", "", backend_, logger_, tls),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("control_tls.client_ca_file")));
 }
 
 }  // namespace

@@ -18,24 +18,26 @@ absl::Status KeyError(absl::string_view path, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", message));
 }
 
-// Rejects keys of `node` outside `allowed`, naming the first stranger.
+// Rejects keys of `node` outside `allowed`, naming every stranger at once
+// (`unknown key "a", "b" in remote_write (allowed: ...)`).
 absl::Status CheckKeys(const YAML::Node& node, absl::string_view path,
                        const std::vector<absl::string_view>& allowed) {
   if (!node.IsMap()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path.empty() ? "config" : path, ": must be a mapping"));
   }
+  std::vector<std::string> unknown;
   for (const auto& entry : node) {
     std::string key = entry.first.Scalar();
     bool known = false;
     for (absl::string_view a : allowed) known = known || a == key;
-    if (!known) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown key \"", key, "\"", path.empty() ? "" : " in ", path,
-          " (allowed: ", absl::StrJoin(allowed, ", "), ")"));
-    }
+    if (!known) unknown.push_back(absl::StrCat("\"", key, "\""));
   }
-  return absl::OkStatus();
+  if (unknown.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown key ", absl::StrJoin(unknown, ", "),
+      path.empty() ? "" : " in ", path, " (allowed: ",
+      absl::StrJoin(allowed, ", "), ")"));
 }
 
 absl::StatusOr<std::string> GetString(const YAML::Node& node,

@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "plugin/common/status.h"
 #include "plugin/config/duration.h"
@@ -240,21 +241,22 @@ std::vector<std::string> MapReader::RemainingKeys() const {
 }
 
 absl::Status MapReader::Finish() const {
+  // As Go's yaml.UnmarshalStrict, every bad key of the mapping is reported
+  // at once, one per line; a single one reads as before.
   absl::flat_hash_set<std::string> seen;
+  std::vector<std::string> errors;
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     const std::string& key = it->first.Scalar();
     if (!taken_.contains(key)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(LinePrefix(it->first), "field ", key,
-                       " not found in type ", type_name_));
-    }
-    if (!seen.insert(key).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(LinePrefix(it->first), "field ", key,
-                       " already set in type ", type_name_));
+      errors.push_back(absl::StrCat(LinePrefix(it->first), "field ", key,
+                                    " not found in type ", type_name_));
+    } else if (!seen.insert(key).second) {
+      errors.push_back(absl::StrCat(LinePrefix(it->first), "field ", key,
+                                    " already set in type ", type_name_));
     }
   }
-  return absl::OkStatus();
+  if (errors.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrJoin(errors, "\n  "));
 }
 
 absl::Status DecodeString(const YAML::Node& node, std::string* out) {

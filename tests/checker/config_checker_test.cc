@@ -8,8 +8,30 @@ namespace promscrape::checker {
 namespace {
 
 using ::promscrape::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+
+TEST(ConfigCheckerTest, ReportsEveryUnknownKeyOfEveryJob) {
+  const CheckResult result = CheckConfigText(R"(
+scrape_configs:
+- job_name: a
+  scrape_intervall: 5s
+  metric_path: /m
+- job_name: good
+- job_name: b
+  honor_label: true
+)",
+                                             "");
+  ASSERT_EQ(result.errors.size(), 2u);
+  EXPECT_THAT(result.errors[0],
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("field scrape_intervall not found"),
+                             HasSubstr("field metric_path not found"))));
+  EXPECT_THAT(result.errors[1],
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("field honor_label not found")));
+}
 
 TEST(ConfigCheckerTest, ReportsEveryBadJobAtOnce) {
   const CheckResult result = CheckConfigText(R"(

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "plugin/model/names.h"
 #include "plugin/textparse/go_float.h"
 #include "plugin/textparse/label_sort.h"
 #include "plugin/textparse/protobuf_wire.h"
@@ -126,7 +127,11 @@ absl::Status ProtobufParser::DecodeFamily(std::string_view msg,
     if (!ok) return Fail(offset, "invalid MetricFamily message");
   }
   if (!has_metrics) return absl::OkStatus();
-  if (family_name_.empty() || !internal::IsValidUtf8(family_name_)) {
+  // 2.42: model.IsValidMetricName, the legacy character set; 3.x: UTF-8.
+  if (family_name_.empty() || !internal::IsValidUtf8(family_name_) ||
+      (!options_.utf8_names && !model::IsValidMetricName(
+                                    absl::string_view(family_name_.data(),
+                                                      family_name_.size())))) {
     std::string q;
     internal::AppendQuoted(family_name_, &q);
     return Fail(offset, absl::StrCat("invalid metric name \"", q, "\""));
@@ -217,7 +222,11 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
       if (!w.LenField(wt, &s) || !DecodeLabelPair(s, &name, &value)) {
         return Fail(offset, "invalid Metric message");
       }
-      if (!internal::IsValidUtf8(name)) {
+      // 2.42's updateMetricBytes checks model.LabelName.IsValid, the legacy
+      // character set, before any empty label is dropped; 3.x: UTF-8.
+      if (options_.utf8_names ? !internal::IsValidUtf8(name)
+                              : !model::IsValidLabelName(
+                                    absl::string_view(name.data(), name.size()))) {
         return Fail(offset, "invalid label name");
       }
       if (!internal::IsValidUtf8(value)) {

@@ -116,6 +116,7 @@ Outcome ScrapeWithPromscrape(const Payload& payload, int64_t scrape_ms,
   std::vector<model::Label> target_labels;
   for (const auto& [n, v] : target) target_labels.push_back({n, v});
   options.target_labels = model::Labels::FromUnsorted(target_labels);
+  options.storage_min_valid_ms = scrape_ms - kOutOfBoundsMs;
   if (compat == config::PrometheusCompat::kV3) {
     options.name_validation = model::NameValidation::kUtf8;
     options.utf8_names = true;

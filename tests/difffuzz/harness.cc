@@ -136,6 +136,18 @@ Outcome ScrapeWithPromscrape(const Payload& payload, int64_t scrape_ms,
     return out;
   }
   (void)app->Commit();
+  // The oracle runs without --enable-feature=native-histograms: 2.42's
+  // head refuses the first native histogram (ErrNativeHistogramsDisabled)
+  // and the scrape fails. Storage, not parser.
+  for (const testing::RecordedSample& s : sink.Samples()) {
+    if (s.histogram.has_value() && !s.is_stale() &&
+        compat == config::PrometheusCompat::kV2) {
+      out.up = false;
+      out.error = "native histograms are disabled (Prometheus' TSDB)";
+      out.storage_dropped = 1;
+      return out;
+    }
+  }
   out.scraped = result.total;
   // Prometheus' head: per series, a sample is kept when newer than the
   // series' previous one and within the appendable window.

@@ -226,6 +226,12 @@ const char* PromParser::ParseLabels(const char* line, const char* s,
       }
     }
     const char* v1 = s++;
+    // promlex reads the byte after the closing quote still in its value
+    // state, where next() skips NULs into the token, and the value is the
+    // token less its first and last bytes: `{a="b"\0}` has a=`b"` (2.42
+    // and 3.x; tests/difffuzz).
+    while (s < end && *s == '\0') ++s;
+    v1 = s - 1;
     if (high && !internal::IsValidUtf8(std::string_view(v0, v1 - v0))) {
       Fail(line, v1, "invalid UTF-8 label value", false);
       return nullptr;

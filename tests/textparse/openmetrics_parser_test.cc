@@ -343,6 +343,8 @@ TEST(OpenMetricsParserTest, NulBytesInCommentsAsOpenmetricslex) {
   EXPECT_THAT(Parse("# TY\0PE \0c counter\nc_total 1\n# EOF\n"s),
               ElementsAre("TYPE c counter", "SERIES {__name__=\"c_total\"} 1"));
   EXPECT_THAT(Parse("# E\0OF\n"s), ElementsAre());
+  EXPECT_THAT(Parse("m{a=\"v\"\0} 1\n# EOF\n"s),
+              ElementsAre("SERIES {__name__=\"m\",a=\"v\\\"\"} 1"));
   std::vector<std::string> got = Parse("# \0HELP c 1\n# EOF\n"s);
   ASSERT_FALSE(got.empty());
   EXPECT_THAT(got.back(), HasSubstr("ERROR"));

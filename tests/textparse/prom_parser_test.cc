@@ -261,6 +261,10 @@ TEST(PromParserTest, NulBytesInCommentsAsPromlex) {
   EXPECT_THAT(Parse("#foo\0bar\nx 1\n"s), ElementsAre());
   EXPECT_THAT(Parse("# foo\0bar\nx 1\n"s),
               ElementsAre("COMMENT # foo\0bar"s, "SERIES {__name__=\"x\"} 1"));
+  // After a label value's closing quote NULs join the token, and the value
+  // is the token less its first and last bytes.
+  EXPECT_THAT(Parse("m{a=\"v\"\0} 1\n"s),
+              ElementsAre("SERIES {__name__=\"m\",a=\"v\\\"\"} 1"));
   std::vector<std::string> got = Parse("# HELP late\0ncy Help.\nlatency 1\n"s);
   ASSERT_FALSE(got.empty());
   EXPECT_THAT(got.back(), HasSubstr("linebreak expected after metadata"));

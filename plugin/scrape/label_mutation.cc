@@ -66,8 +66,19 @@ SampleLabelMutator::SampleLabelMutator(model::Labels target_labels,
 bool SampleLabelMutator::Mutate(absl::Span<const model::LabelView> scraped,
                                 model::Builder* out) {
   out->Reset(model::Labels());
-  for (const model::LabelView& l : scraped) {
-    out->Set(l.name, l.value);
+  // As Prometheus' labels.Builder (NewBuilder(lset)): a name with an empty
+  // value is deleted, every copy of it, so `le="",le="+Inf"` loses `le`.
+  for (size_t i = 0; i < scraped.size();) {
+    size_t j = i;
+    bool any_empty = false;
+    while (j < scraped.size() && scraped[j].name == scraped[i].name) {
+      any_empty |= scraped[j].value.empty();
+      ++j;
+    }
+    if (!any_empty) {
+      for (; i < j; ++i) out->Set(scraped[i].name, scraped[i].value);
+    }
+    i = j;
   }
   if (honor_labels_) {
     for (const model::Label& t : target_labels_) {
@@ -174,17 +185,23 @@ absl::Status CheckLabelLimits(const std::vector<model::Label>& lset,
 absl::Status CheckDuplicateLabelNames(
     absl::Span<const model::LabelView> scraped,
     const model::Labels* overridden) {
-  // The TSDB drops empty labels before it looks for repeated names
-  // (lset.WithoutEmpty()), so only non-empty values count.
-  const model::LabelView* previous = nullptr;
-  for (const model::LabelView& l : scraped) {
-    if (l.value.empty()) continue;
-    if (previous != nullptr && l.name == previous->name &&
-        (overridden == nullptr || !overridden->Has(l.name))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "label name ", GoQuote(l.name), " is not unique: invalid sample"));
+  // A name with an empty value anywhere is deleted with every copy by
+  // labels.Builder before the TSDB sees the set (SampleLabelMutator), so
+  // only names without an empty value count.
+  for (size_t i = 0; i < scraped.size();) {
+    size_t j = i;
+    bool any_empty = false;
+    while (j < scraped.size() && scraped[j].name == scraped[i].name) {
+      any_empty |= scraped[j].value.empty();
+      ++j;
     }
-    previous = &l;
+    if (j - i > 1 && !any_empty &&
+        (overridden == nullptr || !overridden->Has(scraped[i].name))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("label name ", GoQuote(scraped[i].name),
+                       " is not unique: invalid sample"));
+    }
+    i = j;
   }
   return absl::OkStatus();
 }

@@ -73,9 +73,9 @@ absl::Status CheckLabelLimits(const std::vector<model::Label>& lset,
 // TSDB rejects: `label name "le" is not unique: invalid sample`. Names in
 // `overridden` (the target labels when honor_labels is false) are skipped:
 // the target's value replaces every copy and the first scraped one becomes
-// `exported_<name>`, so Prometheus stores the sample; and empty values do
-// not count (the TSDB drops empty labels first). tests/difffuzz found both
-// against 2.42.
+// `exported_<name>`, so Prometheus stores the sample; and a name with an
+// empty value anywhere does not count (labels.Builder deletes every copy of
+// it first). tests/difffuzz found both against 2.42.
 absl::Status CheckDuplicateLabelNames(
     absl::Span<const model::LabelView> scraped,
     const model::Labels* overridden = nullptr);

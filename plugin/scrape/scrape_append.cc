@@ -259,10 +259,11 @@ AppendResult ScrapeAppend::Append(std::string_view body,
         error = CheckDuplicateLabelNames(
             scratch.scraped,
             options_.honor_labels ? nullptr : &options_.target_labels);
-        if (!error.ok() && t > max_time_ms_) {
+        if (!error.ok() &&
+            (t > max_time_ms_ || t < options_.storage_min_valid_ms)) {
           // The TSDB finds repeated names; a sample too far ahead never
-          // reaches it (timeLimitAppender skips it below), so Prometheus
-          // does not fail the scrape.
+          // reaches it (timeLimitAppender skips it below), nor does one
+          // out of its bounds, so Prometheus does not fail the scrape.
           error = absl::OkStatus();
         }
       }

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,6 +80,12 @@ struct AppendOptions {
   // scrape_body_size_bytes (AppendResult::body_bytes).
   bool extra_scrape_metrics = false;
   absl::Duration scrape_timeout;
+  // The lower edge of the appendable window of a TSDB the sink stands for
+  // (Prometheus' head: about an hour behind its newest sample). The TSDB
+  // drops an older sample as out of bounds before it looks for repeated
+  // label names, so such a sample does not fail the scrape. Unknown behind
+  // remote write: the default checks every sample. tests/difffuzz sets it.
+  int64_t storage_min_valid_ms = std::numeric_limits<int64_t>::min();
 };
 
 // Counts of one append, for the report series and the target state.

@@ -75,6 +75,9 @@ struct ParserOptions {
   // drops it). True accepts the first two and skips the indentation, and
   // normalises `le` of histogram and `quantile` of summary families to
   // OpenMetrics floats (`le="1"` -> `le="1.0"`), as 3.x' text parsers do.
+  // Protobuf: a histogram is native when it has spans (3.x) rather than
+  // integer bucket deltas (2.42's isNativeHistogram); both also count
+  // zero_count and zero_threshold.
   bool prometheus3_grammar = false;
 };
 

@@ -226,6 +226,12 @@ const char* PromParser::ParseLabels(const char* line, const char* s,
       }
     }
     const char* v1 = s++;
+    // promlex reads the byte after the closing quote still in its value
+    // state, where next() skips NULs into the token, and the value is the
+    // token less its first and last bytes: `{a="b"\0}` has a=`b"` (2.42
+    // and 3.x; tests/difffuzz).
+    while (s < end && *s == '\0') ++s;
+    v1 = s - 1;
     if (high && !internal::IsValidUtf8(std::string_view(v0, v1 - v0))) {
       Fail(line, v1, "invalid UTF-8 label value", false);
       return nullptr;
@@ -414,18 +420,49 @@ Entry PromParser::ParseComment(const char* line) {
     eol = internal::ScanLine(n0, end, &backslash, &high);
     p = internal::SkipNameChars(n0 + 1, end, /*colon=*/true);
   } else {
+    const char* line_end = LineEnd(line, end);
+    const bool nul = std::memchr(line, '\0', line_end - line) != nullptr;
     p = SkipBlanks(line + 1, end);
-    if (p > line + 1 && end - p >= 5 && (p[4] == ' ' || p[4] == '\t')) {
+    if (nul) [[unlikely]] {
+      // promlex (2.42 and 3.x) around NUL bytes: after `#` and no blank it
+      // consumes the comment in its initial state, where a NUL is the end
+      // of input; after `# ` a NUL first is too; in its comment state
+      // next() skips NULs, so `# HE\0LP \0name` is a HELP line.
+      if (p == line + 1 || *p == '\0') {
+        pos_ = body_.size();
+        return Entry::kEof;
+      }
+      auto next = [end](const char* x) {
+        ++x;
+        while (x < end && *x == '\0') ++x;
+        return x;
+      };
+      const char* want = *p == 'H' ? "HELP" : *p == 'T' ? "TYPE" : nullptr;
+      if (want != nullptr) {
+        const char* r = next(p);
+        int k = 1;
+        while (k < 4 && r < end && *r == want[k]) {
+          ++k;
+          r = next(r);
+        }
+        if (k == 4 && r < end && (*r == ' ' || *r == '\t')) {
+          while (r < end && (*r == ' ' || *r == '\t')) r = next(r);
+          help = want[0] == 'H';
+          type = !help;
+          p = r;
+        }
+      }
+    } else if (p > line + 1 && end - p >= 5 && (p[4] == ' ' || p[4] == '\t')) {
       help = std::memcmp(p, "HELP", 4) == 0;
       type = !help && std::memcmp(p, "TYPE", 4) == 0;
+      if (help || type) p = SkipBlanks(p + 5, end);
     }
     if (!help && !type) {
-      eol = LineEnd(line, end);
+      eol = line_end;
       pos_ = (eol < end ? eol + 1 : end) - body_.data();
       comment_ = std::string_view(line, eol - line);
       return Entry::kComment;
     }
-    p = SkipBlanks(p + 5, end);
     n0 = p;
     if (p < end && Is(kClassMetricStart, *p)) {
       p = internal::SkipNameChars(p + 1, end, /*colon=*/true);
@@ -448,6 +485,11 @@ Entry PromParser::ParseComment(const char* line) {
     if (p < end && *p != '\n') {
       eol = internal::ScanLine(p + 1, end, &backslash, &high);
     }
+  }
+  if (p < end && *p == '\0') [[unlikely]] {
+    // sMeta2 cannot start with a NUL: empty text, then promlex's `\0`
+    // (end of input) where a line break must follow.
+    return Fail(line, p, "linebreak expected after metadata");
   }
   metadata_name_ = quoted_name ? std::string_view(n0 + 1, p - n0 - 2)
                                : std::string_view(n0, p - n0);

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "plugin/model/names.h"
 #include "plugin/textparse/go_float.h"
 #include "plugin/textparse/label_sort.h"
 #include "plugin/textparse/protobuf_wire.h"
@@ -14,6 +15,39 @@
 
 namespace promscrape::textparse {
 namespace {
+
+// Whether a Summary message (of a metric whose family is not a summary,
+// which Prometheus still unmarshals) has the wire types metrics.proto
+// gives its fields: sample_count varint, sample_sum double, quantile
+// {quantile double, value double} messages.
+bool ValidSummaryWire(std::string_view msg) {
+  internal::Wire w(msg);
+  while (!w.done()) {
+    uint32_t f, wt;
+    uint64_t v;
+    double d;
+    std::string_view q;
+    if (!w.Tag(&f, &wt)) return false;
+    bool ok;
+    if (f == 1) {
+      ok = w.VarintField(wt, &v);
+    } else if (f == 2) {
+      ok = w.DoubleField(wt, &d);
+    } else if (f == 3) {
+      ok = w.LenField(wt, &q);
+      internal::Wire qw(q);
+      while (ok && !qw.done()) {
+        uint32_t qf, qwt;
+        ok = qw.Tag(&qf, &qwt) &&
+             (qf == 1 || qf == 2 ? qw.DoubleField(qwt, &d) : qw.Skip(qwt));
+      }
+    } else {
+      ok = w.Skip(wt);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
 
 using internal::DecodeLabelPair;
 using internal::ExemplarHasTimestamp;
@@ -126,7 +160,11 @@ absl::Status ProtobufParser::DecodeFamily(std::string_view msg,
     if (!ok) return Fail(offset, "invalid MetricFamily message");
   }
   if (!has_metrics) return absl::OkStatus();
-  if (family_name_.empty() || !internal::IsValidUtf8(family_name_)) {
+  // 2.42: model.IsValidMetricName, the legacy character set; 3.x: UTF-8.
+  if (family_name_.empty() || !internal::IsValidUtf8(family_name_) ||
+      (!options_.utf8_names && !model::IsValidMetricName(
+                                    absl::string_view(family_name_.data(),
+                                                      family_name_.size())))) {
     std::string q;
     internal::AppendQuoted(family_name_, &q);
     return Fail(offset, absl::StrCat("invalid metric name \"", q, "\""));
@@ -176,9 +214,16 @@ absl::Status ProtobufParser::DecodeHistogram(std::string_view msg,
   h.sum = sum_;
   h.is_gauge = family_type_ == MetricType::kGaugeHistogram;
   h.is_float = count_float_ > 0 || h.zero_count_float > 0;
-  is_native_ = !h.positive_spans.empty() || !h.negative_spans.empty() ||
-               h.zero_threshold > 0 || h.zero_count > 0 ||
-               h.zero_count_float > 0;
+  if (options_.prometheus3_grammar) {
+    is_native_ = !h.positive_spans.empty() || !h.negative_spans.empty() ||
+                 h.zero_threshold > 0 || h.zero_count > 0 ||
+                 h.zero_count_float > 0;
+  } else {
+    // 2.42's isNativeHistogram: integer bucket deltas, zero_count or
+    // zero_threshold; spans alone or float counts leave it classic.
+    is_native_ = !h.positive_deltas.empty() || !h.negative_deltas.empty() ||
+                 h.zero_count > 0 || h.zero_threshold > 0;
+  }
   return absl::OkStatus();
 }
 
@@ -217,7 +262,11 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
       if (!w.LenField(wt, &s) || !DecodeLabelPair(s, &name, &value)) {
         return Fail(offset, "invalid Metric message");
       }
-      if (!internal::IsValidUtf8(name)) {
+      // 2.42's updateMetricBytes checks model.LabelName.IsValid, the legacy
+      // character set, before any empty label is dropped; 3.x: UTF-8.
+      if (options_.utf8_names ? !internal::IsValidUtf8(name)
+                              : !model::IsValidLabelName(
+                                    absl::string_view(name.data(), name.size()))) {
         return Fail(offset, "invalid label name");
       }
       if (!internal::IsValidUtf8(value)) {
@@ -236,20 +285,25 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
         bool wanted = (f == 2 && family_type_ == MetricType::kGauge) ||
                       (f == 3 && family_type_ == MetricType::kCounter) ||
                       (f == 5 && family_type_ == MetricType::kUnknown);
-        if (!wanted) break;
-        if (s.size() == 9 && s[0] == 0x09) {  // just the value
+        if (wanted && s.size() == 9 && s[0] == 0x09) {  // just the value
           std::memcpy(&simple_value_, s.data() + 1, 8);
           break;
         }
+        // A value of another type is decoded too, into scratch: Prometheus'
+        // generated (gogo) unmarshalling fails a known field sent with the
+        // wrong wire type wherever it is (tests/difffuzz).
+        double unused_value;
+        std::string_view unused_exemplar;
         Wire vw(s);
         while (ok && !vw.done()) {
           uint32_t vf, vwt;
           ok = vw.Tag(&vf, &vwt);
           if (!ok) break;
           if (vf == 1) {
-            ok = vw.DoubleField(vwt, &simple_value_);
+            ok = vw.DoubleField(vwt, wanted ? &simple_value_ : &unused_value);
           } else if (vf == 2 && f == 3) {
-            ok = vw.LenField(vwt, &counter_exemplar_);
+            ok = vw.LenField(vwt,
+                             wanted ? &counter_exemplar_ : &unused_exemplar);
           } else {
             ok = vw.Skip(vwt);
           }
@@ -272,6 +326,24 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
         ok = w.Skip(wt);
     }
     if (!ok) return Fail(offset, "invalid Metric message");
+  }
+  if (family_type_ != MetricType::kSummary && !summary_msg.empty() &&
+      !ValidSummaryWire(summary_msg)) {
+    return Fail(offset, "invalid Summary message");
+  }
+  if (family_type_ != MetricType::kHistogram &&
+      family_type_ != MetricType::kGaugeHistogram &&
+      !histogram_msg_.empty()) {
+    Histogram unused;
+    uint64_t count = 0;
+    double sum = 0, count_float = 0;
+    std::vector<std::string_view> buckets;
+    std::vector<std::string_view> exemplars;
+    if (!internal::DecodeHistogramFields(histogram_msg_, &unused, &count,
+                                         &sum, &count_float, &buckets,
+                                         &exemplars)) {
+      return Fail(offset, "invalid Histogram message");
+    }
   }
   if (family_type_ == MetricType::kSummary) {
     Wire sw(summary_msg);

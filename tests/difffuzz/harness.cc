@@ -116,6 +116,7 @@ Outcome ScrapeWithPromscrape(const Payload& payload, int64_t scrape_ms,
   std::vector<model::Label> target_labels;
   for (const auto& [n, v] : target) target_labels.push_back({n, v});
   options.target_labels = model::Labels::FromUnsorted(target_labels);
+  options.storage_min_valid_ms = scrape_ms - kOutOfBoundsMs;
   if (compat == config::PrometheusCompat::kV3) {
     options.name_validation = model::NameValidation::kUtf8;
     options.utf8_names = true;
@@ -135,6 +136,18 @@ Outcome ScrapeWithPromscrape(const Payload& payload, int64_t scrape_ms,
     return out;
   }
   (void)app->Commit();
+  // The oracle runs without --enable-feature=native-histograms: 2.42's
+  // head refuses the first native histogram (ErrNativeHistogramsDisabled)
+  // and the scrape fails. Storage, not parser.
+  for (const testing::RecordedSample& s : sink.Samples()) {
+    if (s.histogram.has_value() && !s.is_stale() &&
+        compat == config::PrometheusCompat::kV2) {
+      out.up = false;
+      out.error = "native histograms are disabled (Prometheus' TSDB)";
+      out.storage_dropped = 1;
+      return out;
+    }
+  }
   out.scraped = result.total;
   // Prometheus' head: per series, a sample is kept when newer than the
   // series' previous one and within the appendable window.

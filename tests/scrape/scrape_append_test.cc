@@ -403,6 +403,30 @@ TEST(ScrapeAppendTest, DuplicateLabelsErrorThenGoodScrapeStores) {
                             kT0 + 1000, "1")));
 }
 
+// Found by tests/difffuzz against 2.42 (labels.Builder is the same in 3.x):
+// an empty value deletes every copy of its name, so `le="",le="+Inf"`
+// stores no `le` and is no repeated name.
+TEST(ScrapeAppendTest, EmptyValueDeletesEveryCopyOfItsName) {
+  Harness h({});
+  EXPECT_THAT(h.Scrape("m{a=\"x\",le=\"\",le=\"+Inf\"} 1\n", kText, kT0).error,
+              IsOk());
+  EXPECT_THAT(h.Stored(),
+              ElementsAre(S("{__name__=\"m\", a=\"x\"}", kT0, "1")));
+}
+
+// Found by tests/difffuzz: 2.42's head drops a sample out of its bounds
+// before it looks for repeated names, so such a sample does not fail the
+// scrape when the sink models that window (storage_min_valid_ms).
+TEST(ScrapeAppendTest, RepeatedNameOnOutOfBoundsSampleDoesNotFail) {
+  const std::string body = "a{a=\"1\",a=\"2\"} 1 1000\nb 2\n";
+  Harness checks_all({});
+  EXPECT_FALSE(checks_all.Scrape(body, kText, kT0).error.ok());
+  AppendOptions o;
+  o.storage_min_valid_ms = kT0 - 3600 * 1000;
+  Harness windowed(o);
+  EXPECT_THAT(windowed.Scrape(body, kText, kT0).error, IsOk());
+}
+
 TEST(ScrapeAppendTest, LabelLimits) {
   struct Case {
     std::string name;

@@ -332,6 +332,24 @@ TEST(OpenMetricsParserTest, LeAndQuantileNormalisedUnder3) {
 // scrapes); 3.x read from its openmetricsparse.go (parseLVals: "Free
 // trailing commas are allowed"; parseComment without 2.42's
 // validateNameForExemplar).
+// Found by tests/difffuzz against Prometheus 2.42 (openmetricslex.l is the
+// same in 3.x): next() skips NULs in the comment state, so they may split
+// HELP/TYPE/UNIT/EOF and precede the name; a NUL right after `# ` fails.
+TEST(OpenMetricsParserTest, NulBytesInCommentsAsOpenmetricslex) {
+  using namespace std::string_literals;
+  EXPECT_THAT(Parse("# HELP\0 c_total Help text.\nc_total 1\n# EOF\n"s),
+              ElementsAre("HELP c_total Help text.",
+                          "SERIES {__name__=\"c_total\"} 1"));
+  EXPECT_THAT(Parse("# TY\0PE \0c counter\nc_total 1\n# EOF\n"s),
+              ElementsAre("TYPE c counter", "SERIES {__name__=\"c_total\"} 1"));
+  EXPECT_THAT(Parse("# E\0OF\n"s), ElementsAre());
+  EXPECT_THAT(Parse("m{a=\"v\"\0} 1\n# EOF\n"s),
+              ElementsAre("SERIES {__name__=\"m\",a=\"v\\\"\"} 1"));
+  std::vector<std::string> got = Parse("# \0HELP c 1\n# EOF\n"s);
+  ASSERT_FALSE(got.empty());
+  EXPECT_THAT(got.back(), HasSubstr("ERROR"));
+}
+
 TEST(OpenMetricsParserTest, Prometheus2And3GrammarDiffer) {
   struct Case {
     std::string body;

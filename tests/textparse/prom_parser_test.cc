@@ -248,6 +248,28 @@ TEST(PromParserTest, NullBytesInsideValuesAreAccepted) {
   }
 }
 
+// Found by tests/difffuzz against Prometheus 2.42 (promlex.l is the same in
+// 3.x): next() skips NULs in the comment state, so they may split HELP/TYPE
+// and precede the name; after `#` with no blank, or right after `# `, a NUL
+// ends the input; a NUL right after a metadata name fails.
+TEST(PromParserTest, NulBytesInCommentsAsPromlex) {
+  EXPECT_THAT(Parse("# HELP \0b Help text.\nb 1\n"s),
+              ElementsAre("HELP b Help text.", "SERIES {__name__=\"b\"} 1"));
+  EXPECT_THAT(Parse("# HE\0LP\0 x help\nx 1\n"s),
+              ElementsAre("HELP x help", "SERIES {__name__=\"x\"} 1"));
+  EXPECT_THAT(Parse("# \0HELP x help\nx 1\n"s), ElementsAre());
+  EXPECT_THAT(Parse("#foo\0bar\nx 1\n"s), ElementsAre());
+  EXPECT_THAT(Parse("# foo\0bar\nx 1\n"s),
+              ElementsAre("COMMENT # foo\0bar"s, "SERIES {__name__=\"x\"} 1"));
+  // After a label value's closing quote NULs join the token, and the value
+  // is the token less its first and last bytes.
+  EXPECT_THAT(Parse("m{a=\"v\"\0} 1\n"s),
+              ElementsAre("SERIES {__name__=\"m\",a=\"v\\\"\"} 1"));
+  std::vector<std::string> got = Parse("# HELP late\0ncy Help.\nlatency 1\n"s);
+  ASSERT_FALSE(got.empty());
+  EXPECT_THAT(got.back(), HasSubstr("linebreak expected after metadata"));
+}
+
 std::vector<std::string> ParseUtf8(const std::string& body) {
   PromParser p(body, /*utf8_names=*/true, /*prometheus3_grammar=*/true);
   return ParseAll(p);

@@ -283,6 +283,42 @@ TEST(ProtobufParserTest, SpanBucketMismatchIsAnError) {
                         "buckets, have 4"));
 }
 
+// Found by tests/difffuzz against 2.42: updateMetricBytes checks label
+// names against the legacy character set before empty labels are dropped;
+// 3.x (utf8_names) accepts any UTF-8 name.
+TEST(ProtobufParserTest, LegacyLabelNameCheckedUnder2) {
+  pb::MetricFamily g;
+  g.set_name("g");
+  g.set_type(pb::GAUGE);
+  pb::Metric* m = g.add_metric();
+  AddLabel(m, "1x", "");
+  m->mutable_gauge()->set_value(1);
+  EXPECT_THAT(Parse(Delimited({g})).back(), HasSubstr("invalid label name"));
+  ParserOptions v3;
+  v3.utf8_names = true;
+  EXPECT_THAT(Parse(Delimited({g}), v3).back(), HasSubstr("SERIES"));
+}
+
+// Found by tests/difffuzz against 2.42: the generated unmarshalling fails a
+// known field with the wrong wire type also inside a value of another type
+// (here an Untyped whose value is a varint, in a gauge family).
+TEST(ProtobufParserTest, WrongWireTypeInUnusedValueFails) {
+  pb::MetricFamily g;
+  g.set_name("g");
+  g.set_type(pb::GAUGE);
+  pb::Metric* m = g.add_metric();
+  m->mutable_gauge()->set_value(1);
+  std::string metric = m->SerializeAsString();
+  metric += std::string("\x2a\x02\x08\x14", 4);  // untyped {1: varint 20}
+  std::string family = std::string("\x0a\x01g\x18\x01\x22", 6);
+  AppendVarint(metric.size(), &family);
+  family += metric;
+  std::string body;
+  AppendVarint(family.size(), &body);
+  body += family;
+  EXPECT_THAT(Parse(body).back(), HasSubstr("invalid Metric message"));
+}
+
 TEST(ProtobufParserTest, FramingErrors) {
   EXPECT_THAT(Parse(std::string("\xff\xff\xff\xff\xff\xff", 6)).back(),
               HasSubstr("byte offset 0: clientpb: invalid varint encountered"));

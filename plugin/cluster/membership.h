@@ -84,6 +84,11 @@ class Membership {
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
   View view() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Replaces the view (for a membership that was never started).
+  void SetViewForTest(View view) ABSL_LOCKS_EXCLUDED(mu_) {
+    MutexLock lock(&mu_);
+    view_ = std::move(view);
+  }
   const std::string& member_id() const { return options_.member_id; }
   std::string prefix() const;
 

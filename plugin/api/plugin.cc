@@ -110,7 +110,7 @@ absl::Status Plugin::StartComponents() {
                 static_cast<int>(config_.cluster.replication_factor),
             .replica_label = config_.cluster.replica_label,
             // A moved target is still scraped here for half an interval.
-            // Members learn of a change within a membership poll (250ms) of
+            // Members learn of a change within the etcd watch latency of
             // each other and share the scrape grid, so every grid point is
             // scraped by the old or the new owner, and at most one by both.
             .handover_delay =

@@ -92,6 +92,7 @@ void EtcdClient::Connect() {
   kv_ = etcdserverpb::KV::NewStub(channel_);
   lease_ = etcdserverpb::Lease::NewStub(channel_);
   auth_ = etcdserverpb::Auth::NewStub(channel_);
+  watch_ = etcdserverpb::Watch::NewStub(channel_);
   token_.clear();
 }
 
@@ -201,7 +202,7 @@ absl::Status EtcdClient::Put(const std::string& key, const std::string& value,
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
-EtcdClient::RangePrefix(const std::string& prefix) {
+EtcdClient::RangePrefix(const std::string& prefix, int64_t* revision) {
   etcdserverpb::RangeRequest request;
   request.set_key(prefix);
   request.set_range_end(PrefixEnd(prefix));
@@ -210,10 +211,98 @@ EtcdClient::RangePrefix(const std::string& prefix) {
     return kv_->Range(&context, request, &response);
   });
   if (!status.ok()) return status;
+  if (revision != nullptr) *revision = response.header().revision();
   std::vector<std::pair<std::string, std::string>> out;
   out.reserve(static_cast<size_t>(response.kvs_size()));
   for (const auto& kv : response.kvs()) out.emplace_back(kv.key(), kv.value());
   return out;
+}
+
+std::unique_ptr<EtcdClient> EtcdClient::Clone() const {
+  return std::unique_ptr<EtcdClient>(new EtcdClient(options_, creds_));
+}
+
+void EtcdClient::CancelWatch() {
+  MutexLock lock(&watch_mu_);
+  watch_cancelled_ = true;
+  if (watch_context_ != nullptr) watch_context_->TryCancel();
+}
+
+absl::Status EtcdClient::WatchPrefix(const std::string& prefix,
+                                     int64_t start_revision,
+                                     const WatchFn& on_events) {
+  if (!options_.username.empty() && token_.empty()) {
+    absl::Status status = Authenticate();
+    if (!status.ok()) {
+      if (IsTransportError(status) && options_.endpoints.size() > 1) {
+        current_ = (current_ + 1) % options_.endpoints.size();
+        Connect();
+      }
+      return status;
+    }
+  }
+  grpc::ClientContext context;
+  if (!token_.empty()) context.AddMetadata("token", token_);
+  {
+    MutexLock lock(&watch_mu_);
+    if (watch_cancelled_) return absl::CancelledError("watch cancelled");
+    watch_context_ = &context;
+  }
+  auto stream = watch_->Watch(&context);
+  etcdserverpb::WatchRequest request;
+  etcdserverpb::WatchCreateRequest* create = request.mutable_create_request();
+  create->set_key(prefix);
+  create->set_range_end(PrefixEnd(prefix));
+  create->set_start_revision(start_revision);
+  absl::Status status;
+  if (!stream->Write(request)) {
+    status = absl::UnavailableError("watch stream closed at create");
+  }
+  etcdserverpb::WatchResponse response;
+  std::vector<WatchEvent> events;
+  while (status.ok() && stream->Read(&response)) {
+    if (response.compact_revision() != 0) {
+      status = absl::OutOfRangeError(
+          absl::StrCat("watch revision ", start_revision,
+                       " compacted (at ", response.compact_revision(), ")"));
+      break;
+    }
+    if (response.canceled()) {
+      status = absl::UnavailableError(
+          absl::StrCat("watch cancelled by etcd: ", response.cancel_reason()));
+      break;
+    }
+    events.clear();
+    for (const etcdserverpb::Event& e : response.events()) {
+      events.push_back({.put = e.type() == etcdserverpb::Event::PUT,
+                        .key = e.kv().key(),
+                        .value = e.kv().value()});
+    }
+    if (!events.empty()) on_events(events);
+  }
+  bool cancelled;
+  {
+    MutexLock lock(&watch_mu_);
+    watch_context_ = nullptr;
+    cancelled = watch_cancelled_;
+  }
+  // NOTE: Finish() would wait for the server to close its half; cancel
+  // first so it returns at once.
+  context.TryCancel();
+  absl::Status finish = FromGrpc(stream->Finish());
+  if (cancelled) return absl::CancelledError("watch cancelled");
+  if (status.ok()) {
+    status = finish.ok() ? absl::UnavailableError("watch stream ended")
+                         : finish;
+  }
+  if (absl::IsUnauthenticated(status)) token_.clear();
+  if (IsTransportError(status) && options_.endpoints.size() > 1) {
+    current_ = (current_ + 1) % options_.endpoints.size();
+    Connect();
+  }
+  return absl::Status(status.code(),
+                      absl::StrCat("etcd ", options_.endpoints[current_],
+                                   ": ", status.message()));
 }
 
 }  // namespace promscrape::cluster

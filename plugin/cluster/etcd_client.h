@@ -2,6 +2,7 @@
 #define PLUGIN_CLUSTER_ETCD_CLIENT_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -9,8 +10,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "plugin/common/mutex.h"
 #include "proto/etcd/rpc.grpc.pb.h"
 
 namespace promscrape::cluster {
@@ -21,7 +24,9 @@ namespace promscrape::cluster {
 // With a username, the client authenticates first (Auth/Authenticate) and
 // sends etcd's "token" metadata, authenticating again when etcd rejects it.
 //
-// Thread-compatible: one thread (membership's) makes the calls.
+// Thread-compatible: one thread makes the calls, except CancelWatch(),
+// which any thread may call. Membership uses two clients (Clone()): one for
+// its own thread's unary calls, one for the watch thread's stream.
 class EtcdClient {
  public:
   struct Options {
@@ -46,9 +51,34 @@ class EtcdClient {
   absl::Status LeaseRevoke(int64_t id);
   absl::Status Put(const std::string& key, const std::string& value,
                    int64_t lease);
-  // Every key starting with `prefix`, with its value, in key order.
+  // Every key starting with `prefix`, with its value, in key order. With
+  // `revision`, stores the store's revision the answer reflects.
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RangePrefix(
-      const std::string& prefix);
+      const std::string& prefix, int64_t* revision = nullptr);
+
+  struct WatchEvent {
+    bool put = false;  // false: the key was deleted (or its lease expired)
+    std::string key;
+    std::string value;
+  };
+  using WatchFn = std::function<void(const std::vector<WatchEvent>& events)>;
+
+  // Watches the keys starting with `prefix` from `start_revision` (etcd's
+  // Watch stream, no deadline) and calls `on_events` for every non-empty
+  // batch, on the calling thread. Blocks until the stream ends: kCancelled
+  // after CancelWatch(), kOutOfRange when `start_revision` was compacted
+  // (list again, then watch from the new revision), kUnavailable or another
+  // code when etcd cancelled the watch or the connection broke.
+  absl::Status WatchPrefix(const std::string& prefix, int64_t start_revision,
+                           const WatchFn& on_events)
+      ABSL_LOCKS_EXCLUDED(watch_mu_);
+
+  // Ends the running WatchPrefix, and makes every later one return
+  // kCancelled at once. Thread-safe, idempotent.
+  void CancelWatch() ABSL_LOCKS_EXCLUDED(watch_mu_);
+
+  // A new client with the same options and its own connection.
+  std::unique_ptr<EtcdClient> Clone() const;
 
   // The endpoint the next call goes to.
   const std::string& endpoint() const { return options_.endpoints[current_]; }
@@ -70,7 +100,12 @@ class EtcdClient {
   std::unique_ptr<etcdserverpb::KV::Stub> kv_;
   std::unique_ptr<etcdserverpb::Lease::Stub> lease_;
   std::unique_ptr<etcdserverpb::Auth::Stub> auth_;
+  std::unique_ptr<etcdserverpb::Watch::Stub> watch_;
   std::string token_;
+
+  Mutex watch_mu_;
+  grpc::ClientContext* watch_context_ ABSL_GUARDED_BY(watch_mu_) = nullptr;
+  bool watch_cancelled_ ABSL_GUARDED_BY(watch_mu_) = false;
 };
 
 }  // namespace promscrape::cluster

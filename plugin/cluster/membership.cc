@@ -45,10 +45,11 @@ std::string Membership::prefix() const {
 void Membership::Start() {
   {
     MutexLock lock(&mu_);
-    if (started_) return;
+    if (started_ || stopping_) return;
     started_ = true;
   }
-  Round();
+  watch_client_ = client_->Clone();
+  watch_thread_ = std::thread([this] { RunWatch(); });
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -59,6 +60,8 @@ void Membership::Stop() {
     stopping_ = true;
     cv_.SignalAll();
   }
+  if (watch_client_ != nullptr) watch_client_->CancelWatch();
+  if (watch_thread_.joinable()) watch_thread_.join();
   if (thread_.joinable()) thread_.join();
   if (lease_ != 0) {
     absl::Status status = client_->LeaseRevoke(lease_);
@@ -76,12 +79,15 @@ Membership::View Membership::view() const {
 
 void Membership::Run() {
   SetCurrentThreadName("ps-cluster");
-  const absl::Duration interval = options_.poll_interval;
+  const absl::Duration keepalive = KeepAliveInterval(options_);
+  Round();
   while (true) {
     {
       MutexLock lock(&mu_);
-      absl::Time deadline = absl::Now() + interval;
-      while (!stopping_) {
+      // Wakes for the next keep-alive, or at once when the watch thread
+      // saw a change.
+      absl::Time deadline = absl::Now() + keepalive;
+      while (!stopping_ && generation_ == seen_generation_) {
         absl::Duration left = deadline - absl::Now();
         if (left <= absl::ZeroDuration()) break;
         cv_.WaitWithTimeout(&mu_, left);
@@ -89,6 +95,74 @@ void Membership::Run() {
       if (stopping_) return;
     }
     Round();
+  }
+}
+
+void Membership::RunWatch() {
+  SetCurrentThreadName("ps-cluster-watch");
+  const std::string p = prefix();
+  auto member_of = [&p](const std::string& key) -> std::string {
+    return absl::StartsWith(key, p) ? key.substr(p.size()) : std::string();
+  };
+  bool failure_logged = false;
+  while (true) {
+    int64_t revision = 0;
+    absl::Status status;
+    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> kvs =
+        watch_client_->RangePrefix(p, &revision);
+    if (kvs.ok()) {
+      std::vector<std::string> members;
+      for (const auto& [key, value] : *kvs) {
+        std::string m = member_of(key);
+        if (!m.empty()) members.push_back(std::move(m));
+      }
+      std::sort(members.begin(), members.end());
+      failure_logged = false;
+      {
+        MutexLock lock(&mu_);
+        if (stopping_) return;
+        watched_ = std::move(members);
+        listed_ = true;
+        ++generation_;
+        cv_.SignalAll();
+      }
+      status = watch_client_->WatchPrefix(
+          p, revision + 1,
+          [&](const std::vector<EtcdClient::WatchEvent>& events) {
+            MutexLock lock(&mu_);
+            for (const EtcdClient::WatchEvent& e : events) {
+              std::string m = member_of(e.key);
+              if (m.empty()) continue;
+              auto it = std::lower_bound(watched_.begin(), watched_.end(), m);
+              const bool present = it != watched_.end() && *it == m;
+              if (e.put && !present) watched_.insert(it, std::move(m));
+              if (!e.put && present) watched_.erase(it);
+            }
+            ++generation_;
+            cv_.SignalAll();
+          });
+      if (absl::IsCancelled(status)) return;
+    } else {
+      status = kvs.status();
+    }
+    {
+      MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    if (!failure_logged) {
+      failure_logged = true;
+      logger_.Warning("cluster \"", options_.name,
+                      "\": member watch ended; listing again: ",
+                      status.ToString());
+    }
+    MutexLock lock(&mu_);
+    absl::Time deadline = absl::Now() + options_.rewatch_backoff;
+    while (!stopping_) {
+      absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) break;
+      cv_.WaitWithTimeout(&mu_, left);
+    }
+    if (stopping_) return;
   }
 }
 
@@ -107,7 +181,6 @@ absl::Status Membership::Register() {
 
 void Membership::Round() {
   const absl::Time now = clock_.Now();
-  absl::Status status;
   if (lease_ != 0 && now - keepalive_sent_ >= KeepAliveInterval(options_)) {
     keepalive_sent_ = now;
     absl::StatusOr<int64_t> ttl = client_->LeaseKeepAlive(lease_);
@@ -115,40 +188,44 @@ void Membership::Round() {
       logger_.Warning("cluster: ", ttl.status().message(),
                       "; registering again");
       lease_ = 0;
+      keepalive_status_ = absl::OkStatus();
     } else {
-      status = ttl.status();
-      if (status.ok()) last_keepalive_ = now;
+      keepalive_status_ = ttl.status();
+      if (keepalive_status_.ok()) last_keepalive_ = now;
     }
   }
-  if (status.ok() && lease_ == 0) {
+  absl::Status status = lease_ == 0 ? absl::OkStatus() : keepalive_status_;
+  if (lease_ == 0) {
     status = Register();
+    keepalive_status_ = status;
     if (status.ok()) {
       last_keepalive_ = now;
       keepalive_sent_ = now;
+      ever_registered_ = true;
     }
   }
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> kvs;
-  if (status.ok()) {
-    kvs = client_->RangePrefix(prefix());
-    status = kvs.status();
+  bool listed = false;
+  std::vector<std::string> members;
+  {
+    MutexLock lock(&mu_);
+    seen_generation_ = generation_;
+    listed = listed_;
+    members = watched_;
   }
-  if (status.ok()) {
-    std::vector<std::string> members;
-    const std::string p = prefix();
-    for (const auto& [key, value] : *kvs) {
-      if (absl::StartsWith(key, p)) members.push_back(key.substr(p.size()));
-    }
-    std::sort(members.begin(), members.end());
+  if (status.ok() && listed) {
     if (!std::binary_search(members.begin(), members.end(),
                             options_.member_id)) {
-      // The key went away under a live lease (deleted by hand): put it back.
-      status = client_->Put(absl::StrCat(p, options_.member_id),
+      // Registered, but the watch has not shown the key yet, or the key
+      // went away under a live lease (deleted by hand): put it (back).
+      status = client_->Put(absl::StrCat(prefix(), options_.member_id),
                             options_.member_id, lease_);
       if (status.ok()) {
         members.push_back(options_.member_id);
         std::sort(members.begin(), members.end());
       }
     }
+  }
+  if (status.ok() && listed) {
     if (lost_) {
       logger_.Info("cluster \"", options_.name,
                    "\": etcd reachable again; owning targets again");
@@ -166,12 +243,29 @@ void Membership::Round() {
     Publish(std::move(members));
     return;
   }
+  if (status.ok()) return;  // registered; the first listing is under way
   etcd_up_.Set(0);
   etcd_errors_.Increment();
   {
     MutexLock lock(&mu_);
     view_.etcd_up = false;
     view_.etcd_endpoint = client_->endpoint();
+  }
+  if (!ever_registered_) {
+    if (!start_failure_logged_) {
+      start_failure_logged_ = true;
+      logger_.Error("cluster \"", options_.name,
+                    "\": etcd unreachable at start; this member owns no "
+                    "targets until it can register (retrying): ",
+                    status.ToString());
+      {
+        MutexLock lock(&mu_);
+        view_.owning = false;
+      }
+      lost_ = true;
+      Publish({});
+    }
+    return;
   }
   if (!lost_ && now - last_keepalive_ >= options_.lease_ttl) {
     lost_ = true;

@@ -20,12 +20,18 @@ namespace promscrape::cluster {
 
 // This plugin instance's membership in a cluster kept in etcd. The member
 // holds the key `/promscrape/<name>/members/<member_id>` attached to a
-// lease of `lease_ttl`, keeps the lease alive (every lease_ttl / 3, at most
-// every second), and lists the member set (keys under the prefix) once per
-// `poll_interval`; a member whose process died disappears when its lease
-// expires. Every change of the member set is handed to `on_change`. The
-// short poll keeps members' views of a change within a quarter second of
-// each other, which bounds double scrapes at hand-over.
+// lease of `lease_ttl` and keeps the lease alive (every lease_ttl / 3, at
+// most every second). The member set comes from etcd's Watch API: the
+// watch thread lists the prefix once, then watches it from the listed
+// revision, and lists again (then watches again) when the stream breaks or
+// its revision was compacted. A member whose process died disappears when
+// its lease expires. Every change of the member set is handed to
+// `on_change`, within the watch's latency (milliseconds) of the change in
+// etcd, which bounds double scrapes at hand-over.
+//
+// Start does not wait for etcd. Until the first registration and listing
+// succeed the member owns nothing (the filter's default); an unreachable
+// etcd at start is logged once, and the member joins when etcd answers.
 //
 // Fail static: while etcd cannot be reached, the last member set stays in
 // force until the lease would have expired (lease_ttl after the last
@@ -33,22 +39,23 @@ namespace promscrape::cluster {
 // nothing), logs it and counts it in promscrape_cluster_lease_lost_total.
 // Once etcd answers again it registers with a new lease.
 //
-// Thread-safe. One thread (started by Start) makes every etcd call, after
-// Start's first round on the caller's thread; `on_change` runs there and
-// must not call Stop(). A call blocks for at most the client's deadline
-// (2s), so Start may too when etcd is unreachable.
+// Thread-safe. Two threads, both started by Start: the membership thread
+// makes every unary etcd call and runs `on_change` (which must not call
+// Stop()); the watch thread holds the watch stream. A unary call blocks for
+// at most the client's deadline (2s).
 class Membership {
  public:
   struct Options {
     std::string name;
     std::string member_id;
     absl::Duration lease_ttl = absl::Seconds(10);
-    absl::Duration poll_interval = absl::Milliseconds(250);
+    // Wait between attempts to list and watch again after a failure.
+    absl::Duration rewatch_backoff = absl::Milliseconds(250);
     const Clock* clock = nullptr;  // default Clock::Real()
   };
 
   struct View {
-    // Members listed in etcd at the last successful poll, sorted.
+    // Members in etcd as last listed and watched, sorted.
     std::vector<std::string> members;
     // The member set in force: `members`, or empty after the lease was lost.
     bool owning = false;
@@ -68,21 +75,28 @@ class Membership {
   // Equivalent to Stop().
   ~Membership();
 
-  // Registers (one round, on the caller's thread, so a reachable etcd gives
-  // the member set before Start returns) and starts the thread.
+  // Starts the threads; returns at once (registration happens on the
+  // membership thread).
   void Start() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Stops the thread and revokes the lease, so the other members take this
+  // Stops the threads and revokes the lease, so the other members take this
   // one's targets at once. Idempotent.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
   View view() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Replaces the view (for a membership that was never started).
+  void SetViewForTest(View view) ABSL_LOCKS_EXCLUDED(mu_) {
+    MutexLock lock(&mu_);
+    view_ = std::move(view);
+  }
   const std::string& member_id() const { return options_.member_id; }
   std::string prefix() const;
 
  private:
   void Run();
-  // One keep-alive and listing; publishes a changed member set.
+  void RunWatch();
+  // A keep-alive when due (registering if needed); publishes the watched
+  // member set when it changed.
   void Round() ABSL_LOCKS_EXCLUDED(mu_);
   absl::Status Register();
   void Publish(std::vector<std::string> members) ABSL_LOCKS_EXCLUDED(mu_);
@@ -102,7 +116,11 @@ class Membership {
   // Last successful keep-alive (or registration), and last attempt.
   absl::Time last_keepalive_ = absl::InfinitePast();
   absl::Time keepalive_sent_ = absl::InfinitePast();
+  absl::Status keepalive_status_;
   bool lost_ = false;
+  bool ever_registered_ = false;
+  bool start_failure_logged_ = false;
+  uint64_t seen_generation_ = 0;
   bool published_once_ = false;
   std::vector<std::string> published_;
 
@@ -111,7 +129,15 @@ class Membership {
   View view_ ABSL_GUARDED_BY(mu_);
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Written by the watch thread: the member keys under prefix() (member
+  // ids), whether a listing succeeded yet, and a count of changes.
+  std::vector<std::string> watched_ ABSL_GUARDED_BY(mu_);
+  bool listed_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
+  // The watch thread's own client (CancelWatch is thread-safe).
+  std::unique_ptr<EtcdClient> watch_client_;
+  std::thread watch_thread_;
 };
 
 }  // namespace promscrape::cluster

@@ -10,7 +10,9 @@
 //   double scrape per target and no staleness marker;
 // - etcd stopped and restarted (for less than the lease TTL): scraping goes
 //   on (fail static);
-// - replication_factor 2: every target twice, with the replica label.
+// - replication_factor 2: every target twice, with the replica label;
+// - a member started while etcd is down starts, owns nothing, says so, and
+//   takes its share once etcd answers.
 
 #include <signal.h>
 #include <unistd.h>
@@ -439,6 +441,23 @@ TEST_F(ClusterTest, ReplicationTwoScrapesEveryTargetTwiceWithReplicaLabel) {
     for (const std::string& l : labels) ranks.insert(l.substr(l.find('=') + 1));
     EXPECT_EQ(ranks, (std::set<std::string>{"0", "1"})) << instance;
   }
+}
+
+// Start does not wait for etcd: with etcd down the host starts the plugin,
+// which logs that it owns nothing, and joins once etcd answers.
+TEST_F(ClusterTest, MemberStartedWithoutEtcdJoinsWhenEtcdAnswers) {
+  etcd_.Stop();
+  Member& m = StartMember("s0");
+  ASSERT_NE(m.process, nullptr);
+  EXPECT_TRUE(m.process->WaitForOutput("etcd unreachable at start",
+                                       absl::Seconds(10)))
+      << m.process->output();
+  ASSERT_TRUE(etcd_.Start()) << etcd_.output();
+  WaitForMembers(m, 1);
+  const int64_t ready_ms = NowMs() + kIntervalMs;
+  absl::SleepFor(absl::Seconds(4));
+  ExpectOwners(ready_ms, ready_ms + 2 * kIntervalMs, 1,
+               "after etcd came up");
 }
 
 }  // namespace

@@ -1,9 +1,17 @@
 #include "plugin/service/control_handler.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "plugin/cluster/etcd_client.h"
+#include "plugin/cluster/membership.h"
+#include "plugin/cluster/ownership_filter.h"
+#include "plugin/common/logging.h"
+#include "plugin/metrics/registry.h"
 #include "tests/testutil/fake_engine.h"
 #include "tests/testutil/status_matchers.h"
 
@@ -12,6 +20,7 @@ namespace {
 
 using ::promscrape::testing::FakeEngine;
 using ::promscrape::testing::StatusIs;
+using ::testing::DoubleEq;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -53,6 +62,91 @@ TEST(ControlHandlerTest, ApplyConfigParsesWithThePluginsCompat) {
     EXPECT_EQ(job->metric_name_validation_scheme,
               model::NameValidation::kLegacy);
   }
+}
+
+// GetCluster joins the membership's view (members in etcd, etcd health)
+// with the ownership filter's assignment: every member the filter assigns
+// to or etcd lists appears once, live only when etcd lists it; the share is
+// this member's owned targets against the mean.
+TEST(ControlHandlerTest, GetClusterReportsMembersLivenessShareAndEtcd) {
+  FakeEngine e;
+  ControlHandler handler(e.manager(), e.discovery(), e.registry, e.clock,
+                         config::PrometheusCompat::kV3);
+  {
+    v1::GetClusterResponse response;
+    EXPECT_THAT(handler.GetCluster({}, &response),
+                StatusIs(absl::StatusCode::kFailedPrecondition,
+                         HasSubstr("not clustered")));
+  }
+
+  metrics::Registry registry;
+  Logger logger;
+  // Never started: the client only has to exist (nothing listens there).
+  auto client = cluster::EtcdClient::Create({.endpoints = {"127.0.0.1:1"}});
+  PROMSCRAPE_ASSERT_OK(client.status());
+  cluster::Membership membership(
+      {.name = "c", .member_id = "b"}, *std::move(client),
+      [](const std::vector<std::string>&) {}, registry, logger);
+  cluster::OwnershipFilter filter(
+      {.replication_factor = 1},
+      [](const std::string&, const std::vector<discovery::TargetGroup>&,
+         bool) {},
+      registry);
+  filter.SetSelf("b");
+  // "c" is still in the filter's member set but its key is gone from etcd.
+  filter.SetMembers({"a", "b", "c"});
+  discovery::TargetGroup group;
+  group.source = "0";
+  for (int i = 0; i < 30; ++i) {
+    group.targets.push_back(model::Labels::Of(
+        {{"__address__", absl::StrCat("10.0.0.", i, ":9100")}}));
+  }
+  filter.Sync("node", {group});
+
+  cluster::Membership::View view;
+  view.members = {"a", "b"};
+  view.owning = true;
+  view.etcd_up = true;
+  view.last_contact = absl::FromUnixMillis(1700000000123);
+  view.etcd_endpoint = "127.0.0.1:2379";
+  membership.SetViewForTest(view);
+  handler.SetCluster("c", 1, &membership, &filter);
+
+  v1::GetClusterResponse response;
+  PROMSCRAPE_ASSERT_OK(handler.GetCluster({}, &response));
+  EXPECT_EQ(response.name(), "c");
+  EXPECT_EQ(response.member_id(), "b");
+  EXPECT_EQ(response.replication_factor(), 1);
+  ASSERT_EQ(response.members_size(), 3);
+  int64_t sum = 0;
+  for (const v1::ClusterMember& m : response.members()) {
+    SCOPED_TRACE(m.id());
+    EXPECT_EQ(m.live(), m.id() != "c");
+    EXPECT_EQ(m.self(), m.id() == "b");
+    EXPECT_GT(m.owned_targets(), 0);
+    sum += m.owned_targets();
+  }
+  EXPECT_EQ(response.members(0).id(), "a");
+  EXPECT_EQ(response.members(2).id(), "c");
+  EXPECT_EQ(sum, 30);
+  EXPECT_EQ(response.total_targets(), 30);
+  EXPECT_EQ(response.owned_targets(), response.members(1).owned_targets());
+  EXPECT_THAT(response.share_of_mean(),
+              DoubleEq(response.owned_targets() * 3.0 / 30.0));
+  EXPECT_TRUE(response.etcd_up());
+  EXPECT_EQ(response.etcd_endpoint(), "127.0.0.1:2379");
+  EXPECT_EQ(response.last_etcd_contact().seconds(), 1700000000);
+  EXPECT_EQ(response.last_etcd_contact().nanos(), 123000000);
+  EXPECT_TRUE(response.owning());
+
+  // Cut off from etcd past the lease: not owning, etcd down.
+  view.etcd_up = false;
+  view.owning = false;
+  membership.SetViewForTest(view);
+  response.Clear();
+  PROMSCRAPE_ASSERT_OK(handler.GetCluster({}, &response));
+  EXPECT_FALSE(response.etcd_up());
+  EXPECT_FALSE(response.owning());
 }
 
 }  // namespace

@@ -300,11 +300,15 @@ absl::Status ControlHandler::GetStats(const v1::GetStatsRequest& request,
   return absl::OkStatus();
 }
 
-std::unique_ptr<service::ControlBackend::Subscription> ControlHandler::WatchTargets(
-    const v1::WatchTargetsRequest& request,
-    std::function<void(const v1::TargetEvent&)> on_event) {
-  return std::make_unique<TargetWatch>(scrape_, request.job(),
-                                       std::move(on_event));
+absl::StatusOr<std::unique_ptr<ControlBackend::Subscription>>
+ControlHandler::WatchTargets(const v1::WatchTargetsRequest& request,
+                             std::function<void()> wake) {
+  PROMSCRAPE_ASSIGN_OR_RETURN(
+      std::shared_ptr<scrape::TargetEventHub::Subscription> sub,
+      scrape_.WatchTargets(request.job(), kWatchQueueCapacity,
+                           std::move(wake)));
+  return std::unique_ptr<Subscription>(
+      std::make_unique<TargetWatch>(scrape_, std::move(sub)));
 }
 
 }  // namespace promscrape::service

@@ -156,6 +156,7 @@ absl::StatusOr<Manager::ApplyResult> Manager::ApplyConfig(
   services.scrapes = &scrapes_total_;
   services.missed_scrapes = &missed_total_;
   services.metrics = &metrics_;
+  services.events = &events_;
   for (const config::ScrapeConfig& sc : cfg.scrape_configs) {
     const std::string& job = sc.job_name;
     auto old = old_pools.find(job);
@@ -234,6 +235,23 @@ void Manager::CollectMetadataMetrics(
     out->push_back(
         {"prometheus_target_metadata_cache_entries", labels, entries});
   }
+}
+
+absl::StatusOr<std::shared_ptr<TargetEventHub::Subscription>>
+Manager::WatchTargets(const std::string& job, size_t capacity,
+                      std::function<void()> wake) {
+  if (!job.empty() && Pool(job) == nullptr) {
+    return absl::NotFoundError(absl::StrCat("unknown job \"", job, "\""));
+  }
+  return events_.Subscribe(job, capacity, std::move(wake), [&] {
+    std::vector<TargetState> targets;
+    for (const auto& pool : AllPools()) {
+      for (TargetState& t : pool->ActiveTargets()) {
+        if (job.empty() || t.job == job) targets.push_back(std::move(t));
+      }
+    }
+    return targets;
+  });
 }
 
 void Manager::Stop() {

@@ -1,6 +1,7 @@
 #ifndef PLUGIN_SCRAPE_MANAGER_H_
 #define PLUGIN_SCRAPE_MANAGER_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "plugin/scrape/scrape_metrics.h"
 #include "plugin/scrape/scrape_pool.h"
 #include "plugin/scrape/scraper.h"
+#include "plugin/scrape/target_event_hub.h"
 
 namespace promscrape::scrape {
 
@@ -121,6 +123,17 @@ class Manager {
       ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<std::shared_ptr<ScrapePool>> AllPools() const
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Subscribes to target events (TargetEventHub::Subscribe) of `job`
+  // (empty: all jobs), starting with the current targets as ADDED.
+  // kNotFound for a job that is not configured.
+  absl::StatusOr<std::shared_ptr<TargetEventHub::Subscription>> WatchTargets(
+      const std::string& job, size_t capacity, std::function<void()> wake)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Ends a WatchTargets subscription. Idempotent.
+  void Unwatch(const std::shared_ptr<TargetEventHub::Subscription>& sub) {
+    events_.Unsubscribe(sub);
+  }
+
   // The applied config (empty before the first ApplyConfig).
   config::PrometheusConfig Config() const ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -133,6 +146,8 @@ class Manager {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   const Options options_;
+  // Before the services: loops publish into it until they stop.
+  TargetEventHub events_;
   model::SampleSink& sink_;
   metrics::Registry& registry_;
   const Logger& logger_;

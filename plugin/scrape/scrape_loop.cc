@@ -1,6 +1,7 @@
 #include "plugin/scrape/scrape_loop.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -304,22 +305,41 @@ void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
   http::Request final_request;
   absl::Status final_forced;
   absl::Time final_time;
+  TargetEventHub* const events = services_.events;
+  std::optional<TargetEvent> health_event;
+  bool launch_final = false;
   {
     MutexLock lock(&mu_);
-    state_.health = error.ok() ? TargetHealth::kUp : TargetHealth::kDown;
+    const TargetHealth health =
+        error.ok() ? TargetHealth::kUp : TargetHealth::kDown;
+    const bool health_changed = state_.health != health;
+    state_.health = health;
     state_.last_error = error.ok() ? "" : std::string(error.message());
     state_.last_scrape = scrape_time;
     state_.last_duration = duration;
     state_.last_samples = result.total;
     last_start_ = start;
+    // Only a change is announced, and only an event someone reads is built.
+    if (health_changed && events != nullptr && events->has_subscribers()) {
+      health_event.emplace();
+      health_event->kind = TargetEvent::Kind::kHealthChanged;
+      health_event->target = state_;
+      health_event->target.labels = target_.PublicLabels();
+      health_event->target.discovered_labels = target_.discovered_labels();
+      health_event->time = services_.clock->Now();
+    }
     in_flight_ = false;
     if (final_scrape) final_done_ = true;
     cv_.SignalAll();
     // A stop that arrived while this scrape was appending.
-    if (!ClaimFinalScrapeLocked(&final_request, &final_forced, &final_time)) {
-      return;
-    }
+    launch_final =
+        ClaimFinalScrapeLocked(&final_request, &final_forced, &final_time);
   }
+  // NOTE: without launch_final the loop may be destroyed once mu_ is
+  // released (Stop saw in_flight_ false): only locals from here on. A
+  // REMOVED that overtakes this event is dropped by the subscriber's view.
+  if (health_event.has_value()) events->Publish(*health_event);
+  if (!launch_final) return;
   Launch(std::move(final_request), std::move(final_forced), final_time,
          final_time, /*final_scrape=*/true);
 }

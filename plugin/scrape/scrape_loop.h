@@ -23,25 +23,9 @@
 #include "plugin/scrape/scrape_metrics.h"
 #include "plugin/scrape/scraper.h"
 #include "plugin/scrape/target.h"
+#include "plugin/scrape/target_event_hub.h"
 
 namespace promscrape::scrape {
-
-enum class TargetHealth { kUnknown, kUp, kDown };
-
-// What the control service shows of a target.
-struct TargetState {
-  std::string job;
-  std::string url;
-  model::Labels labels;             // Target::PublicLabels()
-  model::Labels discovered_labels;  // before relabeling
-  TargetHealth health = TargetHealth::kUnknown;
-  std::string last_error;
-  absl::Time last_scrape;  // InfinitePast() before the first scrape
-  absl::Duration last_duration;
-  int64_t last_samples = 0;
-  absl::Duration interval;
-  absl::Duration timeout;
-};
 
 // The long-lived services a loop uses; all must outlive every loop.
 //
@@ -71,6 +55,9 @@ struct LoopServices {
   metrics::Metric* scrapes = nullptr;         // may be null
   metrics::Metric* missed_scrapes = nullptr;  // may be null
   const ScrapeMetrics* metrics = nullptr;      // may be null
+  // Told of health changes (loops) and of added and removed targets
+  // (pools); may be null.
+  TargetEventHub* events = nullptr;
 };
 
 // Scrapes one target every interval, as a scheduled task rather than a

@@ -87,10 +87,15 @@ std::vector<absl::Status> ScrapePool::Sync(
     dropped_ = std::move(dropped);
     dropped_total_ = dropped_total;
   }
-  for (ScrapeLoop* loop : started) loop->Start();
+  for (ScrapeLoop* loop : started) {
+    // Before Start: the target's first health change follows its ADDED.
+    Announce(TargetEvent::Kind::kAdded, *loop);
+    loop->Start();
+  }
   for (auto& [hash, loop] : removed) loop->RequestStop();
   for (auto& [hash, loop] : removed) {
     loop->Stop();
+    Announce(TargetEvent::Kind::kRemoved, *loop);
     if (stale_vanished) ScheduleEndOfRunStaleness(hash, *loop);
   }
   return failures;
@@ -139,6 +144,16 @@ void ScrapePool::Reload(std::shared_ptr<const JobSettings> job) {
   for (auto& [hash, loop] : loops_) loop->Reconfigure(loop->target(), job, reuse);
 }
 
+void ScrapePool::Announce(TargetEvent::Kind kind, const ScrapeLoop& loop) {
+  TargetEventHub* events = services_.events;
+  if (events == nullptr || !events->has_subscribers()) return;
+  TargetEvent event;
+  event.kind = kind;
+  event.target = loop.State();
+  event.time = services_.clock->Now();
+  events->Publish(event);
+}
+
 void ScrapePool::RequestStop() {
   MutexLock sync_lock(&sync_mu_);
   RequestStopLocked();
@@ -168,7 +183,10 @@ void ScrapePool::RequestStopLocked() {
 void ScrapePool::Stop() {
   MutexLock sync_lock(&sync_mu_);
   RequestStopLocked();
-  for (auto& loop : stopping_loops_) loop->Stop();
+  for (auto& loop : stopping_loops_) {
+    loop->Stop();
+    Announce(TargetEvent::Kind::kRemoved, *loop);
+  }
   stopping_loops_.clear();
 }
 

@@ -94,6 +94,10 @@ class ScrapePool {
  private:
   void ScheduleEndOfRunStaleness(uint64_t hash, ScrapeLoop& loop)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // Publishes `kind` for `loop`'s target to services_.events (if anyone
+  // watches). Called with sync_mu_ held and mu_ not held.
+  void Announce(TargetEvent::Kind kind, const ScrapeLoop& loop)
+      ABSL_LOCKS_EXCLUDED(mu_);
   void RequestStopLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_)
       ABSL_LOCKS_EXCLUDED(mu_);
 

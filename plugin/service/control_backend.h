@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "proto/scrape/v1/scrape.pb.h"
 
 namespace promscrape::service {
@@ -17,11 +18,20 @@ namespace promscrape::service {
 // concurrently. They must not block for long (no network I/O).
 class ControlBackend {
  public:
-  // Ends a WatchTargets subscription when destroyed; after the destructor
-  // returns, its callback is never called again.
+  // A WatchTargets subscription: a bounded queue of events filled by the
+  // engine. Destroying it ends the subscription.
+  //
+  // Thread-safe.
   class Subscription {
    public:
+    enum class Next {
+      kEvent,       // `*event` holds the next event
+      kIdle,        // empty; `wake` runs when the next event is queued
+      kOverflowed,  // the reader fell too far behind; end the watch
+    };
     virtual ~Subscription() = default;
+    // Pops the next event, or arms the subscription's `wake`.
+    virtual Next TakeOrArm(v1::TargetEvent* event) = 0;
   };
 
   virtual ~ControlBackend() = default;
@@ -52,12 +62,14 @@ class ControlBackend {
         "not clustered (no cluster: in the plugin config)");
   }
 
-  // Calls `on_event` with the current targets (ADDED) and then with every
-  // change until the subscription is destroyed. `on_event` may run on any
-  // thread but never concurrently with itself.
-  virtual std::unique_ptr<Subscription> WatchTargets(
-      const v1::WatchTargetsRequest& request,
-      std::function<void(const v1::TargetEvent&)> on_event) = 0;
+  // Subscribes to target changes: the queue starts with the current
+  // targets (ADDED, filtered by `request.job()`), then every ADDED,
+  // HEALTH_CHANGED and REMOVED in order. `wake` runs on an engine thread,
+  // never blocks, after TakeOrArm returned kIdle and an event arrived; it
+  // may still run while the subscription is destroyed, so it must keep
+  // alive what it uses. kNotFound for an unknown job.
+  virtual absl::StatusOr<std::unique_ptr<Subscription>> WatchTargets(
+      const v1::WatchTargetsRequest& request, std::function<void()> wake) = 0;
 };
 
 }  // namespace promscrape::service

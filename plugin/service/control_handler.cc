@@ -73,7 +73,12 @@ absl::Status ControlHandler::UpdateTargets(const v1::UpdateTargetsRequest& reque
   for (int i = 0; i < request.groups_size(); ++i) {
     const v1::TargetGroup& g = request.groups(i);
     discovery::TargetGroup group;
-    for (const std::string& t : g.targets()) {
+    for (int j = 0; j < g.targets_size(); ++j) {
+      const std::string& t = g.targets(j);
+      if (t.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "UpdateTargets: groups[", i, "].targets[", j, "]: empty address"));
+      }
       group.targets.push_back(model::Labels::Of({{model::kAddressLabel, t}}));
     }
     std::vector<model::Label> common;
@@ -260,6 +265,10 @@ absl::Status ControlHandler::GetCluster(const v1::GetClusterRequest& request,
 absl::Status ControlHandler::GetTargetMetadata(
     const v1::GetTargetMetadataRequest& request,
     v1::GetTargetMetadataResponse* response) {
+  if (!request.job().empty() && scrape_.Pool(request.job()) == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("unknown job \"", request.job(), "\""));
+  }
   for (const auto& pool : scrape_.AllPools()) {
     for (const auto& [state, metadata] : pool->Metadata()) {
       if (!request.job().empty() && state.job != request.job()) continue;
@@ -300,11 +309,15 @@ absl::Status ControlHandler::GetStats(const v1::GetStatsRequest& request,
   return absl::OkStatus();
 }
 
-std::unique_ptr<service::ControlBackend::Subscription> ControlHandler::WatchTargets(
-    const v1::WatchTargetsRequest& request,
-    std::function<void(const v1::TargetEvent&)> on_event) {
-  return std::make_unique<TargetWatch>(scrape_, request.job(),
-                                       std::move(on_event));
+absl::StatusOr<std::unique_ptr<ControlBackend::Subscription>>
+ControlHandler::WatchTargets(const v1::WatchTargetsRequest& request,
+                             std::function<void()> wake) {
+  PROMSCRAPE_ASSIGN_OR_RETURN(
+      std::shared_ptr<scrape::TargetEventHub::Subscription> sub,
+      scrape_.WatchTargets(request.job(), kWatchQueueCapacity,
+                           std::move(wake)));
+  return std::unique_ptr<Subscription>(
+      std::make_unique<TargetWatch>(scrape_, std::move(sub)));
 }
 
 }  // namespace promscrape::service

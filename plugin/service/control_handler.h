@@ -83,9 +83,12 @@ class ControlHandler final : public ControlBackend {
     membership_ = membership;
     ownership_ = ownership;
   }
-  std::unique_ptr<Subscription> WatchTargets(
+  // Backed by the engine's TargetEventHub; at most kWatchQueueCapacity
+  // events beyond the initial snapshot wait for a reader.
+  absl::StatusOr<std::unique_ptr<Subscription>> WatchTargets(
       const v1::WatchTargetsRequest& request,
-      std::function<void(const v1::TargetEvent&)> on_event) override;
+      std::function<void()> wake) override;
+  static constexpr size_t kWatchQueueCapacity = 4096;
 
  private:
   // Fills the pool's host_sd_providers and waiting_for_host_targets from

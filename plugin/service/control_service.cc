@@ -1,6 +1,6 @@
 #include "plugin/service/control_service.h"
 
-#include <deque>
+#include <atomic>
 #include <memory>
 #include <utility>
 
@@ -21,73 +21,110 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
   return diff == 0;
 }
 
-// Streams target events: the backend pushes from its threads into a queue;
-// one write is in flight at a time. Deletes itself in OnDone.
+// Streams target events with gRPC's own writes and no thread: the
+// subscription's queue is drained one write at a time from OnWriteDone, and
+// when it runs empty the engine's next event wakes the reactor (on the
+// publishing engine thread) to start the next write.
+//
+// Lifetime: wakes may run concurrently with OnDone, so they reach the
+// reactor through a shared Link that counts them; whichever of OnDone and
+// the last running wake comes last deletes the reactor.
 class WatchReactor final : public grpc::ServerWriteReactor<v1::TargetEvent> {
  public:
   WatchReactor(ControlBackend& backend, const v1::WatchTargetsRequest& request,
-               grpc::Status auth) {
+               grpc::Status auth)
+      : link_(std::make_shared<Link>()) {
     if (!auth.ok()) {
-      finished_ = true;
-      Finish(auth);
+      FinishOnce(auth);
       return;
     }
-    subscription_ = backend.WatchTargets(
-        request, [this](const v1::TargetEvent& event) { Push(event); });
+    link_->reactor = this;
+    std::shared_ptr<Link> link = link_;
+    absl::StatusOr<std::unique_ptr<ControlBackend::Subscription>> sub =
+        backend.WatchTargets(request, [link] { Wake(link); });
+    if (!sub.ok()) {
+      FinishOnce(ToGrpcStatus(sub.status()));
+      return;
+    }
+    // Nothing is armed before the first TakeOrArm: no wake runs yet.
+    subscription_ = *std::move(sub);
+    Drain();
   }
 
   void OnWriteDone(bool ok) override {
-    const v1::TargetEvent* next = nullptr;
-    {
-      MutexLock lock(&mu_);
-      queue_.pop_front();
-      if (!ok || queue_.empty() || finished_) {
-        // !ok: the client went away; OnCancel or OnDone follows.
-        writing_ = false;
-        return;
-      }
-      next = &queue_.front();
-    }
-    StartWrite(next);
+    // !ok: the client went away; OnCancel or OnDone follows.
+    if (ok) Drain();
   }
 
   void OnCancel() override {
-    {
-      MutexLock lock(&mu_);
-      if (finished_) return;
-      finished_ = true;
-    }
-    // Never under mu_: gRPC may run OnDone (which deletes this) inline.
-    Finish(grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled"));
+    FinishOnce(grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled"));
   }
 
   void OnDone() override {
-    // Destroying the subscription waits for a callback in progress, which
-    // takes mu_: do it without holding mu_.
-    subscription_.reset();
-    delete this;
+    bool last;
+    {
+      MutexLock lock(&link_->mu);
+      link_->reactor = nullptr;
+      last = link_->running == 0;
+    }
+    if (last) delete this;
   }
 
  private:
-  void Push(const v1::TargetEvent& event) {
-    const v1::TargetEvent* first = nullptr;
+  struct Link {
+    Mutex mu;
+    WatchReactor* reactor ABSL_GUARDED_BY(mu) = nullptr;
+    // Wakes inside the reactor; the last one after OnDone deletes it.
+    int running ABSL_GUARDED_BY(mu) = 0;
+  };
+
+  static void Wake(const std::shared_ptr<Link>& link) {
+    WatchReactor* reactor;
     {
-      MutexLock lock(&mu_);
-      if (finished_) return;
-      queue_.push_back(event);
-      if (writing_) return;
-      writing_ = true;
-      // push_back on a deque keeps references to existing elements valid,
-      // so the event being written stays put while others queue up.
-      first = &queue_.front();
+      MutexLock lock(&link->mu);
+      reactor = link->reactor;
+      if (reactor == nullptr) return;
+      ++link->running;
     }
-    StartWrite(first);
+    reactor->Drain();
+    bool delete_reactor;
+    {
+      MutexLock lock(&link->mu);
+      --link->running;
+      delete_reactor = link->reactor == nullptr && link->running == 0;
+    }
+    if (delete_reactor) delete reactor;
   }
 
-  Mutex mu_;
-  std::deque<v1::TargetEvent> queue_ ABSL_GUARDED_BY(mu_);
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  // Starts the next write, or arms the subscription. Never concurrent with
+  // itself: it runs from the constructor, from OnWriteDone (a write was in
+  // flight) or from the one wake an armed subscription gets.
+  void Drain() {
+    if (finished_.load(std::memory_order_acquire)) return;
+    switch (subscription_->TakeOrArm(&event_)) {
+      case ControlBackend::Subscription::Next::kEvent:
+        StartWrite(&event_);
+        return;
+      case ControlBackend::Subscription::Next::kIdle:
+        return;
+      case ControlBackend::Subscription::Next::kOverflowed:
+        FinishOnce(grpc::Status(
+            grpc::StatusCode::RESOURCE_EXHAUSTED,
+            "watcher too slow: its event queue overflowed; watch again"));
+        return;
+    }
+  }
+
+  void FinishOnce(grpc::Status status) {
+    if (finished_.exchange(true, std::memory_order_acq_rel)) return;
+    Finish(std::move(status));
+  }
+
+  const std::shared_ptr<Link> link_;
+  std::atomic<bool> finished_{false};
+  // The event being written (one write in flight).
+  v1::TargetEvent event_;
+  // Destroyed with the reactor: unsubscribes.
   std::unique_ptr<ControlBackend::Subscription> subscription_;
 };
 

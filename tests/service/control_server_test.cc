@@ -1,6 +1,7 @@
 #include "plugin/service/control_server.h"
 
 #include <cstdlib>
+#include <deque>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -79,37 +80,82 @@ class FakeBackend final : public ControlBackend {
     return absl::OkStatus();
   }
 
+  // A queue the test fills with Push (and can overflow), woken like the
+  // engine's.
   class FakeSubscription final : public Subscription {
    public:
-    explicit FakeSubscription(FakeBackend* backend) : backend_(backend) {}
+    FakeSubscription(FakeBackend* backend, std::function<void()> wake)
+        : backend_(backend), wake_(std::move(wake)) {
+      v1::TargetEvent initial;
+      initial.set_kind(v1::TargetEvent::ADDED);
+      initial.mutable_target()->set_job("node");
+      queue_.push_back(initial);
+    }
     ~FakeSubscription() override {
-      MutexLock lock(&backend_->mu_);
-      backend_->on_event_ = nullptr;
+      {
+        MutexLock lock(&backend_->mu_);
+        backend_->subscription_ = nullptr;
+      }
       backend_->unsubscribed_.Notify();
+    }
+
+    Next TakeOrArm(v1::TargetEvent* event) override {
+      MutexLock lock(&mu_);
+      if (overflowed_) return Next::kOverflowed;
+      if (queue_.empty()) {
+        armed_ = true;
+        return Next::kIdle;
+      }
+      *event = queue_.front();
+      queue_.pop_front();
+      return Next::kEvent;
+    }
+
+    void Push(const v1::TargetEvent* event) {
+      {
+        MutexLock lock(&mu_);
+        if (event == nullptr) {
+          overflowed_ = true;
+        } else {
+          queue_.push_back(*event);
+        }
+        if (!armed_) return;
+        armed_ = false;
+      }
+      wake_();
     }
 
    private:
     FakeBackend* backend_;
+    const std::function<void()> wake_;
+    Mutex mu_;
+    std::deque<v1::TargetEvent> queue_ ABSL_GUARDED_BY(mu_);
+    bool armed_ ABSL_GUARDED_BY(mu_) = false;
+    bool overflowed_ ABSL_GUARDED_BY(mu_) = false;
   };
 
-  std::unique_ptr<Subscription> WatchTargets(
-      const v1::WatchTargetsRequest&,
-      std::function<void(const v1::TargetEvent&)> on_event) override {
-    v1::TargetEvent initial;
-    initial.set_kind(v1::TargetEvent::ADDED);
-    initial.mutable_target()->set_job("node");
-    on_event(initial);
+  absl::StatusOr<std::unique_ptr<Subscription>> WatchTargets(
+      const v1::WatchTargetsRequest& request,
+      std::function<void()> wake) override {
+    if (request.job() == "nope") {
+      return absl::NotFoundError("unknown job \"nope\"");
+    }
+    auto sub = std::make_unique<FakeSubscription>(this, std::move(wake));
     MutexLock lock(&mu_);
-    on_event_ = std::move(on_event);
+    subscription_ = sub.get();
     subscribed_.Notify();
-    return std::make_unique<FakeSubscription>(this);
+    return std::unique_ptr<Subscription>(std::move(sub));
   }
 
   void Push(v1::TargetEvent::Kind kind) {
     MutexLock lock(&mu_);
     v1::TargetEvent event;
     event.set_kind(kind);
-    if (on_event_) on_event_(event);
+    if (subscription_ != nullptr) subscription_->Push(&event);
+  }
+  void Overflow() {
+    MutexLock lock(&mu_);
+    if (subscription_ != nullptr) subscription_->Push(nullptr);
   }
 
   Notification subscribed_;
@@ -117,7 +163,7 @@ class FakeBackend final : public ControlBackend {
 
  private:
   Mutex mu_;
-  std::function<void(const v1::TargetEvent&)> on_event_ ABSL_GUARDED_BY(mu_);
+  FakeSubscription* subscription_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 class ControlServerTest : public ::testing::Test {
@@ -222,6 +268,39 @@ TEST_F(ControlServerTest, WatchTargetsStreamsEventsUntilCancelled) {
   reader->Finish().ok();
   EXPECT_TRUE(backend_.unsubscribed_.WaitForNotificationWithTimeout(
       absl::Seconds(10)));
+}
+
+TEST_F(ControlServerTest, SlowWatcherOverflowEndsWithResourceExhausted) {
+  StartServer();
+  auto stub = v1::ScrapeControl::NewStub(channel_);
+  grpc::ClientContext context;
+  auto reader = stub->WatchTargets(&context, v1::WatchTargetsRequest());
+  v1::TargetEvent event;
+  ASSERT_TRUE(reader->Read(&event));
+  ASSERT_TRUE(backend_.subscribed_.WaitForNotificationWithTimeout(
+      absl::Seconds(10)));
+  backend_.Overflow();
+  while (reader->Read(&event)) {
+  }
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("queue overflowed"));
+  EXPECT_TRUE(backend_.unsubscribed_.WaitForNotificationWithTimeout(
+      absl::Seconds(10)));
+}
+
+TEST_F(ControlServerTest, WatchOfUnknownJobIsNotFound) {
+  StartServer();
+  auto stub = v1::ScrapeControl::NewStub(channel_);
+  grpc::ClientContext context;
+  v1::WatchTargetsRequest request;
+  request.set_job("nope");
+  auto reader = stub->WatchTargets(&context, request);
+  v1::TargetEvent event;
+  EXPECT_FALSE(reader->Read(&event));
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(status.error_message(), HasSubstr("unknown job \"nope\""));
 }
 
 TEST_F(ControlServerTest, BusyAddressIsAClearError) {

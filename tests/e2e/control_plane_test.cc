@@ -1,14 +1,15 @@
 // Every ScrapeControl RPC through a real gRPC channel on a running plugin
-// (dlopen'd through the C ABI) with live HTTP targets: answers, error
+// (in scrape_host, through the C ABI) with live HTTP targets: answers, error
 // codes, WatchTargets with a thousand streams, and UpdateTargets with
 // 100,000 targets while other RPCs answer.
 
-#include <dlfcn.h>
+#include <signal.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -19,16 +20,15 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "plugin/api/promscrape.h"
 #include "plugin/common/mutex.h"
 #include "proto/scrape/v1/scrape.grpc.pb.h"
-#include "tests/testutil/fake_remote_write.h"
+#include "tests/testutil/subprocess.h"
+#include "tests/testutil/test_files.h"
 #include "tests/testutil/test_http_server.h"
 
 namespace promscrape {
 namespace {
 
-using ::promscrape::testing::FakeRemoteWrite;
 using ::promscrape::testing::TestHttpRequest;
 using ::promscrape::testing::TestHttpResponse;
 using ::promscrape::testing::TestHttpServer;
@@ -38,40 +38,7 @@ using ::testing::HasSubstr;
 // Generous bound for waits on events that must happen; never a measure.
 constexpr absl::Duration kWait = absl::Seconds(120);
 
-struct Api {
-  promscrape_plugin* (*start)(const char*, const promscrape_host*, char*,
-                              size_t);
-  void (*stop)(promscrape_plugin*);
-};
-
-const Api& LoadApi() {
-  static const Api api = [] {
-    void* lib = dlopen("plugin/libpromscrape.so", RTLD_NOW | RTLD_LOCAL);
-    if (lib == nullptr) {
-      ADD_FAILURE() << "dlopen: " << dlerror();
-      return Api{};
-    }
-    return Api{reinterpret_cast<promscrape_plugin* (*)(
-                   const char*, const promscrape_host*, char*, size_t)>(
-                   dlsym(lib, "promscrape_start")),
-               reinterpret_cast<void (*)(promscrape_plugin*)>(
-                   dlsym(lib, "promscrape_stop"))};
-  }();
-  return api;
-}
-
-// Keeps the control address the plugin logs.
-struct AddressLog {
-  Mutex mu;
-  std::string address ABSL_GUARDED_BY(mu);
-  static void Callback(void* user, int, const char* message) {
-    auto* self = static_cast<AddressLog*>(user);
-    const char* at = std::strstr(message, "listening on 127.0.0.1:");
-    if (at == nullptr) return;
-    MutexLock lock(&self->mu);
-    self->address = at + std::strlen("listening on ");
-  }
-};
+constexpr char kHost[] = "tools/host/scrape_host";
 
 // A target whose health the test switches.
 class FlappingTarget {
@@ -84,6 +51,8 @@ class FlappingTarget {
         r.reason = "Internal Server Error";
         return r;
       }
+      r.headers.emplace_back("Content-Type",
+                             "text/plain; version=0.0.4; charset=utf-8");
       r.body = "# TYPE flap gauge\n# HELP flap A test gauge.\nflap 1\n";
       return r;
     });
@@ -103,30 +72,44 @@ class FlappingTarget {
 class ControlPlaneTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The plugin runs in scrape_host, as in production: a process that
+    // dlopen()s it and links only the C ABI header and the lite remote
+    // protos. (Linking scrape.proto here and dlopen()ing the plugin into
+    // this process would register the same descriptors twice.)
     static int next = 0;
-    const std::string config = absl::StrFormat(
-        "control_listen: 127.0.0.1:0\n"
-        "remote_write: {target: %s, wal_dir: %s/wal-%d}\n"
-        "self_metrics: {enabled: false}\n",
-        sink_.address(), std::getenv("TEST_TMPDIR"), next++);
-    promscrape_host host{};
-    host.abi_version = PROMSCRAPE_ABI_VERSION;
-    host.user = &log_;
-    host.log = &AddressLog::Callback;
-    char err[512] = {0};
-    plugin_ = LoadApi().start(config.c_str(), &host, err, sizeof err);
-    ASSERT_NE(plugin_, nullptr) << err;
-    std::string address;
-    {
-      MutexLock lock(&log_.mu);
-      address = log_.address;
-    }
-    ASSERT_FALSE(address.empty());
+    const std::string id = absl::StrCat("cp", next++);
+    const std::string config = testing::WriteTmpFile(
+        id + ".yaml",
+        absl::StrCat("listen: 127.0.0.1:0\n"
+                     "storage: {file: ",
+                     testing::TmpDir(), "/", id,
+                     ".jsonl}\n"
+                     "plugins:\n"
+                     "  - path: ",
+                     testing::PluginPath(),
+                     "\n"
+                     "    config:\n"
+                     "      control_listen: 127.0.0.1:0\n"
+                     "      remote_write: {wal_dir: ''}\n"
+                     "      self_metrics: {enabled: false}\n"));
+    auto process = testing::Subprocess::Start({kHost, "--config", config});
+    ASSERT_TRUE(process.ok()) << process.status();
+    host_ = *std::move(process);
+    std::optional<std::string> line = host_->WaitForOutput(
+        "control service listening on ", absl::Seconds(60));
+    ASSERT_TRUE(line.has_value()) << host_->output();
+    std::string address = line->substr(std::strlen("control service listening on "));
+    address = address.substr(0, address.find_first_of(" \r\n"));
+    ASSERT_FALSE(address.empty()) << host_->output();
     channel_ = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
     stub_ = v1::ScrapeControl::NewStub(channel_);
   }
   void TearDown() override {
-    if (plugin_ != nullptr) LoadApi().stop(plugin_);
+    if (host_ != nullptr) {
+      host_->Signal(SIGTERM);
+      EXPECT_TRUE(host_->Wait(absl::Seconds(60)).has_value())
+          << host_->output();
+    }
   }
 
   // Applies a prometheus.yml with job "flap" (host targets, 100ms) and job
@@ -151,7 +134,7 @@ class ControlPlaneTest : public ::testing::Test {
                           bool reload = true) {
     v1::UpdateTargetsRequest request;
     request.set_job(job);
-    request.set_provider("kubernetes_sd_configs/0");
+    request.set_provider("kubernetes_sd_configs");
     if (!targets.empty()) {
       v1::TargetGroup* group = request.add_groups();
       for (const std::string& t : targets) group->add_targets(t);
@@ -166,9 +149,7 @@ class ControlPlaneTest : public ::testing::Test {
                          &reload_response);
   }
 
-  FakeRemoteWrite sink_;
-  AddressLog log_;
-  promscrape_plugin* plugin_ = nullptr;
+  std::unique_ptr<testing::Subprocess> host_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ScrapeControl::Stub> stub_;
 };
@@ -190,19 +171,23 @@ TEST_F(ControlPlaneTest, EveryRpcAnswersWithLiveTargetsAndRightErrorCodes) {
   ASSERT_TRUE(SetTargets("flap", {target.address()}).ok());
 
   // ListTargets: both targets come up.
+  std::string last;
   ASSERT_TRUE(Eventually([&] {
     v1::ListTargetsResponse response;
     grpc::ClientContext context;
-    if (!stub_->ListTargets(&context, v1::ListTargetsRequest(), &response)
-             .ok()) {
+    grpc::Status status =
+        stub_->ListTargets(&context, v1::ListTargetsRequest(), &response);
+    if (!status.ok()) {
+      last = status.error_message();
       return false;
     }
+    last = response.DebugString();
     int up = 0;
     for (const v1::Target& t : response.active_targets()) {
       if (t.health() == v1::HEALTH_UP) ++up;
     }
     return up == 2;
-  }));
+  })) << last << host_->output();
   {
     grpc::ClientContext context;
     v1::GetConfigResponse response;
@@ -228,7 +213,7 @@ TEST_F(ControlPlaneTest, EveryRpcAnswersWithLiveTargetsAndRightErrorCodes) {
     ASSERT_TRUE(stub_->GetPool(&context, request, &response).ok());
     EXPECT_EQ(response.active_targets(), 1);
     EXPECT_THAT(response.host_sd_providers(),
-                ElementsAre("kubernetes_sd_configs/0"));
+                ElementsAre("kubernetes_sd_configs"));
   }
   ASSERT_TRUE(Eventually([&] {
     grpc::ClientContext context;

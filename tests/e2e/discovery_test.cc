@@ -1,6 +1,7 @@
 // Discovery end to end: the reference host (tools/host/scrape_host) loads
 // the plugin with a prometheus.yml whose jobs take their targets from an
-// HTTP SD endpoint on loopback (run by the plugin) and from
+// HTTP SD endpoint on loopback (run by the plugin), from a static target
+// behind OAuth2 (token endpoint on loopback) and from
 // kubernetes_sd_configs (run by the host: pushed with UpdateTargets over
 // the real ScrapeControl service). Each target must be scraped with up 1.
 
@@ -67,8 +68,27 @@ bool HasUpOne(const std::string& samples_path,
 }
 
 TEST(DiscoveryE2eTest, HttpSdAndHostPushedTargetsAreScraped) {
-  auto target = TestHttpServer::Start([](const TestHttpRequest&) {
+  // One server: the scrape target, an OAuth2 token endpoint (client
+  // credentials) and a path that wants the token it hands out.
+  auto target = TestHttpServer::Start([](const TestHttpRequest& req) {
     TestHttpResponse r;
+    if (req.target == "/token") {
+      const bool ok = req.method == "POST" &&
+                      absl::StrContains(req.body,
+                                        "grant_type=client_credentials");
+      r.status = ok ? 200 : 400;
+      r.reason = ok ? "OK" : "Bad Request";
+      r.headers = {{"Content-Type", "application/json"}};
+      r.body = R"({"access_token":"e2e-token","token_type":"Bearer",)"
+               R"("expires_in":3600})";
+      return r;
+    }
+    if (req.target == "/protected" &&
+        req.Header("Authorization") != "Bearer e2e-token") {
+      r.status = 401;
+      r.reason = "Unauthorized";
+      return r;
+    }
     r.headers = {{"Content-Type", "text/plain; version=0.0.4"}};
     r.body = "e2e_metric 1\n";
     return r;
@@ -102,6 +122,17 @@ TEST(DiscoveryE2eTest, HttpSdAndHostPushedTargetsAreScraped) {
                    "  relabel_configs:\n"
                    "  - source_labels: [__meta_url]\n"
                    "    target_label: sd_url\n"
+                   "- job_name: secured\n"
+                   "  metrics_path: /protected\n"
+                   "  oauth2:\n"
+                   "    client_id: scraper\n"
+                   "    client_secret: s3cret\n"
+                   "    token_url: http://",
+                   target_address,
+                   "/token\n"
+                   "  static_configs: [{targets: ['",
+                   target_address,
+                   "']}]\n"
                    "- job_name: k8s\n"
                    "  kubernetes_sd_configs:\n"
                    "  - role: pod\n"));
@@ -131,6 +162,12 @@ TEST(DiscoveryE2eTest, HttpSdAndHostPushedTargetsAreScraped) {
                      absl::StrCat("\"instance\":\"", target_address, "\""),
                      absl::StrCat("\"sd_url\":\"", (*sd)->Url("/sd"), "\"")});
   })) << "no up=1 for the http_sd target\n"
+      << (*host)->output();
+
+  // oauth2: the token is fetched from the endpoint and sent.
+  EXPECT_TRUE(PollUntil(absl::Seconds(30), [&] {
+    return HasUpOne(samples_path, {"\"job\":\"secured\""});
+  })) << "no up=1 for the oauth2 target\n"
       << (*host)->output();
 
   // kubernetes_sd_configs: loaded, shown as waiting for the host.

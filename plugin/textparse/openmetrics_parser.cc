@@ -330,6 +330,13 @@ absl::Status OpenMetricsParser::ParseLabelSet(const char* line, const char** pp,
     if (out == &labels_) {
       while (s < end && *s == '\0') ++s;
       v1 = s - 1;
+    } else if (std::memchr(v0, '\0', v1 - v0) != nullptr) [[unlikely]] {
+      // next() skips NULs only in sLValue, sMeta2 and sComment: sEValue's
+      // value rule excludes them, so a NUL in an exemplar's label value
+      // fails the lexer (2.42 and 3.x; tests/difffuzz).
+      return Fail(line, static_cast<const char*>(
+                            std::memchr(v0, '\0', v1 - v0)),
+                  "expected label value");
     }
     if (high && !internal::IsValidUtf8(std::string_view(v0, v1 - v0))) {
       return Fail(line, v1, "invalid UTF-8 label value", false);

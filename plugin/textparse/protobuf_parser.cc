@@ -223,6 +223,13 @@ absl::Status ProtobufParser::DecodeHistogram(std::string_view msg,
     // zero_threshold; spans alone or float counts leave it classic.
     is_native_ = !h.positive_deltas.empty() || !h.negative_deltas.empty() ||
                  h.zero_count > 0 || h.zero_threshold > 0;
+    // 2.42 decides once per family, from its first metric (Next's
+    // EntryType state); 3.x decides per metric.
+    if (next_metric_ == 1) {
+      family_native_ = is_native_;
+    } else {
+      is_native_ = family_native_;
+    }
   }
   return absl::OkStatus();
 }
@@ -376,24 +383,6 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
     emit_native_ = is_native_ && options_.scrape_native_histograms;
     emit_classic_ = !emit_native_ ||
                     (options_.scrape_classic_histograms && !items_.empty());
-    need_inf_bucket_ = true;
-    if (!items_.empty()) {
-      // The synthetic +Inf bucket is added only when the last bucket is not
-      // +Inf already.
-      Wire bw(items_.back());
-      while (!bw.done()) {
-        uint32_t f, wt;
-        double ub = 0;
-        if (!bw.Tag(&f, &wt)) break;
-        if (f == 2 && wt == kFixed64) {
-          if (bw.Double(&ub) && std::isinf(ub) && ub > 0) {
-            need_inf_bucket_ = false;
-          }
-          break;
-        }
-        if (!bw.Skip(wt)) break;
-      }
-    }
     if (emit_native_) {
       Histogram& h = histogram_;
       auto check = [&](const std::vector<BucketSpan>& spans, size_t have,
@@ -420,10 +409,12 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
       }
       if (!s.ok()) return s;
     }
+    // _count, _sum, the buckets and a synthetic +Inf bucket. The classic
+    // buckets end at the first +Inf bucket (EmitStep ends the metric there,
+    // as getMagicLabel's fieldsDone does in 2.42 and 3.x), so the synthetic
+    // one is reached only when no bucket is +Inf.
     num_steps_ = (emit_native_ ? 1 : 0) +
-                 (emit_classic_ ? 2 + static_cast<int>(items_.size()) +
-                                      (need_inf_bucket_ ? 1 : 0)
-                                : 0);
+                 (emit_classic_ ? 3 + static_cast<int>(items_.size()) : 0);
   } else {
     num_steps_ = 1;
   }
@@ -570,11 +561,16 @@ absl::StatusOr<bool> ProtobufParser::EmitStep() {
   }
   int classic = step - (emit_native_ ? 1 : 0);
   double count = count_float_ > 0 ? count_float_ : static_cast<double>(count_);
+  // 2.42's getMagicName adds the suffixes to HISTOGRAM families only: a
+  // classic GAUGE_HISTOGRAM's _count, _sum and buckets keep the bare family
+  // name there (so _sum repeats _count's series). Fixed in 2.45.
+  const bool bare = family_type_ == MetricType::kGaugeHistogram &&
+                    !options_.prometheus3_grammar;
   if (classic == 0) {
-    SetSeries("_count", "", 0);
+    SetSeries(bare ? "" : "_count", "", 0);
     value_ = count;
   } else if (classic == 1) {
-    SetSeries("_sum", "", 0);
+    SetSeries(bare ? "" : "_sum", "", 0);
     value_ = sum_;
   } else if (classic - 2 < static_cast<int>(items_.size())) {
     uint64_t cum = 0;
@@ -604,11 +600,14 @@ absl::StatusOr<bool> ProtobufParser::EmitStep() {
       }
       if (!ok) return Fail(family_offset_, "invalid Bucket message");
     }
-    SetSeries("_bucket", "le", upper);
+    SetSeries(bare ? "" : "_bucket", "le", upper);
     value_ = cum_float > 0 ? cum_float : static_cast<double>(cum);
+    // Buckets after the first +Inf one are not series.
+    if (std::isinf(upper) && upper > 0) num_steps_ = step_;
     if (!exemplar.empty()) entry_exemplars_.push_back(exemplar);
   } else {
-    SetSeries("_bucket", "le", std::numeric_limits<double>::infinity());
+    SetSeries(bare ? "" : "_bucket", "le",
+              std::numeric_limits<double>::infinity());
     value_ = count;
   }
   return true;

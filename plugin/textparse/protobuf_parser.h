@@ -120,9 +120,10 @@ class ProtobufParser final : public Parser {
   std::vector<std::string_view> native_exemplars_;
   std::string_view histogram_msg_;
   bool is_native_ = false;
+  // Under 2.42 rules, whether the family's first metric was native.
+  bool family_native_ = false;
   bool emit_native_ = false;
   bool emit_classic_ = false;
-  bool need_inf_bucket_ = false;
   int step_ = 0;
   int num_steps_ = 0;
 

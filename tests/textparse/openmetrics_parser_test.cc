@@ -350,6 +350,28 @@ TEST(OpenMetricsParserTest, NulBytesInCommentsAsOpenmetricslex) {
   EXPECT_THAT(got.back(), HasSubstr("ERROR"));
 }
 
+// Found by tests/difffuzz against 2.42: openmetricslex's next() skips NULs
+// in sLValue but not in an exemplar's sEValue, whose value rule excludes
+// them, so a NUL in an exemplar label value fails the scrape (3.x too).
+TEST(OpenMetricsParserTest, NulInExemplarLabelValueFails) {
+  using namespace std::string_literals;
+  for (bool v3 : {false, true}) {
+    for (const std::string& body :
+         {"m_total 0 # {d=\"\0\"} 1\n# EOF\n"s,
+          "m_total 0 # {d=\"a\0b\"} 1\n# EOF\n"s}) {
+      OpenMetricsParser p(body, /*utf8_names=*/false, v3);
+      std::vector<std::string> got = ParseAll(p);
+      ASSERT_FALSE(got.empty());
+      EXPECT_THAT(got.back(), HasSubstr("expected label value")) << v3;
+    }
+    // In a series label value it is part of the value.
+    const std::string series_nul =
+        "m_total{d=\"a\0b\"} 0 # {d=\"x\"} 1\n# EOF\n"s;
+    OpenMetricsParser ok(series_nul, /*utf8_names=*/false, v3);
+    EXPECT_THAT(ParseAll(ok).back(), HasSubstr("SERIES")) << v3;
+  }
+}
+
 TEST(OpenMetricsParserTest, Prometheus2And3GrammarDiffer) {
   struct Case {
     std::string body;

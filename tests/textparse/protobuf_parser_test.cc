@@ -17,7 +17,9 @@ using ::promscrape::testing::StatusIs;
 using ::promscrape::textparse::testing::ParseAll;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
+using ::testing::Contains;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 void AppendVarint(uint64_t v, std::string* out) {
   while (v >= 0x80) {
@@ -317,6 +319,89 @@ TEST(ProtobufParserTest, WrongWireTypeInUnusedValueFails) {
   AppendVarint(family.size(), &body);
   body += family;
   EXPECT_THAT(Parse(body).back(), HasSubstr("invalid Metric message"));
+}
+
+// Found by tests/difffuzz against 2.42 (the same in 3.x): getMagicLabel
+// ends a classic histogram at its first +Inf bucket; later buckets are not
+// series, and no synthetic +Inf bucket follows.
+TEST(ProtobufParserTest, ClassicBucketsEndAtFirstInfBucket) {
+  pb::MetricFamily h;
+  h.set_name("h");
+  h.set_type(pb::HISTOGRAM);
+  pb::Histogram* hist = h.add_metric()->mutable_histogram();
+  hist->set_sample_count(2);
+  hist->set_sample_sum(3);
+  pb::Bucket* inf = hist->add_bucket();
+  inf->set_upper_bound(std::numeric_limits<double>::infinity());
+  inf->set_cumulative_count(2);
+  pb::Bucket* ten = hist->add_bucket();
+  ten->set_upper_bound(10);
+  ten->set_cumulative_count(2);
+  for (bool v3 : {false, true}) {
+    ParserOptions options;
+    options.prometheus3_grammar = v3;
+    EXPECT_THAT(Parse(Delimited({h}), options),
+                ElementsAre("HELP h ", "TYPE h histogram",
+                            "SERIES {__name__=\"h_count\"} 2",
+                            "SERIES {__name__=\"h_sum\"} 3",
+                            "SERIES {__name__=\"h_bucket\",le=\"+Inf\"} 2"))
+        << v3;
+  }
+}
+
+// Found by tests/difffuzz against 2.42: its getMagicName adds _count, _sum
+// and _bucket to HISTOGRAM families only, so a classic GAUGE_HISTOGRAM's
+// series keep the bare family name (fixed upstream in 9e500345f3, 2.45;
+// 3.x adds the suffixes).
+TEST(ProtobufParserTest, ClassicGaugeHistogramNamesUnder2And3) {
+  pb::MetricFamily h;
+  h.set_name("gh");
+  h.set_type(pb::GAUGE_HISTOGRAM);
+  pb::Histogram* hist = h.add_metric()->mutable_histogram();
+  hist->set_sample_count(4);
+  hist->set_sample_sum(1.5);
+  pb::Bucket* b = hist->add_bucket();
+  b->set_upper_bound(1);
+  b->set_cumulative_count(3);
+  EXPECT_THAT(Parse(Delimited({h})),
+              ElementsAre("HELP gh ", "TYPE gh gaugehistogram",
+                          "SERIES {__name__=\"gh\"} 4",
+                          "SERIES {__name__=\"gh\"} 1.5",
+                          "SERIES {__name__=\"gh\",le=\"1.0\"} 3",
+                          "SERIES {__name__=\"gh\",le=\"+Inf\"} 4"));
+  ParserOptions v3;
+  v3.prometheus3_grammar = true;
+  EXPECT_THAT(Parse(Delimited({h}), v3),
+              ElementsAre("HELP gh ", "TYPE gh gaugehistogram",
+                          "SERIES {__name__=\"gh_count\"} 4",
+                          "SERIES {__name__=\"gh_sum\"} 1.5",
+                          "SERIES {__name__=\"gh_bucket\",le=\"1.0\"} 3",
+                          "SERIES {__name__=\"gh_bucket\",le=\"+Inf\"} 4"));
+}
+
+// Found by tests/difffuzz against 2.42: it decides native or classic once
+// per family from the first metric (Next's EntryType state); 3.x decides
+// per metric.
+TEST(ProtobufParserTest, NativeOrClassicDecidedByFirstMetricUnder2) {
+  pb::MetricFamily h;
+  h.set_name("h");
+  h.set_type(pb::HISTOGRAM);
+  pb::Histogram* classic = h.add_metric()->mutable_histogram();
+  classic->set_sample_count(1);
+  pb::Metric* m = h.add_metric();
+  AddLabel(m, "n", "2");
+  pb::Histogram* native = m->mutable_histogram();
+  native->set_sample_count(1);
+  native->set_zero_threshold(0.5);
+  native->set_zero_count(1);
+  std::vector<std::string> got2 = Parse(Delimited({h}));
+  EXPECT_THAT(got2, Contains("SERIES {__name__=\"h_count\",n=\"2\"} 1"));
+  EXPECT_THAT(got2, Not(Contains(HasSubstr("HISTOGRAM"))));
+  ParserOptions v3;
+  v3.prometheus3_grammar = true;
+  std::vector<std::string> got3 = Parse(Delimited({h}), v3);
+  EXPECT_THAT(got3, Not(Contains("SERIES {__name__=\"h_count\",n=\"2\"} 1")));
+  EXPECT_THAT(got3, Contains(HasSubstr("HISTOGRAM {__name__=\"h\",n=\"2\"}")));
 }
 
 TEST(ProtobufParserTest, FramingErrors) {

@@ -69,10 +69,20 @@ OwnershipFilter::OwnershipFilter(Options options, SyncFn downstream,
 void OwnershipFilter::Sync(const std::string& job,
                            const std::vector<discovery::TargetGroup>& groups) {
   MutexLock lock(&mu_);
-  Job& state = jobs_[job];
+  synced_ = true;
+  auto [it, first] = jobs_.try_emplace(job);
+  Job& state = it->second;
   state.groups = groups;
   AssignLocked(job, state);
-  HandOnLocked(job, state, /*force=*/true);
+  // A job's first targets (at start, or a job new in the config) may be
+  // scraped by their previous owners until this member says it is ready;
+  // targets discovery adds later were nobody's.
+  if (HandOnLocked(job, state, /*force=*/true) && first) {
+    const absl::Duration interval = IntervalLocked(job);
+    if (interval > absl::ZeroDuration() && options_.scheduler != nullptr) {
+      state.pending_until = clock_.Now() + 2 * interval;
+    }
+  }
   if (groups.empty()) {
     jobs_.erase(job);
     owners_.erase(job);
@@ -284,8 +294,11 @@ bool OwnershipFilter::HandOnLocked(const std::string& job, Job& state,
 void OwnershipFilter::ReadinessLocked() {
   const absl::Time now = clock_.Now();
   absl::Time next = absl::InfiniteFuture();
+  // NOTE: no readiness before discovery's first targets: a member that
+  // joins before its config's jobs arrive would otherwise say it is ready
+  // for targets it does not scrape yet.
   const bool member =
-      member_set_ != 0 &&
+      synced_ && member_set_ != 0 &&
       std::binary_search(members_.begin(), members_.end(), self_);
   bool awaiting = false;
   for (auto& [job, state] : jobs_) {

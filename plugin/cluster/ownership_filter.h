@@ -40,7 +40,9 @@ namespace promscrape::cluster {
 //   MemberSetHash(S); membership writes it into the member key's value, so
 //   this costs one etcd put per member per member-set change, never one per
 //   target). A new member set withdraws readiness (0) until its own gains
-//   are scraped.
+//   are scraped; so do a job's first targets (a member that joined before
+//   its config's targets arrived), and there is no readiness before the
+//   first Sync.
 // - Old owner: a target it scraped and no longer owns under S stays handed
 //   on until the target's new owner M is ready for S (SetMembers' `ready`),
 //   or a newer member set moves it again (a dead M leaves the set), or at
@@ -185,6 +187,7 @@ class OwnershipFilter {
   std::map<std::string, uint64_t> ready_ ABSL_GUARDED_BY(mu_);
   uint64_t member_set_ ABSL_GUARDED_BY(mu_) = 0;  // MemberSetHash(members_)
   uint64_t published_ready_ ABSL_GUARDED_BY(mu_) = 0;
+  bool synced_ ABSL_GUARDED_BY(mu_) = false;  // any Sync yet
   std::map<std::string, Job> jobs_ ABSL_GUARDED_BY(mu_);
   // job -> owners of each target, for share().
   std::map<std::string, std::vector<TargetOwner>> owners_ ABSL_GUARDED_BY(mu_);

@@ -276,6 +276,24 @@ TEST(OwnershipFilterTest, NewOwnerIsReadyOnceItsGainedTargetsWereScraped) {
   EXPECT_THAT(b.engine.Addresses("node"), IsEmpty());
 }
 
+TEST(OwnershipFilterTest, MemberWhoseTargetsArriveAfterItJoinedWaitsForThem) {
+  Rig b("b");
+  b.SetScraped(false);
+  b.filter->SetMembers({"a", "b"});
+  EXPECT_EQ(b.LastReady(), 0u);  // no targets from discovery yet
+  b.filter->Sync("node", Groups(30));
+  EXPECT_THAT(b.engine.Addresses("node"), ::testing::Not(IsEmpty()));
+  b.Advance(absl::Seconds(1));
+  EXPECT_EQ(b.LastReady(), 0u);
+  b.SetScraped(true);
+  b.Advance(absl::Seconds(1));
+  EXPECT_EQ(b.LastReady(), MemberSetHash({"a", "b"}));
+  // Targets discovery adds later were nobody's: readiness stays.
+  b.SetScraped(false);
+  b.filter->Sync("node", Groups(60));
+  EXPECT_EQ(b.LastReady(), MemberSetHash({"a", "b"}));
+}
+
 TEST(OwnershipFilterTest, NewOwnerIsReadyAfterTwoIntervalsAtTheLatest) {
   Rig b("b");
   b.filter->Sync("node", Groups(30));

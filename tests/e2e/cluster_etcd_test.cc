@@ -6,8 +6,10 @@
 // - every target is scraped by exactly one member;
 // - a member SIGKILLed: its targets are scraped by the others within lease
 //   TTL + two intervals;
-// - a member joins: its share moves with no missed scrape, at most one
-//   double scrape per target and no staleness marker;
+// - a member joins: its share moves with no missed scrape on the grid; the
+//   new owner scrapes on the old owner's grid, the old owner stops after
+//   the new owner's first scrape and within one interval of it (double
+//   scrapes at most for one interval), and no staleness marker is written;
 // - etcd stopped and restarted (for less than the lease TTL): scraping goes
 //   on (fail static);
 // - replication_factor 2: every target twice, with the replica label;
@@ -284,6 +286,48 @@ class ClusterTest : public ::testing::Test {
     }
   }
 
+  // The targets `joiner` scrapes at the end of [from_ms, to_ms) were handed
+  // over by one old owner: `joiner` scrapes on the old owner's grid (same
+  // phase), and the old owner scraped until `joiner`'s first scrape and at
+  // most one interval beyond it.
+  void ExpectHandedOver(int64_t from_ms, int64_t to_ms,
+                        const std::string& joiner) {
+    SCOPED_TRACE("hand-over to " + joiner);
+    int moved = 0;
+    for (const auto& [instance, by_member] : ReadScrapes(from_ms, to_ms)) {
+      auto it = by_member.find(joiner);
+      if (it == by_member.end() || it->second.empty()) continue;
+      ++moved;
+      ASSERT_EQ(by_member.size(), 2u) << instance << ": one old owner";
+      std::vector<int64_t> mine = it->second;
+      std::vector<int64_t> old;
+      for (const auto& [id, times] : by_member) {
+        if (id != joiner) old = times;
+      }
+      std::sort(mine.begin(), mine.end());
+      std::sort(old.begin(), old.end());
+      ASSERT_FALSE(old.empty()) << instance;
+      const int64_t first = mine.front();
+      const int64_t old_last = old.back();
+      // Scrapes of one grid point by two members are milliseconds apart.
+      EXPECT_GE(old_last, first - kIntervalMs / 4)
+          << instance << ": the old owner stopped before the new owner's "
+          << "first scrape";
+      EXPECT_LE(old_last, first + kIntervalMs + kIntervalMs / 4)
+          << instance << ": double scrapes beyond one interval";
+      // Same phase: the grid did not move.
+      for (int64_t t : mine) {
+        int64_t phase = ((t - old_last) % kIntervalMs + kIntervalMs) %
+                        kIntervalMs;
+        phase = std::min(phase, kIntervalMs - phase);
+        EXPECT_LE(phase, kIntervalMs / 10)
+            << instance << ": " << joiner << " scraped at " << t
+            << ", off the old owner's grid (last " << old_last << ")";
+      }
+    }
+    EXPECT_GT(moved, 0);
+  }
+
   // The member's ScrapeControl stub (address from its log).
   std::unique_ptr<v1::ScrapeControl::Stub> Control(Member& m) {
     auto line = m.process->WaitForOutput("control service listening on ",
@@ -350,13 +394,17 @@ TEST_F(ClusterTest, ThreeMembersShareTargetsThroughFailureJoinAndEtcdRestart) {
     }
   }
 
-  // A member joins: its share moves to it without a missed scrape.
+  // A member joins: its share moves to it without a missed scrape. The old
+  // owner scrapes the grid point of the new owner's first scrape too, and
+  // at most the next one (readiness covers all of m3's gained targets, the
+  // last of which is first scraped up to an interval after m3 joined).
   const int64_t before_join_ms = NowMs();
   Member& m3 = StartMember("m3");
   WaitForMembers(m3, 3);
   absl::SleepFor(absl::Seconds(4));
   const int64_t after_join_ms = NowMs() - kIntervalMs / 2;
-  ExpectContinuous(before_join_ms, after_join_ms, 1, "m3 joins");
+  ExpectContinuous(before_join_ms, after_join_ms, 2, "m3 joins");
+  ExpectHandedOver(before_join_ms, after_join_ms, "m3");
   // The old owners hand over without staleness markers: m3 carries the
   // series on.
   EXPECT_EQ(StaleUps(before_join_ms, after_join_ms + 3 * kIntervalMs), 0);

@@ -1,6 +1,7 @@
 #include "plugin/cluster/ownership_filter.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <set>
@@ -453,6 +454,48 @@ TEST(OwnershipFilterTest, ConcurrentSyncAndMemberChanges) {
   reader.join();
   filter.SetMembers({"a"});
   EXPECT_THAT(engine.Addresses("node"), SizeIs(20));
+}
+
+// Hand-overs under way while discovery, membership (with readiness) and
+// the timer thread race (for TSAN): the end state is the plain assignment.
+TEST(OwnershipFilterTest, ConcurrentHandOversWithTheTimerThread) {
+  metrics::Registry registry;
+  Scheduler scheduler(Clock::Real());
+  Recorder engine;
+  std::atomic<int> polls{0};
+  OwnershipFilter filter(
+      {.all_scraped =
+           [&](const std::string&) { return polls.fetch_add(1) % 3 == 2; },
+       .scrape_interval =
+           [](const std::string&) { return absl::Milliseconds(20); },
+       .on_ready = [](uint64_t) {},
+       .handover_grace = absl::Milliseconds(10),
+       .scheduler = &scheduler},
+      engine.Fn(), registry);
+  filter.SetSelf("a");
+  std::thread discovery([&] {
+    for (int i = 0; i < 100; ++i) filter.Sync("node", Groups(i % 20 + 1));
+  });
+  std::thread membership([&] {
+    for (int i = 0; i < 100; ++i) {
+      if (i % 2 == 0) {
+        filter.SetMembers({"a", "b"});
+      } else {
+        filter.SetMembers({"a", "b"}, {{"b", MemberSetHash({"a", "b"})}});
+      }
+      if (i % 10 == 9) filter.SetMembers({"a"});
+    }
+  });
+  std::thread reader([&] {
+    for (int i = 0; i < 100; ++i) filter.share();
+  });
+  discovery.join();
+  membership.join();
+  reader.join();
+  filter.SetMembers({"a"});
+  scheduler.Stop();
+  EXPECT_THAT(engine.Addresses("node"), SizeIs(20));
+  EXPECT_EQ(filter.share().handing_over, 0);
 }
 
 }  // namespace

@@ -35,9 +35,10 @@ uint64_t ReadyOf(absl::string_view value);
 // watch thread lists the prefix once, then watches it from the listed
 // revision, and lists again (then watches again) when the stream breaks or
 // its revision was compacted. A member whose process died disappears when
-// its lease expires. Every change of the member set is handed to
-// `on_change`, within the watch's latency (milliseconds) of the change in
-// etcd, which bounds double scrapes at hand-over.
+// its lease expires. Every change of the member set or of a member's
+// readiness is handed to `on_change`, within the watch's latency
+// (milliseconds) of the change in etcd, which bounds double scrapes at
+// hand-over.
 //
 // Start does not wait for etcd. Until the first registration and listing
 // succeed the member owns nothing (the filter's default); an unreachable
@@ -107,6 +108,13 @@ class Membership {
   // one's targets at once. Idempotent.
   void Stop() ABSL_LOCKS_EXCLUDED(mu_);
 
+  // A hand-over for a member that stops: revokes the lease (the others take
+  // this member's targets), keeps the member set it has in force (this
+  // member goes on scraping what it owns) and waits until every remaining
+  // member is ready for the member set without this one, or `max_wait`
+  // passed, or etcd cannot be reached; then Stop(). Blocks.
+  void Leave(absl::Duration max_wait) ABSL_LOCKS_EXCLUDED(mu_);
+
   // Publishes this member's hand-over readiness for the member set with
   // MemberSetHash `member_set` (0: withdraws it). Returns at once; the
   // membership thread puts it if that set is the one in force. Takes only
@@ -171,6 +179,10 @@ class Membership {
   uint64_t ready_wanted_ ABSL_GUARDED_BY(mu_) = 0;
   bool ready_dirty_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t ready_put_ = 0;  // round thread only
+  // Leave(): asked for, and the lease revoked by the membership thread
+  // (which from then on neither registers nor hands changes on).
+  bool leaving_ ABSL_GUARDED_BY(mu_) = false;
+  bool left_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
   // The watch thread's own client (CancelWatch is thread-safe).
   std::unique_ptr<EtcdClient> watch_client_;

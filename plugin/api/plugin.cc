@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -261,8 +262,17 @@ absl::Status Plugin::Stop() {
   if (config_reloader_ != nullptr) config_reloader_->Stop();
   if (reload_scheduler_ != nullptr) reload_scheduler_->Stop();
   // Leaving the cluster first lets the others take this member's targets
-  // while it still scrapes them.
-  if (membership_ != nullptr) membership_->Stop();
+  // while it still scrapes them: it waits until they are ready (their
+  // first scrapes of what they gained), at most two of its longest scrape
+  // intervals plus a second (capped at a minute), so no series has a gap.
+  if (membership_ != nullptr) {
+    absl::Duration longest = absl::ZeroDuration();
+    for (const auto& pool : scrape_->AllPools()) {
+      longest = std::max(longest, pool->scrape_interval());
+    }
+    membership_->Leave(
+        std::min(2 * longest + absl::Seconds(1), absl::Minutes(1)));
+  }
   if (cluster_scheduler_ != nullptr) cluster_scheduler_->Stop();
   if (discovery_ != nullptr) discovery_->Stop();
   if (scrape_ != nullptr) scrape_->Stop();

@@ -99,6 +99,48 @@ void Membership::SetReady(uint64_t member_set) {
   cv_.SignalAll();
 }
 
+void Membership::Leave(absl::Duration max_wait) {
+  {
+    MutexLock lock(&mu_);
+    if (!started_ || stopping_ || leaving_) {
+      // Not started or already on the way out.
+    } else {
+      leaving_ = true;
+      cv_.SignalAll();
+      const absl::Time deadline = absl::Now() + max_wait;
+      while (!stopping_) {
+        if (left_) {
+          std::vector<std::string> remaining;
+          for (const auto& [m, ready] : watched_) {
+            if (m != options_.member_id) remaining.push_back(m);
+          }
+          // Done once the watch shows this member gone and every other
+          // member ready for the set without it.
+          bool done = watched_.count(options_.member_id) == 0;
+          const uint64_t set = MemberSetHash(remaining);
+          for (const auto& m : remaining) done &= watched_.at(m) == set;
+          if (done) break;
+        }
+        const absl::Duration left = deadline - absl::Now();
+        if (left <= absl::ZeroDuration()) {
+          std::string members;
+          for (const auto& [m, ready] : watched_) {
+            absl::StrAppend(&members, members.empty() ? "" : ", ", m, "=",
+                            absl::Hex(ready, absl::kZeroPad16));
+          }
+          logger_.Warning("cluster \"", options_.name,
+                          "\": leaving without every member's readiness "
+                          "after ", absl::FormatDuration(max_wait),
+                          " (members and readiness: ", members, ")");
+          break;
+        }
+        cv_.WaitWithTimeout(&mu_, left);
+      }
+    }
+  }
+  Stop();
+}
+
 Membership::View Membership::view() const {
   MutexLock lock(&mu_);
   return view_;
@@ -114,7 +156,8 @@ void Membership::Run() {
       // Wakes for the next keep-alive, or at once when the watch thread
       // saw a change or readiness is to be published.
       absl::Time deadline = absl::Now() + keepalive;
-      while (!stopping_ && generation_ == seen_generation_ && !ready_dirty_) {
+      while (!stopping_ && generation_ == seen_generation_ && !ready_dirty_ &&
+             !(leaving_ && !left_)) {
         absl::Duration left = deadline - absl::Now();
         if (left <= absl::ZeroDuration()) break;
         cv_.WaitWithTimeout(&mu_, left);
@@ -209,6 +252,35 @@ absl::Status Membership::Register() {
 }
 
 void Membership::Round() {
+  bool leaving = false;
+  {
+    MutexLock lock(&mu_);
+    if (left_) {
+      // Nothing more to do until Stop; mark what woke the thread as seen.
+      seen_generation_ = generation_;
+      ready_dirty_ = false;
+      return;
+    }
+    leaving = leaving_;
+  }
+  if (leaving) {
+    // NOTE: a failed revoke leaves the key to its lease's expiry; Leave
+    // then waits out its bound.
+    if (lease_ != 0) {
+      absl::Status status = client_->LeaseRevoke(lease_);
+      if (!status.ok()) {
+        logger_.Warning("cluster: revoking the lease: ", status.ToString());
+      }
+      lease_ = 0;
+    }
+    logger_.Info("cluster \"", options_.name, "\": member \"",
+                 options_.member_id,
+                 "\" leaving; scraping until the others are ready");
+    MutexLock lock(&mu_);
+    left_ = true;
+    cv_.SignalAll();
+    return;
+  }
   const absl::Time now = clock_.Now();
   if (lease_ != 0 && now - keepalive_sent_ >= KeepAliveInterval(options_)) {
     keepalive_sent_ = now;
@@ -268,6 +340,11 @@ void Membership::Round() {
     if (status.ok()) {
       ready_put_ = ready_wanted;
       watched[options_.member_id] = ready_wanted;
+      if (ready_wanted != 0) {
+        logger_.Info("cluster \"", options_.name, "\": ready for member set ",
+                     absl::Hex(ready_wanted, absl::kZeroPad16), " (",
+                     members.size(), " member(s))");
+      }
     }
   }
   if (status.ok() && listed) {

@@ -12,6 +12,8 @@
 //   scrapes at most for one interval), and no staleness marker is written;
 // - etcd stopped and restarted (for less than the lease TTL): scraping goes
 //   on (fail static);
+// - a member stopped (SIGTERM) leaves and scrapes its share until the
+//   others are ready for it: no missed scrape, no staleness marker;
 // - replication_factor 2: every target twice, with the replica label;
 // - a member started while etcd is down starts, owns nothing, says so, and
 //   takes its share once etcd answers.
@@ -472,6 +474,30 @@ TEST_F(ClusterTest, ThreeMembersShareTargetsThroughFailureJoinAndEtcdRestart) {
               std::string::npos)
         << m.id << ": " << m.process->output();
   }
+
+  // m1 stops: it leaves the cluster and scrapes its share until m0 and m3
+  // are ready for it.
+  Member& m1 = members_[1];
+  ASSERT_EQ(m1.id, "m1");
+  const int64_t before_leave_ms = NowMs();
+  m1.process->Signal(SIGTERM);
+  ASSERT_TRUE(m1.process->Wait(absl::Seconds(30)).has_value())
+      << m1.process->output();
+  EXPECT_NE(m1.process->output().find("leaving; scraping until"),
+            std::string::npos)
+      << m1.process->output();
+  EXPECT_EQ(m1.process->output().find("leaving without every member"),
+            std::string::npos)
+      << m1.process->output() << "\nm0:\n"
+      << members_[0].process->output() << "\nm3:\n"
+      << members_[3].process->output();
+  WaitForMembers(members_[0], 2);
+  absl::SleepFor(absl::Seconds(3));
+  const int64_t after_leave_ms = NowMs() - kIntervalMs;
+  ExpectContinuous(before_leave_ms, after_leave_ms, 2, "m1 leaves");
+  EXPECT_EQ(StaleUps(before_leave_ms, NowMs()), 0);
+  ExpectOwners(after_leave_ms - 2 * kIntervalMs, after_leave_ms, 1,
+               "after m1 left");
 }
 
 TEST_F(ClusterTest, ReplicationTwoScrapesEveryTargetTwiceWithReplicaLabel) {

@@ -54,6 +54,9 @@ constexpr char kHost[] = "tools/host/scrape_host";
 constexpr char kEtcd[] = "/usr/bin/etcd";
 constexpr int kTargets = 30;
 constexpr int64_t kIntervalMs = 1000;
+// An old owner scrapes a moved target until the new owner is ready: after
+// the new owner's first scrapes of what it gained, at most two intervals.
+constexpr int64_t kHandOverMs = 2 * kIntervalMs;
 #ifdef PROMSCRAPE_SANITIZED
 // Sanitizer builds restart etcd and reconnect several times slower: the
 // outage must stay within the lease TTL for fail static to hold.
@@ -376,8 +379,10 @@ TEST_F(ClusterTest, ThreeMembersShareTargetsThroughFailureJoinAndEtcdRestart) {
   StartMember("m1");
   StartMember("m2");
   for (auto& m : members_) WaitForMembers(m, 3);
-  const int64_t ready_ms = NowMs() + kIntervalMs;
-  absl::SleepFor(absl::Seconds(4));
+  // Members that joined hand over once the joiner is ready: after its first
+  // scrapes of what it gained, at most two intervals.
+  const int64_t ready_ms = NowMs() + kHandOverMs;
+  absl::SleepFor(absl::Milliseconds(kHandOverMs + 2 * kIntervalMs + 1000));
   ExpectOwners(ready_ms, ready_ms + 2 * kIntervalMs, 1, "three members");
 
   // One member dies hard: its lease expires, the others take its share.
@@ -505,8 +510,8 @@ TEST_F(ClusterTest, ReplicationTwoScrapesEveryTargetTwiceWithReplicaLabel) {
   StartMember("r1", 2);
   StartMember("r2", 2);
   for (auto& m : members_) WaitForMembers(m, 3);
-  const int64_t ready_ms = NowMs() + kIntervalMs;
-  absl::SleepFor(absl::Seconds(4));
+  const int64_t ready_ms = NowMs() + kHandOverMs;
+  absl::SleepFor(absl::Milliseconds(kHandOverMs + 2 * kIntervalMs + 1000));
   ExpectOwners(ready_ms, ready_ms + 2 * kIntervalMs, 2, "replication 2");
   std::map<std::string, std::set<std::string>> replicas;
   ReadScrapes(ready_ms, ready_ms + 2 * kIntervalMs, &replicas);

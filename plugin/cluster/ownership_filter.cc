@@ -88,7 +88,7 @@ void OwnershipFilter::Sync(const std::string& job,
     owners_.erase(job);
   }
   ReadinessLocked();
-  UpdateStatsLocked();
+  UpdateStatsLocked(/*targets=*/true);
 }
 
 void OwnershipFilter::SetSelf(std::string self) {
@@ -96,7 +96,7 @@ void OwnershipFilter::SetSelf(std::string self) {
   self_ = std::move(self);
   for (auto& [job, state] : jobs_) HandOnLocked(job, state, /*force=*/false);
   ReadinessLocked();
-  UpdateStatsLocked();
+  UpdateStatsLocked(/*targets=*/true);
 }
 
 void OwnershipFilter::SetMembers(std::vector<std::string> members,
@@ -105,14 +105,33 @@ void OwnershipFilter::SetMembers(std::vector<std::string> members,
   MutexLock lock(&mu_);
   if (members == members_ && ready == ready_) return;
   const bool changed = members != members_;
+  // Members newly ready for the member set in force: only hand-overs to
+  // them can end when the member set itself did not change.
+  std::set<std::string> newly_ready;
+  if (!changed) {
+    for (const auto& [m, set] : ready) {
+      auto was = ready_.find(m);
+      if (set == member_set_ && (was == ready_.end() || was->second != set)) {
+        newly_ready.insert(m);
+      }
+    }
+  }
   members_ = std::move(members);
   ready_ = std::move(ready);
   member_set_ = members_.empty() ? 0 : MemberSetHash(members_);
   const absl::Time now = clock_.Now();
   for (auto& [job, state] : jobs_) {
     if (!changed) {
-      // Only readiness changed: only hand-overs can end.
-      if (!state.leaving.empty()) HandOnLocked(job, state, /*force=*/false);
+      // NOTE: this looks at the leaving targets only, not at every target:
+      // with many members, readiness changes come once per member.
+      bool ends = false;
+      for (const auto& [key, leaving] : state.leaving) {
+        if (newly_ready.count(leaving.to) > 0) {
+          ends = true;
+          break;
+        }
+      }
+      if (ends) HandOnLocked(job, state, /*force=*/false);
       continue;
     }
     AssignLocked(job, state);
@@ -124,7 +143,7 @@ void OwnershipFilter::SetMembers(std::vector<std::string> members,
     }
   }
   ReadinessLocked();
-  UpdateStatsLocked();
+  UpdateStatsLocked(/*targets=*/changed);
 }
 
 void OwnershipFilter::OnTimer(uint64_t seq) {
@@ -135,7 +154,7 @@ void OwnershipFilter::OnTimer(uint64_t seq) {
     if (state.next_deadline <= now) HandOnLocked(job, state, /*force=*/false);
   }
   ReadinessLocked();
-  UpdateStatsLocked();
+  UpdateStatsLocked(/*targets=*/false);
 }
 
 absl::Duration OwnershipFilter::IntervalLocked(const std::string& job) const {
@@ -332,7 +351,18 @@ void OwnershipFilter::ScheduleLocked(absl::Time when) {
   options_.scheduler->RunAt(when, [this, seq] { OnTimer(seq); });
 }
 
-void OwnershipFilter::UpdateStatsLocked() {
+void OwnershipFilter::UpdateStatsLocked(bool targets) {
+  int64_t handing_over = 0;
+  for (const auto& [job, state] : jobs_) {
+    handing_over += static_cast<int64_t>(state.leaving.size());
+  }
+  handing_over_gauge_.Set(static_cast<double>(handing_over));
+  if (!targets) {
+    MutexLock lock(&stats_mu_);
+    share_.handing_over = handing_over;
+    share_.ready_for = published_ready_;
+    return;
+  }
   Share share;
   share.self = self_;
   share.members = members_;
@@ -346,11 +376,8 @@ void OwnershipFilter::UpdateStatsLocked() {
       share.targets.push_back(owner);
     }
   }
-  for (const auto& [job, state] : jobs_) {
-    share.handing_over += static_cast<int64_t>(state.leaving.size());
-  }
+  share.handing_over = handing_over;
   share.ready_for = published_ready_;
-  handing_over_gauge_.Set(static_cast<double>(share.handing_over));
   owned_gauge_.Set(static_cast<double>(share.owned_targets));
   total_gauge_.Set(static_cast<double>(share.total_targets));
   MutexLock lock(&stats_mu_);

@@ -167,7 +167,9 @@ class OwnershipFilter {
   void ReadinessLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ScheduleLocked(absl::Time when) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnTimer(uint64_t seq) ABSL_LOCKS_EXCLUDED(mu_);
-  void UpdateStatsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_)
+  // Publishes share() and the gauges; `targets`: also the per-target
+  // owners (O(targets), after an assignment or discovery change).
+  void UpdateStatsLocked(bool targets) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_)
       ABSL_LOCKS_EXCLUDED(stats_mu_);
 
   const Options options_;

@@ -221,8 +221,20 @@ TEST(OwnershipFilterTest, OldOwnerKeepsMovedTargetsUntilTheNewOwnerIsReady) {
   EXPECT_EQ(a.filter->share().handing_over,
             static_cast<int64_t>(30 - kept.size()));
   // b's readiness for another member set (the one before it joined) does
-  // not count; nor does time within the bound.
+  // not count, nor does another member's readiness (the engine is not
+  // even called), nor time within the bound.
+  int calls;
+  {
+    MutexLock lock(&a.engine.mu);
+    calls = a.engine.calls;
+  }
   a.filter->SetMembers({"a", "b"}, {{"b", MemberSetHash({"b"})}});
+  a.filter->SetMembers({"a", "b"}, {{"a", MemberSetHash({"a", "b"})},
+                                    {"b", MemberSetHash({"b"})}});
+  {
+    MutexLock lock(&a.engine.mu);
+    EXPECT_EQ(a.engine.calls, calls);
+  }
   a.Advance(absl::Seconds(24));
   EXPECT_THAT(a.engine.Addresses("node"), SizeIs(30));
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -109,16 +110,27 @@ absl::Status Plugin::StartComponents() {
             .replication_factor =
                 static_cast<int>(config_.cluster.replication_factor),
             .replica_label = config_.cluster.replica_label,
-            // A moved target is still scraped here for half an interval.
-            // Members learn of a change within the etcd watch latency of
-            // each other and share the scrape grid, so every grid point is
-            // scraped by the old or the new owner, and at most one by both.
-            .handover_delay =
+            // Hand-over (see OwnershipFilter): a new owner is ready once
+            // every target of the jobs it gained targets in has had its
+            // first scrape attempt; an old owner waits for that, at most
+            // two intervals plus the lease TTL.
+            .all_scraped =
+                [scrape = scrape_.get()](const std::string& job) {
+                  std::shared_ptr<scrape::ScrapePool> pool = scrape->Pool(job);
+                  return pool == nullptr || pool->UnscrapedTargets() == 0;
+                },
+            .scrape_interval =
                 [scrape = scrape_.get()](const std::string& job) {
                   std::shared_ptr<scrape::ScrapePool> pool = scrape->Pool(job);
                   return pool == nullptr ? absl::ZeroDuration()
-                                         : pool->Info().scrape_interval / 2;
+                                         : pool->scrape_interval();
                 },
+            .on_ready =
+                [this](uint64_t member_set) {
+                  // Set before membership starts; null only in between.
+                  if (membership_ != nullptr) membership_->SetReady(member_set);
+                },
+            .handover_grace = config_.cluster.lease_ttl,
             .scheduler = cluster_scheduler_.get(),
             .clock = &clock_},
         [scrape = scrape_.get()](
@@ -223,8 +235,8 @@ absl::Status Plugin::StartCluster() {
                                    .lease_ttl = c.lease_ttl,
                                    .clock = &clock_},
       std::move(client),
-      [filter = ownership_.get()](const std::vector<std::string>& members) {
-        filter->SetMembers(members);
+      [filter = ownership_.get()](const cluster::Membership::MemberSet& set) {
+        filter->SetMembers(set.members, set.ready);
       },
       registry_, logger_);
   control_->SetCluster(c.name, c.replication_factor, membership_.get(),
@@ -250,8 +262,17 @@ absl::Status Plugin::Stop() {
   if (config_reloader_ != nullptr) config_reloader_->Stop();
   if (reload_scheduler_ != nullptr) reload_scheduler_->Stop();
   // Leaving the cluster first lets the others take this member's targets
-  // while it still scrapes them.
-  if (membership_ != nullptr) membership_->Stop();
+  // while it still scrapes them: it waits until they are ready (their
+  // first scrapes of what they gained), at most two of its longest scrape
+  // intervals plus a second (capped at a minute), so no series has a gap.
+  if (membership_ != nullptr) {
+    absl::Duration longest = absl::ZeroDuration();
+    for (const auto& pool : scrape_->AllPools()) {
+      longest = std::max(longest, pool->scrape_interval());
+    }
+    membership_->Leave(
+        std::min(2 * longest + absl::Seconds(1), absl::Minutes(1)));
+  }
   if (cluster_scheduler_ != nullptr) cluster_scheduler_->Stop();
   if (discovery_ != nullptr) discovery_->Stop();
   if (scrape_ != nullptr) scrape_->Stop();

@@ -72,7 +72,9 @@ promscrape_plugin* promscrape_start(const char* config_yaml,
  * Stops scraping, flushes queued samples to the host (waiting at most
  * remote_write.flush_timeout), stops the control service, joins every thread
  * the plugin started and frees the handle. NULL and handles already stopped
- * are ignored.
+ * are ignored. With `cluster:`, the member first leaves the cluster and
+ * scrapes until the remaining members are ready for its targets (at most two
+ * of its longest scrape intervals plus a second, capped at a minute).
  */
 void promscrape_stop(promscrape_plugin* plugin);
 

@@ -35,6 +35,15 @@ uint64_t StableHash(absl::string_view text) {
   return Mix64(h);
 }
 
+uint64_t MemberSetHash(std::vector<std::string> members) {
+  std::sort(members.begin(), members.end());
+  members.erase(std::unique(members.begin(), members.end()), members.end());
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const std::string& m : members) HashPart(h, m);
+  h = Mix64(h);
+  return h == 0 ? 1 : h;
+}
+
 uint64_t TargetKeyHash(absl::string_view job, absl::string_view scheme,
                        absl::string_view address,
                        absl::string_view metrics_path) {

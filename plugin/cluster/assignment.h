@@ -22,6 +22,12 @@ uint64_t TargetKeyHash(absl::string_view job, absl::string_view scheme,
                        absl::string_view address,
                        absl::string_view metrics_path);
 
+// The identity of a member set, the same in every member: a stable hash of
+// the sorted, distinct member ids (any order in `members`); never 0, which
+// stands for "no member set". Hand-over readiness names the member set it
+// was reached under by this value.
+uint64_t MemberSetHash(std::vector<std::string> members);
+
 struct AssignmentOptions {
   // Owners per target (distinct members); capped at the member count.
   int replication_factor = 1;

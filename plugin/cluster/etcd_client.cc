@@ -292,8 +292,13 @@ absl::Status EtcdClient::WatchPrefix(const std::string& prefix,
   absl::Status finish = FromGrpc(stream->Finish());
   if (cancelled) return absl::CancelledError("watch cancelled");
   if (status.ok()) {
-    status = finish.ok() ? absl::UnavailableError("watch stream ended")
-                         : finish;
+    // NOTE: after our TryCancel, a stream that broke (etcd killed) may
+    // finish as CANCELLED; only CancelWatch() is a cancellation, or the
+    // watch thread would end and the member set freeze.
+    status = finish.ok() || absl::IsCancelled(finish)
+                 ? absl::UnavailableError(absl::StrCat(
+                       "watch stream ended: ", finish.ToString()))
+                 : finish;
   }
   if (absl::IsUnauthenticated(status)) token_.clear();
   if (IsTransportError(status) && options_.endpoints.size() > 1) {

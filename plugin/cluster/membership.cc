@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "plugin/cluster/assignment.h"
 #include "plugin/common/thread_name.h"
 
 namespace promscrape::cluster {
@@ -14,7 +16,24 @@ absl::Duration KeepAliveInterval(const Membership::Options& o) {
   return std::min(o.lease_ttl / 3, absl::Seconds(1));
 }
 
+constexpr absl::string_view kReadyField = "\nready=";
+
 }  // namespace
+
+std::string MemberKeyValue(absl::string_view member_id, uint64_t ready) {
+  if (ready == 0) return std::string(member_id);
+  return absl::StrCat(member_id, kReadyField, absl::Hex(ready, absl::kZeroPad16));
+}
+
+uint64_t ReadyOf(absl::string_view value) {
+  const size_t at = value.rfind(kReadyField);
+  if (at == absl::string_view::npos) return 0;
+  uint64_t ready = 0;
+  if (!absl::SimpleHexAtoi(value.substr(at + kReadyField.size()), &ready)) {
+    return 0;
+  }
+  return ready;
+}
 
 Membership::Membership(Options options, std::unique_ptr<EtcdClient> client,
                        ChangeFn on_change, metrics::Registry& registry,
@@ -72,6 +91,56 @@ void Membership::Stop() {
   }
 }
 
+void Membership::SetReady(uint64_t member_set) {
+  MutexLock lock(&mu_);
+  if (member_set == ready_wanted_) return;
+  ready_wanted_ = member_set;
+  ready_dirty_ = true;
+  cv_.SignalAll();
+}
+
+void Membership::Leave(absl::Duration max_wait) {
+  {
+    MutexLock lock(&mu_);
+    if (!started_ || stopping_ || leaving_) {
+      // Not started or already on the way out.
+    } else {
+      leaving_ = true;
+      cv_.SignalAll();
+      const absl::Time deadline = absl::Now() + max_wait;
+      while (!stopping_) {
+        if (left_) {
+          std::vector<std::string> remaining;
+          for (const auto& [m, ready] : watched_) {
+            if (m != options_.member_id) remaining.push_back(m);
+          }
+          // Done once the watch shows this member gone and every other
+          // member ready for the set without it.
+          bool done = watched_.count(options_.member_id) == 0;
+          const uint64_t set = MemberSetHash(remaining);
+          for (const auto& m : remaining) done &= watched_.at(m) == set;
+          if (done) break;
+        }
+        const absl::Duration left = deadline - absl::Now();
+        if (left <= absl::ZeroDuration()) {
+          std::string members;
+          for (const auto& [m, ready] : watched_) {
+            absl::StrAppend(&members, members.empty() ? "" : ", ", m, "=",
+                            absl::Hex(ready, absl::kZeroPad16));
+          }
+          logger_.Warning("cluster \"", options_.name,
+                          "\": leaving without every member's readiness "
+                          "after ", absl::FormatDuration(max_wait),
+                          " (members and readiness: ", members, ")");
+          break;
+        }
+        cv_.WaitWithTimeout(&mu_, left);
+      }
+    }
+  }
+  Stop();
+}
+
 Membership::View Membership::view() const {
   MutexLock lock(&mu_);
   return view_;
@@ -85,9 +154,10 @@ void Membership::Run() {
     {
       MutexLock lock(&mu_);
       // Wakes for the next keep-alive, or at once when the watch thread
-      // saw a change.
+      // saw a change or readiness is to be published.
       absl::Time deadline = absl::Now() + keepalive;
-      while (!stopping_ && generation_ == seen_generation_) {
+      while (!stopping_ && generation_ == seen_generation_ && !ready_dirty_ &&
+             !(leaving_ && !left_)) {
         absl::Duration left = deadline - absl::Now();
         if (left <= absl::ZeroDuration()) break;
         cv_.WaitWithTimeout(&mu_, left);
@@ -111,12 +181,11 @@ void Membership::RunWatch() {
     absl::StatusOr<std::vector<std::pair<std::string, std::string>>> kvs =
         watch_client_->RangePrefix(p, &revision);
     if (kvs.ok()) {
-      std::vector<std::string> members;
+      std::map<std::string, uint64_t> members;
       for (const auto& [key, value] : *kvs) {
         std::string m = member_of(key);
-        if (!m.empty()) members.push_back(std::move(m));
+        if (!m.empty()) members[std::move(m)] = ReadyOf(value);
       }
-      std::sort(members.begin(), members.end());
       failure_logged = false;
       {
         MutexLock lock(&mu_);
@@ -133,10 +202,11 @@ void Membership::RunWatch() {
             for (const EtcdClient::WatchEvent& e : events) {
               std::string m = member_of(e.key);
               if (m.empty()) continue;
-              auto it = std::lower_bound(watched_.begin(), watched_.end(), m);
-              const bool present = it != watched_.end() && *it == m;
-              if (e.put && !present) watched_.insert(it, std::move(m));
-              if (!e.put && present) watched_.erase(it);
+              if (e.put) {
+                watched_[std::move(m)] = ReadyOf(e.value);
+              } else {
+                watched_.erase(m);
+              }
             }
             ++generation_;
             cv_.SignalAll();
@@ -170,9 +240,11 @@ absl::Status Membership::Register() {
   absl::StatusOr<int64_t> lease = client_->LeaseGrant(options_.lease_ttl);
   if (!lease.ok()) return lease.status();
   absl::Status status = client_->Put(
-      absl::StrCat(prefix(), options_.member_id), options_.member_id, *lease);
+      absl::StrCat(prefix(), options_.member_id),
+      MemberKeyValue(options_.member_id, 0), *lease);
   if (!status.ok()) return status;
   lease_ = *lease;
+  ready_put_ = 0;
   logger_.Info("cluster \"", options_.name, "\": member \"",
                options_.member_id, "\" registered in etcd (lease ", lease_,
                ", ttl ", absl::FormatDuration(options_.lease_ttl), ")");
@@ -180,6 +252,35 @@ absl::Status Membership::Register() {
 }
 
 void Membership::Round() {
+  bool leaving = false;
+  {
+    MutexLock lock(&mu_);
+    if (left_) {
+      // Nothing more to do until Stop; mark what woke the thread as seen.
+      seen_generation_ = generation_;
+      ready_dirty_ = false;
+      return;
+    }
+    leaving = leaving_;
+  }
+  if (leaving) {
+    // NOTE: a failed revoke leaves the key to its lease's expiry; Leave
+    // then waits out its bound.
+    if (lease_ != 0) {
+      absl::Status status = client_->LeaseRevoke(lease_);
+      if (!status.ok()) {
+        logger_.Warning("cluster: revoking the lease: ", status.ToString());
+      }
+      lease_ = 0;
+    }
+    logger_.Info("cluster \"", options_.name, "\": member \"",
+                 options_.member_id,
+                 "\" leaving; scraping until the others are ready");
+    MutexLock lock(&mu_);
+    left_ = true;
+    cv_.SignalAll();
+    return;
+  }
   const absl::Time now = clock_.Now();
   if (lease_ != 0 && now - keepalive_sent_ >= KeepAliveInterval(options_)) {
     keepalive_sent_ = now;
@@ -205,23 +306,44 @@ void Membership::Round() {
     }
   }
   bool listed = false;
-  std::vector<std::string> members;
+  std::map<std::string, uint64_t> watched;
+  uint64_t ready_wanted = 0;
   {
     MutexLock lock(&mu_);
     seen_generation_ = generation_;
     listed = listed_;
-    members = watched_;
+    watched = watched_;
+    ready_wanted = ready_wanted_;
+    ready_dirty_ = false;
   }
   if (status.ok() && listed) {
-    if (!std::binary_search(members.begin(), members.end(),
-                            options_.member_id)) {
+    if (watched.count(options_.member_id) == 0) {
       // Registered, but the watch has not shown the key yet, or the key
       // went away under a live lease (deleted by hand): put it (back).
       status = client_->Put(absl::StrCat(prefix(), options_.member_id),
-                            options_.member_id, lease_);
+                            MemberKeyValue(options_.member_id, 0), lease_);
       if (status.ok()) {
-        members.push_back(options_.member_id);
-        std::sort(members.begin(), members.end());
+        ready_put_ = 0;
+        watched[options_.member_id] = 0;
+      }
+    }
+  }
+  std::vector<std::string> members;
+  for (const auto& [m, ready] : watched) members.push_back(m);
+  if (status.ok() && listed && ready_wanted != ready_put_ &&
+      (ready_wanted == 0 || ready_wanted == MemberSetHash(members))) {
+    // Readiness for another member set than this one is stale: the filter
+    // asks again for the set it is handed next.
+    status = client_->Put(absl::StrCat(prefix(), options_.member_id),
+                          MemberKeyValue(options_.member_id, ready_wanted),
+                          lease_);
+    if (status.ok()) {
+      ready_put_ = ready_wanted;
+      watched[options_.member_id] = ready_wanted;
+      if (ready_wanted != 0) {
+        logger_.Info("cluster \"", options_.name, "\": ready for member set ",
+                     absl::Hex(ready_wanted, absl::kZeroPad16), " (",
+                     members.size(), " member(s))");
       }
     }
   }
@@ -240,7 +362,7 @@ void Membership::Round() {
       view_.last_contact = now;
       view_.etcd_endpoint = client_->endpoint();
     }
-    Publish(std::move(members));
+    Publish({.members = std::move(members), .ready = std::move(watched)});
     return;
   }
   if (status.ok()) return;  // registered; the first listing is under way
@@ -263,7 +385,7 @@ void Membership::Round() {
         view_.owning = false;
       }
       lost_ = true;
-      Publish({});
+      Publish(MemberSet{});
     }
     return;
   }
@@ -279,7 +401,7 @@ void Membership::Round() {
       MutexLock lock(&mu_);
       view_.owning = false;
     }
-    Publish({});
+    Publish(MemberSet{});
   } else if (!lost_) {
     logger_.Warning("cluster \"", options_.name,
                     "\": etcd call failed; keeping the last member set: ",
@@ -287,14 +409,16 @@ void Membership::Round() {
   }
 }
 
-void Membership::Publish(std::vector<std::string> members) {
-  if (published_once_ && members == published_) return;
+void Membership::Publish(MemberSet set) {
+  if (published_once_ && set == published_) return;
+  if (!published_once_ || set.members != published_.members) {
+    members_gauge_.Set(static_cast<double>(set.members.size()));
+    logger_.Info("cluster \"", options_.name, "\": ", set.members.size(),
+                 " member(s) in force");
+  }
   published_once_ = true;
-  published_ = members;
-  members_gauge_.Set(static_cast<double>(members.size()));
-  logger_.Info("cluster \"", options_.name, "\": ", members.size(),
-               " member(s) in force");
-  on_change_(members);
+  published_ = set;
+  on_change_(set);
 }
 
 }  // namespace promscrape::cluster

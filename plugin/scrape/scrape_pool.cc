@@ -208,6 +208,18 @@ PoolInfo ScrapePool::Info() const {
   return info;
 }
 
+absl::Duration ScrapePool::scrape_interval() const {
+  MutexLock lock(&mu_);
+  return job_->config.scrape_interval;
+}
+
+int64_t ScrapePool::UnscrapedTargets() const {
+  MutexLock lock(&mu_);
+  int64_t n = 0;
+  for (const auto& [hash, loop] : loops_) n += loop->has_scraped() ? 0 : 1;
+  return n;
+}
+
 std::vector<TargetState> ScrapePool::ActiveTargets() const {
   MutexLock lock(&mu_);
   std::vector<TargetState> out;

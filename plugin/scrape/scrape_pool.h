@@ -84,6 +84,12 @@ class ScrapePool {
   void RequestStop() ABSL_LOCKS_EXCLUDED(sync_mu_, mu_);
 
   PoolInfo Info() const ABSL_LOCKS_EXCLUDED(mu_);
+  // The job's scrape interval (cheap, unlike Info()).
+  absl::Duration scrape_interval() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Active targets whose first scrape has not completed yet; a cluster member
+  // waits for none before it says it is ready to take over (one flag per
+  // loop, no copies).
+  int64_t UnscrapedTargets() const ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<TargetState> ActiveTargets() const ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<DroppedTarget> DroppedTargets() const ABSL_LOCKS_EXCLUDED(mu_);
   int64_t dropped_total() const ABSL_LOCKS_EXCLUDED(mu_);

@@ -1,6 +1,9 @@
 #include "plugin/cluster/ownership_filter.h"
 
+#include <algorithm>
+#include <atomic>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -9,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "plugin/cluster/assignment.h"
 #include "plugin/common/mutex.h"
 #include "plugin/common/scheduler.h"
 #include "plugin/metrics/registry.h"
@@ -134,41 +138,310 @@ TEST(OwnershipFilterTest, ReplicasCarryTheReplicaLabel) {
   EXPECT_EQ(ranks, (std::set<std::string>{"0", "1"}));
 }
 
-TEST(OwnershipFilterTest, MovedTargetsStayOneDelayAndLeaveWithoutStaleness) {
+// A hand-over test rig: a member with a manual scheduler, a fake clock, a
+// 10s scrape interval, a 5s grace, and a switch for "every target of the
+// job has had its first scrape".
+struct Rig {
   metrics::Registry registry;
   testing::FakeClock clock;
   std::unique_ptr<Scheduler> scheduler = Scheduler::CreateManualForTest(clock);
   Recorder engine;
+  Mutex mu;
+  bool scraped ABSL_GUARDED_BY(mu) = true;
+  std::vector<uint64_t> ready ABSL_GUARDED_BY(mu);  // every on_ready value
+  std::unique_ptr<OwnershipFilter> filter;
+
+  explicit Rig(const std::string& self, int replication_factor = 1) {
+    filter = std::make_unique<OwnershipFilter>(
+        OwnershipFilter::Options{
+            .replication_factor = replication_factor,
+            .all_scraped =
+                [this](const std::string&) {
+                  MutexLock lock(&mu);
+                  return scraped;
+                },
+            .scrape_interval =
+                [](const std::string&) { return absl::Seconds(10); },
+            .on_ready =
+                [this](uint64_t set) {
+                  MutexLock lock(&mu);
+                  ready.push_back(set);
+                },
+            .handover_grace = absl::Seconds(5),
+            .scheduler = scheduler.get(),
+            .clock = &clock},
+        engine.Fn(), registry);
+    filter->SetSelf(self);
+  }
+  ~Rig() { scheduler->Stop(); }
+  void SetScraped(bool v) {
+    MutexLock lock(&mu);
+    scraped = v;
+  }
+  uint64_t LastReady() {
+    MutexLock lock(&mu);
+    return ready.empty() ? 0 : ready.back();
+  }
+  void Advance(absl::Duration d) {
+    clock.Advance(d);
+    scheduler->RunDueForTest();
+  }
+  double Metric(const std::string& name, const std::string& outcome = "") {
+    std::vector<metrics::LabelPair> labels;
+    if (!outcome.empty()) labels.push_back({"outcome", outcome});
+    return registry.Counter(name, "", labels).Value();
+  }
+};
+
+// The addresses member `self` owns under `members` (computed by a filter of
+// its own).
+std::set<std::string> OwnedBy(const std::string& self,
+                              const std::vector<std::string>& members,
+                              int targets) {
+  metrics::Registry registry;
+  Recorder engine;
+  OwnershipFilter filter({}, engine.Fn(), registry);
+  filter.SetSelf(self);
+  filter.Sync("node", Groups(targets));
+  filter.SetMembers(members);
+  return engine.Addresses("node");
+}
+
+TEST(OwnershipFilterTest, OldOwnerKeepsMovedTargetsUntilTheNewOwnerIsReady) {
+  Rig a("a");
+  a.filter->Sync("node", Groups(30));
+  a.filter->SetMembers({"a"});
+  ASSERT_THAT(a.engine.Addresses("node"), SizeIs(30));
+  const std::set<std::string> kept = OwnedBy("a", {"a", "b"}, 30);
+  ASSERT_LT(kept.size(), 30u);
+
+  // b joins: a keeps scraping what b gained.
+  a.filter->SetMembers({"a", "b"});
+  EXPECT_THAT(a.engine.Addresses("node"), SizeIs(30));
+  EXPECT_EQ(a.filter->share().handing_over,
+            static_cast<int64_t>(30 - kept.size()));
+  // b's readiness for another member set (the one before it joined) does
+  // not count, nor does another member's readiness (the engine is not
+  // even called), nor time within the bound.
+  int calls;
+  {
+    MutexLock lock(&a.engine.mu);
+    calls = a.engine.calls;
+  }
+  a.filter->SetMembers({"a", "b"}, {{"b", MemberSetHash({"b"})}});
+  a.filter->SetMembers({"a", "b"}, {{"a", MemberSetHash({"a", "b"})},
+                                    {"b", MemberSetHash({"b"})}});
+  {
+    MutexLock lock(&a.engine.mu);
+    EXPECT_EQ(a.engine.calls, calls);
+  }
+  a.Advance(absl::Seconds(24));
+  EXPECT_THAT(a.engine.Addresses("node"), SizeIs(30));
+
+  // b is ready for {a, b}: a stops the moved targets, without staleness.
+  a.filter->SetMembers({"a", "b"}, {{"b", MemberSetHash({"a", "b"})}});
+  EXPECT_EQ(a.engine.Addresses("node"), kept);
+  {
+    MutexLock lock(&a.engine.mu);
+    EXPECT_FALSE(a.engine.last_stale);
+  }
+  EXPECT_EQ(a.filter->share().handing_over, 0);
+  EXPECT_EQ(a.Metric("promscrape_cluster_handovers_total", "ready"),
+            30 - kept.size());
+  EXPECT_EQ(a.Metric("promscrape_cluster_handovers_total", "timeout"), 0);
+
+  // A target gone from discovery stops at once, with staleness.
+  a.filter->Sync("node", Groups(1));
+  MutexLock lock(&a.engine.mu);
+  EXPECT_TRUE(a.engine.last_stale);
+}
+
+TEST(OwnershipFilterTest, NewOwnerIsReadyOnceItsGainedTargetsWereScraped) {
+  Rig b("b");
+  b.filter->Sync("node", Groups(30));
+  b.filter->SetMembers({"a"});  // not a member yet: owns nothing
+  EXPECT_THAT(b.engine.Addresses("node"), IsEmpty());
+  EXPECT_EQ(b.LastReady(), 0u);
+
+  b.SetScraped(false);
+  b.filter->SetMembers({"a", "b"});
+  EXPECT_THAT(b.engine.Addresses("node"),
+              ::testing::Not(IsEmpty()));  // starts at once
+  EXPECT_EQ(b.LastReady(), 0u);
+  b.Advance(absl::Seconds(1));  // polls: not scraped yet
+  EXPECT_EQ(b.LastReady(), 0u);
+  b.SetScraped(true);
+  b.Advance(absl::Seconds(1));
+  EXPECT_EQ(b.LastReady(), MemberSetHash({"a", "b"}));
+  EXPECT_EQ(b.filter->share().ready_for, MemberSetHash({"a", "b"}));
+
+  // A member set under which b gains nothing: ready for it at once.
+  b.filter->SetMembers({"a", "b", "c"});
+  const std::set<std::string> before = OwnedBy("b", {"a", "b"}, 30);
+  const std::set<std::string> after = OwnedBy("b", {"a", "b", "c"}, 30);
+  if (std::includes(before.begin(), before.end(), after.begin(),
+                    after.end())) {
+    EXPECT_EQ(b.LastReady(), MemberSetHash({"a", "b", "c"}));
+  }
+  // Out of the member set: readiness withdrawn, nothing owned.
+  b.filter->SetMembers({});
+  EXPECT_EQ(b.LastReady(), 0u);
+  EXPECT_THAT(b.engine.Addresses("node"), IsEmpty());
+}
+
+TEST(OwnershipFilterTest, MemberWhoseTargetsArriveAfterItJoinedWaitsForThem) {
+  Rig b("b");
+  b.SetScraped(false);
+  b.filter->SetMembers({"a", "b"});
+  EXPECT_EQ(b.LastReady(), 0u);  // no targets from discovery yet
+  b.filter->Sync("node", Groups(30));
+  EXPECT_THAT(b.engine.Addresses("node"), ::testing::Not(IsEmpty()));
+  b.Advance(absl::Seconds(1));
+  EXPECT_EQ(b.LastReady(), 0u);
+  b.SetScraped(true);
+  b.Advance(absl::Seconds(1));
+  EXPECT_EQ(b.LastReady(), MemberSetHash({"a", "b"}));
+  // Targets discovery adds later were nobody's: readiness stays.
+  b.SetScraped(false);
+  b.filter->Sync("node", Groups(60));
+  EXPECT_EQ(b.LastReady(), MemberSetHash({"a", "b"}));
+}
+
+TEST(OwnershipFilterTest, NewOwnerIsReadyAfterTwoIntervalsAtTheLatest) {
+  Rig b("b");
+  b.filter->Sync("node", Groups(30));
+  b.SetScraped(false);  // e.g. a target whose scrape never ends
+  b.filter->SetMembers({"a", "b"});
+  b.Advance(absl::Seconds(19));
+  EXPECT_EQ(b.LastReady(), 0u);
+  b.Advance(absl::Seconds(1));
+  EXPECT_EQ(b.LastReady(), MemberSetHash({"a", "b"}));
+}
+
+TEST(OwnershipFilterTest, HandOverEndsAfterTwoIntervalsAndGraceWithoutReady) {
+  Rig a("a");
+  a.filter->Sync("node", Groups(30));
+  a.filter->SetMembers({"a"});
+  a.filter->SetMembers({"a", "b"});
+  const std::set<std::string> kept = OwnedBy("a", {"a", "b"}, 30);
+  a.Advance(absl::Seconds(24));
+  EXPECT_THAT(a.engine.Addresses("node"), SizeIs(30));
+  a.Advance(absl::Seconds(1));  // 2 x 10s + 5s
+  EXPECT_EQ(a.engine.Addresses("node"), kept);
+  {
+    MutexLock lock(&a.engine.mu);
+    EXPECT_FALSE(a.engine.last_stale);
+  }
+  EXPECT_EQ(a.Metric("promscrape_cluster_handovers_total", "timeout"),
+            30 - kept.size());
+}
+
+TEST(OwnershipFilterTest, NewOwnerGoneTargetsComeBackOrWaitForTheNext) {
+  Rig a("a");
+  a.filter->Sync("node", Groups(60));
+  a.filter->SetMembers({"a"});
+  a.filter->SetMembers({"a", "b", "c"});
+  ASSERT_THAT(a.engine.Addresses("node"), SizeIs(60));
+  int calls;
+  {
+    MutexLock lock(&a.engine.mu);
+    calls = a.engine.calls;
+  }
+  // b dies before it is ready: what it had gained goes to a (still
+  // scraping it) or c; c's gains wait for c, and b's old readiness for
+  // {a, b, c} counts for nothing.
+  a.filter->SetMembers({"a", "c"}, {{"b", MemberSetHash({"a", "b", "c"})}});
+  EXPECT_THAT(a.engine.Addresses("node"), SizeIs(60));
+  {
+    MutexLock lock(&a.engine.mu);
+    EXPECT_EQ(a.engine.calls, calls);  // nothing stopped, nothing started
+  }
+  a.filter->SetMembers({"a", "c"}, {{"c", MemberSetHash({"a", "c"})}});
+  EXPECT_EQ(a.engine.Addresses("node"), OwnedBy("a", {"a", "c"}, 60));
+  MutexLock lock(&a.engine.mu);
+  EXPECT_FALSE(a.engine.last_stale);
+}
+
+TEST(OwnershipFilterTest, VanishedTargetsGetStalenessHandedOverOnesDoNot) {
+  Rig a("a");
+  // Every call, with its staleness flag.
+  struct Call {
+    std::set<std::string> addresses;
+    bool stale;
+  };
+  std::vector<Call> calls;
+  Mutex calls_mu;
+  metrics::Registry registry;
   OwnershipFilter filter(
-      {.handover_delay = [](const std::string&) { return absl::Seconds(10); },
-       .scheduler = scheduler.get(),
-       .clock = &clock},
-      engine.Fn(), registry);
+      {.scrape_interval = [](const std::string&) { return absl::Seconds(10); },
+       .handover_grace = absl::Seconds(5),
+       .scheduler = a.scheduler.get(),
+       .clock = &a.clock},
+      [&](const std::string&, const std::vector<discovery::TargetGroup>& groups,
+          bool stale) {
+        Call c{{}, stale};
+        for (const auto& g : groups) {
+          for (const auto& t : g.targets) {
+            c.addresses.insert(std::string(t.Get("__address__")));
+          }
+        }
+        MutexLock lock(&calls_mu);
+        calls.push_back(std::move(c));
+      },
+      registry);
   filter.SetSelf("a");
   filter.Sync("node", Groups(30));
   filter.SetMembers({"a"});
-  ASSERT_THAT(engine.Addresses("node"), SizeIs(30));
-
-  filter.SetMembers({"a", "b"});  // b takes about half
-  EXPECT_THAT(engine.Addresses("node"), SizeIs(30));  // still scraped here
-  const int64_t owned = filter.share().owned_targets;
-  EXPECT_LT(owned, 30);
-
-  clock.Advance(absl::Seconds(9));
-  scheduler->RunDueForTest();
-  EXPECT_THAT(engine.Addresses("node"), SizeIs(30));
-  clock.Advance(absl::Seconds(1));
-  scheduler->RunDueForTest();
-  EXPECT_THAT(engine.Addresses("node"), SizeIs(owned));
-  {
-    MutexLock lock(&engine.mu);
-    EXPECT_FALSE(engine.last_stale);  // b carries the series on
+  filter.SetMembers({"a", "b"});
+  const std::set<std::string> kept = OwnedBy("a", {"a", "b"}, 30);
+  // The hand-over times out and discovery drops targets in the same pass
+  // (the timer has not run yet): the vanished ones go first, with
+  // staleness, then the handed-over ones, without.
+  a.clock.Advance(absl::Seconds(30));
+  std::vector<discovery::TargetGroup> fewer = Groups(30);
+  std::set<std::string> vanished;
+  std::string moved_address;
+  for (auto it = fewer[0].targets.begin(); it != fewer[0].targets.end();) {
+    const std::string address(it->Get("__address__"));
+    if (kept.count(address) > 0 && vanished.empty()) {
+      vanished.insert(address);
+      it = fewer[0].targets.erase(it);
+      continue;
+    }
+    ++it;
   }
+  ASSERT_THAT(vanished, SizeIs(1));
+  {
+    MutexLock lock(&calls_mu);
+    calls.clear();
+  }
+  filter.Sync("node", fewer);
+  MutexLock lock(&calls_mu);
+  ASSERT_THAT(calls, SizeIs(2));
+  EXPECT_TRUE(calls[0].stale);
+  EXPECT_THAT(calls[0].addresses, SizeIs(29));  // the moved ones still in
+  EXPECT_FALSE(calls[1].stale);
+  std::set<std::string> expected = kept;
+  expected.erase(*vanished.begin());
+  EXPECT_EQ(calls[1].addresses, expected);
+}
 
-  // A target gone from discovery stops at once, with staleness.
-  filter.Sync("node", Groups(1));
-  MutexLock lock(&engine.mu);
-  EXPECT_TRUE(engine.last_stale);
+TEST(OwnershipFilterTest, ReplicaRanksAreHandedOverLikeTargets) {
+  Rig a("a", /*replication_factor=*/2);
+  a.filter->Sync("node", Groups(20));
+  a.filter->SetMembers({"a", "b"});  // a owns every target at one rank
+  a.filter->SetMembers({"a", "b"}, {{"b", MemberSetHash({"a", "b"})}});
+  ASSERT_THAT(a.engine.Addresses("node"), SizeIs(20));
+  a.filter->SetMembers({"a", "b", "c"},
+                       {{"b", MemberSetHash({"a", "b"})}});
+  const int64_t owned = a.filter->share().owned_targets;
+  EXPECT_LT(owned, 20);
+  EXPECT_GT(a.filter->share().handing_over, 0);
+  a.filter->SetMembers({"a", "b", "c"},
+                       {{"b", MemberSetHash({"a", "b", "c"})},
+                        {"c", MemberSetHash({"a", "b", "c"})}});
+  EXPECT_EQ(a.filter->share().handing_over, 0);
+  EXPECT_THAT(a.engine.Addresses("node"), SizeIs(owned));
 }
 
 TEST(OwnershipFilterTest, ConcurrentSyncAndMemberChanges) {
@@ -193,6 +466,48 @@ TEST(OwnershipFilterTest, ConcurrentSyncAndMemberChanges) {
   reader.join();
   filter.SetMembers({"a"});
   EXPECT_THAT(engine.Addresses("node"), SizeIs(20));
+}
+
+// Hand-overs under way while discovery, membership (with readiness) and
+// the timer thread race (for TSAN): the end state is the plain assignment.
+TEST(OwnershipFilterTest, ConcurrentHandOversWithTheTimerThread) {
+  metrics::Registry registry;
+  Scheduler scheduler(Clock::Real());
+  Recorder engine;
+  std::atomic<int> polls{0};
+  OwnershipFilter filter(
+      {.all_scraped =
+           [&](const std::string&) { return polls.fetch_add(1) % 3 == 2; },
+       .scrape_interval =
+           [](const std::string&) { return absl::Milliseconds(20); },
+       .on_ready = [](uint64_t) {},
+       .handover_grace = absl::Milliseconds(10),
+       .scheduler = &scheduler},
+      engine.Fn(), registry);
+  filter.SetSelf("a");
+  std::thread discovery([&] {
+    for (int i = 0; i < 100; ++i) filter.Sync("node", Groups(i % 20 + 1));
+  });
+  std::thread membership([&] {
+    for (int i = 0; i < 100; ++i) {
+      if (i % 2 == 0) {
+        filter.SetMembers({"a", "b"});
+      } else {
+        filter.SetMembers({"a", "b"}, {{"b", MemberSetHash({"a", "b"})}});
+      }
+      if (i % 10 == 9) filter.SetMembers({"a"});
+    }
+  });
+  std::thread reader([&] {
+    for (int i = 0; i < 100; ++i) filter.share();
+  });
+  discovery.join();
+  membership.join();
+  reader.join();
+  filter.SetMembers({"a"});
+  scheduler.Stop();
+  EXPECT_THAT(engine.Addresses("node"), SizeIs(20));
+  EXPECT_EQ(filter.share().handing_over, 0);
 }
 
 }  // namespace

@@ -6,10 +6,14 @@
 // - every target is scraped by exactly one member;
 // - a member SIGKILLed: its targets are scraped by the others within lease
 //   TTL + two intervals;
-// - a member joins: its share moves with no missed scrape, at most one
-//   double scrape per target and no staleness marker;
+// - a member joins: its share moves with no missed scrape on the grid; the
+//   new owner scrapes on the old owner's grid, the old owner stops after
+//   the new owner's first scrape and within one interval of it (double
+//   scrapes at most for one interval), and no staleness marker is written;
 // - etcd stopped and restarted (for less than the lease TTL): scraping goes
 //   on (fail static);
+// - a member stopped (SIGTERM) leaves and scrapes its share until the
+//   others are ready for it: no missed scrape, no staleness marker;
 // - replication_factor 2: every target twice, with the replica label;
 // - a member started while etcd is down starts, owns nothing, says so, and
 //   takes its share once etcd answers.
@@ -50,6 +54,9 @@ constexpr char kHost[] = "tools/host/scrape_host";
 constexpr char kEtcd[] = "/usr/bin/etcd";
 constexpr int kTargets = 30;
 constexpr int64_t kIntervalMs = 1000;
+// An old owner scrapes a moved target until the new owner is ready: after
+// the new owner's first scrapes of what it gained, at most two intervals.
+constexpr int64_t kHandOverMs = 2 * kIntervalMs;
 #ifdef PROMSCRAPE_SANITIZED
 // Sanitizer builds restart etcd and reconnect several times slower: the
 // outage must stay within the lease TTL for fail static to hold.
@@ -284,6 +291,48 @@ class ClusterTest : public ::testing::Test {
     }
   }
 
+  // The targets `joiner` scrapes at the end of [from_ms, to_ms) were handed
+  // over by one old owner: `joiner` scrapes on the old owner's grid (same
+  // phase), and the old owner scraped until `joiner`'s first scrape and at
+  // most one interval beyond it.
+  void ExpectHandedOver(int64_t from_ms, int64_t to_ms,
+                        const std::string& joiner) {
+    SCOPED_TRACE("hand-over to " + joiner);
+    int moved = 0;
+    for (const auto& [instance, by_member] : ReadScrapes(from_ms, to_ms)) {
+      auto it = by_member.find(joiner);
+      if (it == by_member.end() || it->second.empty()) continue;
+      ++moved;
+      ASSERT_EQ(by_member.size(), 2u) << instance << ": one old owner";
+      std::vector<int64_t> mine = it->second;
+      std::vector<int64_t> old;
+      for (const auto& [id, times] : by_member) {
+        if (id != joiner) old = times;
+      }
+      std::sort(mine.begin(), mine.end());
+      std::sort(old.begin(), old.end());
+      ASSERT_FALSE(old.empty()) << instance;
+      const int64_t first = mine.front();
+      const int64_t old_last = old.back();
+      // Scrapes of one grid point by two members are milliseconds apart.
+      EXPECT_GE(old_last, first - kIntervalMs / 4)
+          << instance << ": the old owner stopped before the new owner's "
+          << "first scrape";
+      EXPECT_LE(old_last, first + kIntervalMs + kIntervalMs / 4)
+          << instance << ": double scrapes beyond one interval";
+      // Same phase: the grid did not move.
+      for (int64_t t : mine) {
+        int64_t phase = ((t - old_last) % kIntervalMs + kIntervalMs) %
+                        kIntervalMs;
+        phase = std::min(phase, kIntervalMs - phase);
+        EXPECT_LE(phase, kIntervalMs / 10)
+            << instance << ": " << joiner << " scraped at " << t
+            << ", off the old owner's grid (last " << old_last << ")";
+      }
+    }
+    EXPECT_GT(moved, 0);
+  }
+
   // The member's ScrapeControl stub (address from its log).
   std::unique_ptr<v1::ScrapeControl::Stub> Control(Member& m) {
     auto line = m.process->WaitForOutput("control service listening on ",
@@ -330,8 +379,10 @@ TEST_F(ClusterTest, ThreeMembersShareTargetsThroughFailureJoinAndEtcdRestart) {
   StartMember("m1");
   StartMember("m2");
   for (auto& m : members_) WaitForMembers(m, 3);
-  const int64_t ready_ms = NowMs() + kIntervalMs;
-  absl::SleepFor(absl::Seconds(4));
+  // Members that joined hand over once the joiner is ready: after its first
+  // scrapes of what it gained, at most two intervals.
+  const int64_t ready_ms = NowMs() + kHandOverMs;
+  absl::SleepFor(absl::Milliseconds(kHandOverMs + 2 * kIntervalMs + 1000));
   ExpectOwners(ready_ms, ready_ms + 2 * kIntervalMs, 1, "three members");
 
   // One member dies hard: its lease expires, the others take its share.
@@ -350,13 +401,17 @@ TEST_F(ClusterTest, ThreeMembersShareTargetsThroughFailureJoinAndEtcdRestart) {
     }
   }
 
-  // A member joins: its share moves to it without a missed scrape.
+  // A member joins: its share moves to it without a missed scrape. The old
+  // owner scrapes the grid point of the new owner's first scrape too, and
+  // at most the next one (readiness covers all of m3's gained targets, the
+  // last of which is first scraped up to an interval after m3 joined).
   const int64_t before_join_ms = NowMs();
   Member& m3 = StartMember("m3");
   WaitForMembers(m3, 3);
   absl::SleepFor(absl::Seconds(4));
   const int64_t after_join_ms = NowMs() - kIntervalMs / 2;
-  ExpectContinuous(before_join_ms, after_join_ms, 1, "m3 joins");
+  ExpectContinuous(before_join_ms, after_join_ms, 2, "m3 joins");
+  ExpectHandedOver(before_join_ms, after_join_ms, "m3");
   // The old owners hand over without staleness markers: m3 carries the
   // series on.
   EXPECT_EQ(StaleUps(before_join_ms, after_join_ms + 3 * kIntervalMs), 0);
@@ -424,6 +479,30 @@ TEST_F(ClusterTest, ThreeMembersShareTargetsThroughFailureJoinAndEtcdRestart) {
               std::string::npos)
         << m.id << ": " << m.process->output();
   }
+
+  // m1 stops: it leaves the cluster and scrapes its share until m0 and m3
+  // are ready for it.
+  Member& m1 = members_[1];
+  ASSERT_EQ(m1.id, "m1");
+  const int64_t before_leave_ms = NowMs();
+  m1.process->Signal(SIGTERM);
+  ASSERT_TRUE(m1.process->Wait(absl::Seconds(30)).has_value())
+      << m1.process->output();
+  EXPECT_NE(m1.process->output().find("leaving; scraping until"),
+            std::string::npos)
+      << m1.process->output();
+  EXPECT_EQ(m1.process->output().find("leaving without every member"),
+            std::string::npos)
+      << m1.process->output() << "\nm0:\n"
+      << members_[0].process->output() << "\nm3:\n"
+      << members_[3].process->output();
+  WaitForMembers(members_[0], 2);
+  absl::SleepFor(absl::Seconds(3));
+  const int64_t after_leave_ms = NowMs() - kIntervalMs;
+  ExpectContinuous(before_leave_ms, after_leave_ms, 2, "m1 leaves");
+  EXPECT_EQ(StaleUps(before_leave_ms, NowMs()), 0);
+  ExpectOwners(after_leave_ms - 2 * kIntervalMs, after_leave_ms, 1,
+               "after m1 left");
 }
 
 TEST_F(ClusterTest, ReplicationTwoScrapesEveryTargetTwiceWithReplicaLabel) {
@@ -431,8 +510,8 @@ TEST_F(ClusterTest, ReplicationTwoScrapesEveryTargetTwiceWithReplicaLabel) {
   StartMember("r1", 2);
   StartMember("r2", 2);
   for (auto& m : members_) WaitForMembers(m, 3);
-  const int64_t ready_ms = NowMs() + kIntervalMs;
-  absl::SleepFor(absl::Seconds(4));
+  const int64_t ready_ms = NowMs() + kHandOverMs;
+  absl::SleepFor(absl::Milliseconds(kHandOverMs + 2 * kIntervalMs + 1000));
   ExpectOwners(ready_ms, ready_ms + 2 * kIntervalMs, 2, "replication 2");
   std::map<std::string, std::set<std::string>> replicas;
   ReadScrapes(ready_ms, ready_ms + 2 * kIntervalMs, &replicas);

@@ -111,6 +111,23 @@ TEST(ScrapePool, TargetLimit) {
   EXPECT_EQ(pool->Info().error, "");
 }
 
+// A cluster member's hand-over readiness: every target of the pool has had
+// its first scrape (a failed one counts), and new targets count until theirs.
+TEST(ScrapePool, UnscrapedTargetsCountsTargetsBeforeTheirFirstScrape) {
+  FakeEngine e;
+  PROMSCRAPE_ASSERT_OK(e.Apply(Job("")));
+  Sync(e, {Group(Addresses(5))});
+  std::shared_ptr<ScrapePool> pool = e.manager().Pool("j");
+  EXPECT_EQ(pool->UnscrapedTargets(), 5);
+  EXPECT_EQ(pool->scrape_interval(), kInterval);
+  e.Advance(kInterval);  // no body set: every scrape fails, still a scrape
+  EXPECT_EQ(pool->UnscrapedTargets(), 0);
+  Sync(e, {Group(Addresses(7))});
+  EXPECT_EQ(pool->UnscrapedTargets(), 2);
+  e.Advance(kInterval);
+  EXPECT_EQ(pool->UnscrapedTargets(), 0);
+}
+
 TEST(ScrapePool, ReloadKeepsLoopsRunningOnTheirGrid) {
   // TestScrapePoolReload. Deliberate difference: Prometheus stops
   // every loop and starts a new one (a new phase, possibly a missed

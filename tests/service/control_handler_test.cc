@@ -86,7 +86,7 @@ TEST(ControlHandlerTest, GetClusterReportsMembersLivenessShareAndEtcd) {
   PROMSCRAPE_ASSERT_OK(client.status());
   cluster::Membership membership(
       {.name = "c", .member_id = "b"}, *std::move(client),
-      [](const std::vector<std::string>&) {}, registry, logger);
+      [](const cluster::Membership::MemberSet&) {}, registry, logger);
   cluster::OwnershipFilter filter(
       {.replication_factor = 1},
       [](const std::string&, const std::vector<discovery::TargetGroup>&,

@@ -53,6 +53,9 @@ AppendOptions MakeAppendOptions(const Target& target, const JobSettings& job) {
     o.scrape_classic_histograms =
         target.BoolLabel(kAlwaysScrapeClassicHistogramsLabel,
                          c.always_scrape_classic_histograms);
+    o.convert_classic_histograms_to_nhcb =
+        target.BoolLabel(kConvertClassicHistogramsToNhcbLabel,
+                         c.convert_classic_histograms_to_nhcb);
     o.name_validation = c.metric_name_validation_scheme;
     o.utf8_names = true;
     o.prometheus3_rules = true;

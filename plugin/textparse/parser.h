@@ -61,6 +61,11 @@ struct ParserOptions {
   // Protobuf only: when false, native buckets are ignored and every histogram
   // is exposed as classic series (at least `_count`, `_sum` and `+Inf`).
   bool scrape_native_histograms = true;
+  // Text and OpenMetrics: Prometheus 3.x' convert_classic_histograms_to_nhcb.
+  // NewParser wraps the parser in an NhcbParser (nhcb_parser.h), which
+  // returns each classic histogram as one native histogram with custom
+  // buckets, and its classic series too only with scrape_classic_histograms.
+  bool convert_classic_histograms_to_nhcb = false;
   // Text and OpenMetrics: accept Prometheus 3.x' quoted names, a metric name
   // as a quoted string inside the braces (`{"my.metric","a.b"="x"} 1`) and
   // quoted label names (`m{"a.b"="x"} 1`), also in HELP/TYPE/UNIT lines.

@@ -23,6 +23,7 @@ namespace {
 using ::promscrape::testing::FakeEngine;
 using ::promscrape::testing::FakeScraper;
 using ::promscrape::testing::RecordedSample;
+using ::promscrape::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
@@ -819,6 +820,86 @@ TEST(ScrapeLoopRuntime, AcceptHeaderProtoFirstWithNativeHistograms) {
             "application/openmetrics-text;version=0.0.1;q=0.4,"
             "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,"
             "text/plain;version=0.0.4;q=0.2,*/*;q=0.1");
+}
+
+constexpr char kClassicHistogram[] =
+    "# TYPE h histogram\n"
+    "h_bucket{le=\"0.5\"} 1\n"
+    "h_bucket{le=\"1\"} 3\n"
+    "h_bucket{le=\"+Inf\"} 4\n"
+    "h_sum 2.5\n"
+    "h_count 4\n";
+
+// Prometheus 3.x scrapeLoop.append with ConvertClassicHistogramsToNHCB
+// (textparse.NHCBParser; scrape_test.go TestConvertClassicHistogramsToNHCB):
+// the classic histogram is stored as one native histogram with custom
+// buckets, and its classic series only with
+// always_scrape_classic_histograms. The job's key or the target's
+// `__convert_classic_histograms_to_nhcb__` label
+// (TestTargetScrapeConvertClassicHistogramsToNHCBRelabel) switches it on;
+// under "2" the key is unknown and nothing is converted.
+TEST(ScrapeLoopRuntime, ConvertClassicHistogramsToNhcb) {
+  struct Case {
+    const char* name;
+    const char* extra;
+    bool nhcb;
+    bool classic;
+  } const cases[] = {
+      {"off", "", false, true},
+      {"on", "    convert_classic_histograms_to_nhcb: true\n", true, false},
+      {"on, keep classic",
+       "    convert_classic_histograms_to_nhcb: true\n"
+       "    always_scrape_classic_histograms: true\n",
+       true, true},
+      {"target label",
+       "    relabel_configs:\n"
+       "      - {target_label: __convert_classic_histograms_to_nhcb__, "
+       "replacement: \"true\"}\n",
+       true, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    FakeEngine e;
+    e.scraper.SetBody(kUrl, kClassicHistogram);
+    PROMSCRAPE_ASSERT_OK(e.Apply(Config(c.extra)));
+    FirstScrape(e);
+    EXPECT_EQ(e.Find(kUp)[0].value, 1);
+    std::vector<RecordedSample> nhcb = e.Find("{__name__=\"h\"");
+    ASSERT_THAT(nhcb, SizeIs(c.nhcb ? 1 : 0));
+    if (c.nhcb) {
+      ASSERT_TRUE(nhcb[0].histogram.has_value());
+      const model::Histogram& h = *nhcb[0].histogram;
+      EXPECT_EQ(h.schema, model::kCustomBucketsSchema);
+      EXPECT_EQ(h.count, 4u);
+      EXPECT_EQ(h.sum, 2.5);
+      EXPECT_EQ(h.custom_values, (std::vector<double>{0.5, 1}));
+      EXPECT_EQ(h.positive_deltas, (std::vector<int64_t>{1, 1, -1}));
+      EXPECT_THAT(nhcb[0].SeriesString(), HasSubstr("job=\"j\""));
+    }
+    EXPECT_THAT(e.Find("h_bucket"), SizeIs(c.classic ? 3 : 0));
+    EXPECT_THAT(e.Find("h_count"), SizeIs(c.classic ? 1 : 0));
+  }
+  FakeEngine two;
+  EXPECT_THAT(two.Apply(Config("    convert_classic_histograms_to_nhcb: true\n"),
+                        config::PrometheusCompat::kV2),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not found in type")));
+}
+
+// Prometheus 3.x bucketLimitAppender: a histogram with custom buckets
+// cannot be reduced, so more buckets than native_histogram_bucket_limit
+// fail the scrape.
+TEST(ScrapeLoopRuntime, NhcbOverBucketLimitFailsTheScrape) {
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, kClassicHistogram);
+  PROMSCRAPE_ASSERT_OK(
+      e.Apply(Config("    convert_classic_histograms_to_nhcb: true\n"
+                     "    native_histogram_bucket_limit: 2\n")));
+  FirstScrape(e);
+  EXPECT_EQ(e.Find(kUp)[0].value, 0);
+  EXPECT_TRUE(e.Find("{__name__=\"h\"").empty());
+  EXPECT_THAT(e.manager().Pool("j")->ActiveTargets()[0].last_error,
+              HasSubstr("histogram bucket limit exceeded"));
 }
 
 }  // namespace

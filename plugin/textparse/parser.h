@@ -61,10 +61,13 @@ struct ParserOptions {
   // Protobuf only: when false, native buckets are ignored and every histogram
   // is exposed as classic series (at least `_count`, `_sum` and `+Inf`).
   bool scrape_native_histograms = true;
-  // Text and OpenMetrics: Prometheus 3.x' convert_classic_histograms_to_nhcb.
-  // NewParser wraps the parser in an NhcbParser (nhcb_parser.h), which
-  // returns each classic histogram as one native histogram with custom
-  // buckets, and its classic series too only with scrape_classic_histograms.
+  // Prometheus 3.x' convert_classic_histograms_to_nhcb: each classic
+  // histogram is returned as one native histogram with custom buckets
+  // (schema -53), and its classic series too only with
+  // scrape_classic_histograms. Text and OpenMetrics: NewParser wraps the
+  // parser in an NhcbParser (nhcb_parser.h). Protobuf: a histogram read as
+  // classic (see scrape_native_histograms) gets the converted one as its
+  // last entry; one that does not convert fails the parse.
   bool convert_classic_histograms_to_nhcb = false;
   // Text and OpenMetrics: accept Prometheus 3.x' quoted names, a metric name
   // as a quoted string inside the braces (`{"my.metric","a.b"="x"} 1`) and

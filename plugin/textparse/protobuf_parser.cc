@@ -376,6 +376,13 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
     emit_native_ = is_native_ && options_.scrape_native_histograms;
     emit_classic_ = !emit_native_ ||
                     (options_.scrape_classic_histograms && !items_.empty());
+    // 3.x protobufparse.go: a histogram read as classic (no native buckets,
+    // or native histograms not scraped) becomes an NHCB too, its classic
+    // series kept only with scrape_classic_histograms.
+    emit_nhcb_ = !emit_native_ && options_.convert_classic_histograms_to_nhcb;
+    if (emit_nhcb_ && !options_.scrape_classic_histograms) {
+      emit_classic_ = false;
+    }
     need_inf_bucket_ = true;
     if (!items_.empty()) {
       // The synthetic +Inf bucket is added only when the last bucket is not
@@ -423,8 +430,10 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
     num_steps_ = (emit_native_ ? 1 : 0) +
                  (emit_classic_ ? 2 + static_cast<int>(items_.size()) +
                                       (need_inf_bucket_ ? 1 : 0)
-                                : 0);
+                                : 0) +
+                 (emit_nhcb_ ? 1 : 0);
   } else {
+    emit_nhcb_ = false;
     num_steps_ = 1;
   }
   step_ = 0;
@@ -542,7 +551,11 @@ absl::StatusOr<bool> ProtobufParser::EmitStep() {
       break;
   }
   // Histograms.
-  if (emit_native_ && step == 0) {
+  const bool nhcb_step = emit_nhcb_ && step == num_steps_ - 1;
+  if (nhcb_step) {
+    if (absl::Status s = ConvertToNhcb(); !s.ok()) return s;
+  }
+  if ((emit_native_ && step == 0) || nhcb_step) {
     SetSeries("", "", 0);
     // Exemplars with timestamps only: from the histogram's own list, else
     // from the classic buckets.
@@ -700,11 +713,50 @@ absl::StatusOr<Entry> ProtobufParser::EmitNextStep() {
 }
 
 Entry ProtobufParser::StepEntry() const {
-  bool native = emit_native_ &&
-                (family_type_ == MetricType::kHistogram ||
-                 family_type_ == MetricType::kGaugeHistogram) &&
-                step_ == 1;
+  const bool histogram_family = family_type_ == MetricType::kHistogram ||
+                                family_type_ == MetricType::kGaugeHistogram;
+  bool native = histogram_family &&
+                ((emit_native_ && step_ == 1) ||
+                 (emit_nhcb_ && step_ == num_steps_));
   return native ? Entry::kHistogram : Entry::kSeries;
+}
+
+absl::Status ProtobufParser::ConvertToNhcb() {
+  // protobufparse.go convertToNHCB: the float counts when set, else the
+  // integer ones; a conversion error fails the scrape.
+  nhcb_.Reset();
+  nhcb_.SetCount(count_float_ > 0 ? count_float_
+                                  : static_cast<double>(count_));
+  nhcb_.SetSum(sum_);
+  for (std::string_view item : items_) {
+    uint64_t cum = 0;
+    double cum_float = 0, upper = 0;
+    Wire w(item);
+    while (!w.done()) {
+      uint32_t f, wt;
+      bool ok = w.Tag(&f, &wt);
+      if (ok) {
+        if (f == 1) {
+          ok = w.VarintField(wt, &cum);
+        } else if (f == 2) {
+          ok = w.DoubleField(wt, &upper);
+        } else if (f == 4) {
+          ok = w.DoubleField(wt, &cum_float);
+        } else {
+          ok = w.Skip(wt);
+        }
+      }
+      if (!ok) return Fail(family_offset_, "invalid Bucket message");
+    }
+    nhcb_.SetBucketCount(upper,
+                         cum_float != 0 ? cum_float : static_cast<double>(cum));
+  }
+  if (absl::Status s = nhcb_.Convert(&histogram_); !s.ok()) {
+    return Fail(family_offset_,
+                std::string_view(s.message().data(), s.message().size()));
+  }
+  histogram_.is_gauge = family_type_ == MetricType::kGaugeHistogram;
+  return absl::OkStatus();
 }
 
 void ProtobufParser::Labels(std::vector<Label>* out) {

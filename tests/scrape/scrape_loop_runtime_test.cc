@@ -886,6 +886,25 @@ TEST(ScrapeLoopRuntime, ConvertClassicHistogramsToNhcb) {
                        HasSubstr("not found in type")));
 }
 
+// Prometheus 3.x protobufparse.go: with native histograms not scraped, a
+// protobuf histogram's classic buckets convert like the text formats'.
+TEST(ScrapeLoopRuntime, ProtobufClassicBucketsConvertToNhcb) {
+  FakeEngine e;
+  FakeScraper::Reply reply;
+  reply.body = NativeAndClassicHistogramBody();
+  reply.content_type = kProtoContentType;
+  e.scraper.SetReply(kUrl, reply);
+  PROMSCRAPE_ASSERT_OK(
+      e.Apply(Config("    convert_classic_histograms_to_nhcb: true\n")));
+  FirstScrape(e);
+  std::vector<RecordedSample> nh = e.Find("{__name__=\"nh\"");
+  ASSERT_THAT(nh, SizeIs(1));
+  ASSERT_TRUE(nh[0].histogram.has_value());
+  EXPECT_EQ(nh[0].histogram->schema, model::kCustomBucketsSchema);
+  EXPECT_EQ(nh[0].histogram->custom_values, (std::vector<double>{1}));
+  EXPECT_TRUE(e.Find("nh_bucket").empty());
+}
+
 // Prometheus 3.x bucketLimitAppender: a histogram with custom buckets
 // cannot be reduced, so more buckets than native_histogram_bucket_limit
 // fail the scrape.

@@ -878,6 +878,21 @@ TEST(ScrapeLoopRuntime, ConvertClassicHistogramsToNhcb) {
     }
     EXPECT_THAT(e.Find("h_bucket"), SizeIs(c.classic ? 3 : 0));
     EXPECT_THAT(e.Find("h_count"), SizeIs(c.classic ? 1 : 0));
+    // The next scrape finds the converted series in the series cache; the
+    // one after a body without it writes its stale marker.
+    e.Advance(kInterval);
+    nhcb = e.Find("{__name__=\"h\"");
+    ASSERT_THAT(nhcb, SizeIs(c.nhcb ? 2 : 0));
+    if (c.nhcb) {
+      ASSERT_TRUE(nhcb[1].histogram.has_value());
+      EXPECT_EQ(nhcb[1].histogram->custom_values, (std::vector<double>{0.5, 1}));
+      EXPECT_EQ(nhcb[1].SeriesString(), nhcb[0].SeriesString());
+      e.scraper.SetBody(kUrl, "other 1\n");
+      e.Advance(kInterval);
+      nhcb = e.Find("{__name__=\"h\"");
+      ASSERT_THAT(nhcb, SizeIs(3));
+      EXPECT_TRUE(nhcb[2].is_stale());
+    }
   }
   FakeEngine two;
   EXPECT_THAT(two.Apply(Config("    convert_classic_histograms_to_nhcb: true\n"),

@@ -53,10 +53,12 @@ using model::Exemplar;
 
 // Per-scrape parser options.
 struct ParserOptions {
-  // Protobuf only: when a histogram carries native (exponential) buckets, also
+  // Protobuf: when a histogram carries native (exponential) buckets, also
   // emit its classic `_count`/`_sum`/`_bucket` series after the histogram
   // entry if it has classic buckets (Prometheus' scrape_classic_histograms /
-  // always_scrape_classic_histograms).
+  // always_scrape_classic_histograms). With
+  // convert_classic_histograms_to_nhcb (any format): keep the classic series
+  // of a converted histogram.
   bool scrape_classic_histograms = false;
   // Protobuf only: when false, native buckets are ignored and every histogram
   // is exposed as classic series (at least `_count`, `_sum` and `+Inf`).

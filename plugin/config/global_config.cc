@@ -1,6 +1,7 @@
 #include "plugin/config/global_config.h"
 
 #include <map>
+#include <utility>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -28,6 +29,14 @@ std::vector<std::string> DefaultScrapeProtocols(PrometheusCompat compat) {
   }
   return {"OpenMetricsText1.0.0", "OpenMetricsText0.0.1",
           "PrometheusText0.0.4"};
+}
+
+std::vector<std::string> DefaultProtoFirstScrapeProtocols() {
+  std::vector<std::string> out = {"PrometheusProto"};
+  for (std::string& p : DefaultScrapeProtocols(PrometheusCompat::kV3)) {
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 absl::Status ValidateScrapeProtocolName(absl::string_view protocol,
@@ -199,6 +208,16 @@ absl::Status DecodeGlobalConfig(const YAML::Node& node,
         internal::DecodeString(r.Take("scrape_failure_log_file"),
                                &g.scrape_failure_log_file),
         "scrape_failure_log_file"));
+    for (auto [key, target] :
+         {std::pair<const char*, bool*>{"scrape_native_histograms",
+                                        &g.scrape_native_histograms},
+          {"always_scrape_classic_histograms",
+           &g.always_scrape_classic_histograms},
+          {"convert_classic_histograms_to_nhcb",
+           &g.convert_classic_histograms_to_nhcb}}) {
+      PROMSCRAPE_RETURN_IF_ERROR(
+          field(internal::DecodeBool(r.Take(key), target), key));
+    }
   }
   PROMSCRAPE_RETURN_IF_ERROR(r.Finish());
 
@@ -251,6 +270,17 @@ void EmitGlobalConfig(const GlobalConfig& g, YAML::Emitter& out) {
         << g.metric_name_escaping_scheme;
     if (g.extra_scrape_metrics) {
       out << YAML::Key << "extra_scrape_metrics" << YAML::Value << true;
+    }
+    if (g.scrape_native_histograms) {
+      out << YAML::Key << "scrape_native_histograms" << YAML::Value << true;
+    }
+    if (g.always_scrape_classic_histograms) {
+      out << YAML::Key << "always_scrape_classic_histograms" << YAML::Value
+          << true;
+    }
+    if (g.convert_classic_histograms_to_nhcb) {
+      out << YAML::Key << "convert_classic_histograms_to_nhcb" << YAML::Value
+          << true;
     }
     if (!g.scrape_failure_log_file.empty()) {
       out << YAML::Key << "scrape_failure_log_file" << YAML::Value

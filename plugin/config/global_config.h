@@ -41,6 +41,10 @@ inline constexpr absl::string_view kScrapeProtocolsV3[] = {
 // The default order: Prometheus 2.x', or 3.x' config.DefaultScrapeProtocols
 // (OpenMetrics 1.0.0, 0.0.1, text 1.0.0, 0.0.4).
 std::vector<std::string> DefaultScrapeProtocols(PrometheusCompat compat);
+// 3.x' config.DefaultProtoFirstScrapeProtocols: PrometheusProto, then the
+// 3.x default order. A 3.x job with `scrape_native_histograms: true` and no
+// `scrape_protocols` of its own or in `global` uses it.
+std::vector<std::string> DefaultProtoFirstScrapeProtocols();
 
 // Validates a `scrape_protocols` list: non-empty, names known to `compat`,
 // no case-insensitive duplicates. `where` ends the message, e.g.
@@ -90,6 +94,13 @@ struct GlobalConfig {
   ScrapeLimits limits;
   // 3.x `extra_scrape_metrics`: the default of the jobs' own key.
   bool extra_scrape_metrics = false;
+  // 3.x native histogram switches (config.GlobalConfig), the defaults of the
+  // jobs' own keys; all false as in 3.x without feature flags. A job that
+  // scrapes native histograms and sets no `scrape_protocols` (here or in
+  // the job) asks for protobuf first.
+  bool scrape_native_histograms = false;
+  bool always_scrape_classic_histograms = false;
+  bool convert_classic_histograms_to_nhcb = false;
   // 3.x `scrape_failure_log_file`: the default of the jobs' own key. Kept as
   // written here; PrometheusConfig resolves it against the config's
   // directory.

@@ -21,7 +21,7 @@ namespace promscrape::config {
 // its verdict on a corpus. We deliberately accept a superset: the 2.4x-2.5x
 // fields the plugin implements (global scrape limits, `keep_dropped_targets`,
 // `scrape_protocols`, `enable_compression`, `track_timestamps_staleness`,
-// `native_histogram_bucket_limit`, `scrape_classic_histograms`, `no_proxy`,
+// `native_histogram_bucket_limit`, `scrape_classic_histograms` (kV2 only), `no_proxy`,
 // `proxy_from_environment`, inline TLS `ca`/`cert`/`key`, basic_auth
 // `username_file`), which 2.42 rejects as unknown fields. Discovery sections
 // other than static and file SD (those in Debian's build) are accepted but
@@ -32,7 +32,9 @@ namespace promscrape::config {
 // such as `metric_name_validation_scheme` are unknown fields). kV3 follows
 // Prometheus 3.x where this plugin implements it: UTF-8 name validation and
 // escaping keys, PrometheusText1.0.0 and 3.x' default protocol order,
-// `fallback_scrape_protocol`, no default port on targets, relabel regexes
+// `fallback_scrape_protocol`, the native histogram switches
+// (`scrape_native_histograms`, `always_scrape_classic_histograms`,
+// `convert_classic_histograms_to_nhcb`), no default port on targets, relabel regexes
 // anchored as `^(?s:re)$`, a target's own `__param_*` labels kept over
 // `params`.
 //

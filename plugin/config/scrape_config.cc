@@ -265,8 +265,6 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
   PROMSCRAPE_RETURN_IF_ERROR(
       field(internal::DecodeStringList(protocols, &c.scrape_protocols),
             "scrape_protocols"));
-  PROMSCRAPE_FIELD_(DecodeBool, "scrape_classic_histograms",
-                    &c.scrape_classic_histograms);
   PROMSCRAPE_FIELD_(DecodeString, "metrics_path", &c.metrics_path);
   PROMSCRAPE_FIELD_(DecodeString, "scheme", &c.scheme);
   PROMSCRAPE_FIELD_(DecodeBool, "enable_compression", &c.enable_compression);
@@ -285,10 +283,36 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
   PROMSCRAPE_FIELD_(DecodeDouble, "native_histogram_min_bucket_factor",
                     &c.native_histogram_min_bucket_factor);
 #undef PROMSCRAPE_FIELD_
+  if (c.compat == PrometheusCompat::kV2) {
+    // 2.4x' name of always_scrape_classic_histograms; 3.x refuses it as an
+    // unknown field. Native histograms are scraped whenever a target sends
+    // them (2.x with --enable-feature=native-histograms, as ever here).
+    PROMSCRAPE_RETURN_IF_ERROR(
+        field(internal::DecodeBool(r.Take("scrape_classic_histograms"),
+                                   &c.always_scrape_classic_histograms),
+              "scrape_classic_histograms"));
+    c.scrape_native_histograms = true;
+  }
   // Prometheus 2.42 has none of these keys: r.Finish() refuses them there.
   std::optional<model::NameValidation> validation;
   std::string escaping;
   if (c.compat == PrometheusCompat::kV3) {
+    // config.ScrapeConfig.Validate: each unset key takes the global value.
+    c.scrape_native_histograms = global.scrape_native_histograms;
+    c.always_scrape_classic_histograms =
+        global.always_scrape_classic_histograms;
+    c.convert_classic_histograms_to_nhcb =
+        global.convert_classic_histograms_to_nhcb;
+    for (auto [key, target] :
+         {std::pair<const char*, bool*>{"scrape_native_histograms",
+                                        &c.scrape_native_histograms},
+          {"always_scrape_classic_histograms",
+           &c.always_scrape_classic_histograms},
+          {"convert_classic_histograms_to_nhcb",
+           &c.convert_classic_histograms_to_nhcb}}) {
+      PROMSCRAPE_RETURN_IF_ERROR(
+          field(internal::DecodeBool(r.Take(key), target), key));
+    }
     PROMSCRAPE_RETURN_IF_ERROR(
         field(internal::DecodeString(r.Take("fallback_scrape_protocol"),
                                      &c.fallback_scrape_protocol),
@@ -390,9 +414,15 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
         c.scrape_protocols,
         absl::StrCat(" for scrape config with job name ", GoQuote(c.job_name)),
         c.compat));
+  } else if (global.scrape_protocols.has_value()) {
+    c.scrape_protocols = *global.scrape_protocols;
+  } else if (c.compat == PrometheusCompat::kV3 &&
+             c.scrape_native_histograms) {
+    // config.ScrapeConfig.Validate: the job's own native histogram switch
+    // picks the default order; an explicit global list wins over it.
+    c.scrape_protocols = DefaultProtoFirstScrapeProtocols();
   } else {
-    c.scrape_protocols =
-        global.scrape_protocols.value_or(DefaultScrapeProtocols(c.compat));
+    c.scrape_protocols = DefaultScrapeProtocols(c.compat);
   }
   if (!c.fallback_scrape_protocol.empty()) {
     absl::Status known =
@@ -483,10 +513,18 @@ void EmitScrapeConfig(const ScrapeConfig& c, YAML::Emitter& out) {
     // Always: a job's false must survive a global true.
     out << YAML::Key << "extra_scrape_metrics" << YAML::Value
         << c.extra_scrape_metrics;
+    out << YAML::Key << "scrape_native_histograms" << YAML::Value
+        << c.scrape_native_histograms;
+    out << YAML::Key << "always_scrape_classic_histograms" << YAML::Value
+        << c.always_scrape_classic_histograms;
+    out << YAML::Key << "convert_classic_histograms_to_nhcb" << YAML::Value
+        << c.convert_classic_histograms_to_nhcb;
     if (!c.scrape_failure_log_file.empty()) {
       out << YAML::Key << "scrape_failure_log_file" << YAML::Value
           << c.scrape_failure_log_file;
     }
+  } else if (c.always_scrape_classic_histograms) {
+    out << YAML::Key << "scrape_classic_histograms" << YAML::Value << true;
   }
   out << YAML::Key << "metrics_path" << YAML::Value << c.metrics_path;
   out << YAML::Key << "scheme" << YAML::Value << c.scheme;

@@ -89,7 +89,22 @@ struct ScrapeConfig {
   // against the config's directory: every failed scrape of the job appends
   // a JSON line there (scrape/failure_log.h). Empty: none.
   std::string scrape_failure_log_file;
-  bool scrape_classic_histograms = false;
+  // Native histograms (3.x config.ScrapeConfig, defaulted from `global`):
+  // `scrape_native_histograms` ingests a protobuf histogram's native
+  // buckets (false: only its classic series);
+  // `always_scrape_classic_histograms` also keeps the classic series of a
+  // histogram that has native buckets (2.x' key for it:
+  // `scrape_classic_histograms`, which 3.x no longer knows);
+  // `convert_classic_histograms_to_nhcb` stores classic buckets as one
+  // native histogram with custom buckets. Under "2" native histograms are
+  // always scraped when the target sends them (the keys 3.x added are
+  // refused). Target labels `__scrape_native_histograms__`,
+  // `__always_scrape_classic_histograms__` and
+  // `__convert_classic_histograms_to_nhcb__` override them per target
+  // (scrape/target.h).
+  bool scrape_native_histograms = false;
+  bool always_scrape_classic_histograms = false;
+  bool convert_classic_histograms_to_nhcb = false;
   std::string metrics_path = "/metrics";
   std::string scheme = "http";
   bool enable_compression = true;

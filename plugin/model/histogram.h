@@ -17,6 +17,10 @@ struct BucketSpan {
   }
 };
 
+// Prometheus' schema of native histograms with custom buckets (NHCB): the
+// bucket boundaries are `custom_values`, not powers of a base.
+inline constexpr int32_t kCustomBucketsSchema = -53;
+
 // A native (exponential) histogram sample, in Prometheus' layout: integer
 // histograms carry delta-encoded bucket counts, float histograms absolute
 // counts. Parsers own one and reuse it (its vectors keep their capacity); sinks read it during Append.
@@ -42,6 +46,11 @@ struct Histogram {
   std::vector<int64_t> negative_deltas;
   std::vector<double> positive_counts;  // Float histograms.
   std::vector<double> negative_counts;
+  // Schema kCustomBucketsSchema only: the upper bounds of the buckets,
+  // strictly increasing, without the implicit last +Inf bucket; positive
+  // bucket index i counts the observations in (custom_values[i-1],
+  // custom_values[i]].
+  std::vector<double> custom_values;
 
   void Clear() {
     is_float = is_gauge = false;
@@ -54,6 +63,7 @@ struct Histogram {
     negative_deltas.clear();
     positive_counts.clear();
     negative_counts.clear();
+    custom_values.clear();
   }
 };
 

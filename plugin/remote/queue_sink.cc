@@ -35,6 +35,7 @@ v1::Histogram ToProtoHistogram(const model::Histogram& h) {
   for (int64_t d : h.negative_deltas) out.add_negative_deltas(d);
   for (double c : h.positive_counts) out.add_positive_counts(c);
   for (double c : h.negative_counts) out.add_negative_counts(c);
+  for (double v : h.custom_values) out.add_custom_values(v);
   if (h.is_gauge) out.set_reset_hint(v1::Histogram::GAUGE);
   return out;
 }

@@ -40,8 +40,8 @@ size_t BucketCount(const model::Histogram& h) {
 // Append never runs re-entrantly on one thread.
 struct AppendScratch {
   // Per format, per (scrape_classic_histograms, scrape_native_histograms,
-  // utf8_names, prometheus3_grammar).
-  std::array<std::unique_ptr<textparse::Parser>, 3 * 16> parsers;
+  // utf8_names, prometheus3_grammar, convert_classic_histograms_to_nhcb).
+  std::array<std::unique_ptr<textparse::Parser>, 3 * 32> parsers;
   std::vector<model::LabelView> scraped;
   model::Builder builder;
   PreparedSeries prepared;  // the builder's labels in the cache's form
@@ -74,6 +74,8 @@ ScrapeAppend::ScrapeAppend(AppendOptions options)
   parser_options_.scrape_classic_histograms =
       options_.scrape_classic_histograms;
   parser_options_.scrape_native_histograms = options_.scrape_native_histograms;
+  parser_options_.convert_classic_histograms_to_nhcb =
+      options_.convert_classic_histograms_to_nhcb;
   parser_options_.utf8_names = options_.utf8_names;
   parser_options_.prometheus3_grammar = options_.prometheus3_rules;
 }
@@ -110,9 +112,10 @@ textparse::Parser* ScrapeAppend::ParserFor(std::string_view content_type,
       (parser_options_.scrape_classic_histograms ? 1 : 0) +
       (parser_options_.scrape_native_histograms ? 2 : 0) +
       (parser_options_.utf8_names ? 4 : 0) +
-      (parser_options_.prometheus3_grammar ? 8 : 0);
+      (parser_options_.prometheus3_grammar ? 8 : 0) +
+      (parser_options_.convert_classic_histograms_to_nhcb ? 16 : 0);
   std::unique_ptr<textparse::Parser>& parser =
-      Scratch().parsers[static_cast<size_t>(format_) * 16 + variant];
+      Scratch().parsers[static_cast<size_t>(format_) * 32 + variant];
   if (parser == nullptr) {
     parser = textparse::NewParser(format_, body, parser_options_);
   } else {

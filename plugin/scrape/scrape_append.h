@@ -52,6 +52,10 @@ struct AppendOptions {
   bool scrape_classic_histograms = false;
   // Protobuf: false exposes native histograms as classic series only.
   bool scrape_native_histograms = true;
+  // Text and OpenMetrics (3.x convert_classic_histograms_to_nhcb): classic
+  // histograms are stored as native histograms with custom buckets, their
+  // classic series only with scrape_classic_histograms.
+  bool convert_classic_histograms_to_nhcb = false;
   const std::vector<relabel::Rule>* metric_relabel_rules = nullptr;
   // Prometheus 3.x semantics (prometheus_compat "3"); the defaults are 2.x'.
   // How final metric and label names are validated

@@ -34,7 +34,9 @@ AppendOptions MakeAppendOptions(const Target& target, const JobSettings& job) {
   o.label_name_length_limit = c.limits.label_name_length_limit;
   o.label_value_length_limit = c.limits.label_value_length_limit;
   o.native_histogram_bucket_limit = c.native_histogram_bucket_limit;
-  o.scrape_classic_histograms = c.scrape_classic_histograms;
+  o.native_histogram_min_bucket_factor = c.native_histogram_min_bucket_factor;
+  o.scrape_classic_histograms = c.always_scrape_classic_histograms;
+  o.scrape_native_histograms = c.scrape_native_histograms;
   o.metric_relabel_rules = &c.metric_relabel_rules;
   o.extra_scrape_metrics = c.extra_scrape_metrics;
   o.scrape_timeout = c.scrape_timeout;
@@ -44,6 +46,16 @@ AppendOptions MakeAppendOptions(const Target& target, const JobSettings& job) {
     o.scrape_timeout = it->second;
   }
   if (c.compat == config::PrometheusCompat::kV3) {
+    // scrape.newScrapeLoop: the target's labels override the job's switches
+    // (an unparsable value never gets here: PopulateLabels refuses it).
+    o.scrape_native_histograms = target.BoolLabel(
+        kScrapeNativeHistogramsLabel, c.scrape_native_histograms);
+    o.scrape_classic_histograms =
+        target.BoolLabel(kAlwaysScrapeClassicHistogramsLabel,
+                         c.always_scrape_classic_histograms);
+    o.convert_classic_histograms_to_nhcb =
+        target.BoolLabel(kConvertClassicHistogramsToNhcbLabel,
+                         c.convert_classic_histograms_to_nhcb);
     o.name_validation = c.metric_name_validation_scheme;
     o.utf8_names = true;
     o.prometheus3_rules = true;

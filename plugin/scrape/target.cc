@@ -176,6 +176,26 @@ Target::IntervalAndTimeout() const {
   return std::make_pair(*i, *t);
 }
 
+absl::StatusOr<bool> ParseGoBool(absl::string_view value) {
+  if (value == "1" || value == "t" || value == "T" || value == "TRUE" ||
+      value == "true" || value == "True") {
+    return true;
+  }
+  if (value == "0" || value == "f" || value == "F" || value == "FALSE" ||
+      value == "false" || value == "False") {
+    return false;
+  }
+  return Err(absl::StrCat("strconv.ParseBool: parsing ", GoQuote(value),
+                          ": invalid syntax"));
+}
+
+bool Target::BoolLabel(absl::string_view name, bool def) const {
+  const absl::string_view v = labels_.Get(name);
+  if (v.empty()) return def;
+  absl::StatusOr<bool> b = ParseGoBool(v);
+  return b.ok() ? *b : def;
+}
+
 absl::StatusOr<PopulatedLabels> PopulateLabels(
     const model::Labels& lset, const config::ScrapeConfig& cfg) {
   const std::pair<absl::string_view, std::string> scrape_labels[] = {
@@ -191,13 +211,26 @@ absl::StatusOr<PopulatedLabels> PopulateLabels(
   for (const auto& [name, value] : scrape_labels) {
     if (lset.Get(name).empty()) lb.Set(name, value);
   }
+  const bool v3 = cfg.compat == config::PrometheusCompat::kV3;
+  const std::pair<absl::string_view, bool> histogram_labels[] = {
+      {kConvertClassicHistogramsToNhcbLabel,
+       cfg.convert_classic_histograms_to_nhcb},
+      {kAlwaysScrapeClassicHistogramsLabel,
+       cfg.always_scrape_classic_histograms},
+      {kScrapeNativeHistogramsLabel, cfg.scrape_native_histograms},
+  };
+  if (v3) {
+    for (const auto& [name, value] : histogram_labels) {
+      if (lset.Get(name).empty()) lb.Set(name, value ? "true" : "false");
+    }
+  }
   // Prometheus 2.x sets `__param_<k>` from the config's params
   // unconditionally; 3.x only when discovery did not set it, so a target's
   // own `__param_module` (e.g. from file_sd) beats the job's default.
   for (const auto& [k, v] : cfg.params) {
     if (v.empty()) continue;
     const std::string name = absl::StrCat(model::kParamLabelPrefix, k);
-    if (cfg.compat == config::PrometheusCompat::kV3 && !lb.Get(name).empty()) {
+    if (v3 && !lb.Get(name).empty()) {
       continue;
     }
     lb.Set(name, v[0]);
@@ -246,6 +279,23 @@ absl::StatusOr<PopulatedLabels> PopulateLabels(
     return Err(absl::StrCat(
         "scrape timeout cannot be greater than scrape interval (",
         GoQuote(timeout), " > ", GoQuote(interval), ")"));
+  }
+  if (v3) {
+    const std::pair<absl::string_view, absl::string_view> what[] = {
+        {kConvertClassicHistogramsToNhcbLabel,
+         "convert classic histograms to nhcb"},
+        {kAlwaysScrapeClassicHistogramsLabel,
+         "always scrape classic histograms"},
+        {kScrapeNativeHistogramsLabel, "scrape native histograms"},
+    };
+    for (const auto& [name, desc] : what) {
+      const absl::string_view v = lb.Get(name);
+      if (v.empty()) continue;
+      if (absl::StatusOr<bool> b = ParseGoBool(v); !b.ok()) {
+        return Err(absl::StrCat("error parsing ", desc, ": ",
+                                b.status().message()));
+      }
+    }
   }
 
   // Meta labels go; other `__` labels stay for the URL and settings.

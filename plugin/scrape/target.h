@@ -20,6 +20,22 @@ namespace promscrape::scrape {
 // Targets come from discovery (plugin/discovery) as groups.
 using discovery::TargetGroup;
 
+// Prometheus 3.x' per-target overrides of the job's native histogram
+// switches (scrape/target.go). Under prometheus_compat "3" PopulateLabels
+// sets each to the job's value ("true"/"false") where discovery did not,
+// so relabeling can change them per target.
+inline constexpr absl::string_view kScrapeNativeHistogramsLabel =
+    "__scrape_native_histograms__";
+inline constexpr absl::string_view kAlwaysScrapeClassicHistogramsLabel =
+    "__always_scrape_classic_histograms__";
+inline constexpr absl::string_view kConvertClassicHistogramsToNhcbLabel =
+    "__convert_classic_histograms_to_nhcb__";
+
+// Go's strconv.ParseBool: 1, t, T, TRUE, true, True and their false
+// counterparts (0, f, F, FALSE, false, False). Error: `strconv.ParseBool:
+// parsing "x": invalid syntax`.
+absl::StatusOr<bool> ParseGoBool(absl::string_view value);
+
 // One scrape target: its final labels (including the `__` labels that carry
 // scheme, path, params, interval and timeout), the labels it was discovered
 // with, and the config params its URL starts from. A target whose final
@@ -64,6 +80,10 @@ class Target {
   absl::StatusOr<std::pair<absl::Duration, absl::Duration>>
   IntervalAndTimeout() const;
 
+  // Prometheus' Target.boolLabel: the label `name` parsed as a Go bool;
+  // `def` when it is absent, empty or not a bool.
+  bool BoolLabel(absl::string_view name, bool def) const;
+
  private:
   model::Labels labels_;
   model::Labels discovered_;
@@ -79,12 +99,15 @@ struct PopulatedLabels {
 
 // Prometheus `PopulateLabels` (2.42, or 3.x when `config.compat` is kV3,
 // which adds no default port): adds `job`, `__scrape_interval__`,
-// `__scrape_timeout__`, `__metrics_path__`, `__scheme__` where unset and
+// `__scrape_timeout__`, `__metrics_path__`, `__scheme__` (and under 3.x the
+// three native histogram labels above) where unset and
 // `__param_<k>` for every config param; applies `relabel_configs`; then
 // checks the address (`no address`, `"a/b" is not a valid hostname`), adds
 // the default port under 2.x (:80 for http, :443 for https; `invalid
 // scheme: "ftp"` otherwise) when the address has none, validates the interval/timeout
-// labels, deletes `__meta_*`, defaults `instance` to `__address__` and
+// labels and (3.x) the native histogram labels (`error parsing scrape
+// native histograms: strconv.ParseBool: parsing "x": invalid syntax`),
+// deletes `__meta_*`, defaults `instance` to `__address__` and
 // checks values are UTF-8. Errors are kInvalidArgument.
 absl::StatusOr<PopulatedLabels> PopulateLabels(
     const model::Labels& target_labels, const config::ScrapeConfig& config);

@@ -53,14 +53,24 @@ using model::Exemplar;
 
 // Per-scrape parser options.
 struct ParserOptions {
-  // Protobuf only: when a histogram carries native (exponential) buckets, also
+  // Protobuf: when a histogram carries native (exponential) buckets, also
   // emit its classic `_count`/`_sum`/`_bucket` series after the histogram
   // entry if it has classic buckets (Prometheus' scrape_classic_histograms /
-  // always_scrape_classic_histograms).
+  // always_scrape_classic_histograms). With
+  // convert_classic_histograms_to_nhcb (any format): keep the classic series
+  // of a converted histogram.
   bool scrape_classic_histograms = false;
   // Protobuf only: when false, native buckets are ignored and every histogram
   // is exposed as classic series (at least `_count`, `_sum` and `+Inf`).
   bool scrape_native_histograms = true;
+  // Prometheus 3.x' convert_classic_histograms_to_nhcb: each classic
+  // histogram is returned as one native histogram with custom buckets
+  // (schema -53), and its classic series too only with
+  // scrape_classic_histograms. Text and OpenMetrics: NewParser wraps the
+  // parser in an NhcbParser (nhcb_parser.h). Protobuf: a histogram read as
+  // classic (see scrape_native_histograms) gets the converted one as its
+  // last entry; one that does not convert fails the parse.
+  bool convert_classic_histograms_to_nhcb = false;
   // Text and OpenMetrics: accept Prometheus 3.x' quoted names, a metric name
   // as a quoted string inside the braces (`{"my.metric","a.b"="x"} 1`) and
   // quoted label names (`m{"a.b"="x"} 1`), also in HELP/TYPE/UNIT lines.

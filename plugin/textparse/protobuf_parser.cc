@@ -383,6 +383,13 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
     emit_native_ = is_native_ && options_.scrape_native_histograms;
     emit_classic_ = !emit_native_ ||
                     (options_.scrape_classic_histograms && !items_.empty());
+    // 3.x protobufparse.go: a histogram read as classic (no native buckets,
+    // or native histograms not scraped) becomes an NHCB too, its classic
+    // series kept only with scrape_classic_histograms.
+    emit_nhcb_ = !emit_native_ && options_.convert_classic_histograms_to_nhcb;
+    if (emit_nhcb_ && !options_.scrape_classic_histograms) {
+      emit_classic_ = false;
+    }
     if (emit_native_) {
       Histogram& h = histogram_;
       auto check = [&](const std::vector<BucketSpan>& spans, size_t have,
@@ -414,8 +421,10 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
     // as getMagicLabel's fieldsDone does in 2.42 and 3.x), so the synthetic
     // one is reached only when no bucket is +Inf.
     num_steps_ = (emit_native_ ? 1 : 0) +
-                 (emit_classic_ ? 3 + static_cast<int>(items_.size()) : 0);
+                 (emit_classic_ ? 3 + static_cast<int>(items_.size()) : 0) +
+                 (emit_nhcb_ ? 1 : 0);
   } else {
+    emit_nhcb_ = false;
     num_steps_ = 1;
   }
   step_ = 0;
@@ -533,7 +542,11 @@ absl::StatusOr<bool> ProtobufParser::EmitStep() {
       break;
   }
   // Histograms.
-  if (emit_native_ && step == 0) {
+  const bool nhcb_step = emit_nhcb_ && step == num_steps_ - 1;
+  if (nhcb_step) {
+    if (absl::Status s = ConvertToNhcb(); !s.ok()) return s;
+  }
+  if ((emit_native_ && step == 0) || nhcb_step) {
     SetSeries("", "", 0);
     // Exemplars with timestamps only: from the histogram's own list, else
     // from the classic buckets.
@@ -602,8 +615,11 @@ absl::StatusOr<bool> ProtobufParser::EmitStep() {
     }
     SetSeries(bare ? "" : "_bucket", "le", upper);
     value_ = cum_float > 0 ? cum_float : static_cast<double>(cum);
-    // Buckets after the first +Inf one are not series.
-    if (std::isinf(upper) && upper > 0) num_steps_ = step_;
+    // Buckets after the first +Inf one are not series (a conversion to
+    // custom buckets, when on, is still the last step).
+    if (std::isinf(upper) && upper > 0) {
+      num_steps_ = step_ + (emit_nhcb_ ? 1 : 0);
+    }
     if (!exemplar.empty()) entry_exemplars_.push_back(exemplar);
   } else {
     SetSeries(bare ? "" : "_bucket", "le",
@@ -699,11 +715,50 @@ absl::StatusOr<Entry> ProtobufParser::EmitNextStep() {
 }
 
 Entry ProtobufParser::StepEntry() const {
-  bool native = emit_native_ &&
-                (family_type_ == MetricType::kHistogram ||
-                 family_type_ == MetricType::kGaugeHistogram) &&
-                step_ == 1;
+  const bool histogram_family = family_type_ == MetricType::kHistogram ||
+                                family_type_ == MetricType::kGaugeHistogram;
+  bool native = histogram_family &&
+                ((emit_native_ && step_ == 1) ||
+                 (emit_nhcb_ && step_ == num_steps_));
   return native ? Entry::kHistogram : Entry::kSeries;
+}
+
+absl::Status ProtobufParser::ConvertToNhcb() {
+  // protobufparse.go convertToNHCB: the float counts when set, else the
+  // integer ones; a conversion error fails the scrape.
+  nhcb_.Reset();
+  nhcb_.SetCount(count_float_ > 0 ? count_float_
+                                  : static_cast<double>(count_));
+  nhcb_.SetSum(sum_);
+  for (std::string_view item : items_) {
+    uint64_t cum = 0;
+    double cum_float = 0, upper = 0;
+    Wire w(item);
+    while (!w.done()) {
+      uint32_t f, wt;
+      bool ok = w.Tag(&f, &wt);
+      if (ok) {
+        if (f == 1) {
+          ok = w.VarintField(wt, &cum);
+        } else if (f == 2) {
+          ok = w.DoubleField(wt, &upper);
+        } else if (f == 4) {
+          ok = w.DoubleField(wt, &cum_float);
+        } else {
+          ok = w.Skip(wt);
+        }
+      }
+      if (!ok) return Fail(family_offset_, "invalid Bucket message");
+    }
+    nhcb_.SetBucketCount(upper,
+                         cum_float != 0 ? cum_float : static_cast<double>(cum));
+  }
+  if (absl::Status s = nhcb_.Convert(&histogram_); !s.ok()) {
+    return Fail(family_offset_,
+                std::string_view(s.message().data(), s.message().size()));
+  }
+  histogram_.is_gauge = family_type_ == MetricType::kGaugeHistogram;
+  return absl::OkStatus();
 }
 
 void ProtobufParser::Labels(std::vector<Label>* out) {

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "plugin/textparse/nhcb_parser.h"
 #include "plugin/textparse/parser.h"
 
 namespace promscrape::textparse {
@@ -65,6 +66,8 @@ class ProtobufParser final : public Parser {
   absl::StatusOr<Entry> EmitNextStep();
   // The entry kind of the step EmitStep just produced.
   Entry StepEntry() const;
+  // Fills histogram_ with the current classic histogram as custom buckets.
+  absl::Status ConvertToNhcb();
   // Grows label_bytes_len_ by `n`; returns where those bytes go.
   char* LabelBytesRoom(size_t n) {
     size_t need = label_bytes_len_ + n;
@@ -124,6 +127,10 @@ class ProtobufParser final : public Parser {
   bool family_native_ = false;
   bool emit_native_ = false;
   bool emit_classic_ = false;
+  // convert_classic_histograms_to_nhcb: a classic histogram's last step is
+  // its conversion to custom buckets.
+  bool emit_nhcb_ = false;
+  ClassicHistogramCollector nhcb_;
   int step_ = 0;
   int num_steps_ = 0;
 

@@ -253,6 +253,114 @@ TEST(Prometheus3ConfigTest, ExtraScrapeMetricsInheritsFromGlobal) {
                        HasSubstr("not found in type")));
 }
 
+// config.ScrapeConfig.Validate and DefaultGlobalConfig: the three native
+// histogram switches default to false, a job without its own key takes the
+// global one, and its own key wins (TestLoadConfig's expected jobs carry
+// ScrapeNativeHistograms/AlwaysScrapeClassicHistograms/
+// ConvertClassicHistogramsToNHCB resolved this way).
+TEST(Prometheus3ConfigTest, NativeHistogramKeysInheritFromGlobal) {
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(PrometheusConfig d,
+                                  Parse3("scrape_configs: [{job_name: a}]"));
+  EXPECT_FALSE(d.global.scrape_native_histograms);
+  EXPECT_FALSE(d.scrape_configs[0].scrape_native_histograms);
+  EXPECT_FALSE(d.scrape_configs[0].always_scrape_classic_histograms);
+  EXPECT_FALSE(d.scrape_configs[0].convert_classic_histograms_to_nhcb);
+
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PrometheusConfig c,
+      Parse3("global: {scrape_native_histograms: true, "
+             "always_scrape_classic_histograms: true, "
+             "convert_classic_histograms_to_nhcb: true}\n"
+             "scrape_configs: [{job_name: a}, "
+             "{job_name: b, scrape_native_histograms: false, "
+             "always_scrape_classic_histograms: false, "
+             "convert_classic_histograms_to_nhcb: false}]"));
+  EXPECT_TRUE(c.scrape_configs[0].scrape_native_histograms);
+  EXPECT_TRUE(c.scrape_configs[0].always_scrape_classic_histograms);
+  EXPECT_TRUE(c.scrape_configs[0].convert_classic_histograms_to_nhcb);
+  EXPECT_FALSE(c.scrape_configs[1].scrape_native_histograms);
+  EXPECT_FALSE(c.scrape_configs[1].always_scrape_classic_histograms);
+  EXPECT_FALSE(c.scrape_configs[1].convert_classic_histograms_to_nhcb);
+  // GetConfig's rendering keeps both jobs as they are.
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(PrometheusConfig again, Parse3(ToYaml(c)));
+  EXPECT_EQ(again.global, c.global);
+  EXPECT_EQ(again.scrape_configs[0], c.scrape_configs[0]);
+  EXPECT_EQ(again.scrape_configs[1], c.scrape_configs[1]);
+
+  EXPECT_THAT(Parse3("scrape_configs: [{job_name: a, "
+                     "scrape_native_histograms: maybe}]"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("scrape_native_histograms")));
+}
+
+// config.ScrapeConfig.Validate: with no scrape_protocols in the job or in
+// global, a job scraping native histograms asks for protobuf first
+// (DefaultProtoFirstScrapeProtocols; TestLoadConfig's "hetzner" job); an
+// explicit global list wins over that choice.
+TEST(Prometheus3ConfigTest, ProtoFirstProtocolsWhenScrapingNativeHistograms) {
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PrometheusConfig c,
+      Parse3("scrape_configs: [{job_name: a, scrape_native_histograms: "
+             "true}, {job_name: b}]"));
+  EXPECT_THAT(c.scrape_configs[0].scrape_protocols,
+              ElementsAre("PrometheusProto", "OpenMetricsText1.0.0",
+                          "OpenMetricsText0.0.1", "PrometheusText1.0.0",
+                          "PrometheusText0.0.4"));
+  EXPECT_THAT(c.scrape_configs[1].scrape_protocols,
+              ElementsAre("OpenMetricsText1.0.0", "OpenMetricsText0.0.1",
+                          "PrometheusText1.0.0", "PrometheusText0.0.4"));
+
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PrometheusConfig g,
+      Parse3("global: {scrape_native_histograms: true}\n"
+             "scrape_configs: [{job_name: a}, "
+             "{job_name: b, scrape_native_histograms: false}]"));
+  EXPECT_EQ(g.scrape_configs[0].scrape_protocols[0], "PrometheusProto");
+  EXPECT_EQ(g.scrape_configs[1].scrape_protocols[0], "OpenMetricsText1.0.0");
+
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PrometheusConfig explicit_global,
+      Parse3("global: {scrape_protocols: [PrometheusText0.0.4]}\n"
+             "scrape_configs: [{job_name: a, scrape_native_histograms: "
+             "true}]"));
+  EXPECT_THAT(explicit_global.scrape_configs[0].scrape_protocols,
+              ElementsAre("PrometheusText0.0.4"));
+}
+
+// 3.0 renamed scrape_classic_histograms to always_scrape_classic_histograms
+// (3.x' config.ScrapeConfig has no field for the old name, so it is an
+// unknown field there); 2.x' config knows only the old name and none of the
+// 3.x switches.
+TEST(Prometheus3ConfigTest, ScrapeClassicHistogramsIsTheTwoSpelling) {
+  EXPECT_THAT(Parse3("scrape_configs: [{job_name: a, "
+                     "scrape_classic_histograms: true}]"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("scrape_classic_histograms not found in "
+                                 "type")));
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PrometheusConfig v2, Parse2("scrape_configs: [{job_name: a, "
+                                  "scrape_classic_histograms: true}]"));
+  EXPECT_TRUE(v2.scrape_configs[0].always_scrape_classic_histograms);
+  // 2.x as before: native histograms are scraped when sent; text first.
+  EXPECT_TRUE(v2.scrape_configs[0].scrape_native_histograms);
+  EXPECT_EQ(v2.scrape_configs[0].scrape_protocols[0], "OpenMetricsText1.0.0");
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(PrometheusConfig again, Parse2(ToYaml(v2)));
+  EXPECT_EQ(again.scrape_configs[0], v2.scrape_configs[0]);
+  for (const char* yaml :
+       {"global: {scrape_native_histograms: true}",
+        "global: {always_scrape_classic_histograms: true}",
+        "global: {convert_classic_histograms_to_nhcb: true}",
+        "scrape_configs: [{job_name: a, scrape_native_histograms: true}]",
+        "scrape_configs: [{job_name: a, always_scrape_classic_histograms: "
+        "true}]",
+        "scrape_configs: [{job_name: a, convert_classic_histograms_to_nhcb: "
+        "true}]"}) {
+    SCOPED_TRACE(yaml);
+    EXPECT_THAT(Parse2(yaml), StatusIs(absl::StatusCode::kInvalidArgument,
+                                       HasSubstr("not found in type")));
+  }
+}
+
 TEST(Prometheus3ConfigTest, CanonicalHeaderKey) {
   EXPECT_EQ(CanonicalHeaderKey("x-scope-orgID"), "X-Scope-Orgid");
   EXPECT_EQ(CanonicalHeaderKey("accept"), "Accept");

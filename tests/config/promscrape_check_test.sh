@@ -20,6 +20,25 @@ grep -q 'FAILED: scrape_configs\[0\] job "node": scrape_timeout 20s greater than
 [ "$(grep -c 'SUCCESS' "$tmp/out")" -eq 1 ] || fail "mixed files: one SUCCESS"
 [ "$(grep -c 'FAILED' "$tmp/out")" -eq 1 ] || fail "mixed files: one FAILED"
 
+# Prometheus 3.x' native histogram keys (global and per job); 2.x' checker
+# refuses them as unknown fields.
+cat >"$tmp/nhist.yml" <<'EOF'
+global:
+  scrape_native_histograms: true
+  always_scrape_classic_histograms: true
+  convert_classic_histograms_to_nhcb: false
+scrape_configs:
+  - job_name: a
+    scrape_native_histograms: false
+    convert_classic_histograms_to_nhcb: true
+    static_configs: [{targets: ["h:1"]}]
+EOF
+"$checker" config "$tmp/nhist.yml" >"$tmp/out" 2>&1 || { cat "$tmp/out"; fail "native histogram keys rejected"; }
+grep -q "SUCCESS" "$tmp/out" || fail "native histogram keys: no SUCCESS line"
+"$checker" --prometheus-compat=2 config "$tmp/nhist.yml" >"$tmp/out" 2>&1
+[ $? -eq 1 ] || { cat "$tmp/out"; fail "native histogram keys under 2: want exit 1"; }
+grep -q "scrape_native_histograms not found" "$tmp/out" || { cat "$tmp/out"; fail "native histogram keys under 2: error text"; }
+
 "$checker" >/dev/null 2>&1
 [ $? -eq 2 ] || fail "usage: want exit 2"
 "$checker" config "$dir/does-not-exist.yml" >"$tmp/out" 2>&1

@@ -219,5 +219,24 @@ TEST(ToProtoHistogramTest, FloatAndGaugeHistograms) {
   EXPECT_EQ(p.reset_hint(), v1::Histogram::GAUGE);
 }
 
+// Native histograms with custom buckets (3.x convert_classic_histograms_to_
+// nhcb): schema -53 and the bounds travel in custom_values, as prompb's
+// Histogram.custom_values (field 16) carries them.
+TEST(ToProtoHistogramTest, CustomBucketsCarryTheirBounds) {
+  model::Histogram h;
+  h.schema = model::kCustomBucketsSchema;
+  h.count = 3;
+  h.sum = 2;
+  h.positive_spans = {{0, 3}};
+  h.positive_deltas = {1, 0, 0};
+  h.custom_values = {0.5, 1};
+  v1::Histogram p = ToProtoHistogram(h);
+  EXPECT_EQ(p.schema(), -53);
+  ASSERT_EQ(p.custom_values_size(), 2);
+  EXPECT_EQ(p.custom_values(0), 0.5);
+  EXPECT_EQ(p.custom_values(1), 1.0);
+  EXPECT_EQ(p.count_int(), 3u);
+}
+
 } // namespace
 } // namespace promscrape::remote

@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "plugin/common/task_scheduler.h"
 #include "plugin/scrape/manager.h"
+#include "proto/io/prometheus/client/metrics.pb.h"
 #include "tests/testutil/fake_engine.h"
 #include "tests/testutil/status_matchers.h"
 
@@ -22,6 +23,7 @@ namespace {
 using ::promscrape::testing::FakeEngine;
 using ::promscrape::testing::FakeScraper;
 using ::promscrape::testing::RecordedSample;
+using ::promscrape::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
@@ -683,6 +685,255 @@ TEST(ScrapeLoopRuntime, ContentTypeStrictUnderThreeOnly) {
                   HasSubstr(c.error));
     }
   }
+}
+
+constexpr char kProtoContentType[] =
+    "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+    "encoding=delimited";
+
+// One length-delimited MetricFamily "nh": a histogram with native buckets
+// (schema 0, one positive bucket) and one classic bucket (le=1).
+std::string NativeAndClassicHistogramBody() {
+  namespace pb = ::io::prometheus::client;
+  pb::MetricFamily mf;
+  mf.set_name("nh");
+  mf.set_type(pb::HISTOGRAM);
+  pb::Histogram* h = mf.add_metric()->mutable_histogram();
+  h->set_sample_count(3);
+  h->set_sample_sum(4.5);
+  h->set_schema(0);
+  h->set_zero_threshold(1e-128);
+  pb::BucketSpan* span = h->add_positive_span();
+  span->set_offset(1);
+  span->set_length(1);
+  h->add_positive_delta(3);
+  pb::Bucket* b = h->add_bucket();
+  b->set_upper_bound(1);
+  b->set_cumulative_count(1);
+  const std::string msg = mf.SerializeAsString();
+  std::string out;
+  for (uint64_t v = msg.size(); ; v >>= 7) {
+    if (v < 0x80) {
+      out.push_back(static_cast<char>(v));
+      break;
+    }
+    out.push_back(static_cast<char>(v | 0x80));
+  }
+  return out + msg;
+}
+
+// Prometheus 3.x scrapeLoop.append passes IgnoreNativeHistograms =
+// !scrape_native_histograms and KeepClassicOnClassicAndNativeHistograms =
+// always_scrape_classic_histograms to textparse.New; the protobuf parser
+// then reads a native histogram's classic fields instead
+// (model/textparse/protobufparse.go, TestProtobufParse's "ignore native"
+// cases), and keeps them beside the native one when asked. Under "2" native
+// histograms are scraped when sent, as before.
+TEST(ScrapeLoopRuntime, NativeHistogramSwitches) {
+  struct Case {
+    const char* name;
+    const char* extra;
+    config::PrometheusCompat compat;
+    bool native;
+    bool classic;
+  } const cases[] = {
+      {"3 default: classic only", "", config::PrometheusCompat::kV3, false,
+       true},
+      {"3 scrape_native_histograms", "    scrape_native_histograms: true\n",
+       config::PrometheusCompat::kV3, true, false},
+      {"3 native and always classic",
+       "    scrape_native_histograms: true\n"
+       "    always_scrape_classic_histograms: true\n",
+       config::PrometheusCompat::kV3, true, true},
+      {"3 always classic alone changes nothing",
+       "    always_scrape_classic_histograms: true\n",
+       config::PrometheusCompat::kV3, false, true},
+      {"2 as before", "", config::PrometheusCompat::kV2, true, false},
+      {"2 scrape_classic_histograms", "    scrape_classic_histograms: true\n",
+       config::PrometheusCompat::kV2, true, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    FakeEngine e;
+    FakeScraper::Reply reply;
+    reply.body = NativeAndClassicHistogramBody();
+    reply.content_type = kProtoContentType;
+    e.scraper.SetReply(kUrl, reply);
+    PROMSCRAPE_ASSERT_OK(e.Apply(Config(c.extra), c.compat));
+    FirstScrape(e);
+    EXPECT_EQ(e.Find(kUp)[0].value, 1);
+    std::vector<RecordedSample> native = e.Find("{__name__=\"nh\"");
+    ASSERT_THAT(native, SizeIs(c.native ? 1 : 0));
+    if (c.native) {
+      ASSERT_TRUE(native[0].histogram.has_value());
+      EXPECT_EQ(native[0].histogram->count, 3u);
+    }
+    EXPECT_THAT(e.Find("nh_count"), SizeIs(c.classic ? 1 : 0));
+    EXPECT_THAT(e.Find("nh_sum"), SizeIs(c.classic ? 1 : 0));
+    // le="1.0" and the +Inf bucket the protobuf parser adds.
+    EXPECT_THAT(e.Find("nh_bucket"), SizeIs(c.classic ? 2 : 0));
+  }
+}
+
+// Prometheus 3.x newScrapeLoop: Target.boolLabel(__scrape_native_histograms__
+// / __always_scrape_classic_histograms__, job value) decides per target, so
+// relabeling can switch one target (TestTargetScrapeConvertClassicHistograms
+// ToNHCBRelabel does it for the NHCB label).
+TEST(ScrapeLoopRuntime, NativeHistogramSwitchesPerTargetLabel) {
+  FakeEngine e;
+  FakeScraper::Reply reply;
+  reply.body = NativeAndClassicHistogramBody();
+  reply.content_type = kProtoContentType;
+  e.scraper.SetReply(kUrl, reply);
+  PROMSCRAPE_ASSERT_OK(e.Apply(Config(
+      "    relabel_configs:\n"
+      "      - {target_label: __scrape_native_histograms__, replacement: "
+      "\"true\"}\n"
+      "      - {target_label: __always_scrape_classic_histograms__, "
+      "replacement: \"1\"}\n")));
+  FirstScrape(e);
+  EXPECT_THAT(e.Find("{__name__=\"nh\""), SizeIs(1));
+  EXPECT_THAT(e.Find("nh_bucket"), SizeIs(2));
+  // The override labels are `__` labels: not on the stored series.
+  for (const RecordedSample& s : e.Find("nh_count")) {
+    EXPECT_THAT(s.SeriesString(), ::testing::Not(HasSubstr("histograms")));
+  }
+}
+
+// config.ScrapeConfig.Validate + scrape.go acceptHeader: a 3.x job that
+// scrapes native histograms asks for protobuf first
+// (DefaultProtoFirstScrapeProtocols); escaping only on the 1.0.0 text
+// formats.
+TEST(ScrapeLoopRuntime, AcceptHeaderProtoFirstWithNativeHistograms) {
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, "m 1\n");
+  PROMSCRAPE_ASSERT_OK(
+      e.Apply(Config("    scrape_native_histograms: true\n")));
+  FirstScrape(e);
+  std::vector<FakeScraper::Seen> seen = e.scraper.requests();
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(AcceptOf(seen[0]),
+            "application/vnd.google.protobuf;"
+            "proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,"
+            "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;"
+            "q=0.5,"
+            "application/openmetrics-text;version=0.0.1;q=0.4,"
+            "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,"
+            "text/plain;version=0.0.4;q=0.2,*/*;q=0.1");
+}
+
+constexpr char kClassicHistogram[] =
+    "# TYPE h histogram\n"
+    "h_bucket{le=\"0.5\"} 1\n"
+    "h_bucket{le=\"1\"} 3\n"
+    "h_bucket{le=\"+Inf\"} 4\n"
+    "h_sum 2.5\n"
+    "h_count 4\n";
+
+// Prometheus 3.x scrapeLoop.append with ConvertClassicHistogramsToNHCB
+// (textparse.NHCBParser; scrape_test.go TestConvertClassicHistogramsToNHCB):
+// the classic histogram is stored as one native histogram with custom
+// buckets, and its classic series only with
+// always_scrape_classic_histograms. The job's key or the target's
+// `__convert_classic_histograms_to_nhcb__` label
+// (TestTargetScrapeConvertClassicHistogramsToNHCBRelabel) switches it on;
+// under "2" the key is unknown and nothing is converted.
+TEST(ScrapeLoopRuntime, ConvertClassicHistogramsToNhcb) {
+  struct Case {
+    const char* name;
+    const char* extra;
+    bool nhcb;
+    bool classic;
+  } const cases[] = {
+      {"off", "", false, true},
+      {"on", "    convert_classic_histograms_to_nhcb: true\n", true, false},
+      {"on, keep classic",
+       "    convert_classic_histograms_to_nhcb: true\n"
+       "    always_scrape_classic_histograms: true\n",
+       true, true},
+      {"target label",
+       "    relabel_configs:\n"
+       "      - {target_label: __convert_classic_histograms_to_nhcb__, "
+       "replacement: \"true\"}\n",
+       true, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    FakeEngine e;
+    e.scraper.SetBody(kUrl, kClassicHistogram);
+    PROMSCRAPE_ASSERT_OK(e.Apply(Config(c.extra)));
+    FirstScrape(e);
+    EXPECT_EQ(e.Find(kUp)[0].value, 1);
+    std::vector<RecordedSample> nhcb = e.Find("{__name__=\"h\"");
+    ASSERT_THAT(nhcb, SizeIs(c.nhcb ? 1 : 0));
+    if (c.nhcb) {
+      ASSERT_TRUE(nhcb[0].histogram.has_value());
+      const model::Histogram& h = *nhcb[0].histogram;
+      EXPECT_EQ(h.schema, model::kCustomBucketsSchema);
+      EXPECT_EQ(h.count, 4u);
+      EXPECT_EQ(h.sum, 2.5);
+      EXPECT_EQ(h.custom_values, (std::vector<double>{0.5, 1}));
+      EXPECT_EQ(h.positive_deltas, (std::vector<int64_t>{1, 1, -1}));
+      EXPECT_THAT(nhcb[0].SeriesString(), HasSubstr("job=\"j\""));
+    }
+    EXPECT_THAT(e.Find("h_bucket"), SizeIs(c.classic ? 3 : 0));
+    EXPECT_THAT(e.Find("h_count"), SizeIs(c.classic ? 1 : 0));
+    // The next scrape finds the converted series in the series cache; the
+    // one after a body without it writes its stale marker.
+    e.Advance(kInterval);
+    nhcb = e.Find("{__name__=\"h\"");
+    ASSERT_THAT(nhcb, SizeIs(c.nhcb ? 2 : 0));
+    if (c.nhcb) {
+      ASSERT_TRUE(nhcb[1].histogram.has_value());
+      EXPECT_EQ(nhcb[1].histogram->custom_values, (std::vector<double>{0.5, 1}));
+      EXPECT_EQ(nhcb[1].SeriesString(), nhcb[0].SeriesString());
+      e.scraper.SetBody(kUrl, "other 1\n");
+      e.Advance(kInterval);
+      nhcb = e.Find("{__name__=\"h\"");
+      ASSERT_THAT(nhcb, SizeIs(3));
+      EXPECT_TRUE(nhcb[2].is_stale());
+    }
+  }
+  FakeEngine two;
+  EXPECT_THAT(two.Apply(Config("    convert_classic_histograms_to_nhcb: true\n"),
+                        config::PrometheusCompat::kV2),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not found in type")));
+}
+
+// Prometheus 3.x protobufparse.go: with native histograms not scraped, a
+// protobuf histogram's classic buckets convert like the text formats'.
+TEST(ScrapeLoopRuntime, ProtobufClassicBucketsConvertToNhcb) {
+  FakeEngine e;
+  FakeScraper::Reply reply;
+  reply.body = NativeAndClassicHistogramBody();
+  reply.content_type = kProtoContentType;
+  e.scraper.SetReply(kUrl, reply);
+  PROMSCRAPE_ASSERT_OK(
+      e.Apply(Config("    convert_classic_histograms_to_nhcb: true\n")));
+  FirstScrape(e);
+  std::vector<RecordedSample> nh = e.Find("{__name__=\"nh\"");
+  ASSERT_THAT(nh, SizeIs(1));
+  ASSERT_TRUE(nh[0].histogram.has_value());
+  EXPECT_EQ(nh[0].histogram->schema, model::kCustomBucketsSchema);
+  EXPECT_EQ(nh[0].histogram->custom_values, (std::vector<double>{1}));
+  EXPECT_TRUE(e.Find("nh_bucket").empty());
+}
+
+// Prometheus 3.x bucketLimitAppender: a histogram with custom buckets
+// cannot be reduced, so more buckets than native_histogram_bucket_limit
+// fail the scrape.
+TEST(ScrapeLoopRuntime, NhcbOverBucketLimitFailsTheScrape) {
+  FakeEngine e;
+  e.scraper.SetBody(kUrl, kClassicHistogram);
+  PROMSCRAPE_ASSERT_OK(
+      e.Apply(Config("    convert_classic_histograms_to_nhcb: true\n"
+                     "    native_histogram_bucket_limit: 2\n")));
+  FirstScrape(e);
+  EXPECT_EQ(e.Find(kUp)[0].value, 0);
+  EXPECT_TRUE(e.Find("{__name__=\"h\"").empty());
+  EXPECT_THAT(e.manager().Pool("j")->ActiveTargets()[0].last_error,
+              HasSubstr("histogram bucket limit exceeded"));
 }
 
 }  // namespace

@@ -350,6 +350,104 @@ TEST(PopulateLabelsTest, TargetParamLabelsWinUnderThree) {
   EXPECT_EQ(got->labels.Get("__param_module"), "m1");
 }
 
+// Prometheus 3.x TestPopulateLabels (scrape/manager_test.go): the job's
+// native histogram switches become `__convert_classic_histograms_to_nhcb__`,
+// `__always_scrape_classic_histograms__` and `__scrape_native_histograms__`
+// in the discovered and the final labels unless discovery set them;
+// relabeling may change them; a value strconv.ParseBool refuses fails the
+// target ("Invalid boolean in convert_classic_histograms_to_nhcb label").
+// 2.x adds none of them.
+TEST(PopulateLabelsTest, NativeHistogramLabelsUnderThree) {
+  config::ScrapeConfig cfg = Config("https", config::PrometheusCompat::kV3);
+  cfg.scrape_native_histograms = true;
+  auto got = PopulateLabels(
+      Labels::Of({{"__address__", "1.2.3.4:1000"}, {"custom", "value"}}), cfg);
+  ASSERT_TRUE(got.ok()) << got.status();
+  for (const Labels* l : {&got->labels, &got->discovered}) {
+    EXPECT_EQ(l->Get("__convert_classic_histograms_to_nhcb__"), "false");
+    EXPECT_EQ(l->Get("__always_scrape_classic_histograms__"), "false");
+    EXPECT_EQ(l->Get("__scrape_native_histograms__"), "true");
+  }
+  Target t(got->labels, got->discovered, {});
+  EXPECT_TRUE(t.BoolLabel(kScrapeNativeHistogramsLabel, false));
+  EXPECT_FALSE(t.BoolLabel(kAlwaysScrapeClassicHistogramsLabel, true));
+  EXPECT_EQ(t.PublicLabels().ToString(),
+            "{custom=\"value\", instance=\"1.2.3.4:1000\", job=\"job\"}");
+
+  // Discovery's own value stays; relabeling rewrites one.
+  relabel::RuleSpec s;
+  s.source_labels = {"__convert_classic_histograms_to_nhcb__"};
+  s.source_labels_set = true;
+  s.regex = "false";
+  s.replacement = "true";
+  s.target_label = "__convert_classic_histograms_to_nhcb__";
+  AddRelabel(cfg, s);
+  got = PopulateLabels(Labels::Of({{"__address__", "1.2.3.4:1000"},
+                                   {"__scrape_native_histograms__", "F"}}),
+                       cfg);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->labels.Get("__convert_classic_histograms_to_nhcb__"), "true");
+  EXPECT_EQ(got->discovered.Get("__convert_classic_histograms_to_nhcb__"),
+            "false");
+  EXPECT_EQ(got->labels.Get("__scrape_native_histograms__"), "F");
+  EXPECT_FALSE(Target(got->labels, {}, {})
+                   .BoolLabel(kScrapeNativeHistogramsLabel, true));
+
+  const struct {
+    const char* label;
+    const char* error;
+  } invalid[] = {
+      {"__convert_classic_histograms_to_nhcb__",
+       "error parsing convert classic histograms to nhcb: strconv.ParseBool: "
+       "parsing \"maybe\": invalid syntax"},
+      {"__always_scrape_classic_histograms__",
+       "error parsing always scrape classic histograms: strconv.ParseBool: "
+       "parsing \"maybe\": invalid syntax"},
+      {"__scrape_native_histograms__",
+       "error parsing scrape native histograms: strconv.ParseBool: parsing "
+       "\"maybe\": invalid syntax"},
+  };
+  for (const auto& c : invalid) {
+    SCOPED_TRACE(c.label);
+    EXPECT_THAT(
+        PopulateLabels(
+            Labels::Of({{"__address__", "1.2.3.4:1000"}, {c.label, "maybe"}}),
+            Config("https", config::PrometheusCompat::kV3)),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(c.error)));
+  }
+
+  // 2.x: no such labels, and a discovered one is an ordinary `__` label.
+  auto v2 = PopulateLabels(Labels::Of({{"__address__", "1.2.3.4:1000"},
+                                       {"__scrape_native_histograms__",
+                                        "maybe"}}),
+                           Config("https", config::PrometheusCompat::kV2));
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  EXPECT_FALSE(v2->labels.Has("__always_scrape_classic_histograms__"));
+}
+
+// Prometheus 3.x Target.boolLabel: strconv.ParseBool's spellings; absent,
+// empty or unparsable gives the default.
+TEST(TargetTest, BoolLabelParsesLikeGo) {
+  for (const char* t : {"1", "t", "T", "TRUE", "true", "True"}) {
+    SCOPED_TRACE(t);
+    EXPECT_TRUE(Target(Labels::Of({{"__x__", t}}), {}, {})
+                    .BoolLabel("__x__", false));
+  }
+  for (const char* f : {"0", "f", "F", "FALSE", "false", "False"}) {
+    SCOPED_TRACE(f);
+    EXPECT_FALSE(Target(Labels::Of({{"__x__", f}}), {}, {})
+                     .BoolLabel("__x__", true));
+  }
+  for (const char* bad : {"", "yes", "tRuE", " true"}) {
+    SCOPED_TRACE(bad);
+    EXPECT_TRUE(Target(Labels::Of({{"__x__", bad}}), {}, {})
+                    .BoolLabel("__x__", true));
+    EXPECT_FALSE(Target(Labels::Of({{"__x__", bad}}), {}, {})
+                     .BoolLabel("__x__", false));
+  }
+  EXPECT_TRUE(Target(Labels(), {}, {}).BoolLabel("__x__", true));
+}
+
 TEST(TargetTest, UrlWithoutPortUnderThree) {
   auto got = PopulateLabels(Labels::Of({{"__address__", "example.com"}}),
                             Config("https", config::PrometheusCompat::kV3));

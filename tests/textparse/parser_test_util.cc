@@ -98,6 +98,11 @@ std::string DescribeEntry(Parser& p, Entry e) {
                       h.is_float ? Join(h.negative_counts)
                                  : Join(h.negative_deltas));
     }
+    if (!h.custom_values.empty()) {
+      std::vector<std::string> cv;
+      for (double v : h.custom_values) cv.push_back(FormatGoFloatG(v));
+      absl::StrAppend(&out, " cv=[", absl::StrJoin(cv, ","), "]");
+    }
   }
   if (p.has_timestamp()) absl::StrAppend(&out, " @", p.timestamp_ms());
   Exemplar ex;

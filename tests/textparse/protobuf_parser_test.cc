@@ -275,6 +275,65 @@ TEST(ProtobufParserTest, ClassicBucketsOfNativeHistogramOnRequest) {
                                "SERIES {__name__=\"nh_bucket\",le=\"+Inf\"} 6"));
 }
 
+// Prometheus 3.x protobufparse.go with ConvertClassicHistogramsToNHCB
+// (nhcbparse_test.go TestNHCBParser_NoNHCBWhenExponential's requirement
+// table for protobuf): a classic-only histogram becomes one histogram with
+// custom buckets, after its classic series when those are kept; one with
+// native buckets stays native unless native histograms are not scraped,
+// when its classic buckets convert.
+TEST(ProtobufParserTest, ConvertClassicHistogramsToNhcb) {
+  pb::MetricFamily ch;
+  ch.set_name("ch");
+  ch.set_type(pb::HISTOGRAM);
+  pb::Histogram* h = ch.add_metric()->mutable_histogram();
+  h->set_sample_count(3);
+  h->set_sample_sum(4);
+  for (auto [ub, cum] : {std::pair<double, uint64_t>{1, 1}, {2, 3}}) {
+    pb::Bucket* b = h->add_bucket();
+    b->set_upper_bound(ub);
+    b->set_cumulative_count(cum);
+  }
+  const std::string nhcb =
+      "HISTOGRAM {__name__=\"ch\"} schema=-53 zt=0 zc=0 count=3 sum=4 "
+      "pos=[0:2] 1,1 cv=[1,2]";
+  ParserOptions convert;
+  convert.convert_classic_histograms_to_nhcb = true;
+  EXPECT_THAT(Parse(Delimited({ch}), convert),
+              ElementsAre("HELP ch ", "TYPE ch histogram", nhcb));
+  ParserOptions keep = convert;
+  keep.scrape_classic_histograms = true;
+  EXPECT_THAT(Parse(Delimited({ch}), keep),
+              ElementsAre("HELP ch ", "TYPE ch histogram",
+                          "SERIES {__name__=\"ch_count\"} 3",
+                          "SERIES {__name__=\"ch_sum\"} 4",
+                          "SERIES {__name__=\"ch_bucket\",le=\"1.0\"} 1",
+                          "SERIES {__name__=\"ch_bucket\",le=\"2.0\"} 3",
+                          "SERIES {__name__=\"ch_bucket\",le=\"+Inf\"} 3",
+                          nhcb));
+
+  // Native and classic buckets: the native histogram alone...
+  std::vector<std::string> got =
+      Parse(Delimited({NativeHistogram(true, false, false)}), convert);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_THAT(got[2], HasSubstr("schema=3"));
+  // ...unless native histograms are not scraped.
+  ParserOptions classic_only = convert;
+  classic_only.scrape_native_histograms = false;
+  EXPECT_THAT(Parse(Delimited({NativeHistogram(true, false, false)}),
+                    classic_only),
+              ElementsAre("HELP nh ", "TYPE nh histogram",
+                          "HISTOGRAM {__name__=\"nh\"} schema=-53 zt=0 zc=0 "
+                          "count=6 sum=10.5 pos=[0:2] 2,2 cv=[1] # {} 3 "
+                          "@5000"));
+
+  // A histogram that does not convert fails the parse (convertToNHCB's
+  // error is returned from Next).
+  h->mutable_bucket(1)->set_cumulative_count(0);
+  got = Parse(Delimited({ch}), convert);
+  ASSERT_FALSE(got.empty());
+  EXPECT_THAT(got.back(), HasSubstr("count is not cumulative"));
+}
+
 TEST(ProtobufParserTest, SpanBucketMismatchIsAnError) {
   pb::MetricFamily h = NativeHistogram(false, false, false);
   h.mutable_metric(0)->mutable_histogram()->add_positive_delta(5);

@@ -111,18 +111,20 @@ class FakeBackend final : public ControlBackend {
       return Next::kEvent;
     }
 
-    void Push(const v1::TargetEvent* event) {
-      {
-        MutexLock lock(&mu_);
-        if (event == nullptr) {
-          overflowed_ = true;
-        } else {
-          queue_.push_back(*event);
-        }
-        if (!armed_) return;
-        armed_ = false;
+    // Queues `event` (nullptr: overflow); returns the wake to run, with no
+    // lock held, when the subscriber was armed. (A wake may end the stream
+    // and delete this subscription, whose destructor takes the backend's
+    // mutex: as the engine's hub does, never wake under a lock.)
+    std::function<void()> Push(const v1::TargetEvent* event) {
+      MutexLock lock(&mu_);
+      if (event == nullptr) {
+        overflowed_ = true;
+      } else {
+        queue_.push_back(*event);
       }
-      wake_();
+      if (!armed_) return nullptr;
+      armed_ = false;
+      return wake_;
     }
 
    private:
@@ -148,14 +150,22 @@ class FakeBackend final : public ControlBackend {
   }
 
   void Push(v1::TargetEvent::Kind kind) {
-    MutexLock lock(&mu_);
     v1::TargetEvent event;
     event.set_kind(kind);
-    if (subscription_ != nullptr) subscription_->Push(&event);
+    std::function<void()> wake;
+    {
+      MutexLock lock(&mu_);
+      if (subscription_ != nullptr) wake = subscription_->Push(&event);
+    }
+    if (wake) wake();
   }
   void Overflow() {
-    MutexLock lock(&mu_);
-    if (subscription_ != nullptr) subscription_->Push(nullptr);
+    std::function<void()> wake;
+    {
+      MutexLock lock(&mu_);
+      if (subscription_ != nullptr) wake = subscription_->Push(nullptr);
+    }
+    if (wake) wake();
   }
 
   Notification subscribed_;

@@ -77,7 +77,8 @@ absl::StatusOr<std::unique_ptr<TargetFarms>> TargetFarms::Start(
     auto farm = Subprocess::Start(
         {options.binary, "--targets", absl::StrCat(n), "--series",
          absl::StrCat(options.series), "--threads",
-         absl::StrCat(options.threads), "--ports_file", ports_file,
+         absl::StrCat(options.threads), "--churn",
+         absl::StrCat(options.churn_percent), "--ports_file", ports_file,
          "--stats_file", absl::StrCat(options.workdir, "/stats.", i)});
     if (!farm.ok()) return farm.status();
     if (!(*farm)->WaitForOutput("target_farm: ready", absl::Seconds(120))) {

@@ -49,6 +49,8 @@ class TargetFarms {
     // Concurrent scrapers: each target holds a listener plus one connection
     // per scraper, so the number of processes follows from RLIMIT_NOFILE.
     int64_t scrapers = 1;
+    // Percent of each target's series replaced on every scrape (--churn).
+    double churn_percent = 0;
   };
 
   // Raises this process's RLIMIT_NOFILE to its hard limit (children inherit

@@ -3,18 +3,21 @@
 //   * promscrape.v1.RemoteWrite/Write (gRPC, the plugin's stream): reads each
 //     request as raw bytes, finds its `sequence` field without decoding the
 //     series, acks it at once and drops it;
-//   * POST <any path> (HTTP/1.1, Prometheus remote write 1.0): answers 204
-//     and drops the body.
-// It never decompresses or parses samples, so its own cost stays small next
-// to the senders' (it shares the machine with them).
+//   * POST <any path> (HTTP/1.1, Prometheus remote write 1.0, as Prometheus
+//     and vmagent send it): answers 204 and drops the body; with
+//     --count_http_samples it first snappy-decodes the body and counts the
+//     samples of its series (compare needs delivered samples per system).
+// It never decodes the gRPC stream's series, so its own cost stays small
+// next to the senders' (it shares the machine with them).
 //
-//   remote_sink [--grpc_port 0] [--http_port 0]
+//   remote_sink [--grpc_port 0] [--count_http_samples]
 //
 // Prints "remote_sink: ready grpc=127.0.0.1:<p> http=127.0.0.1:<q>" to
 // stderr when both listen. On SIGUSR1 it prints the counts so far, on
 // SIGTERM/SIGINT the final counts, and exits 0:
 //   remote_sink: stats grpc_requests=<n> grpc_samples=<n> grpc_bytes=<n>
-//                http_requests=<n> http_bytes=<n>          (one line)
+//                http_requests=<n> http_bytes=<n> http_samples=<n>
+//                (one line; http_samples stays 0 without --count_http_samples)
 // grpc_samples counts `timeseries` records (the plugin writes one sample per
 // record).
 
@@ -35,6 +38,7 @@
 #include "grpcpp/impl/rpc_service_method.h"
 #include "grpcpp/support/method_handler.h"
 #include "proto/remote/v1/remote.grpc.pb.h"
+#include "snappy.h"
 #include "tests/testutil/test_http_server.h"
 
 namespace promscrape::bench {
@@ -46,6 +50,7 @@ struct Counts {
   std::atomic<int64_t> grpc_bytes{0};
   std::atomic<int64_t> http_requests{0};
   std::atomic<int64_t> http_bytes{0};
+  std::atomic<int64_t> http_samples{0};
 };
 
 // Reads a base-128 varint at `*pos`; false when truncated.
@@ -91,6 +96,54 @@ uint64_t ScanRequest(absl::string_view bytes, int64_t* records) {
     }
   }
   return pos == bytes.size() ? sequence : 0;
+}
+
+// Calls `fn(field_number, bytes)` for each length-delimited top-level field
+// of the protobuf message `bytes`; false when it is malformed.
+template <typename Fn>
+bool ForEachBytesField(absl::string_view bytes, Fn fn) {
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    uint64_t tag = 0, value = 0;
+    if (!ReadVarint(bytes, &pos, &tag)) return false;
+    switch (tag & 7) {
+      case 0:
+        if (!ReadVarint(bytes, &pos, &value)) return false;
+        break;
+      case 1:
+        pos += 8;
+        break;
+      case 2:
+        if (!ReadVarint(bytes, &pos, &value) || value > bytes.size() - pos) {
+          return false;
+        }
+        fn(tag >> 3, bytes.substr(pos, value));
+        pos += value;
+        break;
+      case 5:
+        pos += 4;
+        break;
+      default:
+        return false;
+    }
+  }
+  return pos == bytes.size();
+}
+
+// The samples of a snappy-compressed prometheus.WriteRequest (remote write
+// 1.0): `samples` (field 2) of every `timeseries` (field 1); 0 when the body
+// does not decode.
+int64_t CountRemoteWriteSamples(const std::string& body) {
+  std::string raw;
+  if (!snappy::Uncompress(body.data(), body.size(), &raw)) return 0;
+  int64_t samples = 0;
+  ForEachBytesField(raw, [&samples](uint64_t field, absl::string_view series) {
+    if (field != 1) return;
+    ForEachBytesField(series, [&samples](uint64_t f, absl::string_view) {
+      if (f == 2) ++samples;
+    });
+  });
+  return samples;
 }
 
 // RemoteWrite with the request as raw bytes: a generated service would
@@ -143,21 +196,29 @@ class DiscardingRemoteWrite final : public grpc::Service {
 void PrintCounts(const Counts& c) {
   std::fprintf(stderr,
                "remote_sink: stats grpc_requests=%lld grpc_samples=%lld "
-               "grpc_bytes=%lld http_requests=%lld http_bytes=%lld\n",
+               "grpc_bytes=%lld http_requests=%lld http_bytes=%lld "
+               "http_samples=%lld\n",
                static_cast<long long>(c.grpc_requests.load()),
                static_cast<long long>(c.grpc_samples.load()),
                static_cast<long long>(c.grpc_bytes.load()),
                static_cast<long long>(c.http_requests.load()),
-               static_cast<long long>(c.http_bytes.load()));
+               static_cast<long long>(c.http_bytes.load()),
+               static_cast<long long>(c.http_samples.load()));
   std::fflush(stderr);
 }
 
 int Run(int argc, char** argv) {
   int grpc_port = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool count_http_samples = false;
+  for (int i = 1; i < argc; ++i) {
     const absl::string_view flag = argv[i];
-    if (flag != "--grpc_port" || !absl::SimpleAtoi(argv[i + 1], &grpc_port)) {
-      std::fprintf(stderr, "usage: remote_sink [--grpc_port N]\n");
+    if (flag == "--count_http_samples") {
+      count_http_samples = true;
+    } else if (flag != "--grpc_port" || i + 1 == argc ||
+               !absl::SimpleAtoi(argv[++i], &grpc_port)) {
+      std::fprintf(
+          stderr,
+          "usage: remote_sink [--grpc_port N] [--count_http_samples]\n");
       return 2;
     }
   }
@@ -171,7 +232,11 @@ int Run(int argc, char** argv) {
 
   Counts counts;
   auto http = testing::TestHttpServer::Start(
-      [&counts](const testing::TestHttpRequest& request) {
+      [&counts, count_http_samples](const testing::TestHttpRequest& request) {
+        if (count_http_samples) {
+          counts.http_samples.fetch_add(CountRemoteWriteSamples(request.body),
+                                        std::memory_order_relaxed);
+        }
         counts.http_requests.fetch_add(1, std::memory_order_relaxed);
         counts.http_bytes.fetch_add(static_cast<int64_t>(request.body.size()),
                                     std::memory_order_relaxed);

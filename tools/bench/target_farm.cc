@@ -2,9 +2,13 @@
 // target is a distinct 127.0.0.1:<port> listener serving a node_exporter-like
 // Prometheus text payload of --series series whose values change on every
 // scrape. One or a few epoll threads serve every connection (keep-alive).
+// With --churn P, P% of each target's series are replaced on every scrape
+// (round-robin over the series, by a changing `gen` label), so each series
+// lives 100/P scrapes.
 //
 //   target_farm --targets 1000 --series 100 --ports_file ports.txt
-//               --stats_file stats.txt [--threads 1]   (one command line)
+//               --stats_file stats.txt [--threads 1] [--churn 0]
+//               (one command line)
 //
 // The path's last segment names the scraper ("/metrics/promscrape",
 // "/metrics/prometheus"), so two engines scraping the same farm are counted
@@ -54,7 +58,9 @@ namespace {
 // target (as on a fleet of hosts); values come from the scrape count.
 class Payload {
  public:
-  explicit Payload(int series) {
+  // `churn_percent`: the share of the series given a new identity on every
+  // scrape (0: the same series forever).
+  Payload(int series, double churn_percent) : churn_percent_(churn_percent) {
     struct Family {
       const char* name;
       const char* type;
@@ -106,6 +112,8 @@ class Payload {
         }
         lines_.push_back({i == 0 ? header : "",
                           absl::StrCat(family.name, labels, " "),
+                          absl::StrCat(family.name,
+                                       labels.substr(0, labels.size() - 1)),
                           family.type[0] == 'c'});
       }
     }
@@ -115,10 +123,21 @@ class Payload {
   void Render(int target, uint64_t scrape, std::string* out) const {
     out->clear();
     uint64_t seed = static_cast<uint64_t>(target) * 2654435761u;
+    const uint64_t n = lines_.size();
+    // Replacements so far: series i has been replaced once for every j <
+    // replaced with j % n == i.
+    const uint64_t replaced = static_cast<uint64_t>(
+        static_cast<double>(scrape) * static_cast<double>(n) * churn_percent_ /
+        100.0);
     for (size_t i = 0; i < lines_.size(); ++i) {
       const Line& line = lines_[i];
       out->append(line.header);
-      out->append(line.series);
+      if (churn_percent_ > 0) {
+        absl::StrAppend(out, line.series_open, ",gen=\"",
+                        (replaced + n - 1 - i) / n, "\"} ");
+      } else {
+        out->append(line.series);
+      }
       const uint64_t step = (seed + i * 40503u) % 997 + 1;
       if (line.counter) {
         absl::StrAppend(out, scrape * step, ".", (scrape * 7 + i) % 100);
@@ -132,9 +151,11 @@ class Payload {
  private:
   struct Line {
     std::string header;
-    std::string series;
+    std::string series;       // name{labels} and a space
+    std::string series_open;  // name{labels without the closing brace
     bool counter;
   };
+  const double churn_percent_;
   std::vector<Line> lines_;
 };
 
@@ -438,6 +459,7 @@ absl::StatusOr<int> Listen(Target& target) {
 
 int Run(int argc, char** argv) {
   int64_t targets = 10, series = 100, threads = 1;
+  double churn = 0;
   std::string ports_file, stats_file;
   // Flags come as "--name value" pairs.
   for (int i = 1; i < argc; i += 2) {
@@ -450,6 +472,8 @@ int Run(int argc, char** argv) {
       ok = absl::SimpleAtoi(value, &series) && series > 0;
     } else if (arg == "--threads") {
       ok = absl::SimpleAtoi(value, &threads) && threads > 0;
+    } else if (arg == "--churn") {
+      ok = absl::SimpleAtod(value, &churn) && churn >= 0 && churn <= 100;
     } else if (arg == "--ports_file") {
       ports_file = value;
     } else if (arg == "--stats_file") {
@@ -495,7 +519,7 @@ int Run(int argc, char** argv) {
   }
   std::ofstream(ports_file) << ports;
 
-  const Payload payload(static_cast<int>(series));
+  const Payload payload(static_cast<int>(series), churn);
   std::vector<std::unique_ptr<Worker>> workers;
   for (int64_t w = 0; w < threads; ++w) {
     std::vector<Target*> mine;

@@ -4,9 +4,8 @@
 
 #include <cstdio>
 #include <iostream>
-#include <utility>
-
 #include <iterator>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Command two: sets up a fresh machine and runs every test: the whole suite,
-# the suite again under AddressSanitizer+UBSan, the concurrency tests under
+# the main job's -c opt build, the suite again under AddressSanitizer+UBSan, the concurrency tests under
 # ThreadSanitizer, the fuzz targets for a short bounded time, and the
 # benchmarks' smoke runs. Ends with "N passed, M failed".
 #
@@ -35,6 +35,17 @@ run_bazel_tests() {
 }
 
 run_bazel_tests default //...
+
+# The main job builds the plugin and the host with -c opt (GCC's -O3
+# warnings differ from the default build's, and -Werror is on).
+echo "== opt: bazel build -c opt //plugin:libpromscrape.so //tools/host:scrape_host"
+if bazel build -c opt //plugin:libpromscrape.so //tools/host:scrape_host > "$LOG_DIR/opt.log" 2>&1; then
+  passed=$((passed + 1))
+else
+  tail -20 "$LOG_DIR/opt.log"
+  failed=$((failed + 1))
+  failures+=("opt")
+fi
 
 if [ "${SKIP_SANITIZERS:-0}" != "1" ]; then
   # ASAN+UBSan on the unit and component suites; the end-to-end suites (real

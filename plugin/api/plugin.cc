@@ -68,6 +68,7 @@ absl::Status Plugin::StartComponents() {
   scrape::Manager::Options scrape_options;
   scrape_options.scrape_on_shutdown = config_.scrape_on_shutdown;
   scrape_options.initial_scrape_offset = config_.initial_scrape_offset;
+  scrape_options.start_timestamps = config_.start_timestamps;
   scrape_options.clock = &clock_;
   // Replicas with distinct host names or external labels scrape a target
   // at different phases, as Prometheus servers do.

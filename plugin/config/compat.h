@@ -32,6 +32,22 @@ absl::StatusOr<PrometheusCompat> ParsePrometheusCompat(absl::string_view text);
 // "2" or "3".
 absl::string_view PrometheusCompatName(PrometheusCompat compat);
 
+// `start_timestamps`: what the engine does with the start (created)
+// timestamps of counters, summaries and histograms, Prometheus 3.x' feature
+// flags.
+enum class StartTimestampMode : int8_t {
+  // 3.x without feature flags (and 2.x): OpenMetrics `_created` lines are
+  // ordinary series; protobuf created timestamps are not read.
+  kIgnore,
+  // `st-storage` (3.x' ParseST): `_created` lines are not series; both
+  // formats' start timestamps go to the host with every sample.
+  kAttach,
+  // `created-timestamp-zero-ingestion`: kAttach, and a sample of value 0
+  // at the start timestamp before the first sample after it (once per
+  // counter start).
+  kZeroSample,
+};
+
 }  // namespace promscrape::config
 
 #endif  // PLUGIN_CONFIG_COMPAT_H_

@@ -359,7 +359,8 @@ absl::StatusOr<PluginConfig> ParsePluginConfig(absl::string_view yaml) {
       {"control_listen", "control_auth_token", "control_tls",
        "scrape_config_file",
        "scrape_config_reload_interval", "reload_interval", "reload_on_startup", "scrape_on_shutdown",
-       "initial_scrape_offset", "prometheus_compat", "remote_write",
+       "initial_scrape_offset", "prometheus_compat", "start_timestamps",
+       "remote_write",
        "self_metrics", "cluster"}));
   try {
     for (const auto& entry : root.IsMap() ? root : YAML::Node()) {
@@ -398,6 +399,19 @@ absl::StatusOr<PluginConfig> ParsePluginConfig(absl::string_view yaml) {
         absl::StatusOr<PrometheusCompat> compat = ParsePrometheusCompat(text);
         if (!compat.ok()) return Annotate(compat.status(), key);
         config.prometheus_compat = *compat;
+      } else if (key == "start_timestamps") {
+        PROMSCRAPE_ASSIGN_OR_RETURN(std::string text, GetString(v, key));
+        if (text == "ignore") {
+          config.start_timestamps = StartTimestampMode::kIgnore;
+        } else if (text == "attach") {
+          config.start_timestamps = StartTimestampMode::kAttach;
+        } else if (text == "zero_sample") {
+          config.start_timestamps = StartTimestampMode::kZeroSample;
+        } else {
+          return absl::InvalidArgumentError(absl::StrCat(
+              key, ": must be \"ignore\", \"attach\" or \"zero_sample\", got \"",
+              text, "\""));
+        }
       } else if (key == "remote_write") {
         PROMSCRAPE_RETURN_IF_ERROR(ParseRemoteWrite(v, config.remote_write));
       } else if (key == "self_metrics") {

@@ -124,6 +124,10 @@ struct PluginConfig {
   // keep every behaviour pinned against Prometheus 2.42. Applies to the
   // scrape_config_file and to every config applied later (ApplyConfig).
   PrometheusCompat prometheus_compat = kDefaultPrometheusCompat;
+  // `start_timestamps`: "ignore" (default), "attach" or "zero_sample". The
+  // last two also make PrometheusProto the first default scrape protocol,
+  // as those 3.x feature flags do.
+  StartTimestampMode start_timestamps = StartTimestampMode::kIgnore;
   RemoteWriteConfig remote_write;
   SelfMetricsConfig self_metrics;
   ClusterConfig cluster;

@@ -81,6 +81,10 @@ struct ScrapeConfig {
   absl::Duration scrape_interval;
   absl::Duration scrape_timeout;
   std::vector<std::string> scrape_protocols;
+  // Set by parsing when neither the job nor `global` gave scrape_protocols
+  // (the engine may pick another default order: see MakeJobSettings). Not
+  // part of the config's YAML.
+  bool scrape_protocols_defaulted = false;
   // 3.x `extra_scrape_metrics` (default: the global key): report
   // scrape_timeout_seconds, scrape_sample_limit and scrape_body_size_bytes
   // beside the five report series.

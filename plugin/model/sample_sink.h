@@ -41,6 +41,20 @@ class Appender {
   virtual AppendStatus AppendHistogram(
       const SeriesLabels& series, int64_t timestamp_ms,
       const Histogram& histogram) = 0;
+  // A sample or histogram with its start (created) timestamp, Prometheus
+  // 3.x' start timestamps (the engine's start_timestamps setting; never 0
+  // here). A sink that keeps none stores the sample alone: the defaults.
+  virtual AppendStatus AppendWithStart(const SeriesLabels& series,
+                                       int64_t timestamp_ms,
+                                       int64_t start_timestamp_ms,
+                                       double value) {
+    return Append(series, timestamp_ms, value);
+  }
+  virtual AppendStatus AppendHistogramWithStart(
+      const SeriesLabels& series, int64_t timestamp_ms,
+      int64_t start_timestamp_ms, const Histogram& histogram) {
+    return AppendHistogram(series, timestamp_ms, histogram);
+  }
   // An exemplar of the sample just appended to `series` (with its
   // timestamp filled in: the sample's when the exposition gave none). The
   // exemplar's label views are valid only for the call. Sinks that keep no

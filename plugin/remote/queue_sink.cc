@@ -64,9 +64,16 @@ class QueueAppender final : public model::Appender {
 
   model::AppendStatus Append(const model::SeriesLabels& series,
                               int64_t timestamp_ms, double value) override {
+    return AppendWithStart(series, timestamp_ms, 0, value);
+  }
+
+  model::AppendStatus AppendWithStart(const model::SeriesLabels& series,
+                                      int64_t timestamp_ms,
+                                      int64_t start_timestamp_ms,
+                                      double value) override {
     encoder_.Begin(&records_);
     AddLabels(series);
-    encoder_.FinishWithSample(timestamp_ms, value);
+    encoder_.FinishWithSample(timestamp_ms, value, start_timestamp_ms);
     ++samples_;
     ++kinds_.by_kind[static_cast<int>(RecordKind::kSample)];
     return model::AppendStatus::kOk;
@@ -75,8 +82,15 @@ class QueueAppender final : public model::Appender {
   model::AppendStatus AppendHistogram(
       const model::SeriesLabels& series, int64_t timestamp_ms,
       const model::Histogram& histogram) override {
+    return AppendHistogramWithStart(series, timestamp_ms, 0, histogram);
+  }
+
+  model::AppendStatus AppendHistogramWithStart(
+      const model::SeriesLabels& series, int64_t timestamp_ms,
+      int64_t start_timestamp_ms, const model::Histogram& histogram) override {
     v1::Histogram h = ToProtoHistogram(histogram);
     h.set_timestamp(timestamp_ms);
+    h.set_start_timestamp(start_timestamp_ms);
     h.SerializeToString(&histogram_bytes_);
     encoder_.Begin(&records_);
     AddLabels(series);

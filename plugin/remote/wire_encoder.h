@@ -42,6 +42,8 @@ inline constexpr uint32_t kLabelName = 1;
 inline constexpr uint32_t kLabelValue = 2;
 inline constexpr uint32_t kSampleValue = 1;
 inline constexpr uint32_t kSampleTimestamp = 2;
+// promscrape.v1.Sample.start_timestamp (remote write 2.0's field number).
+inline constexpr uint32_t kSampleStartTimestamp = 3;
 
 inline constexpr uint8_t kWireVarint = 0;
 inline constexpr uint8_t kWireFixed64 = 1;
@@ -77,10 +79,14 @@ class RecordEncoder {
   }
 
   // Ends the record with one float sample; `value` is written bit for bit
-  // (StaleNaN survives).
-  void FinishWithSample(int64_t timestamp_ms, double value) {
+  // (StaleNaN survives). A start timestamp of 0 is not written.
+  void FinishWithSample(int64_t timestamp_ms, double value,
+                        int64_t start_timestamp_ms = 0) {
     const uint64_t ts = static_cast<uint64_t>(timestamp_ms);
-    const size_t sample_size = 1 + 8 + 1 + VarintSize(ts);
+    const uint64_t st = static_cast<uint64_t>(start_timestamp_ms);
+    // At most 31 bytes: the length is one byte.
+    const size_t sample_size =
+        1 + 8 + 1 + VarintSize(ts) + (st != 0 ? 1 + VarintSize(st) : 0);
     const size_t old = out_->size();
     out_->resize(old + 2 + sample_size);
     char* p = out_->data() + old;
@@ -93,7 +99,11 @@ class RecordEncoder {
       *p++ = static_cast<char>(static_cast<uint8_t>(bits >> (8 * i)));
     }
     *p++ = static_cast<char>(Tag(kSampleTimestamp, kWireVarint));
-    PutVarint(p, ts);
+    p = PutVarint(p, ts);
+    if (st != 0) {
+      *p++ = static_cast<char>(Tag(kSampleStartTimestamp, kWireVarint));
+      PutVarint(p, st);
+    }
     Finish();
   }
 

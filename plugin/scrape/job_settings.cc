@@ -29,11 +29,19 @@ std::string ComparableYaml(config::ScrapeConfig c) {
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const JobSettings>> MakeJobSettings(
-    const config::ScrapeConfig& config) {
+    const config::ScrapeConfig& config,
+    config::StartTimestampMode start_timestamps) {
   auto settings = std::make_shared<JobSettings>();
   settings->config = config;
+  settings->start_timestamps = start_timestamps;
+  if (start_timestamps != config::StartTimestampMode::kIgnore &&
+      config.scrape_protocols_defaulted &&
+      config.compat == config::PrometheusCompat::kV3) {
+    settings->config.scrape_protocols =
+        config::DefaultProtoFirstScrapeProtocols();
+  }
   std::vector<textparse::ScrapeProtocol> protocols;
-  for (const std::string& name : config.scrape_protocols) {
+  for (const std::string& name : settings->config.scrape_protocols) {
     absl::StatusOr<textparse::ScrapeProtocol> p =
         textparse::ParseScrapeProtocol(name);
     if (!p.ok()) return Annotate(p.status(), "scrape_protocols");

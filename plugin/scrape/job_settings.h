@@ -23,12 +23,20 @@ struct JobSettings {
   // fallback_scrape_protocol, parsed (3.x only).
   std::optional<textparse::ScrapeProtocol> fallback_protocol;
   std::shared_ptr<const http::ClientSettings> client;
+  // The plugin's start_timestamps setting (see config::StartTimestampMode).
+  config::StartTimestampMode start_timestamps =
+      config::StartTimestampMode::kIgnore;
 };
 
 // Builds the settings of `config`. kInvalidArgument naming the field when a
 // value cannot be mapped (an unknown scrape protocol or TLS version).
+// With `start_timestamps` other than kIgnore, a job whose scrape_protocols
+// were defaulted asks for PrometheusProto first (3.x' st-storage and
+// created-timestamp-zero-ingestion flags change the default the same way).
 absl::StatusOr<std::shared_ptr<const JobSettings>> MakeJobSettings(
-    const config::ScrapeConfig& config);
+    const config::ScrapeConfig& config,
+    config::StartTimestampMode start_timestamps =
+        config::StartTimestampMode::kIgnore);
 
 // True when a pool can keep its loops' series caches across a change from
 // `a` to `b`: they differ at most in interval, timeout, sample_limit and the

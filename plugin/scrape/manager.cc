@@ -89,7 +89,7 @@ absl::StatusOr<Manager::ApplyResult> Manager::ApplyConfig(
   std::map<std::string, std::shared_ptr<const JobSettings>> settings;
   for (size_t i = 0; i < cfg.scrape_configs.size(); ++i) {
     const config::ScrapeConfig& sc = cfg.scrape_configs[i];
-    absl::StatusOr<std::shared_ptr<const JobSettings>> s = MakeJobSettings(sc);
+    absl::StatusOr<std::shared_ptr<const JobSettings>> s = MakeJobSettings(sc, options_.start_timestamps);
     if (!s.ok()) {
       // Prometheus counts the failed creation (new job) or reload (changed
       // job) of the pool whose HTTP client could not be built.

@@ -49,6 +49,10 @@ class Manager {
     // Prometheus' InitialScrapeOffset: a fixed delay added to every loop's
     // hashed offset before its first scrape.
     absl::Duration initial_scrape_offset;
+    // The plugin config's start_timestamps (Prometheus 3.x' start timestamp
+    // feature flags): every job's JobSettings carry it.
+    config::StartTimestampMode start_timestamps =
+        config::StartTimestampMode::kIgnore;
     // Worker threads for parsing and appending; 0 = the number of cores.
     int workers = 0;
     // HTTP event-loop threads; 0 = one per two cores. Every loop sleeps and

@@ -40,12 +40,14 @@ size_t BucketCount(const model::Histogram& h) {
 // Append never runs re-entrantly on one thread.
 struct AppendScratch {
   // Per format, per (scrape_classic_histograms, scrape_native_histograms,
-  // utf8_names, prometheus3_grammar, convert_classic_histograms_to_nhcb).
-  std::array<std::unique_ptr<textparse::Parser>, 3 * 32> parsers;
+  // utf8_names, prometheus3_grammar, convert_classic_histograms_to_nhcb,
+  // parse_start_timestamps).
+  std::array<std::unique_ptr<textparse::Parser>, 3 * 64> parsers;
   std::vector<model::LabelView> scraped;
   model::Builder builder;
   PreparedSeries prepared;  // the builder's labels in the cache's form
   model::Histogram histogram;
+  model::Histogram zero_histogram;  // start_timestamps kZeroSample
   model::Exemplar exemplar;
 };
 
@@ -78,6 +80,8 @@ ScrapeAppend::ScrapeAppend(AppendOptions options)
       options_.convert_classic_histograms_to_nhcb;
   parser_options_.utf8_names = options_.utf8_names;
   parser_options_.prometheus3_grammar = options_.prometheus3_rules;
+  parser_options_.parse_start_timestamps =
+      options_.start_timestamps != config::StartTimestampMode::kIgnore;
 }
 
 ScrapeAppend::~ScrapeAppend() = default;
@@ -113,9 +117,10 @@ textparse::Parser* ScrapeAppend::ParserFor(std::string_view content_type,
       (parser_options_.scrape_native_histograms ? 2 : 0) +
       (parser_options_.utf8_names ? 4 : 0) +
       (parser_options_.prometheus3_grammar ? 8 : 0) +
-      (parser_options_.convert_classic_histograms_to_nhcb ? 16 : 0);
+      (parser_options_.convert_classic_histograms_to_nhcb ? 16 : 0) +
+      (parser_options_.parse_start_timestamps ? 32 : 0);
   std::unique_ptr<textparse::Parser>& parser =
-      Scratch().parsers[static_cast<size_t>(format_) * 32 + variant];
+      Scratch().parsers[static_cast<size_t>(format_) * 64 + variant];
   if (parser == nullptr) {
     parser = textparse::NewParser(format_, body, parser_options_);
   } else {
@@ -127,8 +132,8 @@ textparse::Parser* ScrapeAppend::ParserFor(std::string_view content_type,
 // The limit wrappers of Prometheus' appenderWithLimits, outermost first:
 // max schema, bucket limit, sample limit, time limit.
 ScrapeAppend::AddResult ScrapeAppend::AppendLimited(
-    const model::SeriesLabels& series, int64_t t, bool is_histogram,
-    textparse::Parser& parser, model::Appender& app) {
+    const model::SeriesLabels& series, int64_t t, int64_t st,
+    bool is_histogram, textparse::Parser& parser, model::Appender& app) {
   const model::Histogram* h = nullptr;
   if (is_histogram) {
     h = &parser.histogram();
@@ -152,15 +157,53 @@ ScrapeAppend::AddResult ScrapeAppend::AppendLimited(
     return AddResult::kSampleLimit;
   }
   if (t > max_time_ms_) return AddResult::kOutOfBounds;
-  const model::AppendStatus status = h != nullptr
-                                  ? app.AppendHistogram(series, t, *h)
-                                  : app.Append(series, t, parser.Value());
+  model::AppendStatus status;
+  if (st == 0) [[likely]] {
+    status = h != nullptr ? app.AppendHistogram(series, t, *h)
+                          : app.Append(series, t, parser.Value());
+  } else {
+    status = h != nullptr ? app.AppendHistogramWithStart(series, t, st, *h)
+                          : app.AppendWithStart(series, t, st, parser.Value());
+  }
   if (status == model::AppendStatus::kOk) [[likely]] return AddResult::kOk;
   // A storage rejection, as Prometheus' checkAddError treats it: the sample
   // is skipped and counted, the scrape goes on.
   if (status == model::AppendStatus::kDuplicateSample) return AddResult::kDuplicate;
   if (status == model::AppendStatus::kOutOfBounds) return AddResult::kOutOfBounds;
   return AddResult::kOutOfOrder;
+}
+
+void ScrapeAppend::AppendZeroSample(const model::SeriesLabels& series,
+                                    int64_t st, bool is_histogram,
+                                    textparse::Parser& parser,
+                                    model::Appender& app) {
+  // AppendSTZeroSample / AppendHistogramSTZeroSample: outside every limit,
+  // and a rejection (the storage has a newer sample) is ignored. A zero
+  // histogram keeps the schema, zero threshold and custom bounds (so the
+  // next sample needs no new chunk layout) and marks a counter reset.
+  if (!is_histogram) {
+    app.Append(series, st, 0.0);
+    return;
+  }
+  const model::Histogram& h = parser.histogram();
+  model::Histogram& zero = Scratch().zero_histogram;
+  zero.is_float = h.is_float;
+  zero.is_gauge = h.is_gauge;
+  zero.schema = h.schema;
+  zero.zero_threshold = h.zero_threshold;
+  zero.zero_count = 0;
+  zero.zero_count_float = 0;
+  zero.count = 0;
+  zero.count_float = 0;
+  zero.sum = 0;
+  zero.positive_spans.clear();
+  zero.negative_spans.clear();
+  zero.positive_deltas.clear();
+  zero.negative_deltas.clear();
+  zero.positive_counts.clear();
+  zero.negative_counts.clear();
+  zero.custom_values = h.custom_values;
+  app.AppendHistogram(series, st, zero);
 }
 
 void ScrapeAppend::AppendStaleMarkers(int64_t timestamp_ms, model::Appender& app) {
@@ -287,7 +330,17 @@ AppendResult ScrapeAppend::Append(std::string_view body,
       // Prometheus' TSDB would reject it as a duplicate.
       added = AddResult::kDuplicate;
     } else {
-      added = AppendLimited(series_labels, t, is_histogram, parser, app);
+      int64_t st = 0;
+      if (options_.start_timestamps != config::StartTimestampMode::kIgnore) {
+        st = parser.StartTimestamp();
+        if (options_.start_timestamps ==
+                config::StartTimestampMode::kZeroSample &&
+            st != 0 && st < t &&
+            (series == nullptr || series->appended_ms < st)) {
+          AppendZeroSample(series_labels, st, is_histogram, parser, app);
+        }
+      }
+      added = AppendLimited(series_labels, t, st, is_histogram, parser, app);
     }
 
     switch (added) {

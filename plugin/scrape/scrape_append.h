@@ -23,6 +23,7 @@
 #include "plugin/scrape/label_mutation.h"
 #include "plugin/model/sample_sink.h"
 #include "plugin/scrape/series_cache.h"
+#include "plugin/config/compat.h"
 #include "plugin/model/histogram.h"
 #include "plugin/textparse/content_type.h"
 #include "plugin/textparse/parser.h"
@@ -56,6 +57,15 @@ struct AppendOptions {
   // histograms are stored as native histograms with custom buckets, their
   // classic series only with scrape_classic_histograms.
   bool convert_classic_histograms_to_nhcb = false;
+  // Start (created) timestamps, Prometheus 3.x' ParseST and
+  // created-timestamp-zero-ingestion (scrape.go's append): kAttach reads
+  // them (OpenMetrics `_created` lines stop being series) and hands each
+  // sample to the sink with its start timestamp (AppendWithStart);
+  // kZeroSample also appends a 0 at the start timestamp when it is before
+  // the sample and after the series' previous sample (the TSDB and agent
+  // refuse it otherwise: ErrOutOfOrderST), not counted against limits.
+  config::StartTimestampMode start_timestamps =
+      config::StartTimestampMode::kIgnore;
   const std::vector<relabel::Rule>* metric_relabel_rules = nullptr;
   // Prometheus 3.x semantics (prometheus_compat "3"); the defaults are 2.x'.
   // How final metric and label names are validated
@@ -189,9 +199,14 @@ class ScrapeAppend {
   // Content-Type fails the scrape (strict_content_type).
   textparse::Parser* ParserFor(std::string_view content_type,
                                std::string_view body, absl::Status* error);
+  // `st`: the sample's start timestamp, 0 for none.
   AddResult AppendLimited(const model::SeriesLabels& series, int64_t t,
-                          bool is_histogram, textparse::Parser& parser,
-                          model::Appender& app);
+                          int64_t st, bool is_histogram,
+                          textparse::Parser& parser, model::Appender& app);
+  // start_timestamps kZeroSample: a 0 (or an empty histogram) at `st`.
+  void AppendZeroSample(const model::SeriesLabels& series, int64_t st,
+                        bool is_histogram, textparse::Parser& parser,
+                        model::Appender& app);
   void AppendStaleMarkers(int64_t timestamp_ms, model::Appender& app);
 
   AppendOptions options_;

@@ -62,6 +62,7 @@ AppendOptions MakeAppendOptions(const Target& target, const JobSettings& job) {
     o.strict_content_type = true;
     o.fallback_protocol = job.fallback_protocol;
   }
+  o.start_timestamps = job.start_timestamps;
   return o;
 }
 

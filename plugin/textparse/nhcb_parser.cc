@@ -191,8 +191,22 @@ absl::Status ClassicHistogramCollector::Convert(model::Histogram* out) {
   return absl::OkStatus();
 }
 
-NhcbParser::NhcbParser(std::unique_ptr<Parser> inner, bool keep_classic)
-    : inner_(std::move(inner)), keep_classic_(keep_classic) {}
+NhcbParser::NhcbParser(std::unique_ptr<Parser> inner, bool keep_classic,
+                       bool parse_start_timestamps)
+    : inner_(std::move(inner)),
+      keep_classic_(keep_classic),
+      parse_start_timestamps_(parse_start_timestamps) {}
+
+int64_t NhcbParser::StartTimestamp() {
+  switch (state_) {
+    case State::kEmitting:
+      return emit_st_;
+    case State::kCollecting:
+      return collected_st_;
+    default:
+      return inner_->StartTimestamp();
+  }
+}
 
 void NhcbParser::Reset(std::string_view body) {
   inner_->Reset(body);
@@ -279,6 +293,7 @@ bool NhcbParser::HandleClassicSeries() {
                                        std::string(l.value));
       }
     }
+    collected_st_ = parse_start_timestamps_ ? inner_->StartTimestamp() : 0;
     state_ = State::kCollecting;
   }
   Exemplar& ex = exemplar_scratch_;
@@ -324,6 +339,7 @@ bool NhcbParser::ProcessCollected() {
     for (const auto& [name, value] : emit_labels_) {
       absl::StrAppend(&emit_key_, name, "\xfe", value, "\xff");
     }
+    emit_st_ = collected_st_;
     emit_exemplars_.swap(collected_exemplars_);
     emit_exemplar_count_ = collected_exemplar_count_;
     next_exemplar_ = 0;

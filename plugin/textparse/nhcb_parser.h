@@ -68,7 +68,10 @@ class ClassicHistogramCollector {
 // interface says.
 class NhcbParser final : public Parser {
  public:
-  NhcbParser(std::unique_ptr<Parser> inner, bool keep_classic);
+  // `parse_start_timestamps`: the converted histogram's start timestamp is
+  // the inner parser's for its first classic series (nhcbparse.go tempST).
+  NhcbParser(std::unique_ptr<Parser> inner, bool keep_classic,
+             bool parse_start_timestamps = false);
 
   void Reset(std::string_view body) override;
   absl::StatusOr<Entry> Next() override;
@@ -76,6 +79,7 @@ class NhcbParser final : public Parser {
   std::string_view MetricName() const override;
   void Labels(std::vector<Label>* out) override;
   bool NextExemplar(Exemplar* out) override;
+  int64_t StartTimestamp() override;
 
  private:
   enum class State { kStart, kCollecting, kEmitting };
@@ -98,6 +102,10 @@ class NhcbParser final : public Parser {
 
   std::unique_ptr<Parser> inner_;
   const bool keep_classic_;
+  const bool parse_start_timestamps_;
+  // Start timestamps of the histogram being collected and emitted.
+  int64_t collected_st_ = 0;
+  int64_t emit_st_ = 0;
   State state_ = State::kStart;
   // The inner entry held back while the converted histogram is returned.
   Entry deferred_ = Entry::kEof;

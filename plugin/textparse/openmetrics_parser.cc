@@ -1,5 +1,6 @@
 #include "plugin/textparse/openmetrics_parser.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -56,6 +57,9 @@ void OpenMetricsParser::Reset(std::string_view body) {
   // A TYPE line's type holds until the next TYPE line (openmetricsparse.go
   // mtype), within one body.
   type_ = MetricType::kUnknown;
+  family_name_len_ = 0;
+  st_key_.clear();
+  st_valid_until_ = 0;
   exemplar_labels_.clear();
   has_exemplar_ = false;
   if (body.size() > UINT32_MAX) {
@@ -73,6 +77,134 @@ absl::Status OpenMetricsParser::Fail(const char* line_begin, const char* at,
 }
 
 absl::StatusOr<Entry> OpenMetricsParser::Next() {
+  for (;;) {
+    absl::StatusOr<Entry> e = NextEntry();
+    if (parse_start_timestamps_ && e.ok() && *e == Entry::kSeries &&
+        IsCreatedSeries()) {
+      continue;  // Read by StartTimestamp() instead (skipSTSeries).
+    }
+    return e;
+  }
+}
+
+namespace {
+
+constexpr std::string_view kCreatedSuffix = "_created";
+
+bool TypeHasStartTimestamp(MetricType t) {
+  return t == MetricType::kCounter || t == MetricType::kSummary ||
+         t == MetricType::kHistogram;
+}
+
+}  // namespace
+
+bool OpenMetricsParser::IsCreatedSeries() const {
+  return TypeHasStartTimestamp(type_) && name_.size() >= kCreatedSuffix.size() &&
+         name_.substr(name_.size() - kCreatedSuffix.size()) == kCreatedSuffix;
+}
+
+void OpenMetricsParser::StartTimestampKey(std::string_view family,
+                                          std::string* out) const {
+  out->clear();
+  out->append(family);
+  const char* b = body_.data();
+  for (const RawLabel& l : labels_) {
+    std::string_view name(b + l.name_begin, l.name_len);
+    if ((type_ == MetricType::kHistogram && name == "le") ||
+        (type_ == MetricType::kSummary && name == "quantile")) {
+      continue;
+    }
+    out->push_back('\xff');
+    out->append(name);
+    out->push_back('\xff');
+    out->append(b + l.value_begin, l.value_len);
+  }
+}
+
+int64_t OpenMetricsParser::StartTimestamp() {
+  if (!parse_start_timestamps_ || !TypeHasStartTimestamp(type_) ||
+      series_.empty()) {
+    return 0;
+  }
+  const std::string_view family =
+      name_.substr(0, std::min(family_name_len_, name_.size()));
+  StartTimestampKey(family, &st_probe_key_);
+  if (pos_ <= st_valid_until_ && st_probe_key_ == st_key_) return st_value_;
+
+  // Look ahead with the live state set aside (openmetricsparse.go peeks
+  // with a copy of its lexer and restores it the same way).
+  const size_t saved_pos = pos_;
+  const std::string_view saved_series = series_, saved_name = name_;
+  const MetricType saved_type = type_;
+  const double saved_value = value_;
+  const bool saved_has_ts = has_timestamp_;
+  const int64_t saved_ts = timestamp_ms_;
+  const bool saved_has_exemplar = has_exemplar_;
+  const double saved_ex_value = exemplar_value_;
+  const bool saved_ex_has_ts = exemplar_has_ts_;
+  const int64_t saved_ex_ts = exemplar_ts_;
+  const size_t saved_line_len = line_len_;
+  const std::string_view saved_meta = metadata_name_, saved_help = help_,
+                         saved_unit = unit_, saved_comment = comment_;
+  const size_t saved_family_len = family_name_len_;
+  labels_.swap(peek_labels_);
+  exemplar_labels_.swap(peek_exemplar_labels_);
+  name_scratch_.swap(peek_name_scratch_);
+
+  int64_t st = 0;
+  for (;;) {
+    absl::StatusOr<Entry> e = NextEntry();
+    if (!e.ok() || *e != Entry::kSeries) break;  // another family: none
+    if (name_.size() < kCreatedSuffix.size() ||
+        name_.substr(name_.size() - kCreatedSuffix.size()) != kCreatedSuffix) {
+      continue;
+    }
+    // The first `_created` line decides: ours, or another series' (none).
+    StartTimestampKey(name_.substr(0, name_.size() - kCreatedSuffix.size()),
+                      &st_key_);
+    if (st_key_ == st_probe_key_) {
+      // OpenMetrics timestamps are seconds; Go's int64(v * 1000.0).
+      const double ms = value_ * 1000.0;
+      st = std::isfinite(ms) && std::fabs(ms) < 9.2e18
+               ? static_cast<int64_t>(ms)
+               : 0;
+    }
+    break;
+  }
+  const size_t stopped_at = pos_;
+
+  labels_.swap(peek_labels_);
+  exemplar_labels_.swap(peek_exemplar_labels_);
+  name_scratch_.swap(peek_name_scratch_);
+  pos_ = saved_pos;
+  series_ = saved_series;
+  name_ = saved_name;
+  type_ = saved_type;
+  value_ = saved_value;
+  has_timestamp_ = saved_has_ts;
+  timestamp_ms_ = saved_ts;
+  has_exemplar_ = saved_has_exemplar;
+  exemplar_value_ = saved_ex_value;
+  exemplar_has_ts_ = saved_ex_has_ts;
+  exemplar_ts_ = saved_ex_ts;
+  line_len_ = saved_line_len;
+  metadata_name_ = saved_meta;
+  help_ = saved_help;
+  unit_ = saved_unit;
+  comment_ = saved_comment;
+  family_name_len_ = saved_family_len;
+  // A look-ahead error is found again by Next() in its turn.
+  status_ = absl::OkStatus();
+  eof_ = false;
+
+  st_key_ = st_probe_key_;
+  st_value_ = st;
+  // Samples up to where the look-ahead stopped see the same answer.
+  st_valid_until_ = stopped_at;
+  return st;
+}
+
+absl::StatusOr<Entry> OpenMetricsParser::NextEntry() {
   if (!status_.ok()) return status_;
   if (eof_) return Entry::kEof;
   const char* b = body_.data();
@@ -180,6 +312,7 @@ absl::StatusOr<Entry> OpenMetricsParser::ParseMeta(const char* line) {
   }
   metadata_name_ = quoted_name ? std::string_view(n0 + 1, p - n0 - 2)
                                : std::string_view(n0, p - n0);
+  family_name_len_ = metadata_name_.size();
   if (p == eol) return Fail(line, p, absl::StrCat("expected text in ", what));
   if (*p != ' ') return Fail(line, p, absl::StrCat("expected text in ", what));
   std::string_view text(p + 1, eol - p - 1);

@@ -27,13 +27,24 @@ namespace promscrape::textparse {
 // (openmetricslex.l's tQString rules): `{"my.metric","a.b"="x"} 1`,
 // `m{"a.b"="x"} 1`, quoted label names in exemplars and `# HELP "m.x" text`.
 //
+// With `parse_start_timestamps` (3.x' ParseST) the `_created` lines of
+// counter, summary and histogram families are skipped and read as start
+// timestamps instead (StartTimestamp(), openmetricsparse.go's
+// StartTimestamp): the first `_created` line after the current sample, in
+// the same run of samples, whose labels (without `le` / `quantile`) and
+// family name match; any other `_created` line, a metadata line, a comment
+// or the end first means none.
+//
 // Thread-compatible: one per scrape (reusable with Reset()).
 class OpenMetricsParser final : public Parser {
  public:
-  // `prometheus3_grammar`: see ParserOptions.
+  // `prometheus3_grammar`, `parse_start_timestamps`: see ParserOptions.
   explicit OpenMetricsParser(std::string_view body, bool utf8_names = false,
-                             bool prometheus3_grammar = false)
-      : utf8_names_(utf8_names), prometheus3_grammar_(prometheus3_grammar) {
+                             bool prometheus3_grammar = false,
+                             bool parse_start_timestamps = false)
+      : utf8_names_(utf8_names),
+        prometheus3_grammar_(prometheus3_grammar),
+        parse_start_timestamps_(parse_start_timestamps) {
     Reset(body);
   }
 
@@ -43,8 +54,19 @@ class OpenMetricsParser final : public Parser {
   std::string_view MetricName() const override { return name_; }
   void Labels(std::vector<Label>* out) override;
   bool NextExemplar(Exemplar* out) override;
+  int64_t StartTimestamp() override;
 
  private:
+  // One entry, `_created` lines included.
+  absl::StatusOr<Entry> NextEntry();
+  // Whether the current sample is a `_created` line of a family type that
+  // has start timestamps (counter, summary, histogram).
+  bool IsCreatedSeries() const;
+  // Family name (or, for a `_created` line, its name without the suffix)
+  // and the labels of the current sample without `le` of histograms and
+  // `quantile` of summaries, raw as written: what StartTimestamp() matches.
+  void StartTimestampKey(std::string_view family, std::string* out) const;
+
   struct RawLabel {
     uint32_t name_begin;
     uint32_t name_len;
@@ -86,6 +108,20 @@ class OpenMetricsParser final : public Parser {
   size_t pos_ = 0;
   const bool utf8_names_;
   const bool prometheus3_grammar_;
+  const bool parse_start_timestamps_;
+  // Length of the name of the last HELP/TYPE/UNIT line (the family).
+  size_t family_name_len_ = 0;
+  // StartTimestamp()'s last answer, for the key it was computed for; good
+  // while the parser has not passed `st_valid_until_` (where its look-ahead
+  // stopped).
+  std::string st_key_;
+  std::string st_probe_key_;
+  int64_t st_value_ = 0;
+  size_t st_valid_until_ = 0;
+  // Look-ahead scratch, swapped with the live state while peeking.
+  std::vector<RawLabel> peek_labels_;
+  std::vector<RawLabel> peek_exemplar_labels_;
+  std::string peek_name_scratch_;
   std::string name_scratch_;  // An unescaped quoted metric name.
   absl::Status status_;
   bool eof_ = false;

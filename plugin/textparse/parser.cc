@@ -15,7 +15,8 @@ std::unique_ptr<Parser> NewParser(Format format, std::string_view body,
   switch (format) {
     case Format::kOpenMetrics:
       parser = std::make_unique<OpenMetricsParser>(
-          body, options.utf8_names, options.prometheus3_grammar);
+          body, options.utf8_names, options.prometheus3_grammar,
+          options.parse_start_timestamps);
       break;
     case Format::kProtobuf:
       return std::make_unique<ProtobufParser>(body, options);
@@ -27,7 +28,8 @@ std::unique_ptr<Parser> NewParser(Format format, std::string_view body,
   if (options.convert_classic_histograms_to_nhcb) {
     // textparse.New: only the text formats are wrapped.
     parser = std::make_unique<NhcbParser>(std::move(parser),
-                                          options.scrape_classic_histograms);
+                                          options.scrape_classic_histograms,
+                                          options.parse_start_timestamps);
   }
   return parser;
 }

@@ -89,6 +89,15 @@ struct ParserOptions {
   // integer bucket deltas (2.42's isNativeHistogram); both also count
   // zero_count and zero_threshold.
   bool prometheus3_grammar = false;
+  // Prometheus 3.x' start timestamps (its ParseST: the `st-storage` and
+  // `created-timestamp-zero-ingestion` feature flags). OpenMetrics: a
+  // `<family>_created` line of a counter, summary or histogram family is
+  // not a series but the start timestamp of the family's series with the
+  // same labels (StartTimestamp()). Protobuf: only StartTimestamp() reads
+  // created_timestamp (the protobuf parser never emits `_created` series).
+  // False: `_created` lines are ordinary series, as in 2.42 and in 3.x
+  // without those flags.
+  bool parse_start_timestamps = false;
 };
 
 // Parses one scrape response body, entry by entry, in the manner of
@@ -154,6 +163,13 @@ class Parser {
   // allocation once grown. Empty label values are returned (Prometheus drops
   // them later, in its labels builder).
   virtual void Labels(std::vector<Label>* out) = 0;
+
+  // kSeries and kHistogram: the start (created) timestamp of the current
+  // series in milliseconds, or 0 when it has none (Prometheus'
+  // Parser.StartTimestamp). Only OpenMetrics (with parse_start_timestamps)
+  // and protobuf carry them, only for counters, summaries and histograms.
+  // May look ahead in the body (OpenMetrics): call it only when wanted.
+  virtual int64_t StartTimestamp() { return 0; }
 
   // kSeries and kHistogram: fills `*out` with the next exemplar of the current
   // entry and returns true, or returns false when there are no more. Views as

@@ -248,6 +248,8 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
   sorted_ready_ = false;
   simple_value_ = 0;
   counter_exemplar_ = {};
+  counter_msg_ = {};
+  summary_msg_ = {};
   has_timestamp_ = false;
   count_ = 0;
   count_float_ = 0;
@@ -296,6 +298,7 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
           std::memcpy(&simple_value_, s.data() + 1, 8);
           break;
         }
+        if (wanted && f == 3) counter_msg_ = s;  // for StartTimestamp()
         // A value of another type is decoded too, into scratch: Prometheus'
         // generated (gogo) unmarshalling fails a known field sent with the
         // wrong wire type wherever it is (tests/difffuzz).
@@ -353,6 +356,7 @@ absl::Status ProtobufParser::DecodeMetric(std::string_view msg, size_t offset) {
     }
   }
   if (family_type_ == MetricType::kSummary) {
+    summary_msg_ = summary_msg;
     Wire sw(summary_msg);
     while (!sw.done()) {
       uint32_t f, wt;
@@ -901,6 +905,60 @@ bool ProtobufParser::NextExemplar(Exemplar* out) {
     return true;
   }
   return false;
+}
+
+namespace {
+
+// created_timestamp (a google.protobuf.Timestamp) at `field` of a Counter,
+// Summary or Histogram message, in milliseconds; 0 when absent or unreadable.
+int64_t CreatedTimestampMs(std::string_view msg, uint32_t field) {
+  Wire w(msg);
+  std::string_view ts;
+  bool found = false;
+  while (!w.done()) {
+    uint32_t f, wt;
+    if (!w.Tag(&f, &wt)) return 0;
+    if (f == field) {
+      if (!w.LenField(wt, &ts)) return 0;
+      found = true;  // The last occurrence wins, as in protobuf.
+    } else if (!w.Skip(wt)) {
+      return 0;
+    }
+  }
+  if (!found) return 0;
+  int64_t seconds = 0, nanos = 0;
+  Wire tw(ts);
+  while (!tw.done()) {
+    uint32_t f, wt;
+    uint64_t v = 0;
+    if (!tw.Tag(&f, &wt)) return 0;
+    if (f == 1 || f == 2) {
+      if (!tw.VarintField(wt, &v)) return 0;
+      (f == 1 ? seconds : nanos) = static_cast<int64_t>(v);
+      if (f == 2) nanos = static_cast<int32_t>(v);
+    } else if (!tw.Skip(wt)) {
+      return 0;
+    }
+  }
+  // protobufparse.go: seconds*1e3 + nanos/1e6, without validation.
+  return static_cast<int64_t>(static_cast<uint64_t>(seconds) * 1000u +
+                              static_cast<uint64_t>(nanos / 1000000));
+}
+
+}  // namespace
+
+int64_t ProtobufParser::StartTimestamp() {
+  switch (family_type_) {
+    case MetricType::kCounter:
+      return CreatedTimestampMs(counter_msg_, 3);
+    case MetricType::kSummary:
+      return CreatedTimestampMs(summary_msg_, 4);
+    case MetricType::kHistogram:
+    case MetricType::kGaugeHistogram:
+      return CreatedTimestampMs(histogram_msg_, 15);
+    default:
+      return 0;
+  }
 }
 
 }  // namespace promscrape::textparse

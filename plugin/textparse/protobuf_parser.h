@@ -46,6 +46,11 @@ class ProtobufParser final : public Parser {
   }
   void Labels(std::vector<Label>* out) override;
   bool NextExemplar(Exemplar* out) override;
+  // The created_timestamp of the current metric's Counter, Summary or
+  // Histogram (by the family's type), whatever parse_start_timestamps says:
+  // protobuf bodies never carry `_created` series, so there is nothing to
+  // skip.
+  int64_t StartTimestamp() override;
 
  private:
   enum class State : int8_t {
@@ -116,6 +121,10 @@ class ProtobufParser final : public Parser {
   bool sorted_ready_ = false;
   double simple_value_ = 0;  // gauge / counter / untyped per family type
   std::string_view counter_exemplar_;
+  // The current metric's Counter (when the family is a counter) and
+  // Summary messages, read by StartTimestamp().
+  std::string_view counter_msg_;
+  std::string_view summary_msg_;
   uint64_t count_ = 0;
   double count_float_ = 0;
   double sum_ = 0;

@@ -135,6 +135,29 @@ model::AppendStatus RecordingAppender::AppendHistogram(
   return Add(std::move(s));
 }
 
+model::AppendStatus RecordingAppender::AppendWithStart(
+    const model::SeriesLabels& series, int64_t timestamp_ms,
+    int64_t start_timestamp_ms, double value) {
+  RecordedSample s;
+  s.series = series.ToLabels();
+  s.timestamp_ms = timestamp_ms;
+  s.start_timestamp_ms = start_timestamp_ms;
+  s.value = value;
+  s.value_bits = std::bit_cast<uint64_t>(value);
+  return Add(std::move(s));
+}
+
+model::AppendStatus RecordingAppender::AppendHistogramWithStart(
+    const model::SeriesLabels& series, int64_t timestamp_ms,
+    int64_t start_timestamp_ms, const model::Histogram& histogram) {
+  RecordedSample s;
+  s.series = series.ToLabels();
+  s.timestamp_ms = timestamp_ms;
+  s.start_timestamp_ms = start_timestamp_ms;
+  s.histogram = histogram;
+  return Add(std::move(s));
+}
+
 void RecordingAppender::AppendExemplar(const model::SeriesLabels& series,
                                        const model::Exemplar& exemplar) {
   RecordedExemplar e;

@@ -25,6 +25,7 @@ inline constexpr uint64_t kNormalNaNBits = 0x7ff8000000000001ULL;
 struct RecordedSample {
   model::Labels series;
   int64_t timestamp_ms = 0;
+  int64_t start_timestamp_ms = 0;  // AppendWithStart; 0: none.
   double value = 0;         // Float samples.
   uint64_t value_bits = 0;  // Bit pattern of `value` (NaN kinds differ).
   std::optional<model::Histogram> histogram;  // Histogram samples.
@@ -114,6 +115,13 @@ class RecordingAppender : public model::Appender {
   model::AppendStatus AppendHistogram(
       const model::SeriesLabels& series, int64_t timestamp_ms,
       const model::Histogram& histogram) override;
+  model::AppendStatus AppendWithStart(const model::SeriesLabels& series,
+                                      int64_t timestamp_ms,
+                                      int64_t start_timestamp_ms,
+                                      double value) override;
+  model::AppendStatus AppendHistogramWithStart(
+      const model::SeriesLabels& series, int64_t timestamp_ms,
+      int64_t start_timestamp_ms, const model::Histogram& histogram) override;
   void AppendExemplar(const model::SeriesLabels& series,
                       const model::Exemplar& exemplar) override;
   absl::Status Commit() override;

@@ -59,6 +59,11 @@ bool RemoteWriteEncoder::Encode(const v1::WriteRequest& request,
   v1::WriteRequest prompb = request;
   prompb.clear_sequence();
   prompb.clear_writer_id();
+  // Remote write 1.0 has no start timestamps (prompb.Sample has two fields).
+  for (v1::TimeSeries& ts : *prompb.mutable_timeseries()) {
+    for (v1::Sample& s : *ts.mutable_samples()) s.clear_start_timestamp();
+    for (v1::Histogram& h : *ts.mutable_histograms()) h.clear_start_timestamp();
+  }
   prompb.SerializeToString(body);
   return true;
 }
@@ -98,6 +103,7 @@ bool RemoteWriteEncoder::EncodeV2(const v1::WriteRequest& request,
       v2::Sample* sample = ts->add_samples();
       sample->set_value(s.value());
       sample->set_timestamp(s.timestamp());
+      sample->set_start_timestamp(s.start_timestamp());
     }
     for (const v1::Histogram& h : in.histograms()) {
       // NOTE: promscrape.v1.Histogram and v2.Histogram share every field

@@ -150,6 +150,10 @@ void AppendSampleJson(const v1::TimeSeries& series, const v1::Sample& sample,
   AppendLabels(series, out);
   out += ",\"t\":";
   AppendInt(sample.timestamp(), out);
+  if (sample.start_timestamp() != 0) {
+    out += ",\"st\":";
+    AppendInt(sample.start_timestamp(), out);
+  }
   out += ",\"v\":";
   AppendNumber(sample.value(), out);
   out += "}";
@@ -160,6 +164,10 @@ void AppendHistogramJson(const v1::TimeSeries& series,
   AppendLabels(series, out);
   out += ",\"t\":";
   AppendInt(h.timestamp(), out);
+  if (h.start_timestamp() != 0) {
+    out += ",\"st\":";
+    AppendInt(h.start_timestamp(), out);
+  }
   out += ",\"h\":{\"count\":";
   if (h.has_count_float()) {
     AppendNumber(h.count_float(), out);

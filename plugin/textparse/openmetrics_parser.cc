@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -122,14 +123,20 @@ void OpenMetricsParser::StartTimestampKey(std::string_view family,
 }
 
 int64_t OpenMetricsParser::StartTimestamp() {
-  if (!parse_start_timestamps_ || !TypeHasStartTimestamp(type_) ||
-      series_.empty()) {
+  if (!parse_start_timestamps_ || series_.empty()) return 0;
+  if (!TypeHasStartTimestamp(type_)) {
+    st_valid_until_ = 0;  // As openmetricsparse.go: forgets its cache.
     return 0;
   }
   const std::string_view family =
       name_.substr(0, std::min(family_name_len_, name_.size()));
   StartTimestampKey(family, &st_probe_key_);
-  if (pos_ <= st_valid_until_ && st_probe_key_ == st_key_) return st_value_;
+  // A found start timestamp holds for every later sample of the same key,
+  // even past its `_created` line (openmetricsparse.go's stHashSet cache:
+  // a summary's quantiles after `_created` get it); "none" holds only up to
+  // where the look-ahead stopped (the same look-ahead from a later sample
+  // would see a subset of the same lines).
+  if (pos_ < st_valid_until_ && st_probe_key_ == st_key_) return st_value_;
 
   // Look ahead with the live state set aside (openmetricsparse.go peeks
   // with a copy of its lexer and restores it the same way).
@@ -199,8 +206,10 @@ int64_t OpenMetricsParser::StartTimestamp() {
 
   st_key_ = st_probe_key_;
   st_value_ = st;
-  // Samples up to where the look-ahead stopped see the same answer.
-  st_valid_until_ = stopped_at;
+  // Prometheus caches only a positive answer (its `p.st > 0` check).
+  st_valid_until_ = st > 0 ? std::numeric_limits<size_t>::max()
+                   : st == 0 ? stopped_at
+                             : 0;
   return st;
 }
 

@@ -239,6 +239,31 @@ TEST(PluginConfigTest, PrometheusCompatAcceptsTwoAndThreeQuotedOrNot) {
   }
 }
 
+TEST(PluginConfigTest, StartTimestampsModes) {
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PluginConfig defaults, ParsePluginConfig("remote_write: {target: h:1}"));
+  EXPECT_EQ(defaults.start_timestamps, StartTimestampMode::kIgnore);
+  struct Case {
+    const char* value;
+    StartTimestampMode want;
+  } const cases[] = {{"ignore", StartTimestampMode::kIgnore},
+                     {"attach", StartTimestampMode::kAttach},
+                     {"\"zero_sample\"", StartTimestampMode::kZeroSample}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.value);
+    PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+        PluginConfig config,
+        ParsePluginConfig(absl::StrCat("start_timestamps: ", c.value,
+                                       "\nremote_write: {target: h:1}")));
+    EXPECT_EQ(config.start_timestamps, c.want);
+  }
+  EXPECT_THAT(ParsePluginConfig("start_timestamps: on\n"
+                                "remote_write: {target: h:1}"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("start_timestamps: must be \"ignore\", "
+                                 "\"attach\" or \"zero_sample\", got \"on\"")));
+}
+
 TEST(PluginConfigTest, PrometheusCompatRejectsOtherValuesNamingTheKey) {
   for (const char* value : {"4", "\"2.42\"", "\"\"", "[2]", "v3"}) {
     SCOPED_TRACE(value);

@@ -158,6 +158,27 @@ TEST(RemoteWriteEncoderTest, V2AttachesRememberedMetadataToTheFamily) {
   EXPECT_FALSE(decoded.timeseries(1).has_metadata());
 }
 
+TEST(RemoteWriteEncoderTest, StartTimestampsGoToV2AndNotToV1) {
+  v1::WriteRequest request = SomeRequest();
+  request.mutable_timeseries(0)->mutable_samples(0)->set_start_timestamp(
+      1690000000000);
+  request.mutable_timeseries(1)->mutable_histograms(0)->set_start_timestamp(
+      1690000000001);
+  std::string body;
+  ASSERT_TRUE(RemoteWriteEncoder(RemoteWriteProtocol::kV2).Encode(request, &body));
+  v2::Request v2req;
+  ASSERT_TRUE(v2req.ParseFromString(body));
+  EXPECT_EQ(v2req.timeseries(0).samples(0).start_timestamp(), 1690000000000);
+  EXPECT_EQ(v2req.timeseries(1).histograms(0).start_timestamp(),
+            1690000000001);
+  // Remote write 1.0 has no such field: the body is SomeRequest()'s.
+  ASSERT_TRUE(RemoteWriteEncoder(RemoteWriteProtocol::kV1).Encode(request, &body));
+  v1::WriteRequest want = SomeRequest();
+  want.clear_sequence();
+  want.clear_writer_id();
+  EXPECT_EQ(body, want.SerializeAsString());
+}
+
 TEST(RemoteWriteEncoderTest, EmptyRequestHasNothingToSend) {
   std::string body;
   EXPECT_FALSE(RemoteWriteEncoder(RemoteWriteProtocol::kV1)

@@ -123,6 +123,23 @@ TEST(SampleJsonTest, EscapesAreFoundAtEveryPositionOfLongValues) {
   }
 }
 
+TEST(SampleJsonTest, StartTimestampIsStWhenSet) {
+  v1::Sample s;
+  s.set_value(3);
+  s.set_timestamp(2000);
+  s.set_start_timestamp(1500);
+  std::string out;
+  AppendSampleJson(Series(), s, out);
+  EXPECT_THAT(out, HasSubstr(R"("t":2000,"st":1500,"v":3})"));
+  v1::Histogram h;
+  h.set_count_int(1);
+  h.set_timestamp(2000);
+  h.set_start_timestamp(1000);
+  out.clear();
+  AppendHistogramJson(Series(), h, out);
+  EXPECT_THAT(out, HasSubstr(R"("t":2000,"st":1000,"h":{)"));
+}
+
 TEST(SampleJsonTest, NativeHistogramGetsAnHObject) {
   v1::Histogram h;
   h.set_count_int(5);

@@ -80,6 +80,36 @@ TEST_F(QueueSinkTest, CommitSendsFloatsAndNativeHistograms) {
   EXPECT_EQ(series[1].samples_size(), 0);
 }
 
+TEST_F(QueueSinkTest, StartTimestampsTravelWithTheirSamples) {
+  model::Histogram h;
+  h.schema = -53;
+  h.count = 1;
+  h.custom_values = {0.5};
+  h.positive_spans = {{0, 1}};
+  h.positive_deltas = {1};
+  auto app = sink_->NewAppender();
+  const model::CompactLabels c(model::Labels::Of({{"__name__", "c_total"}}));
+  const model::CompactLabels lat(model::Labels::Of({{"__name__", "lat"}}));
+  app->AppendWithStart(c, 2000, 1500, 3);
+  app->Append(c, 3000, 4);
+  app->AppendHistogramWithStart(lat, 2000, 1700000000123, h);
+  PROMSCRAPE_ASSERT_OK(app->Commit());
+  ASSERT_TRUE(host_.WaitForSamples(2, absl::Seconds(10)));
+  PROMSCRAPE_ASSERT_OK(queue_->Stop(absl::Seconds(10)));
+  std::vector<v1::TimeSeries> series;
+  for (const auto& r : host_.requests()) {
+    for (const auto& ts : r.timeseries()) series.push_back(ts);
+  }
+  ASSERT_EQ(series.size(), 3u);
+  EXPECT_EQ(series[0].samples(0).start_timestamp(), 1500);
+  EXPECT_EQ(series[0].samples(0).value(), 3);
+  EXPECT_EQ(series[1].samples(0).start_timestamp(), 0);
+  EXPECT_EQ(series[1].samples(0).timestamp(), 3000);
+  ASSERT_EQ(series[2].histograms_size(), 1);
+  EXPECT_EQ(series[2].histograms(0).start_timestamp(), 1700000000123);
+  EXPECT_EQ(series[2].histograms(0).timestamp(), 2000);
+}
+
 TEST_F(QueueSinkTest, ExemplarsTravelInRecordsOfTheirOwn) {
   auto app = sink_->NewAppender();
   const model::CompactLabels series(

@@ -108,6 +108,11 @@ class Harness {
   }
 
   std::vector<std::string> Stored() const { return Render(sink_.Samples()); }
+  std::vector<RecordedSample> TakeStored_() {
+    std::vector<RecordedSample> out = sink_.Samples();
+    sink_.Clear();
+    return out;
+  }
   std::vector<std::string> TakeStored() {
     std::vector<std::string> out = Stored();
     sink_.Clear();
@@ -1047,6 +1052,114 @@ std::string Delimited(const std::vector<pb::MetricFamily>& families) {
     out += s;
   }
   return out;
+}
+
+// "<series> <t> <value> st=<start>" for start timestamp checks.
+std::vector<std::string> WithStart(const std::vector<RecordedSample>& samples) {
+  std::vector<std::string> out;
+  for (const RecordedSample& s : samples) {
+    out.push_back(absl::StrCat(Render(s), " st=", s.start_timestamp_ms));
+  }
+  return out;
+}
+
+// scrape.go's append with ParseST (st-storage): the start timestamp goes
+// with the sample; OpenMetrics `_created` lines are no series.
+TEST(ScrapeAppendTest, StartTimestampsAttachToSamples) {
+  AppendOptions o;
+  o.start_timestamps = config::StartTimestampMode::kAttach;
+  Harness h(o);
+  const std::string body =
+      "# TYPE c counter\nc_total 5\nc_created 1700000000.5\n"
+      "# TYPE g gauge\ng 1\n# EOF\n";
+  AppendResult r = h.Scrape(body, kOpenMetrics, kT0);
+  EXPECT_THAT(r.error, IsOk());
+  EXPECT_EQ(r.total, 2);
+  EXPECT_THAT(WithStart(h.TakeStored_()),
+              ElementsAre(S("{__name__=\"c_total\"}", kT0, "5 st=1700000000500"),
+                          S("{__name__=\"g\"}", kT0, "1 st=0")));
+}
+
+// created-timestamp-zero-ingestion: a 0 at the start timestamp before the
+// first sample after it, once per start (the agent and the TSDB refuse a
+// start timestamp at or before the series' last sample: ErrOutOfOrderST),
+// never when the start is not before the sample.
+TEST(ScrapeAppendTest, StartTimestampZeroSampleOncePerStart) {
+  AppendOptions o;
+  o.start_timestamps = config::StartTimestampMode::kZeroSample;
+  Harness h(o);
+  auto body = [](int64_t value, absl::string_view created_s) {
+    return absl::StrCat("# TYPE c counter\nc_total ", value, "\nc_created ",
+                        created_s, "\n# EOF\n");
+  };
+  const absl::string_view st1 = "1699999995";
+  h.Scrape(body(5, st1), kOpenMetrics, kT0);
+  EXPECT_THAT(WithStart(h.TakeStored_()),
+              ElementsAre(S("{__name__=\"c_total\"}", kT0 - 5000, "0 st=0"),
+                          S("{__name__=\"c_total\"}", kT0, "5 st=1699999995000")));
+  h.Scrape(body(7, st1), kOpenMetrics, kT0 + 1000);
+  EXPECT_THAT(WithStart(h.TakeStored_()),
+              ElementsAre(S("{__name__=\"c_total\"}", kT0 + 1000,
+                            "7 st=1699999995000")));
+  // A counter reset: a new start after the last sample.
+  const absl::string_view st2 = "1700000001.5";
+  h.Scrape(body(1, st2), kOpenMetrics, kT0 + 2000);
+  EXPECT_THAT(WithStart(h.TakeStored_()),
+              ElementsAre(S("{__name__=\"c_total\"}", kT0 + 1500, "0 st=0"),
+                          S("{__name__=\"c_total\"}", kT0 + 2000,
+                            "1 st=1700000001500")));
+  // A start at the sample's time: no zero sample (ErrSTNewerThanSample).
+  h.Scrape(body(1, "1700000003"), kOpenMetrics, kT0 + 3000);
+  EXPECT_THAT(WithStart(h.TakeStored_()),
+              ElementsAre(S("{__name__=\"c_total\"}", kT0 + 3000,
+                            "1 st=1700000003000")));
+}
+
+TEST(ScrapeAppendTest, StartTimestampZeroHistogramKeepsLayout) {
+  pb::MetricFamily mf;
+  mf.set_name("h");
+  mf.set_type(pb::HISTOGRAM);
+  pb::Histogram* hist = mf.add_metric()->mutable_histogram();
+  hist->set_sample_count(3);
+  hist->set_sample_sum(2.5);
+  hist->set_schema(1);
+  hist->set_zero_threshold(0.001);
+  hist->set_zero_count(1);
+  pb::BucketSpan* span = hist->add_positive_span();
+  span->set_offset(0);
+  span->set_length(1);
+  hist->add_positive_delta(2);
+  hist->mutable_created_timestamp()->set_seconds((kT0 - 2000) / 1000);
+  AppendOptions o;
+  o.start_timestamps = config::StartTimestampMode::kZeroSample;
+  o.scrape_native_histograms = true;
+  Harness h(o);
+  AppendResult r = h.Scrape(Delimited({mf}), kProtobuf, kT0);
+  ASSERT_THAT(r.error, IsOk());
+  const std::vector<RecordedSample> got = h.sink().Samples();
+  ASSERT_EQ(got.size(), 2u);
+  ASSERT_TRUE(got[0].histogram.has_value());
+  EXPECT_EQ(got[0].timestamp_ms, kT0 - 2000);
+  EXPECT_EQ(got[0].histogram->schema, 1);
+  EXPECT_EQ(got[0].histogram->zero_threshold, 0.001);
+  EXPECT_EQ(got[0].histogram->count, 0u);
+  EXPECT_TRUE(got[0].histogram->positive_spans.empty());
+  ASSERT_TRUE(got[1].histogram.has_value());
+  EXPECT_EQ(got[1].timestamp_ms, kT0);
+  EXPECT_EQ(got[1].start_timestamp_ms, kT0 - 2000);
+  EXPECT_EQ(got[1].histogram->count, 3u);
+}
+
+// Without the setting (3.x' default), `_created` is an ordinary series and
+// protobuf created timestamps are not read.
+TEST(ScrapeAppendTest, StartTimestampsIgnoredByDefault) {
+  Harness h({});
+  h.Scrape("# TYPE c counter\nc_total 5\nc_created 1700000000.5\n# EOF\n",
+           kOpenMetrics, kT0);
+  EXPECT_THAT(WithStart(h.TakeStored_()),
+              ElementsAre(S("{__name__=\"c_total\"}", kT0, "5 st=0"),
+                          S("{__name__=\"c_created\"}", kT0,
+                            absl::StrCat(1700000000.5, " st=0"))));
 }
 
 TEST(ScrapeAppendTest, ContentTypesPickTheParser) {

@@ -1,9 +1,13 @@
 #include "plugin/config/prometheus_config.h"
 
+#include <glob.h>
+
+#include <cstdlib>
 #include <exception>
 #include <fstream>
 #include <sstream>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/common/go_quote.h"
@@ -35,6 +39,43 @@ absl::Status DecodeRuleFiles(const YAML::Node& node, absl::string_view base_dir,
   return absl::OkStatus();
 }
 
+// Prometheus 3.x' `scrape_config_files`: glob patterns (patRulePath, as
+// rule_files), resolved against the config's directory.
+absl::Status DecodeScrapeConfigFiles(const YAML::Node& node,
+                                     absl::string_view base_dir,
+                                     std::vector<std::string>* out) {
+  PROMSCRAPE_RETURN_IF_ERROR(
+      Annotate(internal::DecodeStringList(node, out), "scrape_config_files"));
+  static const re2::RE2* const kPattern =
+      new re2::RE2(R"(^[^*]*(\*[^/]*)?$)");
+  for (auto& f : *out) {
+    if (!re2::RE2::FullMatch(f, *kPattern)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid scrape config file path ", GoQuote(f)));
+    }
+    f = ResolvePath(base_dir, f);
+  }
+  return absl::OkStatus();
+}
+
+// config.go's filePath: the absolute path, for error messages.
+std::string AbsolutePath(const std::string& path) {
+  char* abs = ::realpath(path.c_str(), nullptr);
+  if (abs == nullptr) return path;
+  std::string out(abs);
+  std::free(abs);
+  return out;
+}
+
+bool ReadWholeFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *out = std::move(ss).str();
+  return true;
+}
+
 // Sections Prometheus accepts that the scrape plugin does not use. Their
 // structure is Prometheus' business; only the YAML kind is checked.
 absl::Status CheckIgnoredSection(const YAML::Node& node, absl::string_view key,
@@ -58,6 +99,51 @@ std::string JobNameOf(const YAML::Node& node) {
   return "";
 }
 
+// Decodes one `scrape_configs` list (of the main file, or of a
+// scrape_config_files file named `file`, "" for the main one) into `out`.
+// `origin` is how the first occurrence of a job is named in the
+// duplicate-name error. With `job_errors`, a bad entry is recorded there
+// and left out instead of ending the decode.
+absl::Status DecodeScrapeConfigList(
+    const YAML::Node& scrape, const GlobalConfig& global,
+    absl::string_view base_dir, const std::string& origin,
+    const std::string& file,
+    absl::flat_hash_map<std::string, std::string>* jobs,
+    std::vector<ScrapeConfig>* out, std::vector<absl::Status>* job_errors) {
+  if (internal::IsNullNode(scrape)) return absl::OkStatus();
+  const std::string prefix = file.empty() ? "" : absl::StrCat(file, ": ");
+  if (!scrape.IsSequence()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "scrape_configs: ", internal::LinePrefix(scrape),
+                     "cannot unmarshal into []*config.ScrapeConfig"));
+  }
+  size_t i = 0;
+  for (const auto& item : scrape) {
+    std::string where = absl::StrCat(prefix, "scrape_configs[", i++, "]");
+    const std::string job = JobNameOf(item);
+    if (!job.empty()) absl::StrAppend(&where, " job ", GoQuote(job));
+    ScrapeConfig sc;
+    absl::Status status =
+        Annotate(DecodeScrapeConfig(item, global, base_dir, &sc), where);
+    if (status.ok()) {
+      auto [it, inserted] = jobs->try_emplace(sc.job_name, origin);
+      if (!inserted) {
+        status = absl::InvalidArgumentError(absl::StrCat(
+            where, ": found multiple scrape configs with job name ",
+            GoQuote(sc.job_name),
+            file.empty() ? "" : absl::StrCat(", first found in ", it->second)));
+      }
+    }
+    if (!status.ok()) {
+      if (job_errors == nullptr) return status;
+      job_errors->push_back(std::move(status));
+      continue;
+    }
+    out->push_back(std::move(sc));
+  }
+  return absl::OkStatus();
+}
+
 // With `job_errors`, a bad scrape_configs entry is recorded there and left
 // out instead of ending the decode.
 absl::StatusOr<PrometheusConfig> Decode(const YAML::Node& root,
@@ -74,6 +160,11 @@ absl::StatusOr<PrometheusConfig> Decode(const YAML::Node& root,
       ResolvePath(base_dir, cfg.global.scrape_failure_log_file);
   PROMSCRAPE_RETURN_IF_ERROR(
       DecodeRuleFiles(r.Take("rule_files"), base_dir, &cfg.rule_files));
+  if (compat == PrometheusCompat::kV3) {
+    // 2.42 has no such key: an unknown field under kV2.
+    PROMSCRAPE_RETURN_IF_ERROR(DecodeScrapeConfigFiles(
+        r.Take("scrape_config_files"), base_dir, &cfg.scrape_config_files));
+  }
   PROMSCRAPE_RETURN_IF_ERROR(
       CheckIgnoredSection(r.Take("alerting"), "alerting", false));
   PROMSCRAPE_RETURN_IF_ERROR(
@@ -87,32 +178,47 @@ absl::StatusOr<PrometheusConfig> Decode(const YAML::Node& root,
   YAML::Node scrape = r.Take("scrape_configs");
   PROMSCRAPE_RETURN_IF_ERROR(r.Finish());
 
-  if (internal::IsNullNode(scrape)) return cfg;
-  if (!scrape.IsSequence()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("scrape_configs: ", internal::LinePrefix(scrape),
-                     "cannot unmarshal into []*config.ScrapeConfig"));
-  }
-  absl::flat_hash_set<std::string> jobs;
-  size_t i = 0;
-  for (const auto& item : scrape) {
-    std::string where = absl::StrCat("scrape_configs[", i++, "]");
-    const std::string job = JobNameOf(item);
-    if (!job.empty()) absl::StrAppend(&where, " job ", GoQuote(job));
-    ScrapeConfig sc;
-    absl::Status status =
-        Annotate(DecodeScrapeConfig(item, cfg.global, base_dir, &sc), where);
-    if (status.ok() && !jobs.insert(sc.job_name).second) {
-      status = absl::InvalidArgumentError(
-          absl::StrCat(where, ": found multiple scrape configs with job name ",
-                       GoQuote(sc.job_name)));
+  // Job name -> where it was first found (config.go GetScrapeConfigs).
+  absl::flat_hash_map<std::string, std::string> jobs;
+  PROMSCRAPE_RETURN_IF_ERROR(DecodeScrapeConfigList(
+      scrape, cfg.global, base_dir, "main config file", "", &jobs,
+      &cfg.scrape_configs, job_errors));
+  // config.go GetScrapeConfigs: each pattern's matches in order, every
+  // file holding only `scrape_configs`, its paths relative to itself.
+  for (const std::string& pattern : cfg.scrape_config_files) {
+    glob_t g{};
+    const int rc = ::glob(pattern.c_str(), 0, nullptr, &g);
+    std::vector<std::string> files;
+    if (rc == 0) {
+      for (size_t k = 0; k < g.gl_pathc; ++k) files.emplace_back(g.gl_pathv[k]);
     }
-    if (!status.ok()) {
-      if (job_errors == nullptr) return status;
-      job_errors->push_back(std::move(status));
-      continue;
+    ::globfree(&g);
+    if (rc != 0 && rc != GLOB_NOMATCH) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "error retrieving scrape config files for ", GoQuote(pattern)));
     }
-    cfg.scrape_configs.push_back(std::move(sc));
+    for (const std::string& file : files) {
+      const std::string shown = GoQuote(AbsolutePath(file));
+      std::string text;
+      if (!ReadWholeFile(file, &text)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(shown, ": cannot read the file"));
+      }
+      absl::StatusOr<YAML::Node> doc = internal::ParseYaml(text);
+      if (!doc.ok()) return Annotate(doc.status(), shown);
+      absl::StatusOr<MapReader> fr =
+          MapReader::Create(*doc, "config.ScrapeConfigs");
+      if (!fr.ok()) return Annotate(fr.status(), shown);
+      YAML::Node list = fr->Take("scrape_configs");
+      PROMSCRAPE_RETURN_IF_ERROR(Annotate(fr->Finish(), shown));
+      std::string dir = ".";
+      if (size_t slash = file.rfind('/'); slash != std::string::npos) {
+        dir = slash == 0 ? "/" : file.substr(0, slash);
+      }
+      PROMSCRAPE_RETURN_IF_ERROR(DecodeScrapeConfigList(
+          list, cfg.global, dir, shown, shown, &jobs, &cfg.scrape_configs,
+          job_errors));
+    }
   }
   return cfg;
 }
@@ -171,6 +277,24 @@ absl::StatusOr<PrometheusConfig> LoadPrometheusConfigFileCollecting(
   if (!cfg.ok()) return cfg.status();
   cfg->source_path = path;
   return cfg;
+}
+
+std::string ScrapeConfigFilesFingerprint(
+    const std::vector<std::string>& patterns) {
+  std::string out;
+  for (const std::string& pattern : patterns) {
+    glob_t g{};
+    if (::glob(pattern.c_str(), 0, nullptr, &g) == 0) {
+      for (size_t k = 0; k < g.gl_pathc; ++k) {
+        std::string content;
+        const bool ok = ReadWholeFile(g.gl_pathv[k], &content);
+        absl::StrAppend(&out, g.gl_pathv[k], ok ? "\n" : "\n(unreadable)\n",
+                        content.size(), "\n", content);
+      }
+    }
+    ::globfree(&g);
+  }
+  return out;
 }
 
 std::string ToYaml(const PrometheusConfig& config) {

@@ -34,7 +34,8 @@ namespace promscrape::config {
 // escaping keys, PrometheusText1.0.0 and 3.x' default protocol order,
 // `fallback_scrape_protocol`, the native histogram switches
 // (`scrape_native_histograms`, `always_scrape_classic_histograms`,
-// `convert_classic_histograms_to_nhcb`), no default port on targets, relabel regexes
+// `convert_classic_histograms_to_nhcb`), `scrape_config_files`, no default
+// port on targets, relabel regexes
 // anchored as `^(?s:re)$`, a target's own `__param_*` labels kept over
 // `params`.
 //
@@ -43,6 +44,11 @@ struct PrometheusConfig {
   GlobalConfig global;
   std::vector<ScrapeConfig> scrape_configs;
   std::vector<std::string> rule_files;  // Resolved against the config dir.
+  // 3.x' `scrape_config_files` glob patterns, resolved against the config
+  // dir. Their files' jobs are already in `scrape_configs` (after the main
+  // file's, pattern by pattern, matches in name order), so ToYaml does not
+  // emit the patterns.
+  std::vector<std::string> scrape_config_files;
   std::string source_path;              // "" when parsed from a string.
 
   // Returns the scrape config of `job_name`, or nullptr.
@@ -76,6 +82,12 @@ absl::StatusOr<PrometheusConfig> ParsePrometheusConfigCollecting(
 absl::StatusOr<PrometheusConfig> LoadPrometheusConfigFileCollecting(
     const std::string& path, PrometheusCompat compat,
     std::vector<absl::Status>* job_errors);
+
+// The names and contents of the files `patterns` (scrape_config_files)
+// match now, concatenated: what config auto-reload compares to notice a
+// change in an included file (3.x' reload checksum covers them too).
+std::string ScrapeConfigFilesFingerprint(
+    const std::vector<std::string>& patterns);
 
 // Renders the effective (defaulted) configuration as YAML; every secret
 // value shows as `<secret>`.

@@ -423,7 +423,7 @@ absl::Status DecodeScrapeConfig(const YAML::Node& node,
     c.scrape_protocols = DefaultProtoFirstScrapeProtocols();
   } else {
     c.scrape_protocols = DefaultScrapeProtocols(c.compat);
-    c.scrape_protocols_defaulted = true;
+    c.scrape_protocols_defaulted.value = true;
   }
   if (!c.fallback_scrape_protocol.empty()) {
     absl::Status known =

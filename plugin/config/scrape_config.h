@@ -82,9 +82,17 @@ struct ScrapeConfig {
   absl::Duration scrape_timeout;
   std::vector<std::string> scrape_protocols;
   // Set by parsing when neither the job nor `global` gave scrape_protocols
-  // (the engine may pick another default order: see MakeJobSettings). Not
-  // part of the config's YAML.
-  bool scrape_protocols_defaulted = false;
+  // (the engine may pick another default order: see MakeJobSettings). How
+  // the value came about, not part of it: not in the YAML, and two configs
+  // that differ only here are equal (a rendered config re-parsed lists the
+  // protocols explicitly).
+  struct DefaultedFlag {
+    bool value = false;
+    friend bool operator==(const DefaultedFlag&, const DefaultedFlag&) {
+      return true;
+    }
+  };
+  DefaultedFlag scrape_protocols_defaulted;
   // 3.x `extra_scrape_metrics` (default: the global key): report
   // scrape_timeout_seconds, scrape_sample_limit and scrape_body_size_bytes
   // beside the five report series.

@@ -35,7 +35,7 @@ absl::StatusOr<std::shared_ptr<const JobSettings>> MakeJobSettings(
   settings->config = config;
   settings->start_timestamps = start_timestamps;
   if (start_timestamps != config::StartTimestampMode::kIgnore &&
-      config.scrape_protocols_defaulted &&
+      config.scrape_protocols_defaulted.value &&
       config.compat == config::PrometheusCompat::kV3) {
     settings->config.scrape_protocols =
         config::DefaultProtoFirstScrapeProtocols();

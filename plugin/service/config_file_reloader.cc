@@ -52,9 +52,11 @@ absl::Status ConfigFileReloader::Apply(const std::string& content) {
   absl::Status status = cfg.status();
   if (cfg.ok()) {
     cfg->source_path = path;
+    last_patterns_ = cfg->scrape_config_files;
     status = install_(*cfg);
   }
-  last_content_ = content;
+  last_content_ = absl::StrCat(
+      content, "\0", config::ScrapeConfigFilesFingerprint(last_patterns_));
   if (!status.ok()) {
     last_successful_.Set(0);
     return Annotate(status,
@@ -88,7 +90,11 @@ bool ConfigFileReloader::CheckNow() {
     }
     return false;
   }
-  if (content == last_content_) return false;
+  if (absl::StrCat(content, "\0",
+                   config::ScrapeConfigFilesFingerprint(last_patterns_)) ==
+      last_content_) {
+    return false;
+  }
   status = Apply(content);
   if (!status.ok()) {
     last_error_ = std::string(status.message());

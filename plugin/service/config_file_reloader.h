@@ -23,7 +23,9 @@ namespace promscrape::service {
 // cmd/prometheus/main.go), which compares a checksum of the file every
 // `--config.auto-reload-interval` and reloads on a change. Here the file is
 // read every `interval` and compared byte for byte with the content last
-// seen (configs are small). A changed file is parsed and handed to
+// seen (configs are small), together with the files its
+// `scrape_config_files` patterns match (names and contents, re-globbed at
+// every check). A change in either is parsed and handed to
 // `install`; a read, parse or install error is logged once per content and
 // the running config stays (keep last good); the same broken content is not
 // retried until the file changes again.
@@ -79,7 +81,10 @@ class ConfigFileReloader {
   const Logger logger_;
 
   Mutex check_mu_;  // One check at a time; held across install.
+  // The file's content, then ScrapeConfigFilesFingerprint of the patterns
+  // of the last config parsed from it.
   std::string last_content_ ABSL_GUARDED_BY(check_mu_);
+  std::vector<std::string> last_patterns_ ABSL_GUARDED_BY(check_mu_);
   std::string last_error_ ABSL_GUARDED_BY(check_mu_);
 
   Mutex mu_;

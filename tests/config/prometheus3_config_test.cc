@@ -15,6 +15,7 @@ namespace promscrape::config {
 namespace {
 
 using ::promscrape::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -410,6 +411,83 @@ TEST(Prometheus3ConfigTest, ToYamlRoundTrips) {
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(PrometheusConfig again,
                                   Parse3(ToYaml(cfg)));
   EXPECT_EQ(again.scrape_configs[0], cfg.scrape_configs[0]);
+}
+
+// config.go GetScrapeConfigs: `scrape_config_files` globs, each file with
+// only `scrape_configs`, paths relative to the file, unique job names.
+class ScrapeConfigFilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/scf";
+    std::system(("rm -rf " + dir_ + " && mkdir -p " + dir_ + "/jobs").c_str());
+  }
+  void Write(const std::string& name, const std::string& text) {
+    std::ofstream(dir_ + "/" + name) << text;
+  }
+  absl::StatusOr<PrometheusConfig> Load(PrometheusCompat compat =
+                                            PrometheusCompat::kV3) {
+    return LoadPrometheusConfigFile(dir_ + "/prometheus.yml", compat);
+  }
+  std::string dir_;
+};
+
+TEST_F(ScrapeConfigFilesTest, JobsFromMatchedFilesFollowTheMainFile) {
+  Write("prometheus.yml",
+        "global: {scrape_interval: 7s}\n"
+        "scrape_config_files: ['jobs/*.yml']\n"
+        "scrape_configs: [{job_name: main}]\n");
+  Write("jobs/b.yml",
+        "scrape_configs:\n  - job_name: b\n"
+        "    file_sd_configs: [{files: [targets.json]}]\n");
+  Write("jobs/a.yml", "scrape_configs: [{job_name: a, scrape_interval: 3s}]\n");
+  Write("jobs/ignored.yaml", "not: [a, config\n");
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(PrometheusConfig c, Load());
+  ASSERT_EQ(c.scrape_configs.size(), 3u);
+  EXPECT_EQ(c.scrape_configs[0].job_name, "main");
+  EXPECT_EQ(c.scrape_configs[1].job_name, "a");
+  EXPECT_EQ(c.scrape_configs[1].scrape_interval, absl::Seconds(3));
+  EXPECT_EQ(c.scrape_configs[2].job_name, "b");
+  // The global defaults apply; paths resolve against the included file.
+  EXPECT_EQ(c.scrape_configs[2].scrape_interval, absl::Seconds(7));
+  ASSERT_EQ(c.scrape_configs[2].file_sd_configs.size(), 1u);
+  EXPECT_EQ(c.scrape_configs[2].file_sd_configs[0].files[0],
+            dir_ + "/jobs/targets.json");
+  EXPECT_THAT(c.scrape_config_files, ElementsAre(dir_ + "/jobs/*.yml"));
+}
+
+TEST_F(ScrapeConfigFilesTest, ErrorsNameTheFile) {
+  Write("prometheus.yml",
+        "scrape_config_files: ['jobs/*.yml']\n"
+        "scrape_configs: [{job_name: main}]\n");
+  Write("jobs/dup.yml", "scrape_configs: [{job_name: main}]\n");
+  EXPECT_THAT(Load(), StatusIs(absl::StatusCode::kInvalidArgument,
+                               AllOf(HasSubstr("dup.yml\""),
+                                     HasSubstr("found multiple scrape configs "
+                                               "with job name \"main\", first "
+                                               "found in main config file"))));
+  Write("jobs/dup.yml", "scrape_configs: [{job_name: x}]\nglobal: {}\n");
+  EXPECT_THAT(Load(), StatusIs(absl::StatusCode::kInvalidArgument,
+                               AllOf(HasSubstr("dup.yml\""),
+                                     HasSubstr("global"))));
+  Write("jobs/dup.yml", "scrape_configs: [{job_name: x, scrape_interval: 1s, "
+                        "scrape_timeout: 2s}]\n");
+  EXPECT_THAT(Load(), StatusIs(absl::StatusCode::kInvalidArgument,
+                               AllOf(HasSubstr("dup.yml\""),
+                                     HasSubstr("scrape_timeout"))));
+  Write("prometheus.yml", "scrape_config_files: ['jo*bs/*.yml']\n");
+  EXPECT_THAT(Load(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("invalid scrape config file path "
+                                 "\"jo*bs/*.yml\"")));
+}
+
+TEST_F(ScrapeConfigFilesTest, UnknownUnderTwo) {
+  Write("prometheus.yml", "scrape_config_files: ['jobs/*.yml']\n");
+  EXPECT_THAT(Load(PrometheusCompat::kV2),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("scrape_config_files")));
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(PrometheusConfig c, Load());
+  EXPECT_TRUE(c.scrape_configs.empty());  // no file matches: no jobs
 }
 
 }  // namespace

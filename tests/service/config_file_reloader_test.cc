@@ -68,6 +68,25 @@ class ConfigFileReloaderTest : public ::testing::Test {
   absl::Status install_error_;
 };
 
+// 3.x' reload checksum covers scrape_config_files: a change in an
+// included file alone reloads.
+TEST_F(ConfigFileReloaderTest, ReappliesWhenAnIncludedFileChanges) {
+  WriteTmpFile("reload-included-a.yml",
+               "scrape_configs: [{job_name: inc1, static_configs: "
+               "[{targets: ['localhost:1']}]}]\n");
+  Write("scrape_config_files: ['reload-included-*.yml']\n");
+  auto r = Make();
+  ASSERT_TRUE(r->LoadInitial().ok());
+  EXPECT_THAT(installed_, ElementsAre("inc1"));
+  EXPECT_FALSE(r->CheckNow());
+  WriteTmpFile("reload-included-a.yml",
+               "scrape_configs: [{job_name: inc2, static_configs: "
+               "[{targets: ['localhost:1']}]}]\n");
+  EXPECT_TRUE(r->CheckNow());
+  EXPECT_THAT(installed_, ElementsAre("inc1", "inc2"));
+  EXPECT_FALSE(r->CheckNow());
+}
+
 TEST_F(ConfigFileReloaderTest, ReappliesOnlyWhenTheContentChanges) {
   auto r = Make();
   ASSERT_TRUE(r->LoadInitial().ok());

@@ -546,6 +546,65 @@ TEST(AbiTest, ShutdownScrapeReachesTheHostBeforeStopReturns) {
   EXPECT_TRUE(saw_up);
 }
 
+// start_timestamps: attach: an OpenMetrics `_created` line reaches the host
+// as the start timestamp of its counter's samples, not as a series.
+TEST(AbiTest, StartTimestampsReachTheHost) {
+  const Api& api = LoadApi();
+  FakeRemoteWrite sink;
+  auto target = testing::TestHttpServer::Start([](const testing::TestHttpRequest&) {
+    testing::TestHttpResponse r;
+    r.headers.push_back(
+        {"Content-Type", "application/openmetrics-text; version=1.0.0"});
+    r.body = "# TYPE jobs counter\njobs_total 3\njobs_created 1700000000.5\n# EOF\n";
+    return r;
+  });
+  ASSERT_TRUE(target.ok()) << target.status();
+  const std::string scrape_file =
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/st_prometheus.yml");
+  {
+    std::ofstream out(scrape_file);
+    out << "scrape_configs:\n  - job_name: st\n    scrape_interval: 1h\n"
+           "    scrape_timeout: 10s\n"
+           "    static_configs: [{targets: [\"127.0.0.1:"
+        << (*target)->port() << "\"]}]\n";
+  }
+  std::string config = absl::StrFormat(
+      "control_listen: 127.0.0.1:0\n"
+      "scrape_config_file: %s\n"
+      "start_timestamps: attach\n"
+      "scrape_on_shutdown: true\n"
+      "initial_scrape_offset: 1h\n"
+      "remote_write: {target: %s, batch_send_deadline: 1h, "
+      "flush_timeout: 20s}\n"
+      "self_metrics: {enabled: false}\n",
+      scrape_file, sink.address());
+  LogRecorder log;
+  promscrape_host host = HostFor(log);
+  char err[256] = {0};
+  promscrape_plugin* plugin =
+      api.start(WithOwnWal(config).c_str(), &host, err, sizeof err);
+  ASSERT_NE(plugin, nullptr) << err;
+  api.stop(plugin);
+  int counters = 0;
+  for (const auto& request : sink.requests()) {
+    for (const auto& ts : request.timeseries()) {
+      for (const auto& l : ts.labels()) {
+        if (l.name() != "__name__") continue;
+        EXPECT_NE(l.value(), "jobs_created");
+        if (l.value() == "jobs_total") {
+          ++counters;
+          EXPECT_EQ(ts.samples(0).value(), 3);
+          EXPECT_EQ(ts.samples(0).start_timestamp(), 1700000000500);
+        }
+        if (l.value() == "up") {
+          EXPECT_EQ(ts.samples(0).start_timestamp(), 0);
+        }
+      }
+    }
+  }
+  EXPECT_EQ(counters, 1);
+}
+
 TEST(AbiTest, BusyControlPortFailsTheSecondStart) {
   const Api& api = LoadApi();
   FakeRemoteWrite sink;

@@ -17,5 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   promscrape::textparse::OpenMetricsParser v2(body);
   promscrape::textparse::OpenMetricsParser v3(body, true);
   promscrape::textparse::fuzz::CheckGrammarsAgree(v2, v3);
+  // Start timestamps (3.x' ParseST): the look-ahead leaves no trace.
+  promscrape::textparse::OpenMetricsParser st_calls(body, true, true, true);
+  promscrape::textparse::OpenMetricsParser st_none(body, true, true, true);
+  promscrape::textparse::fuzz::CheckStartTimestampsDoNotDisturb(st_calls,
+                                                                st_none);
   return 0;
 }

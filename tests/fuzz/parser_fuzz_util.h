@@ -65,6 +65,33 @@ inline void CheckGrammarsAgree(Parser& v2, Parser& v3) {
   if (agree == a.size() && a != b) std::abort();
 }
 
+// StartTimestamp() may look ahead in the body (OpenMetrics): calling it at
+// every series must leave the entries exactly as a parser where it is never
+// called gives them, and repeated calls agree. Aborts otherwise.
+inline void CheckStartTimestampsDoNotDisturb(Parser& with_calls,
+                                             Parser& without) {
+  for (int i = 0;; ++i) {
+    if (i > (1 << 22)) std::abort();
+    absl::StatusOr<Entry> a = with_calls.Next();
+    absl::StatusOr<Entry> b = without.Next();
+    if (a.ok() != b.ok()) std::abort();
+    if (!a.ok()) {
+      if (a.status() != b.status()) std::abort();
+      return;
+    }
+    if (*a != *b) std::abort();
+    if (*a == Entry::kEof) return;
+    if (*a == Entry::kSeries || *a == Entry::kHistogram) {
+      const int64_t st = with_calls.StartTimestamp();
+      if (with_calls.StartTimestamp() != st) std::abort();
+    }
+    if (testing::DescribeEntry(with_calls, *a) !=
+        testing::DescribeEntry(without, *b)) {
+      std::abort();
+    }
+  }
+}
+
 }  // namespace promscrape::textparse::fuzz
 
 #endif  // TESTS_FUZZ_PARSER_FUZZ_UTIL_H_

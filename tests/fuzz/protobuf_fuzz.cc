@@ -20,5 +20,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.scrape_native_histograms = false;
   promscrape::textparse::ProtobufParser no_native(body, options);
   promscrape::textparse::fuzz::Exercise(no_native);
+  // Start timestamps (created_timestamp, read on demand).
+  options.parse_start_timestamps = true;
+  promscrape::textparse::ProtobufParser st_calls(body, options);
+  promscrape::textparse::ProtobufParser st_none(body, options);
+  promscrape::textparse::fuzz::CheckStartTimestampsDoNotDisturb(st_calls,
+                                                                st_none);
   return 0;
 }

@@ -34,8 +34,7 @@ uint64_t MemberSetHash(std::vector<std::string> members);
 // that removed, a member key). Every member that saw the change computes the
 // same id; a set that comes back (A, B, A) gets a new one, so readiness
 // reached under the first A never counts for the second. Never 0.
-uint64_t MemberSetId(const std::vector<std::string>& members,
-                     int64_t revision);
+uint64_t MemberSetId(const std::vector<std::string>& members, int64_t revision);
 
 struct AssignmentOptions {
   // Owners per target (distinct members); capped at the member count.

@@ -201,7 +201,8 @@ absl::Status EtcdClient::Put(const std::string& key, const std::string& value,
   });
 }
 
-absl::StatusOr<std::vector<EtcdClient::KeyValue>> EtcdClient::RangePrefix(const std::string& prefix, int64_t* revision) {
+absl::StatusOr<std::vector<EtcdClient::KeyValue>> EtcdClient::RangePrefix(
+    const std::string& prefix, int64_t* revision) {
   etcdserverpb::RangeRequest request;
   request.set_key(prefix);
   request.set_range_end(PrefixEnd(prefix));

@@ -270,9 +270,9 @@ void Membership::RunWatch() {
     }
     if (!failure_logged) {
       failure_logged = true;
-      logger_.Warning("cluster \"", options_.name,
-                      "\": member watch ended; watching again: ",
-                      status.ToString());
+      logger_.Warning(
+          "cluster \"", options_.name,
+          "\": member watch ended; watching again: ", status.ToString());
     }
     MutexLock lock(&mu_);
     absl::Time deadline = absl::Now() + options_.rewatch_backoff;

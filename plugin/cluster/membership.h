@@ -81,9 +81,9 @@ class MemberKeys {
 // watch thread lists the prefix once, then watches it from the listed
 // revision; when the stream breaks it watches again from the last revision
 // it saw (so it sees every change, and dates it exactly: MemberKeys), and
-// lists again only when that revision was compacted. A member whose process died disappears when
-// its lease expires. Every change of the member set or of a member's
-// readiness is handed to `on_change`, within the watch's latency
+// lists again only when that revision was compacted. A member whose process
+// died disappears when its lease expires. Every change of the member set or of
+// a member's readiness is handed to `on_change`, within the watch's latency
 // (milliseconds) of the change in etcd, which bounds double scrapes at
 // hand-over.
 //

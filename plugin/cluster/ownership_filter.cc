@@ -190,10 +190,10 @@ void OwnershipFilter::AssignLocked(const std::string& job, Job& state) {
           Lookup(target, group.labels, model::kMetricsPathLabel)));
     }
   }
-  state.assignment = Assignment::Compute(
-      members_, state.hashes,
-      {.replication_factor = options_.replication_factor,
-       .load_bound = options_.load_bound});
+  state.assignment =
+      Assignment::Compute(members_, state.hashes,
+                          {.replication_factor = options_.replication_factor,
+                           .load_bound = options_.load_bound});
   std::vector<TargetOwner>& owners = owners_[job];
   owners.clear();
   size_t i = 0;

@@ -116,8 +116,7 @@ class OwnershipFilter {
   // new member set: readiness starts over.
   void SetMembers(std::vector<std::string> members,
                   std::map<std::string, uint64_t> ready = {},
-                  uint64_t member_set = 0)
-      ABSL_LOCKS_EXCLUDED(mu_, stats_mu_);
+                  uint64_t member_set = 0) ABSL_LOCKS_EXCLUDED(mu_, stats_mu_);
 
   struct TargetOwner {
     std::string job;

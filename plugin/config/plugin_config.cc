@@ -204,11 +204,11 @@ absl::Status ParseControlTls(const YAML::Node& node, ControlTlsConfig& c) {
 }
 
 absl::Status ParseCluster(const YAML::Node& node, ClusterConfig& c) {
-  PROMSCRAPE_RETURN_IF_ERROR(CheckKeys(
-      node, "cluster",
-      {"etcd_endpoints", "name", "member_id", "replication_factor",
-       "lease_ttl", "replica_label", "load_bound", "handover_timeout",
-       "tls_config", "username", "password"}));
+  PROMSCRAPE_RETURN_IF_ERROR(
+      CheckKeys(node, "cluster",
+                {"etcd_endpoints", "name", "member_id", "replication_factor",
+                 "lease_ttl", "replica_label", "load_bound", "handover_timeout",
+                 "tls_config", "username", "password"}));
   c.enabled = true;
   for (const auto& entry : node) {
     const std::string key = entry.first.Scalar();
@@ -245,9 +245,9 @@ absl::Status ParseCluster(const YAML::Node& node, ClusterConfig& c) {
       // capacity would be less than the targets), and NaN compares false.
       if (!v.IsScalar() || !absl::SimpleAtod(v.Scalar(), &c.load_bound) ||
           !(c.load_bound >= 1.0) || std::isinf(c.load_bound)) {
-        return KeyError(path, absl::StrCat("must be a number >= 1.0, got \"",
-                                           v.IsScalar() ? v.Scalar() : "",
-                                           "\""));
+        return KeyError(path,
+                        absl::StrCat("must be a number >= 1.0, got \"",
+                                     v.IsScalar() ? v.Scalar() : "", "\""));
       }
     } else if (key == "handover_timeout") {
       PROMSCRAPE_ASSIGN_OR_RETURN(c.handover_timeout, GetDuration(v, path));

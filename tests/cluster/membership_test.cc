@@ -76,10 +76,10 @@ TEST(MemberKeysTest, MembersAgreeOnTheIdOfAWatchedChange) {
   early.List({{.member = "a", .value = "a", .create_revision = 3}}, 3);
   early.Apply("b", /*put=*/true, "b", 4);
   MemberKeys late;  // b itself, listing right after it registered
-  late.List({{.member = "a", .value = MemberKeyValue("a", 99),
-              .create_revision = 3},
-             {.member = "b", .value = "b", .create_revision = 4}},
-            5);
+  late.List(
+      {{.member = "a", .value = MemberKeyValue("a", 99), .create_revision = 3},
+       {.member = "b", .value = "b", .create_revision = 4}},
+      5);
   EXPECT_EQ(early.set_id(), late.set_id());
   early.Apply("c", /*put=*/true, "c", 6);
   late.Apply("c", /*put=*/true, "c", 6);

@@ -111,10 +111,12 @@ absl::Status Plugin::StartComponents() {
             .replication_factor =
                 static_cast<int>(config_.cluster.replication_factor),
             .replica_label = config_.cluster.replica_label,
+            .load_bound = config_.cluster.load_bound,
             // Hand-over (see OwnershipFilter): a new owner is ready once
             // every target of the jobs it gained targets in has had its
             // first scrape attempt; an old owner waits for that, at most
-            // two intervals plus the lease TTL.
+            // cluster.handover_timeout (default: two intervals plus the
+            // lease TTL).
             .all_scraped =
                 [scrape = scrape_.get()](const std::string& job) {
                   std::shared_ptr<scrape::ScrapePool> pool = scrape->Pool(job);
@@ -132,6 +134,7 @@ absl::Status Plugin::StartComponents() {
                   if (membership_ != nullptr) membership_->SetReady(member_set);
                 },
             .handover_grace = config_.cluster.lease_ttl,
+            .handover_timeout = config_.cluster.handover_timeout,
             .scheduler = cluster_scheduler_.get(),
             .clock = &clock_},
         [scrape = scrape_.get()](
@@ -237,7 +240,7 @@ absl::Status Plugin::StartCluster() {
                                    .clock = &clock_},
       std::move(client),
       [filter = ownership_.get()](const cluster::Membership::MemberSet& set) {
-        filter->SetMembers(set.members, set.ready);
+        filter->SetMembers(set.members, set.ready, set.id);
       },
       registry_, logger_);
   control_->SetCluster(c.name, c.replication_factor, membership_.get(),
@@ -265,14 +268,19 @@ absl::Status Plugin::Stop() {
   // Leaving the cluster first lets the others take this member's targets
   // while it still scrapes them: it waits until they are ready (their
   // first scrapes of what they gained), at most two of its longest scrape
-  // intervals plus a second (capped at a minute), so no series has a gap.
+  // intervals plus a second, or cluster.handover_timeout when set (capped
+  // at a minute either way: promscrape_stop blocks on it), so no series has
+  // a gap.
   if (membership_ != nullptr) {
     absl::Duration longest = absl::ZeroDuration();
     for (const auto& pool : scrape_->AllPools()) {
       longest = std::max(longest, pool->scrape_interval());
     }
-    membership_->Leave(
-        std::min(2 * longest + absl::Seconds(1), absl::Minutes(1)));
+    const absl::Duration wait =
+        config_.cluster.handover_timeout > absl::ZeroDuration()
+            ? config_.cluster.handover_timeout
+            : 2 * longest + absl::Seconds(1);
+    membership_->Leave(std::min(wait, absl::Minutes(1)));
   }
   if (cluster_scheduler_ != nullptr) cluster_scheduler_->Stop();
   if (discovery_ != nullptr) discovery_->Stop();

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "absl/strings/str_cat.h"
+
 namespace promscrape::cluster {
 namespace {
 
@@ -40,6 +42,15 @@ uint64_t MemberSetHash(std::vector<std::string> members) {
   members.erase(std::unique(members.begin(), members.end()), members.end());
   uint64_t h = 0xcbf29ce484222325ULL;
   for (const std::string& m : members) HashPart(h, m);
+  h = Mix64(h);
+  return h == 0 ? 1 : h;
+}
+
+uint64_t MemberSetId(const std::vector<std::string>& members,
+                     int64_t revision) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  HashPart(h, absl::StrCat(absl::Hex(MemberSetHash(members), absl::kZeroPad16),
+                           "@", revision));
   h = Mix64(h);
   return h == 0 ? 1 : h;
 }

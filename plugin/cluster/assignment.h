@@ -28,6 +28,14 @@ uint64_t TargetKeyHash(absl::string_view job, absl::string_view scheme,
 // was reached under by this value.
 uint64_t MemberSetHash(std::vector<std::string> members);
 
+// The identity of one member-set change, which hand-over readiness names:
+// MemberSetHash(members) mixed with the etcd revision at which the member
+// set became `members` (the revision of the put that added, or the delete
+// that removed, a member key). Every member that saw the change computes the
+// same id; a set that comes back (A, B, A) gets a new one, so readiness
+// reached under the first A never counts for the second. Never 0.
+uint64_t MemberSetId(const std::vector<std::string>& members, int64_t revision);
+
 struct AssignmentOptions {
   // Owners per target (distinct members); capped at the member count.
   int replication_factor = 1;

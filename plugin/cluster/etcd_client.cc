@@ -201,8 +201,8 @@ absl::Status EtcdClient::Put(const std::string& key, const std::string& value,
   });
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
-EtcdClient::RangePrefix(const std::string& prefix, int64_t* revision) {
+absl::StatusOr<std::vector<EtcdClient::KeyValue>> EtcdClient::RangePrefix(
+    const std::string& prefix, int64_t* revision) {
   etcdserverpb::RangeRequest request;
   request.set_key(prefix);
   request.set_range_end(PrefixEnd(prefix));
@@ -212,9 +212,13 @@ EtcdClient::RangePrefix(const std::string& prefix, int64_t* revision) {
   });
   if (!status.ok()) return status;
   if (revision != nullptr) *revision = response.header().revision();
-  std::vector<std::pair<std::string, std::string>> out;
+  std::vector<KeyValue> out;
   out.reserve(static_cast<size_t>(response.kvs_size()));
-  for (const auto& kv : response.kvs()) out.emplace_back(kv.key(), kv.value());
+  for (const auto& kv : response.kvs()) {
+    out.push_back({.key = kv.key(),
+                   .value = kv.value(),
+                   .create_revision = kv.create_revision()});
+  }
   return out;
 }
 
@@ -276,7 +280,8 @@ absl::Status EtcdClient::WatchPrefix(const std::string& prefix,
     for (const etcdserverpb::Event& e : response.events()) {
       events.push_back({.put = e.type() == etcdserverpb::Event::PUT,
                         .key = e.kv().key(),
-                        .value = e.kv().value()});
+                        .value = e.kv().value(),
+                        .revision = e.kv().mod_revision()});
     }
     if (!events.empty()) on_events(events);
   }

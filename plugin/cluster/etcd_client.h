@@ -51,15 +51,24 @@ class EtcdClient {
   absl::Status LeaseRevoke(int64_t id);
   absl::Status Put(const std::string& key, const std::string& value,
                    int64_t lease);
+  struct KeyValue {
+    std::string key;
+    std::string value;
+    // The revision of the put that created the key (etcd's create_revision).
+    int64_t create_revision = 0;
+  };
   // Every key starting with `prefix`, with its value, in key order. With
   // `revision`, stores the store's revision the answer reflects.
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RangePrefix(
+  absl::StatusOr<std::vector<KeyValue>> RangePrefix(
       const std::string& prefix, int64_t* revision = nullptr);
 
   struct WatchEvent {
     bool put = false;  // false: the key was deleted (or its lease expired)
     std::string key;
     std::string value;
+    // The store revision of this change (etcd's mod_revision, which for a
+    // delete is the revision of the deletion).
+    int64_t revision = 0;
   };
   using WatchFn = std::function<void(const std::vector<WatchEvent>& events)>;
 

@@ -35,6 +35,46 @@ uint64_t ReadyOf(absl::string_view value) {
   return ready;
 }
 
+void MemberKeys::List(const std::vector<Listed>& keys, int64_t revision) {
+  std::map<std::string, uint64_t> ready;
+  int64_t newest = 0;
+  for (const Listed& k : keys) {
+    ready[k.member] = ReadyOf(k.value);
+    newest = std::max(newest, k.create_revision);
+  }
+  // NOTE: dating a relisted set by its newest key could give the id of an
+  // earlier set: A (dated by its newest key), B (one more member), A again
+  // after B's member left, both A the same keys. `revision` is at least
+  // the real change's revision and no earlier set can have it unless it is
+  // exactly that change.
+  const int64_t dated = listed_ || keys.empty() ? revision : newest;
+  ready_ = std::move(ready);
+  revision_ = revision;
+  listed_ = true;
+  set_id_ = MemberSetId(members(), dated);
+}
+
+void MemberKeys::Apply(const std::string& member, bool put,
+                       absl::string_view value, int64_t revision) {
+  revision_ = std::max(revision_, revision);
+  auto it = ready_.find(member);
+  if (put) {
+    const bool joined = it == ready_.end();
+    ready_[member] = ReadyOf(value);
+    if (joined) set_id_ = MemberSetId(members(), revision);
+  } else if (it != ready_.end()) {
+    ready_.erase(it);
+    set_id_ = MemberSetId(members(), revision);
+  }
+}
+
+std::vector<std::string> MemberKeys::members() const {
+  std::vector<std::string> out;
+  out.reserve(ready_.size());
+  for (const auto& [m, ready] : ready_) out.push_back(m);
+  return out;
+}
+
 Membership::Membership(Options options, std::unique_ptr<EtcdClient> client,
                        ChangeFn on_change, metrics::Registry& registry,
                        const Logger& logger)
@@ -110,21 +150,18 @@ void Membership::Leave(absl::Duration max_wait) {
       const absl::Time deadline = absl::Now() + max_wait;
       while (!stopping_) {
         if (left_) {
-          std::vector<std::string> remaining;
-          for (const auto& [m, ready] : watched_) {
-            if (m != options_.member_id) remaining.push_back(m);
-          }
           // Done once the watch shows this member gone and every other
-          // member ready for the set without it.
-          bool done = watched_.count(options_.member_id) == 0;
-          const uint64_t set = MemberSetHash(remaining);
-          for (const auto& m : remaining) done &= watched_.at(m) == set;
+          // member ready for the change that removed it.
+          bool done = keys_.ready().count(options_.member_id) == 0;
+          for (const auto& [m, ready] : keys_.ready()) {
+            done &= ready == keys_.set_id();
+          }
           if (done) break;
         }
         const absl::Duration left = deadline - absl::Now();
         if (left <= absl::ZeroDuration()) {
           std::string members;
-          for (const auto& [m, ready] : watched_) {
+          for (const auto& [m, ready] : keys_.ready()) {
             absl::StrAppend(&members, members.empty() ? "" : ", ", m, "=",
                             absl::Hex(ready, absl::kZeroPad16));
           }
@@ -175,43 +212,55 @@ void Membership::RunWatch() {
     return absl::StartsWith(key, p) ? key.substr(p.size()) : std::string();
   };
   bool failure_logged = false;
+  // Whether keys_ can be brought up to date by watching from the revision
+  // it saw last (false at first and after a compacted revision).
+  bool resume = false;
   while (true) {
     int64_t revision = 0;
     absl::Status status;
-    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> kvs =
+    // NOTE: listed even when resuming: it checks that etcd answers and that
+    // its store did not go back (a restored or wiped etcd), where a watch
+    // from our revision would wait for revisions already reused.
+    absl::StatusOr<std::vector<EtcdClient::KeyValue>> kvs =
         watch_client_->RangePrefix(p, &revision);
     if (kvs.ok()) {
-      std::map<std::string, uint64_t> members;
-      for (const auto& [key, value] : *kvs) {
-        std::string m = member_of(key);
-        if (!m.empty()) members[std::move(m)] = ReadyOf(value);
-      }
       failure_logged = false;
+      int64_t start = 0;
       {
         MutexLock lock(&mu_);
         if (stopping_) return;
-        watched_ = std::move(members);
-        listed_ = true;
-        ++generation_;
-        cv_.SignalAll();
+        if (resume && revision >= keys_.revision()) {
+          // Replays what the broken stream missed, each change with its own
+          // revision, so this member dates it as the others did.
+          start = keys_.revision() + 1;
+        } else {
+          std::vector<MemberKeys::Listed> listed;
+          for (EtcdClient::KeyValue& kv : *kvs) {
+            std::string m = member_of(kv.key);
+            if (m.empty()) continue;
+            listed.push_back({.member = std::move(m),
+                              .value = std::move(kv.value),
+                              .create_revision = kv.create_revision});
+          }
+          keys_.List(listed, revision);
+          start = revision + 1;
+          ++generation_;
+          cv_.SignalAll();
+        }
       }
       status = watch_client_->WatchPrefix(
-          p, revision + 1,
-          [&](const std::vector<EtcdClient::WatchEvent>& events) {
+          p, start, [&](const std::vector<EtcdClient::WatchEvent>& events) {
             MutexLock lock(&mu_);
             for (const EtcdClient::WatchEvent& e : events) {
               std::string m = member_of(e.key);
               if (m.empty()) continue;
-              if (e.put) {
-                watched_[std::move(m)] = ReadyOf(e.value);
-              } else {
-                watched_.erase(m);
-              }
+              keys_.Apply(m, e.put, e.value, e.revision);
             }
             ++generation_;
             cv_.SignalAll();
           });
       if (absl::IsCancelled(status)) return;
+      resume = !absl::IsOutOfRange(status);
     } else {
       status = kvs.status();
     }
@@ -221,9 +270,9 @@ void Membership::RunWatch() {
     }
     if (!failure_logged) {
       failure_logged = true;
-      logger_.Warning("cluster \"", options_.name,
-                      "\": member watch ended; listing again: ",
-                      status.ToString());
+      logger_.Warning(
+          "cluster \"", options_.name,
+          "\": member watch ended; watching again: ", status.ToString());
     }
     MutexLock lock(&mu_);
     absl::Time deadline = absl::Now() + options_.rewatch_backoff;
@@ -296,6 +345,7 @@ void Membership::Round() {
     }
   }
   absl::Status status = lease_ == 0 ? absl::OkStatus() : keepalive_status_;
+  bool registered = false;
   if (lease_ == 0) {
     status = Register();
     keepalive_status_ = status;
@@ -303,35 +353,39 @@ void Membership::Round() {
       last_keepalive_ = now;
       keepalive_sent_ = now;
       ever_registered_ = true;
+      registered = true;
     }
   }
   bool listed = false;
   std::map<std::string, uint64_t> watched;
+  uint64_t set_id = 0;
   uint64_t ready_wanted = 0;
   {
     MutexLock lock(&mu_);
     seen_generation_ = generation_;
-    listed = listed_;
-    watched = watched_;
+    listed = keys_.listed();
+    watched = keys_.ready();
+    set_id = keys_.set_id();
     ready_wanted = ready_wanted_;
     ready_dirty_ = false;
   }
-  if (status.ok() && listed) {
-    if (watched.count(options_.member_id) == 0) {
-      // Registered, but the watch has not shown the key yet, or the key
-      // went away under a live lease (deleted by hand): put it (back).
+  if (status.ok() && listed && watched.count(options_.member_id) == 0) {
+    // NOTE: nothing is handed on until the watch shows this member's key:
+    // only the watch event dates the change (MemberKeys), so a set handed
+    // on before it would carry an id no other member uses.
+    if (!registered) {
+      // The key went away under a live lease (deleted by hand), or the
+      // watch has not shown it yet: put it (back).
       status = client_->Put(absl::StrCat(prefix(), options_.member_id),
                             MemberKeyValue(options_.member_id, 0), lease_);
-      if (status.ok()) {
-        ready_put_ = 0;
-        watched[options_.member_id] = 0;
-      }
+      if (status.ok()) ready_put_ = 0;
     }
+    if (status.ok()) return;
   }
   std::vector<std::string> members;
   for (const auto& [m, ready] : watched) members.push_back(m);
   if (status.ok() && listed && ready_wanted != ready_put_ &&
-      (ready_wanted == 0 || ready_wanted == MemberSetHash(members))) {
+      (ready_wanted == 0 || ready_wanted == set_id)) {
     // Readiness for another member set than this one is stale: the filter
     // asks again for the set it is handed next.
     status = client_->Put(absl::StrCat(prefix(), options_.member_id),
@@ -357,12 +411,15 @@ void Membership::Round() {
     {
       MutexLock lock(&mu_);
       view_.members = members;
+      view_.set_id = set_id;
       view_.owning = true;
       view_.etcd_up = true;
       view_.last_contact = now;
       view_.etcd_endpoint = client_->endpoint();
     }
-    Publish({.members = std::move(members), .ready = std::move(watched)});
+    Publish({.members = std::move(members),
+             .id = set_id,
+             .ready = std::move(watched)});
     return;
   }
   if (status.ok()) return;  // registered; the first listing is under way

@@ -22,21 +22,68 @@ namespace promscrape::cluster {
 
 // The value of a member key: the member id, and once the member has
 // published hand-over readiness for a member set, "\nready=" and that set's
-// MemberSetHash in 16 hex digits.
+// MemberSetId in 16 hex digits.
 std::string MemberKeyValue(absl::string_view member_id, uint64_t ready);
 // The readiness in a member key's value (MemberKeyValue); 0 when it carries
 // none or cannot be read.
 uint64_t ReadyOf(absl::string_view value);
+
+// The member keys under a cluster's prefix as etcd's Range and Watch show
+// them: each member's readiness (ReadyOf its value) and the identity of the
+// member-set change in force (MemberSetId). Every member that follows the
+// same keys through the watch computes the same id for the same change.
+//
+// Thread-compatible (Membership keeps one under its lock).
+class MemberKeys {
+ public:
+  struct Listed {
+    std::string member;
+    std::string value;
+    int64_t create_revision = 0;
+  };
+
+  // A listing made at store revision `revision`. The first listing dates
+  // the member set by its newest key's creation: exact unless a member left
+  // after that and before the listing (then the id matches no member set
+  // ever in force: hand-overs to and from this member end by their timeout,
+  // never early). A later listing means the watch could not be resumed
+  // (history compacted, or the store went back): the change it missed is
+  // dated `revision`, an id no earlier member set had, for the same reason.
+  void List(const std::vector<Listed>& keys, int64_t revision);
+
+  // One watch event (EtcdClient::WatchEvent) for `member`'s key. A key
+  // created or deleted changes the member set, dated by the event's
+  // revision; a put to an existing key changes only its readiness.
+  void Apply(const std::string& member, bool put, absl::string_view value,
+             int64_t revision);
+
+  bool listed() const { return listed_; }
+  // The store revision seen so far: a broken watch resumes after it.
+  int64_t revision() const { return revision_; }
+  // Member id -> readiness in its key's value (ReadyOf).
+  const std::map<std::string, uint64_t>& ready() const { return ready_; }
+  std::vector<std::string> members() const;
+  // MemberSetId of members() at the change that made it (0 before the first
+  // listing).
+  uint64_t set_id() const { return set_id_; }
+
+ private:
+  bool listed_ = false;
+  int64_t revision_ = 0;
+  std::map<std::string, uint64_t> ready_;
+  uint64_t set_id_ = 0;
+};
 
 // This plugin instance's membership in a cluster kept in etcd. The member
 // holds the key `/promscrape/<name>/members/<member_id>` attached to a
 // lease of `lease_ttl` and keeps the lease alive (every lease_ttl / 3, at
 // most every second). The member set comes from etcd's Watch API: the
 // watch thread lists the prefix once, then watches it from the listed
-// revision, and lists again (then watches again) when the stream breaks or
-// its revision was compacted. A member whose process died disappears when
-// its lease expires. Every change of the member set or of a member's
-// readiness is handed to `on_change`, within the watch's latency
+// revision; when the stream breaks it watches again from the last revision
+// it saw (so it sees every change, and dates it exactly: MemberKeys), and
+// lists again only when that revision was compacted. A member whose process
+// died disappears when its lease expires. Every change of the member set or of
+// a member's readiness is handed to `on_change`, within the watch's latency
 // (milliseconds) of the change in etcd, which bounds double scrapes at
 // hand-over.
 //
@@ -50,10 +97,11 @@ uint64_t ReadyOf(absl::string_view value);
 // nothing), logs it and counts it in promscrape_cluster_lease_lost_total.
 // Once etcd answers again it registers with a new lease.
 //
-// Hand-over readiness: SetReady(h) makes the member key's value say "ready
-// for member set h" (MemberKeyValue); every member reads the others'
-// readiness from the same watch and hands it on with the member set. One
-// put per member per member-set change, whatever the number of targets.
+// Hand-over readiness: SetReady(id) makes the member key's value say "ready
+// for the member set change `id`" (MemberKeyValue, MemberSetId); every
+// member reads the others' readiness from the same watch and hands it on
+// with the member set and its id. One put per member per member-set change,
+// whatever the number of targets.
 //
 // Thread-safe. Two threads, both started by Start: the membership thread
 // makes every unary etcd call and runs `on_change` (which must not call
@@ -73,6 +121,8 @@ class Membership {
   struct View {
     // Members in etcd as last listed and watched, sorted.
     std::vector<std::string> members;
+    // MemberSetId of `members` (0 before the first listing).
+    uint64_t set_id = 0;
     // The member set in force: `members`, or empty after the lease was lost.
     bool owning = false;
     bool etcd_up = false;
@@ -80,13 +130,15 @@ class Membership {
     std::string etcd_endpoint;
   };
 
-  // What the member hands on: the member set in force and, for each of its
-  // members, the member set it last said it is ready for (0: none).
+  // What the member hands on: the member set in force, its MemberSetId
+  // (0 with no members) and, for each member, the member set id it last
+  // said it is ready for (0: none).
   struct MemberSet {
     std::vector<std::string> members;  // sorted
+    uint64_t id = 0;
     std::map<std::string, uint64_t> ready;
     bool operator==(const MemberSet& o) const {
-      return members == o.members && ready == o.ready;
+      return members == o.members && id == o.id && ready == o.ready;
     }
   };
   using ChangeFn = std::function<void(const MemberSet& set)>;
@@ -115,8 +167,8 @@ class Membership {
   // passed, or etcd cannot be reached; then Stop(). Blocks.
   void Leave(absl::Duration max_wait) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Publishes this member's hand-over readiness for the member set with
-  // MemberSetHash `member_set` (0: withdraws it). Returns at once; the
+  // Publishes this member's hand-over readiness for the member set change
+  // with MemberSetId `member_set` (0: withdraws it). Returns at once; the
   // membership thread puts it if that set is the one in force. Takes only
   // mu_, which is never held around `on_change`, so `on_change`'s own locks
   // may be held by the caller.
@@ -168,11 +220,9 @@ class Membership {
   View view_ ABSL_GUARDED_BY(mu_);
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  // Written by the watch thread: the member keys under prefix() (member
-  // id -> readiness in its value), whether a listing succeeded yet, and a
+  // Written by the watch thread: the member keys under prefix(), and a
   // count of changes.
-  std::map<std::string, uint64_t> watched_ ABSL_GUARDED_BY(mu_);
-  bool listed_ ABSL_GUARDED_BY(mu_) = false;
+  MemberKeys keys_ ABSL_GUARDED_BY(mu_);
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
   // Readiness asked for by SetReady, whether the round has seen it, and
   // what the member key's value says now.

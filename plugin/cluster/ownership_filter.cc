@@ -49,13 +49,15 @@ OwnershipFilter::OwnershipFilter(Options options, SyncFn downstream,
           "promscrape_cluster_handovers_total",
           "Targets this member stopped scraping after they moved to another "
           "member: once the new owner was ready (ready) or after waiting "
-          "for it for two intervals plus the lease TTL (timeout).",
+          "for it for cluster.handover_timeout, by default two intervals "
+          "plus the lease TTL (timeout).",
           {{"outcome", "ready"}})),
       handover_timeout_(registry.Counter(
           "promscrape_cluster_handovers_total",
           "Targets this member stopped scraping after they moved to another "
           "member: once the new owner was ready (ready) or after waiting "
-          "for it for two intervals plus the lease TTL (timeout).",
+          "for it for cluster.handover_timeout, by default two intervals "
+          "plus the lease TTL (timeout).",
           {{"outcome", "timeout"}})),
       handing_over_gauge_(registry.Gauge(
           "promscrape_cluster_handover_targets",
@@ -100,11 +102,19 @@ void OwnershipFilter::SetSelf(std::string self) {
 }
 
 void OwnershipFilter::SetMembers(std::vector<std::string> members,
-                                 std::map<std::string, uint64_t> ready) {
+                                 std::map<std::string, uint64_t> ready,
+                                 uint64_t member_set) {
   std::sort(members.begin(), members.end());
+  if (members.empty()) {
+    member_set = 0;
+  } else if (member_set == 0) {
+    member_set = MemberSetHash(members);
+  }
   MutexLock lock(&mu_);
-  if (members == members_ && ready == ready_) return;
-  const bool changed = members != members_;
+  if (members == members_ && member_set == member_set_ && ready == ready_) {
+    return;
+  }
+  const bool changed = members != members_ || member_set != member_set_;
   // Members newly ready for the member set in force: only hand-overs to
   // them can end when the member set itself did not change.
   std::set<std::string> newly_ready;
@@ -118,7 +128,7 @@ void OwnershipFilter::SetMembers(std::vector<std::string> members,
   }
   members_ = std::move(members);
   ready_ = std::move(ready);
-  member_set_ = members_.empty() ? 0 : MemberSetHash(members_);
+  member_set_ = member_set;
   const absl::Time now = clock_.Now();
   for (auto& [job, state] : jobs_) {
     if (!changed) {
@@ -162,6 +172,14 @@ absl::Duration OwnershipFilter::IntervalLocked(const std::string& job) const {
                                   : absl::ZeroDuration();
 }
 
+absl::Duration OwnershipFilter::HandOverTimeoutLocked(
+    const std::string& job) const {
+  if (options_.handover_timeout > absl::ZeroDuration()) {
+    return options_.handover_timeout;
+  }
+  return 2 * IntervalLocked(job) + options_.handover_grace;
+}
+
 void OwnershipFilter::AssignLocked(const std::string& job, Job& state) {
   state.hashes.clear();
   for (const auto& group : state.groups) {
@@ -172,9 +190,10 @@ void OwnershipFilter::AssignLocked(const std::string& job, Job& state) {
           Lookup(target, group.labels, model::kMetricsPathLabel)));
     }
   }
-  state.assignment = Assignment::Compute(
-      members_, state.hashes,
-      {.replication_factor = options_.replication_factor});
+  state.assignment =
+      Assignment::Compute(members_, state.hashes,
+                          {.replication_factor = options_.replication_factor,
+                           .load_bound = options_.load_bound});
   std::vector<TargetOwner>& owners = owners_[job];
   owners.clear();
   size_t i = 0;
@@ -263,7 +282,7 @@ bool OwnershipFilter::HandOnLocked(const std::string& job, Job& state,
       const absl::Time deadline =
           was != state.leaving.end() && was->second.to == to
               ? was->second.deadline
-              : now + 2 * interval + options_.handover_grace;
+              : now + HandOverTimeoutLocked(job);
       auto r = ready_.find(to);
       if (r != ready_.end() && r->second == member_set_) {
         handed_over.insert(rkey);
@@ -357,10 +376,19 @@ void OwnershipFilter::UpdateStatsLocked(bool targets) {
     handing_over += static_cast<int64_t>(state.leaving.size());
   }
   handing_over_gauge_.Set(static_cast<double>(handing_over));
+  std::set<std::string> ready_members;
+  for (const auto& [m, set] : ready_) {
+    if (set != 0 && set == member_set_ &&
+        std::binary_search(members_.begin(), members_.end(), m)) {
+      ready_members.insert(m);
+    }
+  }
   if (!targets) {
     MutexLock lock(&stats_mu_);
     share_.handing_over = handing_over;
+    share_.member_set = member_set_;
     share_.ready_for = published_ready_;
+    share_.ready_members = std::move(ready_members);
     return;
   }
   Share share;
@@ -377,7 +405,9 @@ void OwnershipFilter::UpdateStatsLocked(bool targets) {
     }
   }
   share.handing_over = handing_over;
+  share.member_set = member_set_;
   share.ready_for = published_ready_;
+  share.ready_members = std::move(ready_members);
   owned_gauge_.Set(static_cast<double>(share.owned_targets));
   total_gauge_.Set(static_cast<double>(share.total_targets));
   MutexLock lock(&stats_mu_);

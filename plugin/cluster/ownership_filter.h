@@ -36,8 +36,10 @@ namespace promscrape::cluster {
 // - New owner: a target it gains under a member set S starts at once. Once
 //   every target of each job that gained targets under S has had its first
 //   scrape attempt (`all_scraped`), or two scrape intervals after the gain
-//   at the latest, it publishes readiness for S (`on_ready` with
-//   MemberSetHash(S); membership writes it into the member key's value, so
+//   at the latest, it publishes readiness for S (`on_ready` with S's id,
+//   MemberSetId: a set that comes back later gets a new id, so readiness
+//   for the first one never counts; membership writes it into the member
+//   key's value, so
 //   this costs one etcd put per member per member-set change, never one per
 //   target). A new member set withdraws readiness (0) until its own gains
 //   are scraped; so do a job's first targets (a member that joined before
@@ -46,7 +48,8 @@ namespace promscrape::cluster {
 // - Old owner: a target it scraped and no longer owns under S stays handed
 //   on until the target's new owner M is ready for S (SetMembers' `ready`),
 //   or a newer member set moves it again (a dead M leaves the set), or at
-//   most two intervals plus `handover_grace` (M never says it is ready).
+//   most `handover_timeout` (default: two intervals plus `handover_grace`)
+//   when M never says it is ready.
 //   Then it stops without end-of-run staleness markers: M writes the same
 //   series now, and Prometheus' markers at target removal would mark live
 //   series stale in the shared database. The old owner keeps only
@@ -64,18 +67,23 @@ class OwnershipFilter {
   struct Options {
     int replication_factor = 1;
     std::string replica_label = "promscrape_replica";
+    // Assignment's bounded-load factor (AssignmentOptions::load_bound).
+    double load_bound = 1.05;
     // Whether every target the engine runs for `job` has had its first
     // scrape attempt. Null: always.
     std::function<bool(const std::string& job)> all_scraped;
     // The job's scrape interval, which scales the waits above; null or
     // zero: no wait (moved targets stop at once).
     std::function<absl::Duration(const std::string& job)> scrape_interval;
-    // Publishes this member's readiness for a member set (MemberSetHash;
-    // 0 withdraws it).
+    // Publishes this member's readiness for a member set (its id as
+    // SetMembers got it; 0 withdraws it).
     std::function<void(uint64_t member_set)> on_ready;
     // How much longer than two intervals a moved target is kept when its
     // new owner does not become ready (the api uses the lease TTL).
     absl::Duration handover_grace = absl::Seconds(10);
+    // When positive, replaces "two intervals plus handover_grace" as the
+    // longest a moved target is kept (cluster.handover_timeout).
+    absl::Duration handover_timeout = absl::ZeroDuration();
     // Runs the readiness polls and hand-over deadlines; without it moved
     // targets stop at once and readiness is published at once.
     TaskScheduler* scheduler = nullptr;
@@ -101,12 +109,14 @@ class OwnershipFilter {
   // This member's id; set before the first SetMembers.
   void SetSelf(std::string self) ABSL_LOCKS_EXCLUDED(mu_, stats_mu_);
 
-  // The member set in force (empty: own nothing) and each member's
-  // published readiness (MemberSetHash of the set it is ready for; absent
-  // or 0: none).
+  // The member set in force (empty: own nothing), its id (`member_set`,
+  // MemberSetId; 0: MemberSetHash(members), for callers without etcd
+  // revisions) and each member's published readiness (the id of the set it
+  // is ready for; absent or 0: none). The same members under a new id are a
+  // new member set: readiness starts over.
   void SetMembers(std::vector<std::string> members,
-                  std::map<std::string, uint64_t> ready = {})
-      ABSL_LOCKS_EXCLUDED(mu_, stats_mu_);
+                  std::map<std::string, uint64_t> ready = {},
+                  uint64_t member_set = 0) ABSL_LOCKS_EXCLUDED(mu_, stats_mu_);
 
   struct TargetOwner {
     std::string job;
@@ -120,9 +130,12 @@ class OwnershipFilter {
     int64_t owned_targets = 0;  // by this member, any rank
     // Targets still scraped here until their new owner is ready.
     int64_t handing_over = 0;
-    // MemberSetHash of the member set this member said it is ready for
-    // (0: none).
+    // The id of the member set in force (0: none), and of the one this
+    // member said it is ready for (0: none).
+    uint64_t member_set = 0;
     uint64_t ready_for = 0;
+    // The members that said they are ready for the member set in force.
+    std::set<std::string> ready_members;
     std::vector<TargetOwner> targets;
   };
   // The current assignment of every job's targets.
@@ -151,6 +164,10 @@ class OwnershipFilter {
     absl::Time pending_until = absl::InfinitePast();
   };
   absl::Duration IntervalLocked(const std::string& job) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The longest a moved target of `job` is kept for a new owner that does
+  // not say it is ready.
+  absl::Duration HandOverTimeoutLocked(const std::string& job) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hashes `state`'s targets and assigns them under members_.
   void AssignLocked(const std::string& job, Job& state)
@@ -187,7 +204,7 @@ class OwnershipFilter {
   std::string self_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> members_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, uint64_t> ready_ ABSL_GUARDED_BY(mu_);
-  uint64_t member_set_ ABSL_GUARDED_BY(mu_) = 0;  // MemberSetHash(members_)
+  uint64_t member_set_ ABSL_GUARDED_BY(mu_) = 0;  // the id of members_
   uint64_t published_ready_ ABSL_GUARDED_BY(mu_) = 0;
   bool synced_ ABSL_GUARDED_BY(mu_) = false;  // any Sync yet
   std::map<std::string, Job> jobs_ ABSL_GUARDED_BY(mu_);

@@ -1,5 +1,6 @@
 #include "plugin/config/plugin_config.h"
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -203,10 +204,11 @@ absl::Status ParseControlTls(const YAML::Node& node, ControlTlsConfig& c) {
 }
 
 absl::Status ParseCluster(const YAML::Node& node, ClusterConfig& c) {
-  PROMSCRAPE_RETURN_IF_ERROR(CheckKeys(
-      node, "cluster",
-      {"etcd_endpoints", "name", "member_id", "replication_factor",
-       "lease_ttl", "replica_label", "tls_config", "username", "password"}));
+  PROMSCRAPE_RETURN_IF_ERROR(
+      CheckKeys(node, "cluster",
+                {"etcd_endpoints", "name", "member_id", "replication_factor",
+                 "lease_ttl", "replica_label", "load_bound", "handover_timeout",
+                 "tls_config", "username", "password"}));
   c.enabled = true;
   for (const auto& entry : node) {
     const std::string key = entry.first.Scalar();
@@ -238,6 +240,17 @@ absl::Status ParseCluster(const YAML::Node& node, ClusterConfig& c) {
       }
     } else if (key == "replica_label") {
       PROMSCRAPE_ASSIGN_OR_RETURN(c.replica_label, GetString(v, path));
+    } else if (key == "load_bound") {
+      // NOTE: below 1.0 the bound cannot hold every target (the members'
+      // capacity would be less than the targets), and NaN compares false.
+      if (!v.IsScalar() || !absl::SimpleAtod(v.Scalar(), &c.load_bound) ||
+          !(c.load_bound >= 1.0) || std::isinf(c.load_bound)) {
+        return KeyError(path,
+                        absl::StrCat("must be a number >= 1.0, got \"",
+                                     v.IsScalar() ? v.Scalar() : "", "\""));
+      }
+    } else if (key == "handover_timeout") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(c.handover_timeout, GetDuration(v, path));
     } else if (key == "username") {
       PROMSCRAPE_ASSIGN_OR_RETURN(c.username, GetString(v, path));
     } else if (key == "password") {

@@ -74,6 +74,13 @@ struct ClusterConfig {
   // With replication_factor > 1, each copy of a target carries this label
   // with its replica rank ("0", "1", ...), so the database can deduplicate.
   std::string replica_label = "promscrape_replica";
+  // Assignment's bounded-load factor: no member owns more than
+  // ceil(load_bound x the mean share) targets. At least 1.0.
+  double load_bound = 1.05;
+  // How long an old owner keeps scraping a target that moved when the new
+  // owner never says it is ready. Zero (the default): two of the job's
+  // scrape intervals plus lease_ttl.
+  absl::Duration handover_timeout = absl::ZeroDuration();
   // TLS to etcd (https endpoints): CA, optional client certificate.
   bool tls = false;
   std::string tls_ca_file;

@@ -238,6 +238,7 @@ absl::Status ControlHandler::GetCluster(const v1::GetClusterRequest& request,
                                    id));
     m->set_self(id == membership->member_id());
     m->set_owned_targets(owned[id]);
+    m->set_ready(share.ready_members.count(id) > 0);
   }
   response->set_total_targets(share.total_targets);
   response->set_owned_targets(share.owned_targets);
@@ -250,6 +251,13 @@ absl::Status ControlHandler::GetCluster(const v1::GetClusterRequest& request,
              replication_factor,
              static_cast<int64_t>(share.members.size())))));
   }
+  if (share.member_set != 0) {
+    response->set_member_set_id(
+        absl::StrCat(absl::Hex(share.member_set, absl::kZeroPad16)));
+  }
+  response->set_ready(share.member_set != 0 &&
+                      share.ready_for == share.member_set);
+  response->set_handing_over_targets(share.handing_over);
   response->set_etcd_up(view.etcd_up);
   response->set_etcd_endpoint(view.etcd_endpoint);
   if (view.last_contact != absl::InfinitePast()) {

@@ -151,7 +151,8 @@ struct Rig {
   std::vector<uint64_t> ready ABSL_GUARDED_BY(mu);  // every on_ready value
   std::unique_ptr<OwnershipFilter> filter;
 
-  explicit Rig(const std::string& self, int replication_factor = 1) {
+  explicit Rig(const std::string& self, int replication_factor = 1,
+               absl::Duration handover_timeout = absl::ZeroDuration()) {
     filter = std::make_unique<OwnershipFilter>(
         OwnershipFilter::Options{
             .replication_factor = replication_factor,
@@ -168,6 +169,7 @@ struct Rig {
                   ready.push_back(set);
                 },
             .handover_grace = absl::Seconds(5),
+            .handover_timeout = handover_timeout,
             .scheduler = scheduler.get(),
             .clock = &clock},
         engine.Fn(), registry);
@@ -334,6 +336,83 @@ TEST(OwnershipFilterTest, HandOverEndsAfterTwoIntervalsAndGraceWithoutReady) {
   }
   EXPECT_EQ(a.Metric("promscrape_cluster_handovers_total", "timeout"),
             30 - kept.size());
+}
+
+TEST(OwnershipFilterTest, HandOverTimeoutReplacesTwoIntervalsAndGrace) {
+  Rig a("a", /*replication_factor=*/1, /*handover_timeout=*/absl::Seconds(7));
+  a.filter->Sync("node", Groups(30));
+  a.filter->SetMembers({"a"});
+  a.filter->SetMembers({"a", "b"});
+  const std::set<std::string> kept = OwnedBy("a", {"a", "b"}, 30);
+  a.Advance(absl::Seconds(6));
+  EXPECT_THAT(a.engine.Addresses("node"), SizeIs(30));
+  a.Advance(absl::Seconds(1));  // cluster.handover_timeout, not 2 x 10s + 5s
+  EXPECT_EQ(a.engine.Addresses("node"), kept);
+  EXPECT_EQ(a.Metric("promscrape_cluster_handovers_total", "timeout"),
+            30 - kept.size());
+}
+
+// The same members again under a new member set id (A, B, A: a member left
+// and came back, or joined and left) is a new member set: readiness a member
+// published for the first one does not end hand-overs under the second.
+// Keyed by MemberSetHash alone, b's stale readiness would stop a's moved
+// targets at once, before b's first scrapes of them.
+TEST(OwnershipFilterTest, ReadinessForAnEarlierIdOfTheSameMembersDoesNotCount) {
+  Rig a("a");
+  a.filter->Sync("node", Groups(30));
+  const uint64_t first = MemberSetId({"a", "b"}, 4);
+  a.filter->SetMembers({"a", "b"}, {{"b", first}}, first);
+  const std::set<std::string> kept = OwnedBy("a", {"a", "b"}, 30);
+  ASSERT_EQ(a.engine.Addresses("node"), kept);
+  // b gone: a takes b's share.
+  a.filter->SetMembers({"a"}, {}, MemberSetId({"a"}, 6));
+  ASSERT_THAT(a.engine.Addresses("node"), SizeIs(30));
+
+  // b back, its value still naming the first {a, b}: a keeps b's share.
+  const uint64_t second = MemberSetId({"a", "b"}, 8);
+  a.filter->SetMembers({"a", "b"}, {{"b", first}}, second);
+  EXPECT_THAT(a.engine.Addresses("node"), SizeIs(30));
+  EXPECT_EQ(a.filter->share().handing_over,
+            static_cast<int64_t>(30 - kept.size()));
+  EXPECT_EQ(a.filter->share().member_set, second);
+  EXPECT_THAT(a.filter->share().ready_members, IsEmpty());
+  // Ready for the second: the hand-over ends.
+  a.filter->SetMembers({"a", "b"}, {{"b", second}}, second);
+  EXPECT_EQ(a.engine.Addresses("node"), kept);
+  EXPECT_EQ(a.filter->share().ready_members, std::set<std::string>{"b"});
+}
+
+// Readiness names the member set id SetMembers was given; the same members
+// under a new id are a new member set.
+TEST(OwnershipFilterTest, ReadinessNamesTheMemberSetId) {
+  Rig b("b");
+  b.filter->Sync("node", Groups(30));
+  b.filter->SetMembers({"a", "b"}, {}, MemberSetId({"a", "b"}, 4));
+  EXPECT_EQ(b.LastReady(), MemberSetId({"a", "b"}, 4));
+  b.filter->SetMembers({"a", "b"}, {}, MemberSetId({"a", "b"}, 9));
+  EXPECT_EQ(b.LastReady(), MemberSetId({"a", "b"}, 9));
+}
+
+// The owned share of `self` under members {a, b} with `load_bound`.
+size_t OwnedCount(const std::string& self, int targets, double load_bound) {
+  metrics::Registry registry;
+  Recorder engine;
+  OwnershipFilter filter({.load_bound = load_bound}, engine.Fn(), registry);
+  filter.SetSelf(self);
+  filter.Sync("node", Groups(targets));
+  filter.SetMembers({"a", "b"});
+  return engine.Addresses("node").size();
+}
+
+TEST(OwnershipFilterTest, LoadBoundCapsEachMembersShare) {
+  constexpr int kTargets = 40;
+  // The default bound (1.05) lets one member own more than half...
+  ASSERT_GT(std::max(OwnedCount("a", kTargets, 1.05),
+                     OwnedCount("b", kTargets, 1.05)),
+            kTargets / 2u);
+  // ...cluster.load_bound 1.0 does not.
+  EXPECT_EQ(OwnedCount("a", kTargets, 1.0), kTargets / 2u);
+  EXPECT_EQ(OwnedCount("b", kTargets, 1.0), kTargets / 2u);
 }
 
 TEST(OwnershipFilterTest, NewOwnerGoneTargetsComeBackOrWaitForTheNext) {

@@ -40,6 +40,8 @@ TEST(PluginConfigTest, ClusterKeysAreRead) {
                         "  replication_factor: 2\n"
                         "  lease_ttl: 5s\n"
                         "  replica_label: rep\n"
+                        "  load_bound: 1.25\n"
+                        "  handover_timeout: 45s\n"
                         "  username: u\n"
                         "  password: p\n"));
   EXPECT_TRUE(c.cluster.enabled);
@@ -50,6 +52,8 @@ TEST(PluginConfigTest, ClusterKeysAreRead) {
   EXPECT_EQ(c.cluster.replication_factor, 2);
   EXPECT_EQ(c.cluster.lease_ttl, absl::Seconds(5));
   EXPECT_EQ(c.cluster.replica_label, "rep");
+  EXPECT_EQ(c.cluster.load_bound, 1.25);
+  EXPECT_EQ(c.cluster.handover_timeout, absl::Seconds(45));
   EXPECT_EQ(c.cluster.username, "u");
   EXPECT_FALSE(c.cluster.tls);
 }
@@ -63,6 +67,9 @@ TEST(PluginConfigTest, ClusterDefaults) {
   EXPECT_EQ(c.cluster.lease_ttl, absl::Seconds(10));
   EXPECT_EQ(c.cluster.replica_label, "promscrape_replica");
   EXPECT_TRUE(c.cluster.member_id.empty());
+  EXPECT_EQ(c.cluster.load_bound, 1.05);
+  // Zero: two scrape intervals plus lease_ttl, per job.
+  EXPECT_EQ(c.cluster.handover_timeout, absl::ZeroDuration());
 }
 
 TEST(PluginConfigTest, EveryKeyIsRead) {
@@ -151,6 +158,26 @@ TEST(PluginConfigTest, ErrorsNameTheKey) {
        "remote_write: {target: a:1}\ncluster: {etcd_endpoints: [a:1], name: s, "
        "replica_label: __replica__}",
        "cluster.replica_label: must be a label name"},
+      {"cluster load bound below one",
+       "remote_write: {target: a:1}\ncluster: {etcd_endpoints: [a:1], name: s, "
+       "load_bound: 0.9}",
+       "cluster.load_bound: must be a number >= 1.0, got \"0.9\""},
+      {"cluster load bound not a number",
+       "remote_write: {target: a:1}\ncluster: {etcd_endpoints: [a:1], name: s, "
+       "load_bound: nan}",
+       "cluster.load_bound: must be a number >= 1.0, got \"nan\""},
+      {"cluster load bound a list",
+       "remote_write: {target: a:1}\ncluster: {etcd_endpoints: [a:1], name: s, "
+       "load_bound: [2]}",
+       "cluster.load_bound: must be a number >= 1.0"},
+      {"cluster zero handover timeout",
+       "remote_write: {target: a:1}\ncluster: {etcd_endpoints: [a:1], name: s, "
+       "handover_timeout: 0s}",
+       "cluster.handover_timeout: must be greater than zero"},
+      {"cluster bad handover timeout",
+       "remote_write: {target: a:1}\ncluster: {etcd_endpoints: [a:1], name: s, "
+       "handover_timeout: soon}",
+       "cluster.handover_timeout"},
       {"control_tls key without cert",
        "remote_write: {target: a:1}\ncontrol_tls: {key_file: k.pem}",
        "control_tls.cert_file: required with control_tls"},

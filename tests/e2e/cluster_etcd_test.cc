@@ -8,8 +8,10 @@
 //   TTL + two intervals;
 // - a member joins: its share moves with no missed scrape on the grid; the
 //   new owner scrapes on the old owner's grid, the old owner stops after
-//   the new owner's first scrape and within one interval of it (double
-//   scrapes at most for one interval), and no staleness marker is written;
+//   the new owner's first scrape and within one interval of it (after the
+//   new owner's first scrape, at most one scrape by the old owner beyond
+//   the one at the same grid point), and no staleness marker is written;
+//   GetCluster shows every member ready for the same member set id;
 // - etcd stopped and restarted (for less than the lease TTL): scraping goes
 //   on (fail static);
 // - a member stopped (SIGTERM) leaves and scrapes its share until the
@@ -320,6 +322,13 @@ class ClusterTest : public ::testing::Test {
           << "first scrape";
       EXPECT_LE(old_last, first + kIntervalMs + kIntervalMs / 4)
           << instance << ": double scrapes beyond one interval";
+      // The bound of issue 14, counted: after the new owner's first scrape
+      // the old owner scrapes that grid point too (milliseconds apart) and
+      // at most one more.
+      int extra = 0;
+      for (int64_t t : old) extra += t > first + kIntervalMs / 4;
+      EXPECT_LE(extra, 1) << instance << ": the old owner scraped " << extra
+                          << " times after the new owner's first scrape";
       // Same phase: the grid did not move.
       for (int64_t t : mine) {
         int64_t phase = ((t - old_last) % kIntervalMs + kIntervalMs) %
@@ -447,6 +456,28 @@ TEST_F(ClusterTest, ThreeMembersShareTargetsThroughFailureJoinAndEtcdRestart) {
     }
     EXPECT_EQ(sum, kTargets);
     EXPECT_EQ(live, (std::set<std::string>{"m0", "m1", "m3"}));
+    // Hand-over settled: every member ready for the member set in force,
+    // nothing still scraped for a new owner.
+    EXPECT_TRUE(cluster.ready());
+    EXPECT_EQ(cluster.handing_over_targets(), 0);
+    for (const auto& m : cluster.members()) {
+      EXPECT_EQ(m.ready(), m.live()) << m.id();
+    }
+    // Every member dates the member set the same way (hash of the ids and
+    // the etcd revision of m3's join).
+    ASSERT_EQ(cluster.member_set_id().size(), 16u);
+    for (size_t i : {size_t{1}, size_t{3}}) {
+      auto other = Control(members_[i]);
+      ASSERT_NE(other, nullptr);
+      grpc::ClientContext other_context;
+      v1::GetClusterResponse other_cluster;
+      ASSERT_TRUE(other
+                      ->GetCluster(&other_context, v1::GetClusterRequest(),
+                                   &other_cluster)
+                      .ok());
+      EXPECT_EQ(other_cluster.member_set_id(), cluster.member_set_id())
+          << members_[i].id;
+    }
     grpc::ClientContext list_context;
     v1::ListTargetsResponse targets;
     ASSERT_TRUE(control

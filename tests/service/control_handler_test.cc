@@ -1,5 +1,6 @@
 #include "plugin/service/control_handler.h"
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -7,11 +8,14 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "plugin/cluster/assignment.h"
 #include "plugin/cluster/etcd_client.h"
 #include "plugin/cluster/membership.h"
 #include "plugin/cluster/ownership_filter.h"
 #include "plugin/common/logging.h"
+#include "plugin/common/scheduler.h"
 #include "plugin/metrics/registry.h"
+#include "tests/testutil/fake_clock.h"
 #include "tests/testutil/fake_engine.h"
 #include "tests/testutil/status_matchers.h"
 
@@ -147,6 +151,79 @@ TEST(ControlHandlerTest, GetClusterReportsMembersLivenessShareAndEtcd) {
   PROMSCRAPE_ASSERT_OK(handler.GetCluster({}, &response));
   EXPECT_FALSE(response.etcd_up());
   EXPECT_FALSE(response.owning());
+}
+
+// GetCluster's hand-over state: the member set in force, whether this
+// member and each other one is ready for it, and the targets this member
+// still scrapes for a new owner that is not ready.
+TEST(ControlHandlerTest, GetClusterReportsHandOverReadiness) {
+  FakeEngine e;
+  ControlHandler handler(e.manager(), e.discovery(), e.registry, e.clock,
+                         config::PrometheusCompat::kV3);
+  metrics::Registry registry;
+  Logger logger;
+  auto client = cluster::EtcdClient::Create({.endpoints = {"127.0.0.1:1"}});
+  PROMSCRAPE_ASSERT_OK(client.status());
+  cluster::Membership membership(
+      {.name = "c", .member_id = "a"}, *std::move(client),
+      [](const cluster::Membership::MemberSet&) {}, registry, logger);
+  ::promscrape::testing::FakeClock clock;
+  std::unique_ptr<Scheduler> scheduler = Scheduler::CreateManualForTest(clock);
+  cluster::OwnershipFilter filter(
+      {.scrape_interval = [](const std::string&) { return absl::Seconds(10); },
+       .scheduler = scheduler.get(),
+       .clock = &clock},
+      [](const std::string&, const std::vector<discovery::TargetGroup>&,
+         bool) {},
+      registry);
+  filter.SetSelf("a");
+  discovery::TargetGroup group;
+  group.source = "0";
+  for (int i = 0; i < 30; ++i) {
+    group.targets.push_back(model::Labels::Of(
+        {{"__address__", absl::StrCat("10.0.0.", i, ":9100")}}));
+  }
+  filter.Sync("node", {group});
+  filter.SetMembers({"a"}, {}, cluster::MemberSetId({"a"}, 5));
+  // b joins at revision 7: a hands b's share over and, having gained
+  // nothing, is ready at once; b is not ready yet.
+  const uint64_t joined = cluster::MemberSetId({"a", "b"}, 7);
+  filter.SetMembers({"a", "b"}, {{"a", joined}}, joined);
+  cluster::Membership::View view;
+  view.members = {"a", "b"};
+  view.owning = true;
+  view.etcd_up = true;
+  membership.SetViewForTest(view);
+  handler.SetCluster("c", 1, &membership, &filter);
+
+  v1::GetClusterResponse response;
+  PROMSCRAPE_ASSERT_OK(handler.GetCluster({}, &response));
+  EXPECT_EQ(response.member_set_id(),
+            absl::StrCat(absl::Hex(joined, absl::kZeroPad16)));
+  EXPECT_TRUE(response.ready());
+  ASSERT_EQ(response.members_size(), 2);
+  EXPECT_TRUE(response.members(0).ready());   // a
+  EXPECT_FALSE(response.members(1).ready());  // b
+  const int64_t moved = response.members(1).owned_targets();
+  EXPECT_GT(moved, 0);
+  EXPECT_EQ(response.handing_over_targets(), moved);
+
+  // b is ready: a stops what it handed over.
+  filter.SetMembers({"a", "b"}, {{"a", joined}, {"b", joined}}, joined);
+  response.Clear();
+  PROMSCRAPE_ASSERT_OK(handler.GetCluster({}, &response));
+  EXPECT_TRUE(response.members(1).ready());
+  EXPECT_EQ(response.handing_over_targets(), 0);
+
+  // Readiness for an earlier member set with the same members does not
+  // count: b's value names revision 7, the set in force revision 9.
+  filter.SetMembers({"a", "b"}, {{"a", joined}, {"b", joined}},
+                    cluster::MemberSetId({"a", "b"}, 9));
+  response.Clear();
+  PROMSCRAPE_ASSERT_OK(handler.GetCluster({}, &response));
+  EXPECT_FALSE(response.members(1).ready());
+  EXPECT_TRUE(response.ready());  // a gained nothing: ready for the new id
+  scheduler->Stop();
 }
 
 }  // namespace

@@ -41,11 +41,24 @@
 //         RSS / ours>                       (above 1: promscrape is cheaper)
 //   NO_RATIO vs=<peer> reason="..."  when either side delivered under 99% of
 //                                    the expected samples.
+//   CHURN system=<name> cycles=.. cycle_s=.. rss_first_cycle_bytes=..
+//         rss_last_cycle_bytes=.. last_vs_first_pct=.. growth_per_cycle_pct=..
+//         settled=yes|no             with --churn P: every 100/P scrapes each
+//                                    target's series are all new (one churn
+//                                    cycle). Per whole cycle in the window, the
+//                                    mean VmRSS; settled when the last cycle is
+//                                    within 10% of the first and the least-
+//                                    squares slope over the cycles is under 1%
+//                                    of the first cycle per cycle (issue 15's
+//                                    long-run check: --churn 10 --interval 1s
+//                                    --duration 120s replaces every series 12
+//                                    times).
 
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -222,6 +235,9 @@ struct Result {
   double startup_cpu_seconds = 0;  // from start to the window's beginning
   int64_t peak_rss = 0;
   int64_t steady_rss = 0;
+  // With --churn: mean VmRSS of each whole churn cycle in the window.
+  std::vector<int64_t> cycle_rss;
+  double cycle_seconds = 0;
   int64_t missed = 0;
   int64_t scrapes = 0;  // requests the farm served it in the window
   int64_t sink_requests = 0;
@@ -322,8 +338,14 @@ class Compare {
     const double cpu0 = CpuSeconds(pid);
     const absl::Time t0 = absl::Now();
     r.startup_cpu_seconds = cpu0;
-    // Steady RSS: sampled once a second through the window.
+    // Steady RSS: sampled once a second through the window; with churn,
+    // also averaged per churn cycle (every series replaced once).
     int64_t rss_sum = 0, rss_samples = 0;
+    const absl::Duration cycle =
+        f_.churn > 0 ? f_.interval * (100.0 / f_.churn) : absl::ZeroDuration();
+    r.cycle_seconds = absl::ToDoubleSeconds(cycle);
+    int64_t cycle_sum = 0, cycle_samples = 0;
+    absl::Time cycle_end = t0 + cycle;
     for (absl::Time next = t0 + absl::Seconds(1); next < t0 + f_.duration;
          next += absl::Seconds(1)) {
       absl::SleepFor(next - absl::Now());
@@ -331,6 +353,13 @@ class Compare {
       if (rss > 0) {
         rss_sum += rss;
         ++rss_samples;
+        cycle_sum += rss;
+        ++cycle_samples;
+      }
+      if (cycle > absl::ZeroDuration() && next >= cycle_end) {
+        if (cycle_samples > 0) r.cycle_rss.push_back(cycle_sum / cycle_samples);
+        cycle_sum = cycle_samples = 0;
+        cycle_end += cycle;
       }
     }
     absl::SleepFor(t0 + f_.duration - absl::Now());
@@ -532,6 +561,45 @@ void Print(const Flags& f, const std::vector<Result>& results) {
   }
 }
 
+// The long-run churn check (see the header).
+void PrintChurn(const std::vector<Result>& results) {
+  for (const Result& r : results) {
+    const size_t n = r.cycle_rss.size();
+    if (n < 2) {
+      if (r.cycle_seconds > 0) {
+        std::printf("CHURN system=%s cycles=%zu cycle_s=%.1f settled=unknown "
+                    "reason=\"fewer than two whole cycles in the window\"\n",
+                    r.system.c_str(), n, r.cycle_seconds);
+      }
+      continue;
+    }
+    const double first = static_cast<double>(r.cycle_rss.front());
+    const double last = static_cast<double>(r.cycle_rss.back());
+    double mean_x = 0, mean_y = 0;
+    for (size_t i = 0; i < n; ++i) {
+      mean_x += static_cast<double>(i);
+      mean_y += static_cast<double>(r.cycle_rss[i]);
+    }
+    mean_x /= static_cast<double>(n);
+    mean_y /= static_cast<double>(n);
+    double sxy = 0, sxx = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const double dx = static_cast<double>(i) - mean_x;
+      sxy += dx * (static_cast<double>(r.cycle_rss[i]) - mean_y);
+      sxx += dx * dx;
+    }
+    const double slope_pct = 100 * (sxy / sxx) / first;
+    const double last_pct = 100 * (last - first) / first;
+    const bool settled = std::abs(last_pct) <= 10 && slope_pct < 1;
+    std::printf(
+        "CHURN system=%s cycles=%zu cycle_s=%.1f rss_first_cycle_bytes=%.0f "
+        "rss_last_cycle_bytes=%.0f last_vs_first_pct=%.2f "
+        "growth_per_cycle_pct=%.3f settled=%s\n",
+        r.system.c_str(), n, r.cycle_seconds, first, last, last_pct, slope_pct,
+        settled ? "yes" : "no");
+  }
+}
+
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "compare: %s\n", std::string(status.message()).c_str());
   return 1;
@@ -558,6 +626,7 @@ int Run(int argc, char** argv) {
   }
   compare.Stop();
   Print(compare.flags(), results);
+  PrintChurn(results);
   return 0;
 }
 

@@ -48,7 +48,17 @@ QueueMetrics::QueueMetrics(metrics::Registry& registry)
       retried_requests_(registry.Counter(
           "promscrape_remote_requests_retried_total",
           "Requests sent again on a new stream after the previous one "
-          "broke before acknowledging them.")) {
+          "broke before acknowledging them.")),
+      protocol_v1_(registry.Gauge(
+          "promscrape_remote_write_protocol",
+          "1 for the RemoteWrite rpc the stream uses: v1 (Write, remote "
+          "write 1.0's shape) or v2 (WriteV2, remote write 2.0's shape).",
+          {{"protocol", "v1"}})),
+      protocol_v2_(registry.Gauge(
+          "promscrape_remote_write_protocol",
+          "1 for the RemoteWrite rpc the stream uses: v1 (Write, remote "
+          "write 1.0's shape) or v2 (WriteV2, remote write 2.0's shape).",
+          {{"protocol", "v2"}})) {
   for (int k = 0; k < kRecordKinds; ++k) {
     const std::vector<metrics::LabelPair> kind = {
         {"kind", std::string(RecordKindName(static_cast<RecordKind>(k)))}};
@@ -86,6 +96,11 @@ void QueueMetrics::Add(const PerKind& metric, const RecordCounts& c) {
   for (int k = 0; k < kRecordKinds; ++k) {
     if (c.by_kind[k] != 0) metric[k]->Add(static_cast<double>(c.by_kind[k]));
   }
+}
+
+void QueueMetrics::SetProtocol(bool v2) {
+  protocol_v1_.Set(v2 ? 0 : 1);
+  protocol_v2_.Set(v2 ? 1 : 0);
 }
 
 void QueueMetrics::Retried(const RecordCounts& c) {

@@ -24,6 +24,11 @@ QueueMetrics::QueueMetrics(metrics::Registry& registry)
     : failed_streams(registry.Counter(
           "promscrape_remote_stream_failures_total",
           "RemoteWrite streams that broke and were retried.")),
+      sent_bytes(registry.Counter(
+          "promscrape_remote_sent_bytes_total",
+          "Bytes of requests written to the RemoteWrite stream (resends "
+          "included; WriteRequest or WriteRequestV2 protobuf, before gRPC's "
+          "framing).")),
       pending(registry.Gauge(
           "promscrape_remote_samples_pending",
           "Records (of every kind) queued and not yet acknowledged by the "

@@ -47,6 +47,9 @@ class QueueMetrics {
   void SetProtocol(bool v2);
 
   metrics::Metric& failed_streams;
+  // Request bytes written to the stream (resends included), in the shape of
+  // the protocol in use, before gRPC's framing.
+  metrics::Metric& sent_bytes;
   metrics::Metric& pending;
   metrics::Metric& in_flight;
   metrics::Metric& ack_timeouts;

@@ -313,11 +313,13 @@ absl::Status WriteQueue::RunStream(bool* acked) {
       metrics_.in_flight.Set(static_cast<double>(in_flight_));
     }
     grpc::Slice slice = RequestSlice(next->bytes, next->sequence);
+    const size_t request_bytes = slice.size();
     grpc::ByteBuffer request(&slice, 1);
     if (!stream->Write(request)) {
       write_failed = true;
       break;
     }
+    metrics_.sent_bytes.Add(static_cast<double>(request_bytes));
   }
   {
     MutexLock lock(&mu_);

@@ -167,8 +167,17 @@ bool V2Transcoder::ReadLabels(absl::string_view body,
     absl::string_view n, v;
     if (!ReadLabel(f.payload, &n, &v)) return false;
     if (n == "__name__") *name = v;
-    refs->push_back(Ref(n));
-    refs->push_back(Ref(v));
+    for (absl::string_view str : {n, v}) {
+      const size_t at = refs->size();
+      if (at < last_label_refs_.size() && last_label_refs_[at].first == str) {
+        refs->push_back(last_label_refs_[at].second);
+        continue;
+      }
+      const uint32_t ref = Ref(str);
+      refs->push_back(ref);
+      if (at >= last_label_refs_.size()) last_label_refs_.resize(at + 1);
+      last_label_refs_[at] = {str, ref};
+    }
   }
   return true;
 }
@@ -365,6 +374,7 @@ absl::Status V2Transcoder::Transcode(absl::string_view request,
   out->clear();
   refs_.clear();
   symbols_.clear();
+  last_label_refs_.clear();
   open_ = false;
   const char* const end = request.data() + request.size();
   Field f;

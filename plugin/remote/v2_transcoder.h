@@ -77,6 +77,10 @@ class V2Transcoder {
   // Per request.
   absl::flat_hash_map<absl::string_view, uint32_t> refs_;
   std::vector<absl::string_view> symbols_;
+  // The previous record's label names and values by position, with their
+  // refs: consecutive records of a scrape mostly repeat them (names, job,
+  // instance), and comparing a short string is cheaper than hashing it.
+  std::vector<std::pair<absl::string_view, uint32_t>> last_label_refs_;
   // The series being built: its label refs, name, and fields after
   // labels_refs (samples, histograms, exemplars).
   bool open_ = false;

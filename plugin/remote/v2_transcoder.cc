@@ -110,10 +110,27 @@ void PutPackedRefs(std::string* out, uint32_t field,
 // A Label message's name and value; false when malformed.
 bool ReadLabel(absl::string_view body, absl::string_view* name,
                absl::string_view* value) {
-  *name = {};
-  *value = {};
   const char* p = body.data();
   const char* const end = body.data() + body.size();
+  // Fast path: the layout wire_encoder.h writes (name, then value, each
+  // with a one-byte length).
+  if (end - p >= 4 && static_cast<uint8_t>(p[0]) ==
+                          wire::Tag(wire::kLabelName,
+                                    wire::kWireLengthDelimited)) {
+    const uint8_t n = static_cast<uint8_t>(p[1]);
+    if (n < 0x80 && end - (p + 2) >= n + 2 &&
+        static_cast<uint8_t>(p[2 + n]) ==
+            wire::Tag(wire::kLabelValue, wire::kWireLengthDelimited)) {
+      const uint8_t v = static_cast<uint8_t>(p[3 + n]);
+      if (v < 0x80 && end - (p + 4 + n) == v) {
+        *name = absl::string_view(p + 2, n);
+        *value = absl::string_view(p + 4 + n, v);
+        return true;
+      }
+    }
+  }
+  *name = {};
+  *value = {};
   Field f;
   while (p < end) {
     if (!NextField(&p, end, &f)) return false;
@@ -150,36 +167,17 @@ const V2Transcoder::Family* V2Transcoder::FindFamily(
   return nullptr;
 }
 
-bool V2Transcoder::ReadLabels(absl::string_view body,
-                              std::vector<uint32_t>* refs,
-                              absl::string_view* name) {
-  refs->clear();
-  *name = {};
-  const char* p = body.data();
-  const char* const end = body.data() + body.size();
-  Field f;
-  while (p < end) {
-    if (!NextField(&p, end, &f)) return false;
-    if (f.number != wire::kTimeSeriesLabels ||
-        f.wire_type != wire::kWireLengthDelimited) {
-      continue;
-    }
-    absl::string_view n, v;
-    if (!ReadLabel(f.payload, &n, &v)) return false;
-    if (n == "__name__") *name = v;
-    for (absl::string_view str : {n, v}) {
-      const size_t at = refs->size();
-      if (at < last_label_refs_.size() && last_label_refs_[at].first == str) {
-        refs->push_back(last_label_refs_[at].second);
-        continue;
-      }
-      const uint32_t ref = Ref(str);
-      refs->push_back(ref);
-      if (at >= last_label_refs_.size()) last_label_refs_.resize(at + 1);
-      last_label_refs_[at] = {str, ref};
-    }
+uint32_t V2Transcoder::LabelRef(size_t position, absl::string_view str) {
+  if (position < last_label_refs_.size() &&
+      last_label_refs_[position].first == str) {
+    return last_label_refs_[position].second;
   }
-  return true;
+  const uint32_t ref = Ref(str);
+  if (position >= last_label_refs_.size()) {
+    last_label_refs_.resize(position + 1);
+  }
+  last_label_refs_[position] = {str, ref};
+  return ref;
 }
 
 void V2Transcoder::FlushSeries(std::string* out) {
@@ -219,7 +217,6 @@ absl::Status V2Transcoder::AddExemplar(absl::string_view body,
   // compared, so the caller's refs are not needed any more.
   std::vector<uint32_t>& refs = scratch_refs_;
   refs.clear();
-  std::string fields;
   const char* p = body.data();
   const char* const end = body.data() + body.size();
   Field f;
@@ -260,32 +257,13 @@ absl::Status V2Transcoder::AddExemplar(absl::string_view body,
 
 absl::Status V2Transcoder::AddTimeSeries(absl::string_view body,
                                          std::string* out) {
+  // One pass: labels are interned as they come, the other fields kept for
+  // after the series is chosen.
+  std::vector<uint32_t>& refs = scratch_refs_;
+  refs.clear();
+  data_fields_.clear();
   absl::string_view name;
-  if (!ReadLabels(body, &scratch_refs_, &name)) {
-    return absl::InvalidArgumentError("malformed timeseries labels");
-  }
-  // Exemplar-only records follow their series' sample record (the queue
-  // sink writes them so): attach them to it, as 2.0 carries them.
   bool exemplar_only = true;
-  {
-    const char* p = body.data();
-    const char* const end = body.data() + body.size();
-    Field f;
-    while (p < end && NextField(&p, end, &f)) {
-      if (f.number == wire::kTimeSeriesSamples ||
-          f.number == wire::kTimeSeriesHistograms) {
-        exemplar_only = false;
-        break;
-      }
-    }
-  }
-  if (!(exemplar_only && open_ && scratch_refs_ == open_refs_)) {
-    FlushSeries(out);
-    open_ = true;
-    open_refs_.swap(scratch_refs_);
-    open_name_ = name;
-    open_body_.clear();
-  }
   const char* p = body.data();
   const char* const end = body.data() + body.size();
   Field f;
@@ -294,24 +272,49 @@ absl::Status V2Transcoder::AddTimeSeries(absl::string_view body,
       return absl::InvalidArgumentError("malformed timeseries");
     }
     if (f.wire_type != wire::kWireLengthDelimited) continue;
-    switch (f.number) {
+    if (f.number == wire::kTimeSeriesLabels) {
+      absl::string_view n, v;
+      if (!ReadLabel(f.payload, &n, &v)) {
+        return absl::InvalidArgumentError("malformed timeseries label");
+      }
+      if (n == "__name__") name = v;
+      refs.push_back(LabelRef(refs.size(), n));
+      refs.push_back(LabelRef(refs.size(), v));
+      continue;
+    }
+    if (f.number == wire::kTimeSeriesSamples ||
+        f.number == wire::kTimeSeriesHistograms) {
+      exemplar_only = false;
+    }
+    data_fields_.push_back({f.number, f.payload, f.raw});
+  }
+  // Exemplar-only records follow their series' sample record (the queue
+  // sink writes them so): attach them to it, as 2.0 carries them.
+  if (!(exemplar_only && open_ && refs == open_refs_)) {
+    FlushSeries(out);
+    open_ = true;
+    open_refs_.swap(refs);
+    open_name_ = name;
+    open_body_.clear();
+  }
+  for (const DataField& d : data_fields_) {
+    switch (d.number) {
       case wire::kTimeSeriesSamples:
         // Sample keeps its field number (2) and its body is v2's.
         static_assert(wire::kTimeSeriesSamples == kV2SeriesSamples);
-        open_body_.append(f.raw.data(), f.raw.size());
+        open_body_.append(d.raw.data(), d.raw.size());
         break;
       case wire::kTimeSeriesHistograms:
         // Same Histogram message, under v2's field number 3.
-        PutBytes(&open_body_, kV2SeriesHistograms, f.payload);
+        PutBytes(&open_body_, kV2SeriesHistograms, d.payload);
         break;
-      case wire::kTimeSeriesExemplars:
-        {
-          absl::Status s = AddExemplar(f.payload, &open_body_);
-          if (!s.ok()) return s;
-        }
+      case wire::kTimeSeriesExemplars: {
+        absl::Status s = AddExemplar(d.payload, &open_body_);
+        if (!s.ok()) return s;
         break;
+      }
       default:
-        break;  // labels (done above)
+        break;
     }
   }
   return absl::OkStatus();
@@ -372,7 +375,11 @@ bool ParseMetadata(absl::string_view body, uint64_t* type,
 absl::Status V2Transcoder::Transcode(absl::string_view request,
                                      std::string* out) {
   out->clear();
+  // NOTE: abseil's clear() frees a large table; sizing it for the last
+  // request's symbols at once avoids growing (and rehashing) it again.
+  const size_t last_symbols = symbols_.size();
   refs_.clear();
+  refs_.reserve(last_symbols);
   symbols_.clear();
   last_label_refs_.clear();
   open_ = false;

@@ -62,10 +62,9 @@ class V2Transcoder {
 
   uint32_t Ref(absl::string_view s);
   const Family* FindFamily(absl::string_view metric_name) const;
-  // Reads a timeseries record's labels into `refs` (interned) and returns
-  // the __name__ value; false when malformed.
-  bool ReadLabels(absl::string_view body, std::vector<uint32_t>* refs,
-                  absl::string_view* name);
+  // Ref() of the label string at `position` (name, value, name, ...) of a
+  // record, through last_label_refs_.
+  uint32_t LabelRef(size_t position, absl::string_view str);
   // Appends the open series (labels_refs_, its body, metadata) to `out`.
   void FlushSeries(std::string* out);
   absl::Status AddTimeSeries(absl::string_view body, std::string* out);
@@ -88,6 +87,13 @@ class V2Transcoder {
   absl::string_view open_name_;
   std::string open_body_;
   std::vector<uint32_t> scratch_refs_;
+  // A record's fields after its labels (samples, histograms, exemplars).
+  struct DataField {
+    uint32_t number;
+    absl::string_view payload;
+    absl::string_view raw;
+  };
+  std::vector<DataField> data_fields_;
   std::string scratch_;
 };
 

@@ -45,6 +45,17 @@ Plugin::~Plugin() { Stop().IgnoreError(); }
 absl::Status Plugin::StartComponents() {
   remote::WriteQueue::Options options;
   options.target = config_.remote_write.target;
+  switch (config_.remote_write.protocol) {
+    case config::RemoteWriteProtocol::kAuto:
+      options.protocol = remote::WriteQueue::Protocol::kAuto;
+      break;
+    case config::RemoteWriteProtocol::kV1:
+      options.protocol = remote::WriteQueue::Protocol::kV1;
+      break;
+    case config::RemoteWriteProtocol::kV2:
+      options.protocol = remote::WriteQueue::Protocol::kV2;
+      break;
+  }
   options.capacity = config_.remote_write.capacity;
   options.max_samples_per_send = config_.remote_write.max_samples_per_send;
   options.batch_send_deadline = config_.remote_write.batch_send_deadline;

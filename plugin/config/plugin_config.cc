@@ -91,13 +91,26 @@ absl::Status ParseRemoteWrite(const YAML::Node& node, RemoteWriteConfig& rw) {
        "batch_send_deadline", "min_backoff", "max_backoff", "flush_timeout",
        "max_in_flight", "ack_timeout", "metadata_send_interval",
        "wal_fsync_interval", "wal_segment_bytes", "wal_max_bytes",
-       "wal_max_age"}));
+       "wal_max_age", "protocol"}));
   for (const auto& entry : node) {
     const std::string key = entry.first.Scalar();
     const std::string path = absl::StrCat("remote_write.", key);
     const YAML::Node& v = entry.second;
     if (key == "target") {
       PROMSCRAPE_ASSIGN_OR_RETURN(rw.target, GetString(v, path));
+    } else if (key == "protocol") {
+      PROMSCRAPE_ASSIGN_OR_RETURN(std::string protocol, GetString(v, path));
+      if (protocol == "auto") {
+        rw.protocol = RemoteWriteProtocol::kAuto;
+      } else if (protocol == "v1") {
+        rw.protocol = RemoteWriteProtocol::kV1;
+      } else if (protocol == "v2") {
+        rw.protocol = RemoteWriteProtocol::kV2;
+      } else {
+        return KeyError(path, absl::StrCat("must be \"auto\", \"v1\" or "
+                                           "\"v2\", got \"",
+                                           protocol, "\""));
+      }
     } else if (key == "wal_dir") {
       PROMSCRAPE_ASSIGN_OR_RETURN(rw.wal_dir, GetString(v, path));
     } else if (key == "capacity") {

@@ -13,9 +13,18 @@
 namespace promscrape::config {
 
 // Settings of the remote-write path from the plugin to its host.
+// `remote_write.protocol`: which RemoteWrite rpc the plugin's stream uses.
+enum class RemoteWriteProtocol {
+  kAuto,  // "auto": WriteV2 (remote write 2.0's shape), Write if the host
+          // answers UNIMPLEMENTED.
+  kV1,    // "v1": Write (remote write 1.0's shape) only.
+  kV2,    // "v2": WriteV2 only.
+};
+
 struct RemoteWriteConfig {
   // The host's RemoteWrite gRPC address ("host:port").
   std::string target;
+  RemoteWriteProtocol protocol = RemoteWriteProtocol::kAuto;
   // Directory of the write-ahead log (relative to the host's working
   // directory); explicitly empty keeps the queue in memory only (lossy).
   std::string wal_dir = "promscrape-wal";

@@ -24,6 +24,11 @@ QueueMetrics::QueueMetrics(metrics::Registry& registry)
     : failed_streams(registry.Counter(
           "promscrape_remote_stream_failures_total",
           "RemoteWrite streams that broke and were retried.")),
+      sent_bytes(registry.Counter(
+          "promscrape_remote_sent_bytes_total",
+          "Bytes of requests written to the RemoteWrite stream (resends "
+          "included; WriteRequest or WriteRequestV2 protobuf, before gRPC's "
+          "framing).")),
       pending(registry.Gauge(
           "promscrape_remote_samples_pending",
           "Records (of every kind) queued and not yet acknowledged by the "
@@ -48,7 +53,17 @@ QueueMetrics::QueueMetrics(metrics::Registry& registry)
       retried_requests_(registry.Counter(
           "promscrape_remote_requests_retried_total",
           "Requests sent again on a new stream after the previous one "
-          "broke before acknowledging them.")) {
+          "broke before acknowledging them.")),
+      protocol_v1_(registry.Gauge(
+          "promscrape_remote_write_protocol",
+          "1 for the RemoteWrite rpc the stream uses: v1 (Write, remote "
+          "write 1.0's shape) or v2 (WriteV2, remote write 2.0's shape).",
+          {{"protocol", "v1"}})),
+      protocol_v2_(registry.Gauge(
+          "promscrape_remote_write_protocol",
+          "1 for the RemoteWrite rpc the stream uses: v1 (Write, remote "
+          "write 1.0's shape) or v2 (WriteV2, remote write 2.0's shape).",
+          {{"protocol", "v2"}})) {
   for (int k = 0; k < kRecordKinds; ++k) {
     const std::vector<metrics::LabelPair> kind = {
         {"kind", std::string(RecordKindName(static_cast<RecordKind>(k)))}};
@@ -86,6 +101,11 @@ void QueueMetrics::Add(const PerKind& metric, const RecordCounts& c) {
   for (int k = 0; k < kRecordKinds; ++k) {
     if (c.by_kind[k] != 0) metric[k]->Add(static_cast<double>(c.by_kind[k]));
   }
+}
+
+void QueueMetrics::SetProtocol(bool v2) {
+  protocol_v1_.Set(v2 ? 0 : 1);
+  protocol_v2_.Set(v2 ? 1 : 0);
 }
 
 void QueueMetrics::Retried(const RecordCounts& c) {

@@ -41,7 +41,15 @@ class QueueMetrics {
   // A request the host refused for good with `code`: also a drop.
   void Rejected(const RecordCounts& c, absl::StatusCode code);
 
+  // Which RemoteWrite rpc the stream uses: the gauge
+  // promscrape_remote_write_protocol{protocol="v1"|"v2"} is 1 for it and 0
+  // for the other.
+  void SetProtocol(bool v2);
+
   metrics::Metric& failed_streams;
+  // Request bytes written to the stream (resends included), in the shape of
+  // the protocol in use, before gRPC's framing.
+  metrics::Metric& sent_bytes;
   metrics::Metric& pending;
   metrics::Metric& in_flight;
   metrics::Metric& ack_timeouts;
@@ -54,6 +62,8 @@ class QueueMetrics {
   metrics::Metric& acked_records_;
   metrics::Metric& dropped_records_;
   metrics::Metric& retried_requests_;
+  metrics::Metric& protocol_v1_;
+  metrics::Metric& protocol_v2_;
   PerKind queued_{};
   PerKind sent_{};
   PerKind retried_{};

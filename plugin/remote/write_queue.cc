@@ -85,7 +85,13 @@ WriteQueue::WriteQueue(Options options, metrics::Registry& registry,
       // ByteBuffer as the request type: batches are already wire bytes.
       write_method_("/promscrape.v1.RemoteWrite/Write",
                     grpc::internal::RpcMethod::BIDI_STREAMING, channel_),
-      metrics_(registry) {}
+      write_v2_method_("/promscrape.v1.RemoteWrite/WriteV2",
+                       grpc::internal::RpcMethod::BIDI_STREAMING, channel_),
+      stream_v2_(options_.protocol != Protocol::kV1),
+      send_buffers_(std::make_shared<SendBuffers>()),
+      metrics_(registry) {
+  metrics_.SetProtocol(stream_v2_.load());
+}
 
 WriteQueue::~WriteQueue() {
   Stop(absl::ZeroDuration()).IgnoreError();

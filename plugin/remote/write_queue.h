@@ -1,6 +1,7 @@
 #ifndef PLUGIN_REMOTE_WRITE_QUEUE_H_
 #define PLUGIN_REMOTE_WRITE_QUEUE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -17,17 +18,30 @@
 #include "absl/types/span.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/rpc_method.h"
+#include "grpcpp/support/slice.h"
 #include "plugin/common/logging.h"
 #include "plugin/common/mutex.h"
 #include "plugin/metrics/registry.h"
 #include "plugin/model/labels.h"
 #include "plugin/remote/queue_metrics.h"
 #include "plugin/remote/record_kinds.h"
+#include "plugin/remote/v2_transcoder.h"
 #include "plugin/remote/wal/reader.h"
 #include "plugin/remote/wal/wal.h"
 #include "proto/remote/v1/remote.pb.h"
 
 namespace promscrape::remote {
+namespace internal {
+
+// Spare buffers for transcoded requests: a buffer belongs to gRPC's slice
+// while it is written and comes back here when gRPC lets go of it (possibly
+// after the stream, hence shared). Thread-safe.
+struct SendBuffers {
+  Mutex mu;
+  std::vector<std::string> free ABSL_GUARDED_BY(mu);
+};
+
+}  // namespace internal
 
 // Ships samples to the host's RemoteWrite service over one bidirectional
 // gRPC stream, in order: samples are batched into WriteRequests with
@@ -41,6 +55,14 @@ namespace promscrape::remote {
 // good is dropped and counted by the ack's code. A batch is kept as the request's protobuf wire
 // bytes (see wire_encoder.h), appended to as samples arrive and sent as is,
 // so nothing builds or serializes messages on the way.
+//
+// Protocol (`protocol`): the stream is RemoteWrite/WriteV2 (requests in
+// remote write 2.0's shape, WriteRequestV2) or RemoteWrite/Write (1.0's,
+// WriteRequest). Batches and the log always hold 1.0 records; on a WriteV2
+// stream each request is transcoded as it is written (v2_transcoder.h), so
+// sequences, the window, acks and resends are the same for both. kAuto
+// opens WriteV2 and, when the host answers UNIMPLEMENTED, uses Write for
+// the rest of the queue's life (logged once; not a failed stream).
 //
 // With a write-ahead log (`wal_dir`), every AppendRecords call (one scrape's
 // records) is first written to the log (wal/wal.h: written to the file
@@ -58,8 +80,16 @@ namespace promscrape::remote {
 // joins them.
 class WriteQueue {
  public:
+  // Which RemoteWrite rpc the stream uses.
+  enum class Protocol {
+    kAuto,  // WriteV2, falling back to Write if the host lacks it.
+    kV1,    // Write only.
+    kV2,    // WriteV2 only: UNIMPLEMENTED is a failed stream, retried.
+  };
+
   struct Options {
     std::string target;
+    Protocol protocol = Protocol::kAuto;
     int64_t capacity = 100000;
     int64_t max_samples_per_send = 2000;
     absl::Duration batch_send_deadline = absl::Seconds(1);
@@ -150,6 +180,10 @@ class WriteQueue {
   // host stores a resent one only once.
   uint64_t writer_id() const { return writer_id_; }
 
+  // Whether the stream speaks WriteV2 now (for kAuto: until the host
+  // answered UNIMPLEMENTED). Also the promscrape_remote_write_protocol gauge.
+  bool stream_v2() const { return stream_v2_.load(); }
+
   // The write-ahead log, or null without one (tests, stats).
   const wal::WriteAheadLog* wal() const { return wal_.get(); }
 
@@ -171,10 +205,16 @@ class WriteQueue {
     absl::Time oldest;
   };
 
+  using SendBuffers = internal::SendBuffers;
+
   WriteQueue(Options options, metrics::Registry& registry,
              const Logger& logger);
 
   void Run();
+  // The slice to write for `batch` on the current stream: its bytes as
+  // they are, or transcoded to WriteRequestV2. Sender thread only.
+  grpc::Slice RequestSlice(const std::shared_ptr<const std::string>& bytes,
+                           uint64_t sequence);
   // Sends unacknowledged batches over one stream until it breaks or the
   // queue stops; returns the stream's final status. `*acked` tells whether
   // the host acknowledged anything on it (which resets the backoff).
@@ -234,6 +274,11 @@ class WriteQueue {
   const uint64_t writer_id_;
   std::shared_ptr<grpc::Channel> channel_;
   const grpc::internal::RpcMethod write_method_;
+  const grpc::internal::RpcMethod write_v2_method_;
+  // Written by the sender thread only.
+  std::atomic<bool> stream_v2_;
+  V2Transcoder transcoder_;  // Sender thread only.
+  std::shared_ptr<SendBuffers> send_buffers_;
 
   QueueMetrics metrics_;
 
@@ -288,6 +333,8 @@ class WriteQueue {
   std::deque<absl::Time> sent_at_ ABSL_GUARDED_BY(mu_);
   // Why the active stream must end (set by the ack reader or the timeout).
   absl::Status stream_error_ ABSL_GUARDED_BY(mu_);
+  // The ack reader saw the end of the stream (the host's status is in).
+  bool stream_closed_by_host_ ABSL_GUARDED_BY(mu_) = false;
 
   std::thread sender_;
 

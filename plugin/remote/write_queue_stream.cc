@@ -15,6 +15,7 @@
 #include "grpcpp/support/sync_stream.h"
 #include "plugin/common/thread_name.h"
 #include "plugin/remote/retryable.h"
+#include "plugin/remote/wire_encoder.h"
 #include "plugin/remote/write_queue.h"
 
 namespace promscrape::remote {
@@ -25,7 +26,60 @@ absl::Status FromGrpc(const grpc::Status& status) {
                       status.error_message());
 }
 
+// More spare buffers than a window's worth only hold memory.
+constexpr size_t kMaxSpareBuffers = 16;
+
+// A transcoded request while gRPC holds it; gives the buffer back after.
+struct PooledBuffer {
+  std::shared_ptr<internal::SendBuffers> pool;
+  std::string bytes;
+};
+
+void ReturnPooledBuffer(void* p) {
+  std::unique_ptr<PooledBuffer> owned(static_cast<PooledBuffer*>(p));
+  MutexLock lock(&owned->pool->mu);
+  if (owned->pool->free.size() < kMaxSpareBuffers) {
+    owned->pool->free.push_back(std::move(owned->bytes));
+  }
+}
+
 }  // namespace
+
+grpc::Slice WriteQueue::RequestSlice(
+    const std::shared_ptr<const std::string>& bytes, uint64_t sequence) {
+  if (!stream_v2_.load()) {
+    // gRPC may hold the slice past Write (and past the ack that frees the
+    // batch), so the slice owns a reference to the bytes.
+    auto* owner = new std::shared_ptr<const std::string>(bytes);
+    return grpc::Slice(
+        const_cast<char*>((*owner)->data()), (*owner)->size(),
+        [](void* p) {
+          delete static_cast<std::shared_ptr<const std::string>*>(p);
+        },
+        owner);
+  }
+  auto* buffer = new PooledBuffer{send_buffers_, {}};
+  {
+    MutexLock lock(&send_buffers_->mu);
+    if (!send_buffers_->free.empty()) {
+      buffer->bytes = std::move(send_buffers_->free.back());
+      send_buffers_->free.pop_back();
+    }
+  }
+  absl::Status transcoded = transcoder_.Transcode(*bytes, &buffer->bytes);
+  if (!transcoded.ok()) {
+    // NOTE: cannot happen for records AppendRecords validated. The request
+    // still goes out (empty) so that sequences and acks stay in step.
+    logger_.Error("remote write request ", sequence,
+                  " could not be transcoded to WriteRequestV2 (dropped): ",
+                  transcoded.ToString());
+    buffer->bytes.clear();
+    wire::AppendSequence(&buffer->bytes, sequence);
+    wire::AppendWriterId(&buffer->bytes, writer_id_);
+  }
+  return grpc::Slice(buffer->bytes.data(), buffer->bytes.size(),
+                     &ReturnPooledBuffer, buffer);
+}
 
 void WriteQueue::Run() {
   // Full jitter on the upper half: each wait is uniform in
@@ -43,6 +97,19 @@ void WriteQueue::Run() {
     absl::Status status = RunStream(&acked);
     MutexLock lock(&mu_);
     if (shutdown_) return;
+    if (absl::IsUnimplemented(status) && stream_v2_.load() &&
+        options_.protocol == Protocol::kAuto) {
+      // A host built before WriteV2: gRPC answered for it, so nothing
+      // written on that stream reached a handler and nothing is a retry.
+      stream_v2_ = false;
+      metrics_.SetProtocol(/*v2=*/false);
+      for (Batch& batch : unacked_) batch.resent = false;
+      logger_.Info("host ", options_.target,
+                   " does not implement RemoteWrite/WriteV2 (", status.ToString(),
+                   "); using RemoteWrite/Write (remote write 1.0 shape) from "
+                   "now on");
+      continue;
+    }
     // A stream that delivered something was healthy: start over from the
     // minimum so one hiccup after hours of success retries quickly.
     if (acked) backoff = options_.min_backoff;
@@ -129,6 +196,7 @@ void WriteQueue::ReadAcks(
   if (stream_error_.ok()) {
     stream_error_ = absl::UnavailableError("stream closed by the host");
   }
+  stream_closed_by_host_ = true;
   cv_.SignalAll();
 }
 
@@ -139,6 +207,7 @@ absl::Status WriteQueue::RunStream(bool* acked) {
     if (shutdown_) return absl::CancelledError("remote write queue stopped");
     active_context_ = &context;
     stream_error_ = absl::OkStatus();
+    stream_closed_by_host_ = false;
     // Everything unacknowledged goes again, from the oldest.
     in_flight_ = 0;
     sent_at_.clear();
@@ -146,7 +215,10 @@ absl::Status WriteQueue::RunStream(bool* acked) {
   std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, v1::WriteAck>>
       stream(grpc::internal::ClientReaderWriterFactory<
              grpc::ByteBuffer, v1::WriteAck>::Create(channel_.get(),
-                                                     write_method_, &context));
+                                                     stream_v2_.load()
+                                                         ? write_v2_method_
+                                                         : write_method_,
+                                                     &context));
   // NOTE: gRPC's synchronous streams allow one reader and one writer
   // concurrently; acks are read on their own thread so that writes never
   // wait for them (the window).
@@ -240,20 +312,14 @@ absl::Status WriteQueue::RunStream(bool* acked) {
       sent_at_.push_back(absl::Now());
       metrics_.in_flight.Set(static_cast<double>(in_flight_));
     }
-    // gRPC may hold the slice past Write (and past the ack that frees the
-    // batch), so the slice owns a reference to the bytes.
-    auto* owner = new std::shared_ptr<const std::string>(next->bytes);
-    grpc::Slice slice(
-        const_cast<char*>((*owner)->data()), (*owner)->size(),
-        [](void* p) {
-          delete static_cast<std::shared_ptr<const std::string>*>(p);
-        },
-        owner);
+    grpc::Slice slice = RequestSlice(next->bytes, next->sequence);
+    const size_t request_bytes = slice.size();
     grpc::ByteBuffer request(&slice, 1);
     if (!stream->Write(request)) {
       write_failed = true;
       break;
     }
+    metrics_.sent_bytes.Add(static_cast<double>(request_bytes));
   }
   {
     MutexLock lock(&mu_);
@@ -269,7 +335,11 @@ absl::Status WriteQueue::RunStream(bool* acked) {
   {
     MutexLock lock(&mu_);
     // Unblock the reader when we stop on shutdown or on our own error.
-    if (shutdown_ || !stream_error_.ok()) context.TryCancel();
+    // NOTE: not when the host ended the stream: a cancel would replace its
+    // status (UNIMPLEMENTED for a host without WriteV2) with CANCELLED.
+    if (shutdown_ || (!stream_error_.ok() && !stream_closed_by_host_)) {
+      context.TryCancel();
+    }
   }
   reader.join();
   grpc::Status finish = stream->Finish();

@@ -1,6 +1,7 @@
 #include "plugin/config/plugin_config.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -305,6 +306,35 @@ TEST(PluginConfigTest, PrometheusCompatRejectsOtherValuesNamingTheKey) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("prometheus_compat: must be \"2\" or \"3\", "
                                  "got \"4\"")));
+}
+
+TEST(PluginConfigTest, RemoteWriteProtocolDefaultsToAuto) {
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      PluginConfig c, ParsePluginConfig("remote_write: {target: h:1}"));
+  EXPECT_EQ(c.remote_write.protocol, RemoteWriteProtocol::kAuto);
+}
+
+TEST(PluginConfigTest, RemoteWriteProtocolIsRead) {
+  const std::vector<std::pair<std::string, RemoteWriteProtocol>> cases = {
+      {"auto", RemoteWriteProtocol::kAuto},
+      {"v1", RemoteWriteProtocol::kV1},
+      {"v2", RemoteWriteProtocol::kV2}};
+  for (const auto& [value, want] : cases) {
+    SCOPED_TRACE(value);
+    PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+        PluginConfig c,
+        ParsePluginConfig(absl::StrCat("remote_write: {target: h:1, protocol: ",
+                                       value, "}")));
+    EXPECT_EQ(c.remote_write.protocol, want);
+  }
+}
+
+TEST(PluginConfigTest, RemoteWriteProtocolRejectsOtherValuesNamingTheKey) {
+  EXPECT_THAT(
+      ParsePluginConfig("remote_write: {target: h:1, protocol: \"2.0\"}"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("remote_write.protocol: must be \"auto\", \"v1\" "
+                         "or \"v2\", got \"2.0\"")));
 }
 
 TEST(PluginDurationTest, PrometheusSyntax) {

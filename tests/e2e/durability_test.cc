@@ -212,6 +212,13 @@ TEST(DurabilityTest, OutageAndScraperCrashLoseNothingScraped) {
   scraper->Signal(SIGTERM);
   EXPECT_EQ(scraper->Wait(absl::Seconds(60)), 0) << scraper->output();
   const int64_t stop_ms = NowMs();
+  // The default protocol ("auto") streamed WriteV2 throughout: the plugin
+  // logs once if it ever has to fall back to Write.
+  for (const std::string& output : {first_scraper_output, scraper->output()}) {
+    EXPECT_EQ(output.find("does not implement RemoteWrite/WriteV2"),
+              std::string::npos)
+        << output;
+  }
   receiver->Signal(SIGTERM);
   EXPECT_EQ(receiver->Wait(absl::Seconds(60)), 0) << receiver->output();
 

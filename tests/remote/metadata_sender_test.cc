@@ -14,6 +14,13 @@
 namespace promscrape::remote {
 namespace {
 
+// Built twice (tests/remote/BUILD.bazel): against a host without WriteV2
+// and, with PROMSCRAPE_HOST_SERVES_V2, over the WriteV2 stream.
+#ifndef PROMSCRAPE_HOST_SERVES_V2
+#define PROMSCRAPE_HOST_SERVES_V2 0
+#endif
+constexpr bool kHostServesV2 = PROMSCRAPE_HOST_SERVES_V2;
+
 using ::promscrape::testing::FakeRemoteWrite;
 
 std::vector<v1::MetricMetadata> Received(const FakeRemoteWrite& host) {
@@ -27,7 +34,7 @@ std::vector<v1::MetricMetadata> Received(const FakeRemoteWrite& host) {
 // Prometheus' metadata watcher sends every target's families; exact
 // duplicates (the same family from many targets) go once.
 TEST(MetadataSenderTest, SendsEveryFamilyOnceAsWriteRequestMetadata) {
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   metrics::Registry registry;
   Logger logger([](LogLevel, absl::string_view) {});
   WriteQueue::Options options;

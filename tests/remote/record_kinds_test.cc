@@ -23,6 +23,13 @@
 namespace promscrape::remote {
 namespace {
 
+// Built twice (tests/remote/BUILD.bazel): against a host without WriteV2
+// and, with PROMSCRAPE_HOST_SERVES_V2, over the WriteV2 stream.
+#ifndef PROMSCRAPE_HOST_SERVES_V2
+#define PROMSCRAPE_HOST_SERVES_V2 0
+#endif
+constexpr bool kHostServesV2 = PROMSCRAPE_HOST_SERVES_V2;
+
 using ::promscrape::testing::FakeRemoteWrite;
 
 struct Mixed {
@@ -168,7 +175,7 @@ class QueueKindsTest : public ::testing::TestWithParam<bool> {
 };
 
 TEST_P(QueueKindsTest, CountsEveryKindQueuedSentAndAcknowledged) {
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   metrics::Registry registry;
   Logger logger = QuietLogger();
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
@@ -192,7 +199,7 @@ TEST_P(QueueKindsTest, CountsEveryKindQueuedSentAndAcknowledged) {
 }
 
 TEST_P(QueueKindsTest, RejectedAndResentRecordsAreCountedByKind) {
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   metrics::Registry registry;
   Logger logger = QuietLogger();
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
@@ -261,7 +268,7 @@ TEST(QueueKindsMemoryTest, QueueFullDropsAreCountedByKind) {
 // log (their counts come from the log record's header) and still counted by
 // kind when acknowledged.
 TEST(QueueKindsWalTest, RecordsReadBackFromTheLogAreCountedByKind) {
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   host.HoldAcks(true);
   metrics::Registry registry;
   Logger logger = QuietLogger();

@@ -20,6 +20,15 @@
 namespace promscrape::remote {
 namespace {
 
+// This file is built twice (tests/remote/BUILD.bazel): against a host
+// without WriteV2, where the default protocol ("auto") falls back to Write,
+// and with PROMSCRAPE_HOST_SERVES_V2 against one that has it, so every
+// test here runs over both shapes of the stream.
+#ifndef PROMSCRAPE_HOST_SERVES_V2
+#define PROMSCRAPE_HOST_SERVES_V2 0
+#endif
+constexpr bool kHostServesV2 = PROMSCRAPE_HOST_SERVES_V2;
+
 using ::promscrape::testing::FakeRemoteWrite;
 using ::promscrape::testing::StatusIs;
 using ::testing::HasSubstr;
@@ -49,7 +58,7 @@ void AppendSample(WriteQueue& queue, int i, double value) {
 }
 
 TEST(WriteQueueTest, DeliversSamplesInOrderWithIncreasingSequences) {
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   metrics::Registry registry;
   Logger logger = QuietLogger();
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
@@ -78,7 +87,7 @@ TEST(WriteQueueTest, DeliversSamplesInOrderWithIncreasingSequences) {
 }
 
 TEST(WriteQueueTest, EveryRequestCarriesTheQueuesOwnWriterId) {
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   metrics::Registry registry;
   Logger logger = QuietLogger();
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
@@ -103,7 +112,7 @@ TEST(WriteQueueTest, EveryRequestCarriesTheQueuesOwnWriterId) {
 }
 
 TEST(WriteQueueTest, StaleNaNBitPatternSurvivesTheStream) {
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   metrics::Registry registry;
   Logger logger = QuietLogger();
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
@@ -120,7 +129,7 @@ TEST(WriteQueueTest, StaleNaNBitPatternSurvivesTheStream) {
 }
 
 TEST(WriteQueueTest, BrokenStreamIsReopenedAndNothingIsLost) {
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   host.BreakNextStreams(3);
   metrics::Registry registry;
   Logger logger = QuietLogger();
@@ -180,7 +189,7 @@ TEST(WriteQueueTest, FullQueueDropsAndCounts) {
 }
 
 TEST(WriteQueueTest, RejectedRequestsAreNotRetried) {
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   host.RejectWith("out of order sample");
   metrics::Registry registry;
   Logger logger = QuietLogger();
@@ -195,7 +204,7 @@ TEST(WriteQueueTest, RejectedRequestsAreNotRetried) {
 }
 
 TEST(WriteQueueTest, StopIsIdempotent) {
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   metrics::Registry registry;
   Logger logger = QuietLogger();
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
@@ -222,7 +231,7 @@ std::string VariedRecords(int first, int count) {
 }
 
 TEST(WriteQueueTest, AppendRecordsSplitsBatchesOnRecordBoundaries) {
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   metrics::Registry registry;
   Logger logger = QuietLogger();
   WriteQueue::Options options = FastOptions(host.address());
@@ -307,7 +316,7 @@ TEST(WriteQueueTest, AppendRecordsRejectsMalformedRecords) {
 // What the host receives equals the request the queue used to build from
 // protobuf messages.
 TEST(WriteQueueTest, WireRequestMatchesTheProtoBuiltRequest) {
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   metrics::Registry registry;
   Logger logger = QuietLogger();
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
@@ -372,10 +381,109 @@ double MetricValue(metrics::Registry& registry, const std::string& name,
   return sum;
 }
 
+TEST(WriteQueueProtocolTest, AutoFallsBackToWriteWhenTheHostLacksWriteV2) {
+  FakeRemoteWrite host(/*serve_v2=*/false);
+  metrics::Registry registry;
+  Logger logger = QuietLogger();
+  WriteQueue::Options options = FastOptions(host.address());
+  options.protocol = WriteQueue::Protocol::kAuto;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(auto queue,
+                                  WriteQueue::Create(options, registry, logger));
+  EXPECT_TRUE(queue->stream_v2());  // Until the host says otherwise.
+  for (int i = 0; i < 25; ++i) AppendSample(*queue, i, i);
+  ASSERT_TRUE(host.WaitForSamples(25, absl::Seconds(10)));
+  PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
+
+  EXPECT_FALSE(queue->stream_v2());
+  EXPECT_EQ(host.v2_requests(), 0);
+  std::vector<v1::WriteRequest> requests = host.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  for (size_t r = 0; r < requests.size(); ++r) {
+    EXPECT_EQ(requests[r].sequence(), r + 1);
+  }
+  // Falling back is neither a failed stream nor a resend.
+  EXPECT_EQ(MetricValue(registry, "promscrape_remote_stream_failures_total"), 0);
+  EXPECT_EQ(MetricValue(registry, "promscrape_remote_requests_retried_total"),
+            0);
+  EXPECT_EQ(MetricValue(registry, "promscrape_remote_write_protocol", "v1"), 1);
+  EXPECT_EQ(MetricValue(registry, "promscrape_remote_write_protocol", "v2"), 0);
+}
+
+TEST(WriteQueueProtocolTest, AutoUsesWriteV2WhenTheHostHasIt) {
+  FakeRemoteWrite host(/*serve_v2=*/true);
+  metrics::Registry registry;
+  Logger logger = QuietLogger();
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto queue,
+      WriteQueue::Create(FastOptions(host.address()), registry, logger));
+  for (int i = 0; i < 25; ++i) AppendSample(*queue, i, i);
+  ASSERT_TRUE(host.WaitForSamples(25, absl::Seconds(10)));
+  PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
+
+  EXPECT_TRUE(queue->stream_v2());
+  EXPECT_EQ(host.v2_requests(), 3);
+  std::vector<v1::WriteRequest> requests = host.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_EQ(requests[2].sequence(), 3u);
+  EXPECT_EQ(requests[2].writer_id(), queue->writer_id());
+  EXPECT_EQ(MetricValue(registry, "promscrape_remote_write_protocol", "v2"), 1);
+  EXPECT_EQ(MetricValue(registry, "promscrape_remote_write_protocol", "v1"), 0);
+}
+
+TEST(WriteQueueProtocolTest, ForcedV1NeverOpensWriteV2) {
+  FakeRemoteWrite host(/*serve_v2=*/true);
+  metrics::Registry registry;
+  Logger logger = QuietLogger();
+  WriteQueue::Options options = FastOptions(host.address());
+  options.protocol = WriteQueue::Protocol::kV1;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(auto queue,
+                                  WriteQueue::Create(options, registry, logger));
+  for (int i = 0; i < 5; ++i) AppendSample(*queue, i, i);
+  ASSERT_TRUE(host.WaitForSamples(5, absl::Seconds(10)));
+  PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
+  EXPECT_FALSE(queue->stream_v2());
+  EXPECT_EQ(host.v2_requests(), 0);
+}
+
+TEST(WriteQueueProtocolTest, ForcedV2AgainstAHostWithoutItRetriesAndKeepsV2) {
+  FakeRemoteWrite host(/*serve_v2=*/false);
+  metrics::Registry registry;
+  std::vector<std::string> warnings;
+  Mutex mu;
+  Logger logger([&](LogLevel level, absl::string_view message) {
+    MutexLock lock(&mu);
+    if (level == LogLevel::kWarning) warnings.emplace_back(message);
+  });
+  WriteQueue::Options options = FastOptions(host.address());
+  options.protocol = WriteQueue::Protocol::kV2;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(auto queue,
+                                  WriteQueue::Create(options, registry, logger));
+  AppendSample(*queue, 0, 1);
+  queue->Flush();
+  // Waits for the second failed stream: UNIMPLEMENTED is retried.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (MetricValue(registry, "promscrape_remote_stream_failures_total") < 2 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_GE(MetricValue(registry, "promscrape_remote_stream_failures_total"),
+            2);
+  EXPECT_TRUE(queue->stream_v2());
+  EXPECT_EQ(host.samples(), 0);
+  EXPECT_EQ(queue->PendingSamples(), 1);
+  {
+    MutexLock lock(&mu);
+    ASSERT_FALSE(warnings.empty());
+    EXPECT_THAT(warnings[0], HasSubstr("UNIMPLEMENTED"));
+  }
+  EXPECT_THAT(queue->Stop(absl::ZeroDuration()),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("")));
+}
+
 // The window: with acks held, the queue writes max_in_flight requests and
 // then waits; released, everything arrives once, in order.
 TEST(WriteQueueTest, KeepsAWindowOfRequestsInFlight) {
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   host.HoldAcks(true);
   metrics::Registry registry;
   Logger logger = QuietLogger();
@@ -409,7 +517,7 @@ TEST(WriteQueueTest, KeepsAWindowOfRequestsInFlight) {
 // until the ack timeout (found by the durability test: 30 s of scrapes
 // stalled after an outage).
 TEST(WriteQueueTest, FullWindowWithAnOverdueBatchLetsAcksAndAppendsThrough) {
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   host.HoldAcks(true);
   metrics::Registry registry;
   Logger logger = QuietLogger();
@@ -443,7 +551,7 @@ TEST(WriteQueueTest, FullWindowWithAnOverdueBatchLetsAcksAndAppendsThrough) {
 // detected by the ack timeout: the stream is dropped and everything unacked
 // goes again on a new one.
 TEST(WriteQueueTest, AckTimeoutReconnectsAndResends) {
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   host.HoldAcks(true);
   metrics::Registry registry;
   Logger logger = QuietLogger();
@@ -471,7 +579,7 @@ TEST(WriteQueueTest, AckTimeoutReconnectsAndResends) {
 // An error ack with a retryable code means "not stored": resent, not
 // dropped.
 TEST(WriteQueueTest, RetryableErrorAckIsResent) {
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   host.FailNextWithRetryableAck(2);
   metrics::Registry registry;
   Logger logger = QuietLogger();
@@ -502,7 +610,7 @@ TEST(WriteQueueTest, RetryableErrorAckIsResent) {
 
 // A permanent rejection is dropped and counted by its code.
 TEST(WriteQueueTest, PermanentRejectsAreCountedByCode) {
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   host.RejectWith("label set too long",
                   static_cast<int>(absl::StatusCode::kInvalidArgument));
   metrics::Registry registry;
@@ -531,7 +639,7 @@ TEST(WriteQueueTest, LagIsTheAgeOfTheOldestUnacknowledgedSample) {
   EXPECT_GE(MetricValue(registry, "promscrape_remote_queue_lag_seconds"), 0.2);
   queue->Stop(absl::ZeroDuration()).IgnoreError();
 
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
       auto live, WriteQueue::Create(FastOptions(host.address()), registry,
                                     logger));

@@ -20,6 +20,15 @@
 namespace promscrape::remote {
 namespace {
 
+// This file is built twice (tests/remote/BUILD.bazel): against a host
+// without WriteV2, where the default protocol ("auto") falls back to Write,
+// and with PROMSCRAPE_HOST_SERVES_V2 against one that has it, so every
+// test here runs over both shapes of the stream.
+#ifndef PROMSCRAPE_HOST_SERVES_V2
+#define PROMSCRAPE_HOST_SERVES_V2 0
+#endif
+constexpr bool kHostServesV2 = PROMSCRAPE_HOST_SERVES_V2;
+
 using ::promscrape::testing::FakeRemoteWrite;
 
 std::string TempDir(const std::string& name) {
@@ -91,7 +100,7 @@ TEST(WriteQueueWalTest, UnacknowledgedSamplesSurviveARestart) {
     EXPECT_EQ(MetricValue(registry, "promscrape_remote_samples_dropped_total"),
               0);
   }
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   metrics::Registry registry;
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
       auto queue,
@@ -109,7 +118,7 @@ TEST(WriteQueueWalTest, AcknowledgedSamplesAreNotSentAgain) {
   const std::string dir = TempDir("acked");
   Logger logger = QuietLogger();
   {
-    FakeRemoteWrite host;
+    FakeRemoteWrite host(kHostServesV2);
     metrics::Registry registry;
     PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
         auto queue,
@@ -118,7 +127,7 @@ TEST(WriteQueueWalTest, AcknowledgedSamplesAreNotSentAgain) {
     ASSERT_TRUE(host.WaitForSamples(40, absl::Seconds(10)));
     PROMSCRAPE_EXPECT_OK(queue->Stop(absl::Seconds(5)));
   }
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   metrics::Registry registry;
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
       auto queue,
@@ -133,7 +142,7 @@ TEST(WriteQueueWalTest, AcknowledgedSamplesAreNotSentAgain) {
 // the sender reads them back, in order, once the host answers again.
 TEST(WriteQueueWalTest, FullMemorySpillsIntoTheLogInsteadOfDropping) {
   const std::string dir = TempDir("spill");
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   host.HoldAcks(true);
   metrics::Registry registry;
   Logger logger = QuietLogger();
@@ -161,7 +170,7 @@ TEST(WriteQueueWalTest, FullMemorySpillsIntoTheLogInsteadOfDropping) {
 // order, and the log empties.
 TEST(WriteQueueWalTest, SlowHostBoundsMemoryGrowsTheLogThenDrains) {
   const std::string dir = TempDir("slow");
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   host.SetAckDelay(absl::Milliseconds(500));
   metrics::Registry registry;
   Logger logger = QuietLogger();
@@ -222,7 +231,7 @@ TEST(WriteQueueWalTest, SizeBoundDropsTheOldestAndCountsThem) {
               0);
     EXPECT_LE(MetricValue(registry, "promscrape_remote_wal_bytes"), 3 * 4096);
   }
-  FakeRemoteWrite host;
+  FakeRemoteWrite host(kHostServesV2);
   metrics::Registry registry;
   WriteQueue::Options options = WalOptions(host.address(), dir);
   options.wal_options.max_bytes = 3 * 4096;

@@ -3,15 +3,29 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
-#include <utility>
 #include <thread>
+#include <type_traits>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "tools/host/write_request_v2.h"
 
 namespace promscrape::testing {
 
-FakeRemoteWrite::FakeRemoteWrite() {
+namespace {
+
+v1::WriteRequest AsV1(const v1::WriteRequest& request) { return request; }
+
+v1::WriteRequest AsV1(const v1::WriteRequestV2& request) {
+  v1::WriteRequest out;
+  host::ToWriteRequest(request, &out);
+  return out;
+}
+
+}  // namespace
+
+FakeRemoteWrite::FakeRemoteWrite(bool serve_v2) : serve_v2_(serve_v2) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
@@ -89,9 +103,30 @@ bool FakeRemoteWrite::WaitForSamples(int64_t n, absl::Duration timeout) const {
   return true;
 }
 
+int FakeRemoteWrite::v2_requests() const {
+  MutexLock lock(&mu_);
+  return v2_requests_;
+}
+
 grpc::Status FakeRemoteWrite::Write(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::WriteAck, v1::WriteRequest>* stream) {
+  return Serve(stream);
+}
+
+grpc::Status FakeRemoteWrite::WriteV2(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::WriteAck, v1::WriteRequestV2>* stream) {
+  if (!serve_v2_) {
+    // What the generated service of a host without WriteV2 answers.
+    return v1::RemoteWrite::Service::WriteV2(context, stream);
+  }
+  return Serve(stream);
+}
+
+template <typename Request>
+grpc::Status FakeRemoteWrite::Serve(
+    grpc::ServerReaderWriter<v1::WriteAck, Request>* stream) {
   {
     MutexLock lock(&mu_);
     ++streams_;
@@ -123,8 +158,9 @@ grpc::Status FakeRemoteWrite::Write(
     }
   });
   grpc::Status result = grpc::Status::OK;
-  v1::WriteRequest request;
-  while (stream->Read(&request)) {
+  Request wire_request;
+  while (stream->Read(&wire_request)) {
+    const v1::WriteRequest request = AsV1(wire_request);
     v1::WriteAck ack;
     ack.set_sequence(request.sequence());
     MutexLock lock(&mu_);
@@ -147,6 +183,7 @@ grpc::Status FakeRemoteWrite::Write(
     } else if (reject_.empty()) {
       for (const auto& ts : request.timeseries()) samples_ += ts.samples_size();
       requests_.push_back(request);
+      if (!std::is_same_v<Request, v1::WriteRequest>) ++v2_requests_;
     } else {
       ack.set_error(reject_);
       ack.set_code(reject_code_);

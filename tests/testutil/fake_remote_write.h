@@ -18,10 +18,14 @@ namespace promscrape::testing {
 // the stream before acking, hold acks, answer with retryable error acks, or
 // reject requests with an error ack.
 //
+// WriteV2 answers UNIMPLEMENTED (a host built before it) unless
+// `serve_v2`; then it behaves as Write and records each request in its 1.0
+// conversion (tools/host/write_request_v2.h), so tests read both alike.
+//
 // Thread-safe.
 class FakeRemoteWrite final : public v1::RemoteWrite::Service {
  public:
-  FakeRemoteWrite();
+  explicit FakeRemoteWrite(bool serve_v2 = false);
   ~FakeRemoteWrite() override;
 
   std::string address() const { return address_; }
@@ -49,13 +53,23 @@ class FakeRemoteWrite final : public v1::RemoteWrite::Service {
   // Waits until at least `n` samples were recorded; false on timeout.
   bool WaitForSamples(int64_t n, absl::Duration timeout) const;
   int streams_opened() const;
+  // Requests recorded from WriteV2 streams.
+  int v2_requests() const;
 
   grpc::Status Write(
       grpc::ServerContext* context,
       grpc::ServerReaderWriter<v1::WriteAck, v1::WriteRequest>* stream)
       override;
+  grpc::Status WriteV2(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<v1::WriteAck, v1::WriteRequestV2>* stream)
+      override;
 
  private:
+  template <typename Request>
+  grpc::Status Serve(grpc::ServerReaderWriter<v1::WriteAck, Request>* stream);
+
+  const bool serve_v2_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   mutable Mutex mu_;
@@ -64,6 +78,7 @@ class FakeRemoteWrite final : public v1::RemoteWrite::Service {
   int64_t samples_ ABSL_GUARDED_BY(mu_) = 0;
   int break_next_ ABSL_GUARDED_BY(mu_) = 0;
   int streams_ ABSL_GUARDED_BY(mu_) = 0;
+  int v2_requests_ ABSL_GUARDED_BY(mu_) = 0;
   std::string reject_ ABSL_GUARDED_BY(mu_);
   int reject_code_ ABSL_GUARDED_BY(mu_) = 0;
   int fail_retryable_ ABSL_GUARDED_BY(mu_) = 0;

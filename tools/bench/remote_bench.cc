@@ -19,7 +19,13 @@
 //     acknowledged sample, the wall time of AppendRecords (p50/p99/max: what
 //     a scrape waits for), and the sink's CPU per sample for scale. Cases:
 //     WAL off (wal_dir ""), WAL on (fsync at most once a second, the
-//     default), WAL with fsync on every append (wal_fsync_interval 0s).
+//     default), WAL with fsync on every append (wal_fsync_interval 0s), all
+//     with the default protocol ("auto": WriteV2, which remote_sink serves).
+//     With --protocols (on by default) also the stream's two shapes side by
+//     side, WAL off: protocol_v1 (Write, records sent as queued) and
+//     protocol_v2 (WriteV2, each request transcoded as it is written), with
+//     request bytes per sample (promscrape_remote_sent_bytes_total: protobuf
+//     before gRPC's framing; the stream is not compressed).
 // (b) WAL write cost. WriteAheadLog::AppendBatch of one record per scrape
 //     exactly as the queue writes it (sample count + the scrape's records),
 //     then Ack and MaybeSync, in a loop on this thread: thread CPU and wall
@@ -88,6 +94,7 @@ struct Flags {
   bool stream = true;
   bool wal_cost = true;
   bool e2e = true;
+  bool protocols = true;
   absl::Duration warmup = absl::Seconds(2);
   absl::Duration stream_duration = absl::Seconds(10);
   absl::Duration wal_duration = absl::Seconds(3);
@@ -109,7 +116,8 @@ struct Flags {
 
 constexpr char kUsage[] =
     "usage: remote_bench [--stream=true|false] [--wal_cost=true|false]\n"
-    "  [--e2e=true|false] [--warmup 2s] [--stream_duration 10s]\n"
+    "  [--e2e=true|false] [--protocols=true|false] [--warmup 2s]\n"
+    "  [--stream_duration 10s]\n"
     "  [--wal_duration 3s] [--records_per_append 100] [--producers 1]\n"
     "  [--targets 1000] [--series 100] [--interval 10s] [--e2e_warmup 25s]\n"
     "  [--e2e_duration 60s] [--reference=true|false] [--workdir DIR]\n"
@@ -123,7 +131,8 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
     std::string value;
     const size_t eq = arg.find('=');
     const bool boolean = arg == "--stream" || arg == "--wal_cost" ||
-                         arg == "--e2e" || arg == "--reference";
+                         arg == "--e2e" || arg == "--reference" ||
+                         arg == "--protocols";
     if (eq != std::string::npos) {
       value = arg.substr(eq + 1);
       arg = arg.substr(0, eq);
@@ -145,6 +154,8 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       ok = absl::SimpleAtob(value, &f.wal_cost);
     } else if (arg == "--e2e") {
       ok = absl::SimpleAtob(value, &f.e2e);
+    } else if (arg == "--protocols") {
+      ok = absl::SimpleAtob(value, &f.protocols);
     } else if (arg == "--reference") {
       ok = absl::SimpleAtob(value, &f.reference);
     } else if (arg == "--warmup") {
@@ -299,6 +310,7 @@ struct StreamCase {
   std::string name;
   bool wal = false;
   absl::Duration fsync_interval = absl::Seconds(1);
+  remote::WriteQueue::Protocol protocol = remote::WriteQueue::Protocol::kAuto;
 };
 
 struct StreamResult {
@@ -310,6 +322,10 @@ struct StreamResult {
   double append_p99_us = 0;
   double append_max_us = 0;
   double dropped = 0;
+  // The stream's shape in the end ("v1" or "v2") and its request bytes per
+  // acknowledged sample.
+  std::string protocol;
+  double bytes_per_sample = 0;
   // With a log: fsyncs over the whole case and how long the last one took.
   uint64_t fsyncs = 0;
   double last_fsync_ms = 0;
@@ -322,6 +338,7 @@ absl::StatusOr<StreamResult> RunStreamCase(const Flags& f, const StreamCase& c,
   metrics::Registry registry;
   remote::WriteQueue::Options options;
   options.target = sink_address;
+  options.protocol = c.protocol;
   if (c.wal) {
     options.wal_dir = absl::StrCat(f.workdir, "/wal-", c.name);
     std::filesystem::remove_all(options.wal_dir);
@@ -368,9 +385,13 @@ absl::StatusOr<StreamResult> RunStreamCase(const Flags& f, const StreamCase& c,
   const double sink_cpu0 = CpuSeconds(sink.pid());
   const double sent0 =
       MetricValue(registry, "promscrape_remote_samples_sent_total");
+  const double bytes0 =
+      MetricValue(registry, "promscrape_remote_sent_bytes_total");
   absl::SleepFor(f.stream_duration);
   const double sent1 =
       MetricValue(registry, "promscrape_remote_samples_sent_total");
+  const double bytes1 =
+      MetricValue(registry, "promscrape_remote_sent_bytes_total");
   const double cpu1 = CpuSeconds(self);
   const double sink_cpu1 = CpuSeconds(sink.pid());
   const absl::Time t1 = absl::Now();
@@ -395,7 +416,9 @@ absl::StatusOr<StreamResult> RunStreamCase(const Flags& f, const StreamCase& c,
                static_cast<long long>(SinkCount(sink_out, "grpc_samples")));
 
   r.name = c.name;
+  r.protocol = queue.stream_v2() ? "v2" : "v1";
   const double samples = sent1 - sent0;
+  if (samples > 0) r.bytes_per_sample = (bytes1 - bytes0) / samples;
   r.samples_per_s = samples / absl::ToDoubleSeconds(t1 - t0);
   if (samples > 0) {
     r.cpu_us_per_sample = (cpu1 - cpu0) * 1e6 / samples;
@@ -640,10 +663,16 @@ int Run(int argc, char** argv) {
 
   std::vector<StreamResult> stream;
   if (f.stream) {
-    const StreamCase cases[] = {
+    std::vector<StreamCase> cases = {
         {"wal_off", false},
         {"wal_fsync_1s", true, absl::Seconds(1)},
         {"wal_fsync_every_append", true, absl::ZeroDuration()}};
+    if (f.protocols) {
+      cases.push_back({"protocol_v1", false, absl::Seconds(1),
+                       remote::WriteQueue::Protocol::kV1});
+      cases.push_back({"protocol_v2", false, absl::Seconds(1),
+                       remote::WriteQueue::Protocol::kV2});
+    }
     for (const StreamCase& c : cases) {
       absl::StatusOr<StreamResult> r =
           RunStreamCase(f, c, **sink, grpc_address, &sink_snapshots);
@@ -652,15 +681,33 @@ int Run(int argc, char** argv) {
           "STREAM case=%s samples_per_s=%.0f cpu_us_per_sample=%.3f "
           "append_p50_us=%.1f append_p99_us=%.1f append_max_us=%.1f "
           "sink_cpu_us_per_sample=%.3f dropped=%.0f producers=%lld "
-          "records_per_append=%lld wal_fsyncs=%llu wal_last_fsync_ms=%.1f\n",
+          "records_per_append=%lld wal_fsyncs=%llu wal_last_fsync_ms=%.1f "
+          "protocol=%s bytes_per_sample=%.1f\n",
           r->name.c_str(), r->samples_per_s, r->cpu_us_per_sample,
           r->append_p50_us, r->append_p99_us, r->append_max_us,
           r->sink_cpu_us_per_sample, r->dropped,
           static_cast<long long>(f.producers),
           static_cast<long long>(f.records_per_append),
-          static_cast<unsigned long long>(r->fsyncs), r->last_fsync_ms);
+          static_cast<unsigned long long>(r->fsyncs), r->last_fsync_ms,
+          r->protocol.c_str(), r->bytes_per_sample);
       std::fflush(stdout);
       stream.push_back(*r);
+    }
+    const StreamResult* v1 = nullptr;
+    const StreamResult* v2 = nullptr;
+    for (const StreamResult& r : stream) {
+      if (r.name == "protocol_v1") v1 = &r;
+      if (r.name == "protocol_v2") v2 = &r;
+    }
+    if (v1 != nullptr && v2 != nullptr && v1->cpu_us_per_sample > 0 &&
+        v1->bytes_per_sample > 0 && v1->samples_per_s > 0) {
+      std::printf(
+          "PROTOCOL_RATIO cpu_v2_over_v1=%.2f bytes_v2_over_v1=%.2f "
+          "samples_per_s_v2_over_v1=%.2f\n",
+          v2->cpu_us_per_sample / v1->cpu_us_per_sample,
+          v2->bytes_per_sample / v1->bytes_per_sample,
+          v2->samples_per_s / v1->samples_per_s);
+      std::fflush(stdout);
     }
   }
   std::vector<WalResult> wal;
@@ -729,14 +776,16 @@ int Run(int argc, char** argv) {
     std::printf(
         "\n(a) stream to a discarding host, %lld producer(s), %lld "
         "samples per append\n"
-        "%-24s %12s %14s %12s %12s %12s\n",
+        "%-24s %5s %12s %14s %12s %12s %12s %10s\n",
         static_cast<long long>(f.producers),
-        static_cast<long long>(f.records_per_append), "case", "samples/s",
-        "CPU us/sample", "append p50", "append p99", "sink us/smp");
+        static_cast<long long>(f.records_per_append), "case", "proto",
+        "samples/s", "CPU us/sample", "append p50", "append p99",
+        "sink us/smp", "B/sample");
     for (const StreamResult& r : stream) {
-      std::printf("%-24s %12.0f %14.3f %10.1fus %10.1fus %12.3f\n",
-                  r.name.c_str(), r.samples_per_s, r.cpu_us_per_sample,
-                  r.append_p50_us, r.append_p99_us, r.sink_cpu_us_per_sample);
+      std::printf("%-24s %5s %12.0f %14.3f %10.1fus %10.1fus %12.3f %10.1f\n",
+                  r.name.c_str(), r.protocol.c_str(), r.samples_per_s,
+                  r.cpu_us_per_sample, r.append_p50_us, r.append_p99_us,
+                  r.sink_cpu_us_per_sample, r.bytes_per_sample);
     }
   }
   if (!wal.empty()) {

@@ -1,8 +1,9 @@
 // remote_sink: the discarding receiver of remote_bench, in its own process so
 // the sender's CPU accounting holds only the sender. It serves
-//   * promscrape.v1.RemoteWrite/Write (gRPC, the plugin's stream): reads each
-//     request as raw bytes, finds its `sequence` field without decoding the
-//     series, acks it at once and drops it;
+//   * promscrape.v1.RemoteWrite/Write and /WriteV2 (gRPC, the plugin's
+//     stream in either shape): reads each request as raw bytes, finds its
+//     `sequence` field without decoding the series, acks it at once and
+//     drops it;
 //   * POST <any path> (HTTP/1.1, Prometheus remote write 1.0, as Prometheus
 //     and vmagent send it): answers 204 and drops the body; with
 //     --count_http_samples it first snappy-decodes the body and counts the
@@ -18,8 +19,8 @@
 //   remote_sink: stats grpc_requests=<n> grpc_samples=<n> grpc_bytes=<n>
 //                http_requests=<n> http_bytes=<n> http_samples=<n>
 //                (one line; http_samples stays 0 without --count_http_samples)
-// grpc_samples counts `timeseries` records (the plugin writes one sample per
-// record).
+// grpc_samples counts `timeseries` records (WriteRequest field 1,
+// WriteRequestV2 field 5; the plugin writes one sample per record).
 
 #include <signal.h>
 
@@ -64,10 +65,11 @@ bool ReadVarint(absl::string_view bytes, size_t* pos, uint64_t* value) {
   return false;
 }
 
-// Walks the top-level fields of a WriteRequest: returns its `sequence` (0
-// when absent or malformed) and counts `timeseries` records in `*records`.
+// Walks the top-level fields of a WriteRequest or WriteRequestV2: returns
+// its `sequence` (0 when absent or malformed) and counts `timeseries`
+// records in `*records`.
 uint64_t ScanRequest(absl::string_view bytes, int64_t* records) {
-  constexpr uint64_t kTimeseries = 1, kSequence = 100;
+  constexpr uint64_t kTimeseries = 1, kTimeseriesV2 = 5, kSequence = 100;
   uint64_t sequence = 0;
   size_t pos = 0;
   while (pos < bytes.size()) {
@@ -86,7 +88,9 @@ uint64_t ScanRequest(absl::string_view bytes, int64_t* records) {
           return 0;
         }
         pos += value;
-        if ((tag >> 3) == kTimeseries) ++*records;
+        if ((tag >> 3) == kTimeseries || (tag >> 3) == kTimeseriesV2) {
+          ++*records;
+        }
         break;
       case 5:
         pos += 4;
@@ -152,15 +156,17 @@ int64_t CountRemoteWriteSamples(const std::string& body) {
 class DiscardingRemoteWrite final : public grpc::Service {
  public:
   explicit DiscardingRemoteWrite(Counts& counts) : counts_(counts) {
-    AddMethod(new grpc::internal::RpcServiceMethod(
-        "/promscrape.v1.RemoteWrite/Write",
-        grpc::internal::RpcMethod::BIDI_STREAMING,
-        new grpc::internal::BidiStreamingHandler<
-            DiscardingRemoteWrite, grpc::ByteBuffer, v1::WriteAck>(
-            [](DiscardingRemoteWrite* service, grpc::ServerContext*,
-               grpc::ServerReaderWriter<v1::WriteAck, grpc::ByteBuffer>*
-                   stream) { return service->Write(stream); },
-            this)));
+    for (const char* method : {"/promscrape.v1.RemoteWrite/Write",
+                               "/promscrape.v1.RemoteWrite/WriteV2"}) {
+      AddMethod(new grpc::internal::RpcServiceMethod(
+          method, grpc::internal::RpcMethod::BIDI_STREAMING,
+          new grpc::internal::BidiStreamingHandler<
+              DiscardingRemoteWrite, grpc::ByteBuffer, v1::WriteAck>(
+              [](DiscardingRemoteWrite* service, grpc::ServerContext*,
+                 grpc::ServerReaderWriter<v1::WriteAck, grpc::ByteBuffer>*
+                     stream) { return service->Write(stream); },
+              this)));
+    }
   }
 
  private:

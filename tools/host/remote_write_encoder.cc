@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "proto/io/prometheus/write/v2/types.pb.h"
+#include "tools/host/write_request_v2.h"
 
 namespace promscrape::host {
 namespace {
@@ -66,6 +67,16 @@ bool RemoteWriteEncoder::Encode(const v1::WriteRequest& request,
   }
   prompb.SerializeToString(body);
   return true;
+}
+
+bool RemoteWriteEncoder::Encode(const v1::WriteRequestV2& request,
+                                std::string* body) {
+  body->clear();
+  if (protocol_ == RemoteWriteProtocol::kV2) {
+    return ToRemoteWrite2Body(request, body);
+  }
+  ToWriteRequest(request, &v1_scratch_);
+  return Encode(v1_scratch_, body);
 }
 
 const RemoteWriteEncoder::FamilyMetadata* RemoteWriteEncoder::FindMetadata(

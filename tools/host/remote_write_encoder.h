@@ -33,6 +33,12 @@ class RemoteWriteEncoder {
   // there is nothing to send (an empty request, or 2.0 metadata only).
   bool Encode(const v1::WriteRequest& request, std::string* body);
 
+  // The same for the plugin's 2.0-shaped stream (`request` must pass
+  // ValidateWriteRequestV2): for 2.0 the request's own series and symbols
+  // (write_request_v2.h, no detour through 1.0; the plugin attached the
+  // metadata), for 1.0 its WriteRequest conversion.
+  bool Encode(const v1::WriteRequestV2& request, std::string* body);
+
   // The Content-Type and X-Prometheus-Remote-Write-Version header values.
   absl::string_view content_type() const;
   absl::string_view version() const;
@@ -48,6 +54,7 @@ class RemoteWriteEncoder {
   const FamilyMetadata* FindMetadata(absl::string_view metric_name) const;
 
   const RemoteWriteProtocol protocol_;
+  v1::WriteRequest v1_scratch_;  // 1.0 conversions of 2.0-shaped requests
   // 2.0 only; one entry per family the plugin reported (bounded by what
   // the targets expose).
   absl::flat_hash_map<std::string, FamilyMetadata> metadata_;

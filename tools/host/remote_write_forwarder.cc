@@ -267,6 +267,21 @@ RemoteWriteForwarder::Attempt RemoteWriteForwarder::PostLocked(
 absl::Status RemoteWriteForwarder::Send(const v1::WriteRequest& request) {
   MutexLock lock(&mu_);
   if (!encoder_.Encode(request, &body_)) return absl::OkStatus();
+  return SendBodyLocked(request.sequence(), SampleCount(request));
+}
+
+absl::Status RemoteWriteForwarder::Send(const v1::WriteRequestV2& request) {
+  MutexLock lock(&mu_);
+  if (!encoder_.Encode(request, &body_)) return absl::OkStatus();
+  int64_t samples = 0;
+  for (const v1::TimeSeriesV2& ts : request.timeseries()) {
+    samples += ts.samples_size() + ts.histograms_size();
+  }
+  return SendBodyLocked(request.sequence(), samples);
+}
+
+absl::Status RemoteWriteForwarder::SendBodyLocked(uint64_t sequence,
+                                                  int64_t samples) {
   compressed_.clear();
   snappy::Compress(body_.data(), body_.size(), &compressed_);
 
@@ -286,13 +301,12 @@ absl::Status RemoteWriteForwarder::Send(const v1::WriteRequest& request) {
                            attempt.http_status == 429;
     if (!retryable) {
       ++dropped_requests_;
-      const int64_t samples = SampleCount(request);
       dropped_samples_ += samples;
       std::fprintf(stderr,
                    "scrape_host: remote_write_url \"%s\" rejected request %llu "
                    "(%lld samples, dropped): %s\n",
                    options_.url.c_str(),
-                   static_cast<unsigned long long>(request.sequence()),
+                   static_cast<unsigned long long>(sequence),
                    static_cast<long long>(samples), what.c_str());
       return absl::InvalidArgumentError(
           absl::StrCat("remote_write_url \"", options_.url, "\": ", what));

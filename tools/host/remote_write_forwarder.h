@@ -58,6 +58,10 @@ class RemoteWriteForwarder {
   // the receiver is still failing after the retries, or Stop() was called.
   // A request with nothing to send in the protocol is OK at once.
   absl::Status Send(const v1::WriteRequest& request) ABSL_LOCKS_EXCLUDED(mu_);
+  // The same for the plugin's 2.0-shaped stream; `request` must pass
+  // ValidateWriteRequestV2 (write_request_v2.h).
+  absl::Status Send(const v1::WriteRequestV2& request)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Ends the current and all later retry waits: Send gives up with
   // kUnavailable at its next wait. Idempotent.
@@ -84,6 +88,10 @@ class RemoteWriteForwarder {
                        void* curl);
 
   Attempt PostLocked(const std::string& body) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Compresses body_ and posts it with the retries; `sequence` and
+  // `samples` name the request in the log line of a rejection.
+  absl::Status SendBodyLocked(uint64_t sequence, int64_t samples)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool RealWait(absl::Duration delay);
 
   const ForwarderOptions options_;

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <string>
 
+#include "tools/host/write_request_v2.h"
+
 namespace promscrape::host {
 
 bool IsRetryableAckCode(absl::StatusCode code) {
@@ -13,17 +15,18 @@ bool IsRetryableAckCode(absl::StatusCode code) {
          code == absl::StatusCode::kAborted;
 }
 
-v1::WriteAck RemoteWriteService::Store(const v1::WriteRequest& request) {
+template <typename StoreFunction>
+v1::WriteAck RemoteWriteService::StoreOnce(uint64_t writer_id,
+                                           uint64_t sequence,
+                                           StoreFunction store) {
   MutexLock lock(&store_mu_);
   v1::WriteAck ack;
-  ack.set_sequence(request.sequence());
-  if (window_.Contains(request.writer_id(), request.sequence())) {
+  ack.set_sequence(sequence);
+  if (window_.Contains(writer_id, sequence)) {
     ++duplicates_;
     return ack;
   }
-  absl::Status status =
-      forwarder_ != nullptr ? forwarder_->Send(request) : absl::OkStatus();
-  if (status.ok()) status = file_.Append(request);
+  absl::Status status = store();
   if (absl::IsInternal(status)) {
     // A disk error: not stored, and worth another try.
     status = absl::UnavailableError(status.message());
@@ -33,9 +36,33 @@ v1::WriteAck RemoteWriteService::Store(const v1::WriteRequest& request) {
     ack.set_code(static_cast<int32_t>(status.code()));
   }
   if (!IsRetryableAckCode(status.code())) {
-    window_.Record(request.writer_id(), request.sequence());
+    window_.Record(writer_id, sequence);
   }
   return ack;
+}
+
+v1::WriteAck RemoteWriteService::Store(const v1::WriteRequest& request) {
+  return StoreOnce(request.writer_id(), request.sequence(),
+                   [&]() -> absl::Status {
+                     absl::Status status = forwarder_ != nullptr
+                                               ? forwarder_->Send(request)
+                                               : absl::OkStatus();
+                     if (status.ok()) status = file_.Append(request);
+                     return status;
+                   });
+}
+
+v1::WriteAck RemoteWriteService::Store(const v1::WriteRequestV2& request) {
+  return StoreOnce(
+      request.writer_id(), request.sequence(),
+      [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(store_mu_) -> absl::Status {
+        absl::Status status = ValidateWriteRequestV2(request);
+        if (!status.ok()) return status;
+        if (forwarder_ != nullptr) status = forwarder_->Send(request);
+        if (!status.ok()) return status;
+        ToWriteRequest(request, &converted_);
+        return file_.Append(converted_);
+      });
 }
 
 int64_t RemoteWriteService::duplicates() const {
@@ -43,10 +70,10 @@ int64_t RemoteWriteService::duplicates() const {
   return duplicates_;
 }
 
-grpc::Status RemoteWriteService::Write(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::WriteAck, v1::WriteRequest>* stream) {
-  v1::WriteRequest request;
+template <typename Request>
+grpc::Status RemoteWriteService::Serve(
+    grpc::ServerReaderWriter<v1::WriteAck, Request>* stream) {
+  Request request;
   while (stream->Read(&request)) {
     const v1::WriteAck ack = Store(request);
     if (!stream->Write(ack)) break;
@@ -63,6 +90,18 @@ grpc::Status RemoteWriteService::Write(
     }
   }
   return grpc::Status::OK;
+}
+
+grpc::Status RemoteWriteService::Write(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::WriteAck, v1::WriteRequest>* stream) {
+  return Serve(stream);
+}
+
+grpc::Status RemoteWriteService::WriteV2(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<v1::WriteAck, v1::WriteRequestV2>* stream) {
+  return Serve(stream);
 }
 
 }  // namespace promscrape::host

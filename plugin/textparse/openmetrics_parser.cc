@@ -147,6 +147,7 @@ int64_t OpenMetricsParser::StartTimestamp() {
   const bool saved_has_ts = has_timestamp_;
   const int64_t saved_ts = timestamp_ms_;
   const bool saved_has_exemplar = has_exemplar_;
+  const bool saved_ex_returned = exemplar_returned_;
   const double saved_ex_value = exemplar_value_;
   const bool saved_ex_has_ts = exemplar_has_ts_;
   const int64_t saved_ex_ts = exemplar_ts_;
@@ -191,6 +192,7 @@ int64_t OpenMetricsParser::StartTimestamp() {
   has_timestamp_ = saved_has_ts;
   timestamp_ms_ = saved_ts;
   has_exemplar_ = saved_has_exemplar;
+  exemplar_returned_ = saved_ex_returned;
   exemplar_value_ = saved_ex_value;
   exemplar_has_ts_ = saved_ex_has_ts;
   exemplar_ts_ = saved_ex_ts;

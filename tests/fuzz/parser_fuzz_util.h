@@ -81,13 +81,21 @@ inline void CheckStartTimestampsDoNotDisturb(Parser& with_calls,
     }
     if (*a != *b) std::abort();
     if (*a == Entry::kEof) return;
-    if (*a == Entry::kSeries || *a == Entry::kHistogram) {
+    const bool series = *a == Entry::kSeries || *a == Entry::kHistogram;
+    if (series && (i & 1) == 0) {
+      // Before the entry is read (its exemplars not yet taken) ...
       const int64_t st = with_calls.StartTimestamp();
       if (with_calls.StartTimestamp() != st) std::abort();
     }
     if (testing::DescribeEntry(with_calls, *a) !=
         testing::DescribeEntry(without, *b)) {
       std::abort();
+    }
+    if (series && (i & 1) == 1) {
+      // ... or after: taken exemplars stay taken.
+      with_calls.StartTimestamp();
+      Exemplar ex;
+      if (with_calls.NextExemplar(&ex)) std::abort();
     }
   }
 }

@@ -198,13 +198,15 @@ bad line here
       NewParser(Format::kOpenMetrics, body, WithStart(true));
   ASSERT_EQ(*p->Next(), Entry::kType);
   ASSERT_EQ(*p->Next(), Entry::kSeries);
-  EXPECT_EQ(p->StartTimestamp(), 50000);
-  EXPECT_EQ(p->Value(), 1);
-  EXPECT_TRUE(p->has_timestamp());
-  EXPECT_EQ(p->timestamp_ms(), 123500);
   Exemplar ex;
   ASSERT_TRUE(p->NextExemplar(&ex));
   EXPECT_EQ(ex.value, 7);
+  EXPECT_EQ(p->StartTimestamp(), 50000);
+  // An exemplar already taken stays taken across the look-ahead.
+  EXPECT_FALSE(p->NextExemplar(&ex));
+  EXPECT_EQ(p->Value(), 1);
+  EXPECT_TRUE(p->has_timestamp());
+  EXPECT_EQ(p->timestamp_ms(), 123500);
   ASSERT_EQ(*p->Next(), Entry::kSeries);
   EXPECT_EQ(p->StartTimestamp(), 0);  // the look-ahead meets the bad line
   EXPECT_EQ(p->Value(), 2);

@@ -229,7 +229,12 @@ absl::Status WriteQueue::RunStream(bool* acked) {
   bool write_failed = false;
   const size_t window = static_cast<size_t>(options_.max_in_flight);
   while (true) {
-    const Batch* next = nullptr;
+    // The next request's bytes and sequence, copied under the lock: the
+    // ack reader may destroy the batch once the host acknowledged it, and
+    // our own reference keeps the bytes alive (and ordered, through the
+    // reference count) while they are transcoded and written.
+    std::shared_ptr<const std::string> next_bytes;
+    uint64_t next_sequence = 0;
     bool refill = false;
     {
       MutexLock lock(&mu_);
@@ -307,12 +312,14 @@ absl::Status WriteQueue::RunStream(bool* acked) {
         metrics_.Sent(batch.kinds);
         batch.sent = true;
       }
-      next = &batch;
+      next_bytes = batch.bytes;
+      next_sequence = batch.sequence;
       ++in_flight_;
       sent_at_.push_back(absl::Now());
       metrics_.in_flight.Set(static_cast<double>(in_flight_));
     }
-    grpc::Slice slice = RequestSlice(next->bytes, next->sequence);
+    grpc::Slice slice = RequestSlice(next_bytes, next_sequence);
+    next_bytes.reset();
     const size_t request_bytes = slice.size();
     grpc::ByteBuffer request(&slice, 1);
     if (!stream->Write(request)) {

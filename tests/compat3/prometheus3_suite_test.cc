@@ -30,6 +30,7 @@
 #include "plugin/metrics/registry.h"
 #include "plugin/scrape/manager.h"
 #include "proto/io/prometheus/client/metrics.pb.h"
+#include "tests/testutil/delimited_families.h"
 #include "tests/testutil/recording_sink.h"
 #include "tests/testutil/test_http_server.h"
 
@@ -67,18 +68,7 @@ struct Case {
 };
 
 std::string Delimited(const std::vector<pb::MetricFamily>& families) {
-  std::string out;
-  for (const pb::MetricFamily& mf : families) {
-    std::string s = mf.SerializeAsString();
-    uint64_t v = s.size();
-    while (v >= 0x80) {
-      out.push_back(static_cast<char>(v | 0x80));
-      v >>= 7;
-    }
-    out.push_back(static_cast<char>(v));
-    out += s;
-  }
-  return out;
+  return ::promscrape::testing::DelimitedFamilies(families);
 }
 
 pb::MetricFamily Counter(const std::string& name, double v,

@@ -19,6 +19,7 @@
 #include "plugin/relabel/relabel.h"
 #include "plugin/relabel/rule.h"
 #include "proto/io/prometheus/client/metrics.pb.h"
+#include "tests/testutil/delimited_families.h"
 #include "tests/testutil/fake_clock.h"
 #include "tests/testutil/recording_sink.h"
 #include "tests/testutil/status_matchers.h"
@@ -1036,22 +1037,8 @@ TEST(ScrapeAppendTest, OpenMetricsParseErrorThenRecovery) {
               ElementsAre(S("{__name__=\"metric_a\"}", kT0 + 15000, "11")));
 }
 
-void AppendVarint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
 std::string Delimited(const std::vector<pb::MetricFamily>& families) {
-  std::string out;
-  for (const pb::MetricFamily& mf : families) {
-    std::string s = mf.SerializeAsString();
-    AppendVarint(s.size(), &out);
-    out += s;
-  }
-  return out;
+  return ::promscrape::testing::DelimitedFamilies(families);
 }
 
 // "<series> <t> <value> st=<start>" for start timestamp checks.

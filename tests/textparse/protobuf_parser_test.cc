@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/io/prometheus/client/metrics.pb.h"
+#include "tests/testutil/delimited_families.h"
 #include "tests/testutil/status_matchers.h"
 #include "tests/textparse/parser_test_util.h"
 
@@ -30,13 +31,7 @@ void AppendVarint(uint64_t v, std::string* out) {
 }
 
 std::string Delimited(const std::vector<pb::MetricFamily>& families) {
-  std::string out;
-  for (const pb::MetricFamily& mf : families) {
-    std::string s = mf.SerializeAsString();
-    AppendVarint(s.size(), &out);
-    out += s;
-  }
-  return out;
+  return ::promscrape::testing::DelimitedFamilies(families);
 }
 
 void AddLabel(pb::Metric* m, const std::string& n, const std::string& v) {

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "plugin/textparse/parser.h"
 #include "proto/io/prometheus/client/metrics.pb.h"
+#include "tests/testutil/delimited_families.h"
 
 namespace promscrape::textparse {
 namespace {
@@ -214,17 +215,8 @@ bad line here
 }
 
 std::string ProtoBody() {
-  std::string out;
-  auto add = [&out](const pb::MetricFamily& mf) {
-    std::string s = mf.SerializeAsString();
-    uint64_t v = s.size();
-    while (v >= 0x80) {
-      out.push_back(static_cast<char>(v | 0x80));
-      v >>= 7;
-    }
-    out.push_back(static_cast<char>(v));
-    out += s;
-  };
+  std::vector<pb::MetricFamily> families;
+  auto add = [&families](const pb::MetricFamily& mf) { families.push_back(mf); };
   pb::MetricFamily c;
   c.set_name("requests_total");
   c.set_type(pb::COUNTER);
@@ -262,7 +254,7 @@ std::string ProtoBody() {
   g.set_type(pb::GAUGE);
   g.add_metric()->mutable_gauge()->set_value(20);
   add(g);
-  return out;
+  return ::promscrape::testing::DelimitedFamilies(families);
 }
 
 TEST(StartTimestampTest, ProtobufCreatedTimestamps) {

@@ -331,6 +331,9 @@ absl::Status WriteQueue::AppendRecordsWal(absl::string_view records,
   const absl::string_view payload = wal_payload_;
   absl::StatusOr<uint64_t> position =
       wal_->AppendBatch(absl::MakeConstSpan(&payload, 1));
+  if (options_.after_wal_append_for_testing) {
+    options_.after_wal_append_for_testing();
+  }
   MutexLock lock(&mu_);
   if (!position.ok()) {
     wal_errors_->Increment();
@@ -350,6 +353,14 @@ absl::Status WriteQueue::AppendRecordsWal(absl::string_view records,
     return absl::OkStatus();
   }
   wal_end_ = *position + 1;
+  if (!spilled_ && *position < refill_read_to_) {
+    // The sender's reader took this record from the log after it was
+    // written and before we got here, and caught up on it: it is queued
+    // already (queueing it again, or spilling from it, would send it twice).
+    metrics_.Queued(kinds);
+    if (accepted != nullptr) *accepted = samples;
+    return absl::OkStatus();
+  }
   if (!spilled_ && pending_samples_ + samples > options_.capacity) {
     // Memory is full: from here on the log is the queue until the sender
     // catches up. What is being built goes first.
@@ -379,12 +390,19 @@ bool WriteQueue::NeedsRefillLocked() const {
 }
 
 bool WriteQueue::RefillFromWal() {
+  // Read at most what fills the ready requests (those not in flight) up to
+  // a window: memory holds at most a window in flight and a window ready.
+  int64_t budget = 0;
   {
     MutexLock lock(&mu_);
     if (reseek_) {
       reader_->Seek(spill_from_);
       reseek_ = false;
     }
+    const size_t ready = unacked_.size() - std::min(unacked_.size(), in_flight_);
+    budget = options_.max_samples_per_send *
+             std::max<int64_t>(1, options_.max_in_flight -
+                                      static_cast<int64_t>(ready));
   }
   // Sealed batches read from the log, with their sample counts and the log
   // position each acknowledges.
@@ -397,8 +415,6 @@ bool WriteQueue::RefillFromWal() {
   std::vector<Read> batches;
   Read current;
   int64_t read_samples = 0;
-  const int64_t budget =
-      options_.max_samples_per_send * static_cast<int64_t>(options_.max_in_flight);
   wal::Reader::Record record;
   while (read_samples < budget) {
     absl::StatusOr<bool> got = reader_->Next(&record);
@@ -458,6 +474,7 @@ bool WriteQueue::RefillFromWal() {
     reader_lost_seen_ = lost;
   }
   MutexLock lock(&mu_);
+  refill_read_to_ = std::max(refill_read_to_, reader_->position());
   for (Read& r : batches) {
     Batch batch;
     batch.sequence = next_sequence_++;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -107,6 +108,10 @@ class WriteQueue {
     wal::WriteAheadLog::Options wal_options;
     // Time for the log (ages, fsync intervals); null means the real clock.
     Clock* clock = nullptr;
+    // Tests only: runs on the appending thread after a record reached the
+    // log and before the queue decides whether memory gets it too, to widen
+    // that window against the sender's reader. Empty in production.
+    std::function<void()> after_wal_append_for_testing;
   };
 
   // Starts the sender thread; connects lazily. `registry` and `logger` must
@@ -168,8 +173,9 @@ class WriteQueue {
   int64_t PendingSamples() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Records held in memory (sealed, in flight and building): with a log,
-  // the cache in front of it, at most about `capacity` plus a window of
-  // requests read back from the log.
+  // the cache in front of it: at most about the larger of `capacity` and
+  // two windows (`max_in_flight` requests in flight and as many ready, read
+  // back from the log), plus one log record.
   int64_t MemorySamples() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Age of the oldest record not yet acknowledged; zero when none waits.
@@ -305,6 +311,10 @@ class WriteQueue {
   bool reseek_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t wal_end_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t wal_only_samples_ ABSL_GUARDED_BY(mu_) = 0;
+  // How far the sender's reader has read the log. An append writes its
+  // record before it takes mu_, so the reader can take a record (and catch
+  // up, ending the spill) before its appender decides where it goes.
+  uint64_t refill_read_to_ ABSL_GUARDED_BY(mu_) = 0;
   // When the building batch's first record, and the oldest record only in
   // the log, were queued.
   absl::Time building_oldest_ ABSL_GUARDED_BY(mu_);

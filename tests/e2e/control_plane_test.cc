@@ -362,7 +362,14 @@ TEST_F(ControlPlaneTest, ThousandWatchersSeeUpDownGoneInOrder) {
   ASSERT_TRUE(SetTargets("flap", {anchor.address()}).ok());
   const std::string url = absl::StrCat("http://", target.address(), "/metrics");
 
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+  // Sanitizer builds check the same ordering with a fifth of the streams:
+  // on CI's two shared cores 1,000 TSAN-instrumented streams outran the
+  // wait without finding anything the smaller set does not.
+  constexpr int kWatchers = 200;
+#else
   constexpr int kWatchers = 1000;
+#endif
   Mutex mu;
   CondVar cv;
   std::vector<std::unique_ptr<Watcher>> watchers;

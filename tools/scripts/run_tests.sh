@@ -21,8 +21,10 @@ run_bazel_tests() {
   local name=$1
   shift
   local log="$LOG_DIR/$name.log"
+  local started=$SECONDS
   echo "== $name: bazel test $*"
   bazel test --keep_going --nocache_test_results --test_summary=short "$@" 2>&1 | tee "$log" | grep -E "PASSED|FAILED|NO STATUS|TIMEOUT|ERROR:" || true
+  echo "== $name took $((SECONDS - started)) s"
   local p f
   p=$(grep -cE "^//[^ ]+ .*PASSED" "$log")
   f=$(grep -cE "^//[^ ]+ .*(FAILED|TIMEOUT|NO STATUS)" "$log")
@@ -39,6 +41,7 @@ run_bazel_tests default //...
 # The main job builds the plugin and the host with -c opt (GCC's -O3
 # warnings differ from the default build's, and -Werror is on).
 echo "== opt: bazel build -c opt //plugin:libpromscrape.so //tools/host:scrape_host"
+opt_started=$SECONDS
 if bazel build -c opt //plugin:libpromscrape.so //tools/host:scrape_host > "$LOG_DIR/opt.log" 2>&1; then
   passed=$((passed + 1))
 else
@@ -46,6 +49,7 @@ else
   failed=$((failed + 1))
   failures+=("opt")
 fi
+echo "== opt took $((SECONDS - opt_started)) s"
 
 if [ "${SKIP_SANITIZERS:-0}" != "1" ]; then
   # ASAN+UBSan on the unit and component suites; the end-to-end suites (real
@@ -63,17 +67,19 @@ fi
 
 if [ -x tools/scripts/fuzz_ci.sh ]; then
   echo "== fuzz: tools/scripts/fuzz_ci.sh (${FUZZ_SECONDS:-20}s per target)"
+  fuzz_started=$SECONDS
   if tools/scripts/fuzz_ci.sh "${FUZZ_SECONDS:-20}" 2>&1 | tee "$LOG_DIR/fuzz.log" | tail -20; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))
     failures+=("fuzz")
   fi
+  echo "== fuzz took $((SECONDS - fuzz_started)) s"
 fi
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then
   echo "failed runs: ${failures[*]} (logs in $LOG_DIR)"
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed (in $SECONDS s)"
 [ "$failed" -eq 0 ]

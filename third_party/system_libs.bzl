@@ -34,6 +34,8 @@ _LIBS = {
     "snappy": (["snappy"], ["-lsnappy"]),
     "yaml_cpp": (["yaml-cpp"], ["-lyaml-cpp"]),
     "zlib": (["zlib"], ["-lz"]),
+    # Header-only here (XXH_INLINE_ALL); the link flag is unused.
+    "xxhash": (["libxxhash"], ["-lxxhash"]),
 }
 
 # Libraries that Debian ships without a .pc file of their own.

@@ -331,8 +331,8 @@ absl::Status WriteQueue::AppendRecordsWal(absl::string_view records,
   const absl::string_view payload = wal_payload_;
   absl::StatusOr<uint64_t> position =
       wal_->AppendBatch(absl::MakeConstSpan(&payload, 1));
-  if (options_.after_wal_append_for_testing) {
-    options_.after_wal_append_for_testing();
+  if (options_.after_wal_append_for_test) {
+    options_.after_wal_append_for_test();
   }
   MutexLock lock(&mu_);
   if (!position.ok()) {

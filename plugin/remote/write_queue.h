@@ -111,7 +111,7 @@ class WriteQueue {
     // Tests only: runs on the appending thread after a record reached the
     // log and before the queue decides whether memory gets it too, to widen
     // that window against the sender's reader. Empty in production.
-    std::function<void()> after_wal_append_for_testing;
+    std::function<void()> after_wal_append_for_test;
   };
 
   // Starts the sender thread; connects lazily. `registry` and `logger` must

@@ -6,6 +6,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
+#include "plugin/common/fingerprint.h"
 #include "plugin/scrape/histogram_limits.h"
 #include "plugin/textparse/content_type.h"
 
@@ -283,7 +284,9 @@ AppendResult ScrapeAppend::Append(std::string_view body,
     const bool has_timestamp =
         options_.honor_timestamps && parser.has_timestamp();
     const int64_t t = has_timestamp ? parser.timestamp_ms() : timestamp_ms;
-    const absl::string_view key = ToAbsl(parser.Series());
+    // The cache knows a series by its raw text's fingerprint: one hash of
+    // the line's series bytes serves every lookup below.
+    const Fingerprint key = Fingerprint::Of(ToAbsl(parser.Series()));
 
     if (cache_.GetDropped(key)) continue;
     bool already_scraped = false;

@@ -7,20 +7,6 @@
 
 namespace promscrape::scrape {
 
-SeriesCache::Key SeriesCache::Key::Make(absl::string_view bytes) {
-  const auto n = static_cast<uint32_t>(bytes.size());
-  char* data = new char[sizeof n + n];
-  std::memcpy(data, &n, sizeof n);
-  if (n > 0) std::memcpy(data + sizeof n, bytes.data(), n);
-  return Key(data);
-}
-
-absl::string_view SeriesCache::Key::view() const {
-  uint32_t n = 0;
-  std::memcpy(&n, data_, sizeof n);
-  return absl::string_view(data_ + sizeof n, n);
-}
-
 SeriesCache::SeriesCache(const model::Labels& shared)
     : shared_(shared),
       shared_compact_(shared),
@@ -28,8 +14,6 @@ SeriesCache::SeriesCache(const model::Labels& shared)
 
 SeriesCache::~SeriesCache() {
   for (SeriesState* state : states_) DeleteState(state);
-  for (const auto& [key, alias] : aliases_) key.Free();
-  for (const auto& [key, iter] : dropped_) key.Free();
 }
 
 void SeriesCache::Prepare(const std::vector<model::Label>& lset,
@@ -60,19 +44,20 @@ void SeriesCache::Prepare(const std::vector<model::Label>& lset,
   out->hash = OwnHash(out->own, shares);
 }
 
-SeriesState* SeriesCache::NewState(absl::string_view key,
+SeriesState* SeriesCache::NewState(const Fingerprint& key,
                                    const PreparedSeries& p) {
-  void* block = ::operator new(sizeof(SeriesState) + key.size() + p.own.size());
+  void* block = ::operator new(sizeof(SeriesState) + p.own.size());
   auto* state = new (block) SeriesState();
+  state->key = key;
   state->key_iter = iter32();
   // Neither this iteration nor the one before: not tracked.
   state->tracked_iter = iter32() - 2;
-  state->key_size = static_cast<uint32_t>(key.size());
   state->labels_size = static_cast<uint32_t>(p.own.size()) & 0x7fffffffu;
   state->shares_target = p.shares ? 1 : 0;
-  char* out = reinterpret_cast<char*>(state + 1);
-  if (!key.empty()) std::memcpy(out, key.data(), key.size());
-  if (!p.own.empty()) std::memcpy(out + key.size(), p.own.data(), p.own.size());
+  if (!p.own.empty()) {
+    std::memcpy(reinterpret_cast<char*>(state + 1), p.own.data(),
+                p.own.size());
+  }
   return state;
 }
 
@@ -81,7 +66,7 @@ void SeriesCache::DeleteState(SeriesState* state) {
   ::operator delete(state);
 }
 
-SeriesState* SeriesCache::Get(absl::string_view key, bool* already_scraped) {
+SeriesState* SeriesCache::Get(const Fingerprint& key, bool* already_scraped) {
   auto it = states_.find(key);
   if (it != states_.end()) {
     SeriesState* state = *it;
@@ -101,7 +86,7 @@ SeriesState* SeriesCache::Get(absl::string_view key, bool* already_scraped) {
   return nullptr;
 }
 
-SeriesState* SeriesCache::Add(absl::string_view key, const PreparedSeries& p) {
+SeriesState* SeriesCache::Add(const Fingerprint& key, const PreparedSeries& p) {
   auto found = by_labels_.find(&p);
   if (found == by_labels_.end()) {
     SeriesState* state = NewState(key, p);
@@ -113,7 +98,7 @@ SeriesState* SeriesCache::Add(absl::string_view key, const PreparedSeries& p) {
   SeriesState* state = *found;
   auto it = aliases_.find(key);
   if (it == aliases_.end()) {
-    it = aliases_.emplace(Key::Make(key), Alias{state, iter_}).first;
+    it = aliases_.emplace(key, Alias{state, iter_}).first;
     ++state->alias_refs;
   }
   it->second.last_iter = iter_;
@@ -125,8 +110,8 @@ SeriesState* SeriesCache::FindSeries(const PreparedSeries& p) {
   return it == by_labels_.end() ? nullptr : *it;
 }
 
-bool SeriesCache::GetDropped(absl::string_view key) {
-  // Most targets drop nothing: skip hashing the key a second time.
+bool SeriesCache::GetDropped(const Fingerprint& key) {
+  // Most targets drop nothing: skip the probe.
   if (dropped_.empty()) return false;
   auto it = dropped_.find(key);
   if (it == dropped_.end()) return false;
@@ -134,12 +119,8 @@ bool SeriesCache::GetDropped(absl::string_view key) {
   return true;
 }
 
-void SeriesCache::AddDropped(absl::string_view key) {
-  auto it = dropped_.find(key);
-  if (it == dropped_.end()) {
-    it = dropped_.emplace(Key::Make(key), 0).first;
-  }
-  it->second = iter_;
+void SeriesCache::AddDropped(const Fingerprint& key) {
+  dropped_[key] = iter_;
 }
 
 void SeriesCache::TrackStaleness(SeriesState* series) {
@@ -169,7 +150,6 @@ bool SeriesCache::IterDone(bool flush) {
     for (auto it = aliases_.begin(); it != aliases_.end();) {
       if (it->second.last_iter != iter_) {
         --it->second.series->alias_refs;
-        it->first.Free();
         aliases_.erase(it++);
       } else {
         ++it;
@@ -185,11 +165,8 @@ bool SeriesCache::IterDone(bool flush) {
         ++it;
       }
     }
-    absl::erase_if(dropped_, [this](const auto& kv) {
-      if (kv.second == iter_) return false;
-      kv.first.Free();
-      return true;
-    });
+    absl::erase_if(dropped_,
+                   [this](const auto& kv) { return kv.second != iter_; });
     MutexLock lock(&meta_mu_);
     absl::erase_if(metadata_, [this](const auto& kv) {
       return iter_ - kv.second.last_iter > 10;

@@ -12,6 +12,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
+#include "plugin/common/fingerprint.h"
 #include "plugin/common/mutex.h"
 #include "plugin/model/compact_labels.h"
 #include "plugin/model/labels.h"
@@ -21,12 +22,16 @@
 namespace promscrape::scrape {
 
 // One final label set of the target: what Prometheus' storage ref stands
-// for. One heap block per series: these fields, then the raw bytes of the
-// first key that produced it, then its own labels (encoded; without the
-// target's shared labels when `shares_target`). Other spellings of the same
-// series (rare) are aliases pointing here; staleness is tracked per series,
-// not per key.
+// for. One heap block per series: these fields, then its own labels
+// (encoded; without the target's shared labels when `shares_target`). The
+// first raw key that produced it is kept as a fingerprint, not as text (the
+// text is the largest part of a series and is only ever compared). Other
+// spellings of the same series (rare) are aliases pointing here; staleness
+// is tracked per series, not per key.
 struct SeriesState {
+  // The fingerprint of the raw key (the series' text in the exposition)
+  // that created this state.
+  Fingerprint key;
   int64_t appended_ms = 0;
   // 32-bit iteration stamps (SeriesCache::iter32()), only compared for
   // equality with the current iteration or the one before, so 32 bits
@@ -43,23 +48,19 @@ struct SeriesState {
   uint32_t appended_iter = ~0u;
   uint32_t key_iter = 0;
   int32_t alias_refs = 0;  // Alias keys pointing here.
-  uint32_t key_size = 0;
   uint32_t labels_size : 31 = 0;
   uint32_t shares_target : 1 = 0;
-  // 32 bytes: the header of every cached series (no label hash: the
-  // by-labels index recomputes it on the rare rehash or eviction).
+  // 44 bytes (48 with alignment): the header of every cached series (no
+  // label hash: the by-labels index recomputes it on the rare rehash or
+  // eviction).
 
-  absl::string_view key() const {
-    return absl::string_view(reinterpret_cast<const char*>(this + 1),
-                             key_size);
-  }
   absl::string_view own_labels() const {
-    return absl::string_view(reinterpret_cast<const char*>(this + 1) + key_size,
+    return absl::string_view(reinterpret_cast<const char*>(this + 1),
                              labels_size);
   }
 };
 
-static_assert(sizeof(SeriesState) == 32);
+static_assert(sizeof(SeriesState) == 48);
 
 // One TYPE/HELP/UNIT entry of the metadata cache.
 struct MetaEntry {
@@ -80,8 +81,9 @@ struct PreparedSeries {
   uint64_t hash = 0;
 };
 
-// The caches: raw series bytes -> final labels, dropped series, the
-// per-series staleness state and metadata.
+// The caches: raw series keys (by Fingerprint::Of the series' bytes in the
+// exposition) -> final labels, dropped series, the per-series staleness
+// state and metadata.
 //
 // Thread-compatible, except the metadata which has its own lock:
 // `ForEachMetadata` may run concurrently with everything else.
@@ -107,7 +109,7 @@ class SeriesCache {
   // Looks up `key` and marks it seen in this iteration. Sets
   // `*already_scraped` when it was seen earlier in this iteration. Returns
   // null on a miss. No allocation.
-  SeriesState* Get(absl::string_view key, bool* already_scraped);
+  SeriesState* Get(const Fingerprint& key, bool* already_scraped);
   // Fills `out` with the cache's form of the final labels `lset` (sorted by
   // name, as model::Builder::current() keeps them).
   void Prepare(const std::vector<model::Label>& lset,
@@ -119,13 +121,13 @@ class SeriesCache {
   }
   // Adds `key` -> the series `p` (shared with other keys that have the same
   // final labels).
-  SeriesState* Add(absl::string_view key, const PreparedSeries& p);
+  SeriesState* Add(const Fingerprint& key, const PreparedSeries& p);
   // The series with final labels `p` if some key maps to it, else null.
   SeriesState* FindSeries(const PreparedSeries& p);
 
   // Whether `key` is a dropped series (marks it seen).
-  bool GetDropped(absl::string_view key);
-  void AddDropped(absl::string_view key);
+  bool GetDropped(const Fingerprint& key);
+  void AddDropped(const Fingerprint& key);
 
   // Marks `series` as present in this iteration for staleness.
   void TrackStaleness(SeriesState* series);
@@ -152,52 +154,22 @@ class SeriesCache {
   size_t dropped_size() const { return dropped_.size(); }
 
  private:
-  // A raw series key in one heap block ([uint32 size][bytes]): 8 bytes in
-  // the map instead of a 32-byte std::string plus its heap copy. A plain
-  // handle (this abseil cannot relocate move-only keys): the cache frees
-  // the block when it erases the entry, and in its destructor.
-  class Key {
-   public:
-    static Key Make(absl::string_view bytes);
-    void Free() const { delete[] data_; }
-    absl::string_view view() const;
-
-   private:
-    explicit Key(char* data) : data_(data) {}
-    char* data_;
-  };
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(absl::string_view k) const {
-      return absl::Hash<absl::string_view>()(k);
-    }
-    size_t operator()(const Key& k) const { return (*this)(k.view()); }
-  };
-  struct KeyEq {
-    using is_transparent = void;
-    static absl::string_view V(absl::string_view k) { return k; }
-    static absl::string_view V(const Key& k) { return k.view(); }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return V(a) == V(b);
-    }
-  };
   struct Alias {
     SeriesState* series = nullptr;
     int64_t last_iter = 0;
   };
-  // The by-key index finds a state by its embedded key.
+  // The by-key index finds a state by its key's fingerprint.
   struct ByKeyHash {
     using is_transparent = void;
-    size_t operator()(absl::string_view k) const {
-      return absl::Hash<absl::string_view>()(k);
+    size_t operator()(const Fingerprint& k) const {
+      return Fingerprint::Hash()(k);
     }
-    size_t operator()(const SeriesState* s) const { return (*this)(s->key()); }
+    size_t operator()(const SeriesState* s) const { return (*this)(s->key); }
   };
   struct ByKeyEq {
     using is_transparent = void;
-    static absl::string_view V(absl::string_view k) { return k; }
-    static absl::string_view V(const SeriesState* s) { return s->key(); }
+    static const Fingerprint& V(const Fingerprint& k) { return k; }
+    static const Fingerprint& V(const SeriesState* s) { return s->key; }
     template <typename A, typename B>
     bool operator()(const A& a, const B& b) const {
       return V(a) == V(b);
@@ -232,7 +204,7 @@ class SeriesCache {
     }
   };
 
-  SeriesState* NewState(absl::string_view key, const PreparedSeries& p);
+  SeriesState* NewState(const Fingerprint& key, const PreparedSeries& p);
   static void DeleteState(SeriesState* state);
 
   MetaEntry& MetaLocked(absl::string_view metric)
@@ -242,13 +214,13 @@ class SeriesCache {
   const model::CompactLabels shared_compact_;
   int64_t iter_ = 0;
   size_t successful_count_ = 0;
-  // Owns the states; indexed by their embedded key.
+  // Owns the states; indexed by their key's fingerprint.
   absl::flat_hash_set<SeriesState*, ByKeyHash, ByKeyEq> states_;
   // The same states by final labels (to find another spelling's series).
   absl::flat_hash_set<SeriesState*, ByLabelsHash, ByLabelsEq> by_labels_;
   // Further raw keys of existing states.
-  absl::flat_hash_map<Key, Alias, KeyHash, KeyEq> aliases_;
-  absl::flat_hash_map<Key, int64_t, KeyHash, KeyEq> dropped_;
+  absl::flat_hash_map<Fingerprint, Alias, Fingerprint::Hash> aliases_;
+  absl::flat_hash_map<Fingerprint, int64_t, Fingerprint::Hash> dropped_;
   // Staleness bookkeeping that lets a scrape with no vanished series skip
   // the scan over all series.
   size_t prev_tracked_ = 0;  // Tracked in iteration iter_ - 1.

@@ -246,7 +246,7 @@ TEST(WriteQueueWalTest, ManySpillsNeitherLoseNorRepeatASample) {
   // Now and then an appender stalls between the log and its decision, long
   // enough for the sender's reader to take its record and catch up.
   std::atomic<int> appended{0};
-  options.after_wal_append_for_testing = [&appended] {
+  options.after_wal_append_for_test = [&appended] {
     if (appended.fetch_add(1) % 16 == 0) absl::SleepFor(absl::Milliseconds(3));
   };
   PROMSCRAPE_ASSERT_OK_AND_ASSIGN(

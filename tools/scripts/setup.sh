@@ -9,6 +9,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   grpc-proto libabsl-dev libre2-dev libgtest-dev libgmock-dev
   libbenchmark-dev libcurl4-openssl-dev libyaml-cpp-dev libsnappy-dev
+  libxxhash-dev
   libc-ares-dev
   zlib1g-dev openssl curl
   prometheus prometheus-node-exporter victoria-metrics etcd-server nginx-light

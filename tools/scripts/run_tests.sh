@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Command two: sets up a fresh machine and runs every test: the whole suite,
-# the main job's -c opt build, the suite again under AddressSanitizer+UBSan, the concurrency tests under
+# the main job's -c opt build, the suite again under AddressSanitizer+UBSan
+# (clang; the fuzz build links the same objects), the concurrency tests under
 # ThreadSanitizer, the fuzz targets for a short bounded time, and the
 # benchmarks' smoke runs. Ends with "N passed, M failed".
 #

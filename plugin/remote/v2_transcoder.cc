@@ -183,32 +183,52 @@ uint32_t V2Transcoder::LabelRef(size_t position, absl::string_view str) {
 void V2Transcoder::FlushSeries(std::string* out) {
   if (!open_) return;
   open_ = false;
-  scratch_.clear();
-  PutPackedRefs(&scratch_, kV2SeriesLabelsRefs, open_refs_);
-  scratch_.append(open_body_);
-  if (const Family* family = FindFamily(open_name_)) {
-    char md[32];
-    char* p = md;
-    if (family->type != 0) {
-      *p++ = static_cast<char>(wire::Tag(kV2MetadataType, wire::kWireVarint));
-      p = PutVarint(p, family->type);
+  // Consecutive series mostly belong to one family: its lookup (a hash of
+  // the name, perhaps of the name without a suffix, and of the help text)
+  // is done once per run of them.
+  if (!family_cached_ || open_name_ != cached_name_) {
+    family_cached_ = true;
+    cached_name_ = open_name_;
+    cached_md_size_ = 0;
+    if (const Family* family = FindFamily(open_name_)) {
+      char* p = cached_md_;
+      if (family->type != 0) {
+        *p++ =
+            static_cast<char>(wire::Tag(kV2MetadataType, wire::kWireVarint));
+        p = PutVarint(p, family->type);
+      }
+      const uint32_t help = Ref(family->help);
+      const uint32_t unit = Ref(family->unit);
+      if (help != 0) {
+        *p++ = static_cast<char>(
+            wire::Tag(kV2MetadataHelpRef, wire::kWireVarint));
+        p = PutVarint(p, help);
+      }
+      if (unit != 0) {
+        *p++ = static_cast<char>(
+            wire::Tag(kV2MetadataUnitRef, wire::kWireVarint));
+        p = PutVarint(p, unit);
+      }
+      cached_md_size_ = static_cast<size_t>(p - cached_md_);
+      has_cached_md_ = true;
+    } else {
+      has_cached_md_ = false;
     }
-    const uint32_t help = Ref(family->help);
-    const uint32_t unit = Ref(family->unit);
-    if (help != 0) {
-      *p++ =
-          static_cast<char>(wire::Tag(kV2MetadataHelpRef, wire::kWireVarint));
-      p = PutVarint(p, help);
-    }
-    if (unit != 0) {
-      *p++ =
-          static_cast<char>(wire::Tag(kV2MetadataUnitRef, wire::kWireVarint));
-      p = PutVarint(p, unit);
-    }
-    PutBytes(&scratch_, kV2SeriesMetadata,
-             absl::string_view(md, static_cast<size_t>(p - md)));
   }
-  PutBytes(out, kV2Timeseries, scratch_);
+  // The series straight into `out`: its size first, then its fields.
+  size_t refs_size = 0;
+  for (uint32_t r : open_refs_) refs_size += VarintSize(r);
+  size_t size = open_body_.size();
+  if (!open_refs_.empty()) size += 1 + VarintSize(refs_size) + refs_size;
+  if (has_cached_md_) size += 1 + VarintSize(cached_md_size_) + cached_md_size_;
+  PutTag(out, kV2Timeseries, wire::kWireLengthDelimited);
+  PutVarintTo(out, size);
+  PutPackedRefs(out, kV2SeriesLabelsRefs, open_refs_);
+  out->append(open_body_);
+  if (has_cached_md_) {
+    PutBytes(out, kV2SeriesMetadata,
+             absl::string_view(cached_md_, cached_md_size_));
+  }
 }
 
 absl::Status V2Transcoder::AddExemplar(absl::string_view body,
@@ -383,6 +403,7 @@ absl::Status V2Transcoder::Transcode(absl::string_view request,
   symbols_.clear();
   last_label_refs_.clear();
   open_ = false;
+  family_cached_ = false;
   const char* const end = request.data() + request.size();
   Field f;
   // Families first: string views into `families_` taken below must not be

@@ -95,6 +95,14 @@ class V2Transcoder {
   };
   std::vector<DataField> data_fields_;
   std::string scratch_;
+  // The metadata field of the last family FlushSeries looked up (per
+  // request: it holds refs of this request's symbols). `cached_name_` views
+  // the request's bytes.
+  bool family_cached_ = false;
+  absl::string_view cached_name_;
+  bool has_cached_md_ = false;
+  char cached_md_[32];
+  size_t cached_md_size_ = 0;
 };
 
 }  // namespace promscrape::remote

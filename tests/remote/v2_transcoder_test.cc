@@ -230,6 +230,73 @@ TEST(V2TranscoderTest, MetadataBecomesASeriesAndIsAttachedToItsFamily) {
   EXPECT_EQ(t.families(), 1u);
 }
 
+// Runs of series of one family, broken by series of another or of none,
+// each carry their own family's metadata, with refs into their own
+// request's symbols (a later request may order its symbols differently
+// and change a family's help).
+TEST(V2TranscoderTest, EachSeriesCarriesItsFamilyInRunsAndAcrossRequests) {
+  auto metadata = [](absl::string_view name, model::MetricType type,
+                     absl::string_view help) {
+    model::MetricMetadata md;
+    md.metric = std::string(name);
+    md.type = type;
+    md.help = std::string(help);
+    return md;
+  };
+  const L cpu0[] = {{"__name__", "cpu_seconds_total"}, {"cpu", "0"}};
+  const L cpu1[] = {{"__name__", "cpu_seconds_total"}, {"cpu", "1"}};
+  const L mem[] = {{"__name__", "mem_bytes"}, {"job", "a"}};
+  const L up[] = {{"__name__", "up"}, {"job", "a"}};
+  V2Transcoder t;
+  for (int round = 0; round < 2; ++round) {
+    const std::string cpu_help = round == 0 ? "CPU time." : "CPU time, v2.";
+    std::string request;
+    // The second round names an unrelated symbol first, so every ref moves.
+    if (round == 1) {
+      const L first[] = {{"__name__", "zzz"}, {"other", "x"}};
+      wire::AppendSampleRecord(&request, first, 1, 1);
+    }
+    wire::AppendSampleRecord(&request, cpu0, 1000, 1);
+    wire::AppendSampleRecord(&request, cpu1, 1000, 2);
+    wire::AppendSampleRecord(&request, up, 1000, 1);
+    wire::AppendSampleRecord(&request, cpu0, 2000, 3);
+    wire::AppendSampleRecord(&request, mem, 1000, 4);
+    wire::AppendSampleRecord(&request, mem, 2000, 5);
+    wire::AppendMetadataRecord(
+        &request, metadata("cpu_seconds", model::MetricType::kCounter,
+                           cpu_help));
+    wire::AppendMetadataRecord(
+        &request,
+        metadata("mem_bytes", model::MetricType::kGauge, "Memory in use."));
+    wire::AppendSequence(&request, 1 + round);
+    std::string out;
+    ASSERT_TRUE(t.Transcode(request, &out).ok());
+    v1::WriteRequestV2 r;
+    ASSERT_TRUE(r.ParseFromString(out));
+    int checked = 0;
+    for (const auto& ts : r.timeseries()) {
+      if (ts.samples_size() == 0) continue;  // A metadata series.
+      const std::string name =
+          r.symbols(static_cast<int>(ts.labels_refs(1)));
+      if (name == "cpu_seconds_total") {
+        ASSERT_TRUE(ts.has_metadata()) << round;
+        EXPECT_EQ(ts.metadata().type(), v1::MetricMetadata::COUNTER);
+        EXPECT_EQ(r.symbols(static_cast<int>(ts.metadata().help_ref())),
+                  cpu_help);
+      } else if (name == "mem_bytes") {
+        ASSERT_TRUE(ts.has_metadata()) << round;
+        EXPECT_EQ(ts.metadata().type(), v1::MetricMetadata::GAUGE);
+        EXPECT_EQ(r.symbols(static_cast<int>(ts.metadata().help_ref())),
+                  "Memory in use.");
+      } else {
+        EXPECT_FALSE(ts.has_metadata()) << name;
+      }
+      ++checked;
+    }
+    EXPECT_EQ(checked, round == 0 ? 6 : 7);
+  }
+}
+
 TEST(V2TranscoderTest, OutputIsARemoteWrite2Request) {
   std::string records;
   const L labels[] = {{"__name__", "up"}, {"job", "node"}};

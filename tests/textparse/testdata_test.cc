@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "plugin/textparse/parser.h"
 #include "proto/io/prometheus/client/metrics.pb.h"
+#include "tests/testutil/delimited_families.h"
 #include "tests/textparse/parser_test_util.h"
 
 namespace {
@@ -53,17 +54,8 @@ std::string ReadTestdata(const std::string& name) {
 }
 
 std::string ProtobufPayload() {
-  std::string out;
-  auto add = [&](const pb::MetricFamily& mf) {
-    std::string s = mf.SerializeAsString();
-    uint64_t v = s.size();
-    while (v >= 0x80) {
-      out.push_back(static_cast<char>(v | 0x80));
-      v >>= 7;
-    }
-    out.push_back(static_cast<char>(v));
-    out += s;
-  };
+  std::vector<pb::MetricFamily> families;
+  auto add = [&](const pb::MetricFamily& mf) { families.push_back(mf); };
   pb::MetricFamily c;
   c.set_name("node_cpu_seconds_total");
   c.set_help("Seconds the CPUs spent in each mode.");
@@ -107,7 +99,7 @@ std::string ProtobufPayload() {
   pb::Quantile* q = s.add_metric()->mutable_summary()->add_quantile();
   q->set_quantile(0.99);
   add(s);
-  return out;
+  return promscrape::testing::DelimitedFamilies(families);
 }
 
 struct Payload {

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/common/status.h"
 #include "plugin/config/prometheus_config.h"
@@ -209,11 +210,21 @@ absl::Status Plugin::StartComponents() {
     metadata_sender_ = std::make_unique<remote::MetadataSender>(
         config_.remote_write.metadata_send_interval,
         [scrape = scrape_.get()] {
-          std::vector<model::MetricMetadata> all;
+          // Deduplicated while visiting: a fleet's targets mostly share
+          // their families, so this holds each distinct entry once instead
+          // of every target's copy.
+          absl::flat_hash_set<model::MetricMetadata> unique;
           for (const auto& pool : scrape->AllPools()) {
-            for (auto& [target, families] : pool->Metadata()) {
-              for (auto& m : families) all.push_back(std::move(m));
-            }
+            pool->ForEachMetadata(
+                [&](const std::string& name, const scrape::MetaEntry& e) {
+                  model::MetricMetadata m{name, e.type, e.help, e.unit};
+                  if (!unique.contains(m)) unique.insert(std::move(m));
+                });
+          }
+          std::vector<model::MetricMetadata> all;
+          all.reserve(unique.size());
+          while (!unique.empty()) {
+            all.push_back(std::move(unique.extract(unique.begin()).value()));
           }
           return all;
         },

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace promscrape::model {
 
@@ -30,6 +31,15 @@ struct MetricMetadata {
   MetricType type = MetricType::kUnknown;
   std::string help;
   std::string unit;
+
+  friend bool operator==(const MetricMetadata& a, const MetricMetadata& b) {
+    return a.metric == b.metric && a.type == b.type && a.help == b.help &&
+           a.unit == b.unit;
+  }
+  template <typename H>
+  friend H AbslHashValue(H h, const MetricMetadata& m) {
+    return H::combine(std::move(h), m.metric, m.type, m.help, m.unit);
+  }
 };
 
 }  // namespace promscrape::model

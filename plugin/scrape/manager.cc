@@ -222,14 +222,11 @@ void Manager::CollectMetadataMetrics(
   for (const auto& [job, pool] : pools) {
     double entries = 0;
     double bytes = 0;
-    for (const auto& [target, metadata] : pool->Metadata()) {
-      for (const MetricMetadata& m : metadata) {
-        ++entries;
-        bytes += static_cast<double>(
-            m.help.size() + m.unit.size() +
-            model::MetricTypeName(m.type).size());
-      }
-    }
+    pool->ForEachMetadata([&](const std::string&, const MetaEntry& m) {
+      ++entries;
+      bytes += static_cast<double>(m.help.size() + m.unit.size() +
+                                   model::MetricTypeName(m.type).size());
+    });
     std::vector<metrics::LabelPair> labels = {{"scrape_job", job}};
     out->push_back({"prometheus_target_metadata_cache_bytes", labels, bytes});
     out->push_back(

@@ -187,6 +187,13 @@ class ScrapeAppend {
 
   // A snapshot of the metadata cache, sorted by metric name.
   std::vector<MetricMetadata> Metadata() const;
+  // Calls `f(const std::string& metric, const MetaEntry&)` for each entry of
+  // the metadata cache, in unspecified order, with its lock held: no copy
+  // (the periodic metadata send visits every target's cache).
+  template <typename F>
+  void ForEachMetadata(F f) const {
+    cache_.ForEachMetadata(f);
+  }
 
   // Number of raw series keys in the series cache.
   size_t SeriesCacheSizeForTest() const { return cache_.series_size(); }

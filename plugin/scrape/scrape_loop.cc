@@ -457,6 +457,12 @@ std::vector<MetricMetadata> ScrapeLoop::Metadata() const {
   return append->Metadata();
 }
 
+void ScrapeLoop::ForEachMetadata(
+    absl::FunctionRef<void(const std::string&, const MetaEntry&)> f) const {
+  std::shared_ptr<ScrapeAppend> append = append_state();
+  append->ForEachMetadata(f);
+}
+
 std::shared_ptr<ScrapeAppend> ScrapeLoop::append_state() const {
   MutexLock lock(&mu_);
   return append_;

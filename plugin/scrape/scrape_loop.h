@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "plugin/common/buffer_pool.h"
@@ -112,6 +113,11 @@ class ScrapeLoop {
   TargetState State() const ABSL_LOCKS_EXCLUDED(mu_);
   Target target() const ABSL_LOCKS_EXCLUDED(mu_);
   std::vector<MetricMetadata> Metadata() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Visits the metadata cache without copying it (ScrapeAppend::
+  // ForEachMetadata).
+  void ForEachMetadata(
+      absl::FunctionRef<void(const std::string&, const MetaEntry&)> f) const
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // For end-of-run staleness after Stop: the series state, the time of the
   // first tick after now, and the interval.

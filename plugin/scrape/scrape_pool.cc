@@ -251,4 +251,10 @@ ScrapePool::Metadata() const {
   return out;
 }
 
+void ScrapePool::ForEachMetadata(
+    absl::FunctionRef<void(const std::string&, const MetaEntry&)> f) const {
+  MutexLock lock(&mu_);
+  for (const auto& [hash, loop] : loops_) loop->ForEachMetadata(f);
+}
+
 }  // namespace promscrape::scrape

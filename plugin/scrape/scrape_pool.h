@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "plugin/common/mutex.h"
@@ -96,6 +97,13 @@ class ScrapePool {
   // Metadata per active target.
   std::vector<std::pair<TargetState, std::vector<MetricMetadata>>> Metadata()
       const ABSL_LOCKS_EXCLUDED(mu_);
+  // Every active target's metadata entries, visited in place: no per-target
+  // copies (at 10,000 targets the copies of Metadata() were tens of MB at
+  // once). `f` runs with the pool's and the target's locks held: it must
+  // not call back into the pool.
+  void ForEachMetadata(
+      absl::FunctionRef<void(const std::string&, const MetaEntry&)> f) const
+      ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void ScheduleEndOfRunStaleness(uint64_t hash, ScrapeLoop& loop)

@@ -7,13 +7,18 @@
 
 namespace promscrape::scrape {
 
-SeriesCache::SeriesCache(const model::Labels& shared)
+SeriesCache::SeriesCache(const model::Labels& shared,
+                         model::LabelSetPool* pool)
     : shared_(shared),
       shared_compact_(shared),
-      by_labels_(0, ByLabelsHash(), ByLabelsEq()) {}
+      pool_(pool),
+      states_(0, ByKeyHash{&slots_}, ByKeyEq{&slots_}),
+      by_labels_(0, ByLabelsHash{&slots_}, ByLabelsEq{&slots_}) {}
 
 SeriesCache::~SeriesCache() {
-  for (SeriesState* state : states_) DeleteState(state);
+  for (const SeriesState& state : slots_) {
+    if (state.own != nullptr) pool_->Release(state.own);
+  }
 }
 
 void SeriesCache::Prepare(const std::vector<model::Label>& lset,
@@ -41,45 +46,55 @@ void SeriesCache::Prepare(const std::vector<model::Label>& lset,
     model::CompactLabels::AppendEncoded(l.name, l.value, &out->own);
   }
   out->shares = shares;
-  out->hash = OwnHash(out->own, shares);
+  out->own_hash = model::LabelSetPool::HashOf(out->own);
+  out->hash = MixShares(out->own_hash, shares);
 }
 
-SeriesState* SeriesCache::NewState(const Fingerprint& key,
-                                   const PreparedSeries& p) {
-  void* block = ::operator new(sizeof(SeriesState) + p.own.size());
-  auto* state = new (block) SeriesState();
-  state->key = key;
-  state->key_iter = iter32();
-  // Neither this iteration nor the one before: not tracked.
-  state->tracked_iter = iter32() - 2;
-  state->labels_size = static_cast<uint32_t>(p.own.size()) & 0x7fffffffu;
-  state->shares_target = p.shares ? 1 : 0;
-  if (!p.own.empty()) {
-    std::memcpy(reinterpret_cast<char*>(state + 1), p.own.data(),
-                p.own.size());
+uint32_t SeriesCache::NewState(const Fingerprint& key,
+                               const PreparedSeries& p) {
+  uint32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+    slots_[slot] = SeriesState();
+  } else {
+    slot = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
   }
-  return state;
+  SeriesState& state = slots_[slot];
+  state.key = key;
+  state.own = pool_->Intern(p.own, p.own_hash);
+  state.key_iter = iter32();
+  // Neither this iteration nor the one before: not tracked.
+  state.tracked_iter = iter32() - 2;
+  state.alias_iter = (iter32() - 2) & 0x7fffffffu;
+  state.shares_target = p.shares ? 1 : 0;
+  return slot;
 }
 
-void SeriesCache::DeleteState(SeriesState* state) {
-  state->~SeriesState();
-  ::operator delete(state);
+void SeriesCache::DeleteState(uint32_t slot) {
+  SeriesState& state = slots_[slot];
+  pool_->Release(state.own);
+  state.own = nullptr;
+  free_.push_back(slot);
 }
 
 SeriesState* SeriesCache::Get(const Fingerprint& key, bool* already_scraped) {
   auto it = states_.find(key);
   if (it != states_.end()) {
-    SeriesState* state = *it;
-    *already_scraped = state->key_iter == iter32();
-    state->key_iter = iter32();
-    return state;
+    SeriesState& state = slots_[*it];
+    *already_scraped = state.key_iter == iter32();
+    state.key_iter = iter32();
+    return &state;
   }
   if (!aliases_.empty()) {
     auto alias = aliases_.find(key);
     if (alias != aliases_.end()) {
       *already_scraped = alias->second.last_iter == iter_;
       alias->second.last_iter = iter_;
-      return alias->second.series;
+      SeriesState& state = slots_[alias->second.series];
+      state.alias_iter = iter32() & 0x7fffffffu;
+      return &state;
     }
   }
   *already_scraped = false;
@@ -89,25 +104,25 @@ SeriesState* SeriesCache::Get(const Fingerprint& key, bool* already_scraped) {
 SeriesState* SeriesCache::Add(const Fingerprint& key, const PreparedSeries& p) {
   auto found = by_labels_.find(&p);
   if (found == by_labels_.end()) {
-    SeriesState* state = NewState(key, p);
-    states_.insert(state);
-    by_labels_.insert(state);
-    return state;
+    const uint32_t slot = NewState(key, p);
+    states_.insert(slot);
+    by_labels_.insert(slot);
+    return &slots_[slot];
   }
   // Another spelling of a known series.
-  SeriesState* state = *found;
+  const uint32_t slot = *found;
   auto it = aliases_.find(key);
   if (it == aliases_.end()) {
-    it = aliases_.emplace(key, Alias{state, iter_}).first;
-    ++state->alias_refs;
+    it = aliases_.emplace(key, Alias{slot, iter_}).first;
   }
   it->second.last_iter = iter_;
-  return state;
+  slots_[slot].alias_iter = iter32() & 0x7fffffffu;
+  return &slots_[slot];
 }
 
 SeriesState* SeriesCache::FindSeries(const PreparedSeries& p) {
   auto it = by_labels_.find(&p);
-  return it == by_labels_.end() ? nullptr : *it;
+  return it == by_labels_.end() ? nullptr : &slots_[*it];
 }
 
 bool SeriesCache::GetDropped(const Fingerprint& key) {
@@ -144,26 +159,30 @@ bool SeriesCache::IterDone(bool flush) {
     forced = true;
   }
   if (flush) {
-    // Aliases first: a state goes when neither its own key nor any alias
-    // was seen in this iteration. (An unseen embedded key whose state lives
-    // on through an alias stays; it still names the same series.)
-    for (auto it = aliases_.begin(); it != aliases_.end();) {
-      if (it->second.last_iter != iter_) {
-        --it->second.series->alias_refs;
-        aliases_.erase(it++);
-      } else {
-        ++it;
+    // A state goes when neither its own key nor any alias was seen in this
+    // iteration. (An unseen embedded key whose state lives on through an
+    // alias stays; it still names the same series.)
+    absl::erase_if(aliases_,
+                   [this](const auto& kv) { return kv.second.last_iter != iter_; });
+    const uint32_t now31 = iter32() & 0x7fffffffu;
+    for (uint32_t slot = 0; slot < slots_.size(); ++slot) {
+      const SeriesState& state = slots_[slot];
+      if (state.own == nullptr || state.key_iter == iter32() ||
+          state.alias_iter == now31) {
+        continue;
       }
+      states_.erase(slot);
+      by_labels_.erase(slot);
+      DeleteState(slot);
     }
-    for (auto it = states_.begin(); it != states_.end();) {
-      SeriesState* state = *it;
-      if (state->key_iter != iter32() && state->alias_refs == 0) {
-        by_labels_.erase(state);
-        states_.erase(it++);
-        DeleteState(state);
-      } else {
-        ++it;
-      }
+    // Churn frees slots that later series reuse; a target that shrank for
+    // good gives its memory back.
+    if (slots_.size() >= 64 && states_.size() * 4 < slots_.size()) {
+      Compact();
+    } else if (free_.empty() &&
+               slots_.capacity() > slots_.size() + slots_.size() / 4 + 8) {
+      // Growth left up to half the array unused.
+      slots_.shrink_to_fit();
     }
     absl::erase_if(dropped_,
                    [this](const auto& kv) { return kv.second != iter_; });
@@ -177,6 +196,30 @@ bool SeriesCache::IterDone(bool flush) {
   retracked_ = 0;
   ++iter_;
   return forced;
+}
+
+void SeriesCache::Compact() {
+  Slots live;
+  live.reserve(states_.size());
+  std::vector<uint32_t> moved_to(slots_.size(), 0);
+  for (uint32_t slot = 0; slot < slots_.size(); ++slot) {
+    if (slots_[slot].own == nullptr) continue;
+    moved_to[slot] = static_cast<uint32_t>(live.size());
+    live.push_back(slots_[slot]);
+  }
+  slots_.swap(live);
+  free_.clear();
+  free_.shrink_to_fit();
+  // Fresh indexes: erasing never shrinks a hash table.
+  states_ = decltype(states_)(slots_.size(), ByKeyHash{&slots_},
+                              ByKeyEq{&slots_});
+  by_labels_ = decltype(by_labels_)(slots_.size(), ByLabelsHash{&slots_},
+                                    ByLabelsEq{&slots_});
+  for (uint32_t slot = 0; slot < slots_.size(); ++slot) {
+    states_.insert(slot);
+    by_labels_.insert(slot);
+  }
+  for (auto& [key, alias] : aliases_) alias.series = moved_to[alias.series];
 }
 
 MetaEntry& SeriesCache::MetaLocked(absl::string_view metric) {

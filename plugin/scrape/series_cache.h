@@ -15,6 +15,7 @@
 #include "plugin/common/fingerprint.h"
 #include "plugin/common/mutex.h"
 #include "plugin/model/compact_labels.h"
+#include "plugin/model/label_set_pool.h"
 #include "plugin/model/labels.h"
 #include "plugin/textparse/parser.h"
 
@@ -22,8 +23,9 @@
 namespace promscrape::scrape {
 
 // One final label set of the target: what Prometheus' storage ref stands
-// for. One heap block per series: these fields, then its own labels
-// (encoded; without the target's shared labels when `shares_target`). The
+// for. Fixed-size: its own labels (encoded; without the target's shared
+// labels when `shares_target`) are an interned entry of a LabelSetPool,
+// shared with every other target whose series has the same own labels. The
 // first raw key that produced it is kept as a fingerprint, not as text (the
 // text is the largest part of a series and is only ever compared). Other
 // spellings of the same series (rare) are aliases pointing here; staleness
@@ -32,6 +34,8 @@ struct SeriesState {
   // The fingerprint of the raw key (the series' text in the exposition)
   // that created this state.
   Fingerprint key;
+  // Null for a free slot of the cache's state array.
+  const model::LabelSetPool::Entry* own = nullptr;
   int64_t appended_ms = 0;
   // 32-bit iteration stamps (SeriesCache::iter32()), only compared for
   // equality with the current iteration or the one before, so 32 bits
@@ -44,20 +48,16 @@ struct SeriesState {
   // - appended_iter: last append (with appended_ms, to skip a second sample
   //   of the same series at the same time within one scrape).
   // - key_iter: last time the embedded key was seen.
+  // - alias_iter (31 bits): last time an alias key of it was seen.
   uint32_t tracked_iter = 0;
   uint32_t appended_iter = ~0u;
   uint32_t key_iter = 0;
-  int32_t alias_refs = 0;  // Alias keys pointing here.
-  uint32_t labels_size : 31 = 0;
+  uint32_t alias_iter : 31 = 0;
   uint32_t shares_target : 1 = 0;
-  // 44 bytes (48 with alignment): the header of every cached series (no
-  // label hash: the by-labels index recomputes it on the rare rehash or
-  // eviction).
+  // 48 bytes, the whole per-series cost besides two 4-byte index slots and
+  // (unless another target shares them) the interned labels.
 
-  absl::string_view own_labels() const {
-    return absl::string_view(reinterpret_cast<const char*>(this + 1),
-                             labels_size);
-  }
+  absl::string_view own_labels() const { return own->bytes(); }
 };
 
 static_assert(sizeof(SeriesState) == 48);
@@ -78,12 +78,17 @@ struct MetaEntry {
 struct PreparedSeries {
   std::string own;
   bool shares = false;
-  uint64_t hash = 0;
+  uint64_t own_hash = 0;  // LabelSetPool::HashOf(own)
+  uint64_t hash = 0;      // own_hash with `shares` mixed in
 };
 
 // The caches: raw series keys (by Fingerprint::Of the series' bytes in the
 // exposition) -> final labels, dropped series, the per-series staleness
 // state and metadata.
+//
+// Series states live in one array (no heap block per series); the two
+// indexes hold 4-byte slot numbers. A SeriesState* is valid until the next
+// Add or IterDone.
 //
 // Thread-compatible, except the metadata which has its own lock:
 // `ForEachMetadata` may run concurrently with everything else.
@@ -91,7 +96,10 @@ class SeriesCache {
  public:
   // `shared`: labels most series of the target carry with the same values
   // (its target labels); stored once here instead of in every series.
-  explicit SeriesCache(const model::Labels& shared = model::Labels());
+  // `pool`: where own label sets are interned (must outlive the cache).
+  explicit SeriesCache(
+      const model::Labels& shared = model::Labels(),
+      model::LabelSetPool* pool = &model::LabelSetPool::Default());
   ~SeriesCache();
 
   // The whole label set of `series`.
@@ -151,73 +159,89 @@ class SeriesCache {
 
   // Raw keys cached (embedded and aliases).
   size_t series_size() const { return states_.size() + aliases_.size(); }
+  // Series states (each final label set once).
+  size_t states_size() const { return states_.size(); }
+  // Slots of the state array, live or free (tests: reuse and compaction).
+  size_t slots_for_test() const { return slots_.size(); }
   size_t dropped_size() const { return dropped_.size(); }
 
  private:
   struct Alias {
-    SeriesState* series = nullptr;
+    uint32_t series = 0;  // slot in states_
     int64_t last_iter = 0;
   };
-  // The by-key index finds a state by its key's fingerprint.
+  using Slots = std::vector<SeriesState>;
+  // The by-key index: slot numbers, found by their key's fingerprint.
   struct ByKeyHash {
     using is_transparent = void;
+    const Slots* slots = nullptr;
     size_t operator()(const Fingerprint& k) const {
       return Fingerprint::Hash()(k);
     }
-    size_t operator()(const SeriesState* s) const { return (*this)(s->key); }
+    size_t operator()(uint32_t i) const { return (*this)((*slots)[i].key); }
   };
   struct ByKeyEq {
     using is_transparent = void;
-    static const Fingerprint& V(const Fingerprint& k) { return k; }
-    static const Fingerprint& V(const SeriesState* s) { return s->key; }
+    const Slots* slots = nullptr;
+    const Fingerprint& V(const Fingerprint& k) const { return k; }
+    const Fingerprint& V(uint32_t i) const { return (*slots)[i].key; }
     template <typename A, typename B>
     bool operator()(const A& a, const B& b) const {
       return V(a) == V(b);
     }
   };
-  // The by-labels index finds a state by its final labels: a prepared set
-  // being looked up, or a state already stored (own payload + shares flag).
-  static uint64_t OwnHash(absl::string_view own, bool shares) {
-    return absl::Hash<std::pair<absl::string_view, bool>>()(
-        std::make_pair(own, shares));
+  // The by-labels index: slot numbers, found by their final labels (a
+  // prepared set being looked up, or a state already stored). Equal own
+  // labels share one interned entry, so two states compare by pointer.
+  static uint64_t MixShares(uint64_t own_hash, bool shares) {
+    return shares ? own_hash ^ 0x9e3779b97f4a7c15u : own_hash;
   }
   struct ByLabelsHash {
     using is_transparent = void;
-    size_t operator()(const SeriesState* s) const {
-      return OwnHash(s->own_labels(), s->shares_target != 0);
+    const Slots* slots = nullptr;
+    size_t operator()(uint32_t i) const {
+      const SeriesState& s = (*slots)[i];
+      return MixShares(s.own->hash(), s.shares_target != 0);
     }
     size_t operator()(const PreparedSeries* p) const { return p->hash; }
   };
   struct ByLabelsEq {
     using is_transparent = void;
-    static bool Same(const SeriesState* a, const PreparedSeries* b) {
-      return (a->shares_target != 0) == b->shares && a->own_labels() == b->own;
+    const Slots* slots = nullptr;
+    bool Same(uint32_t i, const PreparedSeries* p) const {
+      const SeriesState& s = (*slots)[i];
+      return (s.shares_target != 0) == p->shares && s.own_labels() == p->own;
     }
-    bool operator()(const SeriesState* a, const SeriesState* b) const {
-      return a == b;
-    }
-    bool operator()(const SeriesState* a, const PreparedSeries* b) const {
+    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+    bool operator()(uint32_t a, const PreparedSeries* b) const {
       return Same(a, b);
     }
-    bool operator()(const PreparedSeries* a, const SeriesState* b) const {
+    bool operator()(const PreparedSeries* a, uint32_t b) const {
       return Same(b, a);
     }
   };
 
-  SeriesState* NewState(const Fingerprint& key, const PreparedSeries& p);
-  static void DeleteState(SeriesState* state);
+  uint32_t NewState(const Fingerprint& key, const PreparedSeries& p);
+  void DeleteState(uint32_t slot);
+  // Moves the live states to the front of a right-sized array and rebuilds
+  // the indexes (after evictions left most slots free).
+  void Compact();
 
   MetaEntry& MetaLocked(absl::string_view metric)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(meta_mu_);
 
   const model::Labels shared_;
   const model::CompactLabels shared_compact_;
+  model::LabelSetPool* const pool_;
   int64_t iter_ = 0;
   size_t successful_count_ = 0;
-  // Owns the states; indexed by their key's fingerprint.
-  absl::flat_hash_set<SeriesState*, ByKeyHash, ByKeyEq> states_;
-  // The same states by final labels (to find another spelling's series).
-  absl::flat_hash_set<SeriesState*, ByLabelsHash, ByLabelsEq> by_labels_;
+  // The states (free slots have a null `own`; their numbers are in free_).
+  Slots slots_;
+  std::vector<uint32_t> free_;
+  // Live slots by their key's fingerprint.
+  absl::flat_hash_set<uint32_t, ByKeyHash, ByKeyEq> states_;
+  // The same slots by final labels (to find another spelling's series).
+  absl::flat_hash_set<uint32_t, ByLabelsHash, ByLabelsEq> by_labels_;
   // Further raw keys of existing states.
   absl::flat_hash_map<Fingerprint, Alias, Fingerprint::Hash> aliases_;
   absl::flat_hash_map<Fingerprint, int64_t, Fingerprint::Hash> dropped_;
@@ -235,8 +259,10 @@ class SeriesCache {
 template <typename F>
 void SeriesCache::ForEachStale(F f) const {
   if (retracked_ == prev_tracked_) return;
-  for (const SeriesState* state : states_) {
-    if (state->tracked_iter == iter32() - 1) f(LabelsOf(*state));
+  for (const SeriesState& state : slots_) {
+    if (state.own != nullptr && state.tracked_iter == iter32() - 1) {
+      f(LabelsOf(state));
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -67,6 +68,13 @@ absl::StatusOr<std::unique_ptr<TargetFarms>> TargetFarms::Start(
   limit.rlim_cur = limit.rlim_max;
   setrlimit(RLIMIT_NOFILE, &limit);
 
+  // A --workdir given but not made yet: the farms write their ports there.
+  std::error_code ec;
+  std::filesystem::create_directories(options.workdir, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot create work directory ", options.workdir, ": ", ec.message()));
+  }
   std::unique_ptr<TargetFarms> farms(new TargetFarms(options));
   const int64_t per_farm = std::max<int64_t>(
       1, (static_cast<int64_t>(limit.rlim_cur) - 200) / (1 + options.scrapers));

@@ -517,7 +517,16 @@ int Run(int argc, char** argv) {
     }
     absl::StrAppend(&ports, *port, "\n");
   }
-  std::ofstream(ports_file) << ports;
+  {
+    std::ofstream out(ports_file);
+    out << ports;
+    out.close();
+    if (!out) {
+      std::fprintf(stderr, "target_farm: cannot write --ports_file %s\n",
+                   ports_file.c_str());
+      return 1;
+    }
+  }
 
   const Payload payload(static_cast<int>(series), churn);
   std::vector<std::unique_ptr<Worker>> workers;

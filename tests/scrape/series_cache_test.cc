@@ -1,0 +1,166 @@
+#include "plugin/scrape/series_cache.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "plugin/common/fingerprint.h"
+#include "plugin/model/label_set_pool.h"
+#include "plugin/model/labels.h"
+
+namespace promscrape::scrape {
+namespace {
+
+using model::Label;
+
+model::Labels Target(const std::string& instance) {
+  return model::Labels::Of({{"instance", instance}, {"job", "node"}});
+}
+
+// The final labels of series `i` on a target with `instance`.
+std::vector<Label> Series(int i, const std::string& instance) {
+  return {{"__name__", "node_cpu_seconds_total"},
+          {"cpu", absl::StrCat(i)},
+          {"instance", instance},
+          {"job", "node"}};
+}
+
+std::string Text(const model::SeriesLabels& labels) {
+  std::string out;
+  for (const model::LabelView l : labels) {
+    absl::StrAppend(&out, l.name, "=", l.value, ";");
+  }
+  return out;
+}
+
+Fingerprint Key(const std::string& raw) { return Fingerprint::Of(raw); }
+
+// Adds series `i` under raw key `raw` as a scrape's miss path does.
+SeriesState* AddSeries(SeriesCache& cache, const std::string& raw, int i,
+                       const std::string& instance) {
+  PreparedSeries p;
+  cache.Prepare(Series(i, instance), &p);
+  return cache.Add(Key(raw), p);
+}
+
+TEST(SeriesCacheTest, TargetsWithTheSameSeriesShareOneLabelCopy) {
+  model::LabelSetPool pool;
+  {
+    SeriesCache a(Target("host-a:9100"), &pool);
+    SeriesCache b(Target("host-b:9100"), &pool);
+    for (int i = 0; i < 10; ++i) {
+      AddSeries(a, absl::StrCat("cpu", i), i, "host-a:9100");
+      AddSeries(b, absl::StrCat("cpu", i), i, "host-b:9100");
+    }
+    EXPECT_EQ(pool.size(), 10u);  // not 20
+    bool seen = false;
+    const SeriesState* sa = a.Get(Key("cpu3"), &seen);
+    const SeriesState* sb = b.Get(Key("cpu3"), &seen);
+    ASSERT_NE(sa, nullptr);
+    ASSERT_NE(sb, nullptr);
+    EXPECT_EQ(sa->own, sb->own);
+    // Each still reads its own whole label set.
+    EXPECT_EQ(Text(a.LabelsOf(*sa)),
+              "__name__=node_cpu_seconds_total;cpu=3;instance=host-a:9100;"
+              "job=node;");
+    EXPECT_EQ(Text(b.LabelsOf(*sb)),
+              "__name__=node_cpu_seconds_total;cpu=3;instance=host-b:9100;"
+              "job=node;");
+  }
+  EXPECT_EQ(pool.size(), 0u);  // both caches released their references
+}
+
+TEST(SeriesCacheTest, EvictionReleasesAndChurnReusesSlots) {
+  model::LabelSetPool pool;
+  SeriesCache cache(Target("h:1"), &pool);
+  // Scrape n sees series n .. n+9: one series replaced per scrape.
+  for (int scrape = 0; scrape < 50; ++scrape) {
+    for (int i = scrape; i < scrape + 10; ++i) {
+      bool seen = false;
+      if (cache.Get(Key(absl::StrCat("s", i)), &seen) == nullptr) {
+        AddSeries(cache, absl::StrCat("s", i), i, "h:1");
+      }
+    }
+    cache.IterDone(/*flush=*/true);
+    EXPECT_EQ(cache.states_size(), 10u);
+    EXPECT_EQ(pool.size(), 10u);
+    // The slot freed by the series that left is reused by the one that came.
+    EXPECT_LE(cache.slots_for_test(), 11u);
+  }
+}
+
+TEST(SeriesCacheTest, ShrinkingCompactsAndKeepsAliasesAndStaleness) {
+  model::LabelSetPool pool;
+  SeriesCache cache(Target("h:1"), &pool);
+  bool seen = false;
+  for (int i = 0; i < 200; ++i) {
+    AddSeries(cache, absl::StrCat("s", i), i, "h:1");
+  }
+  // Series 190 also under a second spelling.
+  SeriesState* alias = AddSeries(cache, "s190-other-spelling", 190, "h:1");
+  for (int i = 0; i < 200; ++i) {
+    cache.TrackStaleness(cache.Get(Key(absl::StrCat("s", i)), &seen));
+  }
+  cache.IterDone(/*flush=*/true);
+  EXPECT_EQ(cache.slots_for_test(), 200u);
+
+  // Next scrape: only series 190..199 (190 only under its other spelling).
+  for (int i = 191; i < 200; ++i) {
+    cache.TrackStaleness(cache.Get(Key(absl::StrCat("s", i)), &seen));
+  }
+  SeriesState* again = cache.Get(Key("s190-other-spelling"), &seen);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->own, alias->own);
+  cache.TrackStaleness(again);
+  std::vector<std::string> stale;
+  cache.ForEachStale(
+      [&](const model::SeriesLabels& l) { stale.push_back(Text(l)); });
+  EXPECT_EQ(stale.size(), 190u);
+  cache.IterDone(/*flush=*/true);
+
+  // The 190 gone series are freed and the array compacted.
+  EXPECT_EQ(cache.states_size(), 10u);
+  EXPECT_EQ(cache.slots_for_test(), 10u);
+  EXPECT_EQ(pool.size(), 10u);
+  // Both spellings of 190 still find its state; every survivor its labels.
+  const SeriesState* by_alias = cache.Get(Key("s190-other-spelling"), &seen);
+  const SeriesState* by_key = cache.Get(Key("s190"), &seen);
+  ASSERT_NE(by_alias, nullptr);
+  EXPECT_EQ(by_alias, by_key);
+  for (int i = 190; i < 200; ++i) {
+    const SeriesState* s = cache.Get(Key(absl::StrCat("s", i)), &seen);
+    ASSERT_NE(s, nullptr) << i;
+    EXPECT_EQ(Text(cache.LabelsOf(*s)),
+              absl::StrCat("__name__=node_cpu_seconds_total;cpu=", i,
+                           ";instance=h:1;job=node;"));
+    PreparedSeries p;
+    cache.Prepare(Series(i, "h:1"), &p);
+    EXPECT_EQ(cache.FindSeries(p), s);
+  }
+  EXPECT_EQ(cache.Get(Key("s5"), &seen), nullptr);
+  // New series after compaction.
+  AddSeries(cache, "s500", 500, "h:1");
+  EXPECT_NE(cache.Get(Key("s500"), &seen), nullptr);
+}
+
+TEST(SeriesCacheTest, SeriesWithoutTheTargetLabelsAreNotShared) {
+  model::LabelSetPool pool;
+  SeriesCache a(Target("host-a:9100"), &pool);
+  SeriesCache b(Target("host-b:9100"), &pool);
+  // honor_labels kept the exposed instance: the series does not carry the
+  // target's labels, so its whole set is its own.
+  PreparedSeries p;
+  a.Prepare(Series(1, "exported:1"), &p);
+  EXPECT_FALSE(p.shares);
+  const SeriesState* sa = a.Add(Key("x"), p);
+  b.Prepare(Series(1, "exported:1"), &p);
+  const SeriesState* sb = b.Add(Key("x"), p);
+  EXPECT_EQ(sa->own, sb->own);  // the same bytes: one copy still
+  EXPECT_EQ(Text(a.LabelsOf(*sa)),
+            "__name__=node_cpu_seconds_total;cpu=1;instance=exported:1;"
+            "job=node;");
+}
+
+}  // namespace
+}  // namespace promscrape::scrape

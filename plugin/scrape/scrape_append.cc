@@ -52,6 +52,30 @@ struct AppendScratch {
   model::Exemplar exemplar;
 };
 
+bool SameLabels(const model::SeriesLabels& a, const model::Labels& b) {
+  auto it = b.begin();
+  for (const model::LabelView l : a) {
+    if (it == b.end() || l.name != it->name || l.value != it->value) {
+      return false;
+    }
+    ++it;
+  }
+  return it == b.end();
+}
+
+// {__name__="<report series i>"}, one per process.
+const model::CompactLabels& NameOnly(size_t i) {
+  static const auto* const names = [] {
+    auto* out = new std::array<model::CompactLabels, kReportNames.size()>();
+    for (size_t n = 0; n < kReportNames.size(); ++n) {
+      (*out)[n] = model::CompactLabels(
+          model::Labels::Of({{model::kMetricName, kReportNames[n]}}));
+    }
+    return out;
+  }();
+  return (*names)[i];
+}
+
 AppendScratch& Scratch() {
   thread_local AppendScratch scratch;
   return scratch;
@@ -71,8 +95,21 @@ ScrapeAppend::ScrapeAppend(AppendOptions options)
                                                         : kBaseReportSeries;
   report_labels_.reserve(reported);
   for (size_t i = 0; i < reported; ++i) {
-    report_labels_.emplace_back(
-        ReportSeriesLabels(kReportNames[i], options_.target_labels));
+    const model::Labels full =
+        ReportSeriesLabels(kReportNames[i], options_.target_labels);
+    ReportSeries r;
+    if (SameLabels(model::SeriesLabels(NameOnly(i).payload(),
+                                       cache_.shared_payload()),
+                   full)) {
+      // The usual case: the name plus the target labels the cache already
+      // holds. Nothing per target beyond two views.
+      r.own = NameOnly(i).payload();
+      r.shares = true;
+    } else {
+      r.fallback = model::CompactLabels(full);
+      r.own = r.fallback.payload();
+    }
+    report_labels_.push_back(std::move(r));
   }
   parser_options_.scrape_classic_histograms =
       options_.scrape_classic_histograms;
@@ -408,8 +445,8 @@ void ScrapeAppend::AppendStaleMarkersOnStop(int64_t timestamp_ms,
                                             model::Appender& app) {
   Append("", "", timestamp_ms, app);
   const double stale = StaleNaN();
-  for (const model::CompactLabels& series : report_labels_) {
-    app.Append(series, timestamp_ms, stale);
+  for (const ReportSeries& series : report_labels_) {
+    app.Append(ReportLabels(series), timestamp_ms, stale);
   }
 }
 
@@ -426,7 +463,7 @@ void ScrapeAppend::AppendReport(int64_t timestamp_ms, absl::Duration duration,
       static_cast<double>(options_.sample_limit),
       static_cast<double>(result.body_bytes)};
   for (size_t i = 0; i < report_labels_.size(); ++i) {
-    app.Append(report_labels_[i], timestamp_ms, values[i]);
+    app.Append(ReportLabels(report_labels_[i]), timestamp_ms, values[i]);
   }
 }
 

@@ -8,17 +8,21 @@
 namespace promscrape::scrape {
 
 SeriesCache::SeriesCache(const model::Labels& shared,
-                         model::LabelSetPool* pool)
+                         model::LabelSetPool* pool,
+                         MetadataPool* metadata_pool)
     : shared_(shared),
       shared_compact_(shared),
       pool_(pool),
       states_(0, ByKeyHash{&slots_}, ByKeyEq{&slots_}),
-      by_labels_(0, ByLabelsHash{&slots_}, ByLabelsEq{&slots_}) {}
+      by_labels_(0, ByLabelsHash{&slots_}, ByLabelsEq{&slots_}),
+      metadata_pool_(metadata_pool) {}
 
 SeriesCache::~SeriesCache() {
   for (const SeriesState& state : slots_) {
     if (state.own != nullptr) pool_->Release(state.own);
   }
+  MutexLock lock(&meta_mu_);
+  for (const MetaSlot& slot : metadata_) metadata_pool_->Release(slot.entry);
 }
 
 void SeriesCache::Prepare(const std::vector<model::Label>& lset,
@@ -187,8 +191,10 @@ bool SeriesCache::IterDone(bool flush) {
     absl::erase_if(dropped_,
                    [this](const auto& kv) { return kv.second != iter_; });
     MutexLock lock(&meta_mu_);
-    absl::erase_if(metadata_, [this](const auto& kv) {
-      return iter_ - kv.second.last_iter > 10;
+    absl::erase_if(metadata_, [this](const MetaSlot& slot) {
+      if (iter_ - slot.last_iter <= 10) return false;
+      metadata_pool_->Release(slot.entry);
+      return true;
     });
   }
   prev_tracked_ = cur_tracked_;
@@ -222,29 +228,51 @@ void SeriesCache::Compact() {
   for (auto& [key, alias] : aliases_) alias.series = moved_to[alias.series];
 }
 
-MetaEntry& SeriesCache::MetaLocked(absl::string_view metric) {
+const SeriesCache::MetaSlot& SeriesCache::MetaLocked(
+    absl::string_view metric) {
   auto it = metadata_.find(metric);
-  if (it == metadata_.end()) it = metadata_.try_emplace(metric).first;
-  it->second.last_iter = iter_;
-  return it->second;
+  if (it == metadata_.end()) {
+    it = metadata_
+             .insert(MetaSlot{metadata_pool_->Intern(
+                                  metric, model::MetricType::kUnknown, "", ""),
+                              iter_})
+             .first;
+  }
+  it->last_iter = iter_;
+  return *it;
+}
+
+void SeriesCache::RepointLocked(const MetaSlot& slot, model::MetricType type,
+                                absl::string_view help,
+                                absl::string_view unit) {
+  const MetaEntry* old = slot.entry;
+  slot.entry = metadata_pool_->Intern(old->metric, type, help, unit);
+  metadata_pool_->Release(old);
 }
 
 void SeriesCache::SetType(absl::string_view metric,
                           model::MetricType type) {
   MutexLock lock(&meta_mu_);
-  MetaLocked(metric).type = type;
+  const MetaSlot& slot = MetaLocked(metric);
+  if (slot.entry->type != type) {
+    RepointLocked(slot, type, slot.entry->help, slot.entry->unit);
+  }
 }
 
 void SeriesCache::SetHelp(absl::string_view metric, absl::string_view help) {
   MutexLock lock(&meta_mu_);
-  MetaEntry& e = MetaLocked(metric);
-  if (e.help != help) e.help.assign(help.data(), help.size());
+  const MetaSlot& slot = MetaLocked(metric);
+  if (slot.entry->help != help) {
+    RepointLocked(slot, slot.entry->type, help, slot.entry->unit);
+  }
 }
 
 void SeriesCache::SetUnit(absl::string_view metric, absl::string_view unit) {
   MutexLock lock(&meta_mu_);
-  MetaEntry& e = MetaLocked(metric);
-  if (e.unit != unit) e.unit.assign(unit.data(), unit.size());
+  const MetaSlot& slot = MetaLocked(metric);
+  if (slot.entry->unit != unit) {
+    RepointLocked(slot, slot.entry->type, slot.entry->help, unit);
+  }
 }
 
 }  // namespace promscrape::scrape

@@ -17,6 +17,7 @@
 #include "plugin/model/compact_labels.h"
 #include "plugin/model/label_set_pool.h"
 #include "plugin/model/labels.h"
+#include "plugin/scrape/metadata_pool.h"
 #include "plugin/textparse/parser.h"
 
 // Prometheus' scrapeCache for one target.
@@ -62,14 +63,6 @@ struct SeriesState {
 
 static_assert(sizeof(SeriesState) == 48);
 
-// One TYPE/HELP/UNIT entry of the metadata cache.
-struct MetaEntry {
-  model::MetricType type = model::MetricType::kUnknown;
-  std::string help;
-  std::string unit;
-  int64_t last_iter = 0;
-};
-
 // A final label set as the cache stores it: its own labels encoded
 // (CompactLabels payload; without the target's shared labels when the set
 // carries all of them) and their hash. Equal sets give equal bytes, so the
@@ -96,10 +89,12 @@ class SeriesCache {
  public:
   // `shared`: labels most series of the target carry with the same values
   // (its target labels); stored once here instead of in every series.
-  // `pool`: where own label sets are interned (must outlive the cache).
+  // `pool`: where own label sets are interned, `metadata_pool`: where
+  // metadata entries are (both must outlive the cache).
   explicit SeriesCache(
       const model::Labels& shared = model::Labels(),
-      model::LabelSetPool* pool = &model::LabelSetPool::Default());
+      model::LabelSetPool* pool = &model::LabelSetPool::Default(),
+      MetadataPool* metadata_pool = &MetadataPool::Default());
   ~SeriesCache();
 
   // The whole label set of `series`.
@@ -112,6 +107,10 @@ class SeriesCache {
   SeriesCache& operator=(const SeriesCache&) = delete;
 
   int64_t iter() const { return iter_; }
+  // The shared (target) labels' payload, for SeriesLabels views.
+  absl::string_view shared_payload() const {
+    return shared_compact_.payload();
+  }
   uint32_t iter32() const { return static_cast<uint32_t>(iter_); }
 
   // Looks up `key` and marks it seen in this iteration. Sets
@@ -227,7 +226,37 @@ class SeriesCache {
   // the indexes (after evictions left most slots free).
   void Compact();
 
-  MetaEntry& MetaLocked(absl::string_view metric)
+  // One family's metadata in this target: an interned entry and when it was
+  // last seen. Keyed by the entry's metric name; `entry` is replaced by one
+  // with the same name when the type, help or unit changes.
+  struct MetaSlot {
+    mutable const MetaEntry* entry = nullptr;
+    mutable int64_t last_iter = 0;
+  };
+  struct MetaSlotHash {
+    using is_transparent = void;
+    size_t operator()(absl::string_view name) const {
+      return absl::Hash<absl::string_view>()(name);
+    }
+    size_t operator()(const MetaSlot& s) const {
+      return (*this)(absl::string_view(s.entry->metric));
+    }
+  };
+  struct MetaSlotEq {
+    using is_transparent = void;
+    static absl::string_view N(absl::string_view n) { return n; }
+    static absl::string_view N(const MetaSlot& s) { return s.entry->metric; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return N(a) == N(b);
+    }
+  };
+  // The slot of `metric`, made (with empty metadata) if new, marked seen.
+  const MetaSlot& MetaLocked(absl::string_view metric)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(meta_mu_);
+  // Points `slot` at the interned form of the given metadata.
+  void RepointLocked(const MetaSlot& slot, model::MetricType type,
+                     absl::string_view help, absl::string_view unit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(meta_mu_);
 
   const model::Labels shared_;
@@ -251,8 +280,9 @@ class SeriesCache {
   size_t cur_tracked_ = 0;   // Tracked in iteration iter_.
   size_t retracked_ = 0;     // Of cur_tracked_, those also in prev.
 
+  MetadataPool* const metadata_pool_;
   mutable Mutex meta_mu_;
-  absl::flat_hash_map<std::string, MetaEntry> metadata_
+  absl::flat_hash_set<MetaSlot, MetaSlotHash, MetaSlotEq> metadata_
       ABSL_GUARDED_BY(meta_mu_);
 };
 
@@ -269,7 +299,7 @@ void SeriesCache::ForEachStale(F f) const {
 template <typename F>
 void SeriesCache::ForEachMetadata(F f) const {
   MutexLock lock(&meta_mu_);
-  for (const auto& [name, entry] : metadata_) f(name, entry);
+  for (const MetaSlot& slot : metadata_) f(slot.entry->metric, *slot.entry);
 }
 
 }  // namespace promscrape::scrape

@@ -90,28 +90,30 @@ bool SplitHostPort(absl::string_view hp, std::string* host,
 
 Target::Target(model::Labels labels, model::Labels discovered_labels,
                std::map<std::string, std::vector<std::string>> params)
-    : labels_(std::move(labels)),
-      discovered_(std::move(discovered_labels)),
+    : labels_(labels),
+      discovered_(discovered_labels),
       params_(std::move(params)) {}
 
 model::Labels Target::PublicLabels() const {
   std::vector<model::Label> out;
-  for (const auto& l : labels_) {
-    if (!absl::StartsWith(l.name, model::kReservedPrefix)) out.push_back(l);
+  for (const model::LabelView l : labels_) {
+    if (!absl::StartsWith(l.name, model::kReservedPrefix)) {
+      out.push_back({std::string(l.name), std::string(l.value)});
+    }
   }
   return model::Labels::FromUnsorted(std::move(out));
 }
 
 std::string Target::Url() const {
   std::map<std::string, std::vector<std::string>> params = params_;
-  for (const auto& l : labels_) {
+  for (const model::LabelView l : labels_) {
     if (!absl::StartsWith(l.name, model::kParamLabelPrefix)) continue;
-    const std::string key = l.name.substr(model::kParamLabelPrefix.size());
+    const std::string key(l.name.substr(model::kParamLabelPrefix.size()));
     auto& values = params[key];
     if (values.empty()) {
-      values.push_back(l.value);
+      values.emplace_back(l.value);
     } else {
-      values[0] = l.value;
+      values[0].assign(l.value.data(), l.value.size());
     }
   }
   const absl::string_view scheme = labels_.Get(model::kSchemeLabel);

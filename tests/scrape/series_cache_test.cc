@@ -1,13 +1,17 @@
 #include "plugin/scrape/series_cache.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "plugin/common/fingerprint.h"
 #include "plugin/model/label_set_pool.h"
 #include "plugin/model/labels.h"
+#include "plugin/model/metadata.h"
+#include "plugin/scrape/metadata_pool.h"
 
 namespace promscrape::scrape {
 namespace {
@@ -160,6 +164,57 @@ TEST(SeriesCacheTest, SeriesWithoutTheTargetLabelsAreNotShared) {
   EXPECT_EQ(Text(a.LabelsOf(*sa)),
             "__name__=node_cpu_seconds_total;cpu=1;instance=exported:1;"
             "job=node;");
+}
+
+}  // namespace
+}  // namespace promscrape::scrape
+
+namespace promscrape::scrape {
+namespace {
+
+std::string MetaText(const SeriesCache& cache) {
+  std::vector<std::string> out;
+  cache.ForEachMetadata([&](const std::string& name, const MetaEntry& e) {
+    out.push_back(absl::StrCat(name, "|", std::string(model::MetricTypeName(e.type)), "|",
+                               e.help, "|", e.unit));
+  });
+  std::sort(out.begin(), out.end());
+  return absl::StrJoin(out, "\n");
+}
+
+TEST(SeriesCacheTest, TargetsShareMetadataEntriesAndChangesRepoint) {
+  model::LabelSetPool labels;
+  MetadataPool pool;
+  {
+    SeriesCache a(Target("a:1"), &labels, &pool);
+    SeriesCache b(Target("b:1"), &labels, &pool);
+    for (SeriesCache* c : {&a, &b}) {
+      c->SetHelp("node_cpu_seconds_total", "Seconds the CPUs spent.");
+      c->SetType("node_cpu_seconds_total", model::MetricType::kCounter);
+      c->SetType("node_load1", model::MetricType::kGauge);
+      c->SetUnit("node_load1", "load");
+    }
+    EXPECT_EQ(pool.size(), 2u);
+    EXPECT_EQ(MetaText(a),
+              "node_cpu_seconds_total|counter|Seconds the CPUs spent.|\n"
+              "node_load1|gauge||load");
+    // One target's help text changes: only its entry moves.
+    a.SetHelp("node_load1", "1m load average.");
+    EXPECT_EQ(pool.size(), 3u);
+    EXPECT_EQ(MetaText(a),
+              "node_cpu_seconds_total|counter|Seconds the CPUs spent.|\n"
+              "node_load1|gauge|1m load average.|load");
+    EXPECT_EQ(MetaText(b),
+              "node_cpu_seconds_total|counter|Seconds the CPUs spent.|\n"
+              "node_load1|gauge||load");
+    // Unseen for more than 10 successful scrapes: dropped and released.
+    for (int i = 0; i < 12; ++i) {
+      a.SetType("node_load1", model::MetricType::kGauge);
+      a.IterDone(/*flush=*/true);
+    }
+    EXPECT_EQ(MetaText(a), "node_load1|gauge|1m load average.|load");
+  }
+  EXPECT_EQ(pool.size(), 0u);
 }
 
 }  // namespace

@@ -364,7 +364,7 @@ AppendResult ScrapeAppend::Append(std::string_view body,
     AddResult added;
     if (already_scraped && !has_timestamp && options_.prometheus3_rules) {
       added = AddResult::kDuplicate;
-    } else if (series != nullptr && series->appended_iter == cache_.iter32() &&
+    } else if (series != nullptr && series->appended_iter == cache_.stamp() &&
                series->appended_ms == t) {
       // Another spelling of a series already appended at `t` in this scrape;
       // Prometheus' TSDB would reject it as a duplicate.
@@ -392,7 +392,7 @@ AppendResult ScrapeAppend::Append(std::string_view body,
         if (!has_timestamp || options_.track_timestamps_staleness) {
           cache_.TrackStaleness(series);
         }
-        series->appended_iter = cache_.iter32();
+        series->appended_iter = cache_.stamp();
         series->appended_ms = t;
         // As Prometheus: the sample's exemplars go with it, stamped with
         // the sample's time when the exposition gave them none.

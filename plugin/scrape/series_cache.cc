@@ -63,15 +63,21 @@ uint32_t SeriesCache::NewState(const Fingerprint& key,
     slots_[slot] = SeriesState();
   } else {
     slot = static_cast<uint32_t>(slots_.size());
+    if (slots_.size() == slots_.capacity()) {
+      // Grow by an eighth, not double: the array is most of a target's
+      // memory, and a doubled one would be up to half empty for good.
+      slots_.reserve(slots_.size() + slots_.size() / 8 + 4);
+    }
     slots_.emplace_back();
   }
   SeriesState& state = slots_[slot];
   state.key = key;
   state.own = pool_->Intern(p.own, p.own_hash);
-  state.key_iter = iter32();
-  // Neither this iteration nor the one before: not tracked.
-  state.tracked_iter = iter32() - 2;
-  state.alias_iter = (iter32() - 2) & 0x7fffffffu;
+  state.key_iter = stamp();
+  // Neither this iteration nor the one before: not tracked, not appended.
+  state.tracked_iter = stamp(2);
+  state.appended_iter = stamp(2);
+  state.alias_iter = stamp(2);
   state.shares_target = p.shares ? 1 : 0;
   return slot;
 }
@@ -87,8 +93,8 @@ SeriesState* SeriesCache::Get(const Fingerprint& key, bool* already_scraped) {
   auto it = states_.find(key);
   if (it != states_.end()) {
     SeriesState& state = slots_[*it];
-    *already_scraped = state.key_iter == iter32();
-    state.key_iter = iter32();
+    *already_scraped = state.key_iter == stamp();
+    state.key_iter = stamp();
     return &state;
   }
   if (!aliases_.empty()) {
@@ -97,7 +103,7 @@ SeriesState* SeriesCache::Get(const Fingerprint& key, bool* already_scraped) {
       *already_scraped = alias->second.last_iter == iter_;
       alias->second.last_iter = iter_;
       SeriesState& state = slots_[alias->second.series];
-      state.alias_iter = iter32() & 0x7fffffffu;
+      state.alias_iter = stamp();
       return &state;
     }
   }
@@ -120,7 +126,7 @@ SeriesState* SeriesCache::Add(const Fingerprint& key, const PreparedSeries& p) {
     it = aliases_.emplace(key, Alias{slot, iter_}).first;
   }
   it->second.last_iter = iter_;
-  slots_[slot].alias_iter = iter32() & 0x7fffffffu;
+  slots_[slot].alias_iter = stamp();
   return &slots_[slot];
 }
 
@@ -143,9 +149,9 @@ void SeriesCache::AddDropped(const Fingerprint& key) {
 }
 
 void SeriesCache::TrackStaleness(SeriesState* series) {
-  if (series->tracked_iter == iter32()) return;
-  if (series->tracked_iter == iter32() - 1) ++retracked_;
-  series->tracked_iter = iter32();
+  if (series->tracked_iter == stamp()) return;
+  if (series->tracked_iter == stamp(1)) ++retracked_;
+  series->tracked_iter = stamp();
   ++cur_tracked_;
 }
 
@@ -168,11 +174,11 @@ bool SeriesCache::IterDone(bool flush) {
     // alias stays; it still names the same series.)
     absl::erase_if(aliases_,
                    [this](const auto& kv) { return kv.second.last_iter != iter_; });
-    const uint32_t now31 = iter32() & 0x7fffffffu;
     for (uint32_t slot = 0; slot < slots_.size(); ++slot) {
-      const SeriesState& state = slots_[slot];
-      if (state.own == nullptr || state.key_iter == iter32() ||
-          state.alias_iter == now31) {
+      SeriesState& state = slots_[slot];
+      if (state.own == nullptr) continue;
+      if (state.key_iter == stamp() || state.alias_iter == stamp()) {
+        Renormalize(state);
         continue;
       }
       states_.erase(slot);
@@ -183,9 +189,10 @@ bool SeriesCache::IterDone(bool flush) {
     // good gives its memory back.
     if (slots_.size() >= 64 && states_.size() * 4 < slots_.size()) {
       Compact();
-    } else if (free_.empty() &&
-               slots_.capacity() > slots_.size() + slots_.size() / 4 + 8) {
-      // Growth left up to half the array unused.
+    } else if (slots_.capacity() > slots_.size() + slots_.size() / 4 + 8) {
+      // More room than growth leaves (the array was built by a larger
+      // scrape, or by a copy). Free slots count as used: the next scrape's
+      // new series take them.
       slots_.shrink_to_fit();
     }
     absl::erase_if(dropped_,
@@ -197,11 +204,28 @@ bool SeriesCache::IterDone(bool flush) {
       return true;
     });
   }
+  if (!flush && (iter_ & 0x1fff) == 0) {
+    // Failing scrapes flush nothing: keep the stamps from wrapping anyway.
+    for (SeriesState& state : slots_) {
+      if (state.own != nullptr) Renormalize(state);
+    }
+  }
   prev_tracked_ = cur_tracked_;
   cur_tracked_ = 0;
   retracked_ = 0;
   ++iter_;
   return forced;
+}
+
+void SeriesCache::Renormalize(SeriesState& state) const {
+  const uint16_t now = stamp();
+  const uint16_t last = stamp(1);
+  const uint16_t old = stamp(2);
+  auto fix = [&](uint16_t s) { return s == now || s == last ? s : old; };
+  state.tracked_iter = fix(state.tracked_iter) & 0x7fff;
+  state.appended_iter = fix(state.appended_iter);
+  state.key_iter = fix(state.key_iter);
+  state.alias_iter = fix(state.alias_iter);
 }
 
 void SeriesCache::Compact() {

@@ -38,30 +38,29 @@ struct SeriesState {
   // Null for a free slot of the cache's state array.
   const model::LabelSetPool::Entry* own = nullptr;
   int64_t appended_ms = 0;
-  // 32-bit iteration stamps (SeriesCache::iter32()), only compared for
-  // equality with the current iteration or the one before, so 32 bits
-  // suffice: a false match needs 2^32 scrapes without touching the stamp,
-  // and a series not seen is evicted at the first successful scrape long
-  // before.
+  // 15-bit iteration stamps (SeriesCache::stamp()), only compared for
+  // equality with the current iteration or the one before. The cache resets
+  // every older stamp to "two ago" at each successful scrape and every 8,192
+  // iterations, so a stale stamp can never wrap around into a false match.
   // - tracked_iter: last append without an explicit timestamp (or with one
   //   and track_timestamps_staleness); the staleness sets seriesPrev /
-  //   seriesCur are "tracked_iter == iter - 1 / iter".
+  //   seriesCur are "tracked_iter == stamp(1) / stamp(0)".
   // - appended_iter: last append (with appended_ms, to skip a second sample
   //   of the same series at the same time within one scrape).
   // - key_iter: last time the embedded key was seen.
-  // - alias_iter (31 bits): last time an alias key of it was seen.
-  uint32_t tracked_iter = 0;
-  uint32_t appended_iter = ~0u;
-  uint32_t key_iter = 0;
-  uint32_t alias_iter : 31 = 0;
-  uint32_t shares_target : 1 = 0;
-  // 48 bytes, the whole per-series cost besides two 4-byte index slots and
+  // - alias_iter: last time an alias key of it was seen.
+  uint16_t tracked_iter : 15 = 0;
+  uint16_t shares_target : 1 = 0;
+  uint16_t appended_iter = 0;
+  uint16_t key_iter = 0;
+  uint16_t alias_iter = 0;
+  // 40 bytes, the whole per-series cost besides two 4-byte index slots and
   // (unless another target shares them) the interned labels.
 
   absl::string_view own_labels() const { return own->bytes(); }
 };
 
-static_assert(sizeof(SeriesState) == 48);
+static_assert(sizeof(SeriesState) == 40);
 
 // A final label set as the cache stores it: its own labels encoded
 // (CompactLabels payload; without the target's shared labels when the set
@@ -111,7 +110,10 @@ class SeriesCache {
   absl::string_view shared_payload() const {
     return shared_compact_.payload();
   }
-  uint32_t iter32() const { return static_cast<uint32_t>(iter_); }
+  // The stamp of the iteration `ago` iterations before this one.
+  uint16_t stamp(int64_t ago = 0) const {
+    return static_cast<uint16_t>((iter_ - ago) & 0x7fff);
+  }
 
   // Looks up `key` and marks it seen in this iteration. Sets
   // `*already_scraped` when it was seen earlier in this iteration. Returns
@@ -222,6 +224,8 @@ class SeriesCache {
 
   uint32_t NewState(const Fingerprint& key, const PreparedSeries& p);
   void DeleteState(uint32_t slot);
+  // Sets every stamp of `state` older than the last iteration to stamp(2).
+  void Renormalize(SeriesState& state) const;
   // Moves the live states to the front of a right-sized array and rebuilds
   // the indexes (after evictions left most slots free).
   void Compact();
@@ -290,7 +294,7 @@ template <typename F>
 void SeriesCache::ForEachStale(F f) const {
   if (retracked_ == prev_tracked_) return;
   for (const SeriesState& state : slots_) {
-    if (state.own != nullptr && state.tracked_iter == iter32() - 1) {
+    if (state.own != nullptr && state.tracked_iter == stamp(1)) {
       f(LabelsOf(state));
     }
   }

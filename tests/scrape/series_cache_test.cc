@@ -148,6 +148,22 @@ TEST(SeriesCacheTest, ShrinkingCompactsAndKeepsAliasesAndStaleness) {
   EXPECT_NE(cache.Get(Key("s500"), &seen), nullptr);
 }
 
+// Iteration stamps are 15 bits: a long run of failed scrapes (no flush)
+// must not wrap a stamp into "seen in this scrape".
+TEST(SeriesCacheTest, StampsDoNotWrapIntoFalseMatches) {
+  model::LabelSetPool pool;
+  SeriesCache cache(Target("h:1"), &pool);
+  AddSeries(cache, "s", 1, "h:1");  // key seen in iteration 0
+  bool seen = false;
+  for (int round = 1; round <= 2; ++round) {
+    // 2^15 iterations on: the same low 15 bits as when the key was seen.
+    for (int i = 0; i < 32768; ++i) cache.IterDone(/*flush=*/false);
+    ASSERT_EQ(cache.iter(), 32768 * round);
+    ASSERT_NE(cache.Get(Key("s"), &seen), nullptr);
+    EXPECT_FALSE(seen) << "round " << round;
+  }
+}
+
 TEST(SeriesCacheTest, SeriesWithoutTheTargetLabelsAreNotShared) {
   model::LabelSetPool pool;
   SeriesCache a(Target("host-a:9100"), &pool);

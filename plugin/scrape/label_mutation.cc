@@ -56,10 +56,10 @@ absl::string_view TruncateRunes(absl::string_view s, size_t max_runes) {
 
 }  // namespace
 
-SampleLabelMutator::SampleLabelMutator(model::Labels target_labels,
+SampleLabelMutator::SampleLabelMutator(const model::Labels* target_labels,
                                        bool honor_labels,
                                        const std::vector<relabel::Rule>* rules)
-    : target_labels_(std::move(target_labels)),
+    : target_labels_(target_labels),
       honor_labels_(honor_labels),
       rules_(rules) {}
 
@@ -81,13 +81,13 @@ bool SampleLabelMutator::Mutate(absl::Span<const model::LabelView> scraped,
     i = j;
   }
   if (honor_labels_) {
-    for (const model::Label& t : target_labels_) {
+    for (const model::Label& t : *target_labels_) {
       absl::string_view unused;
       if (!FindScraped(scraped, t.name, &unused)) out->Set(t.name, t.value);
     }
   } else {
     conflicts_.clear();
-    for (const model::Label& t : target_labels_) {
+    for (const model::Label& t : *target_labels_) {
       absl::string_view existing;
       if (FindScraped(scraped, t.name, &existing) && !existing.empty()) {
         conflicts_.push_back(

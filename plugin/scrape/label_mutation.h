@@ -23,9 +23,10 @@ namespace promscrape::scrape {
 // Thread-compatible: the scratch buffers make `Mutate` non-reentrant.
 class SampleLabelMutator {
  public:
-  // `target_labels` are the target's public labels; `rules` (may be null)
-  // must outlive the mutator.
-  SampleLabelMutator(model::Labels target_labels, bool honor_labels,
+  // `target_labels` are the target's public labels; they and `rules` (may
+  // be null) must outlive the mutator (the owner's copy is used, not a
+  // third one per target).
+  SampleLabelMutator(const model::Labels* target_labels, bool honor_labels,
                      const std::vector<relabel::Rule>* rules);
 
   // Fills `*out` with the final labels of the series whose parsed labels
@@ -35,7 +36,7 @@ class SampleLabelMutator {
               model::Builder* out);
 
  private:
-  model::Labels target_labels_;
+  const model::Labels* target_labels_;
   bool honor_labels_;
   const std::vector<relabel::Rule>* rules_;
   std::vector<model::Label> conflicts_;

@@ -87,7 +87,7 @@ ScrapeAppend::ScrapeAppend(AppendOptions options)
     : options_(std::move(options)),
       limits_{options_.label_limit, options_.label_name_length_limit,
               options_.label_value_length_limit},
-      mutator_(options_.target_labels, options_.honor_labels,
+      mutator_(&options_.target_labels, options_.honor_labels,
                options_.metric_relabel_rules),
       cache_(options_.target_labels),
       max_schema_(PickSchema(options_.native_histogram_min_bucket_factor)) {

@@ -10,8 +10,7 @@ namespace promscrape::scrape {
 SeriesCache::SeriesCache(const model::Labels& shared,
                          model::LabelSetPool* pool,
                          MetadataPool* metadata_pool)
-    : shared_(shared),
-      shared_compact_(shared),
+    : shared_compact_(shared),
       pool_(pool),
       states_(0, ByKeyHash{&slots_}, ByKeyEq{&slots_}),
       by_labels_(0, ByLabelsHash{&slots_}, ByLabelsEq{&slots_}),
@@ -29,10 +28,12 @@ void SeriesCache::Prepare(const std::vector<model::Label>& lset,
                           PreparedSeries* out) const {
   // Both sets are sorted by name: one merge walk decides whether `lset`
   // carries every shared label with its value, a second encodes the rest.
-  bool shares = !shared_.empty();
+  // (The shared labels are walked in their compact form: the cache keeps
+  // no other copy of them.)
+  bool shares = !shared_compact_.empty();
   {
     auto it = lset.begin();
-    for (const model::Label& s : shared_) {
+    for (const model::LabelView s : shared_compact_) {
       while (it != lset.end() && it->name < s.name) ++it;
       if (it == lset.end() || it->name != s.name || it->value != s.value) {
         shares = false;
@@ -41,11 +42,12 @@ void SeriesCache::Prepare(const std::vector<model::Label>& lset,
     }
   }
   out->own.clear();
-  auto shared = shared_.begin();
+  auto shared = shared_compact_.begin();
+  const auto shared_end = shared_compact_.end();
   for (const model::Label& l : lset) {
     if (shares) {
-      while (shared != shared_.end() && shared->name < l.name) ++shared;
-      if (shared != shared_.end() && shared->name == l.name) continue;
+      while (shared != shared_end && (*shared).name < l.name) ++shared;
+      if (shared != shared_end && (*shared).name == l.name) continue;
     }
     model::CompactLabels::AppendEncoded(l.name, l.value, &out->own);
   }

@@ -263,7 +263,6 @@ class SeriesCache {
                      absl::string_view help, absl::string_view unit)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(meta_mu_);
 
-  const model::Labels shared_;
   const model::CompactLabels shared_compact_;
   model::LabelSetPool* const pool_;
   int64_t iter_ = 0;

@@ -26,9 +26,9 @@ std::vector<model::LabelView> Scraped(
 }
 
 TEST(SampleLabelMutatorTest, ConflictsResolveShortestNameFirst) {
-  SampleLabelMutator m(
-      model::Labels::Of({{"a", "t"}, {"exported_a", "t2"}, {"bb", "t3"}}),
-      /*honor_labels=*/false, nullptr);
+  const model::Labels target =
+      model::Labels::Of({{"a", "t"}, {"exported_a", "t2"}, {"bb", "t3"}});
+  SampleLabelMutator m(&target, /*honor_labels=*/false, nullptr);
   model::Builder b;
   ASSERT_TRUE(m.Mutate(Scraped({{"__name__", "m"},
                                 {"a", "1"},
@@ -47,7 +47,8 @@ TEST(SampleLabelMutatorTest, RelabelDropAndEmptyResult) {
   drop_all.regex = ".*";
   drop_all.regex_set = true;
   std::vector<relabel::Rule> rules = {*relabel::Rule::Create(drop_all)};
-  SampleLabelMutator m(model::Labels::Of({{"job", "j"}}), false, &rules);
+  const model::Labels target = model::Labels::Of({{"job", "j"}});
+  SampleLabelMutator m(&target, false, &rules);
   model::Builder b;
   EXPECT_FALSE(m.Mutate(Scraped({{"__name__", "m"}}), &b));
 }

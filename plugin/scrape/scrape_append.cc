@@ -120,6 +120,10 @@ ScrapeAppend::ScrapeAppend(AppendOptions options)
   parser_options_.prometheus3_grammar = options_.prometheus3_rules;
   parser_options_.parse_start_timestamps =
       options_.start_timestamps != config::StartTimestampMode::kIgnore;
+  if (options_.start_timestamps == config::StartTimestampMode::kZeroSample) {
+    // A zero sample goes in only after the series' previous sample.
+    cache_.KeepAppendTimes();
+  }
 }
 
 ScrapeAppend::~ScrapeAppend() = default;
@@ -264,6 +268,7 @@ AppendResult ScrapeAppend::Append(std::string_view body,
                       : timestamp_ms) +
                  kMaxAheadMs;
   samples_appended_ = 0;
+  cache_.BeginIteration(timestamp_ms);
 
   // 2.42 parses an empty body: OpenMetrics fails it for want of `# EOF`
   // (3.x skips parsing empty bodies). Stale-marker calls pass no type.
@@ -365,7 +370,7 @@ AppendResult ScrapeAppend::Append(std::string_view body,
     if (already_scraped && !has_timestamp && options_.prometheus3_rules) {
       added = AddResult::kDuplicate;
     } else if (series != nullptr && series->appended_iter == cache_.stamp() &&
-               series->appended_ms == t) {
+               cache_.AppendedMs(*series) == t) {
       // Another spelling of a series already appended at `t` in this scrape;
       // Prometheus' TSDB would reject it as a duplicate.
       added = AddResult::kDuplicate;
@@ -376,7 +381,7 @@ AppendResult ScrapeAppend::Append(std::string_view body,
         if (options_.start_timestamps ==
                 config::StartTimestampMode::kZeroSample &&
             st != 0 && st < t &&
-            (series == nullptr || series->appended_ms < st)) {
+            (series == nullptr || cache_.AppendedMs(*series) < st)) {
           AppendZeroSample(series_labels, st, is_histogram, parser, app);
         }
       }
@@ -392,8 +397,7 @@ AppendResult ScrapeAppend::Append(std::string_view body,
         if (!has_timestamp || options_.track_timestamps_staleness) {
           cache_.TrackStaleness(series);
         }
-        series->appended_iter = cache_.stamp();
-        series->appended_ms = t;
+        cache_.SetAppended(series, t, has_timestamp);
         // As Prometheus: the sample's exemplars go with it, stamped with
         // the sample's time when the exposition gave them none.
         while (parser.NextExemplar(&scratch.exemplar)) {

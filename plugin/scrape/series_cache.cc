@@ -1,5 +1,6 @@
 #include "plugin/scrape/series_cache.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <utility>
@@ -71,6 +72,10 @@ uint32_t SeriesCache::NewState(const Fingerprint& key,
       slots_.reserve(slots_.size() + slots_.size() / 8 + 4);
     }
     slots_.emplace_back();
+  }
+  if (!times_.empty()) {
+    if (times_.size() <= slot) times_.resize(slots_.capacity());
+    times_[slot] = 0;
   }
   SeriesState& state = slots_[slot];
   state.key = key;
@@ -219,6 +224,20 @@ bool SeriesCache::IterDone(bool flush) {
   return forced;
 }
 
+void SeriesCache::KeepAppendTimes() {
+  if (times_.empty()) times_.assign(std::max<size_t>(slots_.capacity(), 1), 0);
+}
+
+void SeriesCache::SetTime(SeriesState* series, int64_t t) {
+  if (times_.empty()) {
+    // Every append of this iteration so far was at the scrape's time; the
+    // times of earlier iterations are never asked for without
+    // KeepAppendTimes.
+    times_.assign(std::max<size_t>(slots_.capacity(), 1), iter_time_ms_);
+  }
+  times_[static_cast<size_t>(series - slots_.data())] = t;
+}
+
 void SeriesCache::Renormalize(SeriesState& state) const {
   const uint16_t now = stamp();
   const uint16_t last = stamp(1);
@@ -238,6 +257,13 @@ void SeriesCache::Compact() {
     if (slots_[slot].own == nullptr) continue;
     moved_to[slot] = static_cast<uint32_t>(live.size());
     live.push_back(slots_[slot]);
+  }
+  if (!times_.empty()) {
+    std::vector<int64_t> times(std::max<size_t>(live.size(), 1), 0);
+    for (uint32_t slot = 0; slot < slots_.size(); ++slot) {
+      if (slots_[slot].own != nullptr) times[moved_to[slot]] = times_[slot];
+    }
+    times_.swap(times);
   }
   slots_.swap(live);
   free_.clear();

@@ -37,7 +37,6 @@ struct SeriesState {
   Fingerprint key;
   // Null for a free slot of the cache's state array.
   const model::LabelSetPool::Entry* own = nullptr;
-  int64_t appended_ms = 0;
   // 15-bit iteration stamps (SeriesCache::stamp()), only compared for
   // equality with the current iteration or the one before. The cache resets
   // every older stamp to "two ago" at each successful scrape and every 8,192
@@ -45,8 +44,8 @@ struct SeriesState {
   // - tracked_iter: last append without an explicit timestamp (or with one
   //   and track_timestamps_staleness); the staleness sets seriesPrev /
   //   seriesCur are "tracked_iter == stamp(1) / stamp(0)".
-  // - appended_iter: last append (with appended_ms, to skip a second sample
-  //   of the same series at the same time within one scrape).
+  // - appended_iter: last append (with SeriesCache::AppendedMs, to skip a
+  //   second sample of the same series at the same time within one scrape).
   // - key_iter: last time the embedded key was seen.
   // - alias_iter: last time an alias key of it was seen.
   uint16_t tracked_iter : 15 = 0;
@@ -54,13 +53,13 @@ struct SeriesState {
   uint16_t appended_iter = 0;
   uint16_t key_iter = 0;
   uint16_t alias_iter = 0;
-  // 40 bytes, the whole per-series cost besides two 4-byte index slots and
+  // 32 bytes, the whole per-series cost besides two 4-byte index slots and
   // (unless another target shares them) the interned labels.
 
   absl::string_view own_labels() const { return own->bytes(); }
 };
 
-static_assert(sizeof(SeriesState) == 40);
+static_assert(sizeof(SeriesState) == 32);
 
 // A final label set as the cache stores it: its own labels encoded
 // (CompactLabels payload; without the target's shared labels when the set
@@ -137,6 +136,30 @@ class SeriesCache {
   // Whether `key` is a dropped series (marks it seen).
   bool GetDropped(const Fingerprint& key);
   void AddDropped(const Fingerprint& key);
+
+  // The scrape timestamp of this iteration: a series appended in it without
+  // an explicit timestamp was appended at this time.
+  void BeginIteration(int64_t scrape_ms) { iter_time_ms_ = scrape_ms; }
+  // Keeps every series' last append time across iterations (start
+  // timestamps' zero samples compare with it). Otherwise the times are kept
+  // only once a target exposes explicit timestamps: without them every
+  // append of an iteration is at its scrape timestamp, and the per-series
+  // array (8 bytes a series) is not needed.
+  void KeepAppendTimes();
+  // Records an append of `series` at `t` in this iteration; `explicit_time`:
+  // `t` came from the exposition, not the scrape.
+  void SetAppended(SeriesState* series, int64_t t, bool explicit_time) {
+    series->appended_iter = stamp();
+    if (!times_.empty() || explicit_time || t != iter_time_ms_) {
+      SetTime(series, t);
+    }
+  }
+  // The time of the last append of `series`: exact when it was appended in
+  // this iteration, or always after KeepAppendTimes (0 before any append).
+  int64_t AppendedMs(const SeriesState& series) const {
+    return times_.empty() ? iter_time_ms_
+                          : times_[static_cast<size_t>(&series - slots_.data())];
+  }
 
   // Marks `series` as present in this iteration for staleness.
   void TrackStaleness(SeriesState* series);
@@ -224,6 +247,7 @@ class SeriesCache {
 
   uint32_t NewState(const Fingerprint& key, const PreparedSeries& p);
   void DeleteState(uint32_t slot);
+  void SetTime(SeriesState* series, int64_t t);
   // Sets every stamp of `state` older than the last iteration to stamp(2).
   void Renormalize(SeriesState& state) const;
   // Moves the live states to the front of a right-sized array and rebuilds
@@ -270,6 +294,10 @@ class SeriesCache {
   // The states (free slots have a null `own`; their numbers are in free_).
   Slots slots_;
   std::vector<uint32_t> free_;
+  // Last append time per slot; empty until needed (KeepAppendTimes,
+  // SetAppended at a time other than the scrape's).
+  std::vector<int64_t> times_;
+  int64_t iter_time_ms_ = 0;
   // Live slots by their key's fingerprint.
   absl::flat_hash_set<uint32_t, ByKeyHash, ByKeyEq> states_;
   // The same slots by final labels (to find another spelling's series).

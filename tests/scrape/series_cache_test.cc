@@ -164,6 +164,64 @@ TEST(SeriesCacheTest, StampsDoNotWrapIntoFalseMatches) {
   }
 }
 
+TEST(SeriesCacheTest, AppendTimesKeptOnlyWhenTheyCanDifferFromTheScrape) {
+  model::LabelSetPool pool;
+  SeriesCache cache(Target("h:1"), &pool);
+  SeriesState* a = AddSeries(cache, "a", 1, "h:1");
+  cache.BeginIteration(1000);
+  cache.SetAppended(a, 1000, /*explicit_time=*/false);
+  EXPECT_EQ(cache.AppendedMs(*a), 1000);
+  SeriesState* b = AddSeries(cache, "b", 2, "h:1");
+  bool unused = false;
+  a = cache.Get(Key("a"), &unused);
+  // An exposed timestamp: from now on each series has its own time.
+  cache.SetAppended(b, 900, /*explicit_time=*/true);
+  EXPECT_EQ(cache.AppendedMs(*b), 900);
+  EXPECT_EQ(cache.AppendedMs(*a), 1000);
+  cache.IterDone(/*flush=*/true);
+  cache.BeginIteration(2000);
+  bool seen = false;
+  a = cache.Get(Key("a"), &seen);
+  cache.SetAppended(a, 2000, false);
+  EXPECT_EQ(cache.AppendedMs(*a), 2000);
+  b = cache.Get(Key("b"), &seen);
+  EXPECT_EQ(cache.AppendedMs(*b), 900);  // kept across iterations now
+}
+
+TEST(SeriesCacheTest, KeepAppendTimesAcrossIterations) {
+  model::LabelSetPool pool;
+  SeriesCache cache(Target("h:1"), &pool);
+  cache.KeepAppendTimes();
+  SeriesState* a = AddSeries(cache, "a", 1, "h:1");
+  EXPECT_EQ(cache.AppendedMs(*a), 0);  // never appended
+  cache.BeginIteration(1000);
+  cache.SetAppended(a, 1000, false);
+  cache.IterDone(/*flush=*/true);
+  cache.BeginIteration(2000);
+  bool seen = false;
+  a = cache.Get(Key("a"), &seen);
+  EXPECT_EQ(cache.AppendedMs(*a), 1000);
+  // Growth and compaction carry the times along.
+  for (int i = 0; i < 300; ++i) {
+    SeriesState* s = AddSeries(cache, absl::StrCat("n", i), 10 + i, "h:1");
+    cache.SetAppended(s, 2000 + i, false);
+  }
+  a = cache.Get(Key("a"), &seen);
+  cache.SetAppended(a, 2000, false);
+  cache.IterDone(/*flush=*/true);
+  cache.BeginIteration(3000);
+  a = cache.Get(Key("a"), &seen);
+  SeriesState* n = cache.Get(Key("n299"), &seen);
+  cache.IterDone(/*flush=*/true);  // everything but a and n299 goes
+  EXPECT_EQ(cache.slots_for_test(), 2u);
+  a = cache.Get(Key("a"), &seen);
+  n = cache.Get(Key("n299"), &seen);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(cache.AppendedMs(*a), 2000);
+  EXPECT_EQ(cache.AppendedMs(*n), 2299);
+}
+
 TEST(SeriesCacheTest, SeriesWithoutTheTargetLabelsAreNotShared) {
   model::LabelSetPool pool;
   SeriesCache a(Target("host-a:9100"), &pool);

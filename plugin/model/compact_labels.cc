@@ -13,30 +13,7 @@ namespace {
 
 constexpr size_t kHeader = sizeof(uint32_t);
 
-// The block is always written by this file, so lengths are well formed.
-const char* GetVarint(const char* p, size_t* n) {
-  size_t value = 0;
-  int shift = 0;
-  for (;;) {
-    const auto byte = static_cast<unsigned char>(*p++);
-    value |= static_cast<size_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) break;
-    shift += 7;
-  }
-  *n = value;
-  return p;
-}
-
 }  // namespace
-
-std::pair<LabelView, const char*> CompactLabels::Iterator::Decode() const {
-  size_t n = 0;
-  const char* p = GetVarint(p_, &n);
-  absl::string_view name(p, n);
-  p = GetVarint(p + n, &n);
-  absl::string_view value(p, n);
-  return {LabelView{name, value}, p + n};
-}
 
 size_t CompactLabels::EncodedSize(const Labels& labels) {
   size_t n = 0;

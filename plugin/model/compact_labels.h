@@ -32,9 +32,14 @@ class CompactLabels {
     using reference = LabelView;
 
     Iterator() = default;
-    LabelView operator*() const { return Decode().first; }
+    LabelView operator*() const {
+      LabelView l;
+      Decode(p_, &l);
+      return l;
+    }
     Iterator& operator++() {
-      p_ = Decode().second;
+      LabelView l;
+      p_ = Decode(p_, &l);
       return *this;
     }
     friend bool operator==(const Iterator& a, const Iterator& b) {
@@ -44,8 +49,38 @@ class CompactLabels {
     // Iterates an encoded payload (see EncodeTo) starting at `p`.
     explicit Iterator(const char* p) : p_(p) {}
 
+    // Decodes the label at `p` into `*label`; returns the position after
+    // it. Inline: the append path walks every series' labels every scrape.
+    static const char* Decode(const char* p, LabelView* label) {
+      size_t n = 0;
+      p = GetLength(p, &n);
+      label->name = absl::string_view(p, n);
+      p = GetLength(p + n, &n);
+      label->value = absl::string_view(p, n);
+      return p + n;
+    }
+
    private:
-    std::pair<LabelView, const char*> Decode() const;
+    // A varint written by this class (always well formed); one byte for
+    // every length under 128, which is nearly all of them.
+    static const char* GetLength(const char* p, size_t* n) {
+      const auto first = static_cast<unsigned char>(*p);
+      if (first < 0x80) {
+        *n = first;
+        return p + 1;
+      }
+      size_t value = 0;
+      int shift = 0;
+      for (;;) {
+        const auto byte = static_cast<unsigned char>(*p++);
+        value |= static_cast<size_t>(byte & 0x7f) << shift;
+        if ((byte & 0x80) == 0) break;
+        shift += 7;
+      }
+      *n = value;
+      return p;
+    }
+
     const char* p_ = nullptr;
   };
 
@@ -101,6 +136,8 @@ class CompactLabels {
 // Thread-compatible; const methods may be called concurrently.
 class SeriesLabels {
  public:
+  // Holds each part's current label decoded, and which one comes next, so
+  // a label is decoded and its name compared once per step.
   class Iterator {
    public:
     using iterator_category = std::forward_iterator_tag;
@@ -110,32 +147,57 @@ class SeriesLabels {
     using reference = LabelView;
 
     Iterator() = default;
-    LabelView operator*() const { return TakeOwn() ? *own_ : *shared_; }
+    LabelView operator*() const { return take_own_ ? own_.label : shared_.label; }
     Iterator& operator++() {
-      if (TakeOwn()) {
-        ++own_;
+      if (take_own_) {
+        own_.Advance();
       } else {
-        ++shared_;
+        shared_.Advance();
       }
+      Choose();
       return *this;
     }
     friend bool operator==(const Iterator& a, const Iterator& b) {
-      return a.own_ == b.own_ && a.shared_ == b.shared_;
+      return a.own_.at == b.own_.at && a.shared_.at == b.shared_.at;
+    }
+    friend bool operator!=(const Iterator& a, const Iterator& b) {
+      return !(a == b);
     }
 
    private:
     friend class SeriesLabels;
-    Iterator(CompactLabels::Iterator own, CompactLabels::Iterator own_end,
-             CompactLabels::Iterator shared,
-             CompactLabels::Iterator shared_end)
-        : own_(own), own_end_(own_end), shared_(shared),
-          shared_end_(shared_end) {}
-    bool TakeOwn() const {
-      if (shared_ == shared_end_) return true;
-      if (own_ == own_end_) return false;
-      return (*own_).name < (*shared_).name;
+    // One part: the position of its current label, that label decoded
+    // (when not at the end) and the position after it.
+    struct Head {
+      const char* at = nullptr;
+      const char* next = nullptr;
+      const char* end = nullptr;
+      LabelView label;
+      bool done() const { return at == end; }
+      void Load() {
+        if (!done()) next = CompactLabels::Iterator::Decode(at, &label);
+      }
+      void Advance() {
+        at = next;
+        Load();
+      }
+    };
+    Iterator(absl::string_view own, absl::string_view shared, bool at_end) {
+      own_.end = own.data() + own.size();
+      shared_.end = shared.data() + shared.size();
+      own_.at = at_end ? own_.end : own.data();
+      shared_.at = at_end ? shared_.end : shared.data();
+      if (at_end) return;
+      own_.Load();
+      shared_.Load();
+      Choose();
     }
-    CompactLabels::Iterator own_, own_end_, shared_, shared_end_;
+    void Choose() {
+      take_own_ = shared_.done() ||
+                  (!own_.done() && own_.label.name < shared_.label.name);
+    }
+    Head own_, shared_;
+    bool take_own_ = true;
   };
 
   // Implicit: a plain compact set is a SeriesLabels with nothing shared.
@@ -147,12 +209,8 @@ class SeriesLabels {
   SeriesLabels(absl::string_view own_payload, absl::string_view shared_payload)
       : own_(own_payload), shared_(shared_payload) {}
 
-  Iterator begin() const {
-    return Iterator(Begin(own_), End(own_), Begin(shared_), End(shared_));
-  }
-  Iterator end() const {
-    return Iterator(End(own_), End(own_), End(shared_), End(shared_));
-  }
+  Iterator begin() const { return Iterator(own_, shared_, false); }
+  Iterator end() const { return Iterator(own_, shared_, true); }
   size_t size() const;
   absl::string_view Get(absl::string_view name) const;
   Labels ToLabels() const;
@@ -161,13 +219,6 @@ class SeriesLabels {
   bool Equals(const Labels& labels) const;
 
  private:
-  static CompactLabels::Iterator Begin(absl::string_view p) {
-    return CompactLabels::Iterator(p.data());
-  }
-  static CompactLabels::Iterator End(absl::string_view p) {
-    return CompactLabels::Iterator(p.data() + p.size());
-  }
-
   absl::string_view own_;
   absl::string_view shared_;
 };

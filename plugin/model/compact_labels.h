@@ -194,7 +194,16 @@ class SeriesLabels {
     }
     void Choose() {
       take_own_ = shared_.done() ||
-                  (!own_.done() && own_.label.name < shared_.label.name);
+                  (!own_.done() && NameLess(own_.label.name, shared_.label.name));
+    }
+    // Label names mostly differ in their first byte; decide on it before
+    // calling memcmp.
+    static bool NameLess(absl::string_view a, absl::string_view b) {
+      if (!a.empty() && !b.empty() && a.front() != b.front()) {
+        return static_cast<unsigned char>(a.front()) <
+               static_cast<unsigned char>(b.front());
+      }
+      return a < b;
     }
     Head own_, shared_;
     bool take_own_ = true;

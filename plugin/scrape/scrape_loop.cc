@@ -77,14 +77,14 @@ std::shared_ptr<ScrapeAppend> NewAppendState(
 }  // namespace
 
 ScrapeLoop::ScrapeLoop(Target target, std::shared_ptr<const JobSettings> job,
-                       LoopServices services)
-    : services_(services), target_(target) {
+                       std::shared_ptr<const LoopServices> services)
+    : services_(std::move(services)), target_(target) {
   MutexLock lock(&mu_);
   ApplyTargetLocked(std::move(target), std::move(job), /*reuse_cache=*/false);
-  if (services_.scraper != nullptr) {
-    timers_ = services_.scraper->TimersFor(state_.url);
+  if (services_->scraper != nullptr) {
+    timers_ = services_->scraper->TimersFor(url_);
   }
-  if (timers_ == nullptr) timers_ = services_.scheduler;
+  if (timers_ == nullptr) timers_ = services_->scheduler;
 }
 
 ScrapeLoop::~ScrapeLoop() { Stop(); }
@@ -105,16 +105,12 @@ void ScrapeLoop::ApplyTargetLocked(Target target,
     interval_error_ = it.status();
   }
   if (!reuse_cache || append_ == nullptr) append_ = NewAppendState(target, job);
-  if (services_.metrics != nullptr &&
-      (interval_length_ == nullptr || interval_ != state_.interval)) {
-    interval_length_ = &services_.metrics->IntervalLength(interval_);
+  if (services_->metrics != nullptr &&
+      (interval_length_ == nullptr || interval_ != interval_length_for_)) {
+    interval_length_ = &services_->metrics->IntervalLength(interval_);
+    interval_length_for_ = interval_;
   }
-  state_.job = c.job_name;
-  state_.url = target.Url();
-  // state_.labels and state_.discovered_labels are filled in by State()
-  // from target_: a copy per target would cost ~1 KB at 10,000 targets.
-  state_.interval = interval_;
-  state_.timeout = timeout_;
+  url_ = target.Url();
   target_ = std::move(target);
   job_ = std::move(job);
 }
@@ -123,10 +119,10 @@ void ScrapeLoop::Start() {
   MutexLock lock(&mu_);
   if (started_ || stopping_) return;
   started_ = true;
-  absl::Time now = services_.clock->Now();
-  next_tick_ = now + services_.initial_scrape_offset;
-  if (!services_.skip_offsetting_for_test) {
-    next_tick_ += target_.Offset(interval_, services_.offset_seed, now);
+  absl::Time now = services_->clock->Now();
+  next_tick_ = now + services_->initial_scrape_offset;
+  if (!services_->skip_offsetting_for_test) {
+    next_tick_ += target_.Offset(interval_, services_->offset_seed, now);
   }
   aligned_ = next_tick_;
   ScheduleLocked(next_tick_);
@@ -146,25 +142,25 @@ void ScrapeLoop::OnTick(absl::Time tick) {
     MutexLock lock(&mu_);
     timer_id_ = 0;
     if (stopping_) return;
-    absl::Time now = services_.clock->Now();
+    absl::Time now = services_->clock->Now();
     // Keep the grid: the next tick is a whole number of intervals on.
     absl::Time next = tick + interval_;
     if (regrid_) {
       regrid_ = false;
-      next = now + target_.Offset(interval_, services_.offset_seed, now);
+      next = now + target_.Offset(interval_, services_->offset_seed, now);
       aligned_ = next;
     }
     while (next <= now) {
       next += interval_;
-      if (services_.missed_scrapes != nullptr) {
-        services_.missed_scrapes->Increment();
+      if (services_->missed_scrapes != nullptr) {
+        services_->missed_scrapes->Increment();
       }
     }
     ScheduleLocked(next);
     if (in_flight_) {
       // The previous scrape is still being processed.
-      if (services_.missed_scrapes != nullptr) {
-        services_.missed_scrapes->Increment();
+      if (services_->missed_scrapes != nullptr) {
+        services_->missed_scrapes->Increment();
       }
       return;
     }
@@ -197,13 +193,13 @@ absl::Status ScrapeLoop::PrepareRequestLocked(http::Request* request) {
   absl::Status forced = !interval_error_.ok() ? interval_error_ : forced_error_;
   if (!forced.ok()) return forced;
   const config::ScrapeConfig& c = job_->config;
-  request->url = state_.url;
+  request->url = url_;
   request->headers = http::ScrapeHeaders(job_->accept_header, timeout_,
                                          c.enable_compression);
   request->timeout = timeout_;
   request->body_size_limit = c.limits.body_size_limit;
   request->settings = job_->client;
-  request->buffer = services_.buffers->Acquire();
+  request->buffer = services_->buffers->Acquire();
   return absl::OkStatus();
 }
 
@@ -213,13 +209,13 @@ uint64_t ScrapeLoop::Launch(http::Request request, absl::Status forced,
   if (!forced.ok()) {
     http::Response response;
     response.status = std::move(forced);
-    services_.executor->Submit([this, response = std::move(response),
+    services_->executor->Submit([this, response = std::move(response),
                                 scrape_time, start, final_scrape]() mutable {
       Complete(std::move(response), scrape_time, start, final_scrape);
     });
     return 0;
   }
-  return services_.scraper->Start(
+  return services_->scraper->Start(
       std::move(request),
       [this, scrape_time, start, final_scrape](http::Response response) {
         Complete(std::move(response), scrape_time, start, final_scrape);
@@ -234,7 +230,7 @@ bool ScrapeLoop::ClaimFinalScrapeLocked(http::Request* request,
   in_flight_ = true;
   // Prometheus stamps the shutdown scrape with the time it runs, off the
   // grid (scrapeAndReport(last, time.Now())).
-  *now = services_.clock->Now();
+  *now = services_->clock->Now();
   *forced = PrepareRequestLocked(request);
   return true;
 }
@@ -255,7 +251,7 @@ void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
         // A scrape cancelled by the stop: its result is dropped. The
         // shutdown scrape (if wanted) takes its place, without a window in
         // which Stop() could see the loop idle.
-        services_.buffers->Release(std::move(response.body));
+        services_->buffers->Release(std::move(response.body));
         in_flight_ = false;
         run_final = ClaimFinalScrapeLocked(&final_request, &final_forced,
                                            &final_time);
@@ -281,10 +277,10 @@ void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
   absl::Status scrape_error = response.status;
   std::string_view body;
   if (scrape_error.ok()) body = response.body;
-  std::unique_ptr<model::Appender> app = services_.sink->NewAppender();
+  std::unique_ptr<model::Appender> app = services_->sink->NewAppender();
   AppendResult result =
       append->Append(body, response.content_type, ts, *app);
-  const ScrapeMetrics* metrics = services_.metrics;
+  const ScrapeMetrics* metrics = services_->metrics;
   if (metrics != nullptr) {
     metrics->RecordAppend(result);
     if (response.body_size_limit_exceeded) {
@@ -295,7 +291,7 @@ void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
     // drop what the failed append wrote, then mark every series
     // of the last good scrape stale on a fresh appender.
     app->Rollback();
-    app = services_.sink->NewAppender();
+    app = services_->sink->NewAppender();
     AppendResult stale = append->Append("", "", ts, *app);
     if (metrics != nullptr) metrics->RecordAppend(stale);
   }
@@ -303,43 +299,45 @@ void ScrapeLoop::Complete(http::Response response, absl::Time scrape_time,
   // scrape.go scrapeAndReport: only the scrape's own error (not a body that
   // fails to append) goes to the scrape failure log.
   if (failure_log != nullptr) {
-    failure_log->Write(services_.clock->Now(), failure_job, failure_target,
+    failure_log->Write(services_->clock->Now(), failure_job, failure_target,
                        scrape_error.message());
   }
   result.body_bytes = scrape_error.ok() ? static_cast<int64_t>(body.size())
                       : response.body_size_limit_exceeded ? -1
                                                           : 0;
-  absl::Duration duration = services_.clock->Now() - start;
+  absl::Duration duration = services_->clock->Now() - start;
   append->AppendReport(ts, duration, result, error.ok(), *app);
   app->Commit().IgnoreError();  // The sink counts what it loses.
-  services_.buffers->Release(std::move(response.body));
-  if (services_.scrapes != nullptr) services_.scrapes->Increment();
+  services_->buffers->Release(std::move(response.body));
+  if (services_->scrapes != nullptr) services_->scrapes->Increment();
 
   http::Request final_request;
   absl::Status final_forced;
   absl::Time final_time;
-  TargetEventHub* const events = services_.events;
+  TargetEventHub* const events = services_->events;
   std::optional<TargetEvent> health_event;
   bool launch_final = false;
   {
     MutexLock lock(&mu_);
     const TargetHealth health =
         error.ok() ? TargetHealth::kUp : TargetHealth::kDown;
-    const bool health_changed = state_.health != health;
-    state_.health = health;
-    state_.last_error = error.ok() ? "" : std::string(error.message());
-    state_.last_scrape = scrape_time;
-    state_.last_duration = duration;
-    state_.last_samples = result.total;
+    const bool health_changed = last_.health != health;
+    last_.health = health;
+    if (error.ok()) {
+      last_.error.clear();
+    } else {
+      last_.error.assign(error.message().data(), error.message().size());
+    }
+    last_.time = scrape_time;
+    last_.duration = duration;
+    last_.samples = result.total;
     last_start_ = start;
     // Only a change is announced, and only an event someone reads is built.
     if (health_changed && events != nullptr && events->has_subscribers()) {
       health_event.emplace();
       health_event->kind = TargetEvent::Kind::kHealthChanged;
-      health_event->target = state_;
-      health_event->target.labels = target_.PublicLabels();
-      health_event->target.discovered_labels = target_.discovered_labels();
-      health_event->time = services_.clock->Now();
+      health_event->target = StateLocked();
+      health_event->time = services_->clock->Now();
     }
     in_flight_ = false;
     if (final_scrape) final_done_ = true;
@@ -364,13 +362,13 @@ void ScrapeLoop::RequestStop() {
     MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
-    final_wanted_ = services_.scrape_on_shutdown && started_;
+    final_wanted_ = services_->scrape_on_shutdown && started_;
     timer = timer_id_;
     if (in_flight_) request = request_id_;
   }
   // Outside mu_: Cancel waits for a running OnTick, which takes mu_.
   if (timer != 0) timers_->Cancel(timer);
-  if (request != 0) services_.scraper->Cancel(request);
+  if (request != 0) services_->scraper->Cancel(request);
   http::Request final_request;
   absl::Status final_forced;
   absl::Time final_time;
@@ -404,7 +402,7 @@ void ScrapeLoop::Stop() {
       // The request was started after the first Cancel; cancel it again.
       uint64_t id = request_id_;
       mu_.Unlock();
-      services_.scraper->Cancel(id);
+      services_->scraper->Cancel(id);
       mu_.Lock();
     }
   }
@@ -438,12 +436,26 @@ void ScrapeLoop::SetFailureLog(std::shared_ptr<const ScrapeFailureLog> log) {
 
 TargetState ScrapeLoop::State() const {
   MutexLock lock(&mu_);
-  TargetState s = state_;
-  s.labels = target_.PublicLabels();
-  s.discovered_labels = target_.discovered_labels();
+  TargetState s = StateLocked();
   if (!interval_error_.ok() && s.last_error.empty()) {
     s.last_error = std::string(interval_error_.message());
   }
+  return s;
+}
+
+TargetState ScrapeLoop::StateLocked() const {
+  TargetState s;
+  s.job = job_->config.job_name;
+  s.url = url_;
+  s.labels = target_.PublicLabels();
+  s.discovered_labels = target_.discovered_labels();
+  s.health = last_.health;
+  s.last_error = last_.error;
+  s.last_scrape = last_.time;
+  s.last_duration = last_.duration;
+  s.last_samples = last_.samples;
+  s.interval = interval_;
+  s.timeout = timeout_;
   return s;
 }
 

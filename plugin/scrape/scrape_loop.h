@@ -73,7 +73,11 @@ struct LoopServices {
 class ScrapeLoop {
  public:
   ScrapeLoop(Target target, std::shared_ptr<const JobSettings> job,
-             LoopServices services);
+             std::shared_ptr<const LoopServices> services);
+  ScrapeLoop(Target target, std::shared_ptr<const JobSettings> job,
+             LoopServices services)
+      : ScrapeLoop(std::move(target), std::move(job),
+                   std::make_shared<const LoopServices>(services)) {}
   ScrapeLoop(const ScrapeLoop&) = delete;
   ScrapeLoop& operator=(const ScrapeLoop&) = delete;
   ~ScrapeLoop();
@@ -147,8 +151,10 @@ class ScrapeLoop {
                 absl::Time start, bool final_scrape) ABSL_LOCKS_EXCLUDED(mu_);
   void ApplyTargetLocked(Target target, std::shared_ptr<const JobSettings> job,
                          bool reuse_cache) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  TargetState StateLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const LoopServices services_;
+  // Shared by every loop of a pool (a copy per loop would be 112 bytes).
+  const std::shared_ptr<const LoopServices> services_;
 
   mutable Mutex mu_;
   CondVar cv_;
@@ -177,14 +183,25 @@ class ScrapeLoop {
   bool final_done_ ABSL_GUARDED_BY(mu_) = false;
   // The interval changed: the next tick starts a new grid.
   bool regrid_ ABSL_GUARDED_BY(mu_) = false;
-  // The last response's body buffer, handed to the next request.
-  TargetState state_ ABSL_GUARDED_BY(mu_);
+  // What State() reports besides the target, the job and the timing:
+  // the last scrape's outcome. (Not a whole TargetState: its label and job
+  // fields would be empty copies, 100 bytes a target.)
+  struct LastScrape {
+    TargetHealth health = TargetHealth::kUnknown;
+    std::string error;
+    absl::Time time = absl::InfinitePast();
+    absl::Duration duration;
+    int64_t samples = 0;
+  };
+  LastScrape last_ ABSL_GUARDED_BY(mu_);
+  std::string url_ ABSL_GUARDED_BY(mu_);  // target_.Url()
   absl::Time last_start_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   // The start of the last scrape begun (completed or not).
   absl::Time last_tick_start_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   // prometheus_target_interval_length_seconds for interval_; null without
   // services_.metrics.
   metrics::Summary* interval_length_ ABSL_GUARDED_BY(mu_) = nullptr;
+  absl::Duration interval_length_for_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace promscrape::scrape

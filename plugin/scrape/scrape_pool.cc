@@ -10,7 +10,9 @@ namespace promscrape::scrape {
 
 ScrapePool::ScrapePool(std::shared_ptr<const JobSettings> job,
                        LoopServices services)
-    : services_(services), job_(std::move(job)) {}
+    : services_(services),
+      loop_services_(std::make_shared<const LoopServices>(services)),
+      job_(std::move(job)) {}
 
 ScrapePool::~ScrapePool() { Stop(); }
 
@@ -62,7 +64,7 @@ std::vector<absl::Status> ScrapePool::Sync(
         pending->second->store(true);
         pending_stale_.erase(pending);
       }
-      auto loop = std::make_unique<ScrapeLoop>(std::move(t), job, services_);
+      auto loop = std::make_unique<ScrapeLoop>(std::move(t), job, loop_services_);
       if (failure_log_ != nullptr) loop->SetFailureLog(failure_log_);
       started.push_back(loop.get());
       loops_.emplace(hash, std::move(loop));

@@ -116,6 +116,8 @@ class ScrapePool {
       ABSL_LOCKS_EXCLUDED(mu_);
 
   const LoopServices services_;
+  // The same, shared by the pool's loops.
+  const std::shared_ptr<const LoopServices> loop_services_;
   // Serializes Sync/Reload/Stop; taken before mu_.
   Mutex sync_mu_;
   // Loops being stopped (RequestStop) and not yet waited for.

@@ -66,6 +66,7 @@ uint32_t SeriesCache::NewState(const Fingerprint& key,
     slots_[slot] = SeriesState();
   } else {
     slot = static_cast<uint32_t>(slots_.size());
+    grew_ = true;
     if (slots_.size() == slots_.capacity()) {
       // Grow by an eighth, not double: the array is most of a target's
       // memory, and a doubled one would be up to half empty for good.
@@ -196,12 +197,22 @@ bool SeriesCache::IterDone(bool flush) {
     // good gives its memory back.
     if (slots_.size() >= 64 && states_.size() * 4 < slots_.size()) {
       Compact();
-    } else if (slots_.capacity() > slots_.size() + slots_.size() / 4 + 8) {
+    } else if (slots_.capacity() > slots_.size() + slots_.size() / 4 + 8 ||
+               (grew_ && slots_.capacity() > slots_.size())) {
       // More room than growth leaves (the array was built by a larger
-      // scrape, or by a copy). Free slots count as used: the next scrape's
-      // new series take them.
+      // scrape, or by a copy), or room left by this scrape's growth (up to
+      // an eighth), which most targets, their set settled, would never
+      // use. Given back now, in the scrape that allocated anyway, so a
+      // warm scrape allocates nothing. Free slots count as used: the next
+      // scrape's new series take them.
       slots_.shrink_to_fit();
+      // (A kept times_ never becomes empty: empty means "not kept".)
+      if (times_.size() > std::max<size_t>(slots_.size(), 1)) {
+        times_.resize(std::max<size_t>(slots_.size(), 1));
+        times_.shrink_to_fit();
+      }
     }
+    grew_ = false;
     absl::erase_if(dropped_,
                    [this](const auto& kv) { return kv.second != iter_; });
     MutexLock lock(&meta_mu_);

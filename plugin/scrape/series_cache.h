@@ -187,6 +187,7 @@ class SeriesCache {
   size_t states_size() const { return states_.size(); }
   // Slots of the state array, live or free (tests: reuse and compaction).
   size_t slots_for_test() const { return slots_.size(); }
+  size_t slot_capacity_for_test() const { return slots_.capacity(); }
   size_t dropped_size() const { return dropped_.size(); }
 
  private:
@@ -294,6 +295,8 @@ class SeriesCache {
   // The states (free slots have a null `own`; their numbers are in free_).
   Slots slots_;
   std::vector<uint32_t> free_;
+  // A series was added at the end of slots_ since the last flush.
+  bool grew_ = false;
   // Last append time per slot; empty until needed (KeepAppendTimes,
   // SetAppended at a time other than the scrape's).
   std::vector<int64_t> times_;

@@ -94,6 +94,38 @@ TEST(SeriesCacheTest, EvictionReleasesAndChurnReusesSlots) {
   }
 }
 
+TEST(SeriesCacheTest, AScrapeThatGrewTheArrayLeavesNoSpareSlots) {
+  model::LabelSetPool pool;
+  SeriesCache cache(Target("h:1"), &pool);
+  auto scrape = [&](int first, int last) {
+    bool seen = false;
+    for (int i = first; i < last; ++i) {
+      if (cache.Get(Key(absl::StrCat("s", i)), &seen) == nullptr) {
+        AddSeries(cache, absl::StrCat("s", i), i, "h:1");
+      }
+    }
+    cache.IterDone(/*flush=*/true);
+  };
+  // Growing by eighths leaves room mid-scrape; the scrape's end gives it
+  // back (most targets' sets never grow again).
+  scrape(0, 100);
+  EXPECT_EQ(cache.slots_for_test(), 100u);
+  EXPECT_EQ(cache.slot_capacity_for_test(), 100u);
+  scrape(0, 101);
+  EXPECT_EQ(cache.slot_capacity_for_test(), 101u);
+  // Churn: the series that left frees its slot at the scrape's end (the
+  // newcomer took a new one), and the next newcomer takes the freed slot
+  // without growing the array.
+  scrape(1, 102);
+  EXPECT_EQ(cache.states_size(), 101u);
+  EXPECT_EQ(cache.slot_capacity_for_test(), 102u);
+  for (int i = 2; i < 10; ++i) {
+    scrape(i, i + 101);
+    EXPECT_EQ(cache.states_size(), 101u);
+    EXPECT_EQ(cache.slot_capacity_for_test(), 102u);
+  }
+}
+
 TEST(SeriesCacheTest, ShrinkingCompactsAndKeepsAliasesAndStaleness) {
   model::LabelSetPool pool;
   SeriesCache cache(Target("h:1"), &pool);

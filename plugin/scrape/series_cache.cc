@@ -1,6 +1,7 @@
 #include "plugin/scrape/series_cache.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <new>
 #include <utility>
@@ -8,13 +9,47 @@
 
 namespace promscrape::scrape {
 
+namespace {
+
+uint64_t NextCacheId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+struct SeriesCache::ByLabelsIndex {
+  const Slots* slots = nullptr;
+  uint64_t owner = 0;  // SeriesCache::id_; 0: none
+  int64_t iter = 0;
+  absl::flat_hash_set<uint32_t, ByLabelsHash, ByLabelsEq> set{
+      0, ByLabelsHash{&slots}, ByLabelsEq{&slots}};
+};
+
+SeriesCache::ByLabelsIndex& SeriesCache::ByLabels() {
+  // Never moved: the set's functors point at its `slots`.
+  static thread_local ByLabelsIndex index;
+  if (index.owner != id_ || index.iter != iter_) {
+    // clear() frees a large table; the build below sizes it for this cache.
+    index.set.clear();
+    index.slots = &slots_;
+    index.owner = id_;
+    index.iter = iter_;
+    index.set.reserve(states_.size());
+    for (uint32_t slot = 0; slot < slots_.size(); ++slot) {
+      if (slots_[slot].own != nullptr) index.set.insert(slot);
+    }
+  }
+  return index;
+}
+
 SeriesCache::SeriesCache(const model::Labels& shared,
                          model::LabelSetPool* pool,
                          MetadataPool* metadata_pool)
     : shared_compact_(shared),
       pool_(pool),
       states_(0, ByKeyHash{&slots_}, ByKeyEq{&slots_}),
-      by_labels_(0, ByLabelsHash{&slots_}, ByLabelsEq{&slots_}),
+      id_(NextCacheId()),
       metadata_pool_(metadata_pool) {}
 
 SeriesCache::~SeriesCache() {
@@ -120,11 +155,12 @@ SeriesState* SeriesCache::Get(const Fingerprint& key, bool* already_scraped) {
 }
 
 SeriesState* SeriesCache::Add(const Fingerprint& key, const PreparedSeries& p) {
-  auto found = by_labels_.find(&p);
-  if (found == by_labels_.end()) {
+  auto& by_labels = ByLabels().set;
+  auto found = by_labels.find(&p);
+  if (found == by_labels.end()) {
     const uint32_t slot = NewState(key, p);
     states_.insert(slot);
-    by_labels_.insert(slot);
+    by_labels.insert(slot);
     return &slots_[slot];
   }
   // Another spelling of a known series.
@@ -139,8 +175,9 @@ SeriesState* SeriesCache::Add(const Fingerprint& key, const PreparedSeries& p) {
 }
 
 SeriesState* SeriesCache::FindSeries(const PreparedSeries& p) {
-  auto it = by_labels_.find(&p);
-  return it == by_labels_.end() ? nullptr : &slots_[*it];
+  auto& by_labels = ByLabels().set;
+  auto it = by_labels.find(&p);
+  return it == by_labels.end() ? nullptr : &slots_[*it];
 }
 
 bool SeriesCache::GetDropped(const Fingerprint& key) {
@@ -189,8 +226,9 @@ bool SeriesCache::IterDone(bool flush) {
         Renormalize(state);
         continue;
       }
+      // (A thread's by-labels index built in this iteration is stale once
+      // iter_ moves on below; nothing to erase there.)
       states_.erase(slot);
-      by_labels_.erase(slot);
       DeleteState(slot);
     }
     // Churn frees slots that later series reuse; a target that shrank for
@@ -282,11 +320,8 @@ void SeriesCache::Compact() {
   // Fresh indexes: erasing never shrinks a hash table.
   states_ = decltype(states_)(slots_.size(), ByKeyHash{&slots_},
                               ByKeyEq{&slots_});
-  by_labels_ = decltype(by_labels_)(slots_.size(), ByLabelsHash{&slots_},
-                                    ByLabelsEq{&slots_});
   for (uint32_t slot = 0; slot < slots_.size(); ++slot) {
     states_.insert(slot);
-    by_labels_.insert(slot);
   }
   for (auto& [key, alias] : aliases_) alias.series = moved_to[alias.series];
 }

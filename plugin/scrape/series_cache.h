@@ -221,20 +221,22 @@ class SeriesCache {
   static uint64_t MixShares(uint64_t own_hash, bool shares) {
     return shares ? own_hash ^ 0x9e3779b97f4a7c15u : own_hash;
   }
+  // The functors reach the states through the index's `slots` field, which
+  // points at the cache the index currently serves.
   struct ByLabelsHash {
     using is_transparent = void;
-    const Slots* slots = nullptr;
+    const Slots* const* slots = nullptr;
     size_t operator()(uint32_t i) const {
-      const SeriesState& s = (*slots)[i];
+      const SeriesState& s = (**slots)[i];
       return MixShares(s.own->hash(), s.shares_target != 0);
     }
     size_t operator()(const PreparedSeries* p) const { return p->hash; }
   };
   struct ByLabelsEq {
     using is_transparent = void;
-    const Slots* slots = nullptr;
+    const Slots* const* slots = nullptr;
     bool Same(uint32_t i, const PreparedSeries* p) const {
-      const SeriesState& s = (*slots)[i];
+      const SeriesState& s = (**slots)[i];
       return (s.shares_target != 0) == p->shares && s.own_labels() == p->own;
     }
     bool operator()(uint32_t a, uint32_t b) const { return a == b; }
@@ -245,6 +247,15 @@ class SeriesCache {
       return Same(b, a);
     }
   };
+
+  // Only the miss path (a raw key not seen before) looks series up by
+  // their labels, so the index is not kept per target (it would be a
+  // tenth of the cache): each thread keeps one, built from the states of
+  // the cache and iteration it last served and rebuilt when asked for by
+  // another. A scrape appends on one thread from start to IterDone, so a
+  // target's misses in one scrape build it once.
+  struct ByLabelsIndex;
+  ByLabelsIndex& ByLabels();
 
   uint32_t NewState(const Fingerprint& key, const PreparedSeries& p);
   void DeleteState(uint32_t slot);
@@ -303,8 +314,8 @@ class SeriesCache {
   int64_t iter_time_ms_ = 0;
   // Live slots by their key's fingerprint.
   absl::flat_hash_set<uint32_t, ByKeyHash, ByKeyEq> states_;
-  // The same slots by final labels (to find another spelling's series).
-  absl::flat_hash_set<uint32_t, ByLabelsHash, ByLabelsEq> by_labels_;
+  // Which cache a thread's ByLabelsIndex was built for (never reused).
+  const uint64_t id_;
   // Further raw keys of existing states.
   absl::flat_hash_map<Fingerprint, Alias, Fingerprint::Hash> aliases_;
   absl::flat_hash_map<Fingerprint, int64_t, Fingerprint::Hash> dropped_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -124,6 +125,63 @@ TEST(SeriesCacheTest, AScrapeThatGrewTheArrayLeavesNoSpareSlots) {
     EXPECT_EQ(cache.states_size(), 101u);
     EXPECT_EQ(cache.slot_capacity_for_test(), 102u);
   }
+}
+
+TEST(SeriesCacheTest, LabelLookupsAcrossScrapesAndInterleavedTargets) {
+  // The by-labels index is per thread, built for one cache and iteration:
+  // lookups must see the right cache's states whatever ran before them.
+  model::LabelSetPool pool;
+  SeriesCache a(Target("h:1"), &pool);
+  SeriesCache b(Target("h:2"), &pool);
+  bool seen = false;
+  for (int i = 0; i < 30; ++i) {
+    AddSeries(a, absl::StrCat("a", i), i, "h:1");
+    AddSeries(b, absl::StrCat("b", i), i, "h:2");
+  }
+  a.IterDone(/*flush=*/true);
+  b.IterDone(/*flush=*/true);
+  // Next scrape, interleaved: a second spelling of a series in each.
+  for (int i = 0; i < 30; ++i) {
+    a.TrackStaleness(a.Get(Key(absl::StrCat("a", i)), &seen));
+    b.TrackStaleness(b.Get(Key(absl::StrCat("b", i)), &seen));
+  }
+  SeriesState* a7 = a.Get(Key("a7"), &seen);
+  SeriesState* b7 = b.Get(Key("b7"), &seen);
+  EXPECT_EQ(AddSeries(a, "a7-other", 7, "h:1"), a7);
+  EXPECT_EQ(AddSeries(b, "b7-other", 7, "h:2"), b7);
+  EXPECT_EQ(AddSeries(a, "a8-other", 8, "h:1"), a.Get(Key("a8"), &seen));
+  // A new series in one is not found in the other.
+  SeriesState* a40 = AddSeries(a, "a40", 40, "h:1");
+  PreparedSeries p;
+  b.Prepare(Series(40, "h:2"), &p);
+  EXPECT_EQ(b.FindSeries(p), nullptr);
+  a.Prepare(Series(40, "h:1"), &p);
+  EXPECT_EQ(a.FindSeries(p), a40);
+  EXPECT_EQ(a.states_size(), 31u);
+  EXPECT_EQ(b.states_size(), 30u);
+  a.IterDone(/*flush=*/true);
+  b.IterDone(/*flush=*/true);
+
+  // After an eviction (and a compaction) a lookup finds the moved states
+  // and not the evicted ones.
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 25; i < 30; ++i) {
+      a.TrackStaleness(a.Get(Key(absl::StrCat("a", i)), &seen));
+    }
+    a.IterDone(/*flush=*/true);
+  }
+  EXPECT_EQ(a.states_size(), 5u);
+  a.Prepare(Series(3, "h:1"), &p);
+  EXPECT_EQ(a.FindSeries(p), nullptr);
+  a.Prepare(Series(27, "h:1"), &p);
+  EXPECT_EQ(a.FindSeries(p), a.Get(Key("a27"), &seen));
+  // And from another thread (its own index).
+  std::thread other([&] {
+    PreparedSeries q;
+    a.Prepare(Series(28, "h:1"), &q);
+    EXPECT_EQ(a.FindSeries(q), a.Get(Key("a28"), &seen));
+  });
+  other.join();
 }
 
 TEST(SeriesCacheTest, ShrinkingCompactsAndKeepsAliasesAndStaleness) {

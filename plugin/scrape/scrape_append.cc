@@ -93,23 +93,22 @@ ScrapeAppend::ScrapeAppend(AppendOptions options)
       max_schema_(PickSchema(options_.native_histogram_min_bucket_factor)) {
   const size_t reported = options_.extra_scrape_metrics ? kReportNames.size()
                                                         : kBaseReportSeries;
-  report_labels_.reserve(reported);
+  report_count_ = static_cast<uint8_t>(reported);
+  bool all_share = true;
+  std::vector<model::CompactLabels> fallback;
+  fallback.reserve(reported);
   for (size_t i = 0; i < reported; ++i) {
     const model::Labels full =
         ReportSeriesLabels(kReportNames[i], options_.target_labels);
-    ReportSeries r;
-    if (SameLabels(model::SeriesLabels(NameOnly(i).payload(),
-                                       cache_.shared_payload()),
-                   full)) {
-      // The usual case: the name plus the target labels the cache already
-      // holds. Nothing per target beyond two views.
-      r.own = NameOnly(i).payload();
-      r.shares = true;
-    } else {
-      r.fallback = model::CompactLabels(full);
-      r.own = r.fallback.payload();
-    }
-    report_labels_.push_back(std::move(r));
+    all_share = all_share &&
+                SameLabels(model::SeriesLabels(NameOnly(i).payload(),
+                                               cache_.shared_payload()),
+                           full);
+    fallback.emplace_back(full);
+  }
+  if (!all_share) {
+    report_fallback_ =
+        std::make_unique<std::vector<model::CompactLabels>>(std::move(fallback));
   }
   parser_options_.scrape_classic_histograms =
       options_.scrape_classic_histograms;
@@ -449,8 +448,8 @@ void ScrapeAppend::AppendStaleMarkersOnStop(int64_t timestamp_ms,
                                             model::Appender& app) {
   Append("", "", timestamp_ms, app);
   const double stale = StaleNaN();
-  for (const ReportSeries& series : report_labels_) {
-    app.Append(ReportLabels(series), timestamp_ms, stale);
+  for (size_t i = 0; i < report_count_; ++i) {
+    app.Append(ReportLabels(i), timestamp_ms, stale);
   }
 }
 
@@ -466,9 +465,17 @@ void ScrapeAppend::AppendReport(int64_t timestamp_ms, absl::Duration duration,
       absl::ToDoubleSeconds(options_.scrape_timeout),
       static_cast<double>(options_.sample_limit),
       static_cast<double>(result.body_bytes)};
-  for (size_t i = 0; i < report_labels_.size(); ++i) {
-    app.Append(ReportLabels(report_labels_[i]), timestamp_ms, values[i]);
+  for (size_t i = 0; i < report_count_; ++i) {
+    app.Append(ReportLabels(i), timestamp_ms, values[i]);
   }
+}
+
+model::SeriesLabels ScrapeAppend::ReportLabels(size_t i) const {
+  if (report_fallback_ != nullptr) {
+    return model::SeriesLabels((*report_fallback_)[i].payload(),
+                               absl::string_view());
+  }
+  return model::SeriesLabels(NameOnly(i).payload(), cache_.shared_payload());
 }
 
 std::vector<MetricMetadata> ScrapeAppend::Metadata() const {

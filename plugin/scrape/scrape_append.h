@@ -224,19 +224,13 @@ class ScrapeAppend {
   // scrape_samples_post_metric_relabeling, scrape_series_added; then
   // scrape_timeout_seconds, scrape_sample_limit, scrape_body_size_bytes
   // with extra_scrape_metrics.
-  struct ReportSeries {
-    // The series' own labels: a process-wide {__name__} payload when
-    // `shares` (the rest are the target labels the cache holds), else
-    // `fallback`'s.
-    absl::string_view own;
-    bool shares = false;
-    model::CompactLabels fallback;
-  };
-  model::SeriesLabels ReportLabels(const ReportSeries& r) const {
-    return model::SeriesLabels(
-        r.own, r.shares ? cache_.shared_payload() : absl::string_view());
-  }
-  std::vector<ReportSeries> report_labels_;
+  // Report series i's labels: the process-wide {__name__} payload plus the
+  // target labels the cache holds (the usual case: nothing per target), or,
+  // when those are not the same set (the target labels name a report
+  // series' own name), report_fallback_[i].
+  model::SeriesLabels ReportLabels(size_t i) const;
+  uint8_t report_count_ = 0;
+  std::unique_ptr<std::vector<model::CompactLabels>> report_fallback_;
 
   // Per-target append state. (Parsers and miss-path buffers are per
   // thread, shared by all targets: see AppendScratch in the .cc.)

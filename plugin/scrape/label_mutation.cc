@@ -56,7 +56,7 @@ absl::string_view TruncateRunes(absl::string_view s, size_t max_runes) {
 
 }  // namespace
 
-SampleLabelMutator::SampleLabelMutator(const model::Labels* target_labels,
+SampleLabelMutator::SampleLabelMutator(const model::CompactLabels* target_labels,
                                        bool honor_labels,
                                        const std::vector<relabel::Rule>* rules)
     : target_labels_(target_labels),
@@ -81,17 +81,17 @@ bool SampleLabelMutator::Mutate(absl::Span<const model::LabelView> scraped,
     i = j;
   }
   if (honor_labels_) {
-    for (const model::Label& t : *target_labels_) {
+    for (const model::LabelView t : *target_labels_) {
       absl::string_view unused;
       if (!FindScraped(scraped, t.name, &unused)) out->Set(t.name, t.value);
     }
   } else {
     conflicts_.clear();
-    for (const model::Label& t : *target_labels_) {
+    for (const model::LabelView t : *target_labels_) {
       absl::string_view existing;
       if (FindScraped(scraped, t.name, &existing) && !existing.empty()) {
         conflicts_.push_back(
-            model::Label{t.name, std::string(existing)});
+            model::Label{std::string(t.name), std::string(existing)});
       }
       out->Set(t.name, t.value);
     }
@@ -184,7 +184,7 @@ absl::Status CheckLabelLimits(const std::vector<model::Label>& lset,
 
 absl::Status CheckDuplicateLabelNames(
     absl::Span<const model::LabelView> scraped,
-    const model::Labels* overridden) {
+    const model::CompactLabels* overridden) {
   // A name with an empty value anywhere is deleted with every copy by
   // labels.Builder before the TSDB sees the set (SampleLabelMutator), so
   // only names without an empty value count.
@@ -196,7 +196,7 @@ absl::Status CheckDuplicateLabelNames(
       ++j;
     }
     if (j - i > 1 && !any_empty &&
-        (overridden == nullptr || !overridden->Has(scraped[i].name))) {
+        (overridden == nullptr || overridden->Get(scraped[i].name).empty())) {
       return absl::InvalidArgumentError(
           absl::StrCat("label name ", GoQuote(scraped[i].name),
                        " is not unique: invalid sample"));

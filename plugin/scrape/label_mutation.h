@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/types/span.h"
 #include "plugin/model/builder.h"
+#include "plugin/model/compact_labels.h"
 #include "plugin/model/labels.h"
 #include "plugin/model/names.h"
 #include "plugin/relabel/rule.h"
@@ -26,7 +27,8 @@ class SampleLabelMutator {
   // `target_labels` are the target's public labels; they and `rules` (may
   // be null) must outlive the mutator (the owner's copy is used, not a
   // third one per target).
-  SampleLabelMutator(const model::Labels* target_labels, bool honor_labels,
+  SampleLabelMutator(const model::CompactLabels* target_labels,
+                     bool honor_labels,
                      const std::vector<relabel::Rule>* rules);
 
   // Fills `*out` with the final labels of the series whose parsed labels
@@ -36,7 +38,7 @@ class SampleLabelMutator {
               model::Builder* out);
 
  private:
-  const model::Labels* target_labels_;
+  const model::CompactLabels* target_labels_;
   bool honor_labels_;
   const std::vector<relabel::Rule>* rules_;
   std::vector<model::Label> conflicts_;
@@ -79,7 +81,7 @@ absl::Status CheckLabelLimits(const std::vector<model::Label>& lset,
 // it first). tests/difffuzz found both against 2.42.
 absl::Status CheckDuplicateLabelNames(
     absl::Span<const model::LabelView> scraped,
-    const model::Labels* overridden = nullptr);
+    const model::CompactLabels* overridden = nullptr);
 
 }  // namespace promscrape::scrape
 

@@ -87,9 +87,9 @@ ScrapeAppend::ScrapeAppend(AppendOptions options)
     : options_(std::move(options)),
       limits_{options_.label_limit, options_.label_name_length_limit,
               options_.label_value_length_limit},
-      mutator_(&options_.target_labels, options_.honor_labels,
-               options_.metric_relabel_rules),
       cache_(options_.target_labels),
+      mutator_(&cache_.shared_labels(), options_.honor_labels,
+               options_.metric_relabel_rules),
       max_schema_(PickSchema(options_.native_histogram_min_bucket_factor)) {
   const size_t reported = options_.extra_scrape_metrics ? kReportNames.size()
                                                         : kBaseReportSeries;
@@ -123,6 +123,9 @@ ScrapeAppend::ScrapeAppend(AppendOptions options)
     // A zero sample goes in only after the series' previous sample.
     cache_.KeepAppendTimes();
   }
+  // From here on the cache's compact copy is the only one (a vector of
+  // strings per target would cost more than the compact form).
+  options_.target_labels = model::Labels();
 }
 
 ScrapeAppend::~ScrapeAppend() = default;
@@ -348,7 +351,7 @@ AppendResult ScrapeAppend::Append(std::string_view body,
       if (error.ok()) {
         error = CheckDuplicateLabelNames(
             scratch.scraped,
-            options_.honor_labels ? nullptr : &options_.target_labels);
+            options_.honor_labels ? nullptr : &cache_.shared_labels());
         if (!error.ok() &&
             (t > max_time_ms_ || t < options_.storage_min_valid_ms)) {
           // The TSDB finds repeated names; a sample too far ahead never

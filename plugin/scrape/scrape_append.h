@@ -37,6 +37,8 @@ using model::MetricMetadata;
 struct AppendOptions {
   // The target's public labels (Target::PublicLabels()): attached to every
   // sample with honor_labels / exported_ rules, and to report series.
+  // ScrapeAppend keeps them in compact form only: its options() show them
+  // empty.
   model::Labels target_labels;
   bool honor_labels = false;
   bool honor_timestamps = true;
@@ -216,10 +218,12 @@ class ScrapeAppend {
                         model::Appender& app);
   void AppendStaleMarkers(int64_t timestamp_ms, model::Appender& app);
 
+  // options_.target_labels is emptied once the cache holds them compact
+  // (cache_.shared_labels(), what the mutator reads).
   AppendOptions options_;
   LabelLimits limits_;
-  SampleLabelMutator mutator_;
   SeriesCache cache_;
+  SampleLabelMutator mutator_;
   // up, scrape_duration_seconds, scrape_samples_scraped,
   // scrape_samples_post_metric_relabeling, scrape_series_added; then
   // scrape_timeout_seconds, scrape_sample_limit, scrape_body_size_bytes

@@ -106,6 +106,7 @@ class SeriesCache {
 
   int64_t iter() const { return iter_; }
   // The shared (target) labels' payload, for SeriesLabels views.
+  const model::CompactLabels& shared_labels() const { return shared_compact_; }
   absl::string_view shared_payload() const {
     return shared_compact_.payload();
   }

@@ -26,8 +26,8 @@ std::vector<model::LabelView> Scraped(
 }
 
 TEST(SampleLabelMutatorTest, ConflictsResolveShortestNameFirst) {
-  const model::Labels target =
-      model::Labels::Of({{"a", "t"}, {"exported_a", "t2"}, {"bb", "t3"}});
+  const model::CompactLabels target(
+      model::Labels::Of({{"a", "t"}, {"exported_a", "t2"}, {"bb", "t3"}}));
   SampleLabelMutator m(&target, /*honor_labels=*/false, nullptr);
   model::Builder b;
   ASSERT_TRUE(m.Mutate(Scraped({{"__name__", "m"},
@@ -47,7 +47,7 @@ TEST(SampleLabelMutatorTest, RelabelDropAndEmptyResult) {
   drop_all.regex = ".*";
   drop_all.regex_set = true;
   std::vector<relabel::Rule> rules = {*relabel::Rule::Create(drop_all)};
-  const model::Labels target = model::Labels::Of({{"job", "j"}});
+  const model::CompactLabels target(model::Labels::Of({{"job", "j"}}));
   SampleLabelMutator m(&target, false, &rules);
   model::Builder b;
   EXPECT_FALSE(m.Mutate(Scraped({{"__name__", "m"}}), &b));

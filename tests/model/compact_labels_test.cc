@@ -1,5 +1,6 @@
 #include "plugin/model/compact_labels.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -127,6 +128,30 @@ TEST(SeriesLabelsTest, MergesOwnAndSharedInSortedOrder) {
   for (LabelView l : merged) names.emplace_back(l.name);
   EXPECT_THAT(names, ::testing::ElementsAre("__name__", "cpu", "env",
                                             "instance", "job", "zone"));
+}
+
+TEST(SeriesLabelsTest, MergesNamesSharingPrefixesAndLongLengths) {
+  // Names that share a first byte (decided past it), a name that is a
+  // prefix of another, bytes above 0x7f, and lengths of two-byte varints.
+  const std::string long_value(300, 'v');
+  const std::string long_name = "job" + std::string(200, 'x');
+  const Labels own = Labels::Of({{"instance_id", long_value},
+                                 {"jo", "1"},
+                                 {long_name, "2"},
+                                 {"\xc3\xa9t\xc3\xa9", "summer"}});
+  const Labels shared = Labels::Of(
+      {{"instance", "h:1"}, {"job", long_value}, {"\xc3\xa9", "e"}});
+  CompactLabels own_c(own);
+  CompactLabels shared_c(shared);
+  std::vector<Label> all(own.begin(), own.end());
+  all.insert(all.end(), shared.begin(), shared.end());
+  const Labels want = Labels::FromUnsorted(all);
+  EXPECT_EQ(SeriesLabels(own_c, shared_c).ToLabels(), want);
+  EXPECT_EQ(SeriesLabels(shared_c, own_c).ToLabels(), want);
+  std::vector<std::string> names;
+  for (LabelView l : SeriesLabels(own_c, shared_c)) names.emplace_back(l.name);
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+  EXPECT_EQ(names.size(), 7u);
 }
 
 TEST(SeriesLabelsTest, EitherPartMayBeEmpty) {

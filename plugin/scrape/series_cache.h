@@ -53,8 +53,8 @@ struct SeriesState {
   uint16_t appended_iter = 0;
   uint16_t key_iter = 0;
   uint16_t alias_iter = 0;
-  // 32 bytes, the whole per-series cost besides two 4-byte index slots and
-  // (unless another target shares them) the interned labels.
+  // 32 bytes, the whole per-series cost besides a 4-byte slot of the by-key
+  // index and (unless another target shares them) the interned labels.
 
   absl::string_view own_labels() const { return own->bytes(); }
 };
@@ -77,9 +77,10 @@ struct PreparedSeries {
 // exposition) -> final labels, dropped series, the per-series staleness
 // state and metadata.
 //
-// Series states live in one array (no heap block per series); the two
-// indexes hold 4-byte slot numbers. A SeriesState* is valid until the next
-// Add or IterDone.
+// Series states live in one array (no heap block per series); the by-key
+// index holds 4-byte slot numbers, and the by-labels index the miss path
+// needs is built per thread when a scrape misses (ByLabels). A
+// SeriesState* is valid until the next Add or IterDone.
 //
 // Thread-compatible, except the metadata which has its own lock:
 // `ForEachMetadata` may run concurrently with everything else.

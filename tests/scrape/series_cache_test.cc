@@ -192,7 +192,9 @@ TEST(SeriesCacheTest, ShrinkingCompactsAndKeepsAliasesAndStaleness) {
     AddSeries(cache, absl::StrCat("s", i), i, "h:1");
   }
   // Series 190 also under a second spelling.
-  SeriesState* alias = AddSeries(cache, "s190-other-spelling", 190, "h:1");
+  // (A SeriesState* lives only until the next IterDone: keep its labels.)
+  const model::LabelSetPool::Entry* const alias_own =
+      AddSeries(cache, "s190-other-spelling", 190, "h:1")->own;
   for (int i = 0; i < 200; ++i) {
     cache.TrackStaleness(cache.Get(Key(absl::StrCat("s", i)), &seen));
   }
@@ -205,7 +207,7 @@ TEST(SeriesCacheTest, ShrinkingCompactsAndKeepsAliasesAndStaleness) {
   }
   SeriesState* again = cache.Get(Key("s190-other-spelling"), &seen);
   ASSERT_NE(again, nullptr);
-  EXPECT_EQ(again->own, alias->own);
+  EXPECT_EQ(again->own, alias_own);
   cache.TrackStaleness(again);
   std::vector<std::string> stale;
   cache.ForEachStale(

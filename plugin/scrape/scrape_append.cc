@@ -52,17 +52,6 @@ struct AppendScratch {
   model::Exemplar exemplar;
 };
 
-bool SameLabels(const model::SeriesLabels& a, const model::Labels& b) {
-  auto it = b.begin();
-  for (const model::LabelView l : a) {
-    if (it == b.end() || l.name != it->name || l.value != it->value) {
-      return false;
-    }
-    ++it;
-  }
-  return it == b.end();
-}
-
 // {__name__="<report series i>"}, one per process.
 const model::CompactLabels& NameOnly(size_t i) {
   static const auto* const names = [] {
@@ -95,20 +84,17 @@ ScrapeAppend::ScrapeAppend(AppendOptions options)
                                                         : kBaseReportSeries;
   report_count_ = static_cast<uint8_t>(reported);
   bool all_share = true;
-  std::vector<model::CompactLabels> fallback;
-  fallback.reserve(reported);
-  for (size_t i = 0; i < reported; ++i) {
-    const model::Labels full =
-        ReportSeriesLabels(kReportNames[i], options_.target_labels);
-    all_share = all_share &&
-                SameLabels(model::SeriesLabels(NameOnly(i).payload(),
-                                               cache_.shared_payload()),
-                           full);
-    fallback.emplace_back(full);
+  for (size_t i = 0; i < reported && all_share; ++i) {
+    all_share =
+        model::SeriesLabels(NameOnly(i).payload(), cache_.shared_payload())
+            .Equals(ReportSeriesLabels(kReportNames[i], options_.target_labels));
   }
   if (!all_share) {
-    report_fallback_ =
-        std::make_unique<std::vector<model::CompactLabels>>(std::move(fallback));
+    report_fallback_ = std::make_unique<std::vector<model::CompactLabels>>();
+    for (size_t i = 0; i < reported; ++i) {
+      report_fallback_->emplace_back(
+          ReportSeriesLabels(kReportNames[i], options_.target_labels));
+    }
   }
   parser_options_.scrape_classic_histograms =
       options_.scrape_classic_histograms;

@@ -93,6 +93,7 @@ void ScrapeLoop::ApplyTargetLocked(Target target,
                                    std::shared_ptr<const JobSettings> job,
                                    bool reuse_cache) {
   const config::ScrapeConfig& c = job->config;
+  const absl::Duration previous_interval = interval_;
   absl::StatusOr<std::pair<absl::Duration, absl::Duration>> it =
       target.IntervalAndTimeout();
   if (it.ok()) {
@@ -106,9 +107,8 @@ void ScrapeLoop::ApplyTargetLocked(Target target,
   }
   if (!reuse_cache || append_ == nullptr) append_ = NewAppendState(target, job);
   if (services_->metrics != nullptr &&
-      (interval_length_ == nullptr || interval_ != interval_length_for_)) {
+      (interval_length_ == nullptr || interval_ != previous_interval)) {
     interval_length_ = &services_->metrics->IntervalLength(interval_);
-    interval_length_for_ = interval_;
   }
   url_ = target.Url();
   target_ = std::move(target);

@@ -201,7 +201,6 @@ class ScrapeLoop {
   // prometheus_target_interval_length_seconds for interval_; null without
   // services_.metrics.
   metrics::Summary* interval_length_ ABSL_GUARDED_BY(mu_) = nullptr;
-  absl::Duration interval_length_for_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace promscrape::scrape

@@ -10,8 +10,7 @@ namespace promscrape::scrape {
 
 ScrapePool::ScrapePool(std::shared_ptr<const JobSettings> job,
                        LoopServices services)
-    : services_(services),
-      loop_services_(std::make_shared<const LoopServices>(services)),
+    : services_(std::make_shared<const LoopServices>(services)),
       job_(std::move(job)) {}
 
 ScrapePool::~ScrapePool() { Stop(); }
@@ -64,7 +63,7 @@ std::vector<absl::Status> ScrapePool::Sync(
         pending->second->store(true);
         pending_stale_.erase(pending);
       }
-      auto loop = std::make_unique<ScrapeLoop>(std::move(t), job, loop_services_);
+      auto loop = std::make_unique<ScrapeLoop>(std::move(t), job, services_);
       if (failure_log_ != nullptr) loop->SetFailureLog(failure_log_);
       started.push_back(loop.get());
       loops_.emplace(hash, std::move(loop));
@@ -114,7 +113,7 @@ void ScrapePool::ScheduleEndOfRunStaleness(uint64_t hash, ScrapeLoop& loop) {
   // markers carry the time of the next tick and are written one more
   // tick (plus a tenth) later, so a target that comes back in between
   // keeps its series without a gap.
-  const absl::Time now = services_.clock->Now();
+  const absl::Time now = services_->clock->Now();
   const absl::Duration interval = loop.interval();
   const absl::Time stale_time = loop.NextTickAfter(now);
   const absl::Time fire = stale_time + interval + interval / 10;
@@ -125,9 +124,9 @@ void ScrapePool::ScheduleEndOfRunStaleness(uint64_t hash, ScrapeLoop& loop) {
   }
   std::shared_ptr<ScrapeAppend> state = loop.append_state();
   const int64_t ts = absl::ToUnixMillis(stale_time);
-  model::SampleSink* sink = services_.sink;
-  Executor* executor = services_.executor;
-  services_.scheduler->RunAt(fire, [=] {
+  model::SampleSink* sink = services_->sink;
+  Executor* executor = services_->executor;
+  services_->scheduler->RunAt(fire, [=] {
     executor->Submit([=] {
       if (disabled->load()) return;
       std::unique_ptr<model::Appender> app = sink->NewAppender();
@@ -147,12 +146,12 @@ void ScrapePool::Reload(std::shared_ptr<const JobSettings> job) {
 }
 
 void ScrapePool::Announce(TargetEvent::Kind kind, const ScrapeLoop& loop) {
-  TargetEventHub* events = services_.events;
+  TargetEventHub* events = services_->events;
   if (events == nullptr || !events->has_subscribers()) return;
   TargetEvent event;
   event.kind = kind;
   event.target = loop.State();
-  event.time = services_.clock->Now();
+  event.time = services_->clock->Now();
   events->Publish(event);
 }
 

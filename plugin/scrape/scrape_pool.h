@@ -115,9 +115,8 @@ class ScrapePool {
   void RequestStopLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  const LoopServices services_;
-  // The same, shared by the pool's loops.
-  const std::shared_ptr<const LoopServices> loop_services_;
+  // Shared with the pool's loops.
+  const std::shared_ptr<const LoopServices> services_;
   // Serializes Sync/Reload/Stop; taken before mu_.
   Mutex sync_mu_;
   // Loops being stopped (RequestStop) and not yet waited for.

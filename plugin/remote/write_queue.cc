@@ -139,7 +139,7 @@ absl::Status WriteQueue::OpenWal(metrics::Registry& registry) {
   using metrics::MetricType;
   wal_collector_ = registry.AddCollector(
       {
-          {"promscrape_remote_wal_bytes", "Size of the write-ahead log's segment files.", MetricType::kGauge},
+          {"promscrape_remote_wal_bytes", "Size of the write-ahead log's segment files, recycled ones included.", MetricType::kGauge},
           {"promscrape_remote_wal_segments", "Segment files of the write-ahead log.", MetricType::kGauge},
           {"promscrape_remote_wal_unacked_records", "Write-ahead log records not yet acknowledged by the host.", MetricType::kGauge},
           {"promscrape_remote_wal_records_appended_total", "Records written to the write-ahead log.", MetricType::kCounter},
@@ -155,7 +155,8 @@ absl::Status WriteQueue::OpenWal(metrics::Registry& registry) {
                        std::vector<metrics::LabelPair> labels = {}) {
           out->push_back({name, std::move(labels), v});
         };
-        add("promscrape_remote_wal_bytes", static_cast<double>(s.bytes_on_disk));
+        add("promscrape_remote_wal_bytes",
+            static_cast<double>(s.bytes_on_disk + s.recycled_bytes));
         add("promscrape_remote_wal_segments", static_cast<double>(s.segments));
         add("promscrape_remote_wal_unacked_records",
             static_cast<double>(s.next_position - std::min(s.next_position, s.acked_position)));

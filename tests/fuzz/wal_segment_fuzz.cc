@@ -44,7 +44,14 @@ const std::string& ScratchDir() {
 void CheckScan(absl::string_view data) {
   const SegmentScan scan = ScanSegment(data, 1);
   if (scan.valid_bytes > data.size()) std::abort();
-  if (!scan.corrupt && scan.valid_bytes != data.size()) std::abort();
+  // Short of the end only at an end marker (or corruption), never both.
+  if (!scan.corrupt && !scan.end_marker && scan.valid_bytes != data.size()) {
+    std::abort();
+  }
+  if (scan.end_marker && (scan.corrupt || scan.frames_after != 0 ||
+                          !IsEndMarker(data.substr(scan.valid_bytes)))) {
+    std::abort();
+  }
   if (scan.records > data.size() / kFrameHeaderBytes) std::abort();
   if (scan.corrupt && scan.reason == nullptr) std::abort();
   Frame frame;

@@ -102,6 +102,12 @@ FrameStatus DecodeFrame(absl::string_view data, Frame* frame) {
   return FrameStatus::kOk;
 }
 
+bool IsEndMarker(absl::string_view data) {
+  if (data.size() < kEndMarkerBytes) return false;
+  static constexpr char kZeros[kEndMarkerBytes] = {};
+  return std::memcmp(data.data(), kZeros, kEndMarkerBytes) == 0;
+}
+
 SegmentScan ScanSegment(absl::string_view data, uint64_t first) {
   SegmentScan scan;
   const char* reason = nullptr;
@@ -111,6 +117,14 @@ SegmentScan ScanSegment(absl::string_view data, uint64_t first) {
   } else {
     scan.valid_bytes = kSegmentHeaderBytes;
     while (scan.valid_bytes < data.size()) {
+      if (IsEndMarker(data.substr(scan.valid_bytes))) {
+        // The records end here. The resync below still looks past the
+        // marker for frames that could follow them (zeroed pages of a lost
+        // write in the middle of the records); finding one is corruption.
+        scan.end_marker = true;
+        scan.reason = "end marker before later records";
+        break;
+      }
       Frame frame;
       switch (DecodeFrame(data.substr(scan.valid_bytes), &frame)) {
         case FrameStatus::kOk:
@@ -136,7 +150,7 @@ SegmentScan ScanSegment(absl::string_view data, uint64_t first) {
       scan.valid_bytes += frame.size;
     }
   }
-  if (!scan.corrupt) return scan;
+  if (!scan.corrupt && !scan.end_marker) return scan;
 
   // Resynchronize: look for frames with a good checksum and an index that
   // can follow the last good one. NOTE: an index is plausible only within one
@@ -165,6 +179,14 @@ SegmentScan ScanSegment(absl::string_view data, uint64_t first) {
       }
     }
     ++offset;
+  }
+  if (scan.end_marker) {
+    if (scan.frames_after > 0) {
+      scan.end_marker = false;
+      scan.corrupt = true;
+    } else {
+      scan.reason = nullptr;
+    }
   }
   return scan;
 }

@@ -19,6 +19,11 @@
 //   frames, one per record, indices first, first+1, ...:
 //     u32 payload length  u32 crc32  u64 index  payload
 //     The crc covers the length, the index and the payload.
+//   optionally an end marker: 16 zero bytes where the next frame header
+//     would be. A reused (recycled) segment file keeps the bytes of its
+//     previous life past the marker; those frames carry indices below the
+//     segment's first, so they can never pass for records of this one.
+//     (A valid frame header is never all zero: its index is at least 1.)
 //
 // Checkpoint file `checkpoint` (28 bytes):
 //   u32 magic "PWCK"  u32 version (1)  u64 ack  u64 next index
@@ -34,6 +39,9 @@ namespace promscrape::remote::wal {
 // Open holds an flock on it.
 inline constexpr absl::string_view kCheckpointFileName = "checkpoint";
 inline constexpr absl::string_view kLockFileName = "lock";
+// A segment file kept for reuse is named this prefix plus the segment file
+// name it had (wal.h, Recycling).
+inline constexpr absl::string_view kRecycledFilePrefix = "recycled-";
 
 inline constexpr uint32_t kSegmentMagic = 0x4c415750;     // "PWAL"
 inline constexpr uint32_t kCheckpointMagic = 0x4b435750;  // "PWCK"
@@ -79,6 +87,12 @@ struct Frame {
 // Decodes the frame at the start of `data`. `frame` is set only on kOk.
 FrameStatus DecodeFrame(absl::string_view data, Frame* frame);
 
+// 16 zero bytes: the end of the records when more bytes follow.
+inline constexpr size_t kEndMarkerBytes = kFrameHeaderBytes;
+
+// Whether `data` starts with an end marker.
+bool IsEndMarker(absl::string_view data);
+
 // What a scan of one segment file's bytes found.
 struct SegmentScan {
   // Valid records: indices [first, first + records), in order, starting right
@@ -89,6 +103,10 @@ struct SegmentScan {
   // True when bytes past `valid_bytes` are not valid frames (a bad header
   // counts as corruption at offset 0).
   bool corrupt = false;
+  // True when an end marker follows the valid frames (and no frame that
+  // could follow them comes after it): the bytes from `valid_bytes` on are
+  // a reused file's old contents, not corruption.
+  bool end_marker = false;
   // Why the scan stopped (static text), when `corrupt`.
   const char* reason = nullptr;
   // Frames with a good checksum and a plausible index found after the

@@ -170,6 +170,12 @@ absl::StatusOr<bool> Reader::Next(Record* record) {
         reason = "record index out of sequence";
       }
       if (reason != nullptr) {
+        if (!wal_.HasSegment(file_first_)) {
+          // Acknowledged and recycled while this reader was on it: its
+          // bytes are another segment's now, and none was a loss.
+          CloseSegment();
+          break;
+        }
         MarkCorrupt(reason, seg.readable_bytes);
         break;
       }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/common/status.h"
 #include "plugin/remote/wal/file_io.h"
@@ -38,6 +40,15 @@ absl::StatusOr<WriteAheadLog::Scanned> WriteAheadLog::ScanFile(uint64_t first,
   s.scan = ScanSegment(file.bytes(), first);
   s.file_bytes = file.bytes().size();
   s.mtime = absl::FromUnixNanos(file.mtime_ns());
+  if (s.scan.end_marker && s.scan.valid_bytes < s.file_bytes) {
+    // A reused file's old bytes after its records (a crash before the
+    // segment was closed): not records, cut off like a closed segment's.
+    file = MappedFile();  // Unmap before the file shrinks under it.
+    if (::truncate(path.c_str(), s.scan.valid_bytes) != 0) {
+      return ErrnoError(errno, "truncate", path);
+    }
+    s.file_bytes = s.scan.valid_bytes;
+  }
   if (!s.scan.corrupt) return s;
 
   const uint64_t skipped = s.file_bytes - s.scan.valid_bytes;
@@ -95,14 +106,36 @@ absl::Status WriteAheadLog::Recover() {
   }
 
   std::vector<uint64_t> firsts;
+  std::vector<std::string> recycled;
   DIR* d = ::opendir(dir_.c_str());
   if (d == nullptr) return ErrnoError(errno, "opendir", dir_);
   while (struct dirent* e = ::readdir(d)) {
     uint64_t first = 0;
-    if (ParseSegmentFileName(e->d_name, &first)) firsts.push_back(first);
+    const absl::string_view name(e->d_name);
+    if (ParseSegmentFileName(name, &first)) {
+      firsts.push_back(first);
+    } else if (absl::StartsWith(name, kRecycledFilePrefix)) {
+      recycled.emplace_back(name);
+    }
   }
   ::closedir(d);
   std::sort(firsts.begin(), firsts.end());
+  // Recycled files of an earlier run are reused as well: their old records
+  // all precede every position this run gives out.
+  std::sort(recycled.begin(), recycled.end());
+  for (const std::string& name : recycled) {
+    const std::string path = absl::StrCat(dir_, "/", name);
+    struct stat st;
+    bool keep = ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+                static_cast<uint64_t>(st.st_size) <= options_.segment_bytes;
+    MutexLock lock(&mu_);
+    keep = keep && recycled_.size() < options_.recycled_segments;
+    if (keep) {
+      recycled_.push_back(Recycled{path, static_cast<uint64_t>(st.st_size)});
+    } else {
+      ::unlink(path.c_str());
+    }
+  }
 
   std::vector<Scanned> scans;
   for (size_t i = 0; i < firsts.size(); ++i) {

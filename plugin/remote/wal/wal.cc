@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -60,7 +61,8 @@ WriteAheadLog::WriteAheadLog(std::string dir, Options options, Clock& clock,
       options_(options),
       clock_(clock),
       logger_(logger),
-      buffer_(new char[options.write_buffer_bytes]) {}
+      // Room for an end marker after a full buffer.
+      buffer_(new char[options.write_buffer_bytes + kEndMarkerBytes]) {}
 
 WriteAheadLog::~WriteAheadLog() {
   absl::Status status = Close();
@@ -73,14 +75,55 @@ std::string WriteAheadLog::SegmentPath(uint64_t first) const {
   return absl::StrCat(dir_, "/", SegmentFileName(first));
 }
 
+int WriteAheadLog::TakeRecycledFile(const std::string& path) {
+  Recycled file;
+  {
+    MutexLock lock(&mu_);
+    if (recycled_.empty()) return -1;
+    file = std::move(recycled_.back());
+    recycled_.pop_back();
+  }
+  // RENAME_NOREPLACE: a segment's name is never taken over. Filesystems
+  // without it get a plain rename; nothing else creates names here (the
+  // directory's flock).
+  int renamed = ::renameat2(AT_FDCWD, file.path.c_str(), AT_FDCWD,
+                            path.c_str(), RENAME_NOREPLACE);
+  if (renamed != 0 && (errno == EINVAL || errno == ENOSYS)) {
+    renamed = ::access(path.c_str(), F_OK) == 0
+                  ? -1
+                  : ::rename(file.path.c_str(), path.c_str());
+  }
+  if (renamed != 0) {
+    logger_.Warning("wal: ", ErrnoError(errno, "rename", file.path).ToString(),
+                    "; starting a new file");
+    ::unlink(file.path.c_str());
+    return -1;
+  }
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    logger_.Warning("wal: ", ErrnoError(errno, "open", path).ToString(),
+                    "; starting a new file");
+    ::unlink(path.c_str());
+  }
+  return fd;
+}
+
 absl::Status WriteAheadLog::StartSegmentLocked() {
   const std::string path = SegmentPath(next_index_);
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError(errno, "create", path);
-  char header[kSegmentHeaderBytes];
+  int fd = TakeRecycledFile(path);
+  const bool reused = fd >= 0;
+  if (!reused) {
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoError(errno, "create", path);
+  }
+  // The header, and in a reused file the end marker over the old bytes.
+  char header[kSegmentHeaderBytes + kEndMarkerBytes] = {};
   EncodeSegmentHeader(next_index_, header);
-  absl::Status status =
-      PWriteAll(fd, absl::string_view(header, sizeof header), {}, 0, path);
+  absl::Status status = PWriteAll(
+      fd,
+      absl::string_view(header,
+                        kSegmentHeaderBytes + (reused ? kEndMarkerBytes : 0)),
+      {}, 0, path);
   // The new name must survive a crash before records rely on it.
   if (status.ok()) status = FsyncDirectory(dir_);
   if (!status.ok()) {
@@ -92,6 +135,7 @@ absl::Status WriteAheadLog::StartSegmentLocked() {
   fd_ = fd;
   active_path_ = path;
   active_first_ = next_index_;
+  active_reused_ = reused;
   written_bytes_ = kSegmentHeaderBytes;
   unsynced_ = true;
   Segment seg;
@@ -101,7 +145,17 @@ absl::Status WriteAheadLog::StartSegmentLocked() {
   seg.file_bytes = kSegmentHeaderBytes;
   seg.last_write = clock_.Now();
   MutexLock lock(&mu_);
+  if (reused) ++stats_.segments_reused;
   segments_.push_back(seg);
+  return absl::OkStatus();
+}
+
+absl::Status WriteAheadLog::TrimActiveLocked() {
+  if (!active_reused_ || fd_ < 0) return absl::OkStatus();
+  if (::ftruncate(fd_, static_cast<off_t>(written_bytes_)) != 0) {
+    return ErrnoError(errno, "truncate", active_path_);
+  }
+  active_reused_ = false;
   return absl::OkStatus();
 }
 
@@ -129,6 +183,11 @@ absl::StatusOr<uint64_t> WriteAheadLog::Append(absl::string_view record) {
     absl::Status status =
         PWriteAll(fd_, absl::string_view(header, sizeof header), record,
                   written_bytes_, active_path_);
+    if (status.ok() && active_reused_) {
+      static constexpr char kMarker[kEndMarkerBytes] = {};
+      status = PWriteAll(fd_, absl::string_view(kMarker, kEndMarkerBytes), {},
+                         written_bytes_ + frame, active_path_);
+    }
     if (!status.ok()) {
       if (::ftruncate(fd_, written_bytes_) != 0) {
         // Best effort; the torn frame is found by the next Open.
@@ -166,8 +225,16 @@ absl::StatusOr<uint64_t> WriteAheadLog::AppendBatch(
 
 absl::Status WriteAheadLog::FlushBufferLocked() {
   if (buffered_bytes_ == 0) return absl::OkStatus();
+  // In a reused file the frames end with a marker, in the same write: the
+  // next write starts over it. A write cut short leaves a torn frame before
+  // old bytes, which Open truncates like any torn tail.
+  size_t bytes = buffered_bytes_;
+  if (active_reused_) {
+    std::memset(buffer_.get() + bytes, 0, kEndMarkerBytes);
+    bytes += kEndMarkerBytes;
+  }
   absl::Status status =
-      PWriteAll(fd_, absl::string_view(buffer_.get(), buffered_bytes_), {},
+      PWriteAll(fd_, absl::string_view(buffer_.get(), bytes), {},
                 written_bytes_, active_path_);
   if (!status.ok()) {
     // Keep the buffer for the next try, and the file on a frame boundary.
@@ -210,7 +277,10 @@ absl::Status WriteAheadLog::FsyncLocked(bool force) {
 
 absl::Status WriteAheadLog::RollLocked() {
   PROMSCRAPE_RETURN_IF_ERROR(FlushBufferLocked());
-  PROMSCRAPE_RETURN_IF_ERROR(FsyncLocked());
+  // A closed segment's file holds its records and nothing else.
+  const bool trimmed = active_reused_;
+  PROMSCRAPE_RETURN_IF_ERROR(TrimActiveLocked());
+  PROMSCRAPE_RETURN_IF_ERROR(FsyncLocked(/*force=*/trimmed));
   // On failure the old segment stays active and the append that asked for
   // the roll fails; the next one tries again.
   PROMSCRAPE_RETURN_IF_ERROR(StartSegmentLocked());
@@ -315,7 +385,8 @@ absl::Status WriteAheadLog::Close() {
   closed_ = true;
   absl::Status status;
   if (fd_ >= 0) {
-    status = SyncLocked();
+    status = TrimActiveLocked();
+    if (status.ok()) status = SyncLocked();
     if (status.ok()) {
       MutexLock maintenance(&maintenance_mu_);
       status = CheckpointLocked(/*force=*/true);
@@ -351,18 +422,19 @@ absl::Status WriteAheadLog::CheckpointLocked(bool force) {
   checkpoint_next_ = next;
   last_checkpoint_ = clock_.Now();
   // Only now may acked segments go: a crash before this point replays them.
-  std::vector<uint64_t> removed;
+  std::vector<uint64_t> removed, sizes;
   {
     MutexLock lock(&mu_);
     checkpointed_ack_ = ack;
     ++stats_.checkpoints;
     while (segments_.size() > 1 && segments_.front().end <= ack) {
       removed.push_back(segments_.front().first);
+      sizes.push_back(segments_.front().file_bytes);
       segments_.pop_front();
       ++stats_.segments_truncated;
     }
   }
-  RemoveFiles(removed);
+  RemoveFiles(removed, /*recycle=*/true, sizes);
   return absl::OkStatus();
 }
 
@@ -372,6 +444,27 @@ void WriteAheadLog::EnforceBoundsLocked(absl::Time now) {
   }
   std::vector<uint64_t> removed;
   std::vector<std::string> messages;
+  if (options_.max_bytes > 0) {
+    // Recycled files are disk the log holds: they go first.
+    uint64_t closed_bytes = 0, recycled_bytes = 0;
+    size_t keep = 0;
+    {
+      MutexLock lock(&mu_);
+      for (size_t i = 0; i + 1 < segments_.size(); ++i) {
+        closed_bytes += segments_[i].file_bytes;
+      }
+      // The newest recycled files that fit.
+      for (size_t i = recycled_.size(); i > 0; --i) {
+        recycled_bytes += recycled_[i - 1].bytes;
+        if (closed_bytes + recycled_bytes + options_.segment_bytes >
+            options_.max_bytes) {
+          break;
+        }
+        ++keep;
+      }
+    }
+    DropRecycled(keep);
+  }
   {
     MutexLock lock(&mu_);
     uint64_t closed_bytes = 0;
@@ -414,13 +507,56 @@ void WriteAheadLog::EnforceBoundsLocked(absl::Time now) {
   for (const std::string& m : messages) logger_.Warning(m);
 }
 
-void WriteAheadLog::RemoveFiles(const std::vector<uint64_t>& firsts) {
-  for (uint64_t first : firsts) {
-    const std::string path = SegmentPath(first);
+void WriteAheadLog::RemoveFiles(const std::vector<uint64_t>& firsts,
+                                bool recycle,
+                                const std::vector<uint64_t>& bytes) {
+  for (size_t i = 0; i < firsts.size(); ++i) {
+    const std::string path = SegmentPath(firsts[i]);
+    // Only the callers holding maintenance_mu_ (or Open) add files, so the
+    // count checked here can only shrink before the push below.
+    bool keep = false;
+    if (recycle && i < bytes.size() && bytes[i] <= options_.segment_bytes) {
+      MutexLock lock(&mu_);
+      keep = recycled_.size() < options_.recycled_segments;
+    }
+    if (keep) {
+      std::string spare = absl::StrCat(dir_, "/", kRecycledFilePrefix,
+                                       SegmentFileName(firsts[i]));
+      if (::rename(path.c_str(), spare.c_str()) == 0) {
+        MutexLock lock(&mu_);
+        recycled_.push_back(Recycled{std::move(spare), bytes[i]});
+        continue;
+      }
+    }
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
       logger_.Warning("wal: ", ErrnoError(errno, "unlink", path).ToString());
     }
   }
+}
+
+void WriteAheadLog::DropRecycled(size_t keep) {
+  std::vector<Recycled> dropped;
+  {
+    MutexLock lock(&mu_);
+    if (recycled_.size() <= keep) return;
+    const size_t drop = recycled_.size() - keep;
+    dropped.assign(std::make_move_iterator(recycled_.begin()),
+                   std::make_move_iterator(recycled_.begin() + drop));
+    recycled_.erase(recycled_.begin(), recycled_.begin() + drop);
+  }
+  for (const Recycled& r : dropped) {
+    if (::unlink(r.path.c_str()) != 0 && errno != ENOENT) {
+      logger_.Warning("wal: ", ErrnoError(errno, "unlink", r.path).ToString());
+    }
+  }
+}
+
+bool WriteAheadLog::HasSegment(uint64_t first) const {
+  MutexLock lock(&mu_);
+  for (const Segment& s : segments_) {
+    if (s.first == first) return true;
+  }
+  return false;
 }
 
 void WriteAheadLog::Ack(uint64_t position) {
@@ -456,6 +592,9 @@ WriteAheadLog::Stats WriteAheadLog::stats() const {
   s.segments = segments_.size();
   s.bytes_on_disk = 0;
   for (const Segment& seg : segments_) s.bytes_on_disk += seg.file_bytes;
+  s.recycled_files = recycled_.size();
+  s.recycled_bytes = 0;
+  for (const Recycled& r : recycled_) s.recycled_bytes += r.bytes;
   s.first_position = segments_.empty() ? 0 : segments_.front().first;
   s.next_position = segments_.empty() ? 0 : segments_.back().end;
   s.acked_position = ack_;

@@ -40,6 +40,18 @@ class Reader;
 // zero). There is no timer thread: the owner calls `MaybeSync` periodically
 // (every `fsync_interval` or more often) so an idle tail is synced too.
 //
+// Recycling. Up to `recycled_segments` segment files deleted after their
+// records were acknowledged are kept as `recycled-<first>` and renamed into
+// place for the next new segment, whose records overwrite the old bytes:
+// the kernel rewrites cached pages of an existing file for much less than it
+// allocates, maps and later frees the pages of a new one. Every write to a
+// reused file ends with an end marker (format.h) and a segment is cut to its
+// records' size when it is closed, so the old bytes are never read as
+// records; after a crash, Open truncates them away with no torn tail to
+// report. Files of unacknowledged records deleted by `max_bytes` or
+// `max_age` are never reused (a reader may still be on them), and recycled
+// files count toward `max_bytes` and are the first to go.
+//
 // Acknowledgement and the at-least-once window. `Ack` only moves a position
 // in memory. `MaybeSync` (at most once per `checkpoint_interval`), `Sync`, a
 // segment roll and `Close` persist it in the `checkpoint` file (temporary
@@ -102,6 +114,9 @@ class WriteAheadLog {
     // disk's flush, and MaybeSync fsyncs and checkpoints without holding
     // the writer lock.
     bool background_sync = false;
+    // Acknowledged segment files kept for reuse (see Recycling); zero
+    // deletes them.
+    size_t recycled_segments = 1;
   };
 
   // Counters since Open, except where a field says otherwise.
@@ -134,8 +149,13 @@ class WriteAheadLog {
     uint64_t dropped_bytes_max_bytes = 0;
     uint64_t dropped_records_max_age = 0;
     uint64_t dropped_bytes_max_age = 0;
-    // Acked segments deleted.
+    // Acked segments deleted (recycled or not).
     uint64_t segments_truncated = 0;
+    // Now: recycled files waiting for reuse and their size; since Open:
+    // segments started in a recycled file.
+    uint64_t recycled_files = 0;
+    uint64_t recycled_bytes = 0;
+    uint64_t segments_reused = 0;
     uint64_t checkpoints = 0;
     uint64_t fsyncs = 0;
     absl::Duration last_fsync_duration;
@@ -241,11 +261,25 @@ class WriteAheadLog {
   // Deletes the oldest closed segments beyond `max_bytes` / `max_age`.
   void EnforceBoundsLocked(absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(maintenance_mu_);
+  // A recycled file taken for the segment at `path` (renamed and opened for
+  // writing), or -1 when there is none or the rename or open failed.
+  int TakeRecycledFile(const std::string& path)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Cuts a reused active segment's file to its records.
+  absl::Status TrimActiveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   absl::Status SyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Checkpoint (when due by time, or `force`) and bounds.
   absl::Status MaintainLocked(absl::Time now, bool force)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(maintenance_mu_);
-  void RemoveFiles(const std::vector<uint64_t>& firsts);
+  // Deletes the segment files `firsts`; with `recycle`, keeps files (of
+  // acknowledged records; `bytes` their sizes) for reuse up to the limit.
+  void RemoveFiles(const std::vector<uint64_t>& firsts, bool recycle = false,
+                   const std::vector<uint64_t>& bytes = {});
+  // Deletes recycled files beyond `keep`, the newest kept.
+  void DropRecycled(size_t keep) ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether segment `first` is still part of the log (for readers that find
+  // bad bytes: a segment recycled under them is no corruption).
+  bool HasSegment(uint64_t first) const ABSL_LOCKS_EXCLUDED(mu_);
 
   // For readers: the segment holding `position`, or the first one after it
   // with records, and the current ack. False when no written record is at or
@@ -275,6 +309,8 @@ class WriteAheadLog {
   uint64_t written_end_ ABSL_GUARDED_BY(writer_mu_) = 1;
   uint64_t unpublished_bytes_ ABSL_GUARDED_BY(writer_mu_) = 0;
   bool unsynced_ ABSL_GUARDED_BY(writer_mu_) = false;
+  // The active segment is a reused file: bytes past the records are old.
+  bool active_reused_ ABSL_GUARDED_BY(writer_mu_) = false;
   absl::Time last_sync_ ABSL_GUARDED_BY(writer_mu_);
   bool closed_ ABSL_GUARDED_BY(writer_mu_) = false;
 
@@ -293,6 +329,12 @@ class WriteAheadLog {
   uint64_t ack_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t checkpointed_ack_ ABSL_GUARDED_BY(mu_) = 0;
   Stats stats_ ABSL_GUARDED_BY(mu_);
+  // Recycled files (path, size), oldest first.
+  struct Recycled {
+    std::string path;
+    uint64_t bytes = 0;
+  };
+  std::vector<Recycled> recycled_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace promscrape::remote::wal

@@ -167,17 +167,28 @@ const V2Transcoder::Family* V2Transcoder::FindFamily(
   return nullptr;
 }
 
-uint32_t V2Transcoder::LabelRef(size_t position, absl::string_view str) {
-  if (position < last_label_refs_.size() &&
-      last_label_refs_[position].first == str) {
-    return last_label_refs_[position].second;
+bool V2Transcoder::AddLabelRefs(size_t index, absl::string_view payload,
+                                std::vector<uint32_t>* refs,
+                                absl::string_view* metric_name) {
+  if (index >= last_labels_.size()) last_labels_.resize(index + 1);
+  LastLabel& last = last_labels_[index];
+  if (last.payload != payload) {
+    absl::string_view n, v;
+    if (!ReadLabel(payload, &n, &v)) return false;
+    if (last.name != n) {
+      last.name = n;
+      last.name_ref = Ref(n);
+    }
+    if (last.value != v) {
+      last.value = v;
+      last.value_ref = Ref(v);
+    }
+    last.payload = payload;
   }
-  const uint32_t ref = Ref(str);
-  if (position >= last_label_refs_.size()) {
-    last_label_refs_.resize(position + 1);
-  }
-  last_label_refs_[position] = {str, ref};
-  return ref;
+  if (last.name == "__name__") *metric_name = last.value;
+  refs->push_back(last.name_ref);
+  refs->push_back(last.value_ref);
+  return true;
 }
 
 void V2Transcoder::FlushSeries(std::string* out) {
@@ -293,13 +304,9 @@ absl::Status V2Transcoder::AddTimeSeries(absl::string_view body,
     }
     if (f.wire_type != wire::kWireLengthDelimited) continue;
     if (f.number == wire::kTimeSeriesLabels) {
-      absl::string_view n, v;
-      if (!ReadLabel(f.payload, &n, &v)) {
+      if (!AddLabelRefs(refs.size() / 2, f.payload, &refs, &name)) {
         return absl::InvalidArgumentError("malformed timeseries label");
       }
-      if (n == "__name__") name = v;
-      refs.push_back(LabelRef(refs.size(), n));
-      refs.push_back(LabelRef(refs.size(), v));
       continue;
     }
     if (f.number == wire::kTimeSeriesSamples ||
@@ -401,7 +408,7 @@ absl::Status V2Transcoder::Transcode(absl::string_view request,
   refs_.clear();
   refs_.reserve(last_symbols);
   symbols_.clear();
-  last_label_refs_.clear();
+  last_labels_.clear();
   open_ = false;
   family_cached_ = false;
   const char* const end = request.data() + request.size();

@@ -62,9 +62,11 @@ class V2Transcoder {
 
   uint32_t Ref(absl::string_view s);
   const Family* FindFamily(absl::string_view metric_name) const;
-  // Ref() of the label string at `position` (name, value, name, ...) of a
-  // record, through last_label_refs_.
-  uint32_t LabelRef(size_t position, absl::string_view str);
+  // Appends the refs of the `index`th Label message (`payload`) of a record
+  // to `refs`, through last_labels_; sets `*metric_name` to its value when
+  // it is __name__. False when malformed.
+  bool AddLabelRefs(size_t index, absl::string_view payload,
+                    std::vector<uint32_t>* refs, absl::string_view* metric_name);
   // Appends the open series (labels_refs_, its body, metadata) to `out`.
   void FlushSeries(std::string* out);
   absl::Status AddTimeSeries(absl::string_view body, std::string* out);
@@ -76,10 +78,16 @@ class V2Transcoder {
   // Per request.
   absl::flat_hash_map<absl::string_view, uint32_t> refs_;
   std::vector<absl::string_view> symbols_;
-  // The previous record's label names and values by position, with their
-  // refs: consecutive records of a scrape mostly repeat them (names, job,
-  // instance), and comparing a short string is cheaper than hashing it.
-  std::vector<std::pair<absl::string_view, uint32_t>> last_label_refs_;
+  // The previous record's labels by position, with their refs: consecutive
+  // records of a scrape mostly repeat them (names, job, instance), and
+  // comparing a Label message's bytes is cheaper than parsing and hashing
+  // its strings; on a mismatch the name and value are compared one by one.
+  // Views into the request being transcoded.
+  struct LastLabel {
+    absl::string_view payload, name, value;
+    uint32_t name_ref = 0, value_ref = 0;
+  };
+  std::vector<LastLabel> last_labels_;
   // The series being built: its label refs, name, and fields after
   // labels_refs (samples, histograms, exemplars).
   bool open_ = false;

@@ -211,6 +211,41 @@ TEST(WriteAheadLogTest, BackgroundSyncKeepsFsyncOffTheAppendPath) {
   EXPECT_EQ(wal->stats().fsyncs, base + 2);
 }
 
+// A roll under background_sync fsyncs nothing on the appending thread: the
+// closed segments, the new segment's directory entry and the checkpoint wait
+// for MaybeSync (or Sync), which does them all.
+TEST(WriteAheadLogTest, BackgroundSyncLeavesARollsFsyncsToMaybeSync) {
+  FakeClock clock;
+  RecordingLogger log;
+  const std::string dir = TestDir();
+  WriteAheadLog::Options options = SmallSegments();
+  options.fsync_interval = absl::Seconds(1);
+  options.background_sync = true;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto wal, WriteAheadLog::Open(dir, options, clock, log.logger()));
+  const WriteAheadLog::Stats base = wal->stats();
+  AppendN(*wal, 20);  // Rolls at 9 and 17.
+  wal->Ack(12);
+  AppendN(*wal, 1);
+  EXPECT_EQ(wal->stats().fsyncs, base.fsyncs);
+  EXPECT_EQ(wal->stats().checkpoints, base.checkpoints);
+  EXPECT_THAT(SegmentFiles(dir), SizeIs(3));
+  PROMSCRAPE_ASSERT_OK(wal->MaybeSync());  // The two closed segments.
+  EXPECT_EQ(wal->stats().fsyncs, base.fsyncs + 2);
+  clock.Advance(absl::Seconds(2));
+  PROMSCRAPE_ASSERT_OK(wal->MaybeSync());  // The active one, the checkpoint.
+  EXPECT_EQ(wal->stats().fsyncs, base.fsyncs + 3);
+  EXPECT_EQ(wal->stats().checkpointed_position, 12u);
+  EXPECT_THAT(SegmentFiles(dir), SizeIs(2));
+  AppendN(*wal, 8);  // Rolls at 25.
+  PROMSCRAPE_ASSERT_OK(wal->Sync());  // The closed one and the active one.
+  EXPECT_EQ(wal->stats().fsyncs, base.fsyncs + 5);
+  wal.reset();
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      wal, WriteAheadLog::Open(dir, options, clock, log.logger()));
+  EXPECT_THAT(Positions(ReadAll(*wal, 12)), ElementsAreArray(Range(12, 30)));
+}
+
 // MaybeSync from another thread while a writer appends (the plugin's sync
 // thread and a scrape's Commit): every record is readable afterwards, the
 // ack is checkpointed, and positions stay dense. Run under TSAN in CI.

@@ -108,7 +108,7 @@ int WriteAheadLog::TakeRecycledFile(const std::string& path) {
   return fd;
 }
 
-absl::Status WriteAheadLog::StartSegmentLocked() {
+absl::Status WriteAheadLog::StartSegmentLocked(bool defer_sync) {
   const std::string path = SegmentPath(next_index_);
   int fd = TakeRecycledFile(path);
   const bool reused = fd >= 0;
@@ -124,14 +124,20 @@ absl::Status WriteAheadLog::StartSegmentLocked() {
       absl::string_view(header,
                         kSegmentHeaderBytes + (reused ? kEndMarkerBytes : 0)),
       {}, 0, path);
-  // The new name must survive a crash before records rely on it.
-  if (status.ok()) status = FsyncDirectory(dir_);
+  // The new name must survive a crash before records rely on it (deferred:
+  // before MaybeSync calls them synced).
+  if (status.ok() && !defer_sync) status = FsyncDirectory(dir_);
   if (!status.ok()) {
     ::close(fd);
     ::unlink(path.c_str());
     return status;
   }
-  if (fd_ >= 0) ::close(fd_);
+  if (defer_sync) {
+    dir_unsynced_ = true;
+    if (fd_ >= 0) closing_.push_back(Closing{fd_, active_path_});
+  } else if (fd_ >= 0) {
+    ::close(fd_);
+  }
   fd_ = fd;
   active_path_ = path;
   active_first_ = next_index_;
@@ -280,10 +286,21 @@ absl::Status WriteAheadLog::RollLocked() {
   // A closed segment's file holds its records and nothing else.
   const bool trimmed = active_reused_;
   PROMSCRAPE_RETURN_IF_ERROR(TrimActiveLocked());
-  PROMSCRAPE_RETURN_IF_ERROR(FsyncLocked(/*force=*/trimmed));
+  const bool defer = DeferRollSync();
+  if (!defer) PROMSCRAPE_RETURN_IF_ERROR(FsyncLocked(/*force=*/trimmed));
   // On failure the old segment stays active and the append that asked for
   // the roll fails; the next one tries again.
-  PROMSCRAPE_RETURN_IF_ERROR(StartSegmentLocked());
+  PROMSCRAPE_RETURN_IF_ERROR(StartSegmentLocked(defer));
+  if (defer) {
+    // The checkpoint (two fsyncs) waits for the sync thread; the bounds are
+    // only unlinks, done now unless that thread is at its upkeep (it
+    // enforces them itself right after).
+    if (maintenance_mu_.TryLock()) {
+      EnforceBoundsLocked(clock_.Now());
+      maintenance_mu_.Unlock();
+    }
+    return absl::OkStatus();
+  }
   MutexLock maintenance(&maintenance_mu_);
   PROMSCRAPE_RETURN_IF_ERROR(CheckpointLocked(/*force=*/false));
   EnforceBoundsLocked(clock_.Now());
@@ -305,10 +322,15 @@ absl::Status WriteAheadLog::MaybeSync() {
   const absl::Time now = clock_.Now();
   int sync_fd = -1;
   std::string sync_path;
+  std::vector<Closing> closing;
+  bool sync_dir = false;
   {
     MutexLock lock(&writer_mu_);
     if (closed_) return absl::FailedPreconditionError("wal is closed");
     PROMSCRAPE_RETURN_IF_ERROR(FlushBufferLocked());
+    closing.swap(closing_);
+    sync_dir = dir_unsynced_;
+    dir_unsynced_ = false;
     if (unsynced_ && now - last_sync_ >= options_.fsync_interval) {
       // fsync a duplicate descriptor after letting go of the lock: a roll
       // may close the segment's own meanwhile (and fsyncs it itself).
@@ -335,9 +357,37 @@ absl::Status WriteAheadLog::MaybeSync() {
         absl::Status rolled = RollLocked();
         if (!rolled.ok()) {
           if (sync_fd >= 0) ::close(sync_fd);
+          closing_.insert(closing_.begin(), closing.begin(), closing.end());
+          dir_unsynced_ = dir_unsynced_ || sync_dir;
           return rolled;
         }
       }
+    }
+  }
+  // Closed segments, then the directory (a new segment's name), then the
+  // active segment: records count as synced only with their file's name.
+  for (size_t i = 0; i < closing.size(); ++i) {
+    absl::Status synced = Fsync(closing[i].fd, closing[i].path);
+    if (!synced.ok()) {
+      if (sync_fd >= 0) ::close(sync_fd);
+      MutexLock lock(&writer_mu_);
+      closing_.insert(closing_.begin(), closing.begin() + i, closing.end());
+      dir_unsynced_ = dir_unsynced_ || sync_dir;
+      if (sync_fd >= 0) unsynced_ = true;
+      return synced;
+    }
+    ::close(closing[i].fd);
+    MutexLock meta(&mu_);
+    ++stats_.fsyncs;
+  }
+  if (sync_dir) {
+    absl::Status synced = FsyncDirectory(dir_);
+    if (!synced.ok()) {
+      if (sync_fd >= 0) ::close(sync_fd);
+      MutexLock lock(&writer_mu_);
+      dir_unsynced_ = true;
+      if (sync_fd >= 0) unsynced_ = true;
+      return synced;
     }
   }
   if (sync_fd >= 0) {
@@ -365,8 +415,24 @@ absl::Status WriteAheadLog::MaintainLocked(absl::Time now, bool force) {
   return absl::OkStatus();
 }
 
+absl::Status WriteAheadLog::SyncClosingLocked() {
+  while (!closing_.empty()) {
+    PROMSCRAPE_RETURN_IF_ERROR(Fsync(closing_.front().fd, closing_.front().path));
+    ::close(closing_.front().fd);
+    closing_.erase(closing_.begin());
+    MutexLock meta(&mu_);
+    ++stats_.fsyncs;
+  }
+  if (dir_unsynced_) {
+    PROMSCRAPE_RETURN_IF_ERROR(FsyncDirectory(dir_));
+    dir_unsynced_ = false;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status WriteAheadLog::SyncLocked() {
   PROMSCRAPE_RETURN_IF_ERROR(FlushBufferLocked());
+  PROMSCRAPE_RETURN_IF_ERROR(SyncClosingLocked());
   // Forced: a background fsync in flight may not have finished yet.
   PROMSCRAPE_RETURN_IF_ERROR(FsyncLocked(/*force=*/true));
   MutexLock maintenance(&maintenance_mu_);
@@ -394,6 +460,9 @@ absl::Status WriteAheadLog::Close() {
     ::close(fd_);
     fd_ = -1;
   }
+  // After a failed sync: the descriptors still go.
+  for (const Closing& c : closing_) ::close(c.fd);
+  closing_.clear();
   if (lock_fd_ >= 0) {
     ::close(lock_fd_);  // Releases the flock.
     lock_fd_ = -1;

@@ -38,7 +38,11 @@ class Reader;
 // segment is closed (rolled), on `Sync`, and on `Flush`/`MaybeSync` once
 // `fsync_interval` has passed since the last fsync (every `Flush` when it is
 // zero). There is no timer thread: the owner calls `MaybeSync` periodically
-// (every `fsync_interval` or more often) so an idle tail is synced too.
+// (every `fsync_interval` or more often) so an idle tail is synced too. With
+// `background_sync` (and a non-zero interval) a roll fsyncs nothing itself:
+// the closed segment, the directory entry of the new one and the checkpoint
+// are left to the next `MaybeSync`, so an appender never waits for the disk
+// at a roll either; the power-loss window stays `fsync_interval`.
 //
 // Recycling. Up to `recycled_segments` segment files deleted after their
 // records were acknowledged are kept as `recycled-<first>` and renamed into
@@ -245,7 +249,20 @@ class WriteAheadLog {
   absl::StatusOr<Scanned> ScanFile(uint64_t first, bool last);
   std::string SegmentPath(uint64_t first) const;
 
-  absl::Status StartSegmentLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Starts the segment at next_index_. With `defer_sync` the directory is
+  // not fsynced and the old segment's descriptor goes to `closing_` instead
+  // of being closed: MaybeSync does both.
+  absl::Status StartSegmentLocked(bool defer_sync = false)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Whether rolls leave their fsyncs to MaybeSync.
+  bool DeferRollSync() const {
+    return options_.background_sync &&
+           options_.fsync_interval > absl::ZeroDuration();
+  }
+  // Fsyncs and closes the closed segments waiting in `closing_`, then the
+  // directory when a new segment's entry waits; under the writer lock (Sync,
+  // Close).
+  absl::Status SyncClosingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   absl::Status RollLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   absl::Status FlushBufferLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Publishes the records and bytes written since the last call to readers.
@@ -311,6 +328,14 @@ class WriteAheadLog {
   bool unsynced_ ABSL_GUARDED_BY(writer_mu_) = false;
   // The active segment is a reused file: bytes past the records are old.
   bool active_reused_ ABSL_GUARDED_BY(writer_mu_) = false;
+  // Segments closed by a deferred roll, still to be fsynced (descriptor and
+  // path), and whether the directory needs an fsync for a new segment.
+  struct Closing {
+    int fd = -1;
+    std::string path;
+  };
+  std::vector<Closing> closing_ ABSL_GUARDED_BY(writer_mu_);
+  bool dir_unsynced_ ABSL_GUARDED_BY(writer_mu_) = false;
   absl::Time last_sync_ ABSL_GUARDED_BY(writer_mu_);
   bool closed_ ABSL_GUARDED_BY(writer_mu_) = false;
 

@@ -328,12 +328,9 @@ absl::Status WriteAheadLog::MaybeSync() {
     MutexLock lock(&writer_mu_);
     if (closed_) return absl::FailedPreconditionError("wal is closed");
     PROMSCRAPE_RETURN_IF_ERROR(FlushBufferLocked());
-    closing.swap(closing_);
-    sync_dir = dir_unsynced_;
-    dir_unsynced_ = false;
     if (unsynced_ && now - last_sync_ >= options_.fsync_interval) {
       // fsync a duplicate descriptor after letting go of the lock: a roll
-      // may close the segment's own meanwhile (and fsyncs it itself).
+      // may close the segment's own meanwhile.
       sync_fd = ::dup(fd_);
       if (sync_fd < 0) {
         PROMSCRAPE_RETURN_IF_ERROR(FsyncLocked());
@@ -357,12 +354,14 @@ absl::Status WriteAheadLog::MaybeSync() {
         absl::Status rolled = RollLocked();
         if (!rolled.ok()) {
           if (sync_fd >= 0) ::close(sync_fd);
-          closing_.insert(closing_.begin(), closing.begin(), closing.end());
-          dir_unsynced_ = dir_unsynced_ || sync_dir;
           return rolled;
         }
       }
     }
+    // What deferred rolls left, that roll included.
+    closing.swap(closing_);
+    sync_dir = dir_unsynced_;
+    dir_unsynced_ = false;
   }
   // Closed segments, then the directory (a new segment's name), then the
   // active segment: records count as synced only with their file's name.

@@ -128,6 +128,9 @@ TEST(DurabilityTest, OutageAndScraperCrashLoseNothingScraped) {
                    "        wal_dir: ",
                    TmpDir(),
                    "/wal\n"
+                   // Small segments: the outage rolls, recycles and reuses
+                   // segment files, and the SIGKILL lands in a reused one.
+                   "        wal_segment_bytes: 256KiB\n"
                    "        batch_send_deadline: 100ms\n"
                    "        max_backoff: 500ms\n"
                    "      self_metrics: {enabled: false}\n"));

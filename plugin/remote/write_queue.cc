@@ -328,10 +328,14 @@ absl::Status WriteQueue::AppendRecordsWal(absl::string_view records,
   // One log record per call: the record counts, then the records.
   wal_payload_.clear();
   AppendWalPayloadHeader(kinds, &wal_payload_);
-  wal_payload_.append(records.data(), records.size());
-  const absl::string_view payload = wal_payload_;
-  absl::StatusOr<uint64_t> position =
-      wal_->AppendBatch(absl::MakeConstSpan(&payload, 1));
+  // The header and the records as one log record, without copying the
+  // records next to the header first.
+  const absl::string_view pieces[2] = {wal_payload_, records};
+  absl::StatusOr<uint64_t> position = wal_->AppendPieces(pieces);
+  if (position.ok()) {
+    absl::Status flushed = wal_->Flush();
+    if (!flushed.ok()) position = flushed;
+  }
   if (options_.after_wal_append_for_test) {
     options_.after_wal_append_for_test();
   }

@@ -299,6 +299,8 @@ class WriteQueue {
   // Serializes appends with a log: log order and memory order agree. Held
   // across the log's I/O, never by the sender.
   Mutex append_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  // The header of the log record being appended (its records follow it in
+  // the log without being copied here).
   std::string wal_payload_ ABSL_GUARDED_BY(append_mu_);
 
   mutable Mutex mu_;

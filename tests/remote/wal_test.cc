@@ -25,6 +25,7 @@ using ::promscrape::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::SizeIs;
 using namespace ::promscrape::remote::wal::testutil;  // NOLINT
 
@@ -101,6 +102,55 @@ TEST(WriteAheadLogTest, SegmentsRollAtSizeAndAreNamedByFirstPosition) {
   EXPECT_EQ(stats.bytes_on_disk,
             2 * kFullSegment + kSegmentHeaderBytes + 4 * kFrame100);
   EXPECT_GE(stats.fsyncs, 2u);  // One per roll.
+}
+
+// A record appended in pieces is their concatenation, buffered or (larger
+// than the buffer) written directly, in a new file and in a reused one.
+TEST(WriteAheadLogTest, RecordInPiecesReadsBackWhole) {
+  FakeClock clock;
+  RecordingLogger log;
+  const std::string dir = TestDir();
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+  std::vector<std::string> want;
+  auto append = [&](const std::string& a, const std::string& b) {
+    const absl::string_view pieces[2] = {a, b};
+    absl::StatusOr<uint64_t> p = wal->AppendPieces(pieces);
+    ASSERT_TRUE(p.ok()) << p.status();
+    want.push_back(a + b);
+    PROMSCRAPE_ASSERT_OK(wal->Flush());
+  };
+  append("head-", "tail");
+  append("", std::string(600, 'x'));  // Beyond the 512-byte buffer.
+  append(std::string(300, 'y'), std::string(300, 'z'));
+  AppendN(*wal, 16);
+  wal->Ack(wal->next_position());
+  PROMSCRAPE_ASSERT_OK(wal->Sync());  // Recycles the first segment.
+  const uint64_t reused_from = wal->next_position();
+  for (int i = 0; i < 8; ++i) {
+    append(std::string(20, 'a' + i), std::string(i * 100, 'b' + i));
+  }
+  EXPECT_GE(wal->stats().segments_reused, 1u);
+  std::vector<std::string> got;
+  for (const auto& r : ReadAll(*wal, 1)) got.push_back(r.second);
+  const std::vector<std::string> head(want.begin(), want.begin() + 3);
+  EXPECT_THAT(std::vector<std::string>(got.begin(), got.begin() + 3),
+              Not(ElementsAreArray(head)));  // Acked and deleted.
+  got.clear();
+  for (const auto& r : ReadAll(*wal, reused_from)) got.push_back(r.second);
+  const std::vector<std::string> tail(want.end() - 8, want.end());
+  EXPECT_THAT(got, ElementsAreArray(tail));
+  const absl::string_view too_many[3] = {"a", "b", "c"};
+  EXPECT_THAT(wal->AppendPieces(too_many).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("pieces")));
+  wal.reset();
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+  got.clear();
+  for (const auto& r : ReadAll(*wal, reused_from)) got.push_back(r.second);
+  EXPECT_THAT(got, ElementsAreArray(tail));
+  EXPECT_EQ(wal->stats().corrupt_records, 0u);
+  EXPECT_EQ(wal->stats().torn_tails, 0u);
 }
 
 TEST(WriteAheadLogTest, RecordLargerThanBufferAndSegmentIsWrittenWhole) {

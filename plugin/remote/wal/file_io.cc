@@ -61,29 +61,40 @@ absl::Status EnsureDirectory(const std::string& dir) {
 
 absl::Status PWriteAll(int fd, absl::string_view a, absl::string_view b,
                        uint64_t offset, const std::string& path) {
-  struct iovec iov[2] = {
-      {const_cast<char*>(a.data()), a.size()},
-      {const_cast<char*>(b.data()), b.size()},
-  };
+  const absl::string_view pieces[2] = {a, b};
+  return PWriteAll(fd, pieces, offset, path);
+}
+
+absl::Status PWriteAll(int fd, absl::Span<const absl::string_view> pieces,
+                       uint64_t offset, const std::string& path) {
+  constexpr int kMaxPieces = 4;
+  if (pieces.size() > kMaxPieces) {
+    return absl::InvalidArgumentError("PWriteAll: more than 4 pieces");
+  }
+  struct iovec iov[kMaxPieces];
+  const int count = static_cast<int>(pieces.size());
+  for (int i = 0; i < count; ++i) {
+    iov[i] = {const_cast<char*>(pieces[i].data()), pieces[i].size()};
+  }
   int first = 0;
-  while (first < 2) {
+  while (first < count) {
     if (iov[first].iov_len == 0) {
       ++first;
       continue;
     }
-    ssize_t n = ::pwritev(fd, iov + first, 2 - first, offset);
+    ssize_t n = ::pwritev(fd, iov + first, count - first, offset);
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoError(errno, "write", path);
     }
     offset += n;
     size_t left = static_cast<size_t>(n);
-    while (first < 2 && left >= iov[first].iov_len) {
+    while (first < count && left >= iov[first].iov_len) {
       left -= iov[first].iov_len;
       iov[first].iov_len = 0;
       ++first;
     }
-    if (first < 2) {
+    if (first < count) {
       iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + left;
       iov[first].iov_len -= left;
     }

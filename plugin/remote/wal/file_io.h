@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 // The POSIX file calls the write-ahead log makes, returning absl::Status.
 // Every error names the operation, the path and the errno text, for example
@@ -29,6 +30,10 @@ absl::Status EnsureDirectory(const std::string& dir);
 
 // Writes all of `a` followed by `b` at `offset` (one pwritev when it can).
 absl::Status PWriteAll(int fd, absl::string_view a, absl::string_view b,
+                       uint64_t offset, const std::string& path);
+// Writes the concatenation of `pieces` (at most 4) at `offset`, with one
+// pwritev when it can.
+absl::Status PWriteAll(int fd, absl::Span<const absl::string_view> pieces,
                        uint64_t offset, const std::string& path);
 
 // Reads up to `size` bytes at `offset` into `out`; returns the count read,

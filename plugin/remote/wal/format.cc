@@ -88,6 +88,19 @@ void EncodeFrameHeader(uint64_t index, absl::string_view payload, char* out) {
   Put32(out + 4, FrameCrc(out, payload));
 }
 
+void EncodeFrameHeader(uint64_t index,
+                       absl::Span<const absl::string_view> payload, char* out) {
+  size_t size = 0;
+  for (absl::string_view piece : payload) size += piece.size();
+  Put32(out, static_cast<uint32_t>(size));
+  Put64(out + 8, index);
+  // As FrameCrc, piece by piece.
+  uint32_t crc = Crc32(0, absl::string_view(out, 4));
+  crc = Crc32(crc, absl::string_view(out + 8, 8));
+  for (absl::string_view piece : payload) crc = Crc32(crc, piece);
+  Put32(out + 4, crc);
+}
+
 FrameStatus DecodeFrame(absl::string_view data, Frame* frame) {
   if (data.size() < kFrameHeaderBytes) return FrameStatus::kTruncated;
   const char* p = data.data();

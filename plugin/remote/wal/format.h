@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 // The on-disk format of the write-ahead log (wal.h), as pure functions over
 // bytes: no I/O, so the segment scanner can be fuzzed on arbitrary input
@@ -66,6 +67,9 @@ bool ParseSegmentHeader(absl::string_view data, uint64_t first,
 
 // Writes the 16-byte frame header of record `index` with `payload`.
 void EncodeFrameHeader(uint64_t index, absl::string_view payload, char* out);
+// The same for a payload given in pieces (their concatenation).
+void EncodeFrameHeader(uint64_t index,
+                       absl::Span<const absl::string_view> payload, char* out);
 
 enum class FrameStatus {
   kOk,

@@ -166,13 +166,23 @@ absl::Status WriteAheadLog::TrimActiveLocked() {
 }
 
 absl::StatusOr<uint64_t> WriteAheadLog::Append(absl::string_view record) {
+  return AppendPieces(absl::MakeConstSpan(&record, 1));
+}
+
+absl::StatusOr<uint64_t> WriteAheadLog::AppendPieces(
+    absl::Span<const absl::string_view> pieces) {
   MutexLock lock(&writer_mu_);
   if (closed_) return absl::FailedPreconditionError("wal is closed");
-  if (record.size() > kMaxRecordBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "wal record of ", record.size(), " bytes exceeds ", kMaxRecordBytes));
+  if (pieces.size() > 2) {
+    return absl::InvalidArgumentError("wal record in more than 2 pieces");
   }
-  const size_t frame = kFrameHeaderBytes + record.size();
+  size_t size = 0;
+  for (absl::string_view piece : pieces) size += piece.size();
+  if (size > kMaxRecordBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "wal record of ", size, " bytes exceeds ", kMaxRecordBytes));
+  }
+  const size_t frame = kFrameHeaderBytes + size;
   if (next_index_ > active_first_ &&
       written_bytes_ + buffered_bytes_ + frame > options_.segment_bytes) {
     PROMSCRAPE_RETURN_IF_ERROR(RollLocked());
@@ -183,17 +193,17 @@ absl::StatusOr<uint64_t> WriteAheadLog::Append(absl::string_view record) {
   }
   const uint64_t index = next_index_;
   if (frame > capacity) {
-    // Too big to buffer: header and payload in one pwritev, no copy.
+    // Too big to buffer: header, payload and (in a reused file) the end
+    // marker in one pwritev, no copy.
     char header[kFrameHeaderBytes];
-    EncodeFrameHeader(index, record, header);
-    absl::Status status =
-        PWriteAll(fd_, absl::string_view(header, sizeof header), record,
-                  written_bytes_, active_path_);
-    if (status.ok() && active_reused_) {
-      static constexpr char kMarker[kEndMarkerBytes] = {};
-      status = PWriteAll(fd_, absl::string_view(kMarker, kEndMarkerBytes), {},
-                         written_bytes_ + frame, active_path_);
-    }
+    EncodeFrameHeader(index, pieces, header);
+    static constexpr char kMarker[kEndMarkerBytes] = {};
+    absl::string_view iov[4] = {absl::string_view(header, sizeof header)};
+    size_t n = 1;
+    for (absl::string_view piece : pieces) iov[n++] = piece;
+    if (active_reused_) iov[n++] = absl::string_view(kMarker, kEndMarkerBytes);
+    absl::Status status = PWriteAll(fd_, absl::MakeConstSpan(iov, n),
+                                    written_bytes_, active_path_);
     if (!status.ok()) {
       if (::ftruncate(fd_, written_bytes_) != 0) {
         // Best effort; the torn frame is found by the next Open.
@@ -208,9 +218,11 @@ absl::StatusOr<uint64_t> WriteAheadLog::Append(absl::string_view record) {
     return index;
   }
   char* p = buffer_.get() + buffered_bytes_;
-  EncodeFrameHeader(index, record, p);
-  if (!record.empty()) {
-    std::memcpy(p + kFrameHeaderBytes, record.data(), record.size());
+  EncodeFrameHeader(index, pieces, p);
+  p += kFrameHeaderBytes;
+  for (absl::string_view piece : pieces) {
+    if (!piece.empty()) std::memcpy(p, piece.data(), piece.size());
+    p += piece.size();
   }
   buffered_bytes_ += frame;
   next_index_ = index + 1;

@@ -187,6 +187,11 @@ class WriteAheadLog {
   // append needed. Allocation-free unless a segment rolls.
   absl::StatusOr<uint64_t> Append(absl::string_view record)
       ABSL_LOCKS_EXCLUDED(writer_mu_);
+  // As Append, for a record given in pieces (at most 2; the record is their
+  // concatenation), so a caller need not copy them together first.
+  absl::StatusOr<uint64_t> AppendPieces(
+      absl::Span<const absl::string_view> pieces)
+      ABSL_LOCKS_EXCLUDED(writer_mu_);
 
   // Appends `records` in order, then Flush. Returns the position of the
   // first. On error, the records before the failing one stay appended.

@@ -104,6 +104,27 @@ TEST(WriteAheadLogTest, SegmentsRollAtSizeAndAreNamedByFirstPosition) {
   EXPECT_GE(stats.fsyncs, 2u);  // One per roll.
 }
 
+// Records of 4 KiB and more skip the buffer: written at once (after what
+// was buffered before them), in order with the small ones around them.
+TEST(WriteAheadLogTest, LargeRecordsAreWrittenAtOnceInOrder) {
+  FakeClock clock;
+  RecordingLogger log;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto wal, WriteAheadLog::Open(TestDir(), {}, clock, log.logger()));
+  ASSERT_TRUE(wal->Append(Payload(1, 10)).ok());
+  EXPECT_EQ(wal->written_position(), 1u);  // Buffered.
+  ASSERT_TRUE(wal->Append(Payload(2, 5000)).ok());
+  EXPECT_EQ(wal->written_position(), 3u);  // Both written.
+  ASSERT_TRUE(wal->Append(Payload(3, 10)).ok());
+  EXPECT_EQ(wal->written_position(), 3u);
+  PROMSCRAPE_ASSERT_OK(wal->Flush());
+  const auto records = ReadAll(*wal, 1);
+  ASSERT_THAT(Positions(records), ElementsAre(1, 2, 3));
+  EXPECT_EQ(records[0].second, Payload(1, 10));
+  EXPECT_EQ(records[1].second, Payload(2, 5000));
+  EXPECT_EQ(records[2].second, Payload(3, 10));
+}
+
 // A record appended in pieces is their concatenation, buffered or (larger
 // than the buffer) written directly, in a new file and in a reused one.
 TEST(WriteAheadLogTest, RecordInPiecesReadsBackWhole) {

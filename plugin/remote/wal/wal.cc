@@ -20,6 +20,9 @@
 namespace promscrape::remote::wal {
 namespace {
 
+// Records at least this big (frame included) bypass the write buffer.
+constexpr size_t kDirectWriteBytes = 4096;
+
 absl::Status ValidateOptions(const WriteAheadLog::Options& o) {
   if (o.segment_bytes < 1024) {
     return absl::InvalidArgumentError(
@@ -188,13 +191,17 @@ absl::StatusOr<uint64_t> WriteAheadLog::AppendPieces(
     PROMSCRAPE_RETURN_IF_ERROR(RollLocked());
   }
   const size_t capacity = options_.write_buffer_bytes;
-  if (buffered_bytes_ + frame > capacity) {
+  // Records of a few KiB and up (a scrape's) go to the file straight from
+  // the caller's memory: copying them into the buffer first would save no
+  // write(2).
+  const bool direct = frame > capacity || frame >= kDirectWriteBytes;
+  if (buffered_bytes_ + frame > capacity || (direct && buffered_bytes_ > 0)) {
     PROMSCRAPE_RETURN_IF_ERROR(FlushBufferLocked());
   }
   const uint64_t index = next_index_;
-  if (frame > capacity) {
-    // Too big to buffer: header, payload and (in a reused file) the end
-    // marker in one pwritev, no copy.
+  if (direct) {
+    // Header, payload and (in a reused file) the end marker in one pwritev,
+    // no copy.
     char header[kFrameHeaderBytes];
     EncodeFrameHeader(index, pieces, header);
     static constexpr char kMarker[kEndMarkerBytes] = {};

@@ -32,7 +32,8 @@ class Reader;
 //
 // Durability. Appended records are framed into a user-space buffer
 // (`write_buffer_bytes`) and written to the segment file with write(2) when
-// the buffer fills, on `AppendBatch`, `Flush`, `MaybeSync` and `Sync`; only
+// the buffer fills, on `AppendBatch`, `Flush`, `MaybeSync` and `Sync`;
+// records of 4 KiB and more are written at once, without the copy; only
 // written records are visible to readers. Written records survive a crash of
 // the process. They survive power loss once fsynced, which happens when a
 // segment is closed (rolled), on `Sync`, and on `Flush`/`MaybeSync` once

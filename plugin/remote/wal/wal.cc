@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -530,17 +531,19 @@ void WriteAheadLog::EnforceBoundsLocked(absl::Time now) {
     return;
   }
   std::vector<uint64_t> removed;
+  std::vector<Recycled> dropped;
   std::vector<std::string> messages;
-  if (options_.max_bytes > 0) {
-    // Recycled files are disk the log holds: they go first.
-    uint64_t closed_bytes = 0, recycled_bytes = 0;
-    size_t keep = 0;
-    {
-      MutexLock lock(&mu_);
-      for (size_t i = 0; i + 1 < segments_.size(); ++i) {
-        closed_bytes += segments_[i].file_bytes;
-      }
-      // The newest recycled files that fit.
+  {
+    MutexLock lock(&mu_);
+    uint64_t closed_bytes = 0;
+    for (size_t i = 0; i + 1 < segments_.size(); ++i) {
+      closed_bytes += segments_[i].file_bytes;
+    }
+    if (options_.max_bytes > 0) {
+      // Recycled files are disk the log holds: they go first, the newest
+      // ones that fit staying.
+      uint64_t recycled_bytes = 0;
+      size_t keep = 0;
       for (size_t i = recycled_.size(); i > 0; --i) {
         recycled_bytes += recycled_[i - 1].bytes;
         if (closed_bytes + recycled_bytes + options_.segment_bytes >
@@ -549,14 +552,10 @@ void WriteAheadLog::EnforceBoundsLocked(absl::Time now) {
         }
         ++keep;
       }
-    }
-    DropRecycled(keep);
-  }
-  {
-    MutexLock lock(&mu_);
-    uint64_t closed_bytes = 0;
-    for (size_t i = 0; i + 1 < segments_.size(); ++i) {
-      closed_bytes += segments_[i].file_bytes;
+      const size_t drop = recycled_.size() - keep;
+      dropped.assign(std::make_move_iterator(recycled_.begin()),
+                     std::make_move_iterator(recycled_.begin() + drop));
+      recycled_.erase(recycled_.begin(), recycled_.begin() + drop);
     }
     while (segments_.size() > 1) {
       const Segment& s = segments_.front();
@@ -590,6 +589,11 @@ void WriteAheadLog::EnforceBoundsLocked(absl::Time now) {
       segments_.pop_front();
     }
   }
+  for (const Recycled& r : dropped) {
+    if (::unlink(r.path.c_str()) != 0 && errno != ENOENT) {
+      logger_.Warning("wal: ", ErrnoError(errno, "unlink", r.path).ToString());
+    }
+  }
   RemoveFiles(removed);
   for (const std::string& m : messages) logger_.Warning(m);
 }
@@ -617,23 +621,6 @@ void WriteAheadLog::RemoveFiles(const std::vector<uint64_t>& firsts,
     }
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
       logger_.Warning("wal: ", ErrnoError(errno, "unlink", path).ToString());
-    }
-  }
-}
-
-void WriteAheadLog::DropRecycled(size_t keep) {
-  std::vector<Recycled> dropped;
-  {
-    MutexLock lock(&mu_);
-    if (recycled_.size() <= keep) return;
-    const size_t drop = recycled_.size() - keep;
-    dropped.assign(std::make_move_iterator(recycled_.begin()),
-                   std::make_move_iterator(recycled_.begin() + drop));
-    recycled_.erase(recycled_.begin(), recycled_.begin() + drop);
-  }
-  for (const Recycled& r : dropped) {
-    if (::unlink(r.path.c_str()) != 0 && errno != ENOENT) {
-      logger_.Warning("wal: ", ErrnoError(errno, "unlink", r.path).ToString());
     }
   }
 }

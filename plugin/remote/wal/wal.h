@@ -298,8 +298,6 @@ class WriteAheadLog {
   // acknowledged records; `bytes` their sizes) for reuse up to the limit.
   void RemoveFiles(const std::vector<uint64_t>& firsts, bool recycle = false,
                    const std::vector<uint64_t>& bytes = {});
-  // Deletes recycled files beyond `keep`, the newest kept.
-  void DropRecycled(size_t keep) ABSL_LOCKS_EXCLUDED(mu_);
   // Whether segment `first` is still part of the log (for readers that find
   // bad bytes: a segment recycled under them is no corruption).
   bool HasSegment(uint64_t first) const ABSL_LOCKS_EXCLUDED(mu_);

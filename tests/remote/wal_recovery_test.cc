@@ -7,6 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "plugin/common/crc32c.h"
 #include "plugin/remote/wal/format.h"
 #include "plugin/remote/wal/reader.h"
 #include "plugin/remote/wal/wal.h"
@@ -314,6 +315,100 @@ TEST(FormatTest, ScanFindsFramesAfterGarbage) {
   EXPECT_EQ(scan.max_index_after, 8u);
   EXPECT_FALSE(ScanSegment(bytes.substr(0, scan.valid_bytes), 5).corrupt);
   EXPECT_TRUE(ScanSegment(bytes, 6).corrupt);  // Header names another first.
+}
+
+// A segment as an earlier release wrote it (`version`) holding records
+// [first, end) of 100 bytes.
+std::string SegmentBytes(uint64_t first, uint64_t end, uint32_t version) {
+  std::string bytes(kSegmentHeaderBytes, '\0');
+  EncodeSegmentHeader(first, bytes.data(), version);
+  for (uint64_t p = first; p < end; ++p) {
+    const std::string payload = Payload(p);
+    char header[kFrameHeaderBytes];
+    EncodeFrameHeader(p, payload, header, version);
+    bytes.append(header, sizeof header);
+    bytes += payload;
+  }
+  return bytes;
+}
+
+TEST(FormatTest, FramesCarryCrc32cAndVersionOneFramesZlibCrc32) {
+  const std::string payload = Payload(7, 10);
+  char header[kFrameHeaderBytes];
+  EncodeFrameHeader(7, payload, header);
+  // Length and index (the checksum field skipped), then the payload.
+  std::string covered(header, 4);
+  covered.append(header + 8, 8);
+  covered += payload;
+  auto stored = [&header] {
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(header[4 + i]);
+    return v;
+  };
+  EXPECT_EQ(stored(), Crc32c(0, covered));
+  EncodeFrameHeader(7, payload, header, kSegmentVersionCrc32);
+  EXPECT_EQ(stored(), Crc32(0, covered));
+}
+
+TEST(FormatTest, ScanReadsEachVersionWithItsChecksum) {
+  const std::string v1 = SegmentBytes(5, 9, kSegmentVersionCrc32);
+  SegmentScan scan = ScanSegment(v1, 5);
+  EXPECT_FALSE(scan.corrupt);
+  EXPECT_EQ(scan.records, 4u);
+  EXPECT_EQ(scan.valid_bytes, v1.size());
+  const std::string v2 = SegmentBytes(5, 9, kSegmentVersion);
+  scan = ScanSegment(v2, 5);
+  EXPECT_FALSE(scan.corrupt);
+  EXPECT_EQ(scan.records, 4u);
+
+  // Version 1 frames under a version 2 header do not pass.
+  std::string mixed = v1;
+  std::string header(kSegmentHeaderBytes, '\0');
+  EncodeSegmentHeader(5, header.data(), kSegmentVersion);
+  mixed.replace(0, kSegmentHeaderBytes, header);
+  scan = ScanSegment(mixed, 5);
+  EXPECT_TRUE(scan.corrupt);
+  EXPECT_EQ(scan.records, 0u);
+  EXPECT_STREQ(scan.reason, "record checksum mismatch");
+
+  EncodeSegmentHeader(5, header.data(), 3);
+  mixed.replace(0, kSegmentHeaderBytes, header);
+  scan = ScanSegment(mixed, 5);
+  EXPECT_TRUE(scan.corrupt);
+  EXPECT_STREQ(scan.reason, "unsupported segment version");
+}
+
+// A log left by an earlier release (version 1 segments) is replayed whole;
+// new records go to version 2 segments, and both are read back in order,
+// also after the next restart.
+TEST(RecoveryTest, SegmentsOfTheEarlierFormatAreReplayed) {
+  FakeClock clock;
+  RecordingLogger log;
+  const std::string dir = TestDir();
+  std::filesystem::create_directories(dir);
+  WriteFile(SegmentPath(dir, 1), SegmentBytes(1, 6, kSegmentVersionCrc32));
+  {
+    PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+        auto wal, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+    EXPECT_EQ(wal->next_position(), 6u);
+    AppendN(*wal, 3);
+    EXPECT_THAT(Positions(ReadAll(*wal, 1)), ElementsAreArray(Range(1, 9)));
+    const WriteAheadLog::Stats stats = wal->stats();
+    EXPECT_EQ(stats.records_replayed, 5u);
+    EXPECT_EQ(stats.torn_tails + stats.corrupt_records, 0u);
+  }
+  const std::string second = ReadFile(SegmentPath(dir, 6));
+  ASSERT_GE(second.size(), kSegmentHeaderBytes);
+  uint32_t version = 0;
+  const char* reason = nullptr;
+  ASSERT_TRUE(ParseSegmentHeader(second, 6, &reason, &version)) << reason;
+  EXPECT_EQ(version, kSegmentVersion);
+
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto again, WriteAheadLog::Open(dir, SmallSegments(), clock, log.logger()));
+  EXPECT_THAT(Positions(ReadAll(*again, 1)), ElementsAreArray(Range(1, 9)));
+  const WriteAheadLog::Stats stats = again->stats();
+  EXPECT_EQ(stats.torn_tails + stats.corrupt_records, 0u);
 }
 
 }  // namespace

@@ -10,7 +10,9 @@
 // numbers are those of that file system. Appends ack as they go, so segments
 // are deleted (or recycled) at each roll and the disk use stays at a few
 // segments. CPU time is the column to compare for recycling: it is what the
-// kernel spends growing new files and freeing old ones.
+// kernel spends growing new files and freeing old ones. BM_FrameChecksum
+// compares the frames' checksum (CRC-32C, segment version 2) with zlib's
+// crc32 that version 1 used, over a scrape's worth of bytes.
 
 #include <cstdint>
 #include <cstdlib>
@@ -22,6 +24,7 @@
 #include "absl/time/time.h"
 #include "benchmark/benchmark.h"
 #include "plugin/common/clock.h"
+#include "plugin/common/crc32c.h"
 #include "plugin/common/logging.h"
 #include "plugin/remote/wal/format.h"
 #include "plugin/remote/wal/reader.h"
@@ -134,5 +137,25 @@ BENCHMARK(BM_WriteAheadLog_Replay)
 
 }  // namespace
 }  // namespace promscrape::remote::wal
+
+// Arg: 0 zlib crc32 (version 1 frames), 1 CRC-32C (version 2 frames);
+// 20 KiB, a 200-series scrape's records.
+void BM_FrameChecksum(benchmark::State& state) {
+  std::string bytes(20 << 10, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    bytes[i] = static_cast<char>(i * 131 + (i >> 7));
+  }
+  const bool crc32c = state.range(0) == 1;
+  uint32_t crc = 0;
+  for (auto _ : state) {
+    crc = crc32c ? promscrape::Crc32c(crc, bytes)
+                 : promscrape::remote::wal::Crc32(crc, bytes);
+    benchmark::DoNotOptimize(crc);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(bytes.size()));
+  state.SetLabel(crc32c ? "crc32c" : "zlib crc32");
+}
+BENCHMARK(BM_FrameChecksum)->Arg(0)->Arg(1);
 
 BENCHMARK_MAIN();

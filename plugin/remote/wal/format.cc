@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "plugin/common/crc32c.h"
 #include "zlib.h"
 
 namespace promscrape::remote::wal {
@@ -31,11 +32,24 @@ uint64_t Get64(const char* p) {
   return v;
 }
 
-uint32_t FrameCrc(const char* header, absl::string_view payload) {
-  // Length and index, skipping the crc field itself.
-  uint32_t crc = Crc32(0, absl::string_view(header, 4));
-  crc = Crc32(crc, absl::string_view(header + 8, 8));
-  return Crc32(crc, payload);
+// The frame checksum of a segment of `version` over the header's length
+// and index (the checksum field itself skipped) and the payload's pieces.
+uint32_t FrameChecksum(uint32_t version, const char* header,
+                       absl::Span<const absl::string_view> payload) {
+  // Length and index are contiguous but for the checksum between them;
+  // copied together, they cost one call instead of two.
+  char fields[12];
+  std::memcpy(fields, header, 4);
+  std::memcpy(fields + 4, header + 8, 8);
+  const absl::string_view head(fields, sizeof fields);
+  if (version == kSegmentVersionCrc32) {
+    uint32_t crc = Crc32(0, head);
+    for (absl::string_view piece : payload) crc = Crc32(crc, piece);
+    return crc;
+  }
+  uint32_t crc = Crc32c(0, head);
+  for (absl::string_view piece : payload) crc = Crc32c(crc, piece);
+  return crc;
 }
 
 constexpr size_t kSegmentNameDigits = 20;
@@ -48,16 +62,16 @@ uint32_t Crc32(uint32_t crc, absl::string_view data) {
       crc32_z(crc, reinterpret_cast<const Bytef*>(data.data()), data.size()));
 }
 
-void EncodeSegmentHeader(uint64_t first, char* out) {
+void EncodeSegmentHeader(uint64_t first, char* out, uint32_t version) {
   Put32(out, kSegmentMagic);
-  Put32(out + 4, kFormatVersion);
+  Put32(out + 4, version);
   Put64(out + 8, first);
   Put32(out + 16, Crc32(0, absl::string_view(out, 16)));
   Put32(out + 20, 0);
 }
 
 bool ParseSegmentHeader(absl::string_view data, uint64_t first,
-                        const char** reason) {
+                        const char** reason, uint32_t* version) {
   if (data.size() < kSegmentHeaderBytes) {
     *reason = "segment header truncated";
     return false;
@@ -71,7 +85,8 @@ bool ParseSegmentHeader(absl::string_view data, uint64_t first,
     *reason = "segment header checksum mismatch";
     return false;
   }
-  if (Get32(p + 4) != kFormatVersion) {
+  const uint32_t v = Get32(p + 4);
+  if (v != kSegmentVersion && v != kSegmentVersionCrc32) {
     *reason = "unsupported segment version";
     return false;
   }
@@ -79,36 +94,36 @@ bool ParseSegmentHeader(absl::string_view data, uint64_t first,
     *reason = "segment header index does not match the file name";
     return false;
   }
+  *version = v;
   return true;
 }
 
-void EncodeFrameHeader(uint64_t index, absl::string_view payload, char* out) {
-  Put32(out, static_cast<uint32_t>(payload.size()));
-  Put64(out + 8, index);
-  Put32(out + 4, FrameCrc(out, payload));
+void EncodeFrameHeader(uint64_t index, absl::string_view payload, char* out,
+                       uint32_t version) {
+  EncodeFrameHeader(index, absl::MakeConstSpan(&payload, 1), out, version);
 }
 
 void EncodeFrameHeader(uint64_t index,
-                       absl::Span<const absl::string_view> payload, char* out) {
+                       absl::Span<const absl::string_view> payload, char* out,
+                       uint32_t version) {
   size_t size = 0;
   for (absl::string_view piece : payload) size += piece.size();
   Put32(out, static_cast<uint32_t>(size));
   Put64(out + 8, index);
-  // As FrameCrc, piece by piece.
-  uint32_t crc = Crc32(0, absl::string_view(out, 4));
-  crc = Crc32(crc, absl::string_view(out + 8, 8));
-  for (absl::string_view piece : payload) crc = Crc32(crc, piece);
-  Put32(out + 4, crc);
+  Put32(out + 4, FrameChecksum(version, out, payload));
 }
 
-FrameStatus DecodeFrame(absl::string_view data, Frame* frame) {
+FrameStatus DecodeFrame(absl::string_view data, Frame* frame,
+                        uint32_t version) {
   if (data.size() < kFrameHeaderBytes) return FrameStatus::kTruncated;
   const char* p = data.data();
   const uint32_t length = Get32(p);
   if (length > kMaxRecordBytes) return FrameStatus::kBadLength;
   if (data.size() - kFrameHeaderBytes < length) return FrameStatus::kTruncated;
   absl::string_view payload(p + kFrameHeaderBytes, length);
-  if (Get32(p + 4) != FrameCrc(p, payload)) return FrameStatus::kBadChecksum;
+  if (Get32(p + 4) != FrameChecksum(version, p, absl::MakeConstSpan(&payload, 1))) {
+    return FrameStatus::kBadChecksum;
+  }
   frame->index = Get64(p + 8);
   frame->payload = payload;
   frame->size = kFrameHeaderBytes + length;
@@ -124,7 +139,8 @@ bool IsEndMarker(absl::string_view data) {
 SegmentScan ScanSegment(absl::string_view data, uint64_t first) {
   SegmentScan scan;
   const char* reason = nullptr;
-  if (!ParseSegmentHeader(data, first, &reason)) {
+  uint32_t version = kSegmentVersion;
+  if (!ParseSegmentHeader(data, first, &reason, &version)) {
     scan.corrupt = true;
     scan.reason = reason;
   } else {
@@ -139,7 +155,7 @@ SegmentScan ScanSegment(absl::string_view data, uint64_t first) {
         break;
       }
       Frame frame;
-      switch (DecodeFrame(data.substr(scan.valid_bytes), &frame)) {
+      switch (DecodeFrame(data.substr(scan.valid_bytes), &frame, version)) {
         case FrameStatus::kOk:
           break;
         case FrameStatus::kTruncated:
@@ -183,7 +199,8 @@ SegmentScan ScanSegment(absl::string_view data, uint64_t first) {
         length + 12u <= crc_budget) {
       crc_budget -= length + 12;
       Frame frame;
-      if (DecodeFrame(data.substr(offset), &frame) == FrameStatus::kOk) {
+      if (DecodeFrame(data.substr(offset), &frame, version) ==
+          FrameStatus::kOk) {
         ++scan.frames_after;
         scan.max_index_after = index;
         expected = index + 1;
@@ -222,7 +239,7 @@ bool ParseSegmentFileName(absl::string_view name, uint64_t* first) {
 
 void EncodeCheckpoint(const Checkpoint& checkpoint, char* out) {
   Put32(out, kCheckpointMagic);
-  Put32(out + 4, kFormatVersion);
+  Put32(out + 4, kCheckpointVersion);
   Put64(out + 8, checkpoint.ack);
   Put64(out + 16, checkpoint.next_index);
   Put32(out + 24, Crc32(0, absl::string_view(out, 24)));
@@ -243,7 +260,7 @@ bool ParseCheckpoint(absl::string_view data, Checkpoint* checkpoint,
     *reason = "checkpoint checksum mismatch";
     return false;
   }
-  if (Get32(p + 4) != kFormatVersion) {
+  if (Get32(p + 4) != kCheckpointVersion) {
     *reason = "unsupported checkpoint version";
     return false;
   }

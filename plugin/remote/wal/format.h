@@ -15,11 +15,13 @@
 // Segment file `<first index, 20 decimal digits>.seg`:
 //
 //   header (24 bytes):
-//     u32 magic "PWAL"  u32 version (1)  u64 first index
+//     u32 magic "PWAL"  u32 version (2; 1 is still read)  u64 first index
 //     u32 crc32 of the 16 bytes before it  u32 zero
 //   frames, one per record, indices first, first+1, ...:
-//     u32 payload length  u32 crc32  u64 index  payload
-//     The crc covers the length, the index and the payload.
+//     u32 payload length  u32 checksum  u64 index  payload
+//     The checksum covers the length, the index and the payload: CRC-32C
+//     in version 2, zlib's crc32 in version 1 (segments of earlier
+//     releases, replayed as they are; new segments are always version 2).
 //   optionally an end marker: 16 zero bytes where the next frame header
 //     would be. A reused (recycled) segment file keeps the bytes of its
 //     previous life past the marker; those frames carry indices below the
@@ -30,8 +32,11 @@
 //   u32 magic "PWCK"  u32 version (1)  u64 ack  u64 next index
 //   u32 crc32 of the 24 bytes before it
 //
-// Checksums are zlib's crc32 (IEEE polynomial): this abseil has no
-// absl/crc and Debian ships no crc32c library, while zlib is already linked.
+// Frames of version 2 carry CRC-32C (common/crc32c.h), which the CPU
+// computes several times faster than zlib's crc32 (IEEE polynomial); every
+// scrape's bytes are checksummed on the scraping thread. Headers and the
+// checkpoint, a few bytes each, keep zlib's crc32 in every version, so a
+// header is verified before its version is trusted.
 //
 // Stateless; safe from any thread.
 namespace promscrape::remote::wal {
@@ -46,7 +51,11 @@ inline constexpr absl::string_view kRecycledFilePrefix = "recycled-";
 
 inline constexpr uint32_t kSegmentMagic = 0x4c415750;     // "PWAL"
 inline constexpr uint32_t kCheckpointMagic = 0x4b435750;  // "PWCK"
-inline constexpr uint32_t kFormatVersion = 1;
+// The version new segments are written in, and the one before it (still
+// read: frames checksummed with zlib's crc32).
+inline constexpr uint32_t kSegmentVersion = 2;
+inline constexpr uint32_t kSegmentVersionCrc32 = 1;
+inline constexpr uint32_t kCheckpointVersion = 1;
 inline constexpr size_t kSegmentHeaderBytes = 24;
 inline constexpr size_t kFrameHeaderBytes = 16;
 inline constexpr size_t kCheckpointBytes = 28;
@@ -58,18 +67,25 @@ inline constexpr uint32_t kMaxRecordBytes = 128u << 20;
 uint32_t Crc32(uint32_t crc, absl::string_view data);
 
 // Writes the 24-byte header of the segment whose first record is `first`.
-void EncodeSegmentHeader(uint64_t first, char* out);
+// `version` other than kSegmentVersion only makes segments of earlier
+// releases for tests.
+void EncodeSegmentHeader(uint64_t first, char* out,
+                         uint32_t version = kSegmentVersion);
 
-// Checks `data` (at least kSegmentHeaderBytes) is a version-1 segment header
-// for `first`. On failure returns false and sets `*reason` (static text).
+// Checks `data` (at least kSegmentHeaderBytes) is a segment header for
+// `first` in a version this release reads, and sets `*version` to it. On
+// failure returns false and sets `*reason` (static text).
 bool ParseSegmentHeader(absl::string_view data, uint64_t first,
-                        const char** reason);
+                        const char** reason, uint32_t* version);
 
-// Writes the 16-byte frame header of record `index` with `payload`.
-void EncodeFrameHeader(uint64_t index, absl::string_view payload, char* out);
+// Writes the 16-byte frame header of record `index` with `payload`, for a
+// segment of `version`.
+void EncodeFrameHeader(uint64_t index, absl::string_view payload, char* out,
+                       uint32_t version = kSegmentVersion);
 // The same for a payload given in pieces (their concatenation).
 void EncodeFrameHeader(uint64_t index,
-                       absl::Span<const absl::string_view> payload, char* out);
+                       absl::Span<const absl::string_view> payload, char* out,
+                       uint32_t version = kSegmentVersion);
 
 enum class FrameStatus {
   kOk,
@@ -88,8 +104,10 @@ struct Frame {
   size_t size = 0;
 };
 
-// Decodes the frame at the start of `data`. `frame` is set only on kOk.
-FrameStatus DecodeFrame(absl::string_view data, Frame* frame);
+// Decodes the frame at the start of `data`, in a segment of `version`.
+// `frame` is set only on kOk.
+FrameStatus DecodeFrame(absl::string_view data, Frame* frame,
+                        uint32_t version = kSegmentVersion);
 
 // 16 zero bytes: the end of the records when more bytes follow.
 inline constexpr size_t kEndMarkerBytes = kFrameHeaderBytes;

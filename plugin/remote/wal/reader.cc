@@ -52,7 +52,7 @@ absl::StatusOr<bool> Reader::OpenSegment(uint64_t first, uint64_t limit) {
   const char* reason = "segment header truncated";
   if (!have ||
       !ParseSegmentHeader(absl::string_view(buffer_.get(), kSegmentHeaderBytes),
-                          first, &reason)) {
+                          first, &reason, &file_version_)) {
     MarkCorrupt(reason, limit);
     return false;
   }
@@ -158,7 +158,7 @@ absl::StatusOr<bool> Reader::Next(Record* record) {
           status = DecodeFrame(
               absl::string_view(buffer_.get() + (offset_ - buffer_offset_),
                                 buffered_ - (offset_ - buffer_offset_)),
-              &frame);
+              &frame, file_version_);
         }
       }
       const char* reason = nullptr;

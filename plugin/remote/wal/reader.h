@@ -80,6 +80,9 @@ class Reader {
   std::string path_;
   uint64_t file_first_ = 0;  // Segment of `fd_`.
   uint64_t file_next_ = 0;   // Position of the frame at `offset_`.
+  // Format version of the segment of `fd_` (its frames' checksum); set
+  // when its header is read.
+  uint32_t file_version_ = 0;
   uint64_t offset_ = 0;      // File offset of the next frame.
   // A segment this reader found corrupt and skips; 0 for none (positions
   // start at 1).

@@ -114,7 +114,8 @@ class QueueAppender final : public model::Appender {
 
   absl::Status Commit() override {
     int64_t accepted = 0;
-    absl::Status status = queue_.AppendRecords(records_, kinds_, &accepted);
+    absl::Status status =
+        queue_.AppendRecords(records_.view(), kinds_, &accepted);
     const int64_t failed = samples_ - accepted;
     // The queue takes a prefix; histograms past it were dropped.
     for (int64_t i : histogram_indices_) {
@@ -141,7 +142,8 @@ class QueueAppender final : public model::Appender {
   // processExternalLabels).
   void AddLabels(const model::SeriesLabels& series) {
     if (external_->empty()) {
-      for (const model::LabelView l : series) encoder_.AddLabel(l.name, l.value);
+      series.ForEach(
+          [this](model::LabelView l) { encoder_.AddLabel(l.name, l.value); });
       return;
     }
     auto ext = external_->begin();
@@ -162,8 +164,9 @@ class QueueAppender final : public model::Appender {
   WriteQueue& queue_;
   const Logger& logger_;
   metrics::Metric& dropped_histograms_;
-  remote::wire::RecordEncoder encoder_;
-  std::string records_;  // WriteRequest.timeseries records, one per sample.
+  remote::wire::BasicRecordEncoder<ByteBuffer> encoder_;
+  // WriteRequest.timeseries records, one per sample.
+  ByteBuffer records_;
   int64_t samples_ = 0;
   RecordCounts kinds_;  // samples_ by kind.
   std::vector<int64_t> histogram_indices_;  // Sample indices of histograms.
@@ -206,15 +209,15 @@ constexpr size_t kMaxKeptBufferBytes = 4 << 20;
 
 }  // namespace
 
-std::string QueueSink::TakeBuffer() {
+ByteBuffer QueueSink::TakeBuffer() {
   MutexLock lock(&mu_);
-  if (free_buffers_.empty()) return std::string();
-  std::string buffer = std::move(free_buffers_.back());
+  if (free_buffers_.empty()) return ByteBuffer();
+  ByteBuffer buffer = std::move(free_buffers_.back());
   free_buffers_.pop_back();
   return buffer;
 }
 
-void QueueSink::ReturnBuffer(std::string buffer) {
+void QueueSink::ReturnBuffer(ByteBuffer buffer) {
   if (buffer.capacity() > kMaxKeptBufferBytes) return;
   MutexLock lock(&mu_);
   if (free_buffers_.size() < kMaxFreeBuffers) {

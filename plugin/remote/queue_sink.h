@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "plugin/common/byte_buffer.h"
 #include "plugin/common/logging.h"
 #include "plugin/common/mutex.h"
 #include "plugin/metrics/registry.h"
@@ -42,15 +43,15 @@ class QueueSink final : public model::SampleSink {
 
   // Record buffers kept between scrapes, so a warm appender does not grow a
   // fresh buffer each scrape.
-  std::string TakeBuffer() ABSL_LOCKS_EXCLUDED(mu_);
-  void ReturnBuffer(std::string buffer) ABSL_LOCKS_EXCLUDED(mu_);
+  ByteBuffer TakeBuffer() ABSL_LOCKS_EXCLUDED(mu_);
+  void ReturnBuffer(ByteBuffer buffer) ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   WriteQueue& queue_;
   const Logger& logger_;
   metrics::Metric& dropped_histograms_;
   Mutex mu_;
-  std::vector<std::string> free_buffers_ ABSL_GUARDED_BY(mu_);
+  std::vector<ByteBuffer> free_buffers_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const model::Labels> external_labels_ ABSL_GUARDED_BY(mu_) =
       std::make_shared<const model::Labels>();
 };

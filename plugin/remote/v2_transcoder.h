@@ -63,10 +63,12 @@ class V2Transcoder {
   uint32_t Ref(absl::string_view s);
   const Family* FindFamily(absl::string_view metric_name) const;
   // Appends the refs of the `index`th Label message (`payload`) of a record
-  // to `refs`, through last_labels_; sets `*metric_name` to its value when
+  // to `refs`, through last_labels_; sets `*metric_name` and
+  // `*metric_name_ref` to its value and the value's ref when
   // it is __name__. False when malformed.
   bool AddLabelRefs(size_t index, absl::string_view payload,
-                    std::vector<uint32_t>* refs, absl::string_view* metric_name);
+                    std::vector<uint32_t>* refs, absl::string_view* metric_name,
+                    uint32_t* metric_name_ref);
   // Appends the open series (labels_refs_, its body, metadata) to `out`.
   void FlushSeries(std::string* out);
   absl::Status AddTimeSeries(absl::string_view body, std::string* out);
@@ -86,6 +88,7 @@ class V2Transcoder {
   struct LastLabel {
     absl::string_view payload, name, value;
     uint32_t name_ref = 0, value_ref = 0;
+    bool is_name = false;  // name is __name__ (checked once per name).
   };
   std::vector<LastLabel> last_labels_;
   // The series being built: its label refs, name, and fields after
@@ -93,6 +96,7 @@ class V2Transcoder {
   bool open_ = false;
   std::vector<uint32_t> open_refs_;
   absl::string_view open_name_;
+  uint32_t open_name_ref_ = 0;
   std::string open_body_;
   std::vector<uint32_t> scratch_refs_;
   // A record's fields after its labels (samples, histograms, exemplars).
@@ -103,11 +107,11 @@ class V2Transcoder {
   };
   std::vector<DataField> data_fields_;
   std::string scratch_;
-  // The metadata field of the last family FlushSeries looked up (per
-  // request: it holds refs of this request's symbols). `cached_name_` views
-  // the request's bytes.
+  // The metadata field of the last family FlushSeries looked up, by the ref
+  // of its metric name (per request: it holds refs of this request's
+  // symbols; equal names have equal refs within a request).
   bool family_cached_ = false;
-  absl::string_view cached_name_;
+  uint32_t cached_name_ref_ = 0;
   bool has_cached_md_ = false;
   char cached_md_[32];
   size_t cached_md_size_ = 0;

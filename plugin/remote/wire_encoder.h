@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "plugin/common/byte_buffer.h"
 #include "plugin/common/varint.h"
 #include "plugin/model/metadata.h"
 #include "proto/remote/v1/remote.pb.h"
@@ -56,26 +57,43 @@ constexpr uint8_t Tag(uint32_t field, uint8_t wire_type) {
 using ::promscrape::PutVarint;
 using ::promscrape::VarintSize;
 
-// Incrementally appends one `WriteRequest.timeseries` record: Begin, any
-// number of AddLabel (in label order), then exactly one of
-// FinishWithSample / FinishWithHistogram. Thread-compatible; reuse one
-// encoder for many records.
-class RecordEncoder {
+namespace internal {
+
+// Growing and cutting the encoders' outputs: a std::string (zero-filled
+// growth) or a ByteBuffer (uninitialized growth: the queue sink's, on the
+// scraping thread).
+inline char* Extend(std::string* out, size_t n) {
+  const size_t old = out->size();
+  out->resize(old + n);
+  return out->data() + old;
+}
+inline char* Extend(ByteBuffer* out, size_t n) { return out->Extend(n); }
+inline void Truncate(std::string* out, size_t n) { out->resize(n); }
+inline void Truncate(ByteBuffer* out, size_t n) { out->Truncate(n); }
+
+}  // namespace internal
+
+// Incrementally appends one `WriteRequest.timeseries` record to an `Out`
+// (std::string or ByteBuffer): Begin, any number of AddLabel (in label
+// order), then exactly one of FinishWithSample / FinishWithHistogram /
+// FinishWithExemplar. Thread-compatible; reuse one encoder for many records.
+template <typename Out>
+class BasicRecordEncoder {
  public:
   // Starts a record at the end of `out`, which must outlive the record.
-  void Begin(std::string* out) {
+  void Begin(Out* out) {
     out_ = out;
     start_ = out->size();
     // Tag plus room for a two-byte length (records under 16 KiB); Finish
-    // moves the body when the length needs another size.
-    out->append(1 + kReservedLengthBytes, '\0');
+    // writes the tag and moves the body when the length needs another size.
+    internal::Extend(out, 1 + kReservedLengthBytes);
   }
 
   void AddLabel(absl::string_view name, absl::string_view value) {
     const size_t label_size = LabelSize(name.size(), value.size());
-    const size_t old = out_->size();
-    out_->resize(old + 1 + VarintSize(label_size) + label_size);
-    PutLabel(out_->data() + old, kTimeSeriesLabels, name, value);
+    PutLabel(
+        internal::Extend(out_, 1 + VarintSize(label_size) + label_size),
+        kTimeSeriesLabels, name, value);
   }
 
   // Ends the record with one float sample; `value` is written bit for bit
@@ -87,9 +105,7 @@ class RecordEncoder {
     // At most 31 bytes: the length is one byte.
     const size_t sample_size =
         1 + 8 + 1 + VarintSize(ts) + (st != 0 ? 1 + VarintSize(st) : 0);
-    const size_t old = out_->size();
-    out_->resize(old + 2 + sample_size);
-    char* p = out_->data() + old;
+    char* p = internal::Extend(out_, 2 + sample_size);
     *p++ = static_cast<char>(Tag(kTimeSeriesSamples, kWireLengthDelimited));
     *p++ = static_cast<char>(sample_size);
     *p++ = static_cast<char>(Tag(kSampleValue, kWireFixed64));
@@ -120,9 +136,7 @@ class RecordEncoder {
     }
     const uint64_t ts = static_cast<uint64_t>(timestamp_ms);
     body += 1 + 8 + 1 + VarintSize(ts);
-    const size_t old = out_->size();
-    out_->resize(old + 1 + VarintSize(body) + body);
-    char* p = out_->data() + old;
+    char* p = internal::Extend(out_, 1 + VarintSize(body) + body);
     *p++ = static_cast<char>(Tag(kTimeSeriesExemplars, kWireLengthDelimited));
     p = PutVarint(p, body);
     for (const auto& l : labels) {
@@ -142,10 +156,9 @@ class RecordEncoder {
   // Ends the record with `histogram`, already serialized
   // (v1::Histogram::SerializeToString).
   void FinishWithHistogram(absl::string_view serialized_histogram) {
-    const size_t old = out_->size();
-    out_->resize(old + 1 + VarintSize(serialized_histogram.size()) +
-                 serialized_histogram.size());
-    char* p = out_->data() + old;
+    char* p = internal::Extend(
+        out_, 1 + VarintSize(serialized_histogram.size()) +
+                  serialized_histogram.size());
     *p++ = static_cast<char>(Tag(kTimeSeriesHistograms, kWireLengthDelimited));
     p = PutVarint(p, serialized_histogram.size());
     if (!serialized_histogram.empty()) {
@@ -178,19 +191,20 @@ class RecordEncoder {
   }
 
   void Finish() {
+    const size_t end = out_->size();
     const size_t body_start = start_ + 1 + kReservedLengthBytes;
-    const size_t body_size = out_->size() - body_start;
+    const size_t body_size = end - body_start;
     const size_t length_bytes = VarintSize(body_size);
     if (length_bytes > kReservedLengthBytes) {
       const size_t grow = length_bytes - kReservedLengthBytes;
-      out_->resize(out_->size() + grow);
+      internal::Extend(out_, grow);
       std::memmove(out_->data() + body_start + grow, out_->data() + body_start,
                    body_size);
     } else if (length_bytes < kReservedLengthBytes) {
       const size_t shrink = kReservedLengthBytes - length_bytes;
       std::memmove(out_->data() + body_start - shrink,
                    out_->data() + body_start, body_size);
-      out_->resize(out_->size() - shrink);
+      internal::Truncate(out_, end - shrink);
     }
     char* p = out_->data() + start_;
     *p++ =
@@ -198,9 +212,11 @@ class RecordEncoder {
     PutVarint(p, body_size);
   }
 
-  std::string* out_ = nullptr;
+  Out* out_ = nullptr;
   size_t start_ = 0;
 };
+
+using RecordEncoder = BasicRecordEncoder<std::string>;
 
 // Appends one record: the series `labels` (a range of elements with
 // `name` and `value` string views, sorted by name) with one float sample.

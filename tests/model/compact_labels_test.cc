@@ -154,6 +154,33 @@ TEST(SeriesLabelsTest, MergesNamesSharingPrefixesAndLongLengths) {
   EXPECT_EQ(names.size(), 7u);
 }
 
+// ForEach visits exactly what iterating does, in the same order, for
+// every mix of own and shared parts (empty ones, interleaved names, names
+// on both sides, long lengths).
+TEST(SeriesLabelsTest, ForEachVisitsWhatIterationDoes) {
+  const std::string long_value(300, 'v');
+  const std::vector<Labels> sets = {
+      Labels(),
+      Labels::Of({{"a", "1"}}),
+      Labels::Of({{"__name__", "up"}, {"cpu", "0"}, {"zone", "z"}}),
+      Labels::Of({{"env", "bench"}, {"instance", "h:1"}, {"job", "node"}}),
+      Labels::Of({{"instance_id", long_value}, {"jo", "1"}, {"z", ""}}),
+      Labels::Of({{"cpu", "shared"}, {"job", long_value}}),
+  };
+  for (const Labels& own : sets) {
+    for (const Labels& shared : sets) {
+      const CompactLabels own_c(own), shared_c(shared);
+      const SeriesLabels series(own_c, shared_c);
+      std::vector<std::pair<std::string, std::string>> iterated, visited;
+      for (LabelView l : series) iterated.emplace_back(l.name, l.value);
+      series.ForEach([&visited](LabelView l) {
+        visited.emplace_back(l.name, l.value);
+      });
+      EXPECT_EQ(visited, iterated) << own.ToString() << " " << shared.ToString();
+    }
+  }
+}
+
 TEST(SeriesLabelsTest, EitherPartMayBeEmpty) {
   CompactLabels empty;
   CompactLabels a(Labels::Of({{"a", "1"}}));

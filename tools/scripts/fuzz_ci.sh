@@ -8,7 +8,7 @@
 set -eu
 seconds="${1:-20}"
 cd "$(dirname "$0")/../.."
-targets="prom openmetrics protobuf float append wal_segment cross_format config relabel control_request"
+targets="prom openmetrics protobuf float append wal_segment cross_format config relabel control_request transcode"
 bazel build --config=fuzz $(for t in $targets; do printf '//tests/fuzz:%s_fuzz ' "$t"; done)
 bin="$(bazel info --config=fuzz bazel-bin)/tests/fuzz"
 work="$(mktemp -d "${TMPDIR:-/tmp}/promscrape-fuzz.XXXXXX")"

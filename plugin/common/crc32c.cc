@@ -35,6 +35,7 @@ constexpr Tables MakeTables() {
 
 constexpr Tables kTables = MakeTables();
 
+#if defined(__x86_64__)
 // Shifting a CRC over zeros. Appending n zero bytes to a message maps its
 // (pre-inversion) CRC register linearly: a 32x32 matrix over GF(2), stored
 // as 32 columns (the image of each bit). Combining the CRCs of adjacent
@@ -78,7 +79,6 @@ struct ZerosTable {
   }
 };
 
-#if defined(__x86_64__)
 // Block sizes of the three-way interleave: the instruction has a latency
 // of three cycles but a throughput of one, so three independent streams
 // over adjacent blocks run about three times as fast as one.

@@ -117,6 +117,18 @@ __attribute__((target("sse4.2"))) uint64_t ThreeBlocks(uint64_t crc,
   return zeros.Shift(static_cast<uint32_t>(crc)) ^ static_cast<uint32_t>(c2);
 }
 
+// Runs of three blocks of `block` bytes while `*n` holds one; advances
+// `*p` and `*n` past them.
+__attribute__((target("sse4.2"))) uint64_t Blocks(uint64_t crc,
+                                                  const char** p, size_t* n,
+                                                  size_t block,
+                                                  const ZerosTable& zeros) {
+  for (; *n >= 3 * block; *p += 3 * block, *n -= 3 * block) {
+    crc = ThreeBlocks(crc, *p, block, zeros);
+  }
+  return crc;
+}
+
 __attribute__((target("sse4.2"))) uint32_t Sse42(uint32_t crc,
                                                  const char* p, size_t n) {
   uint64_t c = ~crc;
@@ -125,22 +137,8 @@ __attribute__((target("sse4.2"))) uint32_t Sse42(uint32_t crc,
     c = _mm_crc32_u8(static_cast<uint32_t>(c), static_cast<uint8_t>(*p++));
     --n;
   }
-  if (n >= 3 * kLongBlock) {
-    const ZerosTable& zeros = LongZeros();
-    do {
-      c = ThreeBlocks(c, p, kLongBlock, zeros);
-      p += 3 * kLongBlock;
-      n -= 3 * kLongBlock;
-    } while (n >= 3 * kLongBlock);
-  }
-  if (n >= 3 * kShortBlock) {
-    const ZerosTable& zeros = ShortZeros();
-    do {
-      c = ThreeBlocks(c, p, kShortBlock, zeros);
-      p += 3 * kShortBlock;
-      n -= 3 * kShortBlock;
-    } while (n >= 3 * kShortBlock);
-  }
+  c = Blocks(c, &p, &n, kLongBlock, LongZeros());
+  c = Blocks(c, &p, &n, kShortBlock, ShortZeros());
   for (; n >= 8; p += 8, n -= 8) c = _mm_crc32_u64(c, Load64(p));
   for (; n > 0; --n) {
     c = _mm_crc32_u8(static_cast<uint32_t>(c), static_cast<uint8_t>(*p++));

@@ -3,6 +3,7 @@
 // clean close, a crash, a torn write, or under a reader.
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -256,6 +257,65 @@ TEST(RecycleTest, AReaderOnASegmentRecycledUnderItSeesNoCorruptionNorLoss) {
   EXPECT_EQ(wal->stats().corrupt_records, 0u);
   EXPECT_EQ(wal->stats().corrupt_bytes, 0u);
   EXPECT_THAT(log.text(), Not(HasSubstr("corrupt")));
+}
+
+// Writes into a reused file end with zeros up to a page boundary, so the
+// kernel never reads an old page from the disk to complete a partly written
+// one (the old pages are usually evicted by the time a recycled file is
+// reused); within the old file's size, and the old bytes beyond stay.
+TEST(RecycleTest, WritesInAReusedFileFillTheirLastPage) {
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  FakeClock clock;
+  RecordingLogger log;
+  const std::string dir = TestDir();
+  WriteAheadLog::Options options;
+  options.segment_bytes = 16 * page;
+  options.write_buffer_bytes = 4 * page;
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      auto wal, WriteAheadLog::Open(dir, options, clock, log.logger()));
+  constexpr size_t kRecord = 1000;
+  constexpr uint64_t kFrame = kFrameHeaderBytes + kRecord;
+  const uint64_t per_segment = (options.segment_bytes - kSegmentHeaderBytes) / kFrame;
+  AppendN(*wal, static_cast<int>(3 * per_segment + 1), kRecord);
+  const uint64_t active = 3 * per_segment + 1;
+  wal->Ack(active);
+  PROMSCRAPE_ASSERT_OK(wal->Sync());
+  ASSERT_THAT(RecycledFiles(dir), ::testing::SizeIs(1));
+  const uint64_t old_size =
+      std::filesystem::file_size(dir + "/" + RecycledFiles(dir)[0]);
+  ASSERT_EQ(old_size, kSegmentHeaderBytes + per_segment * kFrame);
+
+  // The rest of the active segment, then two records in the reused file.
+  AppendN(*wal, static_cast<int>(per_segment - 1 + 2), kRecord);
+  const uint64_t reused_first = active + per_segment;
+  ASSERT_EQ(wal->stats().segments_reused, 1u);
+  const std::string path = SegmentPath(dir, reused_first);
+  auto zeros_then_old = [&](uint64_t end) {
+    const std::string bytes = ReadFile(path);
+    ASSERT_EQ(bytes.size(), old_size);
+    const uint64_t boundary = (end + kEndMarkerBytes + page - 1) / page * page;
+    ASSERT_LT(boundary + 64, old_size);
+    EXPECT_EQ(bytes.find_first_not_of('\0', end), boundary) << "end " << end;
+  };
+  zeros_then_old(kSegmentHeaderBytes + 2 * kFrame);
+
+  // A record big enough to be written without the buffer.
+  const uint64_t big = wal->next_position();
+  PROMSCRAPE_ASSERT_OK(wal->Append(Payload(big, 2 * page)).status());
+  PROMSCRAPE_ASSERT_OK(wal->Flush());
+  zeros_then_old(kSegmentHeaderBytes + 2 * kFrame + kFrameHeaderBytes +
+                 2 * page);
+
+  std::vector<std::pair<uint64_t, std::string>> records =
+      ReadAll(*wal, reused_first);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[2].second, Payload(big, 2 * page));
+  wal.reset();
+  PROMSCRAPE_ASSERT_OK_AND_ASSIGN(
+      wal, WriteAheadLog::Open(dir, options, clock, log.logger()));
+  EXPECT_EQ(wal->stats().records_replayed, per_segment + 3);
+  EXPECT_EQ(wal->stats().corrupt_records, 0u);
+  EXPECT_EQ(wal->stats().torn_tails, 0u);
 }
 
 TEST(RecycleFormatTest, AnEndMarkerEndsTheRecordsBeforeOldFrames) {

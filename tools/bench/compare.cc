@@ -21,7 +21,11 @@
 //   vmagent           vmagent -remoteWrite.url=<the sink>, a fresh
 //                     -remoteWrite.tmpDataPath, defaults otherwise.
 // Each starts, runs --warmup, then is measured over --duration, then is
-// stopped before the next starts. Over the window, per system:
+// stopped before the next starts. With --rounds N this is done N times, each
+// round starting one system later in the list (so none is always first);
+// this machine's speed drifts 15-40% from one minute to the next, and one
+// window per system can put a whole drift between two systems' figures.
+// Over each window, per system:
 //   delivered   samples the sink received from it (its only sender then);
 //   expected    targets x (series + 5 report series) x duration / interval;
 //   cpu         utime+stime of the scraping process (/proc/<pid>/stat; the
@@ -33,14 +37,22 @@
 //               each target not scraped in the window.
 // rss_bytes_per_series = peak RSS / (targets x (series + 5)).
 //
-// Output: a table, then lines
+// Output: a table (a row per system and round), then lines
 //   RESULT system=<name> samples_per_s=.. cpu_us_per_sample=..
 //          rss_bytes_per_series=.. missed_scrapes=.. delivered=..
-//          expected=.. ...
+//          expected=.. ...      the system's round of median CPU per sample;
+//          with rounds: ... rounds=N cpu_us_per_sample_rounds=a,b,..
+//          rss_bytes_per_series_rounds=a,b,..
 //   RATIO vs=<peer> cpu=<peer cpu_us_per_sample / ours> rss=<peer peak
 //         RSS / ours>                       (above 1: promscrape is cheaper)
-//   NO_RATIO vs=<peer> reason="..."  when either side delivered under 99% of
-//                                    the expected samples.
+//         computed per round (the two windows of a round are close in time)
+//         and the median over the rounds printed;
+//   RATIO_ROUNDS vs=<peer> cpu=a,b,.. rss=a,b,.. [excluded="..."]
+//         with rounds: each round's ratios ("-" for an excluded round);
+//   NO_RATIO vs=<peer> reason="..."  when no round has both sides
+//                                    delivering 99% of the expected samples
+//                                    (a round where either side delivered
+//                                    less is left out of the median).
 //   CHURN system=<name> cycles=.. cycle_s=.. rss_first_cycle_bytes=..
 //         rss_last_cycle_bytes=.. last_vs_first_pct=.. growth_per_cycle_pct=..
 //         settled=yes|no             with --churn P: every 100/P scrapes each
@@ -114,6 +126,7 @@ struct Flags {
   std::string prometheus = "/usr/bin/prometheus";
   std::string vmagent = "/usr/bin/vmagent";
   std::string workdir;
+  int64_t rounds = 1;
 };
 
 constexpr char kUsage[] =
@@ -121,7 +134,7 @@ constexpr char kUsage[] =
     "  [--duration 60s] [--warmup 25s] [--churn PERCENT]\n"
     "  [--systems promscrape,prometheus-agent,vmagent] [--farm_threads 1]\n"
     "  [--workdir DIR] [--sink PATH] [--farm PATH] [--host PATH]\n"
-    "  [--plugin PATH] [--prometheus PATH] [--vmagent PATH]\n";
+    "  [--plugin PATH] [--prometheus PATH] [--vmagent PATH] [--rounds 1]\n";
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags f;
@@ -160,6 +173,8 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
         ok = ok && (s == kPromscrape || s == kPrometheusAgent || s == kVmagent);
       }
       ok = ok && !f.systems.empty();
+    } else if (arg == "--rounds") {
+      ok = positive(&f.rounds);
     } else if (arg == "--farm_threads") {
       ok = positive(&f.farm_threads);
     } else if (arg == "--workdir") {
@@ -479,38 +494,81 @@ class Compare {
   std::unique_ptr<TargetFarms> farms_;
 };
 
-void Print(const Flags& f, const std::vector<Result>& results) {
+// Per system (in --systems order), its round of median CPU per sample (the
+// lower of the middle two for an even count): the whole Result of that one
+// window, so its fields belong together.
+std::vector<Result> MedianRounds(
+    const std::vector<std::vector<Result>>& rounds) {
+  std::vector<Result> out;
+  if (rounds.empty()) return out;
+  for (size_t i = 0; i < rounds[0].size(); ++i) {
+    std::vector<const Result*> sorted;
+    for (const std::vector<Result>& round : rounds) sorted.push_back(&round[i]);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const Result* a, const Result* b) {
+                return a->cpu_us_per_sample() < b->cpu_us_per_sample();
+              });
+    out.push_back(*sorted[(sorted.size() - 1) / 2]);
+  }
+  return out;
+}
+
+// The median of `values` (the mean of the middle two for an even count).
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  if (n == 0) return 0;
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+void PrintTable(const Flags& f, const std::vector<std::vector<Result>>& rounds) {
   const double active =
       static_cast<double>(f.targets) * static_cast<double>(f.series + 5);
   std::printf(
       "\n%lld targets x %lld series every %s, churn %.4g%%/scrape; each "
-      "system alone: %s warm-up, %s window\n",
+      "system alone: %s warm-up, %s window",
       static_cast<long long>(f.targets), static_cast<long long>(f.series),
       absl::FormatDuration(f.interval).c_str(), f.churn,
       absl::FormatDuration(f.warmup).c_str(),
       absl::FormatDuration(f.duration).c_str());
-  std::printf("%-17s %10s %9s %8s %9s %9s %9s %9s %7s %7s\n", "system",
-              "samples/s", "delivered", "CPU s", "us/sample", "peak MB",
-              "steady MB", "B/series", "missed", "load");
-  for (const Result& r : results) {
-    std::printf(
-        "%-17s %10.0f %8.1f%% %8.2f %9.3f %9.1f %9.1f %9.0f %7lld %3.1f-%.1f\n",
-        r.system.c_str(), r.samples_per_s(), 100 * r.delivered_share(),
-        r.cpu_seconds, r.cpu_us_per_sample(),
-        static_cast<double>(r.peak_rss) / 1e6,
-        static_cast<double>(r.steady_rss) / 1e6,
-        static_cast<double>(r.peak_rss) / active,
-        static_cast<long long>(r.missed), r.load_begin, r.load_end);
+  if (f.rounds > 1) {
+    std::printf(", %lld rounds", static_cast<long long>(f.rounds));
+  }
+  std::printf("\n%-17s %5s %10s %9s %8s %9s %9s %9s %9s %7s %7s\n", "system",
+              "round", "samples/s", "delivered", "CPU s", "us/sample",
+              "peak MB", "steady MB", "B/series", "missed", "load");
+  for (size_t i = 0; i < (rounds.empty() ? 0 : rounds[0].size()); ++i) {
+    for (size_t round = 0; round < rounds.size(); ++round) {
+      const Result& r = rounds[round][i];
+      std::printf(
+          "%-17s %5zu %10.0f %8.1f%% %8.2f %9.3f %9.1f %9.1f %9.0f %7lld "
+          "%3.1f-%.1f\n",
+          r.system.c_str(), round + 1, r.samples_per_s(),
+          100 * r.delivered_share(), r.cpu_seconds, r.cpu_us_per_sample(),
+          static_cast<double>(r.peak_rss) / 1e6,
+          static_cast<double>(r.steady_rss) / 1e6,
+          static_cast<double>(r.peak_rss) / active,
+          static_cast<long long>(r.missed), r.load_begin, r.load_end);
+    }
   }
   std::printf("\n");
-  for (const Result& r : results) {
+}
+
+// A RESULT line per system, from its median round; with several rounds,
+// also every round's CPU per sample and peak RSS per series.
+void PrintResults(const Flags& f, const std::vector<Result>& medians,
+                  const std::vector<std::vector<Result>>& rounds) {
+  const double active =
+      static_cast<double>(f.targets) * static_cast<double>(f.series + 5);
+  for (size_t i = 0; i < medians.size(); ++i) {
+    const Result& r = medians[i];
     std::printf(
         "RESULT system=%s samples_per_s=%.1f cpu_us_per_sample=%.3f "
         "rss_bytes_per_series=%.1f missed_scrapes=%lld delivered=%lld "
         "expected=%lld scrapes=%lld cpu_seconds=%.3f startup_cpu_seconds=%.3f "
         "peak_rss_bytes=%lld steady_rss_bytes=%lld "
         "steady_rss_bytes_per_series=%.1f sink_requests=%lld targets=%lld "
-        "series=%lld churn=%.4g loadavg=%.2f-%.2f\n",
+        "series=%lld churn=%.4g loadavg=%.2f-%.2f",
         r.system.c_str(), r.samples_per_s(), r.cpu_us_per_sample(),
         static_cast<double>(r.peak_rss) / active,
         static_cast<long long>(r.missed), static_cast<long long>(r.delivered),
@@ -522,42 +580,89 @@ void Print(const Flags& f, const std::vector<Result>& results) {
         static_cast<long long>(r.sink_requests),
         static_cast<long long>(f.targets), static_cast<long long>(f.series),
         f.churn, r.load_begin, r.load_end);
-  }
-  const Result* ours = nullptr;
-  for (const Result& r : results) {
-    if (r.system == kPromscrape) ours = &r;
-  }
-  if (ours == nullptr) return;
-  for (const Result& peer : results) {
-    if (&peer == ours) continue;
-    std::string reason;
-    for (const Result* side : {ours, &peer}) {
-      if (side->delivered_share() < kMinDelivered) {
-        absl::StrAppend(&reason, reason.empty() ? "" : "; ", side->system,
-                        " delivered ",
-                        absl::StrFormat("%.1f", 100 * side->delivered_share()),
-                        "% of the expected samples (", side->delivered, " of ",
-                        side->expected, ")");
+    if (rounds.size() > 1) {
+      std::string cpu, rss;
+      for (const std::vector<Result>& round : rounds) {
+        absl::StrAppend(&cpu, cpu.empty() ? "" : ",",
+                        absl::StrFormat("%.3f", round[i].cpu_us_per_sample()));
+        absl::StrAppend(
+            &rss, rss.empty() ? "" : ",",
+            absl::StrFormat("%.1f",
+                            static_cast<double>(round[i].peak_rss) / active));
       }
+      std::printf(" rounds=%zu cpu_us_per_sample_rounds=%s "
+                  "rss_bytes_per_series_rounds=%s",
+                  rounds.size(), cpu.c_str(), rss.c_str());
     }
-    if (!reason.empty()) {
-      std::printf("NO_RATIO vs=%s reason=\"%s, under %.0f%%\"\n",
-                  peer.system.c_str(), reason.c_str(), 100 * kMinDelivered);
+    std::printf("\n");
+  }
+}
+
+// Per peer: the ratios of each round whose two windows both delivered, and
+// their median as the RATIO. Within a round the two windows are adjacent in
+// time, so a ratio per round cancels most of this machine's slow drift in
+// speed (15-40% between minutes here), which ratios of separate medians would
+// keep.
+void PrintRatios(const std::vector<std::vector<Result>>& rounds) {
+  if (rounds.empty()) return;
+  size_t ours = rounds[0].size();
+  for (size_t i = 0; i < rounds[0].size(); ++i) {
+    if (rounds[0][i].system == kPromscrape) ours = i;
+  }
+  if (ours == rounds[0].size()) return;
+  for (size_t p = 0; p < rounds[0].size(); ++p) {
+    if (p == ours) continue;
+    const std::string& peer_name = rounds[0][p].system;
+    std::vector<double> cpu, rss;
+    std::string reasons, cpu_list, rss_list;
+    for (size_t round = 0; round < rounds.size(); ++round) {
+      const Result& us = rounds[round][ours];
+      const Result& peer = rounds[round][p];
+      std::string reason;
+      for (const Result* side : {&us, &peer}) {
+        if (side->delivered_share() < kMinDelivered) {
+          absl::StrAppend(
+              &reason, reason.empty() ? "" : "; ", side->system, " delivered ",
+              absl::StrFormat("%.1f", 100 * side->delivered_share()),
+              "% of the expected samples (", side->delivered, " of ",
+              side->expected, "), under ",
+              absl::StrFormat("%.0f", 100 * kMinDelivered), "%");
+        }
+      }
+      // /proc counts CPU in clock ticks (10 ms): a tiny run may show none.
+      if (reason.empty() && (us.cpu_seconds <= 0 || peer.cpu_seconds <= 0)) {
+        reason = absl::StrFormat(
+            "no CPU time measured in the window (%.2f s ours, %.2f s %s)",
+            us.cpu_seconds, peer.cpu_seconds, peer_name);
+      }
+      if (!reason.empty()) {
+        if (rounds.size() > 1) reason = absl::StrCat("round ", round + 1, ": ", reason);
+        absl::StrAppend(&reasons, reasons.empty() ? "" : "; ", reason);
+        absl::StrAppend(&cpu_list, cpu_list.empty() ? "" : ",", "-");
+        absl::StrAppend(&rss_list, rss_list.empty() ? "" : ",", "-");
+        continue;
+      }
+      cpu.push_back(peer.cpu_us_per_sample() / us.cpu_us_per_sample());
+      rss.push_back(static_cast<double>(peer.peak_rss) /
+                    static_cast<double>(us.peak_rss));
+      absl::StrAppend(&cpu_list, cpu_list.empty() ? "" : ",",
+                      absl::StrFormat("%.2f", cpu.back()));
+      absl::StrAppend(&rss_list, rss_list.empty() ? "" : ",",
+                      absl::StrFormat("%.2f", rss.back()));
+    }
+    if (cpu.empty()) {
+      std::printf("NO_RATIO vs=%s reason=\"%s\"\n", peer_name.c_str(),
+                  reasons.c_str());
       continue;
     }
-    // /proc counts CPU in clock ticks (10 ms): a tiny run may show none.
-    if (ours->cpu_seconds <= 0 || peer.cpu_seconds <= 0) {
-      std::printf(
-          "NO_RATIO vs=%s reason=\"no CPU time measured in the "
-          "window (%.2f s ours, %.2f s %s)\"\n",
-          peer.system.c_str(), ours->cpu_seconds, peer.cpu_seconds,
-          peer.system.c_str());
-      continue;
+    std::printf("RATIO vs=%s cpu=%.2f rss=%.2f\n", peer_name.c_str(),
+                Median(cpu), Median(rss));
+    if (rounds.size() > 1) {
+      const std::string excluded =
+          reasons.empty() ? "" : absl::StrCat(" excluded=\"", reasons, "\"");
+      std::printf("RATIO_ROUNDS vs=%s cpu=%s rss=%s%s\n", peer_name.c_str(),
+                  cpu_list.c_str(), rss_list.c_str(), excluded.c_str());
     }
-    std::printf("RATIO vs=%s cpu=%.2f rss=%.2f\n", peer.system.c_str(),
-                peer.cpu_us_per_sample() / ours->cpu_us_per_sample(),
-                static_cast<double>(peer.peak_rss) /
-                    static_cast<double>(ours->peak_rss));
   }
 }
 
@@ -614,19 +719,35 @@ int Run(int argc, char** argv) {
     compare.Stop();
     return Fail(setup);
   }
-  std::vector<Result> results;
-  for (const std::string& system : compare.flags().systems) {
-    std::fprintf(stderr, "compare: measuring %s\n", system.c_str());
-    absl::StatusOr<Result> r = compare.Measure(system);
-    if (!r.ok()) {
-      compare.Stop();
-      return Fail(r.status());
+  const Flags& f = compare.flags();
+  const size_t n = f.systems.size();
+  // rounds[r][i]: system i (in --systems order) in round r. Each round
+  // starts one system later than the one before, so no system is always
+  // measured first (right after the farm starts) or always next to the same
+  // neighbour.
+  std::vector<std::vector<Result>> rounds;
+  for (int64_t round = 0; round < f.rounds; ++round) {
+    std::vector<Result> results(n);
+    for (size_t k = 0; k < n; ++k) {
+      const size_t i = (k + static_cast<size_t>(round)) % n;
+      std::fprintf(stderr, "compare: round %lld of %lld, measuring %s\n",
+                   static_cast<long long>(round + 1),
+                   static_cast<long long>(f.rounds), f.systems[i].c_str());
+      absl::StatusOr<Result> r = compare.Measure(f.systems[i]);
+      if (!r.ok()) {
+        compare.Stop();
+        return Fail(r.status());
+      }
+      results[i] = *std::move(r);
     }
-    results.push_back(*r);
+    rounds.push_back(std::move(results));
   }
   compare.Stop();
-  Print(compare.flags(), results);
-  PrintChurn(results);
+  const std::vector<Result> medians = MedianRounds(rounds);
+  PrintTable(f, rounds);
+  PrintResults(f, medians, rounds);
+  PrintRatios(rounds);
+  PrintChurn(medians);
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +24,11 @@ namespace {
 
 // Records at least this big (frame included) bypass the write buffer.
 constexpr size_t kDirectWriteBytes = 4096;
+
+size_t PageBytes() {
+  const long page = ::sysconf(_SC_PAGESIZE);
+  return page > 0 ? static_cast<size_t>(page) : 4096;
+}
 
 absl::Status ValidateOptions(const WriteAheadLog::Options& o) {
   if (o.segment_bytes < 1024) {
@@ -65,8 +71,16 @@ WriteAheadLog::WriteAheadLog(std::string dir, Options options, Clock& clock,
       options_(options),
       clock_(clock),
       logger_(logger),
-      // Room for an end marker after a full buffer.
-      buffer_(new char[options.write_buffer_bytes + kEndMarkerBytes]) {}
+      buffer_(new char[options.write_buffer_bytes]),
+      page_bytes_(PageBytes()),
+      zeros_(new char[page_bytes_ + kEndMarkerBytes]()) {}
+
+size_t WriteAheadLog::ReusedTailLocked(uint64_t end) const {
+  const uint64_t marker_end = end + kEndMarkerBytes;
+  uint64_t to = (marker_end + page_bytes_ - 1) / page_bytes_ * page_bytes_;
+  if (to > reused_file_bytes_) to = std::max(marker_end, reused_file_bytes_);
+  return static_cast<size_t>(to - end);
+}
 
 WriteAheadLog::~WriteAheadLog() {
   absl::Status status = Close();
@@ -121,13 +135,21 @@ absl::Status WriteAheadLog::StartSegmentLocked(bool defer_sync) {
     if (fd < 0) return ErrnoError(errno, "create", path);
   }
   // The header, and in a reused file the end marker over the old bytes.
-  char header[kSegmentHeaderBytes + kEndMarkerBytes] = {};
+  uint64_t reused_bytes = 0;
+  if (reused) {
+    struct stat st;
+    if (::fstat(fd, &st) == 0) reused_bytes = static_cast<uint64_t>(st.st_size);
+  }
+  char header[kSegmentHeaderBytes];
   EncodeSegmentHeader(next_index_, header);
-  absl::Status status = PWriteAll(
-      fd,
-      absl::string_view(header,
-                        kSegmentHeaderBytes + (reused ? kEndMarkerBytes : 0)),
-      {}, 0, path);
+  size_t tail = 0;
+  if (reused) {
+    reused_file_bytes_ = reused_bytes;
+    tail = ReusedTailLocked(kSegmentHeaderBytes);
+  }
+  absl::Status status =
+      PWriteAll(fd, absl::string_view(header, kSegmentHeaderBytes),
+                absl::string_view(zeros_.get(), tail), 0, path);
   // The new name must survive a crash before records rely on it (deferred:
   // before MaybeSync calls them synced).
   if (status.ok() && !defer_sync) status = FsyncDirectory(dir_);
@@ -201,15 +223,17 @@ absl::StatusOr<uint64_t> WriteAheadLog::AppendPieces(
   }
   const uint64_t index = next_index_;
   if (direct) {
-    // Header, payload and (in a reused file) the end marker in one pwritev,
-    // no copy.
+    // Header, payload and (in a reused file) the end marker and the rest of
+    // its page in one pwritev, no copy.
     char header[kFrameHeaderBytes];
     EncodeFrameHeader(index, pieces, header);
-    static constexpr char kMarker[kEndMarkerBytes] = {};
     absl::string_view iov[4] = {absl::string_view(header, sizeof header)};
     size_t n = 1;
     for (absl::string_view piece : pieces) iov[n++] = piece;
-    if (active_reused_) iov[n++] = absl::string_view(kMarker, kEndMarkerBytes);
+    if (active_reused_) {
+      iov[n++] = absl::string_view(zeros_.get(),
+                                   ReusedTailLocked(written_bytes_ + frame));
+    }
     absl::Status status = PWriteAll(fd_, absl::MakeConstSpan(iov, n),
                                     written_bytes_, active_path_);
     if (!status.ok()) {
@@ -251,17 +275,15 @@ absl::StatusOr<uint64_t> WriteAheadLog::AppendBatch(
 
 absl::Status WriteAheadLog::FlushBufferLocked() {
   if (buffered_bytes_ == 0) return absl::OkStatus();
-  // In a reused file the frames end with a marker, in the same write: the
-  // next write starts over it. A write cut short leaves a torn frame before
-  // old bytes, which Open truncates like any torn tail.
-  size_t bytes = buffered_bytes_;
-  if (active_reused_) {
-    std::memset(buffer_.get() + bytes, 0, kEndMarkerBytes);
-    bytes += kEndMarkerBytes;
-  }
-  absl::Status status =
-      PWriteAll(fd_, absl::string_view(buffer_.get(), bytes), {},
-                written_bytes_, active_path_);
+  // In a reused file the frames end with a marker and zeros to the end of
+  // the page, in the same write: the next write starts over them. A write
+  // cut short leaves a torn frame before old bytes, which Open truncates
+  // like any torn tail.
+  const size_t tail =
+      active_reused_ ? ReusedTailLocked(written_bytes_ + buffered_bytes_) : 0;
+  absl::Status status = PWriteAll(
+      fd_, absl::string_view(buffer_.get(), buffered_bytes_),
+      absl::string_view(zeros_.get(), tail), written_bytes_, active_path_);
   if (!status.ok()) {
     // Keep the buffer for the next try, and the file on a frame boundary.
     if (::ftruncate(fd_, written_bytes_) != 0) {

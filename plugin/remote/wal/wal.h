@@ -50,10 +50,14 @@ class Reader;
 // place for the next new segment, whose records overwrite the old bytes:
 // the kernel rewrites cached pages of an existing file for much less than it
 // allocates, maps and later frees the pages of a new one. Every write to a
-// reused file ends with an end marker (format.h) and a segment is cut to its
-// records' size when it is closed, so the old bytes are never read as
-// records; after a crash, Open truncates them away with no torn tail to
-// report. Files of unacknowledged records deleted by `max_bytes` or
+// reused file ends with an end marker (format.h), followed by zeros to the
+// end of the page it ends in (within the old file's size): a write ending in
+// the middle of a page makes the kernel read the rest of that page from the
+// disk first when it is no longer cached, as the old pages of a file written
+// a segment ago usually are, and that read would wait on the appending
+// thread. A segment is cut to its records' size when it is closed, so the
+// old bytes are never read as records; after a crash, Open truncates them
+// away with no torn tail to report. Files of unacknowledged records deleted by `max_bytes` or
 // `max_age` are never reused (a reader may still be on them), and recycled
 // files count toward `max_bytes` and are the first to go.
 //
@@ -290,6 +294,14 @@ class WriteAheadLog {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Cuts a reused active segment's file to its records.
   absl::Status TrimActiveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
+  // Bytes of zeros to write after the records ending at `end` in a reused
+  // file: an end marker, then up to the end of its page where the old file
+  // reaches that far. A write that ends inside a page whose old contents are
+  // no longer cached makes the kernel read that page from the disk first (to
+  // complete it), synchronously, on the appending thread; the log's pages are
+  // long evicted when a recycled file comes back into use.
+  size_t ReusedTailLocked(uint64_t end) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   absl::Status SyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(writer_mu_);
   // Checkpoint (when due by time, or `force`) and bounds.
   absl::Status MaintainLocked(absl::Time now, bool force)
@@ -324,6 +336,10 @@ class WriteAheadLog {
   // Bytes of the active segment written to the file (frame boundary).
   uint64_t written_bytes_ ABSL_GUARDED_BY(writer_mu_) = 0;
   std::unique_ptr<char[]> buffer_ ABSL_GUARDED_BY(writer_mu_);
+  // The memory page size, and a page of zeros plus an end marker's worth:
+  // the tail written after the records in a reused file.
+  const size_t page_bytes_;
+  const std::unique_ptr<char[]> zeros_;
   size_t buffered_bytes_ ABSL_GUARDED_BY(writer_mu_) = 0;
   uint64_t next_index_ ABSL_GUARDED_BY(writer_mu_) = 1;
   // Records and bytes written but not yet published to readers.
@@ -332,6 +348,8 @@ class WriteAheadLog {
   bool unsynced_ ABSL_GUARDED_BY(writer_mu_) = false;
   // The active segment is a reused file: bytes past the records are old.
   bool active_reused_ ABSL_GUARDED_BY(writer_mu_) = false;
+  // Size of the reused file when it was taken (its old bytes end there).
+  uint64_t reused_file_bytes_ ABSL_GUARDED_BY(writer_mu_) = 0;
   // Segments closed by a deferred roll, still to be fsynced (descriptor and
   // path), and whether the directory needs an fsync for a new segment.
   struct Closing {

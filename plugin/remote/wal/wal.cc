@@ -134,17 +134,15 @@ absl::Status WriteAheadLog::StartSegmentLocked(bool defer_sync) {
     fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return ErrnoError(errno, "create", path);
   }
-  // The header, and in a reused file the end marker over the old bytes.
-  uint64_t reused_bytes = 0;
-  if (reused) {
-    struct stat st;
-    if (::fstat(fd, &st) == 0) reused_bytes = static_cast<uint64_t>(st.st_size);
-  }
+  // The header, and in a reused file the end marker and zeros over the old
+  // bytes to the end of the first page.
   char header[kSegmentHeaderBytes];
   EncodeSegmentHeader(next_index_, header);
   size_t tail = 0;
   if (reused) {
-    reused_file_bytes_ = reused_bytes;
+    struct stat st;
+    reused_file_bytes_ =
+        ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
     tail = ReusedTailLocked(kSegmentHeaderBytes);
   }
   absl::Status status =

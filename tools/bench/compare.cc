@@ -32,6 +32,11 @@
 //               sink is not counted), per delivered sample;
 //   peak RSS    VmHWM at the end of the window (start-up included);
 //   steady RSS  the mean VmRSS sampled every second over the window;
+//   anon, file  the same for its two parts (RssAnon: heap, stacks, the
+//               series; RssFile: pages of the executable and the shared
+//               libraries it has touched, which the kernel maps 64 KiB
+//               around each touch and which other processes mapping the
+//               same files share);
 //   missed      scrapes missing per target between its first and last
 //               request as the farm saw them, plus duration / interval for
 //               each target not scraped in the window.
@@ -41,10 +46,13 @@
 //   RESULT system=<name> samples_per_s=.. cpu_us_per_sample=..
 //          rss_bytes_per_series=.. missed_scrapes=.. delivered=..
 //          expected=.. ...      the system's round of median CPU per sample;
+//          steady_rss_anon_bytes=.. steady_rss_file_bytes=..
+//          anon_bytes_per_series=..  (steady anon / (targets x (series + 5)))
 //          with rounds: ... rounds=N cpu_us_per_sample_rounds=a,b,..
 //          rss_bytes_per_series_rounds=a,b,..
 //   RATIO vs=<peer> cpu=<peer cpu_us_per_sample / ours> rss=<peer peak
-//         RSS / ours>                       (above 1: promscrape is cheaper)
+//         RSS / ours> rss_anon=<peer steady anon / ours>
+//                                           (above 1: promscrape is cheaper)
 //         computed per round (the two windows of a round are close in time)
 //         and the median over the rounds printed;
 //   RATIO_ROUNDS vs=<peer> cpu=a,b,.. rss=a,b,.. [excluded="..."]
@@ -250,6 +258,8 @@ struct Result {
   double startup_cpu_seconds = 0;  // from start to the window's beginning
   int64_t peak_rss = 0;
   int64_t steady_rss = 0;
+  int64_t steady_anon = 0;  // mean RssAnon over the window
+  int64_t steady_file = 0;  // mean RssFile over the window
   // With --churn: mean VmRSS of each whole churn cycle in the window.
   std::vector<int64_t> cycle_rss;
   double cycle_seconds = 0;
@@ -356,6 +366,7 @@ class Compare {
     // Steady RSS: sampled once a second through the window; with churn,
     // also averaged per churn cycle (every series replaced once).
     int64_t rss_sum = 0, rss_samples = 0;
+    int64_t anon_sum = 0, file_sum = 0, split_samples = 0;
     const absl::Duration cycle =
         f_.churn > 0 ? f_.interval * (100.0 / f_.churn) : absl::ZeroDuration();
     r.cycle_seconds = absl::ToDoubleSeconds(cycle);
@@ -370,6 +381,13 @@ class Compare {
         ++rss_samples;
         cycle_sum += rss;
         ++cycle_samples;
+      }
+      const int64_t anon = StatusBytes(pid, "RssAnon:");
+      const int64_t file = StatusBytes(pid, "RssFile:");
+      if (anon > 0 && file >= 0) {
+        anon_sum += anon;
+        file_sum += file;
+        ++split_samples;
       }
       if (cycle > absl::ZeroDuration() && next >= cycle_end) {
         if (cycle_samples > 0) r.cycle_rss.push_back(cycle_sum / cycle_samples);
@@ -387,6 +405,10 @@ class Compare {
     r.peak_rss = StatusBytes(pid, "VmHWM:");
     r.steady_rss =
         rss_samples > 0 ? rss_sum / rss_samples : StatusBytes(pid, "VmRSS:");
+    r.steady_anon = split_samples > 0 ? anon_sum / split_samples
+                                      : StatusBytes(pid, "RssAnon:");
+    r.steady_file = split_samples > 0 ? file_sum / split_samples
+                                      : StatusBytes(pid, "RssFile:");
     const std::string samples_key =
         system == kPromscrape ? "grpc_samples" : "http_samples";
     const std::string requests_key =
@@ -534,20 +556,23 @@ void PrintTable(const Flags& f, const std::vector<std::vector<Result>>& rounds) 
   if (f.rounds > 1) {
     std::printf(", %lld rounds", static_cast<long long>(f.rounds));
   }
-  std::printf("\n%-17s %5s %10s %9s %8s %9s %9s %9s %9s %7s %7s\n", "system",
-              "round", "samples/s", "delivered", "CPU s", "us/sample",
-              "peak MB", "steady MB", "B/series", "missed", "load");
+  std::printf("\n%-17s %5s %10s %9s %8s %9s %9s %9s %9s %8s %8s %7s %7s\n",
+              "system", "round", "samples/s", "delivered", "CPU s",
+              "us/sample", "peak MB", "steady MB", "B/series", "anon MB",
+              "file MB", "missed", "load");
   for (size_t i = 0; i < (rounds.empty() ? 0 : rounds[0].size()); ++i) {
     for (size_t round = 0; round < rounds.size(); ++round) {
       const Result& r = rounds[round][i];
       std::printf(
-          "%-17s %5zu %10.0f %8.1f%% %8.2f %9.3f %9.1f %9.1f %9.0f %7lld "
-          "%3.1f-%.1f\n",
+          "%-17s %5zu %10.0f %8.1f%% %8.2f %9.3f %9.1f %9.1f %9.0f %8.1f "
+          "%8.1f %7lld %3.1f-%.1f\n",
           r.system.c_str(), round + 1, r.samples_per_s(),
           100 * r.delivered_share(), r.cpu_seconds, r.cpu_us_per_sample(),
           static_cast<double>(r.peak_rss) / 1e6,
           static_cast<double>(r.steady_rss) / 1e6,
           static_cast<double>(r.peak_rss) / active,
+          static_cast<double>(r.steady_anon) / 1e6,
+          static_cast<double>(r.steady_file) / 1e6,
           static_cast<long long>(r.missed), r.load_begin, r.load_end);
     }
   }
@@ -568,7 +593,8 @@ void PrintResults(const Flags& f, const std::vector<Result>& medians,
         "expected=%lld scrapes=%lld cpu_seconds=%.3f startup_cpu_seconds=%.3f "
         "peak_rss_bytes=%lld steady_rss_bytes=%lld "
         "steady_rss_bytes_per_series=%.1f sink_requests=%lld targets=%lld "
-        "series=%lld churn=%.4g loadavg=%.2f-%.2f",
+        "series=%lld churn=%.4g loadavg=%.2f-%.2f steady_rss_anon_bytes=%lld "
+        "steady_rss_file_bytes=%lld anon_bytes_per_series=%.1f",
         r.system.c_str(), r.samples_per_s(), r.cpu_us_per_sample(),
         static_cast<double>(r.peak_rss) / active,
         static_cast<long long>(r.missed), static_cast<long long>(r.delivered),
@@ -579,7 +605,10 @@ void PrintResults(const Flags& f, const std::vector<Result>& medians,
         static_cast<double>(r.steady_rss) / active,
         static_cast<long long>(r.sink_requests),
         static_cast<long long>(f.targets), static_cast<long long>(f.series),
-        f.churn, r.load_begin, r.load_end);
+        f.churn, r.load_begin, r.load_end,
+        static_cast<long long>(r.steady_anon),
+        static_cast<long long>(r.steady_file),
+        static_cast<double>(r.steady_anon) / active);
     if (rounds.size() > 1) {
       std::string cpu, rss;
       for (const std::vector<Result>& round : rounds) {
@@ -613,7 +642,7 @@ void PrintRatios(const std::vector<std::vector<Result>>& rounds) {
   for (size_t p = 0; p < rounds[0].size(); ++p) {
     if (p == ours) continue;
     const std::string& peer_name = rounds[0][p].system;
-    std::vector<double> cpu, rss;
+    std::vector<double> cpu, rss, anon;
     std::string reasons, cpu_list, rss_list;
     for (size_t round = 0; round < rounds.size(); ++round) {
       const Result& us = rounds[round][ours];
@@ -645,6 +674,10 @@ void PrintRatios(const std::vector<std::vector<Result>>& rounds) {
       cpu.push_back(peer.cpu_us_per_sample() / us.cpu_us_per_sample());
       rss.push_back(static_cast<double>(peer.peak_rss) /
                     static_cast<double>(us.peak_rss));
+      if (us.steady_anon > 0 && peer.steady_anon > 0) {
+        anon.push_back(static_cast<double>(peer.steady_anon) /
+                       static_cast<double>(us.steady_anon));
+      }
       absl::StrAppend(&cpu_list, cpu_list.empty() ? "" : ",",
                       absl::StrFormat("%.2f", cpu.back()));
       absl::StrAppend(&rss_list, rss_list.empty() ? "" : ",",
@@ -655,8 +688,10 @@ void PrintRatios(const std::vector<std::vector<Result>>& rounds) {
                   reasons.c_str());
       continue;
     }
-    std::printf("RATIO vs=%s cpu=%.2f rss=%.2f\n", peer_name.c_str(),
+    std::printf("RATIO vs=%s cpu=%.2f rss=%.2f", peer_name.c_str(),
                 Median(cpu), Median(rss));
+    if (!anon.empty()) std::printf(" rss_anon=%.2f", Median(anon));
+    std::printf("\n");
     if (rounds.size() > 1) {
       const std::string excluded =
           reasons.empty() ? "" : absl::StrCat(" excluded=\"", reasons, "\"");

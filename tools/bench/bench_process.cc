@@ -99,7 +99,11 @@ std::map<std::string, double> CpuSecondsByThread(pid_t pid) {
 }
 
 int64_t StatusBytes(pid_t pid, absl::string_view field) {
-  std::string status = ReadFile(absl::StrCat("/proc/", pid, "/status"));
+  return StatusFieldBytes(ReadFile(absl::StrCat("/proc/", pid, "/status")),
+                          field);
+}
+
+int64_t StatusFieldBytes(absl::string_view status, absl::string_view field) {
   for (absl::string_view line : absl::StrSplit(status, '\n')) {
     if (!absl::StartsWith(line, field)) continue;
     line.remove_prefix(field.size());

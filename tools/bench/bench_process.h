@@ -41,8 +41,12 @@ double CpuSeconds(pid_t pid);
 // "ps-..."). Threads that already exited are not counted.
 std::map<std::string, double> CpuSecondsByThread(pid_t pid);
 
-// A "Vm...:" field (e.g. "VmHWM:") of /proc/<pid>/status in bytes, or -1.
+// A "Vm...:" or "Rss...:" field (e.g. "VmHWM:") of /proc/<pid>/status in
+// bytes, or -1.
 int64_t StatusBytes(pid_t pid, absl::string_view field);
+// The same field from the text of a status file already read, so several
+// fields can come from one reading (one instant).
+int64_t StatusFieldBytes(absl::string_view status, absl::string_view field);
 
 // Stops `process` with SIGTERM and returns its output; kills it after
 // `timeout`. A non-zero exit is reported on stderr under `name`.

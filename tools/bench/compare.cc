@@ -375,15 +375,18 @@ class Compare {
     for (absl::Time next = t0 + absl::Seconds(1); next < t0 + f_.duration;
          next += absl::Seconds(1)) {
       absl::SleepFor(next - absl::Now());
-      const int64_t rss = StatusBytes(pid, "VmRSS:");
+      // One reading, so the total and its two parts are of one instant.
+      const std::string status =
+          ReadFile(absl::StrCat("/proc/", pid, "/status"));
+      const int64_t rss = StatusFieldBytes(status, "VmRSS:");
       if (rss > 0) {
         rss_sum += rss;
         ++rss_samples;
         cycle_sum += rss;
         ++cycle_samples;
       }
-      const int64_t anon = StatusBytes(pid, "RssAnon:");
-      const int64_t file = StatusBytes(pid, "RssFile:");
+      const int64_t anon = StatusFieldBytes(status, "RssAnon:");
+      const int64_t file = StatusFieldBytes(status, "RssFile:");
       if (anon > 0 && file >= 0) {
         anon_sum += anon;
         file_sum += file;

@@ -42,7 +42,14 @@ class V2Transcoder {
   // kInvalidArgument when `request` is not well-formed wire format (never
   // for requests built from records AppendRecords accepted); `*out` is then
   // unspecified.
-  absl::Status Transcode(absl::string_view request, std::string* out);
+  //
+  // `may_hold_metadata` false (the queue knows its batches' record kinds)
+  // skips the read of the whole request that looks for metadata records
+  // before any series is written (a request's metadata applies to its own
+  // earlier series too); should one appear anyway, the request is simply
+  // transcoded again with that read.
+  absl::Status Transcode(absl::string_view request, std::string* out,
+                         bool may_hold_metadata = true);
 
   // Families whose metadata is remembered.
   size_t families() const { return families_.size(); }
@@ -60,6 +67,19 @@ class V2Transcoder {
     absl::string_view name, help, unit;
   };
 
+  // Symbol equality, inline with 8-byte loads: the refs map compares every
+  // label name and value it finds with the symbol already there.
+  struct SymbolEq {
+    bool operator()(absl::string_view a, absl::string_view b) const;
+  };
+
+  // Remembers every metadata record's family (the read before the series).
+  absl::Status RememberFamilies(absl::string_view request);
+  // Writes the request's series and symbols to `*out`. Without
+  // `families_read`, stops at the first metadata record and sets
+  // `*met_metadata` (the caller then reads families and starts again).
+  absl::Status Encode(absl::string_view request, std::string* out,
+                      bool families_read, bool* met_metadata);
   uint32_t Ref(absl::string_view s);
   const Family* FindFamily(absl::string_view metric_name) const;
   // Appends the refs of the `index`th Label message (`payload`) of a record
@@ -78,7 +98,9 @@ class V2Transcoder {
   absl::node_hash_map<std::string, Family> families_;
 
   // Per request.
-  absl::flat_hash_map<absl::string_view, uint32_t> refs_;
+  absl::flat_hash_map<absl::string_view, uint32_t,
+                      absl::Hash<absl::string_view>, SymbolEq>
+      refs_;
   std::vector<absl::string_view> symbols_;
   // The previous record's labels by position, with their refs: consecutive
   // records of a scrape mostly repeat them (names, job, instance), and

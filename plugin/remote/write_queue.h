@@ -218,9 +218,10 @@ class WriteQueue {
 
   void Run();
   // The slice to write for `batch` on the current stream: its bytes as
-  // they are, or transcoded to WriteRequestV2. Sender thread only.
+  // they are, or transcoded to WriteRequestV2 (`may_hold_metadata`: the
+  // batch's kinds count metadata records). Sender thread only.
   grpc::Slice RequestSlice(const std::shared_ptr<const std::string>& bytes,
-                           uint64_t sequence);
+                           uint64_t sequence, bool may_hold_metadata);
   // Sends unacknowledged batches over one stream until it breaks or the
   // queue stops; returns the stream's final status. `*acked` tells whether
   // the host acknowledged anything on it (which resets the backoff).

@@ -46,7 +46,8 @@ void ReturnPooledBuffer(void* p) {
 }  // namespace
 
 grpc::Slice WriteQueue::RequestSlice(
-    const std::shared_ptr<const std::string>& bytes, uint64_t sequence) {
+    const std::shared_ptr<const std::string>& bytes, uint64_t sequence,
+    bool may_hold_metadata) {
   if (!stream_v2_.load()) {
     // gRPC may hold the slice past Write (and past the ack that frees the
     // batch), so the slice owns a reference to the bytes.
@@ -66,7 +67,8 @@ grpc::Slice WriteQueue::RequestSlice(
       send_buffers_->free.pop_back();
     }
   }
-  absl::Status transcoded = transcoder_.Transcode(*bytes, &buffer->bytes);
+  absl::Status transcoded =
+      transcoder_.Transcode(*bytes, &buffer->bytes, may_hold_metadata);
   if (!transcoded.ok()) {
     // NOTE: cannot happen for records AppendRecords validated. The request
     // still goes out (empty) so that sequences and acks stay in step.
@@ -235,6 +237,7 @@ absl::Status WriteQueue::RunStream(bool* acked) {
     // reference count) while they are transcoded and written.
     std::shared_ptr<const std::string> next_bytes;
     uint64_t next_sequence = 0;
+    bool next_may_hold_metadata = true;
     bool refill = false;
     {
       MutexLock lock(&mu_);
@@ -314,11 +317,13 @@ absl::Status WriteQueue::RunStream(bool* acked) {
       }
       next_bytes = batch.bytes;
       next_sequence = batch.sequence;
+      next_may_hold_metadata = batch.kinds[RecordKind::kMetadata] != 0;
       ++in_flight_;
       sent_at_.push_back(absl::Now());
       metrics_.in_flight.Set(static_cast<double>(in_flight_));
     }
-    grpc::Slice slice = RequestSlice(next_bytes, next_sequence);
+    grpc::Slice slice =
+        RequestSlice(next_bytes, next_sequence, next_may_hold_metadata);
     next_bytes.reset();
     const size_t request_bytes = slice.size();
     grpc::ByteBuffer request(&slice, 1);

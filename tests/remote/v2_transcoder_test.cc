@@ -230,6 +230,47 @@ TEST(V2TranscoderTest, MetadataBecomesASeriesAndIsAttachedToItsFamily) {
   EXPECT_EQ(t.families(), 1u);
 }
 
+// The queue passes may_hold_metadata = false for batches whose kinds hold
+// no metadata: the output is the same bytes, and a metadata record there
+// anyway (kinds a caller got wrong) still reaches the series before it.
+TEST(V2TranscoderTest, NoMetadataHintGivesTheSameBytesAndIsOnlyAHint) {
+  const L a[] = {{"__name__", "http_requests_total"}, {"job", "api"}};
+  const L b[] = {{"__name__", "up"}, {"instance", "h:1"}, {"job", "api"}};
+  std::string samples;
+  wire::AppendSampleRecord(&samples, a, 5000, 3);
+  wire::AppendSampleRecord(&samples, b, 5000, 1);
+  wire::AppendSampleRecord(&samples, a, 6000, 4);
+  wire::AppendSequence(&samples, 9);
+  std::string with_read, without_read;
+  V2Transcoder t1, t2;
+  ASSERT_TRUE(t1.Transcode(samples, &with_read).ok());
+  ASSERT_TRUE(t2.Transcode(samples, &without_read, false).ok());
+  EXPECT_EQ(with_read, without_read);
+
+  // Metadata after the series it describes, in a request said to hold none.
+  model::MetricMetadata md;
+  md.metric = "http_requests";
+  md.type = model::MetricType::kCounter;
+  md.help = "Requests served.";
+  std::string mixed;
+  wire::AppendSampleRecord(&mixed, a, 5000, 3);
+  wire::AppendMetadataRecord(&mixed, md);
+  wire::AppendSequence(&mixed, 10);
+  ASSERT_TRUE(t1.Transcode(mixed, &with_read).ok());
+  ASSERT_TRUE(t2.Transcode(mixed, &without_read, false).ok());
+  EXPECT_EQ(with_read, without_read);
+  v1::WriteRequestV2 r;
+  ASSERT_TRUE(r.ParseFromString(without_read));
+  ASSERT_EQ(r.timeseries_size(), 2);
+  ASSERT_TRUE(r.timeseries(0).has_metadata());
+  EXPECT_EQ(r.timeseries(0).metadata().type(), v1::MetricMetadata::COUNTER);
+  EXPECT_EQ(r.sequence(), 10u);
+
+  // A malformed request is refused either way.
+  std::string broken = samples.substr(0, samples.size() / 2);
+  EXPECT_FALSE(t2.Transcode(broken, &without_read, false).ok());
+}
+
 // Runs of series of one family, broken by series of another or of none,
 // each carry their own family's metadata, with refs into their own
 // request's symbols (a later request may order its symbols differently

@@ -182,6 +182,34 @@ TEST(WireEncoderTest, RecordsAroundTheReservedLengthBoundaries) {
   ExpectSameRequest(cases, 1);
 }
 
+TEST(WireEncoderTest, EveryShortNameAndValueLength) {
+  // Names and values of 0 to 40 bytes: every branch of the inline copy
+  // (under 4, 4-7, 8-16, 17-32, longer) and the edges between them.
+  std::vector<Case> cases;
+  for (int n = 0; n <= 40; ++n) {
+    std::string name, value;
+    for (int i = 0; i < n; ++i) {
+      name.push_back(static_cast<char>('a' + i % 26));
+      value.push_back(static_cast<char>('A' + (i * 7) % 26));
+    }
+    cases.push_back({{{"__name__", "m"}, {name, value}}, n, 1});
+  }
+  ExpectSameRequest(cases, 3);
+}
+
+TEST(WireEncoderTest, CopyBytesCopiesExactlyTheBytesAskedFor) {
+  char src[64], dst[80];
+  for (int i = 0; i < 64; ++i) src[i] = static_cast<char>(i + 1);
+  for (size_t n = 0; n <= 64; ++n) {
+    std::memset(dst, 0x55, sizeof dst);
+    wire::internal::CopyBytes(dst + 8, src, n);
+    for (size_t i = 0; i < sizeof dst; ++i) {
+      const char want = i >= 8 && i < 8 + n ? src[i - 8] : char{0x55};
+      ASSERT_EQ(dst[i], want) << "n=" << n << " i=" << i;
+    }
+  }
+}
+
 TEST(WireEncoderTest, ManyLabels) {
   std::vector<L> labels;
   for (int i = 0; i < 300; ++i) {
